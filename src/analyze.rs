@@ -1,0 +1,219 @@
+//! The headless pipeline: raw packets in, connection records and capture facts out.
+//!
+//! Owns the capture-wide counters and the table of live connections; drives `decode`,
+//! `flow` and the `tcp` engine for each packet. The same driver feeds the reports, the
+//! tests and (later) the TUI. No I/O here: packets are handed in by the caller.
+
+use crate::capture::{RawPacket, linktype_name};
+use crate::decode::{self, Kind};
+use crate::flow::{ConnId, Dir, Endpoint, FlowTable};
+use crate::tcp::TcpConn;
+use crate::ts::Ts;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Limits and switches of one analysis run.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Connections tracked at once; beyond it the longest-idle ones are finished early.
+    pub max_connections: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_connections: 200_000,
+        }
+    }
+}
+
+/// Capture-wide facts for the report's `capture` object.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CaptureStats {
+    pub file: String,
+    pub linktypes: Vec<String>,
+    pub packets: u64,
+    pub tcp_packets: u64,
+    /// Non-TCP packets by kind.
+    pub skipped: BTreeMap<String, u64>,
+    pub truncated_packets: u64,
+    /// IP fragments (counted, not reassembled).
+    pub ip_fragments: u64,
+    /// TCP packets whose header could not be read (bad data offset, too short).
+    pub malformed_tcp: u64,
+    pub connections: u64,
+    /// Connections finished early because `max_connections` were tracked at once.
+    pub evicted_connections: u64,
+    pub first_ts: Option<Ts>,
+    pub last_ts: Option<Ts>,
+    pub warnings: Vec<String>,
+    #[serde(skip)]
+    linktype_set: BTreeSet<u32>,
+}
+
+/// Packets and bytes per direction.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct PerDir {
+    pub client: u64,
+    pub server: u64,
+}
+
+impl PerDir {
+    pub fn add(&mut self, dir: Dir, n: u64) {
+        match dir {
+            Dir::Client => self.client += n,
+            Dir::Server => self.server += n,
+        }
+    }
+}
+
+/// One TCP connection as the report shows it.
+#[derive(Debug, Serialize)]
+pub struct Connection {
+    pub id: ConnId,
+    pub client: Endpoint,
+    pub server: Endpoint,
+    pub role_guessed: bool,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub start_ts: Ts,
+    pub end_ts: Ts,
+    pub packets: PerDir,
+    pub payload_bytes: PerDir,
+    #[serde(skip)]
+    pub tcp: TcpConn,
+}
+
+/// The pipeline for one capture.
+pub struct Analyzer {
+    cfg: Config,
+    flows: FlowTable,
+    live: HashMap<ConnId, Connection>,
+    done: Vec<Connection>,
+    pub stats: CaptureStats,
+}
+
+impl Analyzer {
+    pub fn new(file: &str, cfg: Config) -> Self {
+        Analyzer {
+            cfg,
+            flows: FlowTable::new(),
+            live: HashMap::new(),
+            done: Vec::new(),
+            stats: CaptureStats {
+                file: file.to_string(),
+                ..Default::default()
+            },
+        }
+    }
+
+    pub fn on_packet(&mut self, pkt: &RawPacket<'_>) {
+        let st = &mut self.stats;
+        st.packets += 1;
+        if st.linktype_set.insert(pkt.linktype) {
+            st.linktypes.push(linktype_name(pkt.linktype));
+        }
+        if st.first_ts.is_none() {
+            st.first_ts = Some(pkt.ts);
+        }
+        st.last_ts = Some(pkt.ts);
+        let d = decode::decode(pkt.linktype, pkt.data, pkt.orig_len);
+        if d.truncated {
+            st.truncated_packets += 1;
+        }
+        if d.ip.is_some_and(|i| i.fragment) {
+            st.ip_fragments += 1;
+        }
+        if d.kind != Kind::Tcp {
+            *st.skipped.entry(d.kind.skip_key()).or_insert(0) += 1;
+            return;
+        }
+        st.tcp_packets += 1;
+        let (Some(ip), Some(seg)) = (d.ip, d.tcp.as_ref()) else {
+            if d.error.is_some() {
+                st.malformed_tcp += 1;
+            }
+            return;
+        };
+        let src = Endpoint {
+            addr: ip.src,
+            port: seg.src_port,
+        };
+        let dst = Endpoint {
+            addr: ip.dst,
+            port: seg.dst_port,
+        };
+        let look = self
+            .flows
+            .lookup(src, dst, seg.flags.syn(), seg.flags.ack());
+        if let Some(old) = look.replaces {
+            self.finish_conn(old);
+        }
+        if let Some(roles) = look.roles {
+            self.stats.connections += 1;
+            self.live.insert(
+                look.conn,
+                Connection {
+                    id: look.conn,
+                    client: roles.client,
+                    server: roles.server,
+                    role_guessed: roles.guessed,
+                    first_frame: pkt.index,
+                    last_frame: pkt.index,
+                    start_ts: pkt.ts,
+                    end_ts: pkt.ts,
+                    packets: PerDir::default(),
+                    payload_bytes: PerDir::default(),
+                    tcp: TcpConn::new(),
+                },
+            );
+            if self.live.len() > self.cfg.max_connections {
+                self.evict();
+            }
+        }
+        let Some(c) = self.live.get_mut(&look.conn) else {
+            return;
+        };
+        c.last_frame = pkt.index;
+        c.end_ts = pkt.ts;
+        c.packets.add(look.dir, 1);
+        c.payload_bytes.add(look.dir, u64::from(seg.payload_len));
+        c.tcp.on_segment(look.dir, seg, pkt.index, pkt.ts);
+        if c.tcp.is_closing() {
+            self.flows.mark_closed(src, dst);
+        }
+    }
+
+    fn finish_conn(&mut self, id: ConnId) {
+        if let Some(c) = self.live.remove(&id) {
+            self.flows.remove(c.client, c.server, id);
+            self.done.push(c);
+        }
+    }
+
+    /// Too many connections at once: finish the longest-idle tenth.
+    fn evict(&mut self) {
+        let mut idle: Vec<(Ts, ConnId)> = self.live.values().map(|c| (c.end_ts, c.id)).collect();
+        idle.sort_unstable();
+        let n = (self.cfg.max_connections / 10).max(1);
+        for (_, id) in idle.into_iter().take(n) {
+            self.stats.evicted_connections += 1;
+            self.finish_conn(id);
+        }
+    }
+
+    /// Add a warning from the reader (e.g. a file cut short).
+    pub fn warn(&mut self, w: String) {
+        self.stats.warnings.push(w);
+    }
+
+    /// End of capture: every connection, in id order, and the capture facts.
+    pub fn finish(mut self) -> (CaptureStats, Vec<Connection>) {
+        let ids: Vec<ConnId> = self.live.keys().copied().collect();
+        for id in ids {
+            self.finish_conn(id);
+        }
+        self.done.sort_unstable_by_key(|c| c.id);
+        (self.stats, self.done)
+    }
+}

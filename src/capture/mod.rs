@@ -1,0 +1,245 @@
+//! Reading packets: the only module that imports `pcap`.
+//!
+//! Files (pcap, pcapng, `-` for standard input) are read through libpcap with nanosecond
+//! precision. libpcap 1.10 refuses pcapng files whose interfaces have different link types;
+//! for those the file is read again with the pure-Rust `pcap-parser` reader, skipping the
+//! packets libpcap already delivered, so frame numbers stay those of the file.
+//! Nothing here interprets packet bytes: that is `decode`'s job.
+
+mod fallback;
+
+use crate::ts::Ts;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+/// One captured frame, borrowed from the reader for the duration of a callback.
+#[derive(Clone, Copy, Debug)]
+pub struct RawPacket<'a> {
+    /// Frame number, counting from 1 in file order (as Wireshark does).
+    pub index: u64,
+    pub ts: Ts,
+    /// LINKTYPE_ value (as written in the file, not libpcap's DLT remapping).
+    pub linktype: u32,
+    /// Length of the frame on the wire; `data.len()` is what was captured.
+    pub orig_len: u32,
+    pub data: &'a [u8],
+}
+
+/// Where packets come from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    File(PathBuf),
+    Stdin,
+}
+
+impl Source {
+    pub fn from_arg(arg: &str) -> Source {
+        if arg == "-" {
+            Source::Stdin
+        } else {
+            Source::File(PathBuf::from(arg))
+        }
+    }
+
+    pub fn display(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Stdin => "-".to_string(),
+        }
+    }
+}
+
+/// Why a capture could not be read at all. Problems after the first packet are warnings.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error("{file}: no such file; check the path")]
+    NotFound { file: String },
+    #[error("{file}: permission denied; check the file's permissions or run with access to it")]
+    PermissionDenied { file: String },
+    #[error("{file}: is a directory; give a .pcap or .pcapng file")]
+    IsDirectory { file: String },
+    #[error(
+        "{file}: not a pcap or pcapng capture ({detail}); record one with `tcpdump -w FILE` or convert it with `editcap -F pcap`"
+    )]
+    NotACapture { file: String, detail: String },
+    #[error("{file}: cannot be read: {detail}")]
+    Unreadable { file: String, detail: String },
+}
+
+/// What reading a source produced besides packets.
+#[derive(Debug, Default, Clone)]
+pub struct ReadSummary {
+    pub packets: u64,
+    /// Problems that did not stop reading (e.g. a file cut in the middle of a record).
+    pub warnings: Vec<String>,
+    /// Which reader produced the packets ("libpcap" or "pcap-parser").
+    pub reader: &'static str,
+}
+
+/// Map libpcap's DLT numbers back to LINKTYPE values. libpcap on Linux reports raw-IP files
+/// as DLT_RAW 12 or 14 (LINKTYPE_RAW is 101 in the file).
+pub fn dlt_to_linktype(dlt: i32) -> u32 {
+    match dlt {
+        12 | 14 => 101,
+        other => other as u32,
+    }
+}
+
+/// Read every packet of `source`, calling `f` for each; `f` may stop early with `Break`.
+pub fn read_source(
+    source: &Source,
+    mut f: impl FnMut(&RawPacket<'_>) -> ControlFlow<()>,
+) -> Result<ReadSummary, CaptureError> {
+    let name = source.display();
+    if let Source::File(p) = source {
+        precheck(p, &name)?;
+    }
+    let path_arg = match source {
+        Source::File(p) => p.clone(),
+        Source::Stdin => PathBuf::from("-"),
+    };
+    let mut cap = match pcap::Capture::from_file_with_precision(&path_arg, pcap::Precision::Nano) {
+        Ok(c) => c,
+        Err(e) => {
+            let detail = e.to_string();
+            if let Source::File(p) = source
+                && is_mixed_linktype_error(&detail)
+            {
+                return fallback::read_pcapng(p, &name, 0, &mut f);
+            }
+            return Err(open_error(&name, &detail));
+        }
+    };
+    let linktype = dlt_to_linktype(cap.get_datalink().0);
+    let mut summary = ReadSummary {
+        reader: "libpcap",
+        ..Default::default()
+    };
+    loop {
+        match cap.next_packet() {
+            Ok(p) => {
+                summary.packets += 1;
+                let ts = Ts::from_parts(p.header.ts.tv_sec, p.header.ts.tv_usec);
+                let raw = RawPacket {
+                    index: summary.packets,
+                    ts,
+                    linktype,
+                    orig_len: p.header.len,
+                    data: p.data,
+                };
+                if f(&raw).is_break() {
+                    break;
+                }
+            }
+            Err(pcap::Error::NoMorePackets) => break,
+            Err(e) => {
+                let detail = e.to_string();
+                if let Source::File(p) = source
+                    && is_mixed_linktype_error(&detail)
+                {
+                    let already = summary.packets;
+                    let mut rest = fallback::read_pcapng(p, &name, already, &mut f)?;
+                    rest.warnings.insert(
+                        0,
+                        format!(
+                            "libpcap stopped after {already} packets ({}); the rest was read with the built-in pcapng reader",
+                            detail.trim()
+                        ),
+                    );
+                    return Ok(rest);
+                }
+                summary.warnings.push(cut_warning(summary.packets, &detail));
+                break;
+            }
+        }
+    }
+    Ok(summary)
+}
+
+fn cut_warning(packets: u64, detail: &str) -> String {
+    let detail = detail.trim().trim_start_matches("libpcap error: ");
+    format!(
+        "reading stopped after packet {packets}: {detail}; the file looks damaged or cut short, everything before that point is reported"
+    )
+}
+
+/// libpcap 1.10 refuses pcapng files whose interfaces differ in link type ("an interface
+/// has a type ... different from the type of the first interface") or in snapshot length.
+fn is_mixed_linktype_error(detail: &str) -> bool {
+    detail.contains("an interface has a") && detail.contains("different from the")
+}
+
+fn precheck(p: &Path, name: &str) -> Result<(), CaptureError> {
+    match std::fs::metadata(p) {
+        Ok(m) if m.is_dir() => Err(CaptureError::IsDirectory {
+            file: name.to_string(),
+        }),
+        Ok(_) => match std::fs::File::open(p) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                Err(CaptureError::PermissionDenied {
+                    file: name.to_string(),
+                })
+            }
+            Err(e) => Err(CaptureError::Unreadable {
+                file: name.to_string(),
+                detail: e.to_string(),
+            }),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(CaptureError::NotFound {
+            file: name.to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            Err(CaptureError::PermissionDenied {
+                file: name.to_string(),
+            })
+        }
+        Err(e) => Err(CaptureError::Unreadable {
+            file: name.to_string(),
+            detail: e.to_string(),
+        }),
+    }
+}
+
+fn open_error(name: &str, detail: &str) -> CaptureError {
+    let d = detail
+        .trim()
+        .trim_start_matches("libpcap error: ")
+        .to_string();
+    let lower = d.to_ascii_lowercase();
+    if lower.contains("unknown file format")
+        || lower.contains("bad dump file format")
+        || lower.contains("truncated dump file")
+        || lower.contains("not a")
+        || lower.contains("too short")
+    {
+        CaptureError::NotACapture {
+            file: name.to_string(),
+            detail: d,
+        }
+    } else {
+        CaptureError::Unreadable {
+            file: name.to_string(),
+            detail: d,
+        }
+    }
+}
+
+/// Human name of a LINKTYPE value.
+pub fn linktype_name(lt: u32) -> String {
+    let n = match lt {
+        0 => "NULL",
+        1 => "ETHERNET",
+        101 => "RAW",
+        108 => "LOOP",
+        113 => "LINUX_SLL",
+        228 => "IPV4",
+        229 => "IPV6",
+        276 => "LINUX_SLL2",
+        105 => "IEEE802_11",
+        127 => "IEEE802_11_RADIOTAP",
+        274 => "ETHERNET_MPACKET",
+        _ => return format!("LINKTYPE_{lt}"),
+    };
+    n.to_string()
+}

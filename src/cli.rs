@@ -1,0 +1,62 @@
+//! Command-line interface: clap definitions and their validation. `main` stays thin.
+
+use crate::report::Format;
+use clap::{Parser, Subcommand};
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_ERROR: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0  success (also when the output pipe is closed early, e.g. `| head`)
+  1  error: the capture could not be read (missing, unreadable, not a capture)
+  2  usage error: unknown command or option
+
+Examples:
+  tcpscope report captures/http-get.pcap
+  tcpscope report --format json captures/http-keepalive.pcap | jq '.connections[0]'
+  tcpdump -i lo -w - | tcpscope report -";
+
+/// tcpscope: TCP and HTTP at the packet level.
+///
+/// Reads pcap and pcapng captures, reconstructs every TCP connection and reports what
+/// happened in it.
+#[derive(Parser, Debug)]
+#[command(name = "tcpscope", version, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print every TCP connection of a capture, as a table, JSON or NDJSON.
+    #[command(after_help = AFTER_HELP)]
+    Report(ReportArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// Capture file (pcap or pcapng); `-` reads standard input.
+    pub file: String,
+    /// Output format: a readable table, one JSON document, or one JSON line per connection
+    /// followed by a summary line.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Most connections tracked at once; beyond it the longest-idle are finished early
+    /// (counted as `evicted_connections`).
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+}
+
+pub const NO_ARGS_USAGE: &str = "\
+tcpscope: TCP and HTTP at the packet level
+
+Usage:
+  tcpscope report FILE [--format text|json|ndjson]   report every TCP connection
+
+Try it on a bundled capture:
+  tcpscope report captures/http-get.pcap
+
+Run `tcpscope --help` for every command and option.";

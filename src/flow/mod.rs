@@ -1,0 +1,284 @@
+//! Grouping packets into TCP connections.
+//!
+//! Owns: the canonical 5-tuple key, connection ids (numbered from 1 in order of first
+//! packet), who is client and who is server, and the direction of every packet. Does not
+//! interpret TCP beyond the SYN/ACK bits needed to tell roles apart. Pure: no I/O, no clock.
+
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+
+/// One side of a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    pub addr: IpAddr,
+    pub port: u16,
+}
+
+impl fmt::Display for Endpoint {
+    /// `10.0.0.1:80`, `[::1]:8080`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.addr {
+            IpAddr::V4(a) => write!(f, "{a}:{}", self.port),
+            IpAddr::V6(a) => write!(f, "[{a}]:{}", self.port),
+        }
+    }
+}
+
+impl Serialize for Endpoint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The canonical key of a TCP conversation: the two endpoints in sorted order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    lo: Endpoint,
+    hi: Endpoint,
+}
+
+impl FlowKey {
+    pub fn new(a: Endpoint, b: Endpoint) -> FlowKey {
+        if a <= b {
+            FlowKey { lo: a, hi: b }
+        } else {
+            FlowKey { lo: b, hi: a }
+        }
+    }
+}
+
+pub type ConnId = u64;
+
+/// Who sent a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dir {
+    /// Sent by the client (the originator).
+    Client,
+    /// Sent by the server (the responder).
+    Server,
+}
+
+impl Dir {
+    pub fn idx(self) -> usize {
+        match self {
+            Dir::Client => 0,
+            Dir::Server => 1,
+        }
+    }
+    pub fn other(self) -> Dir {
+        match self {
+            Dir::Client => Dir::Server,
+            Dir::Server => Dir::Client,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Dir::Client => "client",
+            Dir::Server => "server",
+        }
+    }
+}
+
+/// What the flow table decided for one packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lookup {
+    pub conn: ConnId,
+    pub dir: Dir,
+    /// This packet opened a new connection.
+    pub new: bool,
+    /// For a new connection: the id of the connection on the same tuple that it replaces
+    /// (port reuse after a close), to be finished by the caller.
+    pub replaces: Option<ConnId>,
+    /// For a new connection: who is client and server, and whether that was guessed.
+    pub roles: Option<Roles>,
+}
+
+/// Roles of a connection as decided from its first packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Roles {
+    pub client: Endpoint,
+    pub server: Endpoint,
+    pub guessed: bool,
+}
+
+struct Entry {
+    conn: ConnId,
+    client: Endpoint,
+    /// FIN or RST seen: a new SYN starts a new connection.
+    closed: bool,
+}
+
+/// Canonical tuple -> live connection.
+#[derive(Default)]
+pub struct FlowTable {
+    map: HashMap<FlowKey, Entry>,
+    next_id: ConnId,
+}
+
+/// Decide roles from the first packet seen of a connection.
+/// A SYN without ACK names its sender the client. Otherwise guess: the SYN-ACK sender is
+/// the server; else the side with the well-known (lower) port is the server.
+pub fn roles_from_first(src: Endpoint, dst: Endpoint, syn: bool, ack: bool) -> Roles {
+    if syn && !ack {
+        return Roles {
+            client: src,
+            server: dst,
+            guessed: false,
+        };
+    }
+    if syn && ack {
+        return Roles {
+            client: dst,
+            server: src,
+            guessed: true,
+        };
+    }
+    let src_is_server = match (src.port < 1024, dst.port < 1024) {
+        (true, false) => true,
+        (false, true) => false,
+        _ => src.port < dst.port || (src.port == dst.port && src > dst),
+    };
+    if src_is_server {
+        Roles {
+            client: dst,
+            server: src,
+            guessed: true,
+        }
+    } else {
+        Roles {
+            client: src,
+            server: dst,
+            guessed: true,
+        }
+    }
+}
+
+impl FlowTable {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Find or create the connection of a packet from `src` to `dst`. `roles` is called only
+    /// when a new connection is created.
+    pub fn lookup(&mut self, src: Endpoint, dst: Endpoint, syn: bool, ack: bool) -> Lookup {
+        let key = FlowKey::new(src, dst);
+        let mut replaces = None;
+        if let Some(e) = self.map.get(&key) {
+            // Port reuse: a fresh SYN on a closed connection opens a new one.
+            let reuse = e.closed && syn && !ack;
+            if !reuse {
+                let dir = if src == e.client {
+                    Dir::Client
+                } else {
+                    Dir::Server
+                };
+                return Lookup {
+                    conn: e.conn,
+                    dir,
+                    new: false,
+                    replaces: None,
+                    roles: None,
+                };
+            }
+            replaces = Some(e.conn);
+        }
+        self.next_id += 1;
+        let roles = roles_from_first(src, dst, syn, ack);
+        let dir = if src == roles.client {
+            Dir::Client
+        } else {
+            Dir::Server
+        };
+        self.map.insert(
+            key,
+            Entry {
+                conn: self.next_id,
+                client: roles.client,
+                closed: false,
+            },
+        );
+        Lookup {
+            conn: self.next_id,
+            dir,
+            new: true,
+            replaces,
+            roles: Some(roles),
+        }
+    }
+
+    /// Mark the connection on this tuple closed (FIN or RST seen).
+    pub fn mark_closed(&mut self, a: Endpoint, b: Endpoint) {
+        if let Some(e) = self.map.get_mut(&FlowKey::new(a, b)) {
+            e.closed = true;
+        }
+    }
+
+    /// Forget a connection (expired or evicted); later packets start a new one.
+    pub fn remove(&mut self, a: Endpoint, b: Endpoint, conn: ConnId) {
+        let key = FlowKey::new(a, b);
+        if self.map.get(&key).is_some_and(|e| e.conn == conn) {
+            self.map.remove(&key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep(s: &str) -> Endpoint {
+        let (a, p) = s.rsplit_once(':').unwrap();
+        Endpoint {
+            addr: a.trim_matches(['[', ']']).parse().unwrap(),
+            port: p.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn syn_sender_is_client_and_directions_follow() {
+        let mut t = FlowTable::new();
+        let c = ep("10.0.0.1:40000");
+        let s = ep("10.0.0.2:80");
+        let l = t.lookup(c, s, true, false);
+        assert_eq!((l.conn, l.dir, l.new), (1, Dir::Client, true));
+        let l = t.lookup(s, c, true, true);
+        assert_eq!((l.conn, l.dir, l.new), (1, Dir::Server, false));
+    }
+
+    #[test]
+    fn roles_guessed_without_syn() {
+        let r = roles_from_first(ep("10.0.0.2:80"), ep("10.0.0.1:40000"), false, true);
+        assert_eq!(r.server, ep("10.0.0.2:80"));
+        assert!(r.guessed);
+        let r = roles_from_first(ep("10.0.0.2:80"), ep("10.0.0.1:40000"), true, true);
+        assert_eq!(r.server, ep("10.0.0.2:80"));
+        assert!(r.guessed);
+        let r = roles_from_first(ep("10.0.0.1:50000"), ep("10.0.0.2:8080"), false, true);
+        assert_eq!(r.server, ep("10.0.0.2:8080"));
+    }
+
+    #[test]
+    fn port_reuse_after_close_starts_new_connection() {
+        let mut t = FlowTable::new();
+        let c = ep("[::1]:40000");
+        let s = ep("[::1]:80");
+        assert_eq!(t.lookup(c, s, true, false).conn, 1);
+        // A retransmitted SYN on an open connection stays in it.
+        assert_eq!(t.lookup(c, s, true, false).conn, 1);
+        t.mark_closed(s, c);
+        let l = t.lookup(c, s, true, false);
+        assert_eq!((l.conn, l.new, l.replaces), (2, true, Some(1)));
+        assert_eq!(c.to_string(), "[::1]:40000");
+    }
+}

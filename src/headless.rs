@@ -1,0 +1,29 @@
+//! A headless run of the whole pipeline over one source: what `report` prints and what
+//! the golden tests assert on.
+
+use crate::analyze::{Analyzer, CaptureStats, Config, Connection};
+use crate::capture::{self, CaptureError, Source};
+use std::ops::ControlFlow;
+
+/// Read `source` to the end and analyse it.
+pub fn run(source: &Source, cfg: Config) -> Result<(CaptureStats, Vec<Connection>), CaptureError> {
+    let mut an = Analyzer::new(&source.display(), cfg);
+    let summary = capture::read_source(source, |p| {
+        an.on_packet(p);
+        ControlFlow::Continue(())
+    })?;
+    for w in summary.warnings {
+        an.warn(w);
+    }
+    Ok(an.finish())
+}
+
+/// Analyse a file with the default configuration.
+pub fn run_path(
+    path: impl AsRef<std::path::Path>,
+) -> Result<(CaptureStats, Vec<Connection>), CaptureError> {
+    run(
+        &Source::File(path.as_ref().to_path_buf()),
+        Config::default(),
+    )
+}

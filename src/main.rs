@@ -1,0 +1,54 @@
+use clap::Parser;
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+use tcpscope::analyze::Config;
+use tcpscope::capture::Source;
+use tcpscope::cli::{Cli, Command, EXIT_ERROR, EXIT_OK, EXIT_USAGE, NO_ARGS_USAGE, ReportArgs};
+use tcpscope::headless;
+use tcpscope::report;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        None => {
+            println!("{NO_ARGS_USAGE}");
+            return ExitCode::from(EXIT_OK);
+        }
+        Some(Command::Report(args)) => run_report(args),
+    };
+    match result {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            eprintln!("tcpscope: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run_report(args: ReportArgs) -> anyhow::Result<()> {
+    let source = Source::from_arg(&args.file);
+    let cfg = Config {
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+    };
+    let (stats, conns) = headless::run(&source, cfg)?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    report::write(&mut out, args.format, &stats, &conns)?;
+    out.flush()?;
+    Ok(())
+}

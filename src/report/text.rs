@@ -1,0 +1,95 @@
+//! The human-readable report: a capture summary, then one row per connection.
+
+use crate::analyze::{CaptureStats, Connection};
+use std::io::{self, Write};
+
+pub fn write(out: &mut dyn Write, st: &CaptureStats, conns: &[Connection]) -> io::Result<()> {
+    writeln!(out, "capture     {}", st.file)?;
+    writeln!(
+        out,
+        "link types  {}",
+        if st.linktypes.is_empty() {
+            "-".to_string()
+        } else {
+            st.linktypes.join(", ")
+        }
+    )?;
+    let dur = match (st.first_ts, st.last_ts) {
+        (Some(a), Some(b)) => format!("{:.3} s", b.secs_since(a)),
+        _ => "-".into(),
+    };
+    writeln!(
+        out,
+        "packets     {} total, {} TCP, {} truncated, over {dur}",
+        st.packets, st.tcp_packets, st.truncated_packets
+    )?;
+    if !st.skipped.is_empty() {
+        let s: Vec<String> = st.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        writeln!(out, "skipped     {}", s.join(", "))?;
+    }
+    if st.ip_fragments > 0 || st.malformed_tcp > 0 {
+        writeln!(
+            out,
+            "flagged     {} IP fragments (not reassembled), {} unreadable TCP headers",
+            st.ip_fragments, st.malformed_tcp
+        )?;
+    }
+    if st.evicted_connections > 0 {
+        writeln!(
+            out,
+            "evicted     {} connections finished early (too many open at once)",
+            st.evicted_connections
+        )?;
+    }
+    for w in &st.warnings {
+        writeln!(out, "warning     {w}")?;
+    }
+    writeln!(out, "connections {}", conns.len())?;
+    if conns.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    let cw = conns
+        .iter()
+        .map(|c| c.client.to_string().len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let sw = conns
+        .iter()
+        .map(|c| c.server.to_string().len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    writeln!(
+        out,
+        "{:>5}  {:<cw$}  {:<sw$}  {:>8}  {:>9}  {:>13}  {:>17}",
+        "ID", "CLIENT", "SERVER", "START s", "DURATION", "PKTS C>S/S>C", "BYTES C>S/S>C"
+    )?;
+    let t0 = st.first_ts.unwrap_or_default();
+    for c in conns {
+        let client = if c.role_guessed {
+            format!("{}?", c.client)
+        } else {
+            c.client.to_string()
+        };
+        writeln!(
+            out,
+            "{:>5}  {:<cw$}  {:<sw$}  {:>8.3}  {:>9.3}  {:>13}  {:>17}",
+            c.id,
+            client,
+            c.server,
+            c.start_ts.secs_since(t0),
+            c.end_ts.secs_since(c.start_ts),
+            format!("{}/{}", c.packets.client, c.packets.server),
+            format!("{}/{}", c.payload_bytes.client, c.payload_bytes.server),
+        )?;
+    }
+    if conns.iter().any(|c| c.role_guessed) {
+        writeln!(
+            out,
+            "\n? client/server guessed: the connection's opening SYN was not captured"
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! Timestamps as integer nanoseconds since the epoch.
+//!
+//! An f64 cannot hold nanoseconds at epoch scale (it has ~15.9 significant digits), so
+//! every timestamp in tcpscope is an `i64` of nanoseconds and is printed from integers.
+//! Durations handed to users (`irtt_ms`) are ordinary floats: they are small.
+
+use serde::{Serialize, Serializer};
+use std::fmt;
+
+/// Nanoseconds since 1970-01-01T00:00:00Z, as read from the capture.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ts(pub i64);
+
+impl Ts {
+    pub fn from_parts(secs: i64, nanos: i64) -> Ts {
+        Ts(secs.saturating_mul(1_000_000_000).saturating_add(nanos))
+    }
+
+    /// Milliseconds from `earlier` to `self` (negative when the capture's clock went back).
+    pub fn ms_since(self, earlier: Ts) -> f64 {
+        (self.0.saturating_sub(earlier.0)) as f64 / 1e6
+    }
+
+    pub fn secs_since(self, earlier: Ts) -> f64 {
+        (self.0.saturating_sub(earlier.0)) as f64 / 1e9
+    }
+}
+
+impl fmt::Display for Ts {
+    /// `1700000000.123456789`: seconds with exactly nine decimals.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let neg = self.0 < 0;
+        let abs = self.0.unsigned_abs();
+        let secs = abs / 1_000_000_000;
+        let nanos = abs % 1_000_000_000;
+        if neg {
+            write!(f, "-{secs}.{nanos:09}")
+        } else {
+            write!(f, "{secs}.{nanos:09}")
+        }
+    }
+}
+
+impl Serialize for Ts {
+    /// Written as a JSON number with exactly nine decimals, built from integers so no digit
+    /// is lost to floating point.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match serde_json::value::RawValue::from_string(self.to_string()) {
+            Ok(raw) => raw.serialize(s),
+            Err(_) => s.serialize_i64(self.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prints_nine_decimals_exactly() {
+        let t = Ts::from_parts(1_700_000_000, 123_456_789);
+        assert_eq!(t.to_string(), "1700000000.123456789");
+        assert_eq!(Ts::from_parts(5, 7).to_string(), "5.000000007");
+        assert_eq!(serde_json::to_string(&t).unwrap(), "1700000000.123456789");
+    }
+
+    #[test]
+    fn negative_timestamps_print_sanely() {
+        assert_eq!(Ts(-1_500_000_000).to_string(), "-1.500000000");
+    }
+}

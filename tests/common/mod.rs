@@ -1,0 +1,74 @@
+//! Shared helpers for integration tests: where the public captures are, and their
+//! tshark oracle files.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The shared public capture folder (`../shared/captures/public` beside the repo, or
+/// `TCPSCOPE_PUBLIC_CAPTURES`). `None`, with a message, when it is absent.
+pub fn public_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("TCPSCOPE_PUBLIC_CAPTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/captures/public")
+        });
+    if dir.join("MANIFEST.tsv").is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipping: public captures not found at {} (set TCPSCOPE_PUBLIC_CAPTURES)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// Every capture file in the public folder, sorted.
+pub fn public_captures(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read public dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// A tshark oracle table: header names and rows of fields.
+pub struct Tsv {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Tsv {
+    pub fn col(&self, name: &str) -> usize {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    }
+}
+
+pub fn oracle(dir: &std::path::Path, capture: &std::path::Path, kind: &str) -> Tsv {
+    let stem = capture.file_stem().unwrap().to_string_lossy().to_string();
+    let p = dir.join("oracle").join(format!("{stem}.{kind}.tsv"));
+    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .unwrap_or("")
+        .split('\t')
+        .map(String::from)
+        .collect();
+    let rows = lines
+        .map(|l| l.split('\t').map(String::from).collect())
+        .collect();
+    Tsv { header, rows }
+}
+
+/// Path of the repo's own bundled capture.
+pub fn bundled(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name)
+}
