@@ -133,7 +133,8 @@ F=tcp-lossy-client-side.pcap
 expect_streams $F 1
 expect $F 'tcp.analysis.lost_segment' '>=' 5
 expect $F 'tcp.analysis.duplicate_ack' '>=' 5
-expect $F 'http.response.code==200' == 1
+# the body has holes here, so tshark cannot reassemble the HTTP response
+expect $F 'frame contains "HTTP/1.1 200 OK"' '>=' 1
 
 echo "$passes passed, $fails failed"
 [[ $fails -eq 0 ]]

@@ -7,7 +7,8 @@
 use crate::capture::{RawPacket, linktype_name};
 use crate::decode::{self, Kind};
 use crate::flow::{ConnId, Dir, Endpoint, FlowTable};
-use crate::tcp::TcpConn;
+use crate::tcp::{EngineConfig, TcpConn, TcpSummary};
+use crate::tcp::reassembly::StreamEvent;
 use crate::ts::Ts;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -17,12 +18,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 pub struct Config {
     /// Connections tracked at once; beyond it the longest-idle ones are finished early.
     pub max_connections: usize,
+    pub engine: EngineConfig,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             max_connections: 200_000,
+            engine: EngineConfig::default(),
         }
     }
 }
@@ -80,8 +83,11 @@ pub struct Connection {
     pub end_ts: Ts,
     pub packets: PerDir,
     pub payload_bytes: PerDir,
+    /// The engine while the connection is live; consumed into `summary` when it ends.
     #[serde(skip)]
-    pub tcp: TcpConn,
+    pub tcp: Option<TcpConn>,
+    #[serde(flatten)]
+    pub summary: Option<TcpSummary>,
 }
 
 /// The pipeline for one capture.
@@ -164,7 +170,8 @@ impl Analyzer {
                     end_ts: pkt.ts,
                     packets: PerDir::default(),
                     payload_bytes: PerDir::default(),
-                    tcp: TcpConn::new(),
+                    tcp: Some(TcpConn::new(self.cfg.engine)),
+                    summary: None,
                 },
             );
             if self.live.len() > self.cfg.max_connections {
@@ -178,15 +185,21 @@ impl Analyzer {
         c.end_ts = pkt.ts;
         c.packets.add(look.dir, 1);
         c.payload_bytes.add(look.dir, u64::from(seg.payload_len));
-        c.tcp.on_segment(look.dir, seg, pkt.index, pkt.ts);
-        if c.tcp.is_closing() {
-            self.flows.mark_closed(src, dst);
+        if let Some(tcp) = c.tcp.as_mut() {
+            tcp.on_segment(look.dir, seg, pkt.index, pkt.ts, &mut |_d, _ev: StreamEvent<'_>| {});
+            if tcp.is_closing() {
+                self.flows.mark_closed(src, dst);
+            }
         }
     }
 
     fn finish_conn(&mut self, id: ConnId) {
-        if let Some(c) = self.live.remove(&id) {
+        if let Some(mut c) = self.live.remove(&id) {
             self.flows.remove(c.client, c.server, id);
+            if let Some(mut tcp) = c.tcp.take() {
+                tcp.finish(&mut |_d, _ev: StreamEvent<'_>| {});
+                c.summary = Some(tcp.into_summary());
+            }
             self.done.push(c);
         }
     }

@@ -44,6 +44,7 @@ fn run_report(args: ReportArgs) -> anyhow::Result<()> {
     let source = Source::from_arg(&args.file);
     let cfg = Config {
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        ..Config::default()
     };
     let (stats, conns) = headless::run(&source, cfg)?;
     let stdout = io::stdout();

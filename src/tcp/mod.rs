@@ -1,37 +1,1149 @@
-//! The TCP engine: per-connection handshake, RFC 9293 endpoint states, reassembly and
-//! analysis. Sans-IO: it is handed decoded segments with their frame number and
-//! timestamp, and never touches pcap, the terminal or the clock.
+//! The TCP engine: per-connection handshake, both endpoints' RFC 9293 states, stream
+//! reassembly, Wireshark-grade analysis flags, Zeek's summary and measurements.
+//!
+//! Sans-IO: it is handed decoded segments with their frame number and timestamp and
+//! never touches pcap, the terminal or the clock. Reassembled bytes leave through a sink
+//! callback so the HTTP layer can consume them without this module knowing about HTTP.
 
+pub mod analysis;
+pub mod handshake;
 pub mod reassembly;
 pub mod seq;
+pub mod state;
+pub mod zeek;
 
-use crate::decode::TcpSegment;
+use crate::decode::{TcpFlags, TcpSegment};
 use crate::flow::Dir;
 use crate::ts::Ts;
+use analysis::{Counts, Finding, Flag};
+use handshake::Handshake;
+use reassembly::{Reassembler, StreamEvent};
+use seq::SeqNum;
+use serde::Serialize;
+use state::{EndpointState, TcpState};
+use std::collections::VecDeque;
+use zeek::{History, ZState};
 
-/// Per-connection engine state.
-#[derive(Debug, Default)]
-pub struct TcpConn {
-    pub fin_seen: [bool; 2],
-    pub rst_seen: bool,
+/// Limits of the engine.
+#[derive(Clone, Copy, Debug)]
+pub struct EngineConfig {
+    /// Out-of-order bytes buffered per direction before a gap is forced.
+    pub reassembly_cap: usize,
+    /// Keep a record of every packet (for `--packets` and the TUI).
+    pub keep_packets: bool,
+    /// Most packet records kept per connection; the rest are counted.
+    pub max_packets_per_conn: usize,
+    /// Reassemble the byte streams at all (off: analysis only).
+    pub reassemble: bool,
 }
 
-impl TcpConn {
-    pub fn new() -> Self {
-        Self::default()
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            reassembly_cap: 4 << 20,
+            keep_packets: false,
+            max_packets_per_conn: 1_000_000,
+            reassemble: true,
+        }
+    }
+}
+
+/// One packet of a connection, as the packet list and ladder show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct PacketRecord {
+    pub frame: u64,
+    pub ts: Ts,
+    pub dir: Dir,
+    #[serde(serialize_with = "ser_flags")]
+    pub flags: TcpFlags,
+    pub seq: u32,
+    pub ack: u32,
+    pub len: u32,
+    pub window: u32,
+    /// The window with the negotiated scale applied (None when the scale is unknown).
+    pub window_scaled: Option<u64>,
+    pub analysis: Vec<Finding>,
+    /// For a duplicate ACK: its number (#n).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dup_ack_num: Option<u32>,
+    /// States of (client, server) after this packet.
+    #[serde(skip)]
+    pub states_after: (TcpState, TcpState),
+}
+
+fn ser_flags<S: serde::Serializer>(f: &TcpFlags, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(f)
+}
+
+/// A run of bytes never captured, in one direction.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct GapRecord {
+    pub dir: Dir,
+    /// Stream offset (relative sequence number) where the gap starts.
+    pub rel_seq: u64,
+    pub len: u64,
+}
+
+/// Round-trip samples (data -> ACK, Karn's rule: never from retransmitted data).
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Rtt {
+    pub samples: u32,
+    pub min_ms: Option<f64>,
+    pub avg_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+    #[serde(skip)]
+    sum_ms: f64,
+}
+
+impl Rtt {
+    fn add(&mut self, ms: f64) {
+        self.samples += 1;
+        self.sum_ms += ms;
+        self.min_ms = Some(self.min_ms.map_or(ms, |m| m.min(ms)));
+        self.max_ms = Some(self.max_ms.map_or(ms, |m| m.max(ms)));
+        self.avg_ms = Some(self.sum_ms / f64::from(self.samples));
+    }
+}
+
+/// Outstanding data of one direction, for RTT samples.
+#[derive(Clone, Copy, Debug)]
+struct Outstanding {
+    end: SeqNum,
+    ts: Ts,
+    retransmitted: bool,
+}
+
+const MAX_OUTSTANDING: usize = 256;
+
+/// What the engine knows about one direction (one sender).
+#[derive(Debug)]
+struct Half {
+    /// Sequence number of this side's SYN, or of its first segment seen (mid-stream).
+    base: Option<SeqNum>,
+    syn_seen: bool,
+    /// Highest seq + length seen (Wireshark's nextseq).
+    next_seq: Option<SeqNum>,
+    next_seq_ts: Ts,
+    /// TSval of the segment that last advanced next_seq.
+    next_seq_tsval: Option<u32>,
+    /// Highest sequence number the peer may acknowledge (for ACKed-unseen).
+    max_to_be_acked: Option<SeqNum>,
+    /// Last ACK number this side sent.
+    last_ack: Option<SeqNum>,
+    last_ack_ts: Ts,
+    dup_acks: u32,
+    window: Option<u16>,
+    wscale: Option<u8>,
+    /// This side's previous segment was a keep-alive / zero-window probe.
+    last_keep_alive: bool,
+    last_zwp: bool,
+    fin_seq: Option<SeqNum>,
+    fin_acked: bool,
+    reasm: Reassembler,
+    outstanding: VecDeque<Outstanding>,
+    max_in_flight: u64,
+    payload_bytes: u64,
+    first_data_ts: Option<Ts>,
+    last_data_ts: Option<Ts>,
+}
+
+impl Half {
+    fn new(cap: usize) -> Half {
+        Half {
+            base: None,
+            syn_seen: false,
+            next_seq: None,
+            next_seq_ts: Ts(0),
+            next_seq_tsval: None,
+            max_to_be_acked: None,
+            last_ack: None,
+            last_ack_ts: Ts(0),
+            dup_acks: 0,
+            window: None,
+            wscale: None,
+            last_keep_alive: false,
+            last_zwp: false,
+            fin_seq: None,
+            fin_acked: false,
+            reasm: Reassembler::new(cap),
+            outstanding: VecDeque::new(),
+            max_in_flight: 0,
+            payload_bytes: 0,
+            first_data_ts: None,
+            last_data_ts: None,
+        }
     }
 
-    pub fn on_segment(&mut self, dir: Dir, seg: &TcpSegment<'_>, _frame: u64, _ts: Ts) {
-        if seg.flags.fin() {
-            self.fin_seen[dir.idx()] = true;
+    fn rel(&self, s: u32) -> u32 {
+        self.base.map_or(s, |b| SeqNum(s).rel(b))
+    }
+}
+
+/// How the connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Close {
+    Fin,
+    Rst,
+    Open,
+    HalfClosed,
+}
+
+/// Per-connection engine state.
+#[derive(Debug)]
+pub struct TcpConn {
+    cfg: EngineConfig,
+    half: [Half; 2],
+    ep: [EndpointState; 2],
+    pub handshake: Handshake,
+    pub history: History,
+    pub counts: Counts,
+    pub rtt: Rtt,
+    pub gaps: Vec<GapRecord>,
+    pub packets: Vec<PacketRecord>,
+    pub packets_dropped: u64,
+    rst_seen: bool,
+    first_packet: bool,
+    /// Both windows scaled (both SYNs carried the option).
+    scaling: bool,
+}
+
+/// Truncate long lists of gaps kept per connection.
+const MAX_GAPS: usize = 1000;
+
+impl TcpConn {
+    pub fn new(cfg: EngineConfig) -> Self {
+        TcpConn {
+            cfg,
+            half: [
+                Half::new(cfg.reassembly_cap),
+                Half::new(cfg.reassembly_cap),
+            ],
+            ep: [EndpointState::default(), EndpointState::default()],
+            handshake: Handshake::default(),
+            history: History::default(),
+            counts: Counts::default(),
+            rtt: Rtt::default(),
+            gaps: Vec::new(),
+            packets: Vec::new(),
+            packets_dropped: 0,
+            rst_seen: false,
+            first_packet: true,
+            scaling: false,
         }
-        if seg.flags.rst() {
-            self.rst_seen = true;
-        }
+    }
+
+    pub fn state(&self, dir: Dir) -> TcpState {
+        self.ep[dir.idx()].state()
+    }
+
+    pub fn transitions(&self, dir: Dir) -> &[state::Transition] {
+        self.ep[dir.idx()].transitions()
+    }
+
+    /// The ISN (or first sequence number seen) of a direction: relative numbers count
+    /// from it.
+    pub fn base_seq(&self, dir: Dir) -> Option<u32> {
+        self.half[dir.idx()].base.map(|b| b.0)
+    }
+
+    pub fn max_in_flight(&self, dir: Dir) -> u64 {
+        self.half[dir.idx()].max_in_flight
+    }
+
+    /// Receive window advertised last by `dir`, with scaling applied when known.
+    pub fn last_window(&self, dir: Dir) -> Option<u64> {
+        let h = &self.half[dir.idx()];
+        h.window.map(|w| self.scaled(dir, w, false).unwrap_or(u64::from(w)))
+    }
+
+    /// Payload bytes per second from `dir`, between its first and last data segment.
+    pub fn throughput_bps(&self, dir: Dir) -> Option<f64> {
+        let h = &self.half[dir.idx()];
+        let (a, b) = (h.first_data_ts?, h.last_data_ts?);
+        let secs = b.secs_since(a);
+        (secs > 0.0).then(|| h.payload_bytes as f64 / secs)
     }
 
     /// A FIN or RST was seen: a new SYN on this tuple starts a new connection.
     pub fn is_closing(&self) -> bool {
-        self.rst_seen || self.fin_seen.iter().any(|f| *f)
+        self.rst_seen || self.half.iter().any(|h| h.fin_seq.is_some())
+    }
+
+    /// Both sides are done (RST, or both FINs acknowledged).
+    pub fn is_closed(&self) -> bool {
+        self.rst_seen || self.half.iter().all(|h| h.fin_acked)
+    }
+
+    pub fn close(&self) -> Close {
+        let fins = self.half.iter().filter(|h| h.fin_seq.is_some()).count();
+        if self.rst_seen {
+            Close::Rst
+        } else if fins == 2 {
+            Close::Fin
+        } else if fins == 1 {
+            Close::HalfClosed
+        } else {
+            Close::Open
+        }
+    }
+
+    pub fn conn_state(&self) -> &'static str {
+        self.history
+            .conn_state(self.half[0].payload_bytes, self.half[1].payload_bytes)
+    }
+
+    fn scaled(&self, dir: Dir, w: u16, syn: bool) -> Option<u64> {
+        if syn {
+            return Some(u64::from(w));
+        }
+        if !self.scaling {
+            return None;
+        }
+        let s = self.half[dir.idx()].wscale.unwrap_or(0).min(14);
+        Some(u64::from(w) << s)
+    }
+
+    fn set_state(&mut self, dir: Dir, to: TcpState, frame: u64, ts: Ts, inferred: bool, why: &'static str) {
+        self.ep[dir.idx()].set(to, frame, ts, inferred, why);
+    }
+
+    /// Feed one segment. Reassembled bytes go to `sink`.
+    pub fn on_segment(
+        &mut self,
+        dir: Dir,
+        seg: &TcpSegment<'_>,
+        frame: u64,
+        ts: Ts,
+        sink: &mut dyn FnMut(Dir, StreamEvent<'_>),
+    ) {
+        let f = seg.flags;
+        let (d, o) = (dir.idx(), dir.other().idx());
+        let mut findings: Vec<Finding> = Vec::new();
+        let mut dup_ack_num = None;
+        let seq = SeqNum(seg.seq);
+        let ack = SeqNum(seg.ack);
+        let syn = f.syn();
+        let fin = f.fin();
+        let rst = f.rst();
+        let seglen = seg.payload_len + u32::from(syn) + u32::from(fin);
+        // Where the payload starts: after the SYN's phantom byte.
+        let data_seq = seq.add(u32::from(syn));
+
+        if self.first_packet {
+            self.first_packet = false;
+            if dir == Dir::Server {
+                self.history.flipped();
+            }
+            if !syn {
+                // Capture began mid-connection: both endpoints assumed ESTABLISHED.
+                for x in [Dir::Client, Dir::Server] {
+                    self.set_state(x, TcpState::Established, frame, ts, true, "capture began mid-connection");
+                }
+            }
+        }
+
+        // Impossible flag combinations.
+        let impossible = (syn && fin) || (syn && rst) || (fin && rst) || f.0 & 0x1FF == 0;
+        if impossible {
+            findings.push(Finding {
+                flag: Flag::ImpossibleFlags,
+                why: format!("flags [{f}] never occur together in a valid segment"),
+            });
+            if (syn && (fin || rst)) || (fin && rst) {
+                self.history.once(dir, if syn { 'Q' } else { 'I' });
+            }
+        }
+        if syn && let Some(ws) = seg.options.wscale
+            && ws > 14
+        {
+            findings.push(Finding {
+                flag: Flag::BadWindowScale,
+                why: format!("window scale {ws} > 14; RFC 7323 says to use 14"),
+            });
+        }
+
+        // After close: anything but a bare ACK once the connection is over.
+        if self.is_closed() && !(syn && !f.ack()) && (seglen > 0 || rst) {
+            findings.push(Finding {
+                flag: Flag::AfterClose,
+                why: if self.rst_seen {
+                    "the connection was already reset".to_string()
+                } else {
+                    "both FINs were already acknowledged".to_string()
+                },
+            });
+        }
+
+        // --- Handshake and bases -------------------------------------------------
+        if syn {
+            let h = &mut self.half[d];
+            if !h.syn_seen || h.base.is_none() {
+                h.base = Some(seq);
+            }
+            h.syn_seen = true;
+            if seg.options.wscale.is_some() {
+                h.wscale = seg.options.wscale;
+            }
+            if self.cfg.reassemble && !h.reasm.is_started() {
+                h.reasm.start(seq.add(1));
+            }
+            if !f.ack() {
+                match dir {
+                    Dir::Client => self.handshake.on_client_syn(seg.seq, &seg.options, seg.payload_len, frame, ts),
+                    Dir::Server => self.handshake.on_server_syn(seg.seq, &seg.options, frame, ts),
+                }
+            } else if dir == Dir::Server {
+                self.handshake.on_syn_ack(seg.seq, &seg.options, frame, ts);
+            }
+            if seg.payload_len > 0 {
+                findings.push(Finding {
+                    flag: Flag::SynData,
+                    why: format!("{} bytes of data ride on the SYN (TCP Fast Open)", seg.payload_len),
+                });
+            }
+            self.scaling = self.half[0].syn_seen
+                && self.half[1].syn_seen
+                && self.half[0].wscale.is_some()
+                && self.half[1].wscale.is_some();
+        } else if self.half[d].base.is_none() {
+            self.half[d].base = Some(seq);
+        }
+        if dir == Dir::Client
+            && f.ack()
+            && !syn
+            && !rst
+            && let Some(sisn) = self.handshake.server_isn
+            && ack.ge(SeqNum(sisn).add(1))
+        {
+            self.handshake.on_completing_ack(frame, ts);
+        }
+        if rst {
+            self.handshake.on_rst(dir == Dir::Server, frame);
+        }
+
+        // --- Wireshark-style sequence analysis -----------------------------------
+        let fwd_next = self.half[d].next_seq;
+        let rev_window = self.half[o].window;
+        let mut keep_alive = false;
+        let mut zwp = false;
+        let no_sfr = !(syn || fin || rst);
+        // Zero window probe: one byte at next expected while the peer's window is zero.
+        if seglen == 1
+            && fwd_next == Some(seq)
+            && rev_window == Some(0)
+            && !syn
+        {
+            zwp = true;
+            findings.push(Finding {
+                flag: Flag::ZeroWindowProbe,
+                why: format!(
+                    "1 byte at the next expected seq {} while the peer advertises a zero window",
+                    self.half[d].rel(seg.seq)
+                ),
+            });
+        }
+        if !zwp {
+            if seg.window == 0 && no_sfr {
+                findings.push(Finding {
+                    flag: Flag::ZeroWindow,
+                    why: "window 0: the sender's receive buffer is full".to_string(),
+                });
+            }
+            if let Some(n) = fwd_next
+                && seq.gt(n)
+                && !rst
+            {
+                findings.push(Finding {
+                    flag: Flag::LostSegment,
+                    why: format!(
+                        "seq {} > next expected {}: {} bytes before it were not captured",
+                        self.half[d].rel(seg.seq),
+                        self.half[d].rel(n.0),
+                        seq.diff(n)
+                    ),
+                });
+            }
+        }
+        if let Some(n) = fwd_next
+            && seglen <= 1
+            && no_sfr
+            && n.add(u32::MAX) == seq
+        {
+            keep_alive = true;
+            findings.push(Finding {
+                flag: Flag::KeepAlive,
+                why: format!(
+                    "seq {} = next expected {} - 1 with at most one byte: a keep-alive",
+                    self.half[d].rel(seg.seq),
+                    self.half[d].rel(n.0)
+                ),
+            });
+        }
+        let same_ack = f.ack() && self.half[d].last_ack == Some(ack);
+        let same_window = self.half[d].window == Some(seg.window);
+        let at_next = fwd_next == Some(seq);
+        if seglen == 0 && seg.window != 0 && !same_window && self.half[d].window.is_some() && at_next && same_ack && no_sfr {
+            findings.push(Finding {
+                flag: Flag::WindowUpdate,
+                why: format!(
+                    "no data, same ACK, window changed from {} to {}",
+                    self.half[d].window.unwrap_or(0),
+                    seg.window
+                ),
+            });
+        }
+        if seg.payload_len > 0
+            && no_sfr
+            && let (Some(rack), Some(rwin)) = (self.half[o].last_ack, self.half[o].window)
+            && let Some(rw) = self.scaled(dir.other(), rwin, false)
+            && rw > 0
+            && i64::from(seq.add(seg.payload_len).diff(rack)) == rw as i64
+        {
+            findings.push(Finding {
+                flag: Flag::WindowFull,
+                why: format!("this segment fills the peer's advertised window of {rw} bytes"),
+            });
+        }
+        let mut is_dup_ack_candidate = seglen == 0 && same_window && at_next && same_ack && no_sfr;
+        if is_dup_ack_candidate && self.half[o].last_keep_alive {
+            is_dup_ack_candidate = false;
+            findings.push(Finding {
+                flag: Flag::KeepAliveAck,
+                why: "answers the peer's keep-alive with the same ACK".to_string(),
+            });
+        } else if is_dup_ack_candidate && seg.window == 0 && self.half[o].last_zwp {
+            is_dup_ack_candidate = false;
+            findings.push(Finding {
+                flag: Flag::ZeroWindowProbeAck,
+                why: "answers the peer's zero-window probe; the window is still 0".to_string(),
+            });
+        }
+        if is_dup_ack_candidate && seg.window != 0 {
+            let ack_rel = self.half[o].rel(seg.ack);
+            let h = &mut self.half[d];
+            h.dup_acks += 1;
+            dup_ack_num = Some(h.dup_acks);
+            findings.push(Finding {
+                flag: Flag::DuplicateAck,
+                why: format!(
+                    "no data, same ACK {ack_rel} and window as the previous segment: duplicate ACK #{}",
+                    h.dup_acks
+                ),
+            });
+        }
+        // ACK of data never seen.
+        if f.ack()
+            && let Some(m) = self.half[o].max_to_be_acked
+            && ack.gt(m)
+        {
+            findings.push(Finding {
+                flag: Flag::AckUnseen,
+                why: format!(
+                    "ACK {} > highest seq seen from the peer {}: it acknowledges data that was not captured",
+                    self.half[o].rel(seg.ack),
+                    self.half[o].rel(m.0)
+                ),
+            });
+            self.half[o].max_to_be_acked = Some(ack);
+        }
+        // Retransmission family.
+        let mut retransmitted = false;
+        if (seglen > 0 || syn || fin)
+            && let Some(n) = fwd_next
+            && seq.lt(n)
+            && !keep_alive
+            && !rst
+        {
+            retransmitted = true;
+            let rel = self.half[d].rel(seg.seq);
+            let nrel = self.half[d].rel(n.0);
+            let since_dup = ts.secs_since(self.half[o].last_ack_ts);
+            let since_next = ts.secs_since(self.half[d].next_seq_ts);
+            let ooo_thresh = self.handshake.irtt_ms.map_or(0.003, |ms| ms / 1000.0);
+            let tsval_later = match (seg.options.timestamps, self.half[d].next_seq_tsval) {
+                (Some((v, _)), Some(prev)) => SeqNum(v).gt(SeqNum(prev)),
+                _ => false,
+            };
+            if self.half[o].dup_acks >= 2 && self.half[o].last_ack == Some(seq) && since_dup < 0.02 {
+                findings.push(Finding {
+                    flag: Flag::FastRetransmission,
+                    why: format!(
+                        "seq {rel} resent within 20 ms of the peer's duplicate ACK #{} asking for it",
+                        self.half[o].dup_acks
+                    ),
+                });
+                findings.push(Finding {
+                    flag: Flag::Retransmission,
+                    why: format!("seq {rel} < next expected {nrel}: sent before"),
+                });
+            } else if since_next < ooo_thresh && n != seq.add(seglen) && !tsval_later {
+                findings.push(Finding {
+                    flag: Flag::OutOfOrder,
+                    why: format!(
+                        "seq {rel} < next expected {nrel}, {:.3} ms after the highest segment (under the {:.3} ms threshold): reordered, not resent",
+                        since_next * 1000.0,
+                        ooo_thresh * 1000.0
+                    ),
+                });
+                retransmitted = false;
+            } else if seg.payload_len > 0
+                && let Some(rack) = self.half[o].last_ack
+                && seq.add(seglen).le(rack)
+            {
+                findings.push(Finding {
+                    flag: Flag::SpuriousRetransmission,
+                    why: format!(
+                        "seq {rel}..{} was already acknowledged by the peer (ACK {}): resent needlessly",
+                        self.half[d].rel(seq.add(seglen).0),
+                        self.half[d].rel(rack.0)
+                    ),
+                });
+                findings.push(Finding {
+                    flag: Flag::Retransmission,
+                    why: format!("seq {rel} < next expected {nrel}: sent before"),
+                });
+            } else {
+                let mut why = format!("seq {rel} < next expected {nrel}: sent before");
+                if tsval_later && since_next < ooo_thresh {
+                    why.push_str(
+                        "; its TSval is newer than the highest segment's, so it was sent later: a retransmission, not reordering",
+                    );
+                }
+                findings.push(Finding {
+                    flag: Flag::Retransmission,
+                    why,
+                });
+            }
+        }
+
+        // --- RST validity (RFC 5961) and endpoint states ---------------------------
+        let mut rst_accepted = false;
+        if rst {
+            let st_recv = self.ep[o].state();
+            // The receiver's next expected seq: the last ACK it sent, else what we saw.
+            let rcv_nxt = self.half[o].last_ack.or(self.half[d].next_seq);
+            let rcv_wnd = self.half[o]
+                .window
+                .map(|w| self.scaled(dir.other(), w, false).unwrap_or(u64::from(w)))
+                .unwrap_or(65535);
+            if st_recv == TcpState::SynSent {
+                // RFC 9293: in SYN-SENT a RST is acceptable if it acknowledges the SYN.
+                rst_accepted = !f.ack()
+                    || self.half[o]
+                        .base
+                        .is_none_or(|b| ack == b.add(1));
+            } else {
+                match rcv_nxt {
+                    None => rst_accepted = true,
+                    Some(n) if seq == n => rst_accepted = true,
+                    Some(n) => {
+                        let off = seq.diff(n);
+                        if off >= 0 && (off as u64) < rcv_wnd.max(1) {
+                            findings.push(Finding {
+                                flag: Flag::RstInWindow,
+                                why: format!(
+                                    "RST seq {} is inside the window but not the next expected {}: RFC 5961 receivers answer with a challenge ACK",
+                                    self.half[d].rel(seg.seq),
+                                    self.half[d].rel(n.0)
+                                ),
+                            });
+                            // Older stacks accept it; a later segment from the receiver
+                            // would show otherwise. Count it as closing the connection.
+                            rst_accepted = true;
+                        } else {
+                            findings.push(Finding {
+                                flag: Flag::RstOutOfWindow,
+                                why: format!(
+                                    "RST seq {} is outside the receive window starting at {}: ignored",
+                                    self.half[d].rel(seg.seq),
+                                    self.half[d].rel(n.0)
+                                ),
+                            });
+                        }
+                    }
+                }
+            }
+            // A RST carrying a TCP-MD5 signature (kind 19) is dropped by a receiver that
+            // cannot verify it (RFC 2385), so it does not close the connection.
+            if seg.options.unknown.iter().any(|(k, _)| *k == 19) {
+                rst_accepted = false;
+            }
+            if rst_accepted {
+                self.rst_seen = true;
+            }
+        }
+        self.update_states(dir, seg, frame, ts, rst_accepted);
+
+        // --- Zeek endpoint states and history -------------------------------------
+        self.update_zeek(dir, seg, retransmitted);
+
+        // --- Reassembly --------------------------------------------------------------
+        if self.cfg.reassemble && seg.payload_len > 0 && !rst {
+            let h = &mut self.half[d];
+            let mut gaps_here: Vec<(u64, u64)> = Vec::new();
+            let mut fwd = |ev: StreamEvent<'_>| {
+                if let StreamEvent::Gap { offset, len } = ev {
+                    gaps_here.push((offset, len));
+                }
+                sink(dir, ev);
+            };
+            let out = h.reasm.push(data_seq, seg.payload, frame, &mut fwd);
+            if seg.payload.len() < seg.payload_len as usize {
+                // Cut by the snapshot length: the rest of this segment is a known gap.
+                h.reasm.skip_to(data_seq.add(seg.payload_len), &mut fwd);
+            }
+            if out.overlap_conflict {
+                findings.push(Finding {
+                    flag: Flag::OverlapConflict,
+                    why: "bytes overlapping an earlier copy differ from it; the first copy is kept".to_string(),
+                });
+            }
+            if out.cap_hit {
+                findings.push(Finding {
+                    flag: Flag::BufferCapHit,
+                    why: format!(
+                        "more than {} out-of-order bytes buffered: a gap was declared",
+                        self.cfg.reassembly_cap
+                    ),
+                });
+            }
+            self.record_gaps(dir, &gaps_here);
+        }
+        // The peer acknowledged bytes we never saw: declare them lost so consumers resync.
+        if self.cfg.reassemble && f.ack() && !rst {
+            let h = &mut self.half[o];
+            if h.reasm.is_started()
+                && let Some(n) = h.reasm.next_seq()
+                && ack.gt(n)
+                && h.next_seq.is_some_and(|hn| ack.le(hn.add(1)) || findings.iter().any(|x| x.flag == Flag::AckUnseen))
+            {
+                let odir = dir.other();
+                let fin_end = h.fin_seq.map(|s| s.add(1));
+                let upto = if fin_end == Some(ack) { ack.add(u32::MAX) } else { ack };
+                let mut gaps_here: Vec<(u64, u64)> = Vec::new();
+                h.reasm.skip_to(upto, &mut |ev: StreamEvent<'_>| {
+                    if let StreamEvent::Gap { offset, len } = ev {
+                        gaps_here.push((offset, len));
+                    }
+                    sink(odir, ev);
+                });
+                self.record_gaps(odir, &gaps_here);
+            }
+        }
+
+        // --- Measurements ------------------------------------------------------------
+        if f.ack() && !rst {
+            // RTT: the newest outstanding segment this ACK covers, unless retransmitted.
+            let q = &mut self.half[o].outstanding;
+            let mut newest = None;
+            while let Some(front) = q.front() {
+                if front.end.le(ack) {
+                    newest = q.pop_front();
+                } else {
+                    break;
+                }
+            }
+            if let Some(s) = newest
+                && !s.retransmitted
+                && s.end == ack
+            {
+                self.rtt.add(ts.ms_since(s.ts));
+            }
+        }
+        if seglen > 0 && !rst {
+            let end = seq.add(seglen);
+            let h = &mut self.half[d];
+            if retransmitted {
+                for x in h.outstanding.iter_mut() {
+                    if x.end.gt(seq) {
+                        x.retransmitted = true;
+                    }
+                }
+            } else if h.outstanding.back().is_none_or(|b| end.gt(b.end)) {
+                if h.outstanding.len() >= MAX_OUTSTANDING {
+                    h.outstanding.pop_front();
+                }
+                h.outstanding.push_back(Outstanding {
+                    end,
+                    ts,
+                    retransmitted: false,
+                });
+            }
+            if let Some(peer_ack) = self.half[o].last_ack {
+                let inflight = end.diff(peer_ack).max(0) as u64;
+                let h = &mut self.half[d];
+                h.max_in_flight = h.max_in_flight.max(inflight);
+            }
+        }
+        if seg.payload_len > 0 && !retransmitted && !rst {
+            let h = &mut self.half[d];
+            h.payload_bytes += u64::from(seg.payload_len);
+            h.first_data_ts.get_or_insert(ts);
+            h.last_data_ts = Some(ts);
+        }
+
+        // --- Update trackers -----------------------------------------------------------
+        {
+            let h = &mut self.half[d];
+            let end = seq.add(seglen);
+            if !rst && !zwp && !keep_alive && h.next_seq.is_none_or(|n| end.gt(n)) {
+                h.next_seq = Some(end);
+                h.next_seq_ts = ts;
+                h.next_seq_tsval = seg.options.timestamps.map(|t| t.0);
+                if h.max_to_be_acked.is_none_or(|m| end.gt(m)) {
+                    h.max_to_be_acked = Some(end);
+                }
+            }
+            if f.ack() && h.last_ack != Some(ack) {
+                h.last_ack = Some(ack);
+                h.last_ack_ts = ts;
+                h.dup_acks = 0;
+            }
+            if !rst {
+                h.window = Some(seg.window);
+            }
+            h.last_keep_alive = keep_alive;
+            h.last_zwp = zwp;
+        }
+        for x in &findings {
+            self.counts.add(x.flag);
+        }
+        if self.cfg.keep_packets {
+            if self.packets.len() < self.cfg.max_packets_per_conn {
+                let h = &self.half[d];
+                let ack_rel = if f.ack() { self.half[o].rel(seg.ack) } else { 0 };
+                self.packets.push(PacketRecord {
+                    frame,
+                    ts,
+                    dir,
+                    flags: f,
+                    seq: h.rel(seg.seq),
+                    ack: ack_rel,
+                    len: seg.payload_len,
+                    window: u32::from(seg.window),
+                    window_scaled: self.scaled(dir, seg.window, syn),
+                    analysis: findings,
+                    dup_ack_num,
+                    states_after: (self.ep[0].state(), self.ep[1].state()),
+                });
+            } else {
+                self.packets_dropped += 1;
+            }
+        }
+    }
+
+    fn record_gaps(&mut self, dir: Dir, gaps: &[(u64, u64)]) {
+        for &(offset, len) in gaps {
+            if self.gaps.len() < MAX_GAPS {
+                self.gaps.push(GapRecord {
+                    dir,
+                    rel_seq: offset + 1,
+                    len,
+                });
+            }
+        }
+    }
+
+    /// RFC 9293 §3.3.2 transitions for the sender and the receiver of one segment. The
+    /// ACK part is processed before the FIN so a FIN+ACK that acknowledges the peer's FIN
+    /// moves FIN-WAIT-1 straight to TIME-WAIT.
+    fn update_states(&mut self, dir: Dir, seg: &TcpSegment<'_>, frame: u64, ts: Ts, rst_accepted: bool) {
+        use TcpState::*;
+        let f = seg.flags;
+        let (s, r) = (dir, dir.other());
+        let seq = SeqNum(seg.seq);
+        let ack = SeqNum(seg.ack);
+        if f.rst() {
+            if rst_accepted {
+                // RST in any state: both ends go to CLOSED.
+                self.set_state(s, Closed, frame, ts, false, "sent RST");
+                self.set_state(r, Closed, frame, ts, false, "received RST");
+            }
+            return;
+        }
+        let ss = self.ep[s.idx()].state();
+        let rs = self.ep[r.idx()].state();
+        if f.syn() && !f.ack() {
+            match (ss, rs) {
+                // Active open: CLOSED --send SYN--> SYN-SENT.
+                (Closed, _) => {
+                    self.set_state(s, SynSent, frame, ts, false, "sent SYN (active open)");
+                    match rs {
+                        // The peer must have been listening to accept it.
+                        Closed => self.set_state(r, Listen, frame, ts, true, "a server waits in LISTEN before the first SYN"),
+                        // Simultaneous open: SYN-SENT --recv SYN--> SYN-RECEIVED.
+                        SynSent => self.set_state(r, SynReceived, frame, ts, false, "received SYN while in SYN-SENT (simultaneous open)"),
+                        _ => {}
+                    }
+                }
+                // Simultaneous open seen from the second SYN's sender.
+                (Listen, SynSent) => {
+                    self.set_state(s, SynSent, frame, ts, false, "sent SYN (simultaneous open)");
+                    self.set_state(r, SynReceived, frame, ts, false, "received SYN while in SYN-SENT (simultaneous open)");
+                }
+                _ => {} // retransmitted SYN: no change
+            }
+            return;
+        }
+        if f.syn() && f.ack() {
+            // LISTEN --recv SYN, send SYN,ACK--> SYN-RECEIVED (or SYN-SENT in a
+            // simultaneous open).
+            if matches!(ss, Listen | Closed | SynSent) {
+                self.set_state(s, SynReceived, frame, ts, false, "sent SYN-ACK");
+            }
+            // SYN-SENT --recv SYN,ACK--> ESTABLISHED.
+            if matches!(rs, SynSent | SynReceived) && self.acks_syn(r, ack) {
+                self.set_state(r, Established, frame, ts, false, "received SYN-ACK for its SYN");
+            }
+            return;
+        }
+        // ACK processing for the receiver's SYN and FIN.
+        if f.ack() {
+            let rs = self.ep[r.idx()].state();
+            if rs == SynReceived && self.acks_syn(r, ack) {
+                self.set_state(r, Established, frame, ts, false, "its SYN was acknowledged");
+            }
+            if let Some(fs) = self.half[r.idx()].fin_seq
+                && ack.ge(fs.add(1))
+                && !self.half[r.idx()].fin_acked
+            {
+                self.half[r.idx()].fin_acked = true;
+                let rs = self.ep[r.idx()].state();
+                let peer_fin_too = f.fin();
+                match rs {
+                    FinWait1 if peer_fin_too => self.set_state(r, TimeWait, frame, ts, false, "received FIN+ACK of its FIN"),
+                    FinWait1 => self.set_state(r, FinWait2, frame, ts, false, "its FIN was acknowledged"),
+                    Closing => self.set_state(r, TimeWait, frame, ts, false, "its FIN was acknowledged (simultaneous close)"),
+                    LastAck => self.set_state(r, Closed, frame, ts, false, "its FIN was acknowledged"),
+                    _ => {}
+                }
+            }
+            // The sender acknowledging the SYN-ACK while still thought to be in SYN-SENT
+            // (the SYN-ACK was not captured).
+            let ss = self.ep[s.idx()].state();
+            if ss == SynSent && self.half[r.idx()].syn_seen {
+                self.set_state(s, Established, frame, ts, true, "acknowledged the peer's SYN (SYN-ACK not captured)");
+            }
+        }
+        if f.fin() {
+            let fin_seq = seq.add(seg.payload_len);
+            if self.half[s.idx()].fin_seq.is_none() {
+                self.half[s.idx()].fin_seq = Some(fin_seq);
+                let ss = self.ep[s.idx()].state();
+                match ss {
+                    // ESTABLISHED --close, send FIN--> FIN-WAIT-1.
+                    Established | SynReceived | SynSent => self.set_state(s, FinWait1, frame, ts, false, "sent FIN (active close)"),
+                    // CLOSE-WAIT --close, send FIN--> LAST-ACK.
+                    CloseWait => self.set_state(s, LastAck, frame, ts, false, "sent FIN after the peer's (passive close)"),
+                    _ => {}
+                }
+                let rs = self.ep[r.idx()].state();
+                match rs {
+                    // ESTABLISHED --recv FIN--> CLOSE-WAIT.
+                    Established | SynReceived => self.set_state(r, CloseWait, frame, ts, false, "received FIN"),
+                    // FIN-WAIT-1 --recv FIN--> CLOSING (its own FIN not yet acknowledged).
+                    FinWait1 => self.set_state(r, Closing, frame, ts, false, "received FIN before its FIN was acknowledged (simultaneous close)"),
+                    // FIN-WAIT-2 --recv FIN--> TIME-WAIT.
+                    FinWait2 => self.set_state(r, TimeWait, frame, ts, false, "received FIN"),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// `ack` acknowledges `who`'s SYN.
+    fn acks_syn(&self, who: Dir, ack: SeqNum) -> bool {
+        match self.half[who.idx()].base {
+            Some(b) if self.half[who.idx()].syn_seen => ack.ge(b.add(1)),
+            _ => true,
+        }
+    }
+
+    fn update_zeek(&mut self, dir: Dir, seg: &TcpSegment<'_>, retransmitted: bool) {
+        let f = seg.flags;
+        let (d, o) = (dir.idx(), dir.other().idx());
+        let h = &mut self.history;
+        if f.syn() {
+            h.once(dir, if f.ack() { 'H' } else { 'S' });
+        }
+        if f.fin() {
+            h.once(dir, 'F');
+        }
+        if f.rst() {
+            h.once(dir, 'R');
+        }
+        if seg.payload_len > 0 {
+            h.once(dir, 'D');
+        }
+        if f.ack() && !f.syn() && !f.fin() && !f.rst() && seg.payload_len == 0 {
+            h.once(dir, 'A');
+        }
+        if retransmitted && seg.payload_len > 0 {
+            h.counted(dir, 'T');
+        }
+        if seg.window == 0 && !f.rst() && !f.syn() {
+            h.counted(dir, 'W');
+        }
+        // Zeek's coarse endpoint states.
+        let z = &mut h.z;
+        if f.rst() {
+            z[d] = ZState::Reset;
+        } else if f.fin() {
+            z[d] = ZState::Closed;
+        } else if f.syn() {
+            if z[d] == ZState::Inactive {
+                z[d] = if f.ack() { ZState::SynAckSent } else { ZState::SynSent };
+            }
+            if f.ack() && z[o] == ZState::SynSent {
+                // Responder's SYN-ACK to an originator's SYN: both ends now count as
+                // established once the originator acknowledges it (below).
+            }
+        } else {
+            match z[d] {
+                ZState::Inactive => {
+                    z[d] = ZState::Partial;
+                }
+                ZState::SynSent | ZState::SynAckSent => {
+                    if f.ack() && matches!(z[o], ZState::SynAckSent | ZState::SynSent) {
+                        z[d] = ZState::Established;
+                        z[o] = ZState::Established;
+                    }
+                }
+                _ => {}
+            }
+            if z[o] == ZState::SynAckSent && z[d] == ZState::Established {
+                z[o] = ZState::Established;
+            }
+        }
+    }
+
+    /// End of capture: release buffered bytes (with gaps for holes).
+    pub fn finish(&mut self, sink: &mut dyn FnMut(Dir, StreamEvent<'_>)) {
+        if !self.cfg.reassemble {
+            return;
+        }
+        for dir in [Dir::Client, Dir::Server] {
+            let mut gaps_here: Vec<(u64, u64)> = Vec::new();
+            let h = &mut self.half[dir.idx()];
+            h.reasm.flush(&mut |ev: StreamEvent<'_>| {
+                if let StreamEvent::Gap { offset, len } = ev {
+                    gaps_here.push((offset, len));
+                }
+                sink(dir, ev);
+            });
+            // Data before a FIN that never arrived is a gap too.
+            if let (Some(fs), Some(n)) = (h.fin_seq, h.reasm.next_seq())
+                && fs.gt(n)
+            {
+                h.reasm.skip_to(fs, &mut |ev: StreamEvent<'_>| {
+                    if let StreamEvent::Gap { offset, len } = ev {
+                        gaps_here.push((offset, len));
+                    }
+                    sink(dir, ev);
+                });
+            }
+            self.record_gaps(dir, &gaps_here);
+        }
     }
 }
+
+/// Everything the engine learned about a finished connection: small and owned, so the
+/// engine's buffers can be dropped.
+#[derive(Clone, Debug, Serialize)]
+pub struct TcpSummary {
+    pub handshake: Handshake,
+    pub states: States,
+    pub final_states: FinalStates,
+    pub conn_state: &'static str,
+    pub history: String,
+    pub close: Close,
+    pub analysis: Counts,
+    pub rtt: Rtt,
+    pub max_bytes_in_flight: PerDirU64,
+    pub last_window: PerDirOpt,
+    pub throughput_bps: PerDirF64,
+    pub gaps: Vec<GapRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packets: Option<Vec<PacketRecord>>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub packets_not_kept: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct States {
+    pub client: Vec<state::Transition>,
+    pub server: Vec<state::Transition>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct FinalStates {
+    pub client: TcpState,
+    pub server: TcpState,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct PerDirU64 {
+    pub client: u64,
+    pub server: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct PerDirOpt {
+    pub client: Option<u64>,
+    pub server: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct PerDirF64 {
+    pub client: Option<f64>,
+    pub server: Option<f64>,
+}
+
+impl TcpConn {
+    /// Consume the engine into its summary.
+    pub fn into_summary(self) -> TcpSummary {
+        let conn_state = self.conn_state();
+        let close = self.close();
+        let c = Dir::Client;
+        let s = Dir::Server;
+        TcpSummary {
+            states: States {
+                client: self.ep[0].transitions().to_vec(),
+                server: self.ep[1].transitions().to_vec(),
+            },
+            final_states: FinalStates {
+                client: self.ep[0].state(),
+                server: self.ep[1].state(),
+            },
+            conn_state,
+            history: self.history.as_str().to_string(),
+            close,
+            max_bytes_in_flight: PerDirU64 {
+                client: self.max_in_flight(c),
+                server: self.max_in_flight(s),
+            },
+            last_window: PerDirOpt {
+                client: self.last_window(c),
+                server: self.last_window(s),
+            },
+            throughput_bps: PerDirF64 {
+                client: self.throughput_bps(c),
+                server: self.throughput_bps(s),
+            },
+            packets: self.cfg.keep_packets.then_some(self.packets),
+            packets_not_kept: self.packets_dropped,
+            handshake: self.handshake,
+            analysis: self.counts,
+            rtt: self.rtt,
+            gaps: self.gaps,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

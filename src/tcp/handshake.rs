@@ -1,0 +1,222 @@
+//! The three-way handshake of one connection: SYN, SYN-ACK and the completing ACK, both
+//! ISNs, each side's options, iRTT and its two halves, SYN/SYN-ACK retransmissions with
+//! their back-off, and how the opening ended.
+
+use crate::decode::TcpOptions;
+use crate::ts::Ts;
+use serde::Serialize;
+
+/// How the opening of a connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// SYN, SYN-ACK and ACK all seen.
+    Complete,
+    /// The server answered the SYN with a RST.
+    Refused,
+    /// Only SYN(s): nothing came back.
+    NoAnswer,
+    /// Both sides sent a SYN without ACK.
+    SimultaneousOpen,
+    /// The capture began after the handshake.
+    NotCaptured,
+    /// A RST ended the opening after the SYN-ACK (or from the client).
+    ResetDuringHandshake,
+    /// SYN and SYN-ACK seen but the completing ACK never was.
+    Incomplete,
+}
+
+/// Options one side offered in its SYN or SYN-ACK.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SideOptions {
+    pub mss: Option<u16>,
+    pub wscale: Option<u8>,
+    pub sack_perm: bool,
+    pub timestamps: bool,
+}
+
+impl SideOptions {
+    pub fn from(o: &TcpOptions) -> Self {
+        SideOptions {
+            mss: o.mss,
+            wscale: o.wscale,
+            sack_perm: o.sack_perm,
+            timestamps: o.timestamps.is_some(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Options {
+    pub client: Option<SideOptions>,
+    pub server: Option<SideOptions>,
+}
+
+/// One (re)transmission of a SYN or SYN-ACK.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Attempt {
+    pub frame: u64,
+    pub ts: Ts,
+    /// Time since the previous attempt (the back-off), in ms.
+    pub backoff_ms: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Handshake {
+    pub outcome: Outcome,
+    pub syn_frame: Option<u64>,
+    pub syn_ack_frame: Option<u64>,
+    pub ack_frame: Option<u64>,
+    pub syn_retransmissions: u32,
+    pub syn_ack_retransmissions: u32,
+    /// SYN (the last one sent) to the ACK that completes the handshake, as seen here.
+    pub irtt_ms: Option<f64>,
+    /// SYN to SYN-ACK: the server side of the iRTT as seen from the capture point.
+    pub syn_to_syn_ack_ms: Option<f64>,
+    /// SYN-ACK to ACK: the client side of the iRTT.
+    pub syn_ack_to_ack_ms: Option<f64>,
+    pub client_isn: Option<u32>,
+    pub server_isn: Option<u32>,
+    pub options: Options,
+    pub syns: Vec<Attempt>,
+    pub syn_acks: Vec<Attempt>,
+    /// Payload bytes carried on the SYN (TCP Fast Open).
+    pub syn_data_bytes: u32,
+    #[serde(skip)]
+    pub(crate) last_syn_ts: Option<Ts>,
+    #[serde(skip)]
+    pub(crate) last_syn_ack_ts: Option<Ts>,
+    #[serde(skip)]
+    pub(crate) server_syn_without_ack: bool,
+    #[serde(skip)]
+    pub(crate) rst_frame: Option<u64>,
+}
+
+impl Default for Handshake {
+    fn default() -> Self {
+        Handshake {
+            outcome: Outcome::NotCaptured,
+            syn_frame: None,
+            syn_ack_frame: None,
+            ack_frame: None,
+            syn_retransmissions: 0,
+            syn_ack_retransmissions: 0,
+            irtt_ms: None,
+            syn_to_syn_ack_ms: None,
+            syn_ack_to_ack_ms: None,
+            client_isn: None,
+            server_isn: None,
+            options: Options::default(),
+            syns: Vec::new(),
+            syn_acks: Vec::new(),
+            syn_data_bytes: 0,
+            last_syn_ts: None,
+            last_syn_ack_ts: None,
+            server_syn_without_ack: false,
+            rst_frame: None,
+        }
+    }
+}
+
+/// At most this many (re)transmissions are listed; the counters go on.
+const MAX_ATTEMPTS: usize = 16;
+
+fn push_attempt(v: &mut Vec<Attempt>, frame: u64, ts: Ts) {
+    if v.len() < MAX_ATTEMPTS {
+        let backoff_ms = v.last().map(|p| ts.ms_since(p.ts));
+        v.push(Attempt {
+            frame,
+            ts,
+            backoff_ms,
+        });
+    }
+}
+
+impl Handshake {
+    pub fn is_complete(&self) -> bool {
+        self.ack_frame.is_some()
+    }
+
+    pub(crate) fn on_client_syn(&mut self, isn: u32, opts: &TcpOptions, data: u32, frame: u64, ts: Ts) {
+        if self.syn_frame.is_none() {
+            self.syn_frame = Some(frame);
+            self.client_isn = Some(isn);
+            self.options.client = Some(SideOptions::from(opts));
+            self.syn_data_bytes = data;
+            self.outcome = Outcome::NoAnswer;
+        } else if self.ack_frame.is_none() {
+            self.syn_retransmissions += 1;
+        }
+        if self.ack_frame.is_none() {
+            push_attempt(&mut self.syns, frame, ts);
+            self.last_syn_ts = Some(ts);
+        }
+    }
+
+    /// The server sent a SYN without ACK: both sides opened at once.
+    pub(crate) fn on_server_syn(&mut self, isn: u32, opts: &TcpOptions, frame: u64, ts: Ts) {
+        self.server_syn_without_ack = true;
+        if self.server_isn.is_none() {
+            self.server_isn = Some(isn);
+            self.options.server = Some(SideOptions::from(opts));
+            self.syn_ack_frame = Some(frame);
+            push_attempt(&mut self.syn_acks, frame, ts);
+            self.last_syn_ack_ts = Some(ts);
+        }
+        if self.syn_frame.is_some() {
+            self.outcome = Outcome::SimultaneousOpen;
+        }
+    }
+
+    pub(crate) fn on_syn_ack(&mut self, isn: u32, opts: &TcpOptions, frame: u64, ts: Ts) {
+        if self.syn_ack_frame.is_none() {
+            self.syn_ack_frame = Some(frame);
+            self.server_isn = Some(isn);
+            self.options.server = Some(SideOptions::from(opts));
+            if let Some(s) = self.last_syn_ts {
+                self.syn_to_syn_ack_ms = Some(ts.ms_since(s));
+            }
+            if self.outcome == Outcome::NoAnswer {
+                self.outcome = Outcome::Incomplete;
+            }
+        } else if self.ack_frame.is_none() {
+            self.syn_ack_retransmissions += 1;
+        }
+        if self.ack_frame.is_none() {
+            push_attempt(&mut self.syn_acks, frame, ts);
+            self.last_syn_ack_ts = Some(ts);
+        }
+    }
+
+    /// The client's first segment acknowledging the server's SYN.
+    pub(crate) fn on_completing_ack(&mut self, frame: u64, ts: Ts) {
+        if self.ack_frame.is_some() || self.syn_ack_frame.is_none() {
+            return;
+        }
+        self.ack_frame = Some(frame);
+        if let Some(s) = self.last_syn_ts {
+            self.irtt_ms = Some(ts.ms_since(s));
+        }
+        if let Some(sa) = self.last_syn_ack_ts {
+            self.syn_ack_to_ack_ms = Some(ts.ms_since(sa));
+        }
+        if self.outcome != Outcome::SimultaneousOpen {
+            self.outcome = Outcome::Complete;
+        }
+    }
+
+    /// A RST before the handshake completed.
+    pub(crate) fn on_rst(&mut self, from_server: bool, frame: u64) {
+        if self.ack_frame.is_some() || self.syn_frame.is_none() {
+            return;
+        }
+        if self.rst_frame.is_none() {
+            self.rst_frame = Some(frame);
+        }
+        self.outcome = if from_server && self.syn_ack_frame.is_none() {
+            Outcome::Refused
+        } else {
+            Outcome::ResetDuringHandshake
+        };
+    }
+}
