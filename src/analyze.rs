@@ -8,6 +8,7 @@ use crate::capture::{RawPacket, linktype_name};
 use crate::decode::{self, Kind};
 use crate::flow::{ConnId, Dir, Endpoint, FlowTable};
 use crate::tcp::{EngineConfig, TcpConn, TcpSummary};
+use crate::http::{AppProto, Exchange, HttpAssembler, HttpConfig};
 use crate::tcp::reassembly::StreamEvent;
 use crate::ts::Ts;
 use serde::Serialize;
@@ -19,6 +20,10 @@ pub struct Config {
     /// Connections tracked at once; beyond it the longest-idle ones are finished early.
     pub max_connections: usize,
     pub engine: EngineConfig,
+    /// Parse HTTP out of the reassembled streams.
+    pub http: Option<HttpConfig>,
+    /// Keep decoded HTTP bodies of finished connections (export, TUI); off for reports.
+    pub keep_bodies: bool,
 }
 
 impl Default for Config {
@@ -26,6 +31,8 @@ impl Default for Config {
         Config {
             max_connections: 200_000,
             engine: EngineConfig::default(),
+            http: Some(HttpConfig::default()),
+            keep_bodies: false,
         }
     }
 }
@@ -88,6 +95,24 @@ pub struct Connection {
     pub tcp: Option<TcpConn>,
     #[serde(flatten)]
     pub summary: Option<TcpSummary>,
+    /// Application protocol detected from the bytes (never from the port).
+    pub app: AppProto,
+    /// HTTP exchanges, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub http: Vec<Exchange>,
+    #[serde(skip)]
+    pub http_live: Option<HttpAssembler>,
+}
+
+/// Hand reassembled bytes to the HTTP assembler.
+fn feed_http(http: &mut Option<HttpAssembler>, dir: Dir, ev: StreamEvent<'_>, ts: Ts) {
+    let Some(h) = http.as_mut() else {
+        return;
+    };
+    match ev {
+        StreamEvent::Data { bytes, frame, .. } => h.push(dir, bytes, frame, ts.0),
+        StreamEvent::Gap { len, .. } => h.gap(dir, len),
+    }
 }
 
 /// The pipeline for one capture.
@@ -172,6 +197,9 @@ impl Analyzer {
                     payload_bytes: PerDir::default(),
                     tcp: Some(TcpConn::new(self.cfg.engine)),
                     summary: None,
+                    app: AppProto::Unknown,
+                    http: Vec::new(),
+                    http_live: self.cfg.http.clone().map(HttpAssembler::new),
                 },
             );
             if self.live.len() > self.cfg.max_connections {
@@ -185,8 +213,23 @@ impl Analyzer {
         c.end_ts = pkt.ts;
         c.packets.add(look.dir, 1);
         c.payload_bytes.add(look.dir, u64::from(seg.payload_len));
+        // A header cut inside its first 20 bytes has no trustworthy seq/ack/flags: the
+        // packet counts for its connection but is not analysed.
+        if seg.partial_header {
+            return;
+        }
         if let Some(tcp) = c.tcp.as_mut() {
-            tcp.on_segment(look.dir, seg, pkt.index, pkt.ts, &mut |_d, _ev: StreamEvent<'_>| {});
+            let http = &mut c.http_live;
+            let ts = pkt.ts;
+            tcp.on_segment(look.dir, seg, pkt.index, ts, &mut |d, ev| {
+                feed_http(http, d, ev, ts)
+            });
+            if seg.flags.fin()
+                && tcp.fin_in_order(look.dir)
+                && let Some(h) = c.http_live.as_mut()
+            {
+                h.fin(look.dir, pkt.index, ts.0);
+            }
             if tcp.is_closing() {
                 self.flows.mark_closed(src, dst);
             }
@@ -197,8 +240,25 @@ impl Analyzer {
         if let Some(mut c) = self.live.remove(&id) {
             self.flows.remove(c.client, c.server, id);
             if let Some(mut tcp) = c.tcp.take() {
-                tcp.finish(&mut |_d, _ev: StreamEvent<'_>| {});
+                let http = &mut c.http_live;
+                let ts = c.end_ts;
+                tcp.finish(&mut |d, ev| feed_http(http, d, ev, ts));
                 c.summary = Some(tcp.into_summary());
+            }
+            if let Some(mut h) = c.http_live.take() {
+                h.finish();
+                c.app = h.app();
+                c.http = h.into_exchanges();
+                if !self.cfg.keep_bodies {
+                    for x in &mut c.http {
+                        if let Some(r) = x.request.as_mut() {
+                            r.body = None;
+                        }
+                        if let Some(r) = x.response.as_mut() {
+                            r.body = None;
+                        }
+                    }
+                }
             }
             self.done.push(c);
         }

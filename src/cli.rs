@@ -44,6 +44,10 @@ pub struct ReportArgs {
     /// followed by a summary line.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Add every packet of each connection: direction, flags, relative seq/ack, length,
+    /// window and its analysis flags with the reason each fired.
+    #[arg(long)]
+    pub packets: bool,
     /// Most connections tracked at once; beyond it the longest-idle are finished early
     /// (counted as `evicted_connections`).
     #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]

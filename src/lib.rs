@@ -10,6 +10,7 @@ pub mod capture;
 pub mod cli;
 pub mod decode;
 pub mod flow;
+pub mod http;
 pub mod headless;
 pub mod report;
 pub mod tcp;

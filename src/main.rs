@@ -42,10 +42,11 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 fn run_report(args: ReportArgs) -> anyhow::Result<()> {
     let source = Source::from_arg(&args.file);
-    let cfg = Config {
+    let mut cfg = Config {
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         ..Config::default()
     };
+    cfg.engine.keep_packets = args.packets;
     let (stats, conns) = headless::run(&source, cfg)?;
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());

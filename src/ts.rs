@@ -52,6 +52,11 @@ impl Serialize for Ts {
     }
 }
 
+/// `serialize_with` helper for fields holding integer nanoseconds.
+pub fn ser_ns<S: Serializer>(ns: &i64, s: S) -> Result<S::Ok, S::Error> {
+    Ts(*ns).serialize(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

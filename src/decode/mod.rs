@@ -142,10 +142,12 @@ pub fn decode(linktype: u32, data: &[u8], orig_len: u32) -> Decoded<'_> {
             return out;
         }
     };
-    from_sliced(sliced, data.len() < orig_len as usize)
+    from_sliced(sliced, (orig_len as usize).saturating_sub(data.len()))
 }
 
-fn from_sliced(s: LaxSlicedPacket<'_>, cut: bool) -> Decoded<'_> {
+/// `uncaptured`: bytes of the frame on the wire beyond what the capture kept.
+fn from_sliced(s: LaxSlicedPacket<'_>, uncaptured: usize) -> Decoded<'_> {
+    let cut = uncaptured > 0;
     let (ip, payload) = match &s.net {
         Some(LaxNetSlice::Ipv4(v4)) => {
             let h = v4.header();
@@ -207,10 +209,15 @@ fn from_sliced(s: LaxSlicedPacket<'_>, cut: bool) -> Decoded<'_> {
         return out;
     }
     // The payload length the IP header claims (it may exceed what was captured).
-    let claimed = match payload.len_source {
-        etherparse::LenSource::Slice => payload.payload.len(),
-        _ => claimed_ip_payload_len(&s).unwrap_or(payload.payload.len()),
-    };
+    // The payload on the wire: what the IP header claims, but never more than the frame
+    // really carried (captured bytes plus those the snapshot length dropped), as Wireshark
+    // does. A zero IP length (TSO captures) falls back to what was captured.
+    let on_wire = payload.payload.len() + uncaptured;
+    let claimed = claimed_ip_payload_len(&s)
+        .filter(|n| *n > 0)
+        .unwrap_or(on_wire)
+        .min(on_wire)
+        .max(payload.payload.len());
     match tcp::parse(payload.payload, claimed) {
         Ok(seg) => {
             if seg.truncated {

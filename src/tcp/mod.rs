@@ -131,7 +131,10 @@ struct Half {
     /// Last ACK number this side sent.
     last_ack: Option<SeqNum>,
     last_ack_ts: Ts,
-    dup_acks: u32,
+    /// Time of this side's latest segment (Wireshark's lastacktime: any segment).
+    last_seg_ts: Ts,
+    /// Duplicate ACKs in a row; -1 after an ACKed-unseen (Wireshark's neutralised state).
+    dup_acks: i32,
     window: Option<u16>,
     wscale: Option<u8>,
     /// This side's previous segment was a keep-alive / zero-window probe.
@@ -158,6 +161,7 @@ impl Half {
             max_to_be_acked: None,
             last_ack: None,
             last_ack_ts: Ts(0),
+            last_seg_ts: Ts(0),
             dup_acks: 0,
             window: None,
             wscale: None,
@@ -270,6 +274,16 @@ impl TcpConn {
         self.rst_seen || self.half.iter().any(|h| h.fin_seq.is_some())
     }
 
+    /// `dir`'s FIN has been seen and every byte before it was delivered in order.
+    pub fn fin_in_order(&self, dir: Dir) -> bool {
+        let h = &self.half[dir.idx()];
+        match (h.fin_seq, h.reasm.next_seq()) {
+            (Some(f), Some(n)) => f == n,
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+
     /// Both sides are done (RST, or both FINs acknowledged).
     pub fn is_closed(&self) -> bool {
         self.rst_seen || self.half.iter().all(|h| h.fin_acked)
@@ -293,14 +307,20 @@ impl TcpConn {
             .conn_state(self.half[0].payload_bytes, self.half[1].payload_bytes)
     }
 
+    /// The window in bytes. SYN windows are never scaled; otherwise the scale is known
+    /// only when both SYNs were seen (both offering the option, or it is off).
     fn scaled(&self, dir: Dir, w: u16, syn: bool) -> Option<u64> {
         if syn {
             return Some(u64::from(w));
         }
-        if !self.scaling {
+        if !(self.half[0].syn_seen && self.half[1].syn_seen) {
             return None;
         }
-        let s = self.half[dir.idx()].wscale.unwrap_or(0).min(14);
+        let s = if self.scaling {
+            self.half[dir.idx()].wscale.unwrap_or(0).min(14)
+        } else {
+            0
+        };
         Some(u64::from(w) << s)
     }
 
@@ -506,7 +526,7 @@ impl TcpConn {
             });
         }
         let mut is_dup_ack_candidate = seglen == 0 && same_window && at_next && same_ack && no_sfr;
-        if is_dup_ack_candidate && self.half[o].last_keep_alive {
+        if is_dup_ack_candidate && seg.window != 0 && self.half[o].last_keep_alive {
             is_dup_ack_candidate = false;
             findings.push(Finding {
                 flag: Flag::KeepAliveAck,
@@ -522,8 +542,8 @@ impl TcpConn {
         if is_dup_ack_candidate && seg.window != 0 {
             let ack_rel = self.half[o].rel(seg.ack);
             let h = &mut self.half[d];
-            h.dup_acks += 1;
-            dup_ack_num = Some(h.dup_acks);
+            h.dup_acks = if h.dup_acks < 0 { 1 } else { h.dup_acks + 1 };
+            dup_ack_num = Some(h.dup_acks.max(0) as u32);
             findings.push(Finding {
                 flag: Flag::DuplicateAck,
                 why: format!(
@@ -537,60 +557,46 @@ impl TcpConn {
             && let Some(m) = self.half[o].max_to_be_acked
             && ack.gt(m)
         {
-            findings.push(Finding {
-                flag: Flag::AckUnseen,
-                why: format!(
-                    "ACK {} > highest seq seen from the peer {}: it acknowledges data that was not captured",
-                    self.half[o].rel(seg.ack),
-                    self.half[o].rel(m.0)
-                ),
-            });
+            // Fire once per hole: the hole now counts as acknowledged.
             self.half[o].max_to_be_acked = Some(ack);
+            let fire = true;
+            if fire {
+                findings.push(Finding {
+                    flag: Flag::AckUnseen,
+                    why: format!(
+                        "ACK {} > highest seq seen from the peer {}: it acknowledges data that was not captured",
+                        self.half[o].rel(seg.ack),
+                        self.half[o].rel(m.0)
+                    ),
+                });
+            }
         }
-        // Retransmission family.
+        // Retransmission family, in Wireshark's order: spurious, fast, out-of-order,
+        // plain retransmission.
         let mut retransmitted = false;
-        if (seglen > 0 || syn || fin)
-            && let Some(n) = fwd_next
-            && seq.lt(n)
-            && !keep_alive
-            && !rst
-        {
-            retransmitted = true;
+        if (seglen > 0 || syn || fin) && !keep_alive && !rst {
+            let n = fwd_next;
+            let mut not_advanced = n.is_some_and(|n| seq.lt(n));
+            // More than one byte starting just below next expected: new data after a
+            // zero-window probe, not a resend.
+            if seg.payload_len > 1 && n.is_some_and(|n| n.add(u32::MAX) == seq) {
+                not_advanced = false;
+            }
             let rel = self.half[d].rel(seg.seq);
-            let nrel = self.half[d].rel(n.0);
-            let since_dup = ts.secs_since(self.half[o].last_ack_ts);
+            let nrel = n.map_or(0, |n| self.half[d].rel(n.0));
+            let since_peer = ts.secs_since(self.half[o].last_seg_ts);
             let since_next = ts.secs_since(self.half[d].next_seq_ts);
             let ooo_thresh = self.handshake.irtt_ms.map_or(0.003, |ms| ms / 1000.0);
             let tsval_later = match (seg.options.timestamps, self.half[d].next_seq_tsval) {
                 (Some((v, _)), Some(prev)) => SeqNum(v).gt(SeqNum(prev)),
                 _ => false,
             };
-            if self.half[o].dup_acks >= 2 && self.half[o].last_ack == Some(seq) && since_dup < 0.02 {
-                findings.push(Finding {
-                    flag: Flag::FastRetransmission,
-                    why: format!(
-                        "seq {rel} resent within 20 ms of the peer's duplicate ACK #{} asking for it",
-                        self.half[o].dup_acks
-                    ),
-                });
-                findings.push(Finding {
-                    flag: Flag::Retransmission,
-                    why: format!("seq {rel} < next expected {nrel}: sent before"),
-                });
-            } else if since_next < ooo_thresh && n != seq.add(seglen) && !tsval_later {
-                findings.push(Finding {
-                    flag: Flag::OutOfOrder,
-                    why: format!(
-                        "seq {rel} < next expected {nrel}, {:.3} ms after the highest segment (under the {:.3} ms threshold): reordered, not resent",
-                        since_next * 1000.0,
-                        ooo_thresh * 1000.0
-                    ),
-                });
-                retransmitted = false;
-            } else if seg.payload_len > 0
+            let resent = format!("seq {rel} < next expected {nrel}: these bytes were sent before");
+            if seg.payload_len > 0
                 && let Some(rack) = self.half[o].last_ack
                 && seq.add(seglen).le(rack)
             {
+                retransmitted = true;
                 findings.push(Finding {
                     flag: Flag::SpuriousRetransmission,
                     why: format!(
@@ -599,15 +605,40 @@ impl TcpConn {
                         self.half[d].rel(rack.0)
                     ),
                 });
+                findings.push(Finding { flag: Flag::Retransmission, why: resent });
+            } else if not_advanced
+                && self.half[o].dup_acks >= 2
+                && self.half[o].last_ack == Some(seq)
+                && since_peer < 0.02
+            {
+                retransmitted = true;
                 findings.push(Finding {
-                    flag: Flag::Retransmission,
-                    why: format!("seq {rel} < next expected {nrel}: sent before"),
+                    flag: Flag::FastRetransmission,
+                    why: format!(
+                        "seq {rel} resent within 20 ms of the peer's duplicate ACK #{} asking for it",
+                        self.half[o].dup_acks
+                    ),
                 });
-            } else {
-                let mut why = format!("seq {rel} < next expected {nrel}: sent before");
+                findings.push(Finding { flag: Flag::Retransmission, why: resent });
+            } else if not_advanced
+                && since_next < ooo_thresh
+                && n != Some(seq.add(seglen))
+                && !tsval_later
+            {
+                findings.push(Finding {
+                    flag: Flag::OutOfOrder,
+                    why: format!(
+                        "seq {rel} < next expected {nrel}, {:.3} ms after the highest segment (under the {:.3} ms threshold): reordered, not resent",
+                        since_next * 1000.0,
+                        ooo_thresh * 1000.0
+                    ),
+                });
+            } else if not_advanced {
+                retransmitted = true;
+                let mut why = resent;
                 if tsval_later && since_next < ooo_thresh {
                     why.push_str(
-                        "; its TSval is newer than the highest segment's, so it was sent later: a retransmission, not reordering",
+                        "; its TSval is newer than the highest segment's, so it was sent later: a retransmission, not reordering (Wireshark would call it out-of-order)",
                     );
                 }
                 findings.push(Finding {
@@ -787,18 +818,29 @@ impl TcpConn {
         {
             let h = &mut self.half[d];
             let end = seq.add(seglen);
-            if !rst && !zwp && !keep_alive && h.next_seq.is_none_or(|n| end.gt(n)) {
+            if !rst && !zwp && h.next_seq.is_none_or(|n| end.gt(n)) {
                 h.next_seq = Some(end);
                 h.next_seq_ts = ts;
                 h.next_seq_tsval = seg.options.timestamps.map(|t| t.0);
-                if h.max_to_be_acked.is_none_or(|m| end.gt(m)) {
-                    h.max_to_be_acked = Some(end);
-                }
             }
+            // Highest contiguous seq seen, for ACKed-unseen: a segment after a hole does
+            // not raise it, so an ACK covering the hole is caught.
+            if !zwp && !rst && seglen > 0 {
+                match h.max_to_be_acked {
+                    None => h.max_to_be_acked = Some(end),
+                    Some(m) if seq.le(m) && end.gt(m) => h.max_to_be_acked = Some(end),
+                    _ => {}
+                }
+            } else if h.max_to_be_acked.is_none() {
+                h.max_to_be_acked = Some(seq);
+            }
+            h.last_seg_ts = ts;
             if f.ack() && h.last_ack != Some(ack) {
                 h.last_ack = Some(ack);
                 h.last_ack_ts = ts;
-                h.dup_acks = 0;
+                if dup_ack_num.is_none() {
+                    h.dup_acks = 0;
+                }
             }
             if !rst {
                 h.window = Some(seg.window);

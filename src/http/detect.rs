@@ -1,0 +1,213 @@
+//! Content-based protocol sniffing and "does this look like an HTTP start
+//! line" checks used for detection and for resynchronising after gaps.
+//!
+//! Owns: byte-signature classification only. Must not touch exchange state,
+//! buffers or framing; callers decide what to do with the verdict.
+
+use super::{AppProto, Dir};
+
+/// Verdict on a byte prefix. `Maybe` means "consistent so far, need more
+/// bytes" so that short input is never mistaken for a mismatch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    Yes,
+    Maybe,
+    No,
+}
+
+/// Longest method token we consider plausible; real methods are short and a
+/// tight limit keeps resync from latching onto body text.
+const MAX_METHOD: usize = 24;
+
+/// Sniff the non-HTTP protocols from the first bytes of a direction.
+/// HTTP itself is recognised by `start_line` because it needs a whole line.
+pub(crate) fn sniff(dir: Dir, early: &[u8]) -> Result<AppProto, Verdict> {
+    // TLS record header: handshake(0x16), major 3, minor 0..=4.
+    let tls: &[&[u8]] = &[&[0x16], &[0x16, 0x03]];
+    if let [0x16, 0x03, minor, ..] = early {
+        if *minor <= 0x04 {
+            return Ok(AppProto::Tls);
+        }
+    } else if tls.contains(&early) {
+        return Err(Verdict::Maybe);
+    }
+    let mut maybe = prefix_state(early, b"SSH-", false);
+    if maybe == Verdict::Yes {
+        return Ok(AppProto::Ssh);
+    }
+    let smtp: &[&[u8]] = match dir {
+        Dir::Server => &[b"220 ", b"220-"],
+        Dir::Client => &[b"EHLO ", b"HELO "],
+    };
+    for sig in smtp {
+        match prefix_state(early, sig, true) {
+            Verdict::Yes => return Ok(AppProto::Smtp),
+            Verdict::Maybe => maybe = Verdict::Maybe,
+            Verdict::No => {}
+        }
+    }
+    if maybe == Verdict::Maybe || early.is_empty() {
+        Err(Verdict::Maybe)
+    } else {
+        Err(Verdict::No)
+    }
+}
+
+fn prefix_state(data: &[u8], sig: &[u8], ignore_case: bool) -> Verdict {
+    let n = data.len().min(sig.len());
+    let (a, b) = (
+        data.get(..n).unwrap_or_default(),
+        sig.get(..n).unwrap_or_default(),
+    );
+    let same = if ignore_case {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a == b
+    };
+    match (same, data.len() >= sig.len()) {
+        (false, _) => Verdict::No,
+        (true, true) => Verdict::Yes,
+        (true, false) => Verdict::Maybe,
+    }
+}
+
+/// Is `data` (starting at a line start) a plausible request line (client) or
+/// status line (server)? Deliberately stricter than httparse: this is what
+/// stops body bytes from being parsed as invented messages.
+pub(crate) fn start_line(dir: Dir, data: &[u8], max_line: usize) -> Verdict {
+    match dir {
+        Dir::Client => request_line(data, max_line),
+        Dir::Server => status_line(data),
+    }
+}
+
+/// `HTTP/1.x` prefix check starting at `data`; returns bytes matched on Yes.
+fn version(data: &[u8]) -> Result<usize, Verdict> {
+    const V: &[u8] = b"HTTP/1.";
+    for (i, want) in V.iter().enumerate() {
+        match data.get(i) {
+            None => return Err(Verdict::Maybe),
+            Some(b) if b == want => {}
+            Some(_) => return Err(Verdict::No),
+        }
+    }
+    match data.get(V.len()) {
+        None => Err(Verdict::Maybe),
+        Some(b'0' | b'1') => Ok(V.len() + 1),
+        Some(_) => Err(Verdict::No),
+    }
+}
+
+fn status_line(data: &[u8]) -> Verdict {
+    let mut i = match version(data) {
+        Ok(n) => n,
+        Err(v) => return v,
+    };
+    match data.get(i) {
+        None => return Verdict::Maybe,
+        Some(b' ') => i += 1,
+        Some(_) => return Verdict::No,
+    }
+    for _ in 0..3 {
+        match data.get(i) {
+            None => return Verdict::Maybe,
+            Some(b) if b.is_ascii_digit() => i += 1,
+            Some(_) => return Verdict::No,
+        }
+    }
+    match data.get(i) {
+        None => Verdict::Maybe,
+        Some(b' ' | b'\r' | b'\n') => Verdict::Yes,
+        Some(_) => Verdict::No,
+    }
+}
+
+fn request_line(data: &[u8], max_line: usize) -> Verdict {
+    let mut i = 0;
+    // Method: upper-case token characters. Lower-case or punctuation is
+    // almost always body text.
+    loop {
+        match data.get(i) {
+            None => return Verdict::Maybe,
+            Some(b' ') if i > 0 => break,
+            Some(b'A'..=b'Z' | b'-' | b'_') if i < MAX_METHOD => i += 1,
+            Some(_) => return Verdict::No,
+        }
+    }
+    i += 1;
+    let target_start = i;
+    // Target: visible bytes (obs-text tolerated) up to the next space.
+    loop {
+        match data.get(i) {
+            None if i < max_line => return Verdict::Maybe,
+            None => return Verdict::No,
+            Some(b' ') if i > target_start => break,
+            Some(&b) if b > 0x20 && b != 0x7f && i < max_line => i += 1,
+            Some(_) => return Verdict::No,
+        }
+    }
+    i += 1;
+    let rest = data.get(i..).unwrap_or_default();
+    let n = match version(rest) {
+        Ok(n) => n,
+        Err(v) => return v,
+    };
+    match rest.get(n..) {
+        Some([b'\n', ..]) | Some([b'\r', b'\n', ..]) => Verdict::Yes,
+        Some([]) | Some([b'\r']) | None => Verdict::Maybe,
+        Some(_) => Verdict::No,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_lines() {
+        let cases: &[(Dir, &[u8], Verdict)] = &[
+            (Dir::Client, b"GET / HTTP/1.1\r\n", Verdict::Yes),
+            (Dir::Client, b"GET / HTTP/1.0\n", Verdict::Yes),
+            (Dir::Client, b"GET / HTTP/1.1\r", Verdict::Maybe),
+            (Dir::Client, b"GET / HTTP/1.", Verdict::Maybe),
+            (Dir::Client, b"GE", Verdict::Maybe),
+            (Dir::Client, b"", Verdict::Maybe),
+            (Dir::Client, b"get / HTTP/1.1\r\n", Verdict::No),
+            (Dir::Client, b"GET / HTTP/2.0\r\n", Verdict::No),
+            (Dir::Client, b"GET  / HTTP/1.1\r\n", Verdict::No),
+            (Dir::Client, b"GET / HTTP/1.1 x\r\n", Verdict::No),
+            (Dir::Client, b"\x00\x01binary", Verdict::No),
+            (Dir::Server, b"HTTP/1.1 200 OK\r\n", Verdict::Yes),
+            (Dir::Server, b"HTTP/1.1 200\r\n", Verdict::Yes),
+            (Dir::Server, b"HTTP/1.1 20", Verdict::Maybe),
+            (Dir::Server, b"HTTP/1.1 2x0", Verdict::No),
+            (Dir::Server, b"HTTX", Verdict::No),
+        ];
+        for (dir, data, want) in cases {
+            assert_eq!(
+                start_line(*dir, data, 8192),
+                *want,
+                "{:?}",
+                String::from_utf8_lossy(data)
+            );
+        }
+    }
+
+    #[test]
+    fn sniffing() {
+        let cases: &[(Dir, &[u8], Result<AppProto, Verdict>)] = &[
+            (Dir::Client, b"\x16\x03\x01\x02\x00", Ok(AppProto::Tls)),
+            (Dir::Client, b"\x16\x03", Err(Verdict::Maybe)),
+            (Dir::Client, b"\x16\x03\x09", Err(Verdict::No)),
+            (Dir::Server, b"SSH-2.0-OpenSSH", Ok(AppProto::Ssh)),
+            (Dir::Server, b"220 mail ESMTP", Ok(AppProto::Smtp)),
+            (Dir::Client, b"ehlo example", Ok(AppProto::Smtp)),
+            (Dir::Client, b"EHL", Err(Verdict::Maybe)),
+            (Dir::Client, b"GET / HTTP/1.1", Err(Verdict::No)),
+            (Dir::Client, b"", Err(Verdict::Maybe)),
+        ];
+        for (dir, data, want) in cases {
+            assert_eq!(sniff(*dir, data), *want, "{data:?}");
+        }
+    }
+}

@@ -1,0 +1,987 @@
+//! Sans-IO HTTP/1.x assembler: turns the two in-order byte streams of one TCP
+//! connection into request/response exchanges (RFC 9112), with detection of
+//! the application protocol, resync after gaps, and per-exchange anomalies.
+//!
+//! Owns: per-connection parse state, pairing (FIFO), timing and the public
+//! data model. Must not touch TCP reassembly, capture I/O or presentation:
+//! the caller feeds ordered bytes and reads `exchanges()`.
+
+mod body;
+mod detect;
+mod framing;
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+
+use body::BodySink;
+use detect::Verdict;
+use framing::{BodyKind, Chunked, Head, StartLine};
+
+pub use crate::flow::Dir;
+
+/// Application protocol detected from content (never from ports).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppProto {
+    Http,
+    Tls,
+    Ssh,
+    Smtp,
+    Unknown,
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    /// Decoded body bytes kept in memory per message.
+    pub body_cap: usize,
+    /// Decompression output limit per message (bomb guard).
+    pub decoded_cap: usize,
+    /// Header section size limit (also the longest start line considered).
+    pub header_cap: usize,
+    /// Headers stored per message.
+    pub max_headers: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            body_cap: 1 << 20,
+            decoded_cap: 64 << 20,
+            header_cap: 64 << 10,
+            max_headers: 100,
+        }
+    }
+}
+
+/// A message finished (normally or not) since the last `take_new_events`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HttpEvent {
+    RequestComplete { idx: usize },
+    ResponseComplete { idx: usize },
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Interim {
+    pub status: u16,
+    pub frame: u64,
+    #[serde(rename = "ts", serialize_with = "crate::ts::ser_ns")]
+    pub ts_ns: i64,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Request {
+    pub method: String,
+    pub uri: String,
+    pub version: String,
+    pub headers: Vec<(String, String)>,
+    /// Chunked trailer fields, if any.
+    pub trailers: Vec<(String, String)>,
+    pub frame: u64,
+    #[serde(rename = "ts", serialize_with = "crate::ts::ser_ns")]
+    pub ts_ns: i64,
+    /// Frame/ts of the last byte seen so far (final once `complete`).
+    pub end_frame: u64,
+    #[serde(rename = "end_ts", serialize_with = "crate::ts::ser_ns")]
+    pub end_ts_ns: i64,
+    /// Body length after transfer decoding (captured bytes only).
+    pub body_bytes: u64,
+    pub body_bytes_decoded: u64,
+    pub content_encoding: Option<String>,
+    pub chunked: bool,
+    #[serde(skip)]
+    pub body: Option<Vec<u8>>,
+    pub body_truncated: bool,
+    pub body_sha256: Option<String>,
+    pub complete: bool,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Response {
+    pub status: u16,
+    pub reason: String,
+    pub version: String,
+    pub headers: Vec<(String, String)>,
+    pub trailers: Vec<(String, String)>,
+    pub frame: u64,
+    #[serde(rename = "ts", serialize_with = "crate::ts::ser_ns")]
+    pub ts_ns: i64,
+    pub end_frame: u64,
+    #[serde(rename = "end_ts", serialize_with = "crate::ts::ser_ns")]
+    pub end_ts_ns: i64,
+    pub body_bytes_wire: u64,
+    pub body_bytes_decoded: u64,
+    pub content_encoding: Option<String>,
+    pub chunked: bool,
+    pub body_sha256: Option<String>,
+    #[serde(skip)]
+    pub body: Option<Vec<u8>>,
+    pub body_truncated: bool,
+    pub complete: bool,
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Exchange {
+    pub request: Option<Request>,
+    pub response: Option<Response>,
+    pub interim: Vec<Interim>,
+    pub ttfb_ms: Option<f64>,
+    pub total_ms: Option<f64>,
+    pub complete: bool,
+    pub anomalies: Vec<String>,
+}
+
+impl Exchange {
+    fn note(&mut self, msg: impl Into<String>) {
+        let msg = msg.into();
+        if !self.anomalies.contains(&msg) {
+            self.anomalies.push(msg);
+        }
+    }
+}
+
+enum BodyState {
+    Length(u64),
+    Chunked(Box<Chunked>),
+    Close,
+}
+
+enum Phase {
+    /// Looking for a start line. `at_line_start` = false means we are inside
+    /// a line we decided to skip, so only bytes after the next LF count.
+    AwaitStart {
+        at_line_start: bool,
+    },
+    Body(BodyState),
+    /// Upgraded or CONNECT tunnel: bytes are not HTTP any more.
+    Tunnel,
+    Closed,
+    /// Connection is not HTTP.
+    Off,
+}
+
+struct Current {
+    idx: usize,
+    sink: BodySink,
+    expect_continue: bool,
+    missing: bool,
+}
+
+struct DirState {
+    phase: Phase,
+    /// Unconsumed bytes (a partial header section or undecided line),
+    /// bounded by roughly `header_cap`.
+    buf: Vec<u8>,
+    /// (offset in buf, frame, ts) of each push that contributed to buf.
+    marks: Vec<(usize, u64, i64)>,
+    /// Resume offset for the end-of-head search, relative to buf start.
+    head_scanned: usize,
+    cur: Option<Current>,
+    unparsed: u64,
+    early: [u8; 8],
+    early_len: usize,
+    sniffed: bool,
+}
+
+impl DirState {
+    fn new() -> Self {
+        DirState {
+            phase: Phase::AwaitStart {
+                at_line_start: true,
+            },
+            buf: Vec::new(),
+            marks: Vec::new(),
+            head_scanned: 0,
+            cur: None,
+            unparsed: 0,
+            early: [0; 8],
+            early_len: 0,
+            sniffed: false,
+        }
+    }
+
+    /// Drop buffered bytes; they can never be parsed now.
+    fn discard_buf(&mut self, count_unparsed: bool) {
+        if count_unparsed {
+            self.unparsed += self.buf.len() as u64;
+        }
+        self.buf = Vec::new();
+        self.marks.clear();
+        self.head_scanned = 0;
+    }
+}
+
+/// While the protocol is undecided we scan this many skipped bytes per
+/// connection for an HTTP start line before calling it Unknown; keeps
+/// unidentified binary protocols cheap.
+const DETECT_SCAN_CAP: u64 = 4 << 20;
+
+impl std::fmt::Debug for HttpAssembler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpAssembler")
+            .field("app", &self.app)
+            .field("exchanges", &self.exchanges.len())
+            .finish()
+    }
+}
+
+pub struct HttpAssembler {
+    cfg: HttpConfig,
+    app: Option<AppProto>,
+    dirs: [DirState; 2],
+    exchanges: Vec<Exchange>,
+    /// Exchanges whose request has been seen but no final response yet.
+    awaiting: VecDeque<usize>,
+    events: Vec<HttpEvent>,
+    anomalies: Vec<String>,
+    finished: bool,
+}
+
+fn frame_at(marks: &[(usize, u64, i64)], pos: usize) -> (u64, i64) {
+    let i = marks.partition_point(|m| m.0 <= pos);
+    marks
+        .get(i.saturating_sub(1))
+        .map_or((0, 0), |&(_, f, t)| (f, t))
+}
+
+fn ms(from: i64, to: i64) -> f64 {
+    to.saturating_sub(from) as f64 / 1e6
+}
+
+impl HttpAssembler {
+    pub fn new(cfg: HttpConfig) -> Self {
+        HttpAssembler {
+            cfg,
+            app: None,
+            dirs: [DirState::new(), DirState::new()],
+            exchanges: Vec::new(),
+            awaiting: VecDeque::new(),
+            events: Vec::new(),
+            anomalies: Vec::new(),
+            finished: false,
+        }
+    }
+
+    /// Detected protocol; Unknown while still undecided.
+    pub fn app(&self) -> AppProto {
+        self.app.unwrap_or(AppProto::Unknown)
+    }
+
+    /// Consume the assembler, keeping only the exchanges.
+    pub fn into_exchanges(self) -> Vec<Exchange> {
+        self.exchanges
+    }
+
+    pub fn exchanges(&self) -> &[Exchange] {
+        &self.exchanges
+    }
+
+    pub fn take_new_events(&mut self) -> Vec<HttpEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Bytes skipped in `dir` because they could not belong to a message
+    /// (mid-body capture start, resync after gaps, garbage).
+    pub fn unparsed_bytes(&self, dir: Dir) -> u64 {
+        self.dirs[dir.idx()].unparsed
+    }
+
+    /// Connection-level anomalies that belong to no exchange (gaps between
+    /// messages).
+    pub fn anomalies(&self) -> &[String] {
+        &self.anomalies
+    }
+
+    fn decide(&mut self, proto: AppProto) {
+        self.app = Some(proto);
+        if proto != AppProto::Http {
+            for st in &mut self.dirs {
+                st.phase = Phase::Off;
+                st.cur = None;
+                st.discard_buf(false);
+            }
+        }
+    }
+
+    /// Content sniffing for the non-HTTP protocols (HTTP itself is decided
+    /// by the parser on its first plausible start line).
+    fn sniff(&mut self, d: Dir, bytes: &[u8]) {
+        let st = &mut self.dirs[d.idx()];
+        if st.sniffed {
+            return;
+        }
+        for &b in bytes {
+            let Some(slot) = st.early.get_mut(st.early_len) else {
+                break;
+            };
+            *slot = b;
+            st.early_len += 1;
+        }
+        let early = st.early.get(..st.early_len).unwrap_or_default();
+        match detect::sniff(d, early) {
+            Ok(p) => self.decide(p),
+            Err(Verdict::Maybe) if st.early_len < st.early.len() => {}
+            Err(_) => st.sniffed = true,
+        }
+    }
+
+    pub fn push(&mut self, dir: Dir, bytes: &[u8], frame: u64, ts_ns: i64) {
+        if self.finished || bytes.is_empty() {
+            return;
+        }
+        if self.app.is_none() {
+            self.sniff(dir, bytes);
+        }
+        let d = dir.idx();
+        if matches!(
+            self.dirs[d].phase,
+            Phase::Off | Phase::Tunnel | Phase::Closed
+        ) {
+            return;
+        }
+        let st = &mut self.dirs[d];
+        let mut buf = std::mem::take(&mut st.buf);
+        let mut marks = std::mem::take(&mut st.marks);
+        if buf.is_empty() {
+            // Fast path: parse straight from the caller's slice, copying only
+            // an unfinished tail.
+            marks.clear();
+            marks.push((0, frame, ts_ns));
+            let used = self.process(dir, bytes, &marks);
+            buf.extend_from_slice(bytes.get(used..).unwrap_or_default());
+        } else {
+            marks.push((buf.len(), frame, ts_ns));
+            buf.extend_from_slice(bytes);
+            let used = self.process(dir, &buf, &marks).min(buf.len());
+            buf.drain(..used);
+            let keep_from = marks.partition_point(|m| m.0 <= used).saturating_sub(1);
+            marks.drain(..keep_from);
+            for m in &mut marks {
+                m.0 = m.0.saturating_sub(used);
+            }
+        }
+        let st = &mut self.dirs[d];
+        if matches!(st.phase, Phase::Off | Phase::Tunnel | Phase::Closed) {
+            return;
+        }
+        // A big push must not pin its capacity for the connection's life.
+        if buf.capacity() > 2 * self.cfg.header_cap.max(4096) {
+            buf.shrink_to(buf.len());
+        }
+        st.buf = buf;
+        st.marks = marks;
+        if self.app.is_none() && self.dirs.iter().map(|s| s.unparsed).sum::<u64>() > DETECT_SCAN_CAP
+        {
+            self.decide(AppProto::Unknown);
+        }
+    }
+
+    /// Parse as much of `data` as possible; returns bytes consumed. What is
+    /// left is an unfinished header section or line, kept for the next push.
+    fn process(&mut self, dir: Dir, data: &[u8], marks: &[(usize, u64, i64)]) -> usize {
+        let d = dir.idx();
+        let mut pos = 0;
+        while pos < data.len() {
+            let rest = data.get(pos..).unwrap_or_default();
+            match &self.dirs[d].phase {
+                Phase::Off | Phase::Tunnel | Phase::Closed => return data.len(),
+                Phase::Body(_) => match self.body_step(dir, data, pos, marks) {
+                    Some(p) => pos = p,
+                    None => return pos,
+                },
+                Phase::AwaitStart {
+                    at_line_start: false,
+                } => {
+                    let st = &mut self.dirs[d];
+                    match rest.iter().position(|&b| b == b'\n') {
+                        Some(i) => {
+                            st.unparsed += i as u64 + 1;
+                            pos += i + 1;
+                            st.phase = Phase::AwaitStart {
+                                at_line_start: true,
+                            };
+                        }
+                        None => {
+                            st.unparsed += rest.len() as u64;
+                            return data.len();
+                        }
+                    }
+                }
+                Phase::AwaitStart {
+                    at_line_start: true,
+                } => {
+                    // Blank lines between messages are tolerated (RFC 9112 §2.2).
+                    if matches!(rest.first(), Some(b'\r' | b'\n')) {
+                        pos += 1;
+                        continue;
+                    }
+                    match detect::start_line(dir, rest, self.cfg.header_cap) {
+                        Verdict::No => {
+                            self.dirs[d].phase = Phase::AwaitStart {
+                                at_line_start: false,
+                            }
+                        }
+                        Verdict::Maybe => return pos,
+                        Verdict::Yes => {
+                            if self.app.is_none() {
+                                self.decide(AppProto::Http);
+                            }
+                            let scanned = self.dirs[d].head_scanned;
+                            match framing::find_head_end(rest, scanned) {
+                                Err(resume) if rest.len() <= self.cfg.header_cap => {
+                                    self.dirs[d].head_scanned = resume;
+                                    return pos;
+                                }
+                                Ok(end) if end <= self.cfg.header_cap => {
+                                    self.dirs[d].head_scanned = 0;
+                                    let head = framing::parse_head(
+                                        dir,
+                                        rest.get(..end).unwrap_or_default(),
+                                        self.cfg.max_headers,
+                                    );
+                                    self.on_head(dir, head, pos, pos + end, marks);
+                                    pos += end;
+                                }
+                                _ => {
+                                    self.dirs[d].head_scanned = 0;
+                                    self.head_too_large(dir, rest, frame_at(marks, pos));
+                                    // Skip the rest of this start line; resync.
+                                    pos += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        pos
+    }
+
+    fn new_exchange(&mut self) -> usize {
+        self.exchanges.push(Exchange::default());
+        self.exchanges.len() - 1
+    }
+
+    /// Exchange a server message belongs to; a response with no request seen
+    /// (capture started late, request lost) gets an exchange of its own.
+    fn server_target(&mut self, pop: bool) -> usize {
+        let idx = match self.awaiting.front() {
+            Some(&i) => i,
+            None => {
+                let i = self.new_exchange();
+                self.awaiting.push_back(i);
+                i
+            }
+        };
+        if pop {
+            self.awaiting.pop_front();
+        }
+        idx
+    }
+
+    fn head_too_large(&mut self, dir: Dir, rest: &[u8], (frame, ts): (u64, i64)) {
+        let start = framing::parse_start_line(dir, rest);
+        let head = Head {
+            start,
+            headers: Vec::new(),
+            anomalies: vec!["header section too large".to_string()],
+        };
+        let idx = self.install_head(head, (frame, ts), (frame, ts));
+        self.end_message(dir, idx, false);
+        self.dirs[dir.idx()].phase = Phase::AwaitStart {
+            at_line_start: false,
+        };
+    }
+
+    /// Create the Request/Response for a parsed head; returns the exchange.
+    fn install_head(&mut self, head: Head, (f0, t0): (u64, i64), (f1, t1): (u64, i64)) -> usize {
+        let max = self.cfg.max_headers;
+        let mut headers = head.headers;
+        headers.truncate(max);
+        match head.start {
+            StartLine::Request {
+                method,
+                uri,
+                version,
+            } => {
+                let idx = self.new_exchange();
+                self.awaiting.push_back(idx);
+                let ex = &mut self.exchanges[idx];
+                for a in head.anomalies {
+                    ex.note(a);
+                }
+                ex.request = Some(Request {
+                    method,
+                    uri,
+                    version,
+                    headers,
+                    trailers: Vec::new(),
+                    frame: f0,
+                    ts_ns: t0,
+                    end_frame: f1,
+                    end_ts_ns: t1,
+                    body_bytes: 0,
+                    body_bytes_decoded: 0,
+                    content_encoding: None,
+                    chunked: false,
+                    body: None,
+                    body_truncated: false,
+                    body_sha256: None,
+                    complete: false,
+                });
+                idx
+            }
+            StartLine::Response {
+                status,
+                reason,
+                version,
+            } => {
+                let idx = self.server_target(true);
+                let ex = &mut self.exchanges[idx];
+                for a in head.anomalies {
+                    ex.note(a);
+                }
+                ex.response = Some(Response {
+                    status,
+                    reason,
+                    version,
+                    headers,
+                    trailers: Vec::new(),
+                    frame: f0,
+                    ts_ns: t0,
+                    end_frame: f1,
+                    end_ts_ns: t1,
+                    body_bytes_wire: 0,
+                    body_bytes_decoded: 0,
+                    content_encoding: None,
+                    chunked: false,
+                    body_sha256: None,
+                    body: None,
+                    body_truncated: false,
+                    complete: false,
+                });
+                self.update_exchange(idx);
+                idx
+            }
+        }
+    }
+
+    fn on_head(
+        &mut self,
+        dir: Dir,
+        head: Head,
+        start: usize,
+        end: usize,
+        marks: &[(usize, u64, i64)],
+    ) {
+        let first = frame_at(marks, start);
+        let last = frame_at(marks, end.saturating_sub(1));
+        let (is_request, status) = match &head.start {
+            StartLine::Request { .. } => (true, 0),
+            StartLine::Response { status, .. } => (false, *status),
+        };
+        if !is_request && (100..200).contains(&status) && status != 101 {
+            // Interim (100 Continue, 103 Early Hints): recorded, the final
+            // response for the same request is still to come.
+            let idx = self.server_target(false);
+            let ex = &mut self.exchanges[idx];
+            ex.interim.push(Interim {
+                status,
+                frame: first.0,
+                ts_ns: first.1,
+            });
+            for a in head.anomalies {
+                ex.note(a);
+            }
+            return;
+        }
+        let req_method = if is_request {
+            None
+        } else {
+            self.awaiting
+                .front()
+                .and_then(|&i| self.exchanges.get(i))
+                .and_then(|e| e.request.as_ref())
+                .map(|r| r.method.clone())
+        };
+        let is_head = req_method.as_deref() == Some("HEAD");
+        let connect_ok = req_method.as_deref() == Some("CONNECT") && (200..300).contains(&status);
+        let no_body = !is_request
+            && (is_head || status == 204 || status == 304 || status < 200 || connect_ok);
+        let fr = framing::body_framing(&head.headers, is_request, no_body);
+        let expect_continue = is_request
+            && framing::header(&head.headers, "expect")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("100-continue"));
+        let upgrade = framing::header(&head.headers, "upgrade").map(str::to_string);
+        let idx = self.install_head(head, first, last);
+        let chunked = fr.kind == BodyKind::Chunked;
+        {
+            let ex = &mut self.exchanges[idx];
+            for a in fr.anomalies {
+                ex.note(a);
+            }
+            if let Some(r) = ex.request.as_mut().filter(|_| is_request) {
+                r.content_encoding = fr.content_encoding.clone();
+                r.chunked = chunked;
+            }
+            if let Some(r) = ex.response.as_mut().filter(|_| !is_request) {
+                r.content_encoding = fr.content_encoding.clone();
+                r.chunked = chunked;
+            }
+        }
+        if status == 101 || connect_ok {
+            let label = if status == 101 {
+                let proto = upgrade
+                    .or_else(|| {
+                        self.exchanges[idx]
+                            .request
+                            .as_ref()
+                            .and_then(|r| framing::header(&r.headers, "upgrade"))
+                            .map(str::to_string)
+                    })
+                    .unwrap_or_else(|| "unknown".to_string());
+                format!("upgraded: {proto}")
+            } else {
+                "tunnel".to_string()
+            };
+            self.exchanges[idx].note(label);
+            self.end_message(dir, idx, true);
+            for st in &mut self.dirs {
+                st.phase = Phase::Tunnel;
+                st.discard_buf(false);
+            }
+            // The other side may have a message in flight (rare); it ends here.
+            let other = match dir {
+                Dir::Client => Dir::Server,
+                Dir::Server => Dir::Client,
+            };
+            self.finalize(other, false);
+            return;
+        }
+        let body = match fr.kind {
+            BodyKind::None => {
+                // No body at all: an empty body, nothing to hash.
+                let ex = &mut self.exchanges[idx];
+                if let Some(r) = ex.request.as_mut().filter(|_| is_request) {
+                    r.body = Some(Vec::new());
+                }
+                if let Some(r) = ex.response.as_mut().filter(|_| !is_request) {
+                    r.body = Some(Vec::new());
+                }
+                self.end_message(dir, idx, true);
+                self.dirs[dir.idx()].phase = Phase::AwaitStart {
+                    at_line_start: true,
+                };
+                return;
+            }
+            BodyKind::Length(n) => BodyState::Length(n),
+            BodyKind::Chunked => BodyState::Chunked(Box::new(Chunked::new(self.cfg.header_cap))),
+            BodyKind::Close => BodyState::Close,
+        };
+        let sink = BodySink::new(
+            fr.content_encoding.as_deref(),
+            !fr.undecodable_transfer,
+            self.cfg.body_cap,
+            self.cfg.decoded_cap,
+        );
+        let st = &mut self.dirs[dir.idx()];
+        st.cur = Some(Current {
+            idx,
+            sink,
+            expect_continue,
+            missing: false,
+        });
+        st.phase = Phase::Body(body);
+    }
+
+    /// One step of body parsing from `pos`; None = wait for more bytes.
+    fn body_step(
+        &mut self,
+        dir: Dir,
+        data: &[u8],
+        pos: usize,
+        marks: &[(usize, u64, i64)],
+    ) -> Option<usize> {
+        let d = dir.idx();
+        let rest = data.get(pos..).unwrap_or_default();
+        let Some(cur) = self.dirs[d].cur.as_ref() else {
+            self.dirs[d].phase = Phase::AwaitStart {
+                at_line_start: true,
+            };
+            return Some(pos);
+        };
+        let idx = cur.idx;
+        // Expect: 100-continue answered with a final status before any body
+        // byte: the client may legitimately skip the body (RFC 9110 §10.1.1).
+        // If the next bytes are a request line, it did.
+        if dir == Dir::Client
+            && cur.expect_continue
+            && cur.sink.wire() == 0
+            && !cur.missing
+            && self.exchanges[idx].response.is_some()
+        {
+            match detect::start_line(dir, rest, self.cfg.header_cap) {
+                Verdict::Yes => {
+                    self.exchanges[idx]
+                        .note("expect 100-continue: request body not sent after final response");
+                    self.finalize(dir, true);
+                    self.dirs[d].phase = Phase::AwaitStart {
+                        at_line_start: true,
+                    };
+                    return Some(pos);
+                }
+                Verdict::Maybe => return None,
+                Verdict::No => {}
+            }
+        }
+        let st = &mut self.dirs[d];
+        let (Phase::Body(body), Some(cur)) = (&mut st.phase, st.cur.as_mut()) else {
+            return Some(pos);
+        };
+        let mut done: Option<bool> = None;
+        let mut framing_error = false;
+        let mut new_pos = pos;
+        let mut extra: Vec<String> = Vec::new();
+        let mut trailers = Vec::new();
+        match body {
+            BodyState::Length(rem) => {
+                let take = usize::try_from(*rem).map_or(rest.len(), |r| r.min(rest.len()));
+                cur.sink.write(rest.get(..take).unwrap_or_default());
+                *rem -= take as u64;
+                new_pos += take;
+                if *rem == 0 {
+                    done = Some(!cur.missing);
+                }
+            }
+            BodyState::Close => {
+                cur.sink.write(rest);
+                new_pos = data.len();
+            }
+            BodyState::Chunked(ch) => {
+                let sink = &mut cur.sink;
+                let res = ch.feed(rest, |c| sink.write(c));
+                if ch.bare_lf {
+                    extra.push("bare LF line ending".to_string());
+                }
+                match res {
+                    Ok((n, fin)) => {
+                        new_pos += n;
+                        if fin {
+                            trailers = ch.trailers();
+                            done = Some(!cur.missing);
+                        }
+                    }
+                    Err((e, n)) => {
+                        new_pos += n;
+                        extra.push(e.anomaly().to_string());
+                        done = Some(false);
+                        framing_error = true;
+                    }
+                }
+            }
+        }
+        extra.extend(cur.sink.take_anomalies());
+        let wire = cur.sink.wire();
+        let (f, t) = frame_at(marks, new_pos.saturating_sub(1));
+        let ex = &mut self.exchanges[idx];
+        for a in extra {
+            ex.note(a);
+        }
+        match dir {
+            Dir::Client => {
+                if let Some(r) = ex.request.as_mut() {
+                    r.body_bytes = wire;
+                    (r.end_frame, r.end_ts_ns) = (f, t);
+                    if !trailers.is_empty() {
+                        r.trailers = trailers;
+                    }
+                }
+            }
+            Dir::Server => {
+                if let Some(r) = ex.response.as_mut() {
+                    r.body_bytes_wire = wire;
+                    (r.end_frame, r.end_ts_ns) = (f, t);
+                    if !trailers.is_empty() {
+                        r.trailers = trailers;
+                    }
+                }
+            }
+        }
+        if let Some(ok) = done {
+            self.finalize(dir, ok);
+            // After a framing error the rest of the current line is junk.
+            self.dirs[d].phase = Phase::AwaitStart {
+                at_line_start: !framing_error,
+            };
+        }
+        Some(new_pos)
+    }
+
+    /// End the body in progress in `dir` (if any).
+    fn finalize(&mut self, dir: Dir, complete: bool) {
+        let d = dir.idx();
+        let Some(cur) = self.dirs[d].cur.take() else {
+            return;
+        };
+        let complete = complete && !cur.missing;
+        let (out, anomalies) = cur.sink.finish(complete);
+        let ex = &mut self.exchanges[cur.idx];
+        for a in anomalies {
+            ex.note(a);
+        }
+        match dir {
+            Dir::Client => {
+                if let Some(r) = ex.request.as_mut() {
+                    r.body_bytes = out.wire;
+                    r.body_bytes_decoded = out.decoded;
+                    r.body_sha256 = out.sha256;
+                    r.body = out.body;
+                    r.body_truncated = out.truncated;
+                }
+            }
+            Dir::Server => {
+                if let Some(r) = ex.response.as_mut() {
+                    r.body_bytes_wire = out.wire;
+                    r.body_bytes_decoded = out.decoded;
+                    r.body_sha256 = out.sha256;
+                    r.body = out.body;
+                    r.body_truncated = out.truncated;
+                }
+            }
+        }
+        self.end_message(dir, cur.idx, complete);
+    }
+
+    /// Mark a message finished and announce it.
+    fn end_message(&mut self, dir: Dir, idx: usize, complete: bool) {
+        let Some(ex) = self.exchanges.get_mut(idx) else {
+            return;
+        };
+        match dir {
+            Dir::Client => {
+                if let Some(r) = ex.request.as_mut() {
+                    r.complete = complete;
+                }
+                self.events.push(HttpEvent::RequestComplete { idx });
+            }
+            Dir::Server => {
+                if let Some(r) = ex.response.as_mut() {
+                    r.complete = complete;
+                }
+                self.events.push(HttpEvent::ResponseComplete { idx });
+            }
+        }
+        self.update_exchange(idx);
+    }
+
+    fn update_exchange(&mut self, idx: usize) {
+        let Some(ex) = self.exchanges.get_mut(idx) else {
+            return;
+        };
+        if let (Some(req), Some(resp)) = (&ex.request, &ex.response) {
+            ex.ttfb_ms = req.complete.then(|| ms(req.end_ts_ns, resp.ts_ns));
+            ex.total_ms = resp.complete.then(|| ms(req.ts_ns, resp.end_ts_ns));
+            ex.complete = req.complete && resp.complete;
+        } else {
+            ex.complete = false;
+        }
+    }
+
+    pub fn gap(&mut self, dir: Dir, len: u64) {
+        if self.finished || len == 0 {
+            return;
+        }
+        let d = dir.idx();
+        let msg = format!("gap of {len} bytes");
+        let st = &mut self.dirs[d];
+        match &mut st.phase {
+            Phase::Off | Phase::Tunnel | Phase::Closed => {}
+            Phase::AwaitStart { .. } => {
+                st.discard_buf(true);
+                // Optimistic: the gap may end exactly at a message start; the
+                // strict start-line check guards against body bytes.
+                st.phase = Phase::AwaitStart {
+                    at_line_start: true,
+                };
+                let m = format!("{msg} in {} stream between messages", dir.name());
+                if !self.anomalies.contains(&m) {
+                    self.anomalies.push(m);
+                }
+            }
+            Phase::Body(body) => {
+                let Some(cur) = st.cur.as_mut() else {
+                    st.phase = Phase::AwaitStart {
+                        at_line_start: true,
+                    };
+                    return;
+                };
+                let idx = cur.idx;
+                // With a known length (or close delimiting) the framing
+                // survives the hole: keep counting instead of resyncing.
+                let survives = match body {
+                    BodyState::Length(rem) if len < *rem => {
+                        *rem -= len;
+                        true
+                    }
+                    BodyState::Close => true,
+                    _ => false,
+                };
+                cur.missing = true;
+                cur.sink.mark_missing();
+                self.exchanges[idx].note(msg);
+                if !survives {
+                    self.finalize(dir, false);
+                    let st = &mut self.dirs[d];
+                    st.discard_buf(true);
+                    st.phase = Phase::AwaitStart {
+                        at_line_start: true,
+                    };
+                }
+            }
+        }
+    }
+
+    /// End of one direction: closes a close-delimited body, truncates others.
+    fn close_dir(&mut self, dir: Dir, end_of_capture: bool) {
+        let d = dir.idx();
+        if matches!(self.dirs[d].phase, Phase::Off | Phase::Tunnel) {
+            return;
+        }
+        let phase = std::mem::replace(&mut self.dirs[d].phase, Phase::Closed);
+        if let Phase::Body(body) = phase {
+            let idx = self.dirs[d].cur.as_ref().map(|c| c.idx);
+            let clean = matches!(body, BodyState::Close) && !end_of_capture;
+            if let Some(idx) = idx.filter(|_| !clean) {
+                self.exchanges[idx].note(if end_of_capture {
+                    "incomplete at end of capture"
+                } else {
+                    "connection closed before end of body"
+                });
+            }
+            self.finalize(dir, clean);
+        }
+        self.dirs[d].discard_buf(true);
+    }
+
+    pub fn fin(&mut self, dir: Dir, frame: u64, ts_ns: i64) {
+        // The FIN itself carries no body bytes; message end stays at the
+        // last data byte, so frame/ts are not needed for the data model.
+        let _ = (frame, ts_ns);
+        if self.finished {
+            return;
+        }
+        self.close_dir(dir, false);
+    }
+
+    pub fn finish(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.close_dir(Dir::Client, true);
+        self.close_dir(Dir::Server, true);
+        if self.app.is_none() {
+            self.app = Some(AppProto::Unknown);
+        }
+        self.finished = true;
+    }
+}

@@ -1,0 +1,776 @@
+//! Assembler-level tests: table-driven samples fed whole, split at every
+//! offset and byte-by-byte; pipelining, gaps, resync, hostile input.
+//!
+//! Owns: test fixtures only. Must not touch library state beyond the public
+//! `HttpAssembler` API.
+
+use std::io::Write;
+
+use flate2::Compression;
+use flate2::write::{GzEncoder, ZlibEncoder};
+use sha2::{Digest, Sha256};
+
+use super::*;
+
+#[derive(Clone)]
+enum Step {
+    Push(Dir, Vec<u8>),
+    Fin(Dir),
+}
+use Step::*;
+
+fn c(s: &[u8]) -> Step {
+    Push(Dir::Client, s.to_vec())
+}
+fn s(b: &[u8]) -> Step {
+    Push(Dir::Server, b.to_vec())
+}
+
+fn cat(parts: &[&[u8]]) -> Vec<u8> {
+    parts.concat()
+}
+
+/// Run steps; step k's bytes carry frame k+1 and ts (k+1) ms, so results do
+/// not depend on how the bytes are split into pushes.
+fn run_with(
+    cfg: HttpConfig,
+    steps: &[Step],
+    split: impl Fn(usize, &[u8]) -> Vec<Vec<u8>>,
+) -> HttpAssembler {
+    let mut a = HttpAssembler::new(cfg);
+    for (k, st) in steps.iter().enumerate() {
+        let frame = k as u64 + 1;
+        let ts = (k as i64 + 1) * 1_000_000;
+        match st {
+            Push(d, bytes) => {
+                for piece in split(k, bytes) {
+                    a.push(*d, &piece, frame, ts);
+                }
+            }
+            Fin(d) => a.fin(*d, frame, ts),
+        }
+    }
+    a
+}
+
+fn run(steps: &[Step]) -> HttpAssembler {
+    run_with(HttpConfig::default(), steps, |_, b| vec![b.to_vec()])
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::default());
+    e.write_all(data).expect("gzip");
+    e.finish().expect("gzip")
+}
+
+fn zlib(data: &[u8]) -> Vec<u8> {
+    let mut e = ZlibEncoder::new(Vec::new(), Compression::default());
+    e.write_all(data).expect("zlib");
+    e.finish().expect("zlib")
+}
+
+fn sha(data: &[u8]) -> String {
+    body::hex(&Sha256::digest(data))
+}
+
+/// Expected outcome of one exchange.
+struct Want {
+    method: Option<&'static str>,
+    status: Option<u16>,
+    resp_body: &'static [u8],
+    interim: &'static [u16],
+}
+
+struct Sample {
+    name: &'static str,
+    steps: Vec<Step>,
+    want: Vec<Want>,
+}
+
+const GET: &[u8] = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+const BR_PLAIN: &[u8] = b"hello brotli world hello brotli world hello brotli world hello brotli world hello brotli world hello brotli world hello brotli world hello brotli world hello brotli world hello brotli world hello brotli world hello brotli world hello brotli world hello brotli world hello brotli world hello brotli world hello brotli world hello brotli world hello brotli world hello brotli world ";
+/// `brotli.compress(BR_PLAIN)` from the Python brotli package (the Rust
+/// dependency only decompresses).
+const BR_DATA: &[u8] = &[
+    27, 123, 1, 136, 28, 169, 83, 159, 187, 112, 45, 86, 134, 38, 39, 65, 216, 232, 26, 36, 141,
+    237, 77, 13, 196, 88, 112, 156, 53, 254, 196, 17, 2,
+];
+const PLAIN: &[u8] =
+    b"the quick brown fox jumps over the lazy dog; the quick brown fox jumps over the lazy dog";
+
+fn want(method: &'static str, status: u16, resp_body: &'static [u8]) -> Want {
+    Want {
+        method: Some(method),
+        status: Some(status),
+        resp_body,
+        interim: &[],
+    }
+}
+
+fn samples() -> Vec<Sample> {
+    let gz = gzip(PLAIN);
+    let zl = zlib(PLAIN);
+    let enc = |ce: &str, body: &[u8]| {
+        cat(&[
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Encoding: {ce}\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+            body,
+        ])
+    };
+    vec![
+        Sample {
+            name: "get no body",
+            steps: vec![c(GET), s(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")],
+            want: vec![want("GET", 200, b"hello")],
+        },
+        Sample {
+            name: "post content-length",
+            steps: vec![
+                c(b"POST /f HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world"),
+                s(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"),
+            ],
+            want: vec![want("POST", 201, b"")],
+        },
+        Sample {
+            name: "chunked with extensions and trailers",
+            steps: vec![
+                c(GET),
+                s(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n5;name=val\r\nhello\r\n6 ; x\r\n world\r\n0\r\nX-Sum: abc\r\n\r\n"),
+            ],
+            want: vec![want("GET", 200, b"hello world")],
+        },
+        Sample {
+            name: "gzip",
+            steps: vec![c(GET), s(&enc("gzip", &gz))],
+            want: vec![want("GET", 200, PLAIN)],
+        },
+        Sample {
+            name: "deflate",
+            steps: vec![c(GET), s(&enc("deflate", &zl))],
+            want: vec![want("GET", 200, PLAIN)],
+        },
+        Sample {
+            name: "br",
+            steps: vec![c(GET), s(&enc("br", BR_DATA))],
+            want: vec![want("GET", 200, BR_PLAIN)],
+        },
+        Sample {
+            name: "head then get",
+            steps: vec![
+                c(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"),
+                s(b"HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n"),
+                c(GET),
+                s(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+            ],
+            want: vec![want("HEAD", 200, b""), want("GET", 200, b"ok")],
+        },
+        Sample {
+            name: "204 and 304",
+            steps: vec![
+                c(GET),
+                s(b"HTTP/1.1 204 No Content\r\n\r\n"),
+                c(GET),
+                s(b"HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\nContent-Length: 100\r\n\r\n"),
+            ],
+            want: vec![want("GET", 204, b""), want("GET", 304, b"")],
+        },
+        Sample {
+            name: "1xx then final",
+            steps: vec![
+                c(b"POST /u HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"),
+                s(b"HTTP/1.1 100 Continue\r\n\r\n"),
+                c(b"abc"),
+                s(b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+            ],
+            want: vec![Want {
+                method: Some("POST"),
+                status: Some(200),
+                resp_body: b"ok",
+                interim: &[100, 103],
+            }],
+        },
+        Sample {
+            name: "close delimited",
+            steps: vec![c(GET), s(b"HTTP/1.0 200 OK\r\nServer: x\r\n\r\nbody until close"), Fin(Dir::Server)],
+            want: vec![want("GET", 200, b"body until close")],
+        },
+    ]
+}
+
+fn check(name: &str, a: &HttpAssembler, want: &[Want]) {
+    let ex = a.exchanges();
+    assert_eq!(ex.len(), want.len(), "{name}: {ex:#?}");
+    for (e, w) in ex.iter().zip(want) {
+        assert!(e.anomalies.is_empty(), "{name}: {:?}", e.anomalies);
+        assert!(e.complete, "{name}: {e:#?}");
+        assert_eq!(
+            e.request.as_ref().map(|r| r.method.as_str()),
+            w.method,
+            "{name}"
+        );
+        let resp = e.response.as_ref().expect("response");
+        assert_eq!(Some(resp.status), w.status, "{name}");
+        assert_eq!(resp.body.as_deref(), Some(w.resp_body), "{name}");
+        assert_eq!(resp.body_bytes_decoded, w.resp_body.len() as u64, "{name}");
+        assert_eq!(
+            e.interim.iter().map(|i| i.status).collect::<Vec<_>>(),
+            w.interim,
+            "{name}"
+        );
+        let has_body = resp.body_bytes_wire > 0 || resp.chunked;
+        if has_body {
+            assert_eq!(
+                resp.body_sha256.as_deref(),
+                Some(sha(w.resp_body).as_str()),
+                "{name}"
+            );
+        }
+        assert!(e.ttfb_ms.is_some() && e.total_ms.is_some(), "{name}");
+    }
+    assert_eq!(a.app(), AppProto::Http, "{name}");
+    assert_eq!(
+        a.unparsed_bytes(Dir::Client) + a.unparsed_bytes(Dir::Server),
+        0,
+        "{name}"
+    );
+}
+
+fn finished_msgs(a: &HttpAssembler) -> usize {
+    a.exchanges()
+        .iter()
+        .map(|e| {
+            usize::from(e.request.as_ref().is_some_and(|r| r.complete))
+                + usize::from(e.response.as_ref().is_some_and(|r| r.complete))
+        })
+        .sum()
+}
+
+fn snapshot(a: &HttpAssembler) -> String {
+    format!("{:?} {:?}", a.exchanges(), a.anomalies())
+}
+
+#[test]
+fn samples_whole_split_and_bytewise() {
+    for sm in samples() {
+        let whole = run(&sm.steps);
+        check(sm.name, &whole, &sm.want);
+        let reference = snapshot(&whole);
+
+        let bytewise = run_with(HttpConfig::default(), &sm.steps, |_, b| {
+            b.iter().map(|&x| vec![x]).collect()
+        });
+        assert_eq!(snapshot(&bytewise), reference, "{} bytewise", sm.name);
+
+        for (k, st) in sm.steps.iter().enumerate() {
+            let Push(dir, bytes) = st else { continue };
+            for i in 0..bytes.len() {
+                // Every split point of step k gives the same final result.
+                let split = run_with(HttpConfig::default(), &sm.steps, |j, b| {
+                    if j == k {
+                        vec![b[..i].to_vec(), b[i..].to_vec()]
+                    } else {
+                        vec![b.to_vec()]
+                    }
+                });
+                assert_eq!(
+                    snapshot(&split),
+                    reference,
+                    "{} step {k} split {i}",
+                    sm.name
+                );
+
+                // The prefix alone: partial, never an anomaly.
+                let mut prefix_steps: Vec<Step> = sm.steps[..k].to_vec();
+                prefix_steps.push(Push(*dir, bytes[..i].to_vec()));
+                let p = run(&prefix_steps);
+                assert!(p.anomalies().is_empty(), "{} prefix {k}/{i}", sm.name);
+                for e in p.exchanges() {
+                    assert!(
+                        e.anomalies.is_empty(),
+                        "{} prefix {k}/{i}: {:?}",
+                        sm.name,
+                        e.anomalies
+                    );
+                }
+                // If the step finishes a message, no strict prefix of it does.
+                let before = finished_msgs(&run(&sm.steps[..k]));
+                let after = finished_msgs(&run(&sm.steps[..=k]));
+                let got = finished_msgs(&p);
+                assert!(
+                    got == before || (got < after && after > before),
+                    "{} prefix {k}/{i} completed early",
+                    sm.name
+                );
+            }
+        }
+        // finish() after a complete run changes nothing but the flag.
+        let mut fin = run(&sm.steps);
+        fin.finish();
+        assert_eq!(snapshot(&fin), reference, "{} finish", sm.name);
+    }
+}
+
+#[test]
+fn each_prefix_of_response_is_incomplete() {
+    let resp =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x\r\nabc\r\n0\r\nT: 1\r\n\r\n";
+    for i in 0..resp.len() {
+        let a = run(&[c(GET), s(&resp[..i])]);
+        let e = &a.exchanges()[0];
+        assert!(!e.complete && e.anomalies.is_empty(), "prefix {i}");
+        assert!(e.response.as_ref().is_none_or(|r| !r.complete));
+    }
+}
+
+#[test]
+fn pipelining_fifo() {
+    let a = run(&[
+        c(b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\nPOST /3 HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi"),
+        s(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n2HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n3"),
+    ]);
+    let ex = a.exchanges();
+    assert_eq!(ex.len(), 3);
+    for (i, e) in ex.iter().enumerate() {
+        let n = (i + 1).to_string();
+        assert_eq!(
+            e.request.as_ref().map(|r| r.uri.clone()),
+            Some(format!("/{n}"))
+        );
+        assert_eq!(
+            e.response.as_ref().and_then(|r| r.body.clone()),
+            Some(n.into_bytes())
+        );
+        assert!(e.complete);
+    }
+}
+
+#[test]
+fn expect_continue_final_before_body() {
+    // Server refuses before the body; the client skips it and moves on.
+    let a = run(&[
+        c(b"PUT /big HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"),
+        s(b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n"),
+        c(b"GET /next HTTP/1.1\r\n\r\n"),
+        s(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+    ]);
+    let ex = a.exchanges();
+    assert_eq!(ex.len(), 2, "{ex:#?}");
+    assert_eq!(ex[0].response.as_ref().map(|r| r.status), Some(417));
+    assert!(ex[0].anomalies[0].starts_with("expect 100-continue"));
+    assert_eq!(
+        ex[1].request.as_ref().map(|r| r.uri.as_str()),
+        Some("/next")
+    );
+    assert!(ex[1].complete);
+
+    // Server answers early but the client sends the body anyway.
+    let a = run(&[
+        c(b"PUT /big HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"),
+        s(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+        c(b"hello"),
+    ]);
+    let ex = a.exchanges();
+    assert_eq!(ex.len(), 1);
+    assert!(ex[0].complete && ex[0].anomalies.is_empty());
+    assert_eq!(
+        ex[0].request.as_ref().and_then(|r| r.body.clone()),
+        Some(b"hello".to_vec())
+    );
+}
+
+fn two_gets() -> Step {
+    c(b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n")
+}
+
+#[test]
+fn gap_in_body_then_resync() {
+    for chunked in [false, true] {
+        let mut a = HttpAssembler::new(HttpConfig::default());
+        if let Push(d, b) = two_gets() {
+            a.push(d, &b, 1, 1);
+        }
+        let head: &[u8] = if chunked {
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n0123456789"
+        } else {
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"
+        };
+        a.push(Dir::Server, head, 2, 2);
+        a.gap(Dir::Server, 140);
+        a.push(
+            Dir::Server,
+            b"tail of something\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            3,
+            3,
+        );
+        let ex = a.exchanges();
+        assert_eq!(ex.len(), 2);
+        assert!(!ex[0].complete);
+        assert_eq!(ex[0].anomalies, vec!["gap of 140 bytes".to_string()]);
+        let r0 = ex[0].response.as_ref().expect("resp");
+        assert!(!r0.complete && r0.body_sha256.is_none());
+        assert!(ex[1].complete && ex[1].anomalies.is_empty());
+        assert_eq!(
+            ex[1].response.as_ref().and_then(|r| r.body.clone()),
+            Some(b"ok".to_vec())
+        );
+        assert_eq!(a.unparsed_bytes(Dir::Server), 19);
+    }
+}
+
+#[test]
+fn gap_inside_known_length_keeps_framing() {
+    let mut a = HttpAssembler::new(HttpConfig::default());
+    a.push(
+        Dir::Client,
+        b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n",
+        1,
+        1,
+    );
+    a.push(
+        Dir::Server,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789",
+        2,
+        2,
+    );
+    a.gap(Dir::Server, 40);
+    a.push(Dir::Server, &[b'x'; 50], 3, 3);
+    a.push(
+        Dir::Server,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        4,
+        4,
+    );
+    let ex = a.exchanges();
+    assert_eq!(ex.len(), 2);
+    assert!(
+        !ex[0].complete
+            && ex[0]
+                .response
+                .as_ref()
+                .is_some_and(|r| r.body_sha256.is_none())
+    );
+    assert!(ex[1].complete);
+    assert_eq!(a.unparsed_bytes(Dir::Server), 0);
+}
+
+#[test]
+fn mid_body_start_invents_nothing() {
+    let mut a = HttpAssembler::new(HttpConfig::default());
+    // Body bytes that contain HTTP-ish text, but never at a plausible start.
+    let junk: &[u8] = b"ary data \x00\x01\xff more body\r\nHTTP/1.1 is great\r\nx GET / HTTP/1.1\r\nget / HTTP/1.1\r\n";
+    a.push(Dir::Server, junk, 1, 1);
+    a.push(Dir::Client, b"name=a&b=GET / HTTP/1.1 trailing", 2, 2);
+    assert!(a.exchanges().is_empty());
+    assert_eq!(a.unparsed_bytes(Dir::Server), junk.len() as u64);
+    assert_eq!(a.app(), AppProto::Unknown);
+    // A real message after the junk is parsed.
+    a.push(
+        Dir::Server,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        3,
+        3,
+    );
+    assert_eq!(a.app(), AppProto::Http);
+    assert_eq!(a.exchanges().len(), 1);
+    assert!(a.exchanges()[0].request.is_none());
+}
+
+#[test]
+fn malformed_inputs_flagged() {
+    let big_header = cat(&[
+        b"GET / HTTP/1.1\r\nX: ",
+        &vec![b'a'; 70 * 1024],
+        b"\r\n\r\n",
+    ]);
+    let many: String = (0..101).map(|i| format!("H{i}: v\r\n")).collect();
+    let many = format!("GET / HTTP/1.1\r\n{many}\r\n").into_bytes();
+    let ok_resp: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    let cases: Vec<(&str, Vec<u8>, Vec<u8>, &str)> = vec![
+        (
+            "too large",
+            big_header,
+            ok_resp.to_vec(),
+            "header section too large",
+        ),
+        (
+            "too many",
+            many,
+            ok_resp.to_vec(),
+            "too many headers (more than 100)",
+        ),
+        (
+            "bad chunk",
+            GET.to_vec(),
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc".to_vec(),
+            "invalid chunk size",
+        ),
+        (
+            "cl+te",
+            b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                .to_vec(),
+            ok_resp.to_vec(),
+            "both Content-Length and Transfer-Encoding (request smuggling ambiguity)",
+        ),
+        (
+            "dup cl",
+            b"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc".to_vec(),
+            ok_resp.to_vec(),
+            "duplicate differing Content-Length",
+        ),
+        (
+            "bare lf",
+            b"GET / HTTP/1.1\nHost: x\n\n".to_vec(),
+            ok_resp.to_vec(),
+            "bare LF line ending",
+        ),
+        (
+            "obs fold",
+            b"GET / HTTP/1.1\r\nX-A: one\r\n two\r\n\r\n".to_vec(),
+            ok_resp.to_vec(),
+            "obsolete line folding",
+        ),
+        (
+            "bad name",
+            b"GET / HTTP/1.1\r\nX-\xc3\xa9t\x01: v\r\nHost: x\r\n\r\n".to_vec(),
+            ok_resp.to_vec(),
+            "invalid bytes in header name",
+        ),
+        (
+            "huge cl",
+            GET.to_vec(),
+            b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551615\r\n\r\nabc".to_vec(),
+            "incomplete at end of capture",
+        ),
+        (
+            "overflow cl",
+            GET.to_vec(),
+            b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\nabc".to_vec(),
+            "invalid Content-Length",
+        ),
+    ];
+    for (name, req, resp, anomaly) in cases {
+        let mut a = run(&[c(&req), s(&resp)]);
+        a.finish();
+        let ex = a.exchanges();
+        assert!(!ex.is_empty(), "{name}");
+        assert!(
+            ex[0].anomalies.iter().any(|x| x == anomaly),
+            "{name}: {:?}",
+            ex[0].anomalies
+        );
+        // Parsing continued: the response is still paired with the request.
+        assert!(ex[0].response.is_some(), "{name}: {ex:#?}");
+    }
+    // Folded value is kept, joined with a space; bad names are kept lossily.
+    let a = run(&[c(b"GET / HTTP/1.1\r\nX-A: one\r\n two\r\n\r\n")]);
+    let h = &a.exchanges()[0].request.as_ref().expect("req").headers;
+    assert_eq!(h[0], ("X-A".to_string(), "one two".to_string()));
+}
+
+#[test]
+fn zip_bomb_is_capped() {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::default());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..200 {
+        enc.write_all(&zeros).expect("gzip");
+    }
+    let gz = enc.finish().expect("gzip");
+    assert!(gz.len() < 1 << 20, "compressed size {}", gz.len());
+    let cfg = HttpConfig {
+        decoded_cap: 1 << 20,
+        ..HttpConfig::default()
+    };
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+        gz.len()
+    );
+    let mut a = HttpAssembler::new(cfg);
+    a.push(Dir::Client, GET, 1, 1);
+    a.push(Dir::Server, head.as_bytes(), 2, 2);
+    for chunk in gz.chunks(1460) {
+        a.push(Dir::Server, chunk, 3, 3);
+    }
+    let e = &a.exchanges()[0];
+    assert!(
+        e.anomalies
+            .contains(&"decompression bomb: output exceeds 1048576 bytes".to_string()),
+        "{:?}",
+        e.anomalies
+    );
+    let r = e.response.as_ref().expect("resp");
+    assert!(r.complete, "framing still completes");
+    assert!(r.body_sha256.is_none() && r.body.is_none());
+    assert!(r.body_bytes_decoded <= 1 << 20);
+    assert_eq!(r.body_bytes_wire, gz.len() as u64);
+}
+
+#[test]
+fn body_cap_keeps_hash() {
+    let body = vec![b'z'; 3000];
+    let cfg = HttpConfig {
+        body_cap: 1000,
+        ..HttpConfig::default()
+    };
+    let resp = cat(&[b"HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n", &body]);
+    let a = run_with(cfg, &[c(GET), s(&resp)], |_, b| vec![b.to_vec()]);
+    let r = a.exchanges()[0].response.as_ref().expect("resp");
+    assert!(r.body.is_none() && r.body_truncated);
+    assert_eq!(r.body_sha256, Some(sha(&body)));
+    assert_eq!(r.body_bytes_decoded, 3000);
+}
+
+#[test]
+fn upgrade_and_connect_stop_parsing() {
+    let a = run(&[
+        c(b"GET /chat HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
+        s(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello"),
+        c(b"GET / HTTP/1.1\r\n\r\n"),
+        s(b"HTTP/1.1 200 OK\r\n\r\n"),
+    ]);
+    assert_eq!(a.exchanges().len(), 1);
+    let e = &a.exchanges()[0];
+    assert_eq!(e.anomalies, vec!["upgraded: websocket".to_string()]);
+    assert!(e.complete);
+
+    let a = run(&[
+        c(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
+        s(b"HTTP/1.1 200 Connection established\r\n\r\n"),
+        c(b"\x16\x03\x01\x00\x05hello"),
+        s(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+    ]);
+    assert_eq!(a.exchanges().len(), 1);
+    assert_eq!(a.exchanges()[0].anomalies, vec!["tunnel".to_string()]);
+}
+
+#[test]
+fn detection() {
+    let cases: &[(Dir, &[u8], AppProto)] = &[
+        (Dir::Client, b"\x16\x03\x01\x02\x00\x01\x00", AppProto::Tls),
+        (Dir::Server, b"SSH-2.0-OpenSSH_9.6\r\n", AppProto::Ssh),
+        (Dir::Server, b"220 mx.example.com ESMTP\r\n", AppProto::Smtp),
+        (Dir::Client, b"EHLO me\r\n", AppProto::Smtp),
+        (Dir::Client, b"GET / HTTP/1.1\r\n\r\n", AppProto::Http),
+        (Dir::Server, b"HTTP/1.1 200 OK\r\n\r\n", AppProto::Http),
+        (Dir::Client, b"\x00\x00\x00\x01binary", AppProto::Unknown),
+    ];
+    for (dir, data, want) in cases {
+        // Fed whole and byte by byte.
+        let mut a = HttpAssembler::new(HttpConfig::default());
+        a.push(*dir, data, 1, 1);
+        a.finish();
+        assert_eq!(a.app(), *want, "{data:?}");
+        let mut a = HttpAssembler::new(HttpConfig::default());
+        for b in data.iter() {
+            a.push(*dir, &[*b], 1, 1);
+        }
+        a.finish();
+        assert_eq!(a.app(), *want, "bytewise {data:?}");
+        if *want != AppProto::Http {
+            assert!(a.exchanges().is_empty());
+        }
+    }
+}
+
+#[test]
+fn timing_and_events() {
+    let mut a = HttpAssembler::new(HttpConfig::default());
+    a.push(
+        Dir::Client,
+        b"POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nab",
+        1,
+        1_000_000_000,
+    );
+    a.push(Dir::Client, b"cd", 2, 1_010_000_000);
+    assert_eq!(
+        a.take_new_events(),
+        vec![HttpEvent::RequestComplete { idx: 0 }]
+    );
+    a.push(
+        Dir::Server,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n",
+        3,
+        1_050_000_000,
+    );
+    assert!(a.take_new_events().is_empty());
+    a.push(Dir::Server, b"ok", 4, 1_100_000_000);
+    assert_eq!(
+        a.take_new_events(),
+        vec![HttpEvent::ResponseComplete { idx: 0 }]
+    );
+    let e = &a.exchanges()[0];
+    assert_eq!(e.ttfb_ms, Some(40.0));
+    assert_eq!(e.total_ms, Some(100.0));
+    let r = e.request.as_ref().expect("req");
+    assert_eq!((r.frame, r.end_frame), (1, 2));
+    let resp = e.response.as_ref().expect("resp");
+    assert_eq!((resp.frame, resp.end_frame), (3, 4));
+}
+
+#[test]
+fn finish_marks_pending_incomplete() {
+    let mut a = run(&[
+        c(b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n"),
+        s(b"HTTP/1.1 200 OK\r\n\r\npartial close-delimited"),
+    ]);
+    a.finish();
+    let ex = a.exchanges();
+    assert_eq!(ex.len(), 2);
+    assert!(ex.iter().all(|e| !e.complete));
+    assert_eq!(ex[0].response.as_ref().map(|r| r.body_bytes_wire), Some(23));
+}
+
+#[test]
+fn hostile_random_input_never_panics() {
+    // Cheap deterministic fuzz: xorshift bytes mixed with HTTP fragments.
+    let frags: &[&[u8]] = &[
+        b"GET / HTTP/1.1\r\n",
+        b"HTTP/1.1 200 OK\r\n",
+        b"Transfer-Encoding: chunked\r\n",
+        b"Content-Length: 5\r\n",
+        b"\r\n",
+        b"\n",
+        b"0\r\n\r\n",
+        b"ffffffff\r\n",
+        b"Content-Encoding: gzip\r\n",
+        b"HTTP/1.1 101 x\r\n",
+        b"HTTP/1.1 100 x\r\n\r\n",
+        b" fold\r\n",
+    ];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..300 {
+        let mut a = HttpAssembler::new(HttpConfig {
+            header_cap: 256,
+            max_headers: 4,
+            ..HttpConfig::default()
+        });
+        for f in 0..40 {
+            let r = next();
+            let dir = if r & 1 == 0 { Dir::Client } else { Dir::Server };
+            let mut data = Vec::new();
+            for _ in 0..(r >> 8) % 6 {
+                let r2 = next();
+                if r2 % 3 == 0 {
+                    data.extend((0..r2 % 20).map(|i| (r2 >> (i % 56)) as u8));
+                } else {
+                    data.extend_from_slice(frags[(r2 % frags.len() as u64) as usize]);
+                }
+            }
+            match (r >> 4) % 16 {
+                0 => a.gap(dir, r >> 40),
+                1 => a.fin(dir, f, 0),
+                _ => a.push(dir, &data, f, f as i64),
+            }
+        }
+        a.finish();
+        let _ = a.take_new_events();
+    }
+}
