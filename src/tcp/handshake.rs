@@ -206,12 +206,20 @@ impl Handshake {
     }
 
     /// A RST before the handshake completed.
-    pub(crate) fn on_rst(&mut self, from_server: bool, frame: u64) {
+    pub(crate) fn on_rst(&mut self, from_server: bool, frame: u64, ts: Ts) {
         if self.ack_frame.is_some() || self.syn_frame.is_none() {
             return;
         }
         if self.rst_frame.is_none() {
             self.rst_frame = Some(frame);
+            // A refusal is a full round trip too: SYN out, RST back (Wireshark reports
+            // it as the initial RTT as well).
+            if from_server
+                && self.syn_ack_frame.is_none()
+                && let Some(s) = self.last_syn_ts
+            {
+                self.irtt_ms = Some(ts.ms_since(s));
+            }
         }
         self.outcome = if from_server && self.syn_ack_frame.is_none() {
             Outcome::Refused

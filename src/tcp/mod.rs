@@ -439,7 +439,7 @@ impl TcpConn {
             self.handshake.on_completing_ack(frame, ts);
         }
         if rst {
-            self.handshake.on_rst(dir == Dir::Server, frame);
+            self.handshake.on_rst(dir == Dir::Server, frame, ts);
         }
 
         // --- Wireshark-style sequence analysis -----------------------------------
@@ -552,13 +552,24 @@ impl TcpConn {
                 ),
             });
         }
-        // ACK of data never seen.
+        // ACK of data never seen: beyond the highest contiguous byte of the peer's stream
+        // (the reassembler knows it exactly; without reassembly, the highest seq seen).
+        let contiguous = {
+            let ho = &self.half[o];
+            let c = if ho.reasm.is_started() {
+                ho.reasm.next_seq()
+            } else {
+                ho.max_to_be_acked
+            };
+            // The FIN occupies one sequence number after the last data byte.
+            c.map(|c| if ho.fin_seq == Some(c) { c.add(1) } else { c })
+        };
         if f.ack()
-            && let Some(m) = self.half[o].max_to_be_acked
+            && !rst
+            && let Some(m) = contiguous
             && ack.gt(m)
+            && ack.diff(m) < (1 << 30)
         {
-            // Fire once per hole: the hole now counts as acknowledged.
-            self.half[o].max_to_be_acked = Some(ack);
             let fire = true;
             if fire {
                 findings.push(Finding {
@@ -823,16 +834,8 @@ impl TcpConn {
                 h.next_seq_ts = ts;
                 h.next_seq_tsval = seg.options.timestamps.map(|t| t.0);
             }
-            // Highest contiguous seq seen, for ACKed-unseen: a segment after a hole does
-            // not raise it, so an ACK covering the hole is caught.
-            if !zwp && !rst && seglen > 0 {
-                match h.max_to_be_acked {
-                    None => h.max_to_be_acked = Some(end),
-                    Some(m) if seq.le(m) && end.gt(m) => h.max_to_be_acked = Some(end),
-                    _ => {}
-                }
-            } else if h.max_to_be_acked.is_none() {
-                h.max_to_be_acked = Some(seq);
+            if !zwp && h.max_to_be_acked.is_none_or(|m| end.gt(m)) {
+                h.max_to_be_acked = Some(end);
             }
             h.last_seg_ts = ts;
             if f.ack() && h.last_ack != Some(ack) {
