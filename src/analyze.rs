@@ -7,9 +7,9 @@
 use crate::capture::{RawPacket, linktype_name};
 use crate::decode::{self, Kind};
 use crate::flow::{ConnId, Dir, Endpoint, FlowTable};
-use crate::tcp::{EngineConfig, TcpConn, TcpSummary};
 use crate::http::{AppProto, Exchange, HttpAssembler, HttpConfig};
 use crate::tcp::reassembly::StreamEvent;
+use crate::tcp::{EngineConfig, TcpConn, TcpSummary};
 use crate::ts::Ts;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -75,7 +75,9 @@ fn analysis_flags_and_irtt_equal_tshark_on_every_public_capture() {
             let got = ours.get(&frame).cloned().unwrap_or_default();
             compared_frames += 1;
             if want != got {
-                failures.push(format!("{name} frame {frame}: tshark {want:?}, tcpscope {got:?}"));
+                failures.push(format!(
+                    "{name} frame {frame}: tshark {want:?}, tcpscope {got:?}"
+                ));
             }
             if let Some(v) = row.get(irtt_col).filter(|v| !v.is_empty()) {
                 tshark_irtt.insert(v.clone());
@@ -96,7 +98,10 @@ fn analysis_flags_and_irtt_equal_tshark_on_every_public_capture() {
             }
         }
     }
-    assert!(compared_frames > 2000, "only {compared_frames} frames compared");
+    assert!(
+        compared_frames > 2000,
+        "only {compared_frames} frames compared"
+    );
     assert!(compared_irtt >= 30, "only {compared_irtt} iRTTs compared");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -109,7 +114,11 @@ fn one(name: &str) -> Connection {
 
 fn states(c: &Connection, client: bool) -> Vec<String> {
     let s = c.summary.as_ref().unwrap();
-    let v = if client { &s.states.client } else { &s.states.server };
+    let v = if client {
+        &s.states.client
+    } else {
+        &s.states.server
+    };
     v.iter().map(|t| t.state.to_string()).collect()
 }
 
@@ -119,7 +128,11 @@ fn normal_get_four_way_close() {
     let s = c.summary.as_ref().unwrap();
     assert_eq!(s.handshake.outcome, Outcome::Complete);
     assert_eq!(
-        (s.handshake.syn_frame, s.handshake.syn_ack_frame, s.handshake.ack_frame),
+        (
+            s.handshake.syn_frame,
+            s.handshake.syn_ack_frame,
+            s.handshake.ack_frame
+        ),
         (Some(1), Some(2), Some(3))
     );
     assert_eq!(s.conn_state, "SF");
@@ -130,7 +143,14 @@ fn normal_get_four_way_close() {
     );
     assert_eq!(
         states(&c, false),
-        ["LISTEN", "SYN-RECEIVED", "ESTABLISHED", "CLOSE-WAIT", "LAST-ACK", "CLOSED"]
+        [
+            "LISTEN",
+            "SYN-RECEIVED",
+            "ESTABLISHED",
+            "CLOSE-WAIT",
+            "LAST-ACK",
+            "CLOSED"
+        ]
     );
     assert!(s.states.server[0].inferred, "LISTEN is inferred");
     assert_eq!(s.handshake.options.client.unwrap().mss, Some(1460));
@@ -209,7 +229,11 @@ fn lossy_path_seen_from_both_ends() {
     // Server side: the originals and their retransmissions are both captured.
     let srv = one("tcp-lossy-server-side.pcap");
     let s = srv.summary.as_ref().unwrap();
-    assert!(s.analysis.retransmission + s.analysis.out_of_order >= 15, "{:?}", s.analysis);
+    assert!(
+        s.analysis.retransmission + s.analysis.out_of_order >= 15,
+        "{:?}",
+        s.analysis
+    );
     assert!(s.analysis.duplicate_ack >= 10);
     assert!(s.gaps.is_empty(), "every byte was captured server-side");
     // Client side: dropped segments never reach the capture point before their resend.

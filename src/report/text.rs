@@ -63,26 +63,52 @@ pub fn write(out: &mut dyn Write, st: &CaptureStats, conns: &[Connection]) -> io
         .max(6);
     writeln!(
         out,
-        "{:>5}  {:<cw$}  {:<sw$}  {:>8}  {:>9}  {:>13}  {:>17}",
-        "ID", "CLIENT", "SERVER", "START s", "DURATION", "PKTS C>S/S>C", "BYTES C>S/S>C"
+        "{:>5}  {:<cw$}  {:<sw$}  {:<7}  {:<6}  {:<22}  {:>9}  {:>8}  {:>11}  {:>17}  {:>4}  {}",
+        "ID",
+        "CLIENT",
+        "SERVER",
+        "APP",
+        "STATE",
+        "HANDSHAKE",
+        "iRTT ms",
+        "DURATION",
+        "PKTS C/S",
+        "BYTES C/S",
+        "HTTP",
+        "ANALYSIS"
     )?;
-    let t0 = st.first_ts.unwrap_or_default();
     for c in conns {
         let client = if c.role_guessed {
             format!("{}?", c.client)
         } else {
             c.client.to_string()
         };
+        let (state, hs, irtt, notes) = match &c.summary {
+            Some(s) => (
+                s.conn_state.to_string(),
+                format!("{:?}", s.handshake.outcome).to_lowercase(),
+                s.handshake
+                    .irtt_ms
+                    .map_or("-".to_string(), |v| format!("{v:.3}")),
+                analysis_notes(&s.analysis),
+            ),
+            None => ("-".into(), "-".into(), "-".into(), String::new()),
+        };
         writeln!(
             out,
-            "{:>5}  {:<cw$}  {:<sw$}  {:>8.3}  {:>9.3}  {:>13}  {:>17}",
+            "{:>5}  {:<cw$}  {:<sw$}  {:<7}  {:<6}  {:<22}  {:>9}  {:>8.3}  {:>11}  {:>17}  {:>4}  {}",
             c.id,
             client,
-            c.server,
-            c.start_ts.secs_since(t0),
+            c.server.to_string(),
+            format!("{:?}", c.app).to_lowercase(),
+            state,
+            hs,
+            irtt,
             c.end_ts.secs_since(c.start_ts),
             format!("{}/{}", c.packets.client, c.packets.server),
             format!("{}/{}", c.payload_bytes.client, c.payload_bytes.server),
+            c.http.len(),
+            notes,
         )?;
     }
     if conns.iter().any(|c| c.role_guessed) {
@@ -92,4 +118,25 @@ pub fn write(out: &mut dyn Write, st: &CaptureStats, conns: &[Connection]) -> io
         )?;
     }
     Ok(())
+}
+
+/// A compact list of the analysis flags that fired, e.g. `retrans 3, dup-ack 5`.
+fn analysis_notes(a: &crate::tcp::analysis::Counts) -> String {
+    let mut v = Vec::new();
+    for (n, label) in [
+        (a.retransmission, "retrans"),
+        (a.out_of_order, "ooo"),
+        (a.duplicate_ack, "dup-ack"),
+        (a.lost_segment, "lost"),
+        (a.ack_unseen, "ack-unseen"),
+        (a.zero_window, "zero-win"),
+        (a.keep_alive, "keep-alive"),
+        (a.impossible_flags, "bad-flags"),
+        (a.overlap_conflict, "overlap-diff"),
+    ] {
+        if n > 0 {
+            v.push(format!("{label} {n}"));
+        }
+    }
+    v.join(", ")
 }

@@ -137,7 +137,14 @@ impl Handshake {
         self.ack_frame.is_some()
     }
 
-    pub(crate) fn on_client_syn(&mut self, isn: u32, opts: &TcpOptions, data: u32, frame: u64, ts: Ts) {
+    pub(crate) fn on_client_syn(
+        &mut self,
+        isn: u32,
+        opts: &TcpOptions,
+        data: u32,
+        frame: u64,
+        ts: Ts,
+    ) {
         if self.syn_frame.is_none() {
             self.syn_frame = Some(frame);
             self.client_isn = Some(isn);

@@ -219,10 +219,7 @@ impl TcpConn {
     pub fn new(cfg: EngineConfig) -> Self {
         TcpConn {
             cfg,
-            half: [
-                Half::new(cfg.reassembly_cap),
-                Half::new(cfg.reassembly_cap),
-            ],
+            half: [Half::new(cfg.reassembly_cap), Half::new(cfg.reassembly_cap)],
             ep: [EndpointState::default(), EndpointState::default()],
             handshake: Handshake::default(),
             history: History::default(),
@@ -258,7 +255,8 @@ impl TcpConn {
     /// Receive window advertised last by `dir`, with scaling applied when known.
     pub fn last_window(&self, dir: Dir) -> Option<u64> {
         let h = &self.half[dir.idx()];
-        h.window.map(|w| self.scaled(dir, w, false).unwrap_or(u64::from(w)))
+        h.window
+            .map(|w| self.scaled(dir, w, false).unwrap_or(u64::from(w)))
     }
 
     /// Payload bytes per second from `dir`, between its first and last data segment.
@@ -324,7 +322,15 @@ impl TcpConn {
         Some(u64::from(w) << s)
     }
 
-    fn set_state(&mut self, dir: Dir, to: TcpState, frame: u64, ts: Ts, inferred: bool, why: &'static str) {
+    fn set_state(
+        &mut self,
+        dir: Dir,
+        to: TcpState,
+        frame: u64,
+        ts: Ts,
+        inferred: bool,
+        why: &'static str,
+    ) {
         self.ep[dir.idx()].set(to, frame, ts, inferred, why);
     }
 
@@ -358,7 +364,14 @@ impl TcpConn {
             if !syn {
                 // Capture began mid-connection: both endpoints assumed ESTABLISHED.
                 for x in [Dir::Client, Dir::Server] {
-                    self.set_state(x, TcpState::Established, frame, ts, true, "capture began mid-connection");
+                    self.set_state(
+                        x,
+                        TcpState::Established,
+                        frame,
+                        ts,
+                        true,
+                        "capture began mid-connection",
+                    );
                 }
             }
         }
@@ -374,7 +387,8 @@ impl TcpConn {
                 self.history.once(dir, if syn { 'Q' } else { 'I' });
             }
         }
-        if syn && let Some(ws) = seg.options.wscale
+        if syn
+            && let Some(ws) = seg.options.wscale
             && ws > 14
         {
             findings.push(Finding {
@@ -410,8 +424,16 @@ impl TcpConn {
             }
             if !f.ack() {
                 match dir {
-                    Dir::Client => self.handshake.on_client_syn(seg.seq, &seg.options, seg.payload_len, frame, ts),
-                    Dir::Server => self.handshake.on_server_syn(seg.seq, &seg.options, frame, ts),
+                    Dir::Client => self.handshake.on_client_syn(
+                        seg.seq,
+                        &seg.options,
+                        seg.payload_len,
+                        frame,
+                        ts,
+                    ),
+                    Dir::Server => self
+                        .handshake
+                        .on_server_syn(seg.seq, &seg.options, frame, ts),
                 }
             } else if dir == Dir::Server {
                 self.handshake.on_syn_ack(seg.seq, &seg.options, frame, ts);
@@ -419,7 +441,10 @@ impl TcpConn {
             if seg.payload_len > 0 {
                 findings.push(Finding {
                     flag: Flag::SynData,
-                    why: format!("{} bytes of data ride on the SYN (TCP Fast Open)", seg.payload_len),
+                    why: format!(
+                        "{} bytes of data ride on the SYN (TCP Fast Open)",
+                        seg.payload_len
+                    ),
                 });
             }
             self.scaling = self.half[0].syn_seen
@@ -449,11 +474,7 @@ impl TcpConn {
         let mut zwp = false;
         let no_sfr = !(syn || fin || rst);
         // Zero window probe: one byte at next expected while the peer's window is zero.
-        if seglen == 1
-            && fwd_next == Some(seq)
-            && rev_window == Some(0)
-            && !syn
-        {
+        if seglen == 1 && fwd_next == Some(seq) && rev_window == Some(0) && !syn {
             zwp = true;
             findings.push(Finding {
                 flag: Flag::ZeroWindowProbe,
@@ -503,7 +524,14 @@ impl TcpConn {
         let same_ack = f.ack() && self.half[d].last_ack == Some(ack);
         let same_window = self.half[d].window == Some(seg.window);
         let at_next = fwd_next == Some(seq);
-        if seglen == 0 && seg.window != 0 && !same_window && self.half[d].window.is_some() && at_next && same_ack && no_sfr {
+        if seglen == 0
+            && seg.window != 0
+            && !same_window
+            && self.half[d].window.is_some()
+            && at_next
+            && same_ack
+            && no_sfr
+        {
             findings.push(Finding {
                 flag: Flag::WindowUpdate,
                 why: format!(
@@ -616,7 +644,10 @@ impl TcpConn {
                         self.half[d].rel(rack.0)
                     ),
                 });
-                findings.push(Finding { flag: Flag::Retransmission, why: resent });
+                findings.push(Finding {
+                    flag: Flag::Retransmission,
+                    why: resent,
+                });
             } else if not_advanced
                 && self.half[o].dup_acks >= 2
                 && self.half[o].last_ack == Some(seq)
@@ -630,7 +661,10 @@ impl TcpConn {
                         self.half[o].dup_acks
                     ),
                 });
-                findings.push(Finding { flag: Flag::Retransmission, why: resent });
+                findings.push(Finding {
+                    flag: Flag::Retransmission,
+                    why: resent,
+                });
             } else if not_advanced
                 && since_next < ooo_thresh
                 && n != Some(seq.add(seglen))
@@ -671,10 +705,7 @@ impl TcpConn {
                 .unwrap_or(65535);
             if st_recv == TcpState::SynSent {
                 // RFC 9293: in SYN-SENT a RST is acceptable if it acknowledges the SYN.
-                rst_accepted = !f.ack()
-                    || self.half[o]
-                        .base
-                        .is_none_or(|b| ack == b.add(1));
+                rst_accepted = !f.ack() || self.half[o].base.is_none_or(|b| ack == b.add(1));
             } else {
                 match rcv_nxt {
                     None => rst_accepted = true,
@@ -738,7 +769,8 @@ impl TcpConn {
             if out.overlap_conflict {
                 findings.push(Finding {
                     flag: Flag::OverlapConflict,
-                    why: "bytes overlapping an earlier copy differ from it; the first copy is kept".to_string(),
+                    why: "bytes overlapping an earlier copy differ from it; the first copy is kept"
+                        .to_string(),
                 });
             }
             if out.cap_hit {
@@ -758,11 +790,17 @@ impl TcpConn {
             if h.reasm.is_started()
                 && let Some(n) = h.reasm.next_seq()
                 && ack.gt(n)
-                && h.next_seq.is_some_and(|hn| ack.le(hn.add(1)) || findings.iter().any(|x| x.flag == Flag::AckUnseen))
+                && h.next_seq.is_some_and(|hn| {
+                    ack.le(hn.add(1)) || findings.iter().any(|x| x.flag == Flag::AckUnseen)
+                })
             {
                 let odir = dir.other();
                 let fin_end = h.fin_seq.map(|s| s.add(1));
-                let upto = if fin_end == Some(ack) { ack.add(u32::MAX) } else { ack };
+                let upto = if fin_end == Some(ack) {
+                    ack.add(u32::MAX)
+                } else {
+                    ack
+                };
                 let mut gaps_here: Vec<(u64, u64)> = Vec::new();
                 h.reasm.skip_to(upto, &mut |ev: StreamEvent<'_>| {
                     if let StreamEvent::Gap { offset, len } = ev {
@@ -857,7 +895,11 @@ impl TcpConn {
         if self.cfg.keep_packets {
             if self.packets.len() < self.cfg.max_packets_per_conn {
                 let h = &self.half[d];
-                let ack_rel = if f.ack() { self.half[o].rel(seg.ack) } else { 0 };
+                let ack_rel = if f.ack() {
+                    self.half[o].rel(seg.ack)
+                } else {
+                    0
+                };
                 self.packets.push(PacketRecord {
                     frame,
                     ts,
@@ -893,7 +935,14 @@ impl TcpConn {
     /// RFC 9293 §3.3.2 transitions for the sender and the receiver of one segment. The
     /// ACK part is processed before the FIN so a FIN+ACK that acknowledges the peer's FIN
     /// moves FIN-WAIT-1 straight to TIME-WAIT.
-    fn update_states(&mut self, dir: Dir, seg: &TcpSegment<'_>, frame: u64, ts: Ts, rst_accepted: bool) {
+    fn update_states(
+        &mut self,
+        dir: Dir,
+        seg: &TcpSegment<'_>,
+        frame: u64,
+        ts: Ts,
+        rst_accepted: bool,
+    ) {
         use TcpState::*;
         let f = seg.flags;
         let (s, r) = (dir, dir.other());
@@ -916,16 +965,37 @@ impl TcpConn {
                     self.set_state(s, SynSent, frame, ts, false, "sent SYN (active open)");
                     match rs {
                         // The peer must have been listening to accept it.
-                        Closed => self.set_state(r, Listen, frame, ts, true, "a server waits in LISTEN before the first SYN"),
+                        Closed => self.set_state(
+                            r,
+                            Listen,
+                            frame,
+                            ts,
+                            true,
+                            "a server waits in LISTEN before the first SYN",
+                        ),
                         // Simultaneous open: SYN-SENT --recv SYN--> SYN-RECEIVED.
-                        SynSent => self.set_state(r, SynReceived, frame, ts, false, "received SYN while in SYN-SENT (simultaneous open)"),
+                        SynSent => self.set_state(
+                            r,
+                            SynReceived,
+                            frame,
+                            ts,
+                            false,
+                            "received SYN while in SYN-SENT (simultaneous open)",
+                        ),
                         _ => {}
                     }
                 }
                 // Simultaneous open seen from the second SYN's sender.
                 (Listen, SynSent) => {
                     self.set_state(s, SynSent, frame, ts, false, "sent SYN (simultaneous open)");
-                    self.set_state(r, SynReceived, frame, ts, false, "received SYN while in SYN-SENT (simultaneous open)");
+                    self.set_state(
+                        r,
+                        SynReceived,
+                        frame,
+                        ts,
+                        false,
+                        "received SYN while in SYN-SENT (simultaneous open)",
+                    );
                 }
                 _ => {} // retransmitted SYN: no change
             }
@@ -939,7 +1009,14 @@ impl TcpConn {
             }
             // SYN-SENT --recv SYN,ACK--> ESTABLISHED.
             if matches!(rs, SynSent | SynReceived) && self.acks_syn(r, ack) {
-                self.set_state(r, Established, frame, ts, false, "received SYN-ACK for its SYN");
+                self.set_state(
+                    r,
+                    Established,
+                    frame,
+                    ts,
+                    false,
+                    "received SYN-ACK for its SYN",
+                );
             }
             return;
         }
@@ -957,10 +1034,23 @@ impl TcpConn {
                 let rs = self.ep[r.idx()].state();
                 let peer_fin_too = f.fin();
                 match rs {
-                    FinWait1 if peer_fin_too => self.set_state(r, TimeWait, frame, ts, false, "received FIN+ACK of its FIN"),
-                    FinWait1 => self.set_state(r, FinWait2, frame, ts, false, "its FIN was acknowledged"),
-                    Closing => self.set_state(r, TimeWait, frame, ts, false, "its FIN was acknowledged (simultaneous close)"),
-                    LastAck => self.set_state(r, Closed, frame, ts, false, "its FIN was acknowledged"),
+                    FinWait1 if peer_fin_too => {
+                        self.set_state(r, TimeWait, frame, ts, false, "received FIN+ACK of its FIN")
+                    }
+                    FinWait1 => {
+                        self.set_state(r, FinWait2, frame, ts, false, "its FIN was acknowledged")
+                    }
+                    Closing => self.set_state(
+                        r,
+                        TimeWait,
+                        frame,
+                        ts,
+                        false,
+                        "its FIN was acknowledged (simultaneous close)",
+                    ),
+                    LastAck => {
+                        self.set_state(r, Closed, frame, ts, false, "its FIN was acknowledged")
+                    }
                     _ => {}
                 }
             }
@@ -968,7 +1058,14 @@ impl TcpConn {
             // (the SYN-ACK was not captured).
             let ss = self.ep[s.idx()].state();
             if ss == SynSent && self.half[r.idx()].syn_seen {
-                self.set_state(s, Established, frame, ts, true, "acknowledged the peer's SYN (SYN-ACK not captured)");
+                self.set_state(
+                    s,
+                    Established,
+                    frame,
+                    ts,
+                    true,
+                    "acknowledged the peer's SYN (SYN-ACK not captured)",
+                );
             }
         }
         if f.fin() {
@@ -978,17 +1075,35 @@ impl TcpConn {
                 let ss = self.ep[s.idx()].state();
                 match ss {
                     // ESTABLISHED --close, send FIN--> FIN-WAIT-1.
-                    Established | SynReceived | SynSent => self.set_state(s, FinWait1, frame, ts, false, "sent FIN (active close)"),
+                    Established | SynReceived | SynSent => {
+                        self.set_state(s, FinWait1, frame, ts, false, "sent FIN (active close)")
+                    }
                     // CLOSE-WAIT --close, send FIN--> LAST-ACK.
-                    CloseWait => self.set_state(s, LastAck, frame, ts, false, "sent FIN after the peer's (passive close)"),
+                    CloseWait => self.set_state(
+                        s,
+                        LastAck,
+                        frame,
+                        ts,
+                        false,
+                        "sent FIN after the peer's (passive close)",
+                    ),
                     _ => {}
                 }
                 let rs = self.ep[r.idx()].state();
                 match rs {
                     // ESTABLISHED --recv FIN--> CLOSE-WAIT.
-                    Established | SynReceived => self.set_state(r, CloseWait, frame, ts, false, "received FIN"),
+                    Established | SynReceived => {
+                        self.set_state(r, CloseWait, frame, ts, false, "received FIN")
+                    }
                     // FIN-WAIT-1 --recv FIN--> CLOSING (its own FIN not yet acknowledged).
-                    FinWait1 => self.set_state(r, Closing, frame, ts, false, "received FIN before its FIN was acknowledged (simultaneous close)"),
+                    FinWait1 => self.set_state(
+                        r,
+                        Closing,
+                        frame,
+                        ts,
+                        false,
+                        "received FIN before its FIN was acknowledged (simultaneous close)",
+                    ),
                     // FIN-WAIT-2 --recv FIN--> TIME-WAIT.
                     FinWait2 => self.set_state(r, TimeWait, frame, ts, false, "received FIN"),
                     _ => {}
@@ -1038,7 +1153,11 @@ impl TcpConn {
             z[d] = ZState::Closed;
         } else if f.syn() {
             if z[d] == ZState::Inactive {
-                z[d] = if f.ack() { ZState::SynAckSent } else { ZState::SynSent };
+                z[d] = if f.ack() {
+                    ZState::SynAckSent
+                } else {
+                    ZState::SynSent
+                };
             }
             if f.ack() && z[o] == ZState::SynSent {
                 // Responder's SYN-ACK to an originator's SYN: both ends now count as
