@@ -24,6 +24,13 @@ pub struct Config {
     pub http: Option<HttpConfig>,
     /// Keep decoded HTTP bodies of finished connections (export, TUI); off for reports.
     pub keep_bodies: bool,
+    /// A closed connection (RST, or both FINs acknowledged) is finished once this much
+    /// packet time has passed without a packet for it (late retransmissions stay in it).
+    pub closed_linger_ns: i64,
+    /// An open connection with no packet for this long (packet time) is finished.
+    pub idle_timeout_ns: i64,
+    /// A connection whose handshake never completed, idle this long, is finished.
+    pub half_open_timeout_ns: i64,
 }
 
 impl Default for Config {
@@ -33,6 +40,9 @@ impl Default for Config {
             engine: EngineConfig::default(),
             http: Some(HttpConfig::default()),
             keep_bodies: false,
+            closed_linger_ns: 10_000_000_000,
+            idle_timeout_ns: 600_000_000_000,
+            half_open_timeout_ns: 60_000_000_000,
         }
     }
 }
@@ -54,6 +64,8 @@ pub struct CaptureStats {
     pub connections: u64,
     /// Connections finished early because `max_connections` were tracked at once.
     pub evicted_connections: u64,
+    /// Connections finished during the run because they were closed or idle (packet time).
+    pub expired_connections: u64,
     pub first_ts: Option<Ts>,
     pub last_ts: Option<Ts>,
     pub warnings: Vec<String>,
@@ -102,6 +114,28 @@ pub struct Connection {
     pub http: Vec<Exchange>,
     #[serde(skip)]
     pub http_live: Option<HttpAssembler>,
+    /// Stream buffers already released (the connection closed).
+    #[serde(skip)]
+    released: bool,
+}
+
+impl Connection {
+    /// Move the assembler's results into the connection.
+    fn set_http(&mut self, mut h: HttpAssembler, keep_bodies: bool) {
+        h.finish();
+        self.app = h.app();
+        self.http = h.into_exchanges();
+        if !keep_bodies {
+            for x in &mut self.http {
+                if let Some(r) = x.request.as_mut() {
+                    r.body = None;
+                }
+                if let Some(r) = x.response.as_mut() {
+                    r.body = None;
+                }
+            }
+        }
+    }
 }
 
 /// Hand reassembled bytes to the HTTP assembler.
@@ -121,8 +155,13 @@ pub struct Analyzer {
     flows: FlowTable,
     live: HashMap<ConnId, Connection>,
     done: Vec<Connection>,
+    /// Packet time of the last expiry sweep.
+    last_sweep: Option<Ts>,
     pub stats: CaptureStats,
 }
+
+/// How often (in packet time) live connections are checked for expiry.
+const SWEEP_EVERY_NS: i64 = 1_000_000_000;
 
 impl Analyzer {
     pub fn new(file: &str, cfg: Config) -> Self {
@@ -131,6 +170,7 @@ impl Analyzer {
             flows: FlowTable::new(),
             live: HashMap::new(),
             done: Vec::new(),
+            last_sweep: None,
             stats: CaptureStats {
                 file: file.to_string(),
                 ..Default::default()
@@ -148,6 +188,15 @@ impl Analyzer {
             st.first_ts = Some(pkt.ts);
         }
         st.last_ts = Some(pkt.ts);
+        match self.last_sweep {
+            None => self.last_sweep = Some(pkt.ts),
+            Some(t) if pkt.ts.0.saturating_sub(t.0) >= SWEEP_EVERY_NS => {
+                self.last_sweep = Some(pkt.ts);
+                self.sweep(pkt.ts);
+            }
+            _ => {}
+        }
+        let st = &mut self.stats;
         let d = decode::decode(pkt.linktype, pkt.data, pkt.orig_len);
         if d.truncated {
             st.truncated_packets += 1;
@@ -199,7 +248,14 @@ impl Analyzer {
                     summary: None,
                     app: AppProto::Unknown,
                     http: Vec::new(),
-                    http_live: self.cfg.http.clone().map(HttpAssembler::new),
+                    released: false,
+                    http_live: self.cfg.http.clone().map(|mut h| {
+                        if !self.cfg.keep_bodies {
+                            // Reports need sizes and hashes, not the bytes.
+                            h.body_cap = 0;
+                        }
+                        HttpAssembler::new(h)
+                    }),
                 },
             );
             if self.live.len() > self.cfg.max_connections {
@@ -233,6 +289,15 @@ impl Analyzer {
             if tcp.is_closing() {
                 self.flows.mark_closed(src, dst);
             }
+            if tcp.is_closed() && !c.released {
+                // Over: free the stream buffers now rather than when it expires.
+                c.released = true;
+                let http = &mut c.http_live;
+                tcp.release(&mut |d, ev| feed_http(http, d, ev, ts));
+                if let Some(h) = c.http_live.take() {
+                    c.set_http(h, self.cfg.keep_bodies);
+                }
+            }
         }
     }
 
@@ -245,22 +310,37 @@ impl Analyzer {
                 tcp.finish(&mut |d, ev| feed_http(http, d, ev, ts));
                 c.summary = Some(tcp.into_summary());
             }
-            if let Some(mut h) = c.http_live.take() {
-                h.finish();
-                c.app = h.app();
-                c.http = h.into_exchanges();
-                if !self.cfg.keep_bodies {
-                    for x in &mut c.http {
-                        if let Some(r) = x.request.as_mut() {
-                            r.body = None;
-                        }
-                        if let Some(r) = x.response.as_mut() {
-                            r.body = None;
-                        }
-                    }
-                }
+            if let Some(h) = c.http_live.take() {
+                c.set_http(h, self.cfg.keep_bodies);
             }
             self.done.push(c);
+        }
+    }
+
+    /// Finish connections that are closed and quiet, or idle too long, on packet time.
+    fn sweep(&mut self, now: Ts) {
+        let cfg = &self.cfg;
+        let expired: Vec<ConnId> = self
+            .live
+            .values()
+            .filter(|c| {
+                let idle = now.0.saturating_sub(c.end_ts.0);
+                let Some(tcp) = c.tcp.as_ref() else {
+                    return true;
+                };
+                if tcp.is_closed() {
+                    idle >= cfg.closed_linger_ns
+                } else if !tcp.handshake.is_complete() && tcp.handshake.syn_frame.is_some() {
+                    idle >= cfg.half_open_timeout_ns
+                } else {
+                    idle >= cfg.idle_timeout_ns
+                }
+            })
+            .map(|c| c.id)
+            .collect();
+        for id in expired {
+            self.stats.expired_connections += 1;
+            self.finish_conn(id);
         }
     }
 

@@ -1182,6 +1182,17 @@ impl TcpConn {
         }
     }
 
+    /// The connection is over: deliver what is buffered and drop the reassembly buffers
+    /// (later segments are still analysed, but their bytes are not reassembled).
+    pub fn release(&mut self, sink: &mut dyn FnMut(Dir, StreamEvent<'_>)) {
+        self.finish(sink);
+        self.cfg.reassemble = false;
+        for h in &mut self.half {
+            h.reasm = Reassembler::new(0);
+            h.outstanding = VecDeque::new();
+        }
+    }
+
     /// End of capture: release buffered bytes (with gaps for holes).
     pub fn finish(&mut self, sink: &mut dyn FnMut(Dir, StreamEvent<'_>)) {
         if !self.cfg.reassemble {

@@ -1,0 +1,424 @@
+//! On-demand re-reading of the capture for the views that need raw bytes: the hex dump
+//! and header tree of one frame, and the reassembled byte streams of one connection.
+//!
+//! Simple by design: the analysis keeps no packet bytes, so the file is read again up to
+//! the frame wanted (O(frame) per request; the result is cached by the caller). Standard
+//! input cannot be re-read, so these views say so for `-`.
+
+use crate::analyze::Connection;
+use crate::capture::{self, Source};
+use crate::decode::{self, link};
+use crate::flow::{Dir, Endpoint};
+use crate::tcp::reassembly::StreamEvent;
+use crate::tcp::{EngineConfig, TcpConn};
+use crate::ts::Ts;
+use crate::ui::escape::escape_bytes;
+use std::ops::ControlFlow;
+
+/// The captured bytes of one frame.
+#[derive(Clone, Debug)]
+pub struct FrameBytes {
+    pub frame: u64,
+    pub ts: Ts,
+    pub linktype: u32,
+    pub orig_len: u32,
+    pub data: Vec<u8>,
+}
+
+pub fn read_frame(source: &Source, frame: u64) -> Result<FrameBytes, String> {
+    if matches!(source, Source::Stdin) {
+        return Err("standard input cannot be read again: no bytes to show".into());
+    }
+    let mut out = None;
+    capture::read_source(source, |p| {
+        if p.index == frame {
+            out = Some(FrameBytes {
+                frame,
+                ts: p.ts,
+                linktype: p.linktype,
+                orig_len: p.orig_len,
+                data: p.data.to_vec(),
+            });
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    out.ok_or_else(|| format!("frame {frame} not found in the file"))
+}
+
+/// One line of the header tree; `range` is the bytes it covers (for the hex highlight).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    pub depth: u8,
+    pub text: String,
+    pub range: Option<(usize, usize)>,
+}
+
+fn field(v: &mut Vec<Field>, depth: u8, text: String, at: usize, len: usize) {
+    v.push(Field {
+        depth,
+        text,
+        range: Some((at, len)),
+    });
+}
+
+fn be16(d: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*d.get(at)?, *d.get(at + 1)?]))
+}
+
+fn be32(d: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes([
+        *d.get(at)?,
+        *d.get(at + 1)?,
+        *d.get(at + 2)?,
+        *d.get(at + 3)?,
+    ]))
+}
+
+fn mac(d: &[u8]) -> String {
+    d.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Every layer and field of a frame, with byte ranges. Never panics on short input: it
+/// stops where the bytes end.
+pub fn header_tree(fb: &FrameBytes) -> Vec<Field> {
+    let d = &fb.data[..];
+    let mut v = Vec::new();
+    v.push(Field {
+        depth: 0,
+        text: format!(
+            "Frame {}: {} bytes on wire, {} captured, linktype {}",
+            fb.frame,
+            fb.orig_len,
+            d.len(),
+            capture::linktype_name(fb.linktype)
+        ),
+        range: Some((0, d.len())),
+    });
+    let base = d.as_ptr() as usize;
+    let (ip_at, ethertype) = match link::strip(fb.linktype, d) {
+        link::Link::Ethernet(_) => {
+            if d.len() < 14 {
+                return v;
+            }
+            field(&mut v, 0, "Ethernet II".into(), 0, 14);
+            field(&mut v, 1, format!("Destination: {}", mac(&d[0..6])), 0, 6);
+            field(&mut v, 1, format!("Source: {}", mac(&d[6..12])), 6, 6);
+            let mut at = 12;
+            let mut et = be16(d, at).unwrap_or(0);
+            while (et == 0x8100 || et == 0x88a8) && d.len() >= at + 6 {
+                let tci = be16(d, at + 2).unwrap_or(0);
+                field(&mut v, 1, format!("VLAN tag: id {}", tci & 0x0fff), at, 4);
+                at += 4;
+                et = be16(d, at).unwrap_or(0);
+            }
+            field(&mut v, 1, format!("Type: 0x{et:04x}"), at, 2);
+            (at + 2, Some(et))
+        }
+        link::Link::EtherType(et, rest) => {
+            let off = rest.as_ptr() as usize - base;
+            field(&mut v, 0, format!("Link header (EtherType 0x{et:04x})"), 0, off);
+            (off, Some(et))
+        }
+        link::Link::Ip(rest) => {
+            let off = rest.as_ptr() as usize - base;
+            if off > 0 {
+                field(&mut v, 0, "Link header".into(), 0, off);
+            }
+            (off, None)
+        }
+        _ => return v,
+    };
+    let version = d.get(ip_at).map(|b| b >> 4);
+    let tcp_at = match (ethertype, version) {
+        (Some(0x0800) | None, Some(4)) => ipv4(d, ip_at, &mut v),
+        (Some(0x86dd) | None, Some(6)) => ipv6(d, ip_at, &mut v),
+        _ => None,
+    };
+    if let Some(t) = tcp_at {
+        tcp(d, t, &mut v);
+    }
+    v
+}
+
+fn ipv4(d: &[u8], at: usize, v: &mut Vec<Field>) -> Option<usize> {
+    let ihl = usize::from(d.get(at)? & 0x0f) * 4;
+    if ihl < 20 || d.len() < at + 20 {
+        return None;
+    }
+    field(v, 0, "Internet Protocol version 4".into(), at, ihl.min(d.len() - at));
+    field(v, 1, format!("Version: 4, header length: {ihl} bytes"), at, 1);
+    field(v, 1, format!("DSCP/ECN: 0x{:02x}", d[at + 1]), at + 1, 1);
+    field(v, 1, format!("Total length: {}", be16(d, at + 2)?), at + 2, 2);
+    field(v, 1, format!("Identification: 0x{:04x}", be16(d, at + 4)?), at + 4, 2);
+    let ff = be16(d, at + 6)?;
+    field(
+        v,
+        1,
+        format!(
+            "Flags: {}{}, fragment offset: {}",
+            if ff & 0x4000 != 0 { "DF" } else { "-" },
+            if ff & 0x2000 != 0 { " MF" } else { "" },
+            (ff & 0x1fff) * 8
+        ),
+        at + 6,
+        2,
+    );
+    field(v, 1, format!("Time to live: {}", d[at + 8]), at + 8, 1);
+    field(v, 1, format!("Protocol: {}", d[at + 9]), at + 9, 1);
+    field(v, 1, format!("Header checksum: 0x{:04x}", be16(d, at + 10)?), at + 10, 2);
+    let ip = |o: usize| format!("{}.{}.{}.{}", d[o], d[o + 1], d[o + 2], d[o + 3]);
+    field(v, 1, format!("Source: {}", ip(at + 12)), at + 12, 4);
+    field(v, 1, format!("Destination: {}", ip(at + 16)), at + 16, 4);
+    if ihl > 20 && d.len() >= at + ihl {
+        field(v, 1, format!("Options: {} bytes", ihl - 20), at + 20, ihl - 20);
+    }
+    (d[at + 9] == 6 && ff & 0x1fff == 0).then_some(at + ihl)
+}
+
+fn ipv6(d: &[u8], at: usize, v: &mut Vec<Field>) -> Option<usize> {
+    if d.len() < at + 40 {
+        return None;
+    }
+    field(v, 0, "Internet Protocol version 6".into(), at, 40);
+    let w = be32(d, at)?;
+    field(
+        v,
+        1,
+        format!("Version: 6, traffic class: 0x{:02x}, flow label: 0x{:05x}", (w >> 20) & 0xff, w & 0xfffff),
+        at,
+        4,
+    );
+    field(v, 1, format!("Payload length: {}", be16(d, at + 4)?), at + 4, 2);
+    field(v, 1, format!("Next header: {}", d[at + 6]), at + 6, 1);
+    field(v, 1, format!("Hop limit: {}", d[at + 7]), at + 7, 1);
+    let addr = |o: usize| {
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&d[o..o + 16]);
+        std::net::Ipv6Addr::from(b).to_string()
+    };
+    field(v, 1, format!("Source: {}", addr(at + 8)), at + 8, 16);
+    field(v, 1, format!("Destination: {}", addr(at + 24)), at + 24, 16);
+    // Extension headers are not unfolded here; TCP directly after the fixed header only.
+    (d[at + 6] == 6).then_some(at + 40)
+}
+
+fn tcp(d: &[u8], at: usize, v: &mut Vec<Field>) {
+    if d.len() < at + 20 {
+        return;
+    }
+    let off = usize::from(d[at + 12] >> 4) * 4;
+    field(v, 0, "Transmission Control Protocol".into(), at, off.max(20).min(d.len() - at));
+    let g16 = |o| be16(d, at + o).unwrap_or(0);
+    let g32 = |o| be32(d, at + o).unwrap_or(0);
+    field(v, 1, format!("Source port: {}", g16(0)), at, 2);
+    field(v, 1, format!("Destination port: {}", g16(2)), at + 2, 2);
+    field(v, 1, format!("Sequence number (raw): {}", g32(4)), at + 4, 4);
+    field(v, 1, format!("Acknowledgment number (raw): {}", g32(8)), at + 8, 4);
+    field(v, 1, format!("Header length: {off} bytes"), at + 12, 1);
+    let flags = crate::decode::TcpFlags(g16(12) & 0x1ff);
+    field(v, 1, format!("Flags: 0x{:03x} ({flags})", flags.0), at + 12, 2);
+    field(v, 1, format!("Window: {}", g16(14)), at + 14, 2);
+    field(v, 1, format!("Checksum: 0x{:04x}", g16(16)), at + 16, 2);
+    field(v, 1, format!("Urgent pointer: {}", g16(18)), at + 18, 2);
+    if off > 20 && d.len() >= at + off {
+        field(v, 1, format!("Options: {} bytes", off - 20), at + 20, off - 20);
+        let mut o = at + 20;
+        let end = at + off;
+        while o < end {
+            let kind = d[o];
+            let (len, text) = match kind {
+                0 => (1, "End of option list".to_string()),
+                1 => (1, "No-Operation".to_string()),
+                _ => {
+                    let Some(&l) = d.get(o + 1) else { break };
+                    let l = usize::from(l);
+                    if l < 2 || o + l > end {
+                        field(v, 2, format!("Malformed option kind {kind}"), o, end - o);
+                        break;
+                    }
+                    let body = &d[o + 2..o + l];
+                    let t = match (kind, body.len()) {
+                        (2, 2) => format!("Maximum segment size: {}", be16(body, 0).unwrap_or(0)),
+                        (3, 1) => format!("Window scale: {} (multiply by {})", body[0], 1u64 << body[0].min(14)),
+                        (4, 0) => "SACK permitted".to_string(),
+                        (5, _) => {
+                            let blocks: Vec<String> = body
+                                .chunks_exact(8)
+                                .map(|c| format!("{}-{}", be32(c, 0).unwrap_or(0), be32(c, 4).unwrap_or(0)))
+                                .collect();
+                            format!("SACK: {}", blocks.join(" "))
+                        }
+                        (8, 8) => format!(
+                            "Timestamps: TSval {}, TSecr {}",
+                            be32(body, 0).unwrap_or(0),
+                            be32(body, 4).unwrap_or(0)
+                        ),
+                        _ => format!("Option kind {kind}, {} bytes", l),
+                    };
+                    (l, t)
+                }
+            };
+            field(v, 2, text, o, len);
+            o += len;
+        }
+    }
+    let pay = at + off;
+    if off >= 20 && d.len() > pay {
+        field(v, 0, format!("Payload: {} bytes", d.len() - pay), pay, d.len() - pay);
+    }
+}
+
+/// A piece of a reassembled stream.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Piece {
+    Data(Vec<u8>),
+    Gap(u64),
+}
+
+/// One display line of the stream view.
+#[derive(Clone, Debug)]
+pub struct StreamLine {
+    pub dir: Dir,
+    /// The frame whose bytes completed this line (for the playhead).
+    pub frame: u64,
+    /// Escaped text, or the gap notice.
+    pub text: String,
+    pub gap: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct StreamData {
+    pub conn_id: u64,
+    pub lines: Vec<StreamLine>,
+    pub bytes: [u64; 2],
+    /// Stopped at the byte cap.
+    pub truncated: bool,
+}
+
+const WRAP: usize = 200;
+
+/// Rebuild both byte streams of `conn` by feeding its frames through a fresh TCP engine
+/// (so gaps, retransmissions and overlaps are handled exactly as in the analysis).
+pub fn rebuild_stream(source: &Source, conn: &Connection, cap: u64) -> Result<StreamData, String> {
+    if matches!(source, Source::Stdin) {
+        return Err("standard input cannot be read again: the stream cannot be rebuilt".into());
+    }
+    let mut pieces: Vec<(Dir, u64, Piece)> = Vec::new();
+    let mut tcp = TcpConn::new(EngineConfig::default());
+    let mut total = 0u64;
+    let mut truncated = false;
+    let (first, last) = (conn.first_frame, conn.last_frame);
+    let mut sink = |dir: Dir, ev: StreamEvent<'_>| match ev {
+        StreamEvent::Data { bytes, frame, .. } => {
+            if total >= cap {
+                truncated = true;
+                return;
+            }
+            let take = bytes.len().min((cap - total) as usize);
+            total += take as u64;
+            pieces.push((dir, frame, Piece::Data(bytes[..take].to_vec())));
+        }
+        StreamEvent::Gap { len, .. } => pieces.push((dir, 0, Piece::Gap(len))),
+    };
+    let mut cur_frame = 0u64;
+    capture::read_source(source, |p| {
+        if p.index < first {
+            return ControlFlow::Continue(());
+        }
+        if p.index > last {
+            return ControlFlow::Break(());
+        }
+        cur_frame = p.index;
+        let dd = decode::decode(p.linktype, p.data, p.orig_len);
+        let (Some(ip), Some(seg)) = (dd.ip, dd.tcp.as_ref()) else {
+            return ControlFlow::Continue(());
+        };
+        if seg.partial_header {
+            return ControlFlow::Continue(());
+        }
+        let src = Endpoint { addr: ip.src, port: seg.src_port };
+        let dst = Endpoint { addr: ip.dst, port: seg.dst_port };
+        let dir = if src == conn.client && dst == conn.server {
+            Dir::Client
+        } else if src == conn.server && dst == conn.client {
+            Dir::Server
+        } else {
+            return ControlFlow::Continue(());
+        };
+        tcp.on_segment(dir, seg, p.index, p.ts, &mut sink);
+        ControlFlow::Continue(())
+    })
+    .map_err(|e| e.to_string())?;
+    tcp.finish(&mut sink);
+    // Gaps carry no frame: give them the frame of the data before them.
+    let mut prev = first;
+    for x in pieces.iter_mut() {
+        if x.1 == 0 {
+            x.1 = prev;
+        } else {
+            prev = x.1;
+        }
+    }
+    let mut out = StreamData {
+        conn_id: conn.id,
+        truncated,
+        ..Default::default()
+    };
+    let mut prev_dir: Option<Dir> = None;
+    for (dir, frame, piece) in pieces {
+        match piece {
+            Piece::Gap(n) => {
+                out.lines.push(StreamLine {
+                    dir,
+                    frame,
+                    text: format!("[gap: {n} bytes not captured]"),
+                    gap: true,
+                });
+                prev_dir = None;
+            }
+            Piece::Data(b) => {
+                out.bytes[dir.idx()] += b.len() as u64;
+                let text = escape_bytes(&b, true);
+                let body = text.strip_suffix('\n').unwrap_or(&text);
+                for (k, part) in body.split('\n').enumerate() {
+                    let append = k == 0 && prev_dir == Some(dir);
+                    push_wrapped(&mut out.lines, dir, frame, part, append);
+                }
+                // A chunk ending in a newline ends its line.
+                prev_dir = if text.ends_with('\n') { None } else { Some(dir) };
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Add `s` as a new line (or to the end of the last one), wrapping at `WRAP` chars.
+fn push_wrapped(lines: &mut Vec<StreamLine>, dir: Dir, frame: u64, s: &str, append: bool) {
+    let mut rest: String = s.to_string();
+    if append && let Some(last) = lines.last_mut() {
+        let room = WRAP.saturating_sub(last.text.chars().count());
+        let head: String = rest.chars().take(room).collect();
+        let n = head.len();
+        last.text.push_str(&head);
+        last.frame = frame;
+        rest = rest[n..].to_string();
+        if rest.is_empty() {
+            return;
+        }
+    }
+    loop {
+        let head: String = rest.chars().take(WRAP).collect();
+        let n = head.len();
+        lines.push(StreamLine { dir, frame, text: head, gap: false });
+        rest = rest[n..].to_string();
+        if rest.is_empty() {
+            break;
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! What the UI derives once from an analysis run: per-connection row facts for the
+//! connections table (sort keys, filter haystack) and a capture-wide timeline of packets
+//! for the playhead. Owned data, no terminal types.
+
+use crate::analyze::{CaptureStats, Connection};
+use crate::flow::Dir;
+use crate::http::AppProto;
+use crate::tcp::handshake::Outcome;
+use crate::tcp::state::TcpState;
+use crate::tcp::PacketRecord;
+use crate::ts::Ts;
+use std::cmp::Ordering;
+
+/// Sortable columns of the connections table, in display order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    Id,
+    Client,
+    Server,
+    App,
+    ConnState,
+    ClientState,
+    ServerState,
+    Handshake,
+    Packets,
+    Bytes,
+    Http,
+    Anomalies,
+}
+
+impl Column {
+    pub const ALL: [Column; 12] = [
+        Column::Id,
+        Column::Client,
+        Column::Server,
+        Column::App,
+        Column::ConnState,
+        Column::ClientState,
+        Column::ServerState,
+        Column::Handshake,
+        Column::Packets,
+        Column::Bytes,
+        Column::Http,
+        Column::Anomalies,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Column::Id => "#",
+            Column::Client => "client",
+            Column::Server => "server",
+            Column::App => "app",
+            Column::ConnState => "conn",
+            Column::ClientState => "client state",
+            Column::ServerState => "server state",
+            Column::Handshake => "handshake / iRTT",
+            Column::Packets => "pkts",
+            Column::Bytes => "bytes",
+            Column::Http => "http",
+            Column::Anomalies => "!",
+        }
+    }
+}
+
+pub fn app_name(a: AppProto) -> &'static str {
+    match a {
+        AppProto::Http => "http",
+        AppProto::Tls => "tls",
+        AppProto::Ssh => "ssh",
+        AppProto::Smtp => "smtp",
+        AppProto::Unknown => "-",
+    }
+}
+
+pub fn outcome_name(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Complete => "complete",
+        Outcome::Refused => "refused",
+        Outcome::NoAnswer => "no answer",
+        Outcome::SimultaneousOpen => "simultaneous",
+        Outcome::NotCaptured => "not captured",
+        Outcome::ResetDuringHandshake => "reset",
+        Outcome::Incomplete => "incomplete",
+    }
+}
+
+/// Facts of one connection the table sorts and filters on.
+#[derive(Clone, Debug)]
+pub struct RowInfo {
+    pub client: String,
+    pub server: String,
+    pub outcome: &'static str,
+    pub irtt_ms: Option<f64>,
+    pub packets: u64,
+    pub bytes: u64,
+    pub http: usize,
+    pub anomalies: u32,
+    /// Lower-case words the filter matches against.
+    pub haystack: String,
+}
+
+/// The packets the engine kept for a connection (empty when none were kept).
+pub fn packets(c: &Connection) -> &[PacketRecord] {
+    c.summary
+        .as_ref()
+        .and_then(|s| s.packets.as_deref())
+        .unwrap_or(&[])
+}
+
+/// Final (client, server) states.
+pub fn final_states(c: &Connection) -> (TcpState, TcpState) {
+    c.summary
+        .as_ref()
+        .map_or((TcpState::Closed, TcpState::Closed), |s| {
+            (s.final_states.client, s.final_states.server)
+        })
+}
+
+/// (client, server) states as of frame `at` (None: the end).
+pub fn states_at(c: &Connection, at: Option<u64>) -> (TcpState, TcpState) {
+    let Some(at) = at else {
+        return final_states(c);
+    };
+    let p = packets(c);
+    if p.is_empty() {
+        return final_states(c);
+    }
+    let n = p.partition_point(|x| x.frame <= at);
+    if n == 0 {
+        (TcpState::Closed, TcpState::Closed)
+    } else {
+        p[n - 1].states_after
+    }
+}
+
+impl RowInfo {
+    pub fn new(c: &Connection) -> RowInfo {
+        let hs = c.summary.as_ref().map(|s| &s.handshake);
+        let outcome = hs.map_or("-", |h| outcome_name(h.outcome));
+        let anomalies = c
+            .summary
+            .as_ref()
+            .map_or(0, |s| s.analysis.total_anomalies())
+            + c.http.iter().map(|x| x.anomalies.len() as u32).sum::<u32>();
+        let (cs, ss) = final_states(c);
+        let mut hay = format!(
+            "{} {} {} {} {} {} {}",
+            c.client,
+            c.server,
+            app_name(c.app),
+            c.summary.as_ref().map_or("", |s| s.conn_state),
+            cs,
+            ss,
+            outcome
+        );
+        if !c.http.is_empty() {
+            hay.push_str(" http");
+        }
+        if anomalies > 0 {
+            hay.push_str(" anomalies anomaly");
+        }
+        for x in &c.http {
+            if let Some(r) = &x.request {
+                hay.push(' ');
+                hay.push_str(&r.method);
+                hay.push(' ');
+                hay.push_str(&r.uri);
+            }
+            if let Some(r) = &x.response {
+                hay.push_str(&format!(" {}", r.status));
+            }
+        }
+        RowInfo {
+            client: c.client.to_string(),
+            server: c.server.to_string(),
+            outcome,
+            irtt_ms: hs.and_then(|h| h.irtt_ms),
+            packets: c.packets.client + c.packets.server,
+            bytes: c.payload_bytes.client + c.payload_bytes.server,
+            http: c.http.len(),
+            anomalies,
+            haystack: hay.to_lowercase(),
+        }
+    }
+
+    /// Every whitespace-separated term of `filter` occurs in the haystack.
+    pub fn matches(&self, filter: &str) -> bool {
+        filter
+            .split_whitespace()
+            .all(|t| self.haystack.contains(&t.to_lowercase()))
+    }
+}
+
+/// One packet of the capture on the playhead's timeline.
+#[derive(Clone, Copy, Debug)]
+pub struct Tick {
+    pub frame: u64,
+    pub ts: Ts,
+    /// Index of the connection in `Loaded::conns`.
+    pub conn: u32,
+}
+
+/// Everything loaded from a capture.
+pub struct Loaded {
+    pub stats: CaptureStats,
+    pub conns: Vec<Connection>,
+    pub rows: Vec<RowInfo>,
+    /// Every kept packet of every connection, by frame.
+    pub timeline: Vec<Tick>,
+}
+
+impl Loaded {
+    pub fn new(stats: CaptureStats, conns: Vec<Connection>) -> Loaded {
+        let rows = conns.iter().map(RowInfo::new).collect();
+        let mut timeline: Vec<Tick> = Vec::new();
+        for (i, c) in conns.iter().enumerate() {
+            for p in packets(c) {
+                timeline.push(Tick {
+                    frame: p.frame,
+                    ts: p.ts,
+                    conn: i as u32,
+                });
+            }
+        }
+        timeline.sort_unstable_by_key(|t| t.frame);
+        Loaded {
+            stats,
+            conns,
+            rows,
+            timeline,
+        }
+    }
+
+    /// Compare two connections (by index) on a column.
+    pub fn cmp(&self, col: Column, a: usize, b: usize) -> Ordering {
+        let (ca, cb) = (&self.conns[a], &self.conns[b]);
+        let (ra, rb) = (&self.rows[a], &self.rows[b]);
+        let o = match col {
+            Column::Id => ca.id.cmp(&cb.id),
+            Column::Client => ca.client.cmp(&cb.client),
+            Column::Server => ca.server.cmp(&cb.server),
+            Column::App => app_name(ca.app).cmp(app_name(cb.app)),
+            Column::ConnState => {
+                let f = |c: &Connection| c.summary.as_ref().map_or("", |s| s.conn_state);
+                f(ca).cmp(f(cb))
+            }
+            Column::ClientState => final_states(ca).0.name().cmp(final_states(cb).0.name()),
+            Column::ServerState => final_states(ca).1.name().cmp(final_states(cb).1.name()),
+            Column::Handshake => ra
+                .outcome
+                .cmp(rb.outcome)
+                .then(ra.irtt_ms.partial_cmp(&rb.irtt_ms).unwrap_or(Ordering::Equal)),
+            Column::Packets => ra.packets.cmp(&rb.packets),
+            Column::Bytes => ra.bytes.cmp(&rb.bytes),
+            Column::Http => ra.http.cmp(&rb.http),
+            Column::Anomalies => ra.anomalies.cmp(&rb.anomalies),
+        };
+        o.then(ca.id.cmp(&cb.id))
+    }
+}
+
+/// Which direction a byte stream or arrow belongs to, as a word.
+pub fn dir_word(d: Dir) -> &'static str {
+    match d {
+        Dir::Client => "client",
+        Dir::Server => "server",
+    }
+}
+
+/// "1.234 ms", "56 µs", "1.20 s".
+pub fn fmt_ms(ms: f64) -> String {
+    if ms.abs() < 1.0 {
+        format!("{:.0} µs", ms * 1000.0)
+    } else if ms.abs() < 1000.0 {
+        format!("{ms:.3} ms")
+    } else {
+        format!("{:.2} s", ms / 1000.0)
+    }
+}
+
+/// Compact delta for the ladder's time column: "+45µs", "+3.1ms", "+1.02s".
+pub fn fmt_delta(ns: i64) -> String {
+    let us = ns as f64 / 1000.0;
+    if us < 1000.0 {
+        format!("+{us:.0}µs")
+    } else if us < 1_000_000.0 {
+        format!("+{:.1}ms", us / 1000.0)
+    } else {
+        format!("+{:.2}s", us / 1e6)
+    }
+}
