@@ -40,7 +40,7 @@ impl Default for Config {
             engine: EngineConfig::default(),
             http: Some(HttpConfig::default()),
             keep_bodies: false,
-            closed_linger_ns: 10_000_000_000,
+            closed_linger_ns: 4_000_000_000,
             idle_timeout_ns: 600_000_000_000,
             half_open_timeout_ns: 60_000_000_000,
         }
@@ -150,11 +150,17 @@ fn feed_http(http: &mut Option<HttpAssembler>, dir: Dir, ev: StreamEvent<'_>, ts
 }
 
 /// The pipeline for one capture.
-pub struct Analyzer {
+pub struct Analyzer<'a> {
     cfg: Config,
     flows: FlowTable,
     live: HashMap<ConnId, Connection>,
-    done: Vec<Connection>,
+    /// Finished connections waiting for every lower id to finish, so they leave in id order.
+    done: BTreeMap<ConnId, Connection>,
+    /// The next id to hand out.
+    next_emit: ConnId,
+    /// Where finished connections go, in id order; without one they are kept for `finish`.
+    emit: Option<Box<dyn FnMut(Connection) + 'a>>,
+    kept: Vec<Connection>,
     /// Packet time of the last expiry sweep.
     last_sweep: Option<Ts>,
     pub stats: CaptureStats,
@@ -163,13 +169,16 @@ pub struct Analyzer {
 /// How often (in packet time) live connections are checked for expiry.
 const SWEEP_EVERY_NS: i64 = 1_000_000_000;
 
-impl Analyzer {
+impl<'a> Analyzer<'a> {
     pub fn new(file: &str, cfg: Config) -> Self {
         Analyzer {
             cfg,
             flows: FlowTable::new(),
             live: HashMap::new(),
-            done: Vec::new(),
+            done: BTreeMap::new(),
+            next_emit: 1,
+            emit: None,
+            kept: Vec::new(),
             last_sweep: None,
             stats: CaptureStats {
                 file: file.to_string(),
@@ -313,7 +322,8 @@ impl Analyzer {
             if let Some(h) = c.http_live.take() {
                 c.set_http(h, self.cfg.keep_bodies);
             }
-            self.done.push(c);
+            self.done.insert(c.id, c);
+            self.drain_in_order();
         }
     }
 
@@ -361,12 +371,32 @@ impl Analyzer {
     }
 
     /// End of capture: every connection, in id order, and the capture facts.
+    /// Hand finished connections on in id order, as far as no lower id is still live.
+    fn drain_in_order(&mut self) {
+        while let Some(c) = self.done.remove(&self.next_emit) {
+            self.next_emit += 1;
+            match self.emit.as_mut() {
+                Some(f) => f(c),
+                None => self.kept.push(c),
+            }
+        }
+    }
+
+    /// Send each finished connection to `f` (in id order) as soon as it and every lower id
+    /// are finished, instead of keeping them: memory stays bounded by open connections.
+    pub fn stream_to(&mut self, f: impl FnMut(Connection) + 'a) {
+        self.emit = Some(Box::new(f));
+    }
+
+    /// End of capture: every connection, in id order (those not already streamed), and the
+    /// capture facts.
     pub fn finish(mut self) -> (CaptureStats, Vec<Connection>) {
-        let ids: Vec<ConnId> = self.live.keys().copied().collect();
+        let mut ids: Vec<ConnId> = self.live.keys().copied().collect();
+        ids.sort_unstable();
         for id in ids {
             self.finish_conn(id);
         }
-        self.done.sort_unstable_by_key(|c| c.id);
-        (self.stats, self.done)
+        self.drain_in_order();
+        (self.stats, self.kept)
     }
 }

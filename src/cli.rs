@@ -23,10 +23,15 @@ Examples:
 /// Reads pcap and pcapng captures, reconstructs every TCP connection and reports what
 /// happened in it.
 #[derive(Parser, Debug)]
-#[command(name = "tcpscope", version, after_help = AFTER_HELP)]
+#[command(name = "tcpscope", version, after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Capture file to open in the terminal UI (short for `tcpscope open FILE`).
+    pub file: Option<String>,
+    /// Presenter mode for the terminal UI: larger spacing, fewer columns.
+    #[arg(long)]
+    pub present: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -34,6 +39,17 @@ pub enum Command {
     /// Print every TCP connection of a capture, as a table, JSON or NDJSON.
     #[command(after_help = AFTER_HELP)]
     Report(ReportArgs),
+    /// Open a capture in the terminal UI (also: `tcpscope FILE`).
+    Open(OpenArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct OpenArgs {
+    /// Capture file (pcap or pcapng).
+    pub file: String,
+    /// Presenter mode: larger spacing, fewer columns (toggle with `P`).
+    #[arg(long)]
+    pub present: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -48,6 +64,9 @@ pub struct ReportArgs {
     /// window and its analysis flags with the reason each fired.
     #[arg(long)]
     pub packets: bool,
+    /// Skip HTTP parsing (TCP analysis only; faster on large files).
+    #[arg(long)]
+    pub no_http: bool,
     /// Most connections tracked at once; beyond it the longest-idle are finished early
     /// (counted as `evicted_connections`).
     #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -59,6 +78,7 @@ tcpscope: TCP and HTTP at the packet level
 
 Usage:
   tcpscope report FILE [--format text|json|ndjson]   report every TCP connection
+  tcpscope FILE   (or: tcpscope open FILE)           explore it in the terminal UI
 
 Try it on a bundled capture:
   tcpscope report captures/http-get.pcap

@@ -18,6 +18,26 @@ pub fn run(source: &Source, cfg: Config) -> Result<(CaptureStats, Vec<Connection
     Ok(an.finish())
 }
 
+/// Read `source` to the end, handing each connection to `each` as soon as it (and every
+/// lower id) has finished; returns the capture facts. Memory stays bounded by the
+/// connections open at once.
+pub fn stream(
+    source: &Source,
+    cfg: Config,
+    each: &mut dyn FnMut(Connection),
+) -> Result<CaptureStats, CaptureError> {
+    let mut an = Analyzer::new(&source.display(), cfg);
+    an.stream_to(|c| each(c));
+    let summary = capture::read_source(source, |p| {
+        an.on_packet(p);
+        ControlFlow::Continue(())
+    })?;
+    for w in summary.warnings {
+        an.warn(w);
+    }
+    Ok(an.finish().0)
+}
+
 /// Analyse a file with the default configuration.
 pub fn run_path(
     path: impl AsRef<std::path::Path>,

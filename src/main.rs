@@ -1,5 +1,5 @@
 use clap::Parser;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter};
 use std::process::ExitCode;
 use tcpscope::analyze::Config;
 use tcpscope::capture::Source;
@@ -17,10 +17,20 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        None => {
-            println!("{NO_ARGS_USAGE}");
-            return ExitCode::from(EXIT_OK);
-        }
+        None => match cli.file {
+            Some(file) => tcpscope::ui::run(tcpscope::ui::Options {
+                file,
+                present: cli.present,
+            }),
+            None => {
+                println!("{NO_ARGS_USAGE}");
+                return ExitCode::from(EXIT_OK);
+            }
+        },
+        Some(Command::Open(a)) => tcpscope::ui::run(tcpscope::ui::Options {
+            file: a.file,
+            present: a.present,
+        }),
         Some(Command::Report(args)) => run_report(args),
     };
     match result {
@@ -47,10 +57,23 @@ fn run_report(args: ReportArgs) -> anyhow::Result<()> {
         ..Config::default()
     };
     cfg.engine.keep_packets = args.packets;
-    let (stats, conns) = headless::run(&source, cfg)?;
+    if args.no_http {
+        cfg.http = None;
+    }
     let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    report::write(&mut out, args.format, &stats, &conns)?;
-    out.flush()?;
+    let out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut writer = report::Writer::new(out, args.format);
+    let mut write_err: Option<io::Error> = None;
+    let stats = headless::stream(&source, cfg, &mut |c| {
+        if write_err.is_none()
+            && let Err(e) = writer.connection(&c)
+        {
+            write_err = Some(e);
+        }
+    })?;
+    if let Some(e) = write_err {
+        return Err(e.into());
+    }
+    writer.finish(&stats)?;
     Ok(())
 }

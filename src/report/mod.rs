@@ -1,6 +1,9 @@
 //! Non-interactive renderers of an analysis: a text table, one JSON document, or NDJSON
 //! (one line per connection, then one summary line). Field names are a contract:
 //! see docs/json.md. Renderers only read the model; they never decode or analyse.
+//!
+//! Connections are written as they finish (in id order), so a report of a huge capture
+//! never holds every connection in memory; the capture summary comes last.
 
 pub mod text;
 
@@ -14,12 +17,6 @@ pub enum Format {
     Text,
     Json,
     Ndjson,
-}
-
-#[derive(Serialize)]
-struct Document<'a> {
-    capture: &'a CaptureStats,
-    connections: &'a [Connection],
 }
 
 #[derive(Serialize)]
@@ -37,43 +34,84 @@ struct ConnLine<'a> {
     conn: &'a Connection,
 }
 
+/// A report being written: `connection` for each, then `finish` with the summary.
+pub struct Writer<W: Write> {
+    out: W,
+    format: Format,
+    count: u64,
+    text: text::Table,
+}
+
+impl<W: Write> Writer<W> {
+    pub fn new(out: W, format: Format) -> Self {
+        Writer {
+            out,
+            format,
+            count: 0,
+            text: text::Table::default(),
+        }
+    }
+
+    pub fn connection(&mut self, c: &Connection) -> io::Result<()> {
+        match self.format {
+            Format::Text => self.text.row(&mut self.out, c)?,
+            Format::Json => {
+                self.out
+                    .write_all(if self.count == 0 { b"{\"connections\": [\n" } else { b",\n" })?;
+                serde_json::to_writer_pretty(&mut self.out, c)?;
+            }
+            Format::Ndjson => {
+                serde_json::to_writer(
+                    &mut self.out,
+                    &ConnLine {
+                        kind: "connection",
+                        conn: c,
+                    },
+                )?;
+                self.out.write_all(b"\n")?;
+            }
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    pub fn finish(mut self, stats: &CaptureStats) -> io::Result<W> {
+        match self.format {
+            Format::Text => text::summary(&mut self.out, stats, &self.text)?,
+            Format::Json => {
+                if self.count == 0 {
+                    self.out.write_all(b"{\"connections\": [")?;
+                }
+                self.out.write_all(b"\n],\n\"capture\": ")?;
+                serde_json::to_writer_pretty(&mut self.out, stats)?;
+                self.out.write_all(b"\n}\n")?;
+            }
+            Format::Ndjson => {
+                serde_json::to_writer(
+                    &mut self.out,
+                    &SummaryLine {
+                        kind: "summary",
+                        capture: stats,
+                    },
+                )?;
+                self.out.write_all(b"\n")?;
+            }
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// Write a whole report of already-collected connections.
 pub fn write(
     out: &mut dyn Write,
     format: Format,
     stats: &CaptureStats,
     conns: &[Connection],
 ) -> io::Result<()> {
-    match format {
-        Format::Text => text::write(out, stats, conns),
-        Format::Json => {
-            serde_json::to_writer_pretty(
-                &mut *out,
-                &Document {
-                    capture: stats,
-                    connections: conns,
-                },
-            )?;
-            writeln!(out)
-        }
-        Format::Ndjson => {
-            for c in conns {
-                serde_json::to_writer(
-                    &mut *out,
-                    &ConnLine {
-                        kind: "connection",
-                        conn: c,
-                    },
-                )?;
-                writeln!(out)?;
-            }
-            serde_json::to_writer(
-                &mut *out,
-                &SummaryLine {
-                    kind: "summary",
-                    capture: stats,
-                },
-            )?;
-            writeln!(out)
-        }
+    let mut w = Writer::new(out, format);
+    for c in conns {
+        w.connection(c)?;
     }
+    w.finish(stats).map(|_| ())
 }

@@ -1,9 +1,85 @@
-//! The human-readable report: a capture summary, then one row per connection.
+//! The human-readable report: one row per connection as it finishes, then a summary of
+//! the capture.
 
 use crate::analyze::{CaptureStats, Connection};
 use std::io::{self, Write};
 
-pub fn write(out: &mut dyn Write, st: &CaptureStats, conns: &[Connection]) -> io::Result<()> {
+/// Column widths are fixed so rows can be written as connections finish.
+const EP: usize = 21;
+
+#[derive(Default)]
+pub struct Table {
+    rows: u64,
+    guessed: bool,
+}
+
+impl Table {
+    pub fn row(&mut self, out: &mut dyn Write, c: &Connection) -> io::Result<()> {
+        if self.rows == 0 {
+            writeln!(
+                out,
+                "{:>5}  {:<EP$}  {:<EP$}  {:<7}  {:<6}  {:<22}  {:>9}  {:>9}  {:>11}  {:>17}  {:>4}  {}",
+                "ID",
+                "CLIENT",
+                "SERVER",
+                "APP",
+                "STATE",
+                "HANDSHAKE",
+                "iRTT ms",
+                "DURATION",
+                "PKTS C/S",
+                "BYTES C/S",
+                "HTTP",
+                "ANALYSIS"
+            )?;
+        }
+        self.rows += 1;
+        self.guessed |= c.role_guessed;
+        let client = if c.role_guessed {
+            format!("{}?", c.client)
+        } else {
+            c.client.to_string()
+        };
+        let (state, hs, irtt, notes) = match &c.summary {
+            Some(s) => (
+                s.conn_state.to_string(),
+                format!("{:?}", s.handshake.outcome).to_lowercase(),
+                s.handshake
+                    .irtt_ms
+                    .map_or("-".to_string(), |v| format!("{v:.3}")),
+                analysis_notes(&s.analysis),
+            ),
+            None => ("-".into(), "-".into(), "-".into(), String::new()),
+        };
+        writeln!(
+            out,
+            "{:>5}  {:<EP$}  {:<EP$}  {:<7}  {:<6}  {:<22}  {:>9}  {:>9.3}  {:>11}  {:>17}  {:>4}  {}",
+            c.id,
+            client,
+            c.server.to_string(),
+            format!("{:?}", c.app).to_lowercase(),
+            state,
+            hs,
+            irtt,
+            c.end_ts.secs_since(c.start_ts),
+            format!("{}/{}", c.packets.client, c.packets.server),
+            format!("{}/{}", c.payload_bytes.client, c.payload_bytes.server),
+            c.http.len(),
+            notes,
+        )
+    }
+}
+
+pub fn summary(out: &mut dyn Write, st: &CaptureStats, t: &Table) -> io::Result<()> {
+    if t.guessed {
+        writeln!(
+            out,
+            "? client/server guessed: the connection's opening SYN was not captured"
+        )?;
+    }
+    if t.rows > 0 {
+        writeln!(out)?;
+    }
     writeln!(out, "capture     {}", st.file)?;
     writeln!(
         out,
@@ -44,80 +120,7 @@ pub fn write(out: &mut dyn Write, st: &CaptureStats, conns: &[Connection]) -> io
     for w in &st.warnings {
         writeln!(out, "warning     {w}")?;
     }
-    writeln!(out, "connections {}", conns.len())?;
-    if conns.is_empty() {
-        return Ok(());
-    }
-    writeln!(out)?;
-    let cw = conns
-        .iter()
-        .map(|c| c.client.to_string().len())
-        .max()
-        .unwrap_or(6)
-        .max(6);
-    let sw = conns
-        .iter()
-        .map(|c| c.server.to_string().len())
-        .max()
-        .unwrap_or(6)
-        .max(6);
-    writeln!(
-        out,
-        "{:>5}  {:<cw$}  {:<sw$}  {:<7}  {:<6}  {:<22}  {:>9}  {:>8}  {:>11}  {:>17}  {:>4}  {}",
-        "ID",
-        "CLIENT",
-        "SERVER",
-        "APP",
-        "STATE",
-        "HANDSHAKE",
-        "iRTT ms",
-        "DURATION",
-        "PKTS C/S",
-        "BYTES C/S",
-        "HTTP",
-        "ANALYSIS"
-    )?;
-    for c in conns {
-        let client = if c.role_guessed {
-            format!("{}?", c.client)
-        } else {
-            c.client.to_string()
-        };
-        let (state, hs, irtt, notes) = match &c.summary {
-            Some(s) => (
-                s.conn_state.to_string(),
-                format!("{:?}", s.handshake.outcome).to_lowercase(),
-                s.handshake
-                    .irtt_ms
-                    .map_or("-".to_string(), |v| format!("{v:.3}")),
-                analysis_notes(&s.analysis),
-            ),
-            None => ("-".into(), "-".into(), "-".into(), String::new()),
-        };
-        writeln!(
-            out,
-            "{:>5}  {:<cw$}  {:<sw$}  {:<7}  {:<6}  {:<22}  {:>9}  {:>8.3}  {:>11}  {:>17}  {:>4}  {}",
-            c.id,
-            client,
-            c.server.to_string(),
-            format!("{:?}", c.app).to_lowercase(),
-            state,
-            hs,
-            irtt,
-            c.end_ts.secs_since(c.start_ts),
-            format!("{}/{}", c.packets.client, c.packets.server),
-            format!("{}/{}", c.payload_bytes.client, c.payload_bytes.server),
-            c.http.len(),
-            notes,
-        )?;
-    }
-    if conns.iter().any(|c| c.role_guessed) {
-        writeln!(
-            out,
-            "\n? client/server guessed: the connection's opening SYN was not captured"
-        )?;
-    }
-    Ok(())
+    writeln!(out, "connections {}", st.connections)
 }
 
 /// A compact list of the analysis flags that fired, e.g. `retrans 3, dup-ack 5`.
