@@ -27,7 +27,7 @@ pub fn stream(
     each: &mut dyn FnMut(Connection),
 ) -> Result<CaptureStats, CaptureError> {
     let mut an = Analyzer::new(&source.display(), cfg);
-    an.stream_to(|c| each(c));
+    an.stream_to(each);
     let summary = capture::read_source(source, |p| {
         an.on_packet(p);
         ControlFlow::Continue(())

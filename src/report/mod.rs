@@ -56,8 +56,11 @@ impl<W: Write> Writer<W> {
         match self.format {
             Format::Text => self.text.row(&mut self.out, c)?,
             Format::Json => {
-                self.out
-                    .write_all(if self.count == 0 { b"{\"connections\": [\n" } else { b",\n" })?;
+                self.out.write_all(if self.count == 0 {
+                    b"{\"connections\": [\n"
+                } else {
+                    b",\n"
+                })?;
                 serde_json::to_writer_pretty(&mut self.out, c)?;
             }
             Format::Ndjson => {

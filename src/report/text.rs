@@ -18,7 +18,7 @@ impl Table {
         if self.rows == 0 {
             writeln!(
                 out,
-                "{:>5}  {:<EP$}  {:<EP$}  {:<7}  {:<6}  {:<22}  {:>9}  {:>9}  {:>11}  {:>17}  {:>4}  {}",
+                "{:>5}  {:<EP$}  {:<EP$}  {:<7}  {:<6}  {:<22}  {:>9}  {:>9}  {:>11}  {:>17}  {:>4}  ANALYSIS",
                 "ID",
                 "CLIENT",
                 "SERVER",
@@ -30,7 +30,6 @@ impl Table {
                 "PKTS C/S",
                 "BYTES C/S",
                 "HTTP",
-                "ANALYSIS"
             )?;
         }
         self.rows += 1;

@@ -377,7 +377,8 @@ impl TcpConn {
         }
 
         // Impossible flag combinations.
-        let impossible = (syn && fin) || (syn && rst) || (fin && rst) || f.0 & 0x1FF == 0;
+        let two_of = u8::from(syn) + u8::from(fin) + u8::from(rst) >= 2;
+        let impossible = two_of || f.0 & 0x1FF == 0;
         if impossible {
             findings.push(Finding {
                 flag: Flag::ImpossibleFlags,
@@ -398,7 +399,8 @@ impl TcpConn {
         }
 
         // After close: anything but a bare ACK once the connection is over.
-        if self.is_closed() && !(syn && !f.ack()) && (seglen > 0 || rst) {
+        let fresh_syn = syn && !f.ack();
+        if self.is_closed() && !fresh_syn && (seglen > 0 || rst) {
             findings.push(Finding {
                 flag: Flag::AfterClose,
                 why: if self.rst_seen {
@@ -546,7 +548,7 @@ impl TcpConn {
             && let (Some(rack), Some(rwin)) = (self.half[o].last_ack, self.half[o].window)
             && let Some(rw) = self.scaled(dir.other(), rwin, false)
             && rw > 0
-            && i64::from(seq.add(seg.payload_len).diff(rack)) == rw as i64
+            && seq.add(seg.payload_len).diff(rack) == rw as i64
         {
             findings.push(Finding {
                 flag: Flag::WindowFull,
@@ -1159,20 +1161,17 @@ impl TcpConn {
                     ZState::SynSent
                 };
             }
-            if f.ack() && z[o] == ZState::SynSent {
-                // Responder's SYN-ACK to an originator's SYN: both ends now count as
-                // established once the originator acknowledges it (below).
-            }
         } else {
             match z[d] {
                 ZState::Inactive => {
                     z[d] = ZState::Partial;
                 }
-                ZState::SynSent | ZState::SynAckSent => {
-                    if f.ack() && matches!(z[o], ZState::SynAckSent | ZState::SynSent) {
-                        z[d] = ZState::Established;
-                        z[o] = ZState::Established;
-                    }
+                // The originator's ACK of the SYN-ACK: both ends established.
+                ZState::SynSent | ZState::SynAckSent
+                    if f.ack() && matches!(z[o], ZState::SynAckSent | ZState::SynSent) =>
+                {
+                    z[d] = ZState::Established;
+                    z[o] = ZState::Established;
                 }
                 _ => {}
             }
@@ -1239,7 +1238,9 @@ pub struct TcpSummary {
     pub last_window: PerDirOpt,
     pub throughput_bps: PerDirF64,
     pub gaps: Vec<GapRecord>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Every packet (with `--packets`); named so it does not clash with the per-direction
+    /// `packets` counts.
+    #[serde(rename = "packet_list", skip_serializing_if = "Option::is_none")]
     pub packets: Option<Vec<PacketRecord>>,
     #[serde(skip_serializing_if = "is_zero")]
     pub packets_not_kept: u64,

@@ -140,7 +140,7 @@ impl History {
 }
 
 fn is_power_of_ten(mut v: u32) -> bool {
-    while v >= 10 && v % 10 == 0 {
+    while v >= 10 && v.is_multiple_of(10) {
         v /= 10;
     }
     v == 1
@@ -175,8 +175,10 @@ mod tests {
 
     #[test]
     fn conn_states() {
-        let mut h = History::default();
-        h.z = [ZState::SynSent, ZState::Inactive];
+        let mut h = History {
+            z: [ZState::SynSent, ZState::Inactive],
+            ..Default::default()
+        };
         assert_eq!(h.conn_state(0, 0), "S0");
         h.z = [ZState::SynSent, ZState::Reset];
         assert_eq!(h.conn_state(0, 0), "REJ");
