@@ -15,3 +15,4 @@ pub mod http;
 pub mod report;
 pub mod tcp;
 pub mod ts;
+pub mod ui;

@@ -122,7 +122,13 @@ pub fn header_tree(fb: &FrameBytes) -> Vec<Field> {
         }
         link::Link::EtherType(et, rest) => {
             let off = rest.as_ptr() as usize - base;
-            field(&mut v, 0, format!("Link header (EtherType 0x{et:04x})"), 0, off);
+            field(
+                &mut v,
+                0,
+                format!("Link header (EtherType 0x{et:04x})"),
+                0,
+                off,
+            );
             (off, Some(et))
         }
         link::Link::Ip(rest) => {
@@ -151,11 +157,35 @@ fn ipv4(d: &[u8], at: usize, v: &mut Vec<Field>) -> Option<usize> {
     if ihl < 20 || d.len() < at + 20 {
         return None;
     }
-    field(v, 0, "Internet Protocol version 4".into(), at, ihl.min(d.len() - at));
-    field(v, 1, format!("Version: 4, header length: {ihl} bytes"), at, 1);
+    field(
+        v,
+        0,
+        "Internet Protocol version 4".into(),
+        at,
+        ihl.min(d.len() - at),
+    );
+    field(
+        v,
+        1,
+        format!("Version: 4, header length: {ihl} bytes"),
+        at,
+        1,
+    );
     field(v, 1, format!("DSCP/ECN: 0x{:02x}", d[at + 1]), at + 1, 1);
-    field(v, 1, format!("Total length: {}", be16(d, at + 2)?), at + 2, 2);
-    field(v, 1, format!("Identification: 0x{:04x}", be16(d, at + 4)?), at + 4, 2);
+    field(
+        v,
+        1,
+        format!("Total length: {}", be16(d, at + 2)?),
+        at + 2,
+        2,
+    );
+    field(
+        v,
+        1,
+        format!("Identification: 0x{:04x}", be16(d, at + 4)?),
+        at + 4,
+        2,
+    );
     let ff = be16(d, at + 6)?;
     field(
         v,
@@ -171,12 +201,24 @@ fn ipv4(d: &[u8], at: usize, v: &mut Vec<Field>) -> Option<usize> {
     );
     field(v, 1, format!("Time to live: {}", d[at + 8]), at + 8, 1);
     field(v, 1, format!("Protocol: {}", d[at + 9]), at + 9, 1);
-    field(v, 1, format!("Header checksum: 0x{:04x}", be16(d, at + 10)?), at + 10, 2);
+    field(
+        v,
+        1,
+        format!("Header checksum: 0x{:04x}", be16(d, at + 10)?),
+        at + 10,
+        2,
+    );
     let ip = |o: usize| format!("{}.{}.{}.{}", d[o], d[o + 1], d[o + 2], d[o + 3]);
     field(v, 1, format!("Source: {}", ip(at + 12)), at + 12, 4);
     field(v, 1, format!("Destination: {}", ip(at + 16)), at + 16, 4);
     if ihl > 20 && d.len() >= at + ihl {
-        field(v, 1, format!("Options: {} bytes", ihl - 20), at + 20, ihl - 20);
+        field(
+            v,
+            1,
+            format!("Options: {} bytes", ihl - 20),
+            at + 20,
+            ihl - 20,
+        );
     }
     (d[at + 9] == 6 && ff & 0x1fff == 0).then_some(at + ihl)
 }
@@ -190,11 +232,21 @@ fn ipv6(d: &[u8], at: usize, v: &mut Vec<Field>) -> Option<usize> {
     field(
         v,
         1,
-        format!("Version: 6, traffic class: 0x{:02x}, flow label: 0x{:05x}", (w >> 20) & 0xff, w & 0xfffff),
+        format!(
+            "Version: 6, traffic class: 0x{:02x}, flow label: 0x{:05x}",
+            (w >> 20) & 0xff,
+            w & 0xfffff
+        ),
         at,
         4,
     );
-    field(v, 1, format!("Payload length: {}", be16(d, at + 4)?), at + 4, 2);
+    field(
+        v,
+        1,
+        format!("Payload length: {}", be16(d, at + 4)?),
+        at + 4,
+        2,
+    );
     field(v, 1, format!("Next header: {}", d[at + 6]), at + 6, 1);
     field(v, 1, format!("Hop limit: {}", d[at + 7]), at + 7, 1);
     let addr = |o: usize| {
@@ -213,21 +265,51 @@ fn tcp(d: &[u8], at: usize, v: &mut Vec<Field>) {
         return;
     }
     let off = usize::from(d[at + 12] >> 4) * 4;
-    field(v, 0, "Transmission Control Protocol".into(), at, off.max(20).min(d.len() - at));
+    field(
+        v,
+        0,
+        "Transmission Control Protocol".into(),
+        at,
+        off.max(20).min(d.len() - at),
+    );
     let g16 = |o| be16(d, at + o).unwrap_or(0);
     let g32 = |o| be32(d, at + o).unwrap_or(0);
     field(v, 1, format!("Source port: {}", g16(0)), at, 2);
     field(v, 1, format!("Destination port: {}", g16(2)), at + 2, 2);
-    field(v, 1, format!("Sequence number (raw): {}", g32(4)), at + 4, 4);
-    field(v, 1, format!("Acknowledgment number (raw): {}", g32(8)), at + 8, 4);
+    field(
+        v,
+        1,
+        format!("Sequence number (raw): {}", g32(4)),
+        at + 4,
+        4,
+    );
+    field(
+        v,
+        1,
+        format!("Acknowledgment number (raw): {}", g32(8)),
+        at + 8,
+        4,
+    );
     field(v, 1, format!("Header length: {off} bytes"), at + 12, 1);
     let flags = crate::decode::TcpFlags(g16(12) & 0x1ff);
-    field(v, 1, format!("Flags: 0x{:03x} ({flags})", flags.0), at + 12, 2);
+    field(
+        v,
+        1,
+        format!("Flags: 0x{:03x} ({flags})", flags.0),
+        at + 12,
+        2,
+    );
     field(v, 1, format!("Window: {}", g16(14)), at + 14, 2);
     field(v, 1, format!("Checksum: 0x{:04x}", g16(16)), at + 16, 2);
     field(v, 1, format!("Urgent pointer: {}", g16(18)), at + 18, 2);
     if off > 20 && d.len() >= at + off {
-        field(v, 1, format!("Options: {} bytes", off - 20), at + 20, off - 20);
+        field(
+            v,
+            1,
+            format!("Options: {} bytes", off - 20),
+            at + 20,
+            off - 20,
+        );
         let mut o = at + 20;
         let end = at + off;
         while o < end {
@@ -245,12 +327,22 @@ fn tcp(d: &[u8], at: usize, v: &mut Vec<Field>) {
                     let body = &d[o + 2..o + l];
                     let t = match (kind, body.len()) {
                         (2, 2) => format!("Maximum segment size: {}", be16(body, 0).unwrap_or(0)),
-                        (3, 1) => format!("Window scale: {} (multiply by {})", body[0], 1u64 << body[0].min(14)),
+                        (3, 1) => format!(
+                            "Window scale: {} (multiply by {})",
+                            body[0],
+                            1u64 << body[0].min(14)
+                        ),
                         (4, 0) => "SACK permitted".to_string(),
                         (5, _) => {
                             let blocks: Vec<String> = body
                                 .chunks_exact(8)
-                                .map(|c| format!("{}-{}", be32(c, 0).unwrap_or(0), be32(c, 4).unwrap_or(0)))
+                                .map(|c| {
+                                    format!(
+                                        "{}-{}",
+                                        be32(c, 0).unwrap_or(0),
+                                        be32(c, 4).unwrap_or(0)
+                                    )
+                                })
                                 .collect();
                             format!("SACK: {}", blocks.join(" "))
                         }
@@ -270,7 +362,13 @@ fn tcp(d: &[u8], at: usize, v: &mut Vec<Field>) {
     }
     let pay = at + off;
     if off >= 20 && d.len() > pay {
-        field(v, 0, format!("Payload: {} bytes", d.len() - pay), pay, d.len() - pay);
+        field(
+            v,
+            0,
+            format!("Payload: {} bytes", d.len() - pay),
+            pay,
+            d.len() - pay,
+        );
     }
 }
 
@@ -342,8 +440,14 @@ pub fn rebuild_stream(source: &Source, conn: &Connection, cap: u64) -> Result<St
         if seg.partial_header {
             return ControlFlow::Continue(());
         }
-        let src = Endpoint { addr: ip.src, port: seg.src_port };
-        let dst = Endpoint { addr: ip.dst, port: seg.dst_port };
+        let src = Endpoint {
+            addr: ip.src,
+            port: seg.src_port,
+        };
+        let dst = Endpoint {
+            addr: ip.dst,
+            port: seg.dst_port,
+        };
         let dir = if src == conn.client && dst == conn.server {
             Dir::Client
         } else if src == conn.server && dst == conn.client {
@@ -384,14 +488,19 @@ pub fn rebuild_stream(source: &Source, conn: &Connection, cap: u64) -> Result<St
             }
             Piece::Data(b) => {
                 out.bytes[dir.idx()] += b.len() as u64;
-                let text = escape_bytes(&b, true);
+                // CRLF line ends read as plain line ends here; a lone CR stays visible.
+                let text = escape_bytes(&b, true).replace("\\r\n", "\n");
                 let body = text.strip_suffix('\n').unwrap_or(&text);
                 for (k, part) in body.split('\n').enumerate() {
                     let append = k == 0 && prev_dir == Some(dir);
                     push_wrapped(&mut out.lines, dir, frame, part, append);
                 }
                 // A chunk ending in a newline ends its line.
-                prev_dir = if text.ends_with('\n') { None } else { Some(dir) };
+                prev_dir = if text.ends_with('\n') {
+                    None
+                } else {
+                    Some(dir)
+                };
             }
         }
     }
@@ -415,7 +524,12 @@ fn push_wrapped(lines: &mut Vec<StreamLine>, dir: Dir, frame: u64, s: &str, appe
     loop {
         let head: String = rest.chars().take(WRAP).collect();
         let n = head.len();
-        lines.push(StreamLine { dir, frame, text: head, gap: false });
+        lines.push(StreamLine {
+            dir,
+            frame,
+            text: head,
+            gap: false,
+        });
         rest = rest[n..].to_string();
         if rest.is_empty() {
             break;

@@ -68,7 +68,7 @@ fn is_unsafe(c: char) -> bool {
         || u == 0x00AD                          // soft hyphen (invisible)
         || (0xE000..=0xF8FF).contains(&u)      // private use
         || (0xFFF0..=0xFFFF).contains(&u)      // specials
-        || u >= 0xF0000                         // supplementary private use
+        || u >= 0xF0000 // supplementary private use
 }
 
 /// True when every char of `s` would pass through [`escape`] unchanged except newlines.
@@ -109,7 +109,10 @@ mod tests {
 
     #[test]
     fn invalid_utf8_as_hex() {
-        assert_eq!(escape_bytes(b"ok\xff\xfe\x1b[2J", false), "ok\\xFF\\xFE^[[2J");
+        assert_eq!(
+            escape_bytes(b"ok\xff\xfe\x1b[2J", false),
+            "ok\\xFF\\xFE^[[2J"
+        );
         // A raw C1 byte is invalid UTF-8 on its own.
         assert_eq!(escape_bytes(b"\x9b", false), "\\x9B");
     }

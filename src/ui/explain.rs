@@ -159,7 +159,11 @@ pub fn arrow_label(p: &PacketRecord) -> String {
     if p.flags.ack() {
         s.push_str(&format!(" ack={}", p.ack));
     }
-    s.push_str(&format!(" len={} win={}", p.len, p.window_scaled.unwrap_or(u64::from(p.window))));
+    s.push_str(&format!(
+        " len={} win={}",
+        p.len,
+        p.window_scaled.unwrap_or(u64::from(p.window))
+    ));
     s
 }
 
@@ -178,7 +182,14 @@ mod tests {
     use crate::decode::TcpFlags;
     use crate::ts::Ts;
 
-    fn rec(dir: Dir, flags: u16, seq: u32, ack: u32, len: u32, after: (TcpState, TcpState)) -> PacketRecord {
+    fn rec(
+        dir: Dir,
+        flags: u16,
+        seq: u32,
+        ack: u32,
+        len: u32,
+        after: (TcpState, TcpState),
+    ) -> PacketRecord {
         PacketRecord {
             frame: 1,
             ts: Ts(0),
@@ -200,34 +211,81 @@ mod tests {
         use TcpState::*;
         let p = vec![
             rec(Dir::Client, TcpFlags::SYN, 0, 0, 0, (SynSent, Listen)),
-            rec(Dir::Server, TcpFlags::SYN | TcpFlags::ACK, 0, 1, 0, (Established, SynReceived)),
-            rec(Dir::Client, TcpFlags::ACK, 1, 1, 0, (Established, Established)),
+            rec(
+                Dir::Server,
+                TcpFlags::SYN | TcpFlags::ACK,
+                0,
+                1,
+                0,
+                (Established, SynReceived),
+            ),
+            rec(
+                Dir::Client,
+                TcpFlags::ACK,
+                1,
+                1,
+                0,
+                (Established, Established),
+            ),
         ];
         let t = explain_packet(&p, 1).join("\n");
-        assert!(t.contains("ACK 1 = client ISN + 1: a SYN counts as one byte"), "{t}");
+        assert!(
+            t.contains("ACK 1 = client ISN + 1: a SYN counts as one byte"),
+            "{t}"
+        );
         assert!(t.contains("client state: SYN-SENT → ESTABLISHED"), "{t}");
         let t = explain_packet(&p, 2).join("\n");
         assert!(t.contains("ACK 1 = server ISN + 1"), "{t}");
         assert!(t.contains("completes the three-way handshake"), "{t}");
-        assert!(t.contains("server state: SYN-RECEIVED → ESTABLISHED"), "{t}");
+        assert!(
+            t.contains("server state: SYN-RECEIVED → ESTABLISHED"),
+            "{t}"
+        );
     }
 
     #[test]
     fn fin_ack_arithmetic() {
         use TcpState::*;
         let p = vec![
-            rec(Dir::Client, TcpFlags::FIN | TcpFlags::ACK, 79, 306, 0, (FinWait1, CloseWait)),
-            rec(Dir::Server, TcpFlags::FIN | TcpFlags::ACK, 306, 80, 0, (TimeWait, LastAck)),
+            rec(
+                Dir::Client,
+                TcpFlags::FIN | TcpFlags::ACK,
+                79,
+                306,
+                0,
+                (FinWait1, CloseWait),
+            ),
+            rec(
+                Dir::Server,
+                TcpFlags::FIN | TcpFlags::ACK,
+                306,
+                80,
+                0,
+                (TimeWait, LastAck),
+            ),
         ];
         let t = explain_packet(&p, 1).join("\n");
-        assert!(t.contains("ACK 80 = the client's FIN seq 79 + 0 data bytes + 1"), "{t}");
-        assert!(t.contains("server will acknowledge") || t.contains("client will acknowledge 307"), "{t}");
+        assert!(
+            t.contains("ACK 80 = the client's FIN seq 79 + 0 data bytes + 1"),
+            "{t}"
+        );
+        assert!(
+            t.contains("server will acknowledge") || t.contains("client will acknowledge 307"),
+            "{t}"
+        );
     }
 
     #[test]
     fn data_segment() {
         use TcpState::*;
-        let p = vec![rec(Dir::Client, TcpFlags::ACK | TcpFlags::PSH, 1, 1, 78, (Established, Established))];
+        let p = vec![rec(
+            Dir::Client,
+            TcpFlags::ACK | TcpFlags::PSH,
+            1,
+            1,
+            78,
+            (Established, Established),
+        )];
         let t = explain_packet(&p, 0).join("\n");
         assert!(t.contains("Carries 78 data bytes, seq 1..78"), "{t}");
         assert!(t.contains("1 + 78 = 79"), "{t}");

@@ -32,7 +32,11 @@ impl Progress {
 
     pub fn rate_pps(&self) -> f64 {
         let s = self.elapsed.as_secs_f64();
-        if s > 0.0 { self.packets as f64 / s } else { 0.0 }
+        if s > 0.0 {
+            self.packets as f64 / s
+        } else {
+            0.0
+        }
     }
 }
 

@@ -5,9 +5,9 @@
 use crate::analyze::{CaptureStats, Connection};
 use crate::flow::Dir;
 use crate::http::AppProto;
+use crate::tcp::PacketRecord;
 use crate::tcp::handshake::Outcome;
 use crate::tcp::state::TcpState;
-use crate::tcp::PacketRecord;
 use crate::ts::Ts;
 use std::cmp::Ordering;
 
@@ -246,10 +246,11 @@ impl Loaded {
             }
             Column::ClientState => final_states(ca).0.name().cmp(final_states(cb).0.name()),
             Column::ServerState => final_states(ca).1.name().cmp(final_states(cb).1.name()),
-            Column::Handshake => ra
-                .outcome
-                .cmp(rb.outcome)
-                .then(ra.irtt_ms.partial_cmp(&rb.irtt_ms).unwrap_or(Ordering::Equal)),
+            Column::Handshake => ra.outcome.cmp(rb.outcome).then(
+                ra.irtt_ms
+                    .partial_cmp(&rb.irtt_ms)
+                    .unwrap_or(Ordering::Equal),
+            ),
             Column::Packets => ra.packets.cmp(&rb.packets),
             Column::Bytes => ra.bytes.cmp(&rb.bytes),
             Column::Http => ra.http.cmp(&rb.http),

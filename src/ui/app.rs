@@ -1,0 +1,754 @@
+//! The UI's state and its pure transitions: `map_key` turns a key into an [`Action`]
+//! given the current mode, and [`App::update`] applies it. No terminal I/O here, so all
+//! of it is unit-testable; the views only read `&App`.
+
+use crate::analyze::Connection;
+use crate::tcp::PacketRecord;
+use crate::ui::bytes::{FrameBytes, StreamData};
+use crate::ui::loader::Progress;
+use crate::ui::model::{self, Column, Loaded};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Connections,
+    Connection,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Ladder,
+    Packets,
+    States,
+    Http,
+    Stream,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 5] = [
+        Tab::Ladder,
+        Tab::Packets,
+        Tab::States,
+        Tab::Http,
+        Tab::Stream,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Ladder => "1 Ladder",
+            Tab::Packets => "2 Packets",
+            Tab::States => "3 States",
+            Tab::Http => "4 HTTP",
+            Tab::Stream => "5 Stream",
+        }
+    }
+
+    fn idx(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// Playback speeds offered by `+`/`-`.
+pub const SPEEDS: [f64; 11] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 75.0, 100.0];
+const SPEED_1X: usize = 3;
+/// Longest real wait between two packets while playing: idle stretches are skipped.
+pub const MAX_PLAY_WAIT_NS: i64 = 3_000_000_000;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Action {
+    Quit,
+    Back,
+    ToggleHelp,
+    TogglePresent,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Open,
+    SelectTab(Tab),
+    NextTab,
+    PrevTab,
+    StepNext,
+    StepPrev,
+    PlayheadStart,
+    PlayheadEnd,
+    TogglePlay,
+    Faster,
+    Slower,
+    FilterStart,
+    FilterChar(char),
+    FilterBackspace,
+    FilterDone,
+    FilterCancel,
+    SortNext,
+    SortReverse,
+    FieldNext,
+    FieldPrev,
+    Click {
+        col: u16,
+        row: u16,
+    },
+    ScrollUp,
+    ScrollDown,
+    /// Real time passed (for playback), in nanoseconds.
+    Tick(i64),
+    Resize(u16, u16),
+}
+
+/// The whole UI state.
+pub struct App {
+    pub source: String,
+    pub loading: Option<Progress>,
+    pub data: Option<Loaded>,
+    pub error: Option<String>,
+    pub screen: Screen,
+    pub tab: Tab,
+    pub help: bool,
+    pub present: bool,
+    pub color: bool,
+    pub quit: bool,
+    /// Terminal size (columns, rows).
+    pub size: (u16, u16),
+    // Connections table.
+    pub filter: String,
+    pub filter_editing: bool,
+    /// Indices into `data.conns`, filtered and sorted.
+    pub visible: Vec<usize>,
+    pub sort: Column,
+    pub sort_rev: bool,
+    pub sel: usize,
+    pub offset: usize,
+    // Connection view.
+    pub conn: Option<usize>,
+    /// Selected packet (index into the connection's packet list).
+    pub pkt_sel: usize,
+    pub pkt_offset: usize,
+    /// Selected field of the header tree.
+    pub field_sel: Option<usize>,
+    pub http_sel: usize,
+    /// Scroll of the detail pane of the current tab (HTTP body, stream, states).
+    pub scroll: usize,
+    /// Show the capture as of this frame (None: everything).
+    pub playhead: Option<u64>,
+    pub playing: bool,
+    pub speed: usize,
+    /// Virtual nanoseconds accumulated towards the next packet while playing.
+    pub play_accum: i64,
+    /// Bytes of the selected packet (loaded by the runtime, not by `update`).
+    pub frame_bytes: Option<Result<FrameBytes, String>>,
+    pub stream: Option<Result<StreamData, String>>,
+    pub message: Option<String>,
+}
+
+impl App {
+    pub fn new(source: &str) -> App {
+        App {
+            source: source.to_string(),
+            loading: Some(Progress::default()),
+            data: None,
+            error: None,
+            screen: Screen::Connections,
+            tab: Tab::Ladder,
+            help: false,
+            present: false,
+            color: true,
+            quit: false,
+            size: (80, 24),
+            filter: String::new(),
+            filter_editing: false,
+            visible: Vec::new(),
+            sort: Column::Id,
+            sort_rev: false,
+            sel: 0,
+            offset: 0,
+            conn: None,
+            pkt_sel: 0,
+            pkt_offset: 0,
+            field_sel: None,
+            http_sel: 0,
+            scroll: 0,
+            playhead: None,
+            playing: false,
+            speed: SPEED_1X,
+            play_accum: 0,
+            frame_bytes: None,
+            stream: None,
+            message: None,
+        }
+    }
+
+    /// Colour unless NO_COLOR is set to a non-empty value (<https://no-color.org>).
+    pub fn color_from_env() -> bool {
+        std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    }
+
+    pub fn set_loaded(&mut self, data: Loaded) {
+        self.loading = None;
+        self.data = Some(data);
+        self.refilter();
+    }
+
+    pub fn conn(&self) -> Option<&Connection> {
+        let d = self.data.as_ref()?;
+        d.conns.get(self.conn?)
+    }
+
+    pub fn packets(&self) -> &[PacketRecord] {
+        self.conn().map_or(&[], model::packets)
+    }
+
+    /// Packets visible as of the playhead.
+    pub fn visible_packets(&self) -> &[PacketRecord] {
+        let p = self.packets();
+        match self.playhead {
+            None => p,
+            Some(f) => &p[..p.partition_point(|x| x.frame <= f)],
+        }
+    }
+
+    /// The connection under the cursor of the connections table.
+    pub fn selected_conn(&self) -> Option<usize> {
+        self.visible.get(self.sel).copied()
+    }
+
+    /// Recompute the filtered, sorted list (keeps the selected connection when it stays).
+    pub fn refilter(&mut self) {
+        let keep = self.selected_conn();
+        let Some(d) = self.data.as_ref() else {
+            self.visible.clear();
+            return;
+        };
+        let f = self.filter.trim();
+        let mut v: Vec<usize> = (0..d.conns.len())
+            .filter(|&i| f.is_empty() || d.rows[i].matches(f))
+            .collect();
+        let col = self.sort;
+        if col != Column::Id {
+            v.sort_by(|&a, &b| d.cmp(col, a, b));
+        }
+        if self.sort_rev {
+            v.reverse();
+        }
+        self.visible = v;
+        self.sel = keep
+            .and_then(|k| self.visible.iter().position(|&i| i == k))
+            .unwrap_or(0);
+        self.offset = 0;
+        self.fix_offsets();
+    }
+
+    // --- Geometry shared with the views -------------------------------------------
+
+    /// Rows available for the list of the current screen/tab.
+    pub fn list_rows(&self) -> usize {
+        let h = usize::from(self.size.1);
+        match (self.screen, self.tab) {
+            (Screen::Connections, _) => h.saturating_sub(4).max(1),
+            (Screen::Connection, Tab::Ladder) => {
+                let rows = h.saturating_sub(5).max(1);
+                if self.present {
+                    (rows / 2).max(1)
+                } else {
+                    rows
+                }
+            }
+            (Screen::Connection, Tab::Packets) => packets_list_rows(self.size.1),
+            (Screen::Connection, Tab::Http) => http_list_rows(self.size.1),
+            _ => h.saturating_sub(4).max(1),
+        }
+    }
+
+    fn fix_offsets(&mut self) {
+        let rows = self.list_rows();
+        self.offset = keep_visible(self.sel, self.offset, rows);
+        if self.screen == Screen::Connection && matches!(self.tab, Tab::Ladder | Tab::Packets) {
+            self.pkt_offset = keep_visible(self.pkt_sel, self.pkt_offset, rows);
+        }
+    }
+
+    // --- Updates ----------------------------------------------------------------------
+
+    pub fn update(&mut self, a: Action) {
+        self.message = None;
+        match a {
+            Action::Quit => self.quit = true,
+            Action::ToggleHelp => self.help = !self.help,
+            Action::TogglePresent => self.present = !self.present,
+            Action::Back => {
+                if self.help {
+                    self.help = false;
+                } else if self.screen == Screen::Connection {
+                    self.screen = Screen::Connections;
+                    self.playing = false;
+                } else {
+                    self.quit = true;
+                }
+            }
+            Action::Resize(w, h) => self.size = (w, h),
+            Action::FilterStart if self.screen == Screen::Connections => {
+                self.filter_editing = true;
+            }
+            Action::FilterStart => {}
+            Action::FilterChar(c) => {
+                self.filter.push(c);
+                self.refilter();
+            }
+            Action::FilterBackspace => {
+                self.filter.pop();
+                self.refilter();
+            }
+            Action::FilterDone => self.filter_editing = false,
+            Action::FilterCancel => {
+                self.filter_editing = false;
+                self.filter.clear();
+                self.refilter();
+            }
+            Action::SortNext => {
+                let i = Column::ALL
+                    .iter()
+                    .position(|c| *c == self.sort)
+                    .unwrap_or(0);
+                self.sort = Column::ALL[(i + 1) % Column::ALL.len()];
+                self.refilter();
+            }
+            Action::SortReverse => {
+                self.sort_rev = !self.sort_rev;
+                self.refilter();
+            }
+            Action::Open => self.open(),
+            Action::SelectTab(t) => self.set_tab(t),
+            Action::NextTab => self.set_tab(Tab::ALL[(self.tab.idx() + 1) % 5]),
+            Action::PrevTab => self.set_tab(Tab::ALL[(self.tab.idx() + 4) % 5]),
+            Action::Up => self.move_sel(-1),
+            Action::Down => self.move_sel(1),
+            // In the HTTP tab, paging and the wheel scroll the exchange's detail.
+            Action::ScrollUp | Action::ScrollDown | Action::PageUp | Action::PageDown
+                if self.screen == Screen::Connection && self.tab == Tab::Http =>
+            {
+                let page = usize::from(self.size.1).saturating_sub(4).max(1);
+                self.scroll = match a {
+                    Action::ScrollUp => self.scroll.saturating_sub(3),
+                    Action::ScrollDown => self.scroll.saturating_add(3),
+                    Action::PageUp => self.scroll.saturating_sub(page),
+                    _ => self.scroll.saturating_add(page),
+                };
+            }
+            Action::ScrollUp => self.move_sel(-3),
+            Action::ScrollDown => self.move_sel(3),
+            Action::PageUp => self.move_sel(-(self.list_rows() as i64)),
+            Action::PageDown => self.move_sel(self.list_rows() as i64),
+            Action::Top => self.move_sel(i64::MIN / 2),
+            Action::Bottom => self.move_sel(i64::MAX / 2),
+            Action::FieldNext | Action::FieldPrev => {
+                let n = self.tree().len();
+                let cur = self.current_field();
+                self.field_sel = Some(if a == Action::FieldNext {
+                    (cur + 1).min(n.saturating_sub(1))
+                } else {
+                    cur.saturating_sub(1)
+                });
+            }
+            Action::StepNext => {
+                self.playing = false;
+                self.step(true);
+            }
+            Action::StepPrev => {
+                self.playing = false;
+                self.step(false);
+            }
+            Action::PlayheadStart => {
+                self.playing = false;
+                self.playhead = None;
+                self.step(true);
+            }
+            Action::PlayheadEnd => {
+                self.playing = false;
+                self.playhead = None;
+                self.follow_playhead();
+            }
+            Action::TogglePlay => {
+                self.playing = !self.playing;
+                self.play_accum = 0;
+                if self.playing && self.playhead.is_none() {
+                    self.step(true);
+                }
+            }
+            Action::Faster => self.speed = (self.speed + 1).min(SPEEDS.len() - 1),
+            Action::Slower => self.speed = self.speed.saturating_sub(1),
+            Action::Tick(ns) => self.tick(ns),
+            Action::Click { col, row } => self.click(col, row),
+        }
+        self.fix_offsets();
+    }
+
+    fn set_tab(&mut self, t: Tab) {
+        if self.screen == Screen::Connection {
+            self.tab = t;
+            self.scroll = 0;
+        }
+    }
+
+    fn open(&mut self) {
+        match self.screen {
+            Screen::Connections => {
+                if let Some(i) = self.selected_conn() {
+                    if self.conn != Some(i) {
+                        self.frame_bytes = None;
+                        self.stream = None;
+                        self.pkt_sel = 0;
+                        self.pkt_offset = 0;
+                        self.http_sel = 0;
+                        self.field_sel = None;
+                    }
+                    self.conn = Some(i);
+                    self.screen = Screen::Connection;
+                    self.tab = Tab::Ladder;
+                    self.scroll = 0;
+                    // A playhead before the connection began would show nothing.
+                    if let (Some(f), Some(c)) = (self.playhead, self.conn())
+                        && f < c.first_frame
+                    {
+                        self.playhead = None;
+                    }
+                }
+            }
+            Screen::Connection if self.tab == Tab::Ladder => {
+                if !self.visible_packets().is_empty() {
+                    self.tab = Tab::Packets;
+                    self.field_sel = None;
+                }
+            }
+            Screen::Connection => {}
+        }
+    }
+
+    fn move_sel(&mut self, delta: i64) {
+        let mv = |cur: usize, n: usize| -> usize {
+            if n == 0 {
+                return 0;
+            }
+            (cur as i64).saturating_add(delta).clamp(0, n as i64 - 1) as usize
+        };
+        match self.screen {
+            Screen::Connections => self.sel = mv(self.sel, self.visible.len()),
+            Screen::Connection => match self.tab {
+                Tab::Ladder | Tab::Packets => {
+                    let n = self.visible_packets().len();
+                    let new = mv(self.pkt_sel, n);
+                    if new != self.pkt_sel {
+                        self.field_sel = None;
+                    }
+                    self.pkt_sel = new;
+                }
+                Tab::Http => {
+                    let n = self.visible_exchanges();
+                    self.http_sel = mv(self.http_sel, n);
+                    self.scroll = 0;
+                }
+                Tab::States | Tab::Stream => {
+                    self.scroll = (self.scroll as i64).saturating_add(delta).max(0) as usize;
+                }
+            },
+        }
+    }
+
+    /// Exchanges whose request has arrived as of the playhead.
+    pub fn visible_exchanges(&self) -> usize {
+        let Some(c) = self.conn() else { return 0 };
+        match self.playhead {
+            None => c.http.len(),
+            Some(f) => c
+                .http
+                .iter()
+                .filter(|x| x.request.as_ref().is_some_and(|r| r.end_frame <= f))
+                .count(),
+        }
+    }
+
+    /// Frames the playhead steps through on the current screen.
+    fn step_frames(&self) -> Vec<(u64, i64)> {
+        match self.screen {
+            Screen::Connection => self.packets().iter().map(|p| (p.frame, p.ts.0)).collect(),
+            Screen::Connections => Vec::new(),
+        }
+    }
+
+    /// Move the playhead one packet (within the connection, or across the capture).
+    fn step(&mut self, forward: bool) {
+        let Some(d) = self.data.as_ref() else { return };
+        let next = if self.screen == Screen::Connections {
+            let t = &d.timeline;
+            let i = match (self.playhead, forward) {
+                (None, true) => Some(0),
+                (None, false) => t.len().checked_sub(1),
+                (Some(f), true) => {
+                    let i = t.partition_point(|x| x.frame <= f);
+                    (i < t.len()).then_some(i)
+                }
+                (Some(f), false) => t.partition_point(|x| x.frame < f).checked_sub(1),
+            };
+            i.map(|i| (t[i].frame, Some(t[i].conn as usize)))
+        } else {
+            let fr = self.step_frames();
+            let i = match (self.playhead, forward) {
+                (None, true) => Some(0),
+                (None, false) => fr.len().checked_sub(1),
+                (Some(f), true) => {
+                    let i = fr.partition_point(|x| x.0 <= f);
+                    (i < fr.len()).then_some(i)
+                }
+                (Some(f), false) => fr.partition_point(|x| x.0 < f).checked_sub(1),
+            };
+            i.filter(|&i| i < fr.len()).map(|i| (fr[i].0, None))
+        };
+        match next {
+            Some((frame, conn)) => {
+                self.playhead = Some(frame);
+                if let Some(ci) = conn
+                    && let Some(pos) = self.visible.iter().position(|&v| v == ci)
+                {
+                    self.sel = pos;
+                }
+                self.follow_playhead();
+            }
+            None if forward => {
+                self.playing = false;
+                self.message = Some("end of capture".into());
+            }
+            None => {}
+        }
+    }
+
+    /// Keep the packet selection on the newest visible packet.
+    fn follow_playhead(&mut self) {
+        if self.screen == Screen::Connection {
+            let n = self.visible_packets().len();
+            let new = n.saturating_sub(1);
+            if new != self.pkt_sel {
+                self.field_sel = None;
+            }
+            self.pkt_sel = new;
+            self.http_sel = self.visible_exchanges().saturating_sub(1);
+        }
+    }
+
+    /// Timestamp (ns) of the packet after the playhead and the wait before it.
+    fn next_wait(&self) -> Option<i64> {
+        let cur = self.playhead?;
+        let frames: Vec<(u64, i64)> = match self.screen {
+            Screen::Connection => self.step_frames(),
+            Screen::Connections => self
+                .data
+                .as_ref()?
+                .timeline
+                .iter()
+                .map(|t| (t.frame, t.ts.0))
+                .collect(),
+        };
+        let i = frames.partition_point(|x| x.0 <= cur);
+        let now = frames.get(i.checked_sub(1)?)?.1;
+        let next = frames.get(i)?.1;
+        Some((next - now).clamp(0, MAX_PLAY_WAIT_NS))
+    }
+
+    fn tick(&mut self, real_ns: i64) {
+        if !self.playing {
+            return;
+        }
+        self.play_accum += (real_ns as f64 * SPEEDS[self.speed]) as i64;
+        // At most a bounded number of steps per tick, so a huge speed cannot stall.
+        for _ in 0..1000 {
+            match self.next_wait() {
+                Some(w) if self.play_accum >= w => {
+                    self.play_accum -= w;
+                    self.step(true);
+                }
+                Some(_) => return,
+                None => {
+                    self.playing = false;
+                    self.play_accum = 0;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn click(&mut self, _col: u16, row: u16) {
+        // Lists start on row 2 (title bar, then the list header); see `view`.
+        let Some(r) = usize::from(row).checked_sub(2) else {
+            return;
+        };
+        match self.screen {
+            Screen::Connections => {
+                let i = self.offset + r;
+                if i < self.visible.len() {
+                    self.sel = i;
+                }
+            }
+            Screen::Connection => match self.tab {
+                Tab::Ladder => {
+                    let r = if self.present { r / 2 } else { r };
+                    let i = self.pkt_offset + r;
+                    if i < self.visible_packets().len() {
+                        self.pkt_sel = i;
+                    }
+                }
+                Tab::Packets if r < self.list_rows() => {
+                    let i = self.pkt_offset + r;
+                    if i < self.visible_packets().len() {
+                        self.pkt_sel = i;
+                        self.field_sel = None;
+                    }
+                }
+                Tab::Http if r < http_list_rows(self.size.1) && r < self.visible_exchanges() => {
+                    self.http_sel = r;
+                    self.scroll = 0;
+                }
+                _ => {}
+            },
+        }
+    }
+
+    /// Header tree of the loaded frame when it is the selected packet's.
+    pub fn tree(&self) -> Vec<crate::ui::bytes::Field> {
+        let fr = self.visible_packets().get(self.pkt_sel).map(|p| p.frame);
+        match &self.frame_bytes {
+            Some(Ok(fb)) if Some(fb.frame) == fr => crate::ui::bytes::header_tree(fb),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The selected header field: by default the TCP header.
+    pub fn current_field(&self) -> usize {
+        self.field_sel.unwrap_or_else(|| {
+            self.tree()
+                .iter()
+                .position(|f| f.depth == 0 && f.text.starts_with("Transmission Control"))
+                .unwrap_or(0)
+        })
+    }
+
+    /// The frame whose bytes the Packets tab wants (the runtime loads it).
+    pub fn wanted_frame(&self) -> Option<u64> {
+        if self.screen != Screen::Connection || self.tab != Tab::Packets {
+            return None;
+        }
+        self.visible_packets().get(self.pkt_sel).map(|p| p.frame)
+    }
+
+    /// The connection whose stream the Stream tab wants rebuilt.
+    pub fn wanted_stream(&self) -> Option<u64> {
+        if self.screen != Screen::Connection || self.tab != Tab::Stream {
+            return None;
+        }
+        self.conn().map(|c| c.id)
+    }
+}
+
+/// Rows of the packet list in the Packets tab (the rest shows the selected packet).
+pub fn packets_list_rows(h: u16) -> usize {
+    (usize::from(h).saturating_sub(3) * 2 / 5)
+        .saturating_sub(1)
+        .max(1)
+}
+
+/// Rows of the exchange list in the HTTP tab.
+pub fn http_list_rows(h: u16) -> usize {
+    (usize::from(h).saturating_sub(3) / 4).max(2)
+}
+
+/// Smallest scroll change that keeps `sel` inside a window of `rows` starting at `offset`.
+pub fn keep_visible(sel: usize, offset: usize, rows: usize) -> usize {
+    let rows = rows.max(1);
+    if sel < offset {
+        sel
+    } else if sel >= offset + rows {
+        sel + 1 - rows
+    } else {
+        offset
+    }
+}
+
+/// Key -> Action for the current mode (help open, filter being typed, screen).
+pub fn map_key(app: &App, k: KeyEvent) -> Option<Action> {
+    use Action::*;
+    if k.modifiers.contains(KeyModifiers::CONTROL) {
+        return match k.code {
+            KeyCode::Char('c') => Some(Quit),
+            KeyCode::Char('f') => Some(PageDown),
+            KeyCode::Char('b') => Some(PageUp),
+            _ => None,
+        };
+    }
+    if app.filter_editing {
+        return match k.code {
+            KeyCode::Esc => Some(FilterCancel),
+            KeyCode::Enter | KeyCode::Down | KeyCode::Up => Some(FilterDone),
+            KeyCode::Backspace => Some(FilterBackspace),
+            KeyCode::Char(c) => Some(FilterChar(c)),
+            _ => None,
+        };
+    }
+    if app.help {
+        return match k.code {
+            KeyCode::Char('q') => Some(Quit),
+            _ => Some(ToggleHelp),
+        };
+    }
+    let common = match k.code {
+        KeyCode::Char('q') => Some(Quit),
+        KeyCode::Esc => Some(Back),
+        KeyCode::Char('?') => Some(ToggleHelp),
+        KeyCode::Char('P') => Some(TogglePresent),
+        KeyCode::Up | KeyCode::Char('k') => Some(Up),
+        KeyCode::Down | KeyCode::Char('j') => Some(Down),
+        KeyCode::PageUp => Some(PageUp),
+        KeyCode::PageDown => Some(PageDown),
+        KeyCode::Char('g') => Some(Top),
+        KeyCode::Char('G') => Some(Bottom),
+        KeyCode::Char(' ') | KeyCode::Right | KeyCode::Char('l') => Some(StepNext),
+        KeyCode::Left | KeyCode::Char('h') => Some(StepPrev),
+        KeyCode::Home => Some(PlayheadStart),
+        KeyCode::End => Some(PlayheadEnd),
+        KeyCode::Char('p') => Some(TogglePlay),
+        KeyCode::Char('+') | KeyCode::Char('=') => Some(Faster),
+        KeyCode::Char('-') => Some(Slower),
+        KeyCode::Enter => Some(Open),
+        _ => None,
+    };
+    if common.is_some() {
+        return common;
+    }
+    match app.screen {
+        Screen::Connections => match k.code {
+            KeyCode::Char('/') => Some(FilterStart),
+            KeyCode::Char('s') => Some(SortNext),
+            KeyCode::Char('S') => Some(SortReverse),
+            _ => None,
+        },
+        Screen::Connection => match k.code {
+            KeyCode::Char(c @ '1'..='5') => Some(SelectTab(Tab::ALL[(c as u8 - b'1') as usize])),
+            KeyCode::Tab => Some(NextTab),
+            KeyCode::BackTab => Some(PrevTab),
+            KeyCode::Backspace => Some(Back),
+            KeyCode::Char(']') => Some(FieldNext),
+            KeyCode::Char('[') => Some(FieldPrev),
+            _ => None,
+        },
+    }
+}
+
+/// Mouse -> Action: left click selects, the wheel scrolls.
+pub fn map_mouse(m: MouseEvent) -> Option<Action> {
+    match m.kind {
+        MouseEventKind::Down(MouseButton::Left) => Some(Action::Click {
+            col: m.column,
+            row: m.row,
+        }),
+        MouseEventKind::ScrollUp => Some(Action::ScrollUp),
+        MouseEventKind::ScrollDown => Some(Action::ScrollDown),
+        _ => None,
+    }
+}

@@ -1,0 +1,168 @@
+//! The terminal UI (ratatui + crossterm): `tcpscope FILE` / `tcpscope open FILE`.
+//!
+//! Owns the terminal and the event loop only. State and its transitions live in `app`
+//! (pure: Key -> Action -> update), drawing in `view` (reads `&App`), loading on a thread
+//! in `loader`, re-reading bytes on demand in `bytes`, and text for people in `explain`
+//! and `escape`. No core module depends on anything here.
+
+pub mod app;
+pub mod bytes;
+pub mod escape;
+pub mod explain;
+pub mod loader;
+pub mod model;
+pub mod theme;
+pub mod view;
+
+use crate::capture::Source;
+use app::{Action, App};
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use loader::LoadMsg;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::io;
+use std::sync::mpsc::TryRecvError;
+use std::time::{Duration, Instant};
+
+/// Options of `tcpscope open`.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub file: String,
+    pub present: bool,
+}
+
+/// Bytes of each direction's stream kept for the Stream tab.
+pub const STREAM_CAP: u64 = 8 << 20;
+
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// Restores the terminal when dropped (normal return and `?` errors).
+struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Load into `app` whatever bytes the current view asks for (hex dump, stream).
+pub fn load_wanted(app: &mut App, source: &Source) {
+    if let Some(fr) = app.wanted_frame() {
+        let have = matches!(&app.frame_bytes, Some(Ok(b)) if b.frame == fr);
+        if !have && !matches!(&app.frame_bytes, Some(Err(_))) {
+            app.frame_bytes = Some(bytes::read_frame(source, fr));
+        }
+    }
+    if let Some(id) = app.wanted_stream() {
+        let have = matches!(&app.stream, Some(Ok(s)) if s.conn_id == id);
+        if !have
+            && !matches!(&app.stream, Some(Err(_)))
+            && let Some(c) = app.conn()
+        {
+            let r = bytes::rebuild_stream(source, c, STREAM_CAP);
+            app.stream = Some(r);
+        }
+    }
+}
+
+/// Open the TUI on a capture; returns when the user quits.
+pub fn run(opts: Options) -> anyhow::Result<()> {
+    let source = Source::from_arg(&opts.file);
+    if matches!(source, Source::Stdin) {
+        anyhow::bail!(
+            "the TUI reads keys from the terminal, so it cannot read the capture from standard input; save it to a file first (`tcpdump -w FILE`)"
+        );
+    }
+    // Fail before touching the terminal when the file cannot be opened at all.
+    if let Source::File(p) = &source
+        && let Err(e) = std::fs::File::open(p)
+    {
+        anyhow::bail!("{}: {e}", p.display());
+    }
+    let rx = loader::spawn(source.clone());
+
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        prev(info);
+    }));
+    enable_raw_mode()?;
+    let _guard = Guard;
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    term.clear()?;
+
+    let mut app = App::new(&source.display());
+    app.color = App::color_from_env();
+    app.present = opts.present;
+    let sz = term.size()?;
+    app.update(Action::Resize(sz.width, sz.height));
+    let mut last_tick = Instant::now();
+    let mut loader_open = true;
+    loop {
+        while loader_open {
+            match rx.try_recv() {
+                Ok(LoadMsg::Progress(p)) => app.loading = Some(p),
+                Ok(LoadMsg::Done(Ok(d))) => {
+                    app.set_loaded(*d);
+                    loader_open = false;
+                }
+                Ok(LoadMsg::Done(Err(e))) => {
+                    app.error = Some(e);
+                    app.loading = None;
+                    loader_open = false;
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    if app.data.is_none() && app.error.is_none() {
+                        app.error = Some("the loader stopped unexpectedly".into());
+                    }
+                    loader_open = false;
+                }
+            }
+        }
+        load_wanted(&mut app, &source);
+        term.draw(|f| view::render(f, &app))?;
+        if app.quit {
+            break;
+        }
+        let timeout = if app.playing || loader_open {
+            Duration::from_millis(30)
+        } else {
+            Duration::from_millis(250)
+        };
+        if event::poll(timeout)? {
+            let action = match event::read()? {
+                Event::Key(k) if k.kind != KeyEventKind::Release => app::map_key(&app, k),
+                Event::Mouse(m) => app::map_mouse(m),
+                Event::Resize(w, h) => Some(Action::Resize(w, h)),
+                _ => None,
+            };
+            if let Some(a) = action {
+                app.update(a);
+            }
+        }
+        let now = Instant::now();
+        let dt = now.duration_since(last_tick);
+        last_tick = now;
+        if app.playing {
+            app.update(Action::Tick(
+                i64::try_from(dt.as_nanos()).unwrap_or(i64::MAX),
+            ));
+        }
+    }
+    drop(term);
+    Ok(())
+}

@@ -1,0 +1,293 @@
+//! Key handling as pure Key -> Action -> update, without a terminal.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use std::path::PathBuf;
+use tcpscope::capture::Source;
+use tcpscope::ui::app::{Action, App, SPEEDS, Screen, Tab, map_key, map_mouse};
+use tcpscope::ui::loader;
+use tcpscope::ui::model::{Column, Loaded};
+
+fn key(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+fn press(app: &mut App, c: KeyCode) {
+    if let Some(a) = map_key(app, key(c)) {
+        app.update(a);
+    }
+}
+
+fn typed(app: &mut App, s: &str) {
+    for ch in s.chars() {
+        press(app, KeyCode::Char(ch));
+    }
+}
+
+fn load(name: &str) -> Loaded {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name);
+    loader::load(&Source::File(p), |_| {}).expect("load")
+}
+
+/// One App over the connections of several captures.
+fn multi() -> App {
+    let mut conns = Vec::new();
+    let mut stats = None;
+    for n in [
+        "http-get.pcap",
+        "tcp-refused.pcap",
+        "tcp-lossy-client-side.pcap",
+        "http-head-304.pcap",
+        "tcp-midstream.pcap",
+    ] {
+        let l = load(n);
+        stats.get_or_insert(l.stats);
+        conns.extend(l.conns);
+    }
+    let mut app = App::new("multi");
+    app.update(Action::Resize(120, 40));
+    app.set_loaded(Loaded::new(stats.unwrap(), conns));
+    app
+}
+
+fn single(name: &str) -> App {
+    let mut app = App::new(name);
+    app.update(Action::Resize(120, 40));
+    app.set_loaded(load(name));
+    app
+}
+
+#[test]
+fn quit_keys() {
+    let mut app = single("http-get.pcap");
+    assert_eq!(map_key(&app, key(KeyCode::Char('q'))), Some(Action::Quit));
+    assert_eq!(
+        map_key(
+            &app,
+            KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)
+        ),
+        Some(Action::Quit)
+    );
+    press(&mut app, KeyCode::Esc);
+    assert!(app.quit, "Esc on the list quits");
+}
+
+#[test]
+fn enter_opens_tabs_switch_and_esc_goes_back() {
+    let mut app = single("http-get.pcap");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen, Screen::Connection);
+    assert_eq!(app.tab, Tab::Ladder);
+    press(&mut app, KeyCode::Char('3'));
+    assert_eq!(app.tab, Tab::States);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.tab, Tab::Http);
+    press(&mut app, KeyCode::BackTab);
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!(app.tab, Tab::Packets);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Connections);
+    assert!(!app.quit);
+}
+
+#[test]
+fn filter_as_you_type() {
+    let mut app = multi();
+    assert_eq!(app.visible.len(), 5);
+    press(&mut app, KeyCode::Char('/'));
+    assert!(app.filter_editing);
+    typed(&mut app, "http");
+    assert_eq!(
+        app.visible.len(),
+        3,
+        "http-get, the lossy download and http-head-304"
+    );
+    // While typing, q is text, not quit.
+    assert!(!app.quit);
+    press(&mut app, KeyCode::Backspace);
+    assert_eq!(app.filter, "htt");
+    press(&mut app, KeyCode::Esc);
+    assert!(app.filter.is_empty() && !app.filter_editing);
+    assert_eq!(app.visible.len(), 5);
+
+    for (f, n) in [
+        ("head", 1),
+        ("304", 1),
+        (":81", 1),
+        ("refused", 1),
+        ("anomalies", 1),
+        ("GET 200", 3),
+        ("HEAD", 1),
+        ("nomatch", 0),
+    ] {
+        app.filter = String::new();
+        press(&mut app, KeyCode::Char('/'));
+        typed(&mut app, f);
+        press(&mut app, KeyCode::Enter);
+        assert!(!app.filter_editing);
+        assert_eq!(app.visible.len(), n, "filter {f:?}");
+    }
+}
+
+#[test]
+fn sort_cycles_and_reverses() {
+    let mut app = multi();
+    assert_eq!(app.sort, Column::Id);
+    press(&mut app, KeyCode::Char('s'));
+    assert_eq!(app.sort, Column::Client);
+    // Sort by packets: the lossy capture has the most.
+    while app.sort != Column::Packets {
+        press(&mut app, KeyCode::Char('s'));
+    }
+    press(&mut app, KeyCode::Char('S'));
+    let d = app.data.as_ref().unwrap();
+    let first = app.visible[0];
+    assert!(d.rows[first].packets > 900, "{}", d.rows[first].packets);
+}
+
+#[test]
+fn vim_keys_move_and_clamp() {
+    let mut app = multi();
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.sel, 2);
+    press(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.sel, 1);
+    press(&mut app, KeyCode::Char('G'));
+    assert_eq!(app.sel, 4);
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.sel, 4);
+    press(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.sel, 0);
+}
+
+#[test]
+fn step_through_a_connection() {
+    let mut app = single("http-get.pcap");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.playhead, None);
+    assert_eq!(app.visible_packets().len(), 12);
+    press(&mut app, KeyCode::Home);
+    assert_eq!(app.playhead, Some(1));
+    assert_eq!(app.visible_packets().len(), 1);
+    press(&mut app, KeyCode::Char(' '));
+    press(&mut app, KeyCode::Right);
+    assert_eq!(app.playhead, Some(3));
+    assert_eq!(app.pkt_sel, 2, "selection follows the playhead");
+    press(&mut app, KeyCode::Left);
+    assert_eq!(app.playhead, Some(2));
+    press(&mut app, KeyCode::End);
+    assert_eq!(app.playhead, None);
+    assert_eq!(app.visible_packets().len(), 12);
+}
+
+#[test]
+fn step_across_the_capture_from_the_list() {
+    let mut app = single("http-get.pcap");
+    press(&mut app, KeyCode::Char(' '));
+    assert_eq!(app.playhead, Some(1));
+    press(&mut app, KeyCode::Char(' '));
+    assert_eq!(app.playhead, Some(2));
+    press(&mut app, KeyCode::Left);
+    assert_eq!(app.playhead, Some(1));
+    assert_eq!(app.screen, Screen::Connections);
+}
+
+#[test]
+fn play_advances_in_virtual_time_with_speed() {
+    let mut app = single("tcp-syn-retry.pcap");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('p'));
+    assert!(app.playing);
+    assert_eq!(app.playhead, Some(1));
+    // The 2nd SYN is ~1.02 s later: 0.5 s at x1 is not enough, at x2 it is.
+    app.update(Action::Tick(500_000_000));
+    assert_eq!(app.playhead, Some(1));
+    press(&mut app, KeyCode::Char('+'));
+    assert_eq!(SPEEDS[app.speed], 2.0);
+    app.update(Action::Tick(500_000_000));
+    assert_eq!(app.playhead, Some(2));
+    // Fast enough to reach the end, then playback stops.
+    for _ in 0..20 {
+        press(&mut app, KeyCode::Char('+'));
+    }
+    assert_eq!(SPEEDS[app.speed], 100.0);
+    for _ in 0..10 {
+        app.update(Action::Tick(1_000_000_000));
+    }
+    assert!(!app.playing);
+    assert_eq!(app.playhead, Some(14));
+    for _ in 0..20 {
+        press(&mut app, KeyCode::Char('-'));
+    }
+    assert_eq!(SPEEDS[app.speed], 0.1);
+    press(&mut app, KeyCode::Char(' '));
+    assert!(!app.playing);
+}
+
+#[test]
+fn help_toggles_and_any_key_closes() {
+    let mut app = single("http-get.pcap");
+    press(&mut app, KeyCode::Char('?'));
+    assert!(app.help);
+    press(&mut app, KeyCode::Char('x'));
+    assert!(!app.help);
+    press(&mut app, KeyCode::Char('P'));
+    assert!(app.present);
+}
+
+#[test]
+fn enter_on_ladder_arrow_opens_packets() {
+    let mut app = single("http-get.pcap");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.tab, Tab::Packets);
+    assert_eq!(app.visible_packets()[app.pkt_sel].frame, 3);
+}
+
+#[test]
+fn mouse_click_selects_and_wheel_scrolls() {
+    let mut app = multi();
+    let click = MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: 10,
+        row: 4,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.update(map_mouse(click).unwrap());
+    assert_eq!(app.sel, 2, "row 2 is the first data row");
+    let wheel = MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        ..click
+    };
+    app.update(map_mouse(wheel).unwrap());
+    assert_eq!(app.sel, 4);
+}
+
+#[test]
+fn virtual_scrolling_keeps_selection_visible() {
+    let mut app = multi();
+    app.update(Action::Resize(80, 6)); // 2 list rows
+    app.update(Action::Bottom);
+    assert_eq!(app.sel, 4);
+    assert!(app.offset <= 4 && 4 < app.offset + app.list_rows());
+    app.update(Action::Top);
+    assert_eq!(app.offset, 0);
+}
+
+#[test]
+fn http_tab_pages_scroll_the_detail() {
+    let mut app = single("http-keepalive.pcap");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('4'));
+    press(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.http_sel, 1);
+    press(&mut app, KeyCode::PageDown);
+    assert_eq!(app.http_sel, 1);
+    assert!(app.scroll > 0);
+    press(&mut app, KeyCode::PageUp);
+    assert_eq!(app.scroll, 0);
+}

@@ -1,0 +1,301 @@
+//! TUI views rendered on ratatui's TestBackend from the bundled captures.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::path::PathBuf;
+use tcpscope::capture::Source;
+use tcpscope::ui::app::{Action, App, Tab};
+use tcpscope::ui::{load_wanted, loader, view};
+
+fn cap(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name)
+}
+
+fn open(name: &str, w: u16, h: u16) -> (App, Source) {
+    let src = Source::File(cap(name));
+    let data = loader::load(&src, |_| {}).expect("load");
+    let mut app = App::new(&format!("captures/{name}"));
+    app.color = false;
+    app.update(Action::Resize(w, h));
+    app.set_loaded(data);
+    (app, src)
+}
+
+fn screen(app: &App) -> String {
+    let (w, h) = app.size;
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view::render(f, app)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Open the first connection on a tab.
+fn tab(app: &mut App, src: &Source, t: Tab) -> String {
+    app.update(Action::Open);
+    app.update(Action::SelectTab(t));
+    load_wanted(app, src);
+    screen(app)
+}
+
+#[test]
+fn connections_view_snapshot() {
+    let (app, _) = open("http-keepalive.pcap", 120, 12);
+    let s = screen(&app);
+    assert!(s.contains("10.77.1.2:"), "{s}");
+    assert!(s.contains("10.77.2.2:80"), "{s}");
+    assert!(s.contains("TIME-WAIT") || s.contains("CLOSED"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn ladder_shows_handshake_states_and_irtt() {
+    let (mut app, src) = open("http-get.pcap", 120, 40);
+    let s = tab(&mut app, &src, Tab::Ladder);
+    assert!(s.contains("─ SYN seq=0 len=0"), "{s}");
+    assert!(s.contains("SYN, ACK seq=0 ack=1"), "{s}");
+    assert!(s.contains("ACK seq=1 ack=1 len=0"), "{s}");
+    for st in [
+        "SYN-SENT",
+        "LISTEN",
+        "SYN-RECEIVED",
+        "ESTABLISHED",
+        "FIN-WAIT-1",
+        "TIME-WAIT",
+        "LAST-ACK",
+    ] {
+        assert!(s.contains(st), "missing {st}:\n{s}");
+    }
+    assert!(s.contains("▶│") && s.contains("│◀"), "{s}");
+    assert!(s.contains("iRTT 51 µs"), "{s}");
+}
+
+#[test]
+fn ladder_marks_anomalies() {
+    let (mut app, src) = open("tcp-lossy-client-side.pcap", 120, 40);
+    app.update(Action::Open);
+    load_wanted(&mut app, &src);
+    // Jump to the first packet with an analysis flag.
+    let i = app
+        .packets()
+        .iter()
+        .position(|p| !p.analysis.is_empty())
+        .expect("a flagged packet");
+    for _ in 0..i {
+        app.update(Action::Down);
+    }
+    let s = screen(&app);
+    assert!(s.contains("⚠"), "{s}");
+    assert!(
+        s.contains("[Previous segment not captured") || s.contains("[Dup ACK"),
+        "{s}"
+    );
+}
+
+#[test]
+fn packets_tab_tree_hex_and_explanation() {
+    let (mut app, src) = open("http-get.pcap", 120, 40);
+    app.update(Action::Open);
+    app.update(Action::Down); // frame 2: the SYN-ACK
+    app.update(Action::Open); // Enter on a ladder arrow opens Packets
+    assert_eq!(app.tab, Tab::Packets);
+    load_wanted(&mut app, &src);
+    let s = screen(&app);
+    assert!(s.contains("Transmission Control Protocol"), "{s}");
+    assert!(s.contains("Source port: 80"), "{s}");
+    assert!(s.contains("Window: 65160"), "{s}");
+    // `]` walks the fields down to the options; the hex dump follows.
+    for _ in 0..12 {
+        app.update(Action::FieldNext);
+    }
+    let s2 = screen(&app);
+    assert!(s2.contains("Maximum segment size: 1460"), "{s2}");
+    assert!(s.contains("0000 02 00 0a 4d"), "{s}");
+    assert!(
+        s.contains("ACK 1 = client ISN + 1: a SYN counts as one byte"),
+        "{s}"
+    );
+    assert!(s.contains("frame 2: what it does"), "{s}");
+}
+
+#[test]
+fn states_tab_lists_transitions() {
+    let (mut app, src) = open("http-get.pcap", 120, 40);
+    let s = tab(&mut app, &src, Tab::States);
+    assert!(s.contains("client 10.77.1.2:"), "{s}");
+    assert!(s.contains("now TIME-WAIT"), "{s}");
+    assert!(s.contains("CLOSED → SYN-SENT"), "{s}");
+    assert!(s.contains("sent SYN (active open)"), "{s}");
+    assert!(s.contains("LAST-ACK → CLOSED"), "{s}");
+    assert!(s.contains("(inferred)"), "{s}");
+}
+
+#[test]
+fn http_tab_shows_exchanges_heads_body_and_timing() {
+    let (mut app, src) = open("http-keepalive.pcap", 120, 40);
+    let s = tab(&mut app, &src, Tab::Http);
+    assert!(s.contains("GET /index.html → 200 OK"), "{s}");
+    assert!(s.contains("GET /data.json"), "{s}");
+    assert!(s.contains("Content-Length: 305"), "{s}");
+    assert!(s.contains("<h1>tcpscope test server</h1>"), "{s}");
+    assert!(
+        s.contains("handshake") && s.contains("waiting") && s.contains("transfer"),
+        "{s}"
+    );
+    // The JSON body is pretty-printed.
+    app.update(Action::Down);
+    let s = screen(&app);
+    assert!(s.contains("GET /data.json HTTP/1.1"), "{s}");
+    assert!(s.contains("body: 2814 bytes"), "{s}");
+}
+
+#[test]
+fn stream_tab_shows_both_directions() {
+    let (mut app, src) = open("http-get.pcap", 120, 40);
+    let s = tab(&mut app, &src, Tab::Stream);
+    assert!(s.contains("client → server 83 B"), "{s}");
+    assert!(s.contains("server → client 536 B"), "{s}");
+    assert!(s.contains("GET /index.html HTTP/1.1"), "{s}");
+    assert!(s.contains("HTTP/1.1 200 OK"), "{s}");
+}
+
+#[test]
+fn stream_tab_shows_gaps() {
+    let (mut app, src) = open("tcp-midstream.pcap", 120, 40);
+    app.update(Action::Open);
+    app.update(Action::SelectTab(Tab::Stream));
+    load_wanted(&mut app, &src);
+    let st = app.stream.as_ref().unwrap().as_ref().unwrap();
+    let s = screen(&app);
+    assert!(s.contains("server → client"), "{s}");
+    // The status bar warns that the handshake is missing.
+    assert!(
+        s.contains("capture began mid-connection: handshake not seen"),
+        "{s}"
+    );
+    let _ = st;
+}
+
+#[test]
+fn step_through_grows_the_ladder() {
+    let (mut app, _) = open("http-get.pcap", 120, 40);
+    app.update(Action::Open);
+    app.update(Action::PlayheadStart);
+    let s = screen(&app);
+    assert!(s.contains("SYN seq=0"), "{s}");
+    assert!(!s.contains("SYN, ACK"), "{s}");
+    assert!(s.contains("playhead: frame 1/12"), "{s}");
+    app.update(Action::StepNext);
+    let s = screen(&app);
+    assert!(s.contains("SYN, ACK"), "{s}");
+    assert!(!s.contains("ACK seq=1 ack=1"), "{s}");
+    app.update(Action::SelectTab(Tab::States));
+    let s = screen(&app);
+    assert!(
+        s.contains("now ESTABLISHED") && s.contains("now SYN-RECEIVED"),
+        "{s}"
+    );
+    app.update(Action::SelectTab(Tab::Http));
+    let s = screen(&app);
+    assert!(s.contains("0 exchange(s)"), "{s}");
+    app.update(Action::PlayheadEnd);
+    let s = screen(&app);
+    assert!(s.contains("1 exchange(s)"), "{s}");
+}
+
+#[test]
+fn every_view_fits_80x24_and_tiny_sizes() {
+    for (w, h) in [(80, 24), (40, 10), (20, 5), (10, 3)] {
+        for name in ["http-get.pcap", "tcp-refused.pcap", "tcp-midstream.pcap"] {
+            let (mut app, src) = open(name, w, h);
+            let s = screen(&app);
+            if w >= 80 {
+                assert!(s.contains("10.77."), "{w}x{h} {name}\n{s}");
+            }
+            app.update(Action::Open);
+            for t in Tab::ALL {
+                app.update(Action::SelectTab(t));
+                load_wanted(&mut app, &src);
+                let _ = screen(&app);
+            }
+            app.update(Action::ToggleHelp);
+            let _ = screen(&app);
+        }
+    }
+}
+
+#[test]
+fn ladder_80x24_shows_arrows() {
+    let (mut app, src) = open("http-get.pcap", 80, 24);
+    let s = tab(&mut app, &src, Tab::Ladder);
+    assert!(s.contains("SYN, ACK"), "{s}");
+    assert!(s.contains("ESTABLISHED"), "{s}");
+    assert!(s.lines().all(|l| l.chars().count() <= 80));
+}
+
+#[test]
+fn presenter_mode_spaces_the_ladder_and_drops_columns() {
+    let (mut app, src) = open("http-get.pcap", 120, 40);
+    app.update(Action::TogglePresent);
+    let s = screen(&app);
+    assert!(!s.contains("pkts"), "{s}");
+    assert!(s.contains("presenter"), "{s}");
+    let s = tab(&mut app, &src, Tab::Ladder);
+    let arrows: Vec<usize> = s
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("▶│") || l.contains("│◀"))
+        .map(|(i, _)| i)
+        .collect();
+    assert!(arrows.windows(2).all(|w| w[1] - w[0] == 2), "{s}");
+}
+
+#[test]
+fn help_lists_keys() {
+    let (mut app, _) = open("http-get.pcap", 120, 40);
+    app.update(Action::ToggleHelp);
+    let s = screen(&app);
+    for k in [
+        "quit",
+        "filter as you type",
+        "play / pause",
+        "presenter mode",
+        "Ladder, Packets, States, HTTP, Stream",
+    ] {
+        assert!(s.contains(k), "missing {k}:\n{s}");
+    }
+}
+
+#[test]
+fn loading_screen_shows_progress() {
+    let mut app = App::new("big.pcap");
+    app.color = false;
+    app.update(Action::Resize(80, 24));
+    app.loading = Some(loader::Progress {
+        bytes: 50_000_000,
+        total: Some(100_000_000),
+        packets: 123_456,
+        elapsed: std::time::Duration::from_secs(1),
+    });
+    let s = screen(&app);
+    assert!(s.contains("50%"), "{s}");
+    assert!(s.contains("123456 packets"), "{s}");
+}
+
+#[test]
+fn refused_connection_in_table() {
+    let (app, _) = open("tcp-refused.pcap", 140, 10);
+    let s = screen(&app);
+    assert!(s.contains("refused"), "{s}");
+    assert!(s.contains("CLOSED"), "{s}");
+}
