@@ -224,14 +224,7 @@ impl<'a> Analyzer<'a> {
             }
             return;
         };
-        let src = Endpoint {
-            addr: ip.src,
-            port: seg.src_port,
-        };
-        let dst = Endpoint {
-            addr: ip.dst,
-            port: seg.dst_port,
-        };
+        let (src, dst) = crate::flow::endpoints(&ip, seg);
         let look = self
             .flows
             .lookup(src, dst, seg.flags.syn(), seg.flags.ack());

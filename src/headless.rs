@@ -7,15 +7,9 @@ use std::ops::ControlFlow;
 
 /// Read `source` to the end and analyse it.
 pub fn run(source: &Source, cfg: Config) -> Result<(CaptureStats, Vec<Connection>), CaptureError> {
-    let mut an = Analyzer::new(&source.display(), cfg);
-    let summary = capture::read_source(source, |p| {
-        an.on_packet(p);
-        ControlFlow::Continue(())
-    })?;
-    for w in summary.warnings {
-        an.warn(w);
-    }
-    Ok(an.finish())
+    let mut conns = Vec::new();
+    let stats = stream(source, cfg, &mut |c| conns.push(c))?;
+    Ok((stats, conns))
 }
 
 /// Read `source` to the end, handing each connection to `each` as soon as it (and every

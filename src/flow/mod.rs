@@ -32,6 +32,23 @@ impl Serialize for Endpoint {
     }
 }
 
+/// Source and destination endpoints of a decoded TCP segment.
+pub fn endpoints(
+    ip: &crate::decode::IpInfo,
+    seg: &crate::decode::TcpSegment<'_>,
+) -> (Endpoint, Endpoint) {
+    (
+        Endpoint {
+            addr: ip.src,
+            port: seg.src_port,
+        },
+        Endpoint {
+            addr: ip.dst,
+            port: seg.dst_port,
+        },
+    )
+}
+
 /// The canonical key of a TCP conversation: the two endpoints in sorted order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FlowKey {

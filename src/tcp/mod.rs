@@ -215,6 +215,26 @@ pub struct TcpConn {
 /// Truncate long lists of gaps kept per connection.
 const MAX_GAPS: usize = 1000;
 
+/// Pass one direction's stream events on to `sink`, recording each gap on the way.
+fn tap<'s>(
+    gaps: &'s mut Vec<GapRecord>,
+    dir: Dir,
+    sink: &'s mut dyn FnMut(Dir, StreamEvent<'_>),
+) -> impl FnMut(StreamEvent<'_>) + 's {
+    move |ev| {
+        if let StreamEvent::Gap { offset, len } = ev
+            && gaps.len() < MAX_GAPS
+        {
+            gaps.push(GapRecord {
+                dir,
+                rel_seq: offset + 1,
+                len,
+            });
+        }
+        sink(dir, ev);
+    }
+}
+
 impl TcpConn {
     pub fn new(cfg: EngineConfig) -> Self {
         TcpConn {
@@ -632,7 +652,8 @@ impl TcpConn {
                 (Some((v, _)), Some(prev)) => SeqNum(v).gt(SeqNum(prev)),
                 _ => false,
             };
-            let resent = format!("seq {rel} < next expected {nrel}: these bytes were sent before");
+            let resent =
+                || format!("seq {rel} < next expected {nrel}: these bytes were sent before");
             if seg.payload_len > 0
                 && let Some(rack) = self.half[o].last_ack
                 && seq.add(seglen).le(rack)
@@ -648,7 +669,7 @@ impl TcpConn {
                 });
                 findings.push(Finding {
                     flag: Flag::Retransmission,
-                    why: resent,
+                    why: resent(),
                 });
             } else if not_advanced
                 && self.half[o].dup_acks >= 2
@@ -665,7 +686,7 @@ impl TcpConn {
                 });
                 findings.push(Finding {
                     flag: Flag::Retransmission,
-                    why: resent,
+                    why: resent(),
                 });
             } else if not_advanced
                 && since_next < ooo_thresh
@@ -682,7 +703,7 @@ impl TcpConn {
                 });
             } else if not_advanced {
                 retransmitted = true;
-                let mut why = resent;
+                let mut why = resent();
                 if tsval_later && since_next < ooo_thresh {
                     why.push_str(
                         "; its TSval is newer than the highest segment's, so it was sent later: a retransmission, not reordering (Wireshark would call it out-of-order)",
@@ -756,13 +777,7 @@ impl TcpConn {
         // --- Reassembly --------------------------------------------------------------
         if self.cfg.reassemble && seg.payload_len > 0 && !rst {
             let h = &mut self.half[d];
-            let mut gaps_here: Vec<(u64, u64)> = Vec::new();
-            let mut fwd = |ev: StreamEvent<'_>| {
-                if let StreamEvent::Gap { offset, len } = ev {
-                    gaps_here.push((offset, len));
-                }
-                sink(dir, ev);
-            };
+            let mut fwd = tap(&mut self.gaps, dir, sink);
             let out = h.reasm.push(data_seq, seg.payload, frame, &mut fwd);
             if seg.payload.len() < seg.payload_len as usize {
                 // Cut by the snapshot length: the rest of this segment is a known gap.
@@ -784,7 +799,6 @@ impl TcpConn {
                     ),
                 });
             }
-            self.record_gaps(dir, &gaps_here);
         }
         // The peer acknowledged bytes we never saw: declare them lost so consumers resync.
         if self.cfg.reassemble && f.ack() && !rst {
@@ -803,14 +817,7 @@ impl TcpConn {
                 } else {
                     ack
                 };
-                let mut gaps_here: Vec<(u64, u64)> = Vec::new();
-                h.reasm.skip_to(upto, &mut |ev: StreamEvent<'_>| {
-                    if let StreamEvent::Gap { offset, len } = ev {
-                        gaps_here.push((offset, len));
-                    }
-                    sink(odir, ev);
-                });
-                self.record_gaps(odir, &gaps_here);
+                h.reasm.skip_to(upto, &mut tap(&mut self.gaps, odir, sink));
             }
         }
 
@@ -918,18 +925,6 @@ impl TcpConn {
                 });
             } else {
                 self.packets_dropped += 1;
-            }
-        }
-    }
-
-    fn record_gaps(&mut self, dir: Dir, gaps: &[(u64, u64)]) {
-        for &(offset, len) in gaps {
-            if self.gaps.len() < MAX_GAPS {
-                self.gaps.push(GapRecord {
-                    dir,
-                    rel_seq: offset + 1,
-                    len,
-                });
             }
         }
     }
@@ -1198,26 +1193,15 @@ impl TcpConn {
             return;
         }
         for dir in [Dir::Client, Dir::Server] {
-            let mut gaps_here: Vec<(u64, u64)> = Vec::new();
             let h = &mut self.half[dir.idx()];
-            h.reasm.flush(&mut |ev: StreamEvent<'_>| {
-                if let StreamEvent::Gap { offset, len } = ev {
-                    gaps_here.push((offset, len));
-                }
-                sink(dir, ev);
-            });
+            let mut fwd = tap(&mut self.gaps, dir, sink);
+            h.reasm.flush(&mut fwd);
             // Data before a FIN that never arrived is a gap too.
             if let (Some(fs), Some(n)) = (h.fin_seq, h.reasm.next_seq())
                 && fs.gt(n)
             {
-                h.reasm.skip_to(fs, &mut |ev: StreamEvent<'_>| {
-                    if let StreamEvent::Gap { offset, len } = ev {
-                        gaps_here.push((offset, len));
-                    }
-                    sink(dir, ev);
-                });
+                h.reasm.skip_to(fs, &mut fwd);
             }
-            self.record_gaps(dir, &gaps_here);
         }
     }
 }

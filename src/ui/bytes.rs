@@ -8,7 +8,7 @@
 use crate::analyze::Connection;
 use crate::capture::{self, Source};
 use crate::decode::{self, link};
-use crate::flow::{Dir, Endpoint};
+use crate::flow::Dir;
 use crate::tcp::reassembly::StreamEvent;
 use crate::tcp::{EngineConfig, TcpConn};
 use crate::ts::Ts;
@@ -440,14 +440,7 @@ pub fn rebuild_stream(source: &Source, conn: &Connection, cap: u64) -> Result<St
         if seg.partial_header {
             return ControlFlow::Continue(());
         }
-        let src = Endpoint {
-            addr: ip.src,
-            port: seg.src_port,
-        };
-        let dst = Endpoint {
-            addr: ip.dst,
-            port: seg.dst_port,
-        };
+        let (src, dst) = crate::flow::endpoints(&ip, seg);
         let dir = if src == conn.client && dst == conn.server {
             Dir::Client
         } else if src == conn.server && dst == conn.client {
