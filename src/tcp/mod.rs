@@ -730,9 +730,12 @@ impl TcpConn {
                 // RFC 9293: in SYN-SENT a RST is acceptable if it acknowledges the SYN.
                 rst_accepted = !f.ack() || self.half[o].base.is_none_or(|b| ack == b.add(1));
             } else {
+                // The receiver's RCV.NXT is its last ACK, or, when its ACK lags (a FIN
+                // it has not acknowledged yet), everything the sender was seen to send.
+                let sent_next = self.half[d].next_seq;
                 match rcv_nxt {
                     None => rst_accepted = true,
-                    Some(n) if seq == n => rst_accepted = true,
+                    Some(n) if seq == n || Some(seq) == sent_next => rst_accepted = true,
                     Some(n) => {
                         let off = seq.diff(n);
                         if off >= 0 && (off as u64) < rcv_wnd.max(1) {
@@ -1069,6 +1072,22 @@ impl TcpConn {
             let fin_seq = seq.add(seg.payload_len);
             if self.half[s.idx()].fin_seq.is_none() {
                 self.half[s.idx()].fin_seq = Some(fin_seq);
+                // Crossed FINs: the peer's FIN was seen first, but this FIN does not
+                // acknowledge it, so this side had not received it when it closed.
+                let crossed = self.half[r.idx()]
+                    .fin_seq
+                    .is_some_and(|rf| !(f.ack() && ack.ge(rf.add(1))));
+                if crossed && self.ep[s.idx()].retract(CloseWait) {
+                    self.set_state(
+                        s,
+                        FinWait1,
+                        frame,
+                        ts,
+                        false,
+                        "sent FIN before the peer's FIN arrived (the FINs crossed)",
+                    );
+                    self.set_state(s, Closing, frame, ts, true, "received the peer's FIN, its own not yet acknowledged (simultaneous close)");
+                }
                 let ss = self.ep[s.idx()].state();
                 match ss {
                     // ESTABLISHED --close, send FIN--> FIN-WAIT-1.

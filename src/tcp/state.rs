@@ -122,6 +122,20 @@ impl EndpointState {
         &self.transitions
     }
 
+    /// Take back the last transition when a later segment proves it did not happen: the
+    /// capture point saw the peer's FIN first, but this endpoint's own FIN (not
+    /// acknowledging it) shows it had not received it yet. Returns whether it was undone.
+    pub fn retract(&mut self, expected: TcpState) -> bool {
+        if self.state != expected {
+            return false;
+        }
+        let Some(t) = self.transitions.pop() else {
+            return false;
+        };
+        self.state = t.from;
+        true
+    }
+
     /// The only way a state changes.
     pub fn set(&mut self, to: TcpState, frame: u64, ts: Ts, inferred: bool, reason: &'static str) {
         if to == self.state && !self.transitions.is_empty() {
