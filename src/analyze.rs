@@ -36,7 +36,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            max_connections: 200_000,
+            max_connections: 100_000,
             engine: EngineConfig::default(),
             http: Some(HttpConfig::default()),
             keep_bodies: false,
@@ -66,6 +66,12 @@ pub struct CaptureStats {
     pub evicted_connections: u64,
     /// Connections finished during the run because they were closed or idle (packet time).
     pub expired_connections: u64,
+    /// Live capture only: packets the kernel dropped (its buffer was full), from pcap stats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_drops: Option<u64>,
+    /// Live capture only: packets the interface or its driver dropped, from pcap stats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interface_drops: Option<u64>,
     pub first_ts: Option<Ts>,
     pub last_ts: Option<Ts>,
     pub warnings: Vec<String>,
@@ -104,16 +110,17 @@ pub struct Connection {
     pub payload_bytes: PerDir,
     /// The engine while the connection is live; consumed into `summary` when it ends.
     #[serde(skip)]
-    pub tcp: Option<TcpConn>,
+    pub tcp: Option<Box<TcpConn>>,
     #[serde(flatten)]
-    pub summary: Option<TcpSummary>,
+    pub summary: Option<Box<TcpSummary>>,
     /// Application protocol detected from the bytes (never from the port).
     pub app: AppProto,
     /// HTTP exchanges, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub http: Vec<Exchange>,
     #[serde(skip)]
-    pub http_live: Option<HttpAssembler>,
+    /// Created at the first payload byte: most connections of a SYN flood never need one.
+    pub http_live: Option<Box<HttpAssembler>>,
     /// Stream buffers already released (the connection closed).
     #[serde(skip)]
     released: bool,
@@ -121,7 +128,7 @@ pub struct Connection {
 
 impl Connection {
     /// Move the assembler's results into the connection.
-    fn set_http(&mut self, mut h: HttpAssembler, keep_bodies: bool) {
+    fn set_http(&mut self, mut h: Box<HttpAssembler>, keep_bodies: bool) {
         h.finish();
         self.app = h.app();
         self.http = h.into_exchanges();
@@ -138,8 +145,19 @@ impl Connection {
     }
 }
 
-/// Hand reassembled bytes to the HTTP assembler.
-fn feed_http(http: &mut Option<HttpAssembler>, dir: Dir, ev: StreamEvent<'_>, ts: Ts) {
+/// Hand reassembled bytes to the HTTP assembler, creating it at the first byte.
+fn feed_http(
+    http: &mut Option<Box<HttpAssembler>>,
+    cfg: Option<&HttpConfig>,
+    dir: Dir,
+    ev: StreamEvent<'_>,
+    ts: Ts,
+) {
+    if http.is_none()
+        && let (Some(cfg), StreamEvent::Data { .. }) = (cfg, &ev)
+    {
+        *http = Some(Box::new(HttpAssembler::new(cfg.clone())));
+    }
     let Some(h) = http.as_mut() else {
         return;
     };
@@ -161,6 +179,8 @@ pub struct Analyzer<'a> {
     /// Where finished connections go, in id order; without one they are kept for `finish`.
     emit: Option<Box<dyn FnMut(Connection) + 'a>>,
     kept: Vec<Connection>,
+    /// The HTTP assembler settings each connection gets (None: no HTTP parsing).
+    http_cfg: Option<HttpConfig>,
     /// Packet time of the last expiry sweep.
     last_sweep: Option<Ts>,
     pub stats: CaptureStats,
@@ -171,7 +191,15 @@ const SWEEP_EVERY_NS: i64 = 1_000_000_000;
 
 impl<'a> Analyzer<'a> {
     pub fn new(file: &str, cfg: Config) -> Self {
+        let http_cfg = cfg.http.clone().map(|mut h| {
+            if !cfg.keep_bodies {
+                // Reports need sizes and hashes, not the bytes.
+                h.body_cap = 0;
+            }
+            h
+        });
         Analyzer {
+            http_cfg,
             cfg,
             flows: FlowTable::new(),
             live: HashMap::new(),
@@ -180,6 +208,7 @@ impl<'a> Analyzer<'a> {
             emit: None,
             kept: Vec::new(),
             last_sweep: None,
+
             stats: CaptureStats {
                 file: file.to_string(),
                 ..Default::default()
@@ -246,18 +275,12 @@ impl<'a> Analyzer<'a> {
                     end_ts: pkt.ts,
                     packets: PerDir::default(),
                     payload_bytes: PerDir::default(),
-                    tcp: Some(TcpConn::new(self.cfg.engine)),
+                    tcp: Some(Box::new(TcpConn::new(self.cfg.engine))),
                     summary: None,
                     app: AppProto::Unknown,
                     http: Vec::new(),
                     released: false,
-                    http_live: self.cfg.http.clone().map(|mut h| {
-                        if !self.cfg.keep_bodies {
-                            // Reports need sizes and hashes, not the bytes.
-                            h.body_cap = 0;
-                        }
-                        HttpAssembler::new(h)
-                    }),
+                    http_live: None,
                 },
             );
             if self.live.len() > self.cfg.max_connections {
@@ -278,9 +301,10 @@ impl<'a> Analyzer<'a> {
         }
         if let Some(tcp) = c.tcp.as_mut() {
             let http = &mut c.http_live;
+            let http_cfg = self.http_cfg.as_ref();
             let ts = pkt.ts;
             tcp.on_segment(look.dir, seg, pkt.index, ts, &mut |d, ev| {
-                feed_http(http, d, ev, ts)
+                feed_http(http, http_cfg, d, ev, ts)
             });
             if seg.flags.fin()
                 && tcp.fin_in_order(look.dir)
@@ -295,7 +319,8 @@ impl<'a> Analyzer<'a> {
                 // Over: free the stream buffers now rather than when it expires.
                 c.released = true;
                 let http = &mut c.http_live;
-                tcp.release(&mut |d, ev| feed_http(http, d, ev, ts));
+                let http_cfg = self.http_cfg.as_ref();
+                tcp.release(&mut |d, ev| feed_http(http, http_cfg, d, ev, ts));
                 if let Some(h) = c.http_live.take() {
                     c.set_http(h, self.cfg.keep_bodies);
                 }
@@ -308,9 +333,10 @@ impl<'a> Analyzer<'a> {
             self.flows.remove(c.client, c.server, id);
             if let Some(mut tcp) = c.tcp.take() {
                 let http = &mut c.http_live;
+                let http_cfg = self.http_cfg.as_ref();
                 let ts = c.end_ts;
-                tcp.finish(&mut |d, ev| feed_http(http, d, ev, ts));
-                c.summary = Some(tcp.into_summary());
+                tcp.finish(&mut |d, ev| feed_http(http, http_cfg, d, ev, ts));
+                c.summary = Some(Box::new(tcp.into_summary()));
             }
             if let Some(h) = c.http_live.take() {
                 c.set_http(h, self.cfg.keep_bodies);
@@ -348,14 +374,107 @@ impl<'a> Analyzer<'a> {
     }
 
     /// Too many connections at once: finish the longest-idle tenth.
+    /// Half-open connections (a SYN flood's) go before established ones, each group
+    /// longest-idle first.
     fn evict(&mut self) {
-        let mut idle: Vec<(Ts, ConnId)> = self.live.values().map(|c| (c.end_ts, c.id)).collect();
-        idle.sort_unstable();
+        let mut idle: Vec<(bool, Ts, ConnId)> = self
+            .live
+            .values()
+            .map(|c| {
+                let established = c.tcp.as_ref().is_some_and(|t| t.handshake.is_complete());
+                (established, c.end_ts, c.id)
+            })
+            .collect();
         let n = (self.cfg.max_connections / 10).max(1);
-        for (_, id) in idle.into_iter().take(n) {
+        if n < idle.len() {
+            idle.select_nth_unstable(n);
+        }
+        let n = (self.cfg.max_connections / 10).max(1);
+        for (_, _, id) in idle.into_iter().take(n) {
             self.stats.evicted_connections += 1;
             self.finish_conn(id);
         }
+    }
+
+    /// Connections tracked right now.
+    pub fn live_connections(&self) -> usize {
+        self.live.len()
+    }
+
+    /// Run the expiry sweep as of `now` without a packet. Live capture calls it on
+    /// wall-clock ticks, so closed and idle connections are finished on a quiet link too.
+    pub fn tick(&mut self, now: Ts) {
+        self.last_sweep = Some(now);
+        self.sweep(now);
+    }
+
+    /// Read-only copies of the live connections whose last frame is after `after_frame`
+    /// (0: all), in id order: states, packets and HTTP exchanges as of now. The engine
+    /// keeps running; the copies have no engine (`tcp` is None).
+    pub fn snapshot_live(&self, after_frame: u64) -> Vec<Connection> {
+        let mut v: Vec<Connection> = self
+            .live
+            .values()
+            .filter(|c| c.last_frame > after_frame)
+            .map(|c| {
+                let summary = c.tcp.as_ref().map(|t| {
+                    let (cl, sv) = (Dir::Client, Dir::Server);
+                    TcpSummary {
+                        handshake: t.handshake.clone(),
+                        states: crate::tcp::States {
+                            client: t.transitions(cl).to_vec(),
+                            server: t.transitions(sv).to_vec(),
+                        },
+                        final_states: crate::tcp::FinalStates {
+                            client: t.state(cl),
+                            server: t.state(sv),
+                        },
+                        conn_state: t.conn_state(),
+                        history: t.history.as_str().to_string(),
+                        close: t.close(),
+                        analysis: t.counts.clone(),
+                        rtt: t.rtt,
+                        max_bytes_in_flight: crate::tcp::PerDirU64 {
+                            client: t.max_in_flight(cl),
+                            server: t.max_in_flight(sv),
+                        },
+                        last_window: crate::tcp::PerDirOpt {
+                            client: t.last_window(cl),
+                            server: t.last_window(sv),
+                        },
+                        throughput_bps: crate::tcp::PerDirF64 {
+                            client: t.throughput_bps(cl),
+                            server: t.throughput_bps(sv),
+                        },
+                        gaps: t.gaps.clone(),
+                        packets: self.cfg.engine.keep_packets.then(|| t.packets.clone()),
+                        packets_not_kept: t.packets_dropped,
+                    }
+                    .into()
+                });
+                let h = c.http_live.as_ref();
+                Connection {
+                    id: c.id,
+                    client: c.client,
+                    server: c.server,
+                    role_guessed: c.role_guessed,
+                    first_frame: c.first_frame,
+                    last_frame: c.last_frame,
+                    start_ts: c.start_ts,
+                    end_ts: c.end_ts,
+                    packets: c.packets,
+                    payload_bytes: c.payload_bytes,
+                    tcp: None,
+                    summary: summary.or_else(|| c.summary.clone()),
+                    app: h.map_or(c.app, |h| h.app()),
+                    http: h.map_or_else(|| c.http.clone(), |h| h.exchanges().to_vec()),
+                    http_live: None,
+                    released: true,
+                }
+            })
+            .collect();
+        v.sort_unstable_by_key(|c| c.id);
+        v
     }
 
     /// Add a warning from the reader (e.g. a file cut short).

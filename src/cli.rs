@@ -41,6 +41,54 @@ pub enum Command {
     Report(ReportArgs),
     /// Open a capture in the terminal UI (also: `tcpscope FILE`).
     Open(OpenArgs),
+    /// Capture live from an interface: the terminal UI, or a report with --format.
+    Live(LiveArgs),
+    /// List the interfaces libpcap can capture on, with addresses, flags and link types.
+    Interfaces,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LiveArgs {
+    /// Interface to capture on (default: libpcap's default device; `tcpscope interfaces`).
+    #[arg(short, long)]
+    pub interface: Option<String>,
+    /// BPF capture filter, e.g. `tcp port 80` (see `man pcap-filter`).
+    #[arg(short, long)]
+    pub filter: Option<String>,
+    /// Save every captured packet to this pcap file as well.
+    #[arg(short, long, value_name = "FILE.pcap")]
+    pub write: Option<std::path::PathBuf>,
+    /// Bytes captured of each packet.
+    #[arg(long, default_value_t = 262_144, value_parser = clap::value_parser!(i32).range(64..))]
+    pub snaplen: i32,
+    /// Do not put the interface into promiscuous mode.
+    #[arg(long)]
+    pub no_promisc: bool,
+    /// Headless: print a report in this format instead of opening the terminal UI
+    /// (ndjson: each connection as soon as it closes).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Stop after this many packets.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Kernel capture buffer in MiB.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=2047))]
+    pub buffer_mib: u32,
+    /// Most connections tracked at once (as for `report`).
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+    /// Packets kept per connection for the ladder and packet list (beyond: counted).
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_packets_per_conn: u64,
+    /// Skip HTTP parsing.
+    #[arg(long)]
+    pub no_http: bool,
+    /// Presenter mode for the terminal UI.
+    #[arg(long)]
+    pub present: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -69,7 +117,7 @@ pub struct ReportArgs {
     pub no_http: bool,
     /// Most connections tracked at once; beyond it the longest-idle are finished early
     /// (counted as `evicted_connections`).
-    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections: u64,
 }
 
@@ -79,6 +127,8 @@ tcpscope: TCP and HTTP at the packet level
 Usage:
   tcpscope report FILE [--format text|json|ndjson]   report every TCP connection
   tcpscope FILE   (or: tcpscope open FILE)           explore it in the terminal UI
+  tcpscope live [-i IFACE] [-f BPF] [-w FILE]        capture live (root or cap_net_raw)
+  tcpscope interfaces                                list the interfaces
 
 Try it on a bundled capture:
   tcpscope report captures/http-get.pcap

@@ -116,6 +116,12 @@ pub fn summary(out: &mut dyn Write, st: &CaptureStats, t: &Table) -> io::Result<
             st.evicted_connections
         )?;
     }
+    if let (Some(k), Some(i)) = (st.kernel_drops, st.interface_drops) {
+        writeln!(
+            out,
+            "drops       {k} by the kernel (buffer full), {i} by the interface"
+        )?;
+    }
     for w in &st.warnings {
         writeln!(out, "warning     {w}")?;
     }
