@@ -20,6 +20,8 @@ pub struct Config {
     /// Connections tracked at once; beyond it the longest-idle ones are finished early.
     pub max_connections: usize,
     pub engine: EngineConfig,
+    /// Analysis threads for whole-file runs (`headless`); 0 picks one per core (up to 4).
+    pub workers: usize,
     /// Parse HTTP out of the reassembled streams.
     pub http: Option<HttpConfig>,
     /// Keep decoded HTTP bodies of finished connections (export, TUI); off for reports.
@@ -38,6 +40,7 @@ impl Default for Config {
         Config {
             max_connections: 100_000,
             engine: EngineConfig::default(),
+            workers: 0,
             http: Some(HttpConfig::default()),
             keep_bodies: false,
             closed_linger_ns: 4_000_000_000,
@@ -77,6 +80,34 @@ pub struct CaptureStats {
     pub warnings: Vec<String>,
     #[serde(skip)]
     linktype_set: BTreeSet<u32>,
+}
+
+impl CaptureStats {
+    /// Add the facts of another shard of the same capture.
+    pub fn merge(&mut self, o: CaptureStats) {
+        for lt in o.linktype_set {
+            if self.linktype_set.insert(lt) {
+                self.linktypes.push(linktype_name(lt));
+            }
+        }
+        self.packets += o.packets;
+        self.tcp_packets += o.tcp_packets;
+        for (k, v) in o.skipped {
+            *self.skipped.entry(k).or_insert(0) += v;
+        }
+        self.truncated_packets += o.truncated_packets;
+        self.ip_fragments += o.ip_fragments;
+        self.malformed_tcp += o.malformed_tcp;
+        self.connections += o.connections;
+        self.evicted_connections += o.evicted_connections;
+        self.expired_connections += o.expired_connections;
+        self.first_ts = match (self.first_ts, o.first_ts) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last_ts = self.last_ts.max(o.last_ts);
+        self.warnings.extend(o.warnings);
+    }
 }
 
 /// Packets and bytes per direction.
@@ -181,6 +212,8 @@ pub struct Analyzer<'a> {
     kept: Vec<Connection>,
     /// The HTTP assembler settings each connection gets (None: no HTTP parsing).
     http_cfg: Option<HttpConfig>,
+    /// Frame number of the last packet seen.
+    last_frame: u64,
     /// Packet time of the last expiry sweep.
     last_sweep: Option<Ts>,
     pub stats: CaptureStats,
@@ -208,6 +241,7 @@ impl<'a> Analyzer<'a> {
             emit: None,
             kept: Vec::new(),
             last_sweep: None,
+            last_frame: 0,
 
             stats: CaptureStats {
                 file: file.to_string(),
@@ -217,6 +251,7 @@ impl<'a> Analyzer<'a> {
     }
 
     pub fn on_packet(&mut self, pkt: &RawPacket<'_>) {
+        self.last_frame = pkt.index;
         let st = &mut self.stats;
         st.packets += 1;
         if st.linktype_set.insert(pkt.linktype) {
@@ -394,6 +429,18 @@ impl<'a> Analyzer<'a> {
             self.stats.evicted_connections += 1;
             self.finish_conn(id);
         }
+    }
+
+    /// No connection this analyzer has yet to hand out can have a first frame below this:
+    /// the smallest first frame still live or waiting, else the frame after the last seen.
+    pub fn low_water(&self) -> u64 {
+        let live = self.live.values().map(|c| c.first_frame).min();
+        let waiting = self.done.values().map(|c| c.first_frame).min();
+        [live, waiting]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(self.last_frame + 1)
     }
 
     /// Connections tracked right now.

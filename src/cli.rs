@@ -41,54 +41,6 @@ pub enum Command {
     Report(ReportArgs),
     /// Open a capture in the terminal UI (also: `tcpscope FILE`).
     Open(OpenArgs),
-    /// Capture live from an interface: the terminal UI, or a report with --format.
-    Live(LiveArgs),
-    /// List the interfaces libpcap can capture on, with addresses, flags and link types.
-    Interfaces,
-}
-
-#[derive(clap::Args, Debug)]
-pub struct LiveArgs {
-    /// Interface to capture on (default: libpcap's default device; `tcpscope interfaces`).
-    #[arg(short, long)]
-    pub interface: Option<String>,
-    /// BPF capture filter, e.g. `tcp port 80` (see `man pcap-filter`).
-    #[arg(short, long)]
-    pub filter: Option<String>,
-    /// Save every captured packet to this pcap file as well.
-    #[arg(short, long, value_name = "FILE.pcap")]
-    pub write: Option<std::path::PathBuf>,
-    /// Bytes captured of each packet.
-    #[arg(long, default_value_t = 262_144, value_parser = clap::value_parser!(i32).range(64..))]
-    pub snaplen: i32,
-    /// Do not put the interface into promiscuous mode.
-    #[arg(long)]
-    pub no_promisc: bool,
-    /// Headless: print a report in this format instead of opening the terminal UI
-    /// (ndjson: each connection as soon as it closes).
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-    /// Stop after this many packets.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    pub count: Option<u64>,
-    /// Stop after this many seconds.
-    #[arg(long, value_name = "SECS")]
-    pub duration: Option<f64>,
-    /// Kernel capture buffer in MiB.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=2047))]
-    pub buffer_mib: u32,
-    /// Most connections tracked at once (as for `report`).
-    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub max_connections: u64,
-    /// Packets kept per connection for the ladder and packet list (beyond: counted).
-    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub max_packets_per_conn: u64,
-    /// Skip HTTP parsing.
-    #[arg(long)]
-    pub no_http: bool,
-    /// Presenter mode for the terminal UI.
-    #[arg(long)]
-    pub present: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -112,6 +64,9 @@ pub struct ReportArgs {
     /// window and its analysis flags with the reason each fired.
     #[arg(long)]
     pub packets: bool,
+    /// Analysis threads (connections are sharded over them); 0 = one per core, up to 4.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
     /// Skip HTTP parsing (TCP analysis only; faster on large files).
     #[arg(long)]
     pub no_http: bool,
@@ -127,8 +82,6 @@ tcpscope: TCP and HTTP at the packet level
 Usage:
   tcpscope report FILE [--format text|json|ndjson]   report every TCP connection
   tcpscope FILE   (or: tcpscope open FILE)           explore it in the terminal UI
-  tcpscope live [-i IFACE] [-f BPF] [-w FILE]        capture live (root or cap_net_raw)
-  tcpscope interfaces                                list the interfaces
 
 Try it on a bundled capture:
   tcpscope report captures/http-get.pcap

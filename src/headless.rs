@@ -20,6 +20,13 @@ pub fn stream(
     cfg: Config,
     each: &mut dyn FnMut(Connection),
 ) -> Result<CaptureStats, CaptureError> {
+    let workers = match cfg.workers {
+        0 => crate::parallel::default_workers(),
+        n => n,
+    };
+    if workers > 1 {
+        return crate::parallel::stream(source, cfg, workers, each);
+    }
     let mut an = Analyzer::new(&source.display(), cfg);
     an.stream_to(each);
     let summary = capture::read_source(source, |p| {

@@ -12,6 +12,7 @@ pub mod decode;
 pub mod flow;
 pub mod headless;
 pub mod http;
+pub mod parallel;
 pub mod report;
 pub mod tcp;
 pub mod ts;

@@ -57,6 +57,7 @@ fn run_report(args: ReportArgs) -> anyhow::Result<()> {
         ..Config::default()
     };
     cfg.engine.keep_packets = args.packets;
+    cfg.workers = args.threads;
     if args.no_http {
         cfg.http = None;
     }

@@ -1,0 +1,216 @@
+//! The pipeline on several cores: connections are sharded over worker threads by a
+//! symmetric hash of their endpoints, each worker runs its own `Analyzer`, and the
+//! results are merged back into one stream in order of first packet, so the output is
+//! the same as a single-threaded run (ids are given in order of first frame, as there).
+//!
+//! Threads: the caller's thread reads the capture and routes packets in batches over
+//! bounded channels; workers analyse; the caller merges. No I/O beyond the reader.
+
+use crate::analyze::{Analyzer, CaptureStats, Config, Connection};
+use crate::capture::{self, CaptureError, RawPacket, Source};
+use crate::decode;
+use crate::ts::Ts;
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
+use std::ops::ControlFlow;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+/// Packets copied out of the reader for one worker.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    /// (frame, ts, linktype, orig_len, start, end) into `bytes`.
+    pkts: Vec<(u64, Ts, u32, u32, usize, usize)>,
+}
+
+const BATCH_BYTES: usize = 256 * 1024;
+const BATCH_PKTS: usize = 2048;
+
+enum Out {
+    Conn(Connection),
+    /// No connection of this worker still to come has a first frame below this.
+    Watermark(u64),
+    Done(Box<CaptureStats>),
+}
+
+/// Worker count worth using on this machine (1 means: run single-threaded).
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
+/// Which worker a packet belongs to: both directions of a connection hash alike.
+fn route(linktype: u32, data: &[u8], orig_len: u32, workers: usize) -> usize {
+    let d = decode::decode(linktype, data, orig_len);
+    let (Some(ip), Some(tcp)) = (d.ip, d.tcp.as_ref()) else {
+        return 0;
+    };
+    let a = (ip.src, tcp.src_port);
+    let b = (ip.dst, tcp.dst_port);
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    lo.hash(&mut h);
+    hi.hash(&mut h);
+    (h.finish() % workers as u64) as usize
+}
+
+fn worker(
+    id: usize,
+    name: String,
+    cfg: Config,
+    rx: Receiver<Batch>,
+    out: SyncSender<(usize, Out)>,
+) {
+    let mut an = Analyzer::new(&name, cfg);
+    let conn_out = out.clone();
+    an.stream_to(move |c| {
+        let _ = conn_out.send((id, Out::Conn(c)));
+    });
+    for batch in rx {
+        for &(index, ts, linktype, orig_len, s, e) in &batch.pkts {
+            an.on_packet(&RawPacket {
+                index,
+                ts,
+                linktype,
+                orig_len,
+                data: &batch.bytes[s..e],
+            });
+        }
+        let _ = out.send((id, Out::Watermark(an.low_water())));
+    }
+    let (stats, kept) = an.finish();
+    debug_assert!(kept.is_empty());
+    let _ = out.send((id, Out::Done(Box::new(stats))));
+}
+
+/// Read `source` with `workers` analysis threads, handing each connection to `each` in
+/// order of first packet (ids renumbered accordingly); returns the merged capture facts.
+pub fn stream(
+    source: &Source,
+    cfg: Config,
+    workers: usize,
+    each: &mut dyn FnMut(Connection),
+) -> Result<CaptureStats, CaptureError> {
+    let workers = workers.max(1);
+    let name = source.display();
+    let mut shard_cfg = cfg.clone();
+    shard_cfg.max_connections = (cfg.max_connections / workers).max(1);
+    let (out_tx, out_rx) = sync_channel::<(usize, Out)>(1024);
+    std::thread::scope(|scope| {
+        let mut txs = Vec::with_capacity(workers);
+        for id in 0..workers {
+            let (tx, rx) = sync_channel::<Batch>(4);
+            txs.push(tx);
+            let (name, cfg, out) = (name.clone(), shard_cfg.clone(), out_tx.clone());
+            scope.spawn(move || worker(id, name, cfg, rx, out));
+        }
+        drop(out_tx);
+        let reader = scope.spawn(move || {
+            let mut batches: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
+            let res = capture::read_source(source, |p| {
+                let w = route(p.linktype, p.data, p.orig_len, workers);
+                let b = &mut batches[w];
+                let start = b.bytes.len();
+                b.bytes.extend_from_slice(p.data);
+                b.pkts
+                    .push((p.index, p.ts, p.linktype, p.orig_len, start, b.bytes.len()));
+                if b.bytes.len() >= BATCH_BYTES || b.pkts.len() >= BATCH_PKTS {
+                    let full = std::mem::take(b);
+                    if txs[w].send(full).is_err() {
+                        return ControlFlow::Break(());
+                    }
+                }
+                ControlFlow::Continue(())
+            });
+            for (w, b) in batches.into_iter().enumerate() {
+                if !b.pkts.is_empty() {
+                    let _ = txs[w].send(b);
+                }
+            }
+            drop(txs);
+            res
+        });
+        let stats = merge(workers, out_rx, each);
+        let summary = reader.join().unwrap_or_else(|_| {
+            Err(CaptureError::Unreadable {
+                file: name.clone(),
+                detail: "the reader thread failed".into(),
+            })
+        })?;
+        let mut stats = stats;
+        stats.file = name.clone();
+        stats.warnings.extend(summary.warnings);
+        Ok(stats)
+    })
+}
+
+/// Merge the workers' connection streams by first frame.
+fn merge(
+    workers: usize,
+    rx: Receiver<(usize, Out)>,
+    each: &mut dyn FnMut(Connection),
+) -> CaptureStats {
+    let mut queues: Vec<VecDeque<Connection>> = (0..workers).map(|_| VecDeque::new()).collect();
+    let mut water: Vec<u64> = vec![0; workers];
+    let mut done = vec![false; workers];
+    let mut stats: Option<CaptureStats> = None;
+    let mut next_id = 1;
+    let mut emit = |c: Connection, next_id: &mut u64| {
+        let mut c = c;
+        c.id = *next_id;
+        *next_id += 1;
+        each(c);
+    };
+    for (w, msg) in rx.iter() {
+        match msg {
+            Out::Conn(c) => queues[w].push_back(c),
+            Out::Watermark(f) => water[w] = f,
+            Out::Done(s) => {
+                done[w] = true;
+                water[w] = u64::MAX;
+                match stats.as_mut() {
+                    Some(t) => t.merge(*s),
+                    None => stats = Some(*s),
+                }
+            }
+        }
+        // Emit while the smallest head cannot be preceded by anything still to come.
+        loop {
+            let Some((w, first)) = queues
+                .iter()
+                .enumerate()
+                .filter_map(|(i, q)| q.front().map(|c| (i, c.first_frame)))
+                .min_by_key(|&(_, f)| f)
+            else {
+                break;
+            };
+            let bound = (0..workers)
+                .filter(|&i| i != w && queues[i].is_empty())
+                .map(|i| water[i])
+                .min()
+                .unwrap_or(u64::MAX);
+            if first >= bound {
+                break;
+            }
+            if let Some(c) = queues[w].pop_front() {
+                emit(c, &mut next_id);
+            }
+        }
+    }
+    // Everything is in: drain by first frame.
+    loop {
+        let Some((w, _)) = queues
+            .iter()
+            .enumerate()
+            .filter_map(|(i, q)| q.front().map(|c| (i, c.first_frame)))
+            .min_by_key(|&(_, f)| f)
+        else {
+            break;
+        };
+        if let Some(c) = queues[w].pop_front() {
+            emit(c, &mut next_id);
+        }
+    }
+    let mut s = stats.unwrap_or_default();
+    s.connections = next_id - 1;
+    s
+}
