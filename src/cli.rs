@@ -39,8 +39,65 @@ pub enum Command {
     /// Print every TCP connection of a capture, as a table, JSON or NDJSON.
     #[command(after_help = AFTER_HELP)]
     Report(ReportArgs),
+    /// Write every decoded HTTP body to a folder, with an index (like Export Objects).
+    #[command(name = "export-http")]
+    ExportHttp(ExportArgs),
     /// Open a capture in the terminal UI (also: `tcpscope FILE`).
     Open(OpenArgs),
+    /// Tell a connection's story in plain language, packet by packet.
+    Explain(crate::classroom::ExplainArgs),
+    /// Draw a connection's ladder diagram: Mermaid, ASCII or SVG.
+    Diagram(crate::classroom::DiagramArgs),
+    /// Predict each next packet of a connection (flags, ACK, state); answers from stdin.
+    Quiz(crate::classroom::QuizArgs),
+    /// Capture live from an interface: the terminal UI, or a report with --format.
+    Live(LiveArgs),
+    /// List the interfaces libpcap can capture on, with addresses, flags and link types.
+    Interfaces,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LiveArgs {
+    /// Interface to capture on (default: libpcap's default device; `tcpscope interfaces`).
+    #[arg(short, long)]
+    pub interface: Option<String>,
+    /// BPF capture filter, e.g. `tcp port 80` (see `man pcap-filter`).
+    #[arg(short, long)]
+    pub filter: Option<String>,
+    /// Save every captured packet to this pcap file as well.
+    #[arg(short, long, value_name = "FILE.pcap")]
+    pub write: Option<std::path::PathBuf>,
+    /// Bytes captured of each packet.
+    #[arg(long, default_value_t = 262_144, value_parser = clap::value_parser!(i32).range(64..))]
+    pub snaplen: i32,
+    /// Do not put the interface into promiscuous mode.
+    #[arg(long)]
+    pub no_promisc: bool,
+    /// Headless: print a report in this format instead of opening the terminal UI
+    /// (ndjson: each connection as soon as it closes).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Stop after this many packets.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Kernel capture buffer in MiB.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=2047))]
+    pub buffer_mib: u32,
+    /// Most connections tracked at once (as for `report`).
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+    /// Packets kept per connection for the ladder and packet list (beyond: counted).
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_packets_per_conn: u64,
+    /// Skip HTTP parsing.
+    #[arg(long)]
+    pub no_http: bool,
+    /// Presenter mode for the terminal UI.
+    #[arg(long)]
+    pub present: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -50,6 +107,20 @@ pub struct OpenArgs {
     /// Presenter mode: larger spacing, fewer columns (toggle with `P`).
     #[arg(long)]
     pub present: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// Capture file (pcap or pcapng); `-` reads standard input.
+    pub file: String,
+    /// Folder to write into (created if missing). Existing files are never overwritten:
+    /// a numbered name is used instead.
+    #[arg(short = 'o', long = "out")]
+    pub out: String,
+    /// Largest body kept for export, in bytes; larger ones are listed in the index with
+    /// their size and SHA-256 but not written.
+    #[arg(long, default_value_t = 64 << 20)]
+    pub max_body: usize,
 }
 
 #[derive(clap::Args, Debug)]
@@ -82,6 +153,8 @@ tcpscope: TCP and HTTP at the packet level
 Usage:
   tcpscope report FILE [--format text|json|ndjson]   report every TCP connection
   tcpscope FILE   (or: tcpscope open FILE)           explore it in the terminal UI
+  tcpscope live [-i IFACE] [-f BPF] [-w FILE]        capture live (root or cap_net_raw)
+  tcpscope interfaces                                list the interfaces
 
 Try it on a bundled capture:
   tcpscope report captures/http-get.pcap

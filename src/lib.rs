@@ -7,11 +7,15 @@
 
 pub mod analyze;
 pub mod capture;
+pub mod classroom;
 pub mod cli;
 pub mod decode;
+pub mod explain;
+pub mod export;
 pub mod flow;
 pub mod headless;
 pub mod http;
+pub mod live;
 pub mod parallel;
 pub mod report;
 pub mod tcp;

@@ -32,6 +32,12 @@ fn main() -> ExitCode {
             present: a.present,
         }),
         Some(Command::Report(args)) => run_report(args),
+        Some(Command::ExportHttp(args)) => run_export(args),
+        Some(Command::Explain(a)) => tcpscope::classroom::run_explain(a),
+        Some(Command::Diagram(a)) => tcpscope::classroom::run_diagram(a),
+        Some(Command::Quiz(a)) => tcpscope::classroom::run_quiz(a),
+        Some(Command::Live(args)) => tcpscope::live::run(args),
+        Some(Command::Interfaces) => tcpscope::live::print_interfaces(),
     };
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),
@@ -48,6 +54,29 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<io::Error>()
             .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
     })
+}
+
+fn run_export(args: tcpscope::cli::ExportArgs) -> anyhow::Result<()> {
+    let source = Source::from_arg(&args.file);
+    let mut cfg = Config {
+        keep_bodies: true,
+        ..Config::default()
+    };
+    if let Some(h) = cfg.http.as_mut() {
+        h.body_cap = args.max_body;
+    }
+    let (_, conns) = headless::run(&source, cfg)?;
+    let dir = std::path::Path::new(&args.out);
+    let done = tcpscope::export::export(dir, &conns)
+        .map_err(|e| anyhow::anyhow!("cannot write to {}: {e}", dir.display()))?;
+    let written = done.iter().filter(|e| e.file.is_some()).count();
+    println!(
+        "wrote {written} of {} response bodies to {} (list: {}/index.tsv)",
+        done.len(),
+        dir.display(),
+        dir.display()
+    );
+    Ok(())
 }
 
 fn run_report(args: ReportArgs) -> anyhow::Result<()> {

@@ -143,6 +143,15 @@ pub fn stream(
     })
 }
 
+/// The worker whose next connection has the smallest first frame, and that frame.
+fn min_head(queues: &[VecDeque<Connection>]) -> Option<(usize, u64)> {
+    queues
+        .iter()
+        .enumerate()
+        .filter_map(|(i, q)| q.front().map(|c| (i, c.first_frame)))
+        .min_by_key(|&(_, f)| f)
+}
+
 /// Merge the workers' connection streams by first frame.
 fn merge(
     workers: usize,
@@ -174,15 +183,7 @@ fn merge(
             }
         }
         // Emit while the smallest head cannot be preceded by anything still to come.
-        loop {
-            let Some((w, first)) = queues
-                .iter()
-                .enumerate()
-                .filter_map(|(i, q)| q.front().map(|c| (i, c.first_frame)))
-                .min_by_key(|&(_, f)| f)
-            else {
-                break;
-            };
+        while let Some((w, first)) = min_head(&queues) {
             let bound = (0..workers)
                 .filter(|&i| i != w && queues[i].is_empty())
                 .map(|i| water[i])
@@ -197,15 +198,7 @@ fn merge(
         }
     }
     // Everything is in: drain by first frame.
-    loop {
-        let Some((w, _)) = queues
-            .iter()
-            .enumerate()
-            .filter_map(|(i, q)| q.front().map(|c| (i, c.first_frame)))
-            .min_by_key(|&(_, f)| f)
-        else {
-            break;
-        };
+    while let Some((w, _)) = min_head(&queues) {
         if let Some(c) = queues[w].pop_front() {
             emit(c, &mut next_id);
         }

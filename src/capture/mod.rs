@@ -7,6 +7,7 @@
 //! Nothing here interprets packet bytes: that is `decode`'s job.
 
 mod fallback;
+pub mod live;
 
 use crate::ts::Ts;
 use std::ops::ControlFlow;

@@ -5,6 +5,7 @@
 //! Connections are written as they finish (in id order), so a report of a huge capture
 //! never holds every connection in memory; the capture summary comes last.
 
+pub mod diagram;
 pub mod text;
 
 use crate::analyze::{CaptureStats, Connection};

@@ -45,6 +45,10 @@ impl H {
     }
 
     /// Send one segment. `flags` is a string of S A F R P; returns the flags raised.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "a segment's fields, spelled out at each call"
+    )]
     fn seg_full(
         &mut self,
         dir: Dir,

@@ -9,6 +9,7 @@ pub mod app;
 pub mod bytes;
 pub mod escape;
 pub mod explain;
+pub mod live;
 pub mod loader;
 pub mod model;
 pub mod theme;

@@ -5,6 +5,7 @@
 //! Every string that comes from capture data passes through `escape` first.
 
 use crate::analyze::Connection;
+use crate::explain::ConnFacts;
 use crate::flow::Dir;
 use crate::http::Exchange;
 use crate::tcp::PacketRecord;
@@ -13,7 +14,7 @@ use crate::tcp::state::{TcpState, Transition};
 use crate::ui::app::{App, SPEEDS, Screen, Tab, http_list_rows, packets_list_rows};
 use crate::ui::bytes::{Field, header_tree};
 use crate::ui::escape::{escape, escape_bytes, escape_multiline};
-use crate::ui::explain::{arrow_label, explain_packet, flag_marker, states_before};
+use crate::ui::explain::{arrow_label, flag_marker, states_before};
 use crate::ui::model::{self, Column, app_name, fmt_delta, fmt_ms, states_at};
 use crate::ui::theme::Theme;
 use ratatui::Frame;
@@ -593,7 +594,10 @@ fn render_packets(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     }
     // Explanation.
     let idx = app.pkt_sel;
-    let text: Vec<Line> = explain_packet(all, idx)
+    let facts = app
+        .conn()
+        .map_or_else(|| ConnFacts::bare(all), ConnFacts::of);
+    let text: Vec<Line> = crate::explain::packet(&facts, idx)
         .into_iter()
         .map(|s| {
             if s.starts_with('⚠') {

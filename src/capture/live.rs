@@ -1,0 +1,721 @@
+//! Live capture: opening an interface with libpcap and reading it on a thread of its own.
+//!
+//! Owns the libpcap handle of a live capture, the optional `-w` savefile and the mapping
+//! of libpcap's errors to messages that say what to do. Packets leave this module in
+//! batches over a bounded channel, numbered from 1 in capture order (the order of the
+//! `-w` file, so a saved capture read back has the same frame numbers). Nothing here
+//! interprets packet bytes.
+//!
+//! The handle is non-blocking and the thread waits with `poll(2)` on libpcap's selectable
+//! descriptor with a short timeout: with libpcap 1.10 a blocking read never returns on an
+//! idle link, and a stop request must be seen promptly. Immediate mode hands each packet
+//! over as it arrives rather than when a kernel block fills.
+
+use super::{RawPacket, dlt_to_linktype};
+use crate::ts::Ts;
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// What to capture and how.
+#[derive(Clone, Debug)]
+pub struct LiveConfig {
+    /// Interface name; None: libpcap's default device.
+    pub interface: Option<String>,
+    /// BPF filter expression.
+    pub filter: Option<String>,
+    /// Save every captured packet to this pcap file.
+    pub write: Option<PathBuf>,
+    pub snaplen: i32,
+    pub promisc: bool,
+    /// Kernel buffer in bytes.
+    pub buffer_bytes: i32,
+    /// Stop after this many packets.
+    pub count: Option<u64>,
+    /// Stop after this much time.
+    pub duration: Option<Duration>,
+    /// Hand each packet over as it arrives (the TUI). Off: the kernel fills blocks and
+    /// hands them over when full or after `POLL_MS`, far fewer wake-ups under load.
+    pub immediate: bool,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        LiveConfig {
+            interface: None,
+            filter: None,
+            write: None,
+            snaplen: 262_144,
+            promisc: true,
+            buffer_bytes: 16 << 20,
+            count: None,
+            duration: None,
+            immediate: true,
+        }
+    }
+}
+
+/// Why a live capture could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error(
+        "cannot capture on {iface}: permission denied; run as root or grant the binary cap_net_raw,cap_net_admin with setcap (`sudo setcap cap_net_raw,cap_net_admin=eip {exe}`)"
+    )]
+    PermissionDenied { iface: String, exe: String },
+    #[error(
+        "cannot capture on {iface}: no such interface; the interfaces are: {}; `tcpscope interfaces` describes them",
+        available.join(", ")
+    )]
+    NoSuchInterface {
+        iface: String,
+        available: Vec<String>,
+    },
+    #[error(
+        "cannot capture on {iface}: the interface is down; bring it up (`ip link set {iface} up`) or pick another (`tcpscope interfaces`)"
+    )]
+    InterfaceDown { iface: String },
+    #[error(
+        "bad capture filter: {message}\n  {filter}\n  {marker}\nsee `man pcap-filter` for the syntax (e.g. `tcp port 80 and host 10.0.0.1`)"
+    )]
+    BadFilter {
+        filter: String,
+        message: String,
+        marker: String,
+    },
+    #[error(
+        "no interface to capture on: libpcap found none; `tcpscope interfaces` lists them, or pass -i IFACE"
+    )]
+    NoDefault,
+    #[error("cannot capture on {iface}: {detail}")]
+    Open { iface: String, detail: String },
+    #[error("cannot write {file}: {detail}; check the directory exists and is writable")]
+    Savefile { file: String, detail: String },
+    #[error("cannot list interfaces: {detail}")]
+    List { detail: String },
+}
+
+/// One packet of a batch: its bytes are `Batch::data[off..off + len]`.
+#[derive(Clone, Copy, Debug)]
+struct Rec {
+    index: u64,
+    ts: Ts,
+    orig_len: u32,
+    off: usize,
+    len: usize,
+}
+
+/// Packets read in one go, in capture order, their bytes in one buffer.
+#[derive(Debug, Default)]
+pub struct Batch {
+    linktype: u32,
+    data: Vec<u8>,
+    recs: Vec<Rec>,
+}
+
+impl Batch {
+    pub fn len(&self) -> usize {
+        self.recs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.recs.is_empty()
+    }
+
+    /// The packets, borrowed from the batch.
+    pub fn packets(&self) -> impl Iterator<Item = RawPacket<'_>> + '_ {
+        self.recs.iter().map(|r| RawPacket {
+            index: r.index,
+            ts: r.ts,
+            linktype: self.linktype,
+            orig_len: r.orig_len,
+            data: self.data.get(r.off..r.off + r.len).unwrap_or_default(),
+        })
+    }
+}
+
+/// Counters of a running capture (libpcap's stats plus our own).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LiveStats {
+    /// Packets handed to tcpscope.
+    pub captured: u64,
+    /// Packets the kernel dropped because the buffer was full (pcap `ps_drop`).
+    pub kernel_drops: u64,
+    /// Packets the interface or its driver dropped (pcap `ps_ifdrop`).
+    pub interface_drops: u64,
+    /// Packets written to the `-w` file.
+    pub saved: u64,
+}
+
+/// Why the capture thread stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// `stop()` was called (q, Ctrl-C, end of `--duration`).
+    Requested,
+    /// `--count` packets were captured.
+    Count,
+    Duration,
+    /// The interface went down or disappeared; libpcap's words.
+    InterfaceDown(String),
+    /// Any other read error.
+    Error(String),
+    /// The receiving side went away.
+    Disconnected,
+}
+
+impl StopReason {
+    /// A sentence for the user when the stop was not asked for; None when it was.
+    pub fn problem(&self, iface: &str) -> Option<String> {
+        match self {
+            StopReason::InterfaceDown(m) => Some(format!(
+                "capture on {iface} stopped: {m}; everything captured until then is reported (and saved with -w)"
+            )),
+            StopReason::Error(m) => Some(format!(
+                "capture on {iface} stopped: {m}; everything captured until then is reported (and saved with -w)"
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// What the capture thread sends.
+#[derive(Debug)]
+pub enum Event {
+    Packets(Batch),
+    Stats(LiveStats),
+    /// Last message: the final counters, the -w file closed.
+    Stopped(StopReason, LiveStats),
+}
+
+/// A running live capture.
+pub struct Live {
+    /// The interface captured on.
+    pub interface: String,
+    /// True when no `-i` was given and libpcap chose the interface.
+    pub default_device: bool,
+    pub linktype: u32,
+    pub rx: Receiver<Event>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Batches waiting in the channel before the capture thread waits for the consumer (the
+/// kernel buffer then absorbs the burst; what it cannot hold is counted as dropped).
+const CHANNEL_BATCHES: usize = 256;
+/// Most packets per batch.
+const BATCH_PACKETS: usize = 4096;
+const POLL_MS: i32 = 50;
+const STATS_EVERY: Duration = Duration::from_millis(250);
+
+impl Live {
+    /// Open the interface (errors come back here, before any thread starts) and start
+    /// capturing on a thread.
+    pub fn start(cfg: LiveConfig) -> Result<Live, LiveError> {
+        let (iface, default_device) = match &cfg.interface {
+            Some(i) => (i.clone(), false),
+            None => (default_device()?, true),
+        };
+        let inactive = pcap::Capture::from_device(iface.as_str())
+            .map_err(|e| open_error(&iface, &e))?
+            .immediate_mode(cfg.immediate)
+            .snaplen(cfg.snaplen)
+            .promisc(cfg.promisc)
+            .buffer_size(cfg.buffer_bytes)
+            .timeout(POLL_MS)
+            .precision(pcap::Precision::Nano);
+        let mut cap = inactive.open().map_err(|e| open_error(&iface, &e))?;
+        if let Some(f) = &cfg.filter {
+            cap.filter(f, true).map_err(|e| bad_filter(f, &e, &cap))?;
+        }
+        let cap = cap.setnonblock().map_err(|e| open_error(&iface, &e))?;
+        let linktype = dlt_to_linktype(cap.get_datalink().0);
+        let save = match &cfg.write {
+            Some(p) => Some(cap.savefile(p).map_err(|e| LiveError::Savefile {
+                file: p.display().to_string(),
+                detail: e.to_string().trim_start_matches("libpcap error: ").into(),
+            })?),
+            None => None,
+        };
+        let (tx, rx) = sync_channel(CHANNEL_BATCHES);
+        let stop = Arc::new(AtomicBool::new(false));
+        let st = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("tcpscope-capture".into())
+            .spawn({
+                let name = iface.clone();
+                move || capture_loop(Some(name), cap, save, linktype, cfg, st, tx)
+            })
+            .map_err(|e| LiveError::Open {
+                iface: iface.clone(),
+                detail: format!("cannot start the capture thread: {e}"),
+            })?;
+        Ok(Live {
+            interface: iface,
+            default_device,
+            linktype,
+            rx,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Ask the capture thread to stop; it closes the -w file and sends `Stopped`.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+
+    /// The flag `stop` sets (for signal handlers).
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
+    }
+
+    /// "lo" or "eth0 (libpcap's default)".
+    pub fn describe(&self) -> String {
+        if self.default_device {
+            format!("{} (libpcap's default)", self.interface)
+        } else {
+            self.interface.clone()
+        }
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.stop();
+        // Unblock a send on a full channel, then wait for the -w file to be closed.
+        while self.rx.try_recv().is_ok() {}
+        if let Some(t) = self.thread.take() {
+            loop {
+                if t.is_finished() {
+                    break;
+                }
+                while self.rx.try_recv().is_ok() {}
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            let _ = t.join();
+        }
+    }
+}
+
+fn default_device() -> Result<String, LiveError> {
+    match pcap::Device::lookup() {
+        Ok(Some(d)) => Ok(d.name),
+        Ok(None) => Err(LiveError::NoDefault),
+        Err(e) => Err(LiveError::List {
+            detail: e.to_string(),
+        }),
+    }
+}
+
+fn stats_of(cap: &mut pcap::Capture<pcap::Active>, mut s: LiveStats) -> LiveStats {
+    if let Ok(p) = cap.stats() {
+        s.kernel_drops = u64::from(p.dropped);
+        s.interface_drops = u64::from(p.if_dropped);
+    }
+    s
+}
+
+fn is_down(msg: &str) -> bool {
+    let m = msg.to_ascii_lowercase();
+    m.contains("went down")
+        || m.contains("disappeared")
+        || m.contains("no longer")
+        || m.contains("no such device")
+        || m.contains("network is down")
+}
+
+/// Whether the interface is administratively up, from sysfs (Linux). libpcap reports an
+/// interface that disappears, but not one set down while a non-blocking capture runs.
+/// Interfaces without a sysfs entry (`any`, pseudo-devices) count as up.
+fn is_up(iface: &str) -> bool {
+    if iface.contains('/') || iface.starts_with('.') {
+        return true;
+    }
+    let Ok(s) = std::fs::read_to_string(format!("/sys/class/net/{iface}/flags")) else {
+        return true;
+    };
+    u32::from_str_radix(s.trim().trim_start_matches("0x"), 16).is_ok_and(|f| f & 1 == 1)
+        || s.trim().is_empty()
+}
+
+fn capture_loop(
+    iface: Option<String>,
+    mut cap: pcap::Capture<pcap::Active>,
+    mut save: Option<pcap::Savefile>,
+    linktype: u32,
+    cfg: LiveConfig,
+    stop: Arc<AtomicBool>,
+    tx: SyncSender<Event>,
+) {
+    let fd = cap.as_raw_fd();
+    let start = Instant::now();
+    let mut stats = LiveStats::default();
+    let mut last_stats = Instant::now();
+    let reason = 'outer: loop {
+        if stop.load(Ordering::SeqCst) {
+            break StopReason::Requested;
+        }
+        if cfg.duration.is_some_and(|d| start.elapsed() >= d) {
+            break StopReason::Duration;
+        }
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, owned by this frame.
+        unsafe { libc::poll(&mut pfd, 1, POLL_MS) };
+        let mut batch = Batch {
+            linktype,
+            ..Default::default()
+        };
+        loop {
+            let room = BATCH_PACKETS - batch.recs.len();
+            let want = match cfg.count {
+                Some(c) => room.min(usize::try_from(c - stats.captured).unwrap_or(room)),
+                None => room,
+            };
+            if want == 0 {
+                break;
+            }
+            let r = cap.dispatch(Some(want), |p| {
+                stats.captured += 1;
+                if let Some(s) = save.as_mut() {
+                    s.write(&p);
+                    stats.saved += 1;
+                }
+                let off = batch.data.len();
+                batch.data.extend_from_slice(p.data);
+                batch.recs.push(Rec {
+                    index: stats.captured,
+                    ts: Ts::from_parts(p.header.ts.tv_sec, p.header.ts.tv_usec),
+                    orig_len: p.header.len,
+                    off,
+                    len: p.data.len(),
+                });
+            });
+            match r {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    let msg = e
+                        .to_string()
+                        .trim_start_matches("libpcap error: ")
+                        .to_string();
+                    if !batch.is_empty() {
+                        let _ = tx.send(Event::Packets(std::mem::take(&mut batch)));
+                    }
+                    break 'outer if is_down(&msg) {
+                        StopReason::InterfaceDown(msg)
+                    } else {
+                        StopReason::Error(msg)
+                    };
+                }
+            }
+        }
+        if !batch.is_empty() && tx.send(Event::Packets(batch)).is_err() {
+            break StopReason::Disconnected;
+        }
+        if cfg.count.is_some_and(|c| stats.captured >= c) {
+            break StopReason::Count;
+        }
+        if last_stats.elapsed() >= STATS_EVERY {
+            last_stats = Instant::now();
+            if let Some(s) = save.as_mut() {
+                let _ = s.flush();
+            }
+            stats = stats_of(&mut cap, stats);
+            if tx.send(Event::Stats(stats)).is_err() {
+                break StopReason::Disconnected;
+            }
+            if let Some(iface) = &iface
+                && !is_up(iface)
+            {
+                break StopReason::InterfaceDown("the interface went down".into());
+            }
+        }
+    };
+    stats = stats_of(&mut cap, stats);
+    if let Some(mut s) = save.take() {
+        let _ = s.flush();
+        // Dropping closes the file (pcap_dump_close): whole records only.
+        drop(s);
+    }
+    let _ = tx.send(Event::Stopped(reason, stats));
+}
+
+fn exe_name() -> String {
+    std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "tcpscope".into())
+}
+
+fn open_error(iface: &str, e: &pcap::Error) -> LiveError {
+    let detail = e
+        .to_string()
+        .trim_start_matches("libpcap error: ")
+        .to_string();
+    let lower = detail.to_ascii_lowercase();
+    if lower.contains("permission") || lower.contains("not permitted") {
+        LiveError::PermissionDenied {
+            iface: iface.into(),
+            exe: exe_name(),
+        }
+    } else if lower.contains("no such device") {
+        LiveError::NoSuchInterface {
+            iface: iface.into(),
+            available: interface_names(),
+        }
+    } else if lower.contains("not up") || lower.contains("is down") {
+        LiveError::InterfaceDown {
+            iface: iface.into(),
+        }
+    } else {
+        LiveError::Open {
+            iface: iface.into(),
+            detail,
+        }
+    }
+}
+
+fn interface_names() -> Vec<String> {
+    pcap::Device::list()
+        .map(|v| v.into_iter().map(|d| d.name).collect())
+        .unwrap_or_default()
+}
+
+/// Split a filter into tokens with their byte offsets: words, and each bracket or
+/// operator character on its own.
+fn tokens(f: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, ch) in f.char_indices() {
+        let punct = "()[]!=<>&|+*/%^".contains(ch);
+        if ch.is_whitespace() || punct {
+            if let Some(s) = start.take() {
+                out.push((s, i));
+            }
+            if punct {
+                out.push((i, i + ch.len_utf8()));
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, f.len()));
+    }
+    out
+}
+
+/// Where in `filter` libpcap's complaint points: a quoted token it names, a number it
+/// names, or (for a bare "syntax error") the first token after which no completion of
+/// the filter parses.
+pub fn locate_error(filter: &str, message: &str, parses: &dyn Fn(&str) -> bool) -> (usize, usize) {
+    for q in ['\'', '"'] {
+        let mut parts = message.split(q);
+        if let (Some(_), Some(tok)) = (parts.next(), parts.next())
+            && !tok.is_empty()
+            && let Some(at) = filter.find(tok)
+        {
+            return (at, tok.len());
+        }
+    }
+    for (s, e) in tokens(filter) {
+        let t = &filter[s..e];
+        if t.chars().any(|c| c.is_ascii_digit()) && message.split_whitespace().any(|w| w == t) {
+            return (s, e - s);
+        }
+    }
+    let toks = tokens(filter);
+    if message.contains("syntax error") {
+        for k in 0..toks.len() {
+            let prefix = &filter[..toks[k].1];
+            let depth = prefix
+                .matches('(')
+                .count()
+                .saturating_sub(prefix.matches(')').count());
+            let close = ")".repeat(depth);
+            let viable = ["", " 1", " tcp", " and tcp", " 1.2.3.4", "]"]
+                .iter()
+                .any(|c| parses(&format!("{prefix}{c}{close}")));
+            if !viable {
+                let (s, e) = toks[k];
+                return (s, e - s);
+            }
+        }
+        // Everything parsed up to the end: the filter stops too early.
+        return (filter.len(), 1);
+    }
+    (0, filter.len().max(1))
+}
+
+/// The caret line under `filter` for a span.
+pub fn marker(filter: &str, (at, len): (usize, usize)) -> String {
+    let pad = filter[..at.min(filter.len())].chars().count();
+    format!("{}{}", " ".repeat(pad), "^".repeat(len.max(1)))
+}
+
+fn bad_filter(filter: &str, e: &pcap::Error, cap: &pcap::Capture<pcap::Active>) -> LiveError {
+    let message = e
+        .to_string()
+        .trim_start_matches("libpcap error: ")
+        .to_string();
+    // A syntax error is one the parser reports; "unknown host" and the like are not.
+    let parses = |f: &str| match cap.compile(f, false) {
+        Ok(_) => true,
+        Err(e) => !e.to_string().contains("syntax error"),
+    };
+    let span = locate_error(filter, &message, &parses);
+    LiveError::BadFilter {
+        filter: filter.to_string(),
+        marker: marker(filter, span),
+        message,
+    }
+}
+
+/// One interface as `tcpscope interfaces` shows it.
+#[derive(Clone, Debug)]
+pub struct InterfaceInfo {
+    pub name: String,
+    pub description: Option<String>,
+    pub addresses: Vec<String>,
+    pub flags: Vec<&'static str>,
+    /// Link types libpcap offers on it (None: it could not be opened to ask).
+    pub linktypes: Result<Vec<String>, String>,
+    pub is_default: bool,
+}
+
+/// Every interface libpcap can capture on, default first as libpcap orders them.
+pub fn interfaces() -> Result<Vec<InterfaceInfo>, LiveError> {
+    let devs = pcap::Device::list().map_err(|e| LiveError::List {
+        detail: e.to_string(),
+    })?;
+    let default = pcap::Device::lookup().ok().flatten().map(|d| d.name);
+    Ok(devs
+        .into_iter()
+        .map(|d| {
+            let mut flags = Vec::new();
+            if d.flags.is_up() {
+                flags.push("up");
+            } else {
+                flags.push("down");
+            }
+            if d.flags.is_running() {
+                flags.push("running");
+            }
+            if d.flags.is_loopback() {
+                flags.push("loopback");
+            }
+            if d.flags.is_wireless() {
+                flags.push("wireless");
+            }
+            let addresses = d
+                .addresses
+                .iter()
+                .map(|a| match a.netmask {
+                    Some(m) => format!("{}/{}", a.addr, prefix_len(m)),
+                    None => a.addr.to_string(),
+                })
+                .collect();
+            let linktypes = pcap::Capture::from_device(d.name.as_str())
+                .and_then(|c| c.snaplen(256).open())
+                .and_then(|c| c.list_datalinks())
+                .map(|v| {
+                    v.into_iter()
+                        .map(|l| {
+                            let n = super::linktype_name(dlt_to_linktype(l.0));
+                            match l.get_name() {
+                                Ok(p) if n.starts_with("LINKTYPE_") => p,
+                                _ => n,
+                            }
+                        })
+                        .collect()
+                })
+                .map_err(|e| {
+                    let m = e.to_string();
+                    if m.to_ascii_lowercase().contains("permission") || m.contains("not permitted")
+                    {
+                        "? (needs root or cap_net_raw)".to_string()
+                    } else {
+                        format!("? ({})", m.trim_start_matches("libpcap error: "))
+                    }
+                });
+            InterfaceInfo {
+                is_default: default.as_deref() == Some(d.name.as_str()),
+                name: d.name,
+                description: d.desc,
+                addresses,
+                flags,
+                linktypes,
+            }
+        })
+        .collect())
+}
+
+fn prefix_len(m: std::net::IpAddr) -> u32 {
+    match m {
+        std::net::IpAddr::V4(a) => u32::from(a).count_ones(),
+        std::net::IpAddr::V6(a) => u128::from(a).count_ones(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_syntax(f: &str) -> bool {
+        // A toy grammar: "tcp port N" where N is a number, optionally in parentheses.
+        let t: Vec<&str> = f
+            .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+            .filter(|s| !s.is_empty())
+            .collect();
+        match t.as_slice() {
+            ["tcp"] | ["tcp", "and", "tcp"] => true,
+            ["tcp", "port", n] | ["tcp", "port", n, "and", "tcp"] => {
+                n.chars().all(|c| c.is_ascii_digit())
+            }
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn quoted_token_is_marked() {
+        let f = "tcp port foo";
+        let span = locate_error(f, "unknown port 'foo'", &no_syntax);
+        assert_eq!(span, (9, 3));
+        assert_eq!(marker(f, span), "         ^^^");
+    }
+
+    #[test]
+    fn number_named_is_marked() {
+        let f = "tcp and port 99999";
+        let span = locate_error(f, "illegal port number 99999 > 65535", &no_syntax);
+        assert_eq!(&f[span.0..span.0 + span.1], "99999");
+    }
+
+    #[test]
+    fn bare_syntax_error_marks_first_dead_token() {
+        let f = "tcp prot 80";
+        let span = locate_error(f, "can't parse filter expression: syntax error", &no_syntax);
+        assert_eq!(&f[span.0..span.0 + span.1], "prot");
+    }
+
+    #[test]
+    fn truncated_filter_marks_the_end() {
+        let f = "tcp port";
+        let span = locate_error(f, "can't parse filter expression: syntax error", &no_syntax);
+        assert_eq!(span.0, f.len());
+        assert_eq!(marker(f, span), "        ^");
+    }
+
+    #[test]
+    fn tokens_split_brackets() {
+        let f = "tcp[13]&2!=0";
+        let t: Vec<&str> = tokens(f).iter().map(|&(s, e)| &f[s..e]).collect();
+        assert_eq!(t, ["tcp", "[", "13", "]", "&", "2", "!", "=", "0"]);
+    }
+}

@@ -1,0 +1,96 @@
+//! The story of one connection, packet by packet, as plain text or Markdown: what
+//! `tcpscope explain` prints. Only arranges the sentences of the explain layer.
+
+use super::{ConnFacts, arrow_label, connection_intro, connection_outro, packet, side};
+use crate::analyze::Connection;
+
+/// Output format of a narrative.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Style {
+    #[default]
+    Text,
+    Markdown,
+}
+
+/// Escape the characters Markdown would interpret.
+pub fn md_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '<' | '>' | '[' | ']' | '#' | '|'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The narrative of one connection.
+pub fn render(c: &Connection, style: Style) -> String {
+    let cf = ConnFacts::of(c);
+    let mut out = String::new();
+    let md = style == Style::Markdown;
+    let intro = connection_intro(c);
+    if md {
+        out.push_str(&format!(
+            "## Connection {}: {} → {}\n\n",
+            c.id,
+            md_escape(&c.client.to_string()),
+            md_escape(&c.server.to_string())
+        ));
+        for s in &intro {
+            out.push_str(&format!("- {}\n", md_escape(s)));
+        }
+    } else {
+        out.push_str(&format!(
+            "=== Connection {}: {} → {} ===\n\n",
+            c.id, c.client, c.server
+        ));
+        for s in &intro {
+            out.push_str(&format!("{s}\n"));
+        }
+    }
+    out.push('\n');
+    let t0 = cf.packets.first().map(|p| p.ts);
+    for (i, p) in cf.packets.iter().enumerate() {
+        let secs = t0.map_or(0.0, |t| p.ts.secs_since(t));
+        let dir = format!("{} → {}", side(p.dir), side(p.dir.other()));
+        let label = arrow_label(p);
+        if md {
+            out.push_str(&format!(
+                "### Frame {} · +{secs:.6} s · {dir} · `{label}`\n\n",
+                p.frame
+            ));
+            for s in packet(&cf, i) {
+                out.push_str(&format!("- {}\n", md_escape(&s)));
+            }
+        } else {
+            out.push_str(&format!(
+                "Frame {}  +{secs:.6} s  {dir}  {label}\n",
+                p.frame
+            ));
+            for s in packet(&cf, i) {
+                out.push_str(&format!("    {s}\n"));
+            }
+        }
+        out.push('\n');
+    }
+    if cf.packets.is_empty() {
+        out.push_str("(no packet records were kept for this connection)\n\n");
+    }
+    let outro = connection_outro(c);
+    if md {
+        out.push_str("### Summary\n\n");
+        for s in &outro {
+            out.push_str(&format!("- {}\n", md_escape(s)));
+        }
+    } else {
+        out.push_str("Summary\n");
+        for s in &outro {
+            out.push_str(&format!("    {s}\n"));
+        }
+    }
+    out
+}

@@ -1,0 +1,210 @@
+//! `export-http`: write each decoded HTTP response body to a file, like Wireshark's
+//! Export Objects. File names come from the URI, made safe: one path component, no
+//! `..`, no leading dot, no control characters, never an absolute path, never
+//! overwriting a file (a numbered suffix is added). `index.tsv` lists every exchange.
+
+use crate::analyze::Connection;
+use crate::http::Exchange;
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::path::Path;
+
+/// What was written for one exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exported {
+    pub conn: u64,
+    pub exchange: usize,
+    /// File name inside the output folder, or None when the body could not be exported.
+    pub file: Option<String>,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+    /// Why nothing was written, when nothing was.
+    pub note: String,
+}
+
+/// The last path segment of a URI (query and fragment dropped), as a safe file name.
+pub fn safe_name(uri: &str, status: u16) -> String {
+    let path = uri.split(['?', '#']).next().unwrap_or("");
+    // Absolute-form URIs: drop the scheme and authority.
+    let path = match path.find("://") {
+        Some(i) => path[i + 3..].find('/').map_or("", |j| &path[i + 3 + j..]),
+        None => path,
+    };
+    let last = path.rsplit('/').find(|s| !s.is_empty()).unwrap_or("");
+    let decoded = percent_decode(last);
+    let mut out: String = decoded
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    // No hidden files, no "." or "..", nothing empty.
+    while out.starts_with('.') {
+        out.remove(0);
+    }
+    if out.is_empty() {
+        out = if status == 0 {
+            "body".to_string()
+        } else {
+            "index".to_string()
+        };
+    }
+    out.truncate(120);
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Create `dir/name`, or `dir/name-1.ext`, `-2` ... if taken. Never follows or
+/// replaces an existing file (create_new).
+fn create_unique(dir: &Path, name: &str) -> io::Result<(String, std::fs::File)> {
+    let (stem, ext) = match name.rfind('.') {
+        Some(i) if i > 0 => (&name[..i], &name[i..]),
+        _ => (name, ""),
+    };
+    for n in 0..10_000 {
+        let candidate = if n == 0 {
+            name.to_string()
+        } else {
+            format!("{stem}-{n}{ext}")
+        };
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(dir.join(&candidate))
+        {
+            Ok(f) => return Ok((candidate, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other(format!("no free file name for {name}")))
+}
+
+fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    h.iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn export_one(dir: &Path, conn: u64, i: usize, x: &Exchange) -> io::Result<Option<Exported>> {
+    let Some(r) = x.response.as_ref() else {
+        return Ok(None);
+    };
+    let uri = x.request.as_ref().map_or("", |q| q.uri.as_str());
+    let mut e = Exported {
+        conn,
+        exchange: i + 1,
+        file: None,
+        content_type: header(&r.headers, "content-type").unwrap_or("").to_string(),
+        size: r.body_bytes_decoded,
+        sha256: r.body_sha256.clone().unwrap_or_default(),
+        note: String::new(),
+    };
+    if r.body_bytes_decoded == 0 {
+        return Ok(None);
+    }
+    match (&r.body, r.body_sha256.is_some(), r.body_truncated) {
+        (Some(body), true, false) => {
+            let (name, mut f) = create_unique(dir, &safe_name(uri, r.status))?;
+            f.write_all(body)?;
+            e.file = Some(name);
+        }
+        (_, _, true) => e.note = "body larger than --max-body: hashed, not kept".into(),
+        _ => e.note = "body incomplete in the capture".into(),
+    }
+    Ok(Some(e))
+}
+
+/// Write the bodies of `conns` into `dir` (created if missing) and `index.tsv`.
+pub fn export(dir: &Path, conns: &[Connection]) -> io::Result<Vec<Exported>> {
+    std::fs::create_dir_all(dir)?;
+    let mut all = Vec::new();
+    for c in conns {
+        for (i, x) in c.http.iter().enumerate() {
+            if let Some(e) = export_one(dir, c.id, i, x)? {
+                all.push(e);
+            }
+        }
+    }
+    let (_, mut idx) = create_unique(dir, "index.tsv")?;
+    writeln!(
+        idx,
+        "conn\texchange\tfile\tcontent_type\tsize\tsha256\tnote"
+    )?;
+    for e in &all {
+        writeln!(
+            idx,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            e.conn,
+            e.exchange,
+            e.file.as_deref().unwrap_or("-"),
+            clean(&e.content_type),
+            e.size,
+            e.sha256,
+            e.note
+        )?;
+    }
+    Ok(all)
+}
+
+/// Tabs and control characters from a capture must not break the index.
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_one_safe_component() {
+        assert_eq!(safe_name("/a/b/logo.png?x=1", 200), "logo.png");
+        assert_eq!(safe_name("/../../etc/passwd", 200), "passwd");
+        assert_eq!(safe_name("/%2e%2e%2fetc%2fpasswd", 200), "_etc_passwd");
+        assert_eq!(safe_name("/..", 200), "index");
+        assert_eq!(safe_name("/", 200), "index");
+        assert_eq!(safe_name("http://example.test/dir/f.js", 200), "f.js");
+        assert_eq!(safe_name("/a\u{1b}[2Jb", 200), "a__2Jb");
+        assert_eq!(safe_name("/.bashrc", 200), "bashrc");
+        assert!(!safe_name("/C:\\windows\\x", 200).contains('\\'));
+    }
+
+    #[test]
+    fn never_overwrites() {
+        let dir = std::env::temp_dir().join(format!("tcpscope-export-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.txt"), b"keep").unwrap();
+        let (n1, _) = create_unique(&dir, "a.txt").unwrap();
+        let (n2, _) = create_unique(&dir, "a.txt").unwrap();
+        assert_eq!((n1.as_str(), n2.as_str()), ("a-1.txt", "a-2.txt"));
+        assert_eq!(std::fs::read(dir.join("a.txt")).unwrap(), b"keep");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

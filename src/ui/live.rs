@@ -1,0 +1,429 @@
+//! The terminal UI on a live capture: `tcpscope live` without `--format`.
+//!
+//! Three threads: libpcap's (`capture::live`), an analysis thread that runs the analyzer
+//! on each batch and, four times a second, sends read-only snapshots of the connections
+//! that changed (and every finished connection), and this one, which merges them into the
+//! `Loaded` the ordinary views draw. Freezing the display (`f`) only stops that merge:
+//! capture and analysis go on, and the status bar counts the packets waiting.
+//!
+//! The views and key handling are the file UI's; the live status (interface, drops,
+//! frozen, stopped) is shown in the title and status bar through `App::source`.
+
+use crate::analyze::{Analyzer, CaptureStats, Config, Connection};
+use crate::capture::Source;
+use crate::capture::live::{Event, Live, LiveConfig, LiveStats, StopReason};
+use crate::flow::ConnId;
+use crate::ui::app::{self, Action, App, Screen};
+use crate::ui::model::Loaded;
+use crate::ui::view;
+use crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, Event as TermEvent, KeyCode, KeyEventKind,
+    KeyModifiers,
+};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::time::{Duration, Instant};
+
+/// Most connections shown at once; beyond it the oldest leave the table (counted).
+pub const MAX_SHOWN: usize = 20_000;
+const SNAPSHOT_EVERY: Duration = Duration::from_millis(250);
+
+/// What the analysis thread sends to the UI.
+pub enum LiveMsg {
+    /// A connection that ended (closed and quiet, idle, or at the end of the capture).
+    Finished(Box<Connection>),
+    /// Snapshots of the live connections that changed, and the counters.
+    Snapshot {
+        conns: Vec<Connection>,
+        stats: Box<CaptureStats>,
+        live: LiveStats,
+    },
+    /// The capture ended (not asked for by the UI): why, and the last counters.
+    Stopped {
+        reason: StopReason,
+        stats: Box<CaptureStats>,
+        live: LiveStats,
+    },
+}
+
+/// Run the analyzer over the capture's batches, sending snapshots to `tx`.
+fn analysis_thread(live: Live, cfg: Config, quit: Arc<AtomicBool>, tx: Sender<LiveMsg>) {
+    let ftx = tx.clone();
+    let mut an = Analyzer::new(&format!("live:{}", live.interface), cfg);
+    an.stream_to(move |c| {
+        let _ = ftx.send(LiveMsg::Finished(Box::new(c)));
+    });
+    let mut last_snap = Instant::now();
+    let mut snapped_to = 0u64;
+    let mut counters = LiveStats::default();
+    let reason = loop {
+        match live.rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(Event::Packets(b)) => b.packets().for_each(|p| an.on_packet(&p)),
+            Ok(Event::Stats(s)) => counters = s,
+            Ok(Event::Stopped(r, s)) => {
+                counters = s;
+                break r;
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break StopReason::Disconnected,
+        }
+        if last_snap.elapsed() >= SNAPSHOT_EVERY {
+            last_snap = Instant::now();
+            an.tick(crate::live::now_ts());
+            let conns = an.snapshot_live(snapped_to);
+            snapped_to = an.stats.packets;
+            an.stats.kernel_drops = Some(counters.kernel_drops);
+            an.stats.interface_drops = Some(counters.interface_drops);
+            let msg = LiveMsg::Snapshot {
+                conns,
+                stats: Box::new(an.stats.clone()),
+                live: counters,
+            };
+            if tx.send(msg).is_err() {
+                return;
+            }
+        }
+    };
+    if quit.load(Ordering::SeqCst) {
+        // The user quit: only the last counters matter.
+        let _ = tx.send(LiveMsg::Stopped {
+            reason,
+            stats: Box::new(an.stats.clone()),
+            live: counters,
+        });
+        return;
+    }
+    an.stats.kernel_drops = Some(counters.kernel_drops);
+    an.stats.interface_drops = Some(counters.interface_drops);
+    if let Some(p) = reason.problem(&live.interface) {
+        an.warn(p);
+    }
+    let (stats, _) = an.finish();
+    let _ = tx.send(LiveMsg::Stopped {
+        reason,
+        stats: Box::new(stats),
+        live: counters,
+    });
+}
+
+/// The UI's side: updates merged but not yet shown, and the live counters.
+struct Feed {
+    /// Connections changed since the last refresh, newest copy per id.
+    pending: BTreeMap<ConnId, Connection>,
+    stats: Option<CaptureStats>,
+    counters: LiveStats,
+    stopped: Option<StopReason>,
+    frozen: bool,
+    /// Connections that left the table because more than `MAX_SHOWN` were shown.
+    dropped: u64,
+    iface: String,
+}
+
+impl Feed {
+    fn take(&mut self, m: LiveMsg) {
+        match m {
+            LiveMsg::Finished(c) => {
+                self.pending.insert(c.id, *c);
+            }
+            LiveMsg::Snapshot { conns, stats, live } => {
+                for c in conns {
+                    self.pending.insert(c.id, c);
+                }
+                self.stats = Some(*stats);
+                self.counters = live;
+            }
+            LiveMsg::Stopped {
+                reason,
+                stats,
+                live,
+            } => {
+                self.stats = Some(*stats);
+                self.counters = live;
+                self.stopped = Some(reason);
+            }
+        }
+    }
+
+    /// Packets analysed but not yet on screen.
+    fn waiting(&self, app: &App) -> u64 {
+        let shown = app.data.as_ref().map_or(0, |d| d.stats.packets);
+        self.stats
+            .as_ref()
+            .map_or(0, |s| s.packets.saturating_sub(shown))
+    }
+
+    /// The live part of the title and status bar (short: the title also holds the
+    /// connection counts).
+    fn status(&self, app: &App) -> String {
+        let c = &self.counters;
+        let state = match (&self.stopped, self.frozen) {
+            (Some(StopReason::InterfaceDown(m) | StopReason::Error(m)), _) => {
+                format!("■ stopped: {m}")
+            }
+            (Some(_), _) => "■ stopped".to_string(),
+            (None, true) => format!("❚❚ frozen, {} waiting (f)", self.waiting(app)),
+            (None, false) => "● capturing, f freezes".to_string(),
+        };
+        format!(
+            "live {} │ {state} │ drops: kernel {}, if {}",
+            self.iface, c.kernel_drops, c.interface_drops
+        )
+    }
+
+    /// Merge what is pending into the shown data.
+    fn refresh(&mut self, app: &mut App) {
+        let Some(stats) = self.stats.clone() else {
+            return;
+        };
+        if self.pending.is_empty()
+            && app
+                .data
+                .as_ref()
+                .is_some_and(|d| d.stats.packets == stats.packets)
+        {
+            return;
+        }
+        let old = app.data.take();
+        let (old_conns, old_idx) = match old {
+            Some(d) => {
+                let sel = app
+                    .selected_conn()
+                    .and_then(|i| d.conns.get(i))
+                    .map(|c| c.id);
+                let open = app.conn.and_then(|i| d.conns.get(i)).map(|c| c.id);
+                (d.conns, (sel, open))
+            }
+            None => (Vec::new(), (None, None)),
+        };
+        let mut merged: Vec<Connection> = Vec::with_capacity(old_conns.len() + self.pending.len());
+        let mut pend = std::mem::take(&mut self.pending).into_iter().peekable();
+        for c in old_conns {
+            while let Some((id, _)) = pend.peek()
+                && *id < c.id
+            {
+                if let Some((_, p)) = pend.next() {
+                    merged.push(p);
+                }
+            }
+            if pend.peek().is_some_and(|(id, _)| *id == c.id) {
+                if let Some((_, p)) = pend.next() {
+                    merged.push(p);
+                }
+            } else {
+                merged.push(c);
+            }
+        }
+        merged.extend(pend.map(|(_, p)| p));
+        if merged.len() > MAX_SHOWN {
+            let n = merged.len() - MAX_SHOWN;
+            self.dropped += n as u64;
+            merged.drain(..n);
+        }
+        let mut stats = stats;
+        if self.dropped > 0 {
+            stats.warnings.push(format!(
+                "{} oldest connections left the table (more than {MAX_SHOWN})",
+                self.dropped
+            ));
+        }
+        let (sel, open) = old_idx;
+        let pos =
+            |id: Option<ConnId>| id.and_then(|id| merged.binary_search_by_key(&id, |c| c.id).ok());
+        let (new_sel, new_open) = (pos(sel), pos(open));
+        app.conn = new_open;
+        if new_open.is_none() && app.screen == Screen::Connection {
+            app.screen = Screen::Connections;
+        }
+        // Keep the cursor on the same connection: refilter keeps it by index.
+        app.data = Some(Loaded::new(stats, merged));
+        app.refilter();
+        if let Some(i) = new_sel
+            && let Some(p) = app.visible.iter().position(|&v| v == i)
+        {
+            app.sel = p;
+        }
+        app.loading = None;
+        app.update(Action::Resize(app.size.0, app.size.1));
+    }
+}
+
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Load the bytes the current view wants: from the `-w` file, or say why there are none.
+fn load_bytes(app: &mut App, saved: Option<&Source>) {
+    match saved {
+        Some(src) => crate::ui::load_wanted(app, src),
+        None => {
+            const WHY: &str = "a live capture keeps no packet bytes; run with -w FILE to see them";
+            if app.wanted_frame().is_some() && app.frame_bytes.is_none() {
+                app.frame_bytes = Some(Err(WHY.into()));
+            }
+            if app.wanted_stream().is_some() && app.stream.is_none() {
+                app.stream = Some(Err(WHY.into()));
+            }
+        }
+    }
+}
+
+/// Open the TUI on a live capture; returns when the user quits (q, Esc, Ctrl-C).
+pub fn run(cap: LiveConfig, cfg: Config, present: bool) -> anyhow::Result<()> {
+    let saving = cap.write.clone();
+    // Errors (permission, interface, filter) come back before the terminal is touched.
+    let live = Live::start(cap)?;
+    let iface = live.describe();
+    let stop = live.stop_flag();
+    let quit = Arc::new(AtomicBool::new(false));
+    let (tx, rx): (Sender<LiveMsg>, Receiver<LiveMsg>) = mpsc::channel();
+    let q = quit.clone();
+    let worker = std::thread::Builder::new()
+        .name("tcpscope-analysis".into())
+        .spawn(move || analysis_thread(live, cfg, q, tx))?;
+    let name = iface.clone();
+    let ifname = name.split(' ').next().unwrap_or_default().to_string();
+
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        prev(info);
+    }));
+    enable_raw_mode()?;
+    let guard = Guard;
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    term.clear()?;
+
+    let mut feed = Feed {
+        pending: BTreeMap::new(),
+        stats: Some({
+            let mut s = CaptureStats::default();
+            s.file = format!("live:{ifname}");
+            s
+        }),
+        counters: LiveStats::default(),
+        stopped: None,
+        frozen: false,
+        dropped: 0,
+        iface: name,
+    };
+    let saved = saving.clone().map(Source::File);
+    let mut app = App::new("live");
+    app.color = App::color_from_env();
+    app.present = present;
+    let sz = term.size()?;
+    app.update(Action::Resize(sz.width, sz.height));
+    app.set_loaded(Loaded::new(
+        feed.stats.clone().unwrap_or_default(),
+        Vec::new(),
+    ));
+    let mut last_refresh = Instant::now();
+    let mut last_tick = Instant::now();
+    let mut open = true;
+    let result = loop {
+        while open {
+            match rx.try_recv() {
+                Ok(m) => feed.take(m),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    open = false;
+                    if feed.stopped.is_none() {
+                        feed.stopped = Some(StopReason::Disconnected);
+                    }
+                }
+            }
+        }
+        if !feed.frozen && (last_refresh.elapsed() >= SNAPSHOT_EVERY || feed.stopped.is_some()) {
+            last_refresh = Instant::now();
+            feed.refresh(&mut app);
+        }
+        app.source = feed.status(&app);
+        load_bytes(&mut app, saved.as_ref());
+        if let Err(e) = term.draw(|f| view::render(f, &app)) {
+            break Err(e.into());
+        }
+        if app.quit {
+            break Ok(());
+        }
+        let timeout = Duration::from_millis(if app.playing { 30 } else { 100 });
+        match event::poll(timeout) {
+            Ok(true) => {
+                let action = match event::read()? {
+                    TermEvent::Key(k) if k.kind != KeyEventKind::Release => {
+                        if k.code == KeyCode::Char('f')
+                            && !k.modifiers.contains(KeyModifiers::CONTROL)
+                            && !app.filter_editing
+                            && !app.help
+                        {
+                            feed.frozen = !feed.frozen;
+                            None
+                        } else {
+                            app::map_key(&app, k)
+                        }
+                    }
+                    TermEvent::Mouse(m) => app::map_mouse(m),
+                    TermEvent::Resize(w, h) => Some(Action::Resize(w, h)),
+                    _ => None,
+                };
+                if let Some(a) = action {
+                    app.update(a);
+                }
+            }
+            Ok(false) => {}
+            Err(e) => break Err(e.into()),
+        }
+        let now = Instant::now();
+        let dt = now.duration_since(last_tick);
+        last_tick = now;
+        if app.playing {
+            app.update(Action::Tick(
+                i64::try_from(dt.as_nanos()).unwrap_or(i64::MAX),
+            ));
+        }
+    };
+    quit.store(true, Ordering::SeqCst);
+    stop.store(true, Ordering::SeqCst);
+    drop(term);
+    drop(guard);
+    // The analysis thread drops the capture, which closes the -w file whole.
+    let _ = worker.join();
+    while let Ok(m) = rx.try_recv() {
+        feed.take(m);
+    }
+    let c = feed.counters;
+    eprintln!(
+        "tcpscope: {} packets captured on {}, {} dropped by the kernel, {} by the interface{}",
+        c.captured,
+        feed.iface,
+        c.kernel_drops,
+        c.interface_drops,
+        saving.map_or(String::new(), |p| format!("; saved to {}", p.display()))
+    );
+    if let Some(p) = feed.stopped.as_ref().and_then(|r| r.problem(&ifname)) {
+        eprintln!("tcpscope: {p}");
+    }
+    result
+}
