@@ -226,3 +226,37 @@ fn benchmark_workload_every_exchange_with_its_body() {
     }
     assert!(cs.iter().all(|c| c.http.len() == 5));
 }
+
+#[test]
+fn export_http_writes_served_files_and_an_index() {
+    let sha = served();
+    let dir = std::env::temp_dir().join(format!("tcpscope-export-it-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for cap in ["http-keepalive.pcap", "http-gzip-chunked.pcap"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tcpscope"))
+            .args(["export-http", common::bundled(cap).to_str().unwrap(), "-o"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    // data.json came twice (plain and gzip): the second copy got a new name.
+    for (file, uri) in [
+        ("index.html", "/index.html"),
+        ("data.json", "/data.json"),
+        ("data-1.json", "/data.json"),
+        ("text-200k.txt", "/text-200k.txt"),
+    ] {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        use sha2::Digest;
+        let got: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(&got, &sha[uri], "{file}");
+    }
+    let index = std::fs::read_to_string(dir.join("index.tsv")).unwrap();
+    assert!(index.starts_with("conn\texchange\tfile\tcontent_type\tsize\tsha256"));
+    assert!(dir.join("index-1.tsv").is_file(), "the first index was not overwritten");
+    let _ = std::fs::remove_dir_all(&dir);
+}
