@@ -41,7 +41,7 @@ pub fn capture_config(a: &LiveArgs) -> anyhow::Result<LiveConfig> {
         duration,
         // The TUI shows each packet at once; a report can take them by the kernel block
         // (at most 50 ms later), which costs far fewer wake-ups under load.
-        immediate: false && a.format.is_none(),
+        immediate: a.format.is_none() && !a.buffered,
     })
 }
 

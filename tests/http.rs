@@ -238,7 +238,11 @@ fn export_http_writes_served_files_and_an_index() {
             .arg(&dir)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     // data.json came twice (plain and gzip): the second copy got a new name.
     for (file, uri) in [
@@ -257,6 +261,9 @@ fn export_http_writes_served_files_and_an_index() {
     }
     let index = std::fs::read_to_string(dir.join("index.tsv")).unwrap();
     assert!(index.starts_with("conn\texchange\tfile\tcontent_type\tsize\tsha256"));
-    assert!(dir.join("index-1.tsv").is_file(), "the first index was not overwritten");
+    assert!(
+        dir.join("index-1.tsv").is_file(),
+        "the first index was not overwritten"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
