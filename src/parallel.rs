@@ -33,6 +33,14 @@ enum Out {
     Done(Box<CaptureStats>),
 }
 
+/// How far the reader has got, readable from any thread while a run goes on.
+#[derive(Debug, Default)]
+pub struct ReadProgress {
+    pub packets: std::sync::atomic::AtomicU64,
+    /// Bytes of the file consumed (record headers + captured bytes, approximately).
+    pub bytes: std::sync::atomic::AtomicU64,
+}
+
 /// Worker count worth using on this machine (1 means: run single-threaded).
 pub fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
@@ -90,6 +98,18 @@ pub fn stream(
     workers: usize,
     each: &mut dyn FnMut(Connection),
 ) -> Result<CaptureStats, CaptureError> {
+    stream_with_progress(source, cfg, workers, &ReadProgress::default(), each)
+}
+
+/// `stream`, publishing the reader's progress in `progress` as it goes.
+pub fn stream_with_progress(
+    source: &Source,
+    cfg: Config,
+    workers: usize,
+    progress: &ReadProgress,
+    each: &mut dyn FnMut(Connection),
+) -> Result<CaptureStats, CaptureError> {
+    use std::sync::atomic::Ordering::Relaxed;
     let workers = workers.max(1);
     let name = source.display();
     let mut shard_cfg = cfg.clone();
@@ -107,6 +127,8 @@ pub fn stream(
         let reader = scope.spawn(move || {
             let mut batches: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
             let res = capture::read_source(source, |p| {
+                progress.packets.fetch_add(1, Relaxed);
+                progress.bytes.fetch_add(16 + p.data.len() as u64, Relaxed);
                 let w = route(p.linktype, p.data, p.orig_len, workers);
                 let b = &mut batches[w];
                 let start = b.bytes.len();

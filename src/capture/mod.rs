@@ -8,6 +8,7 @@
 
 mod fallback;
 pub mod live;
+pub mod random;
 
 use crate::ts::Ts;
 use std::ops::ControlFlow;

@@ -2,7 +2,7 @@
 //! given the current mode, and [`App::update`] applies it. No terminal I/O here, so all
 //! of it is unit-testable; the views only read `&App`.
 
-use crate::analyze::Connection;
+use crate::analyze::{CaptureStats, Connection};
 use crate::tcp::PacketRecord;
 use crate::ui::bytes::{FrameBytes, StreamData};
 use crate::ui::loader::Progress;
@@ -182,6 +182,25 @@ impl App {
     /// Colour unless NO_COLOR is set to a non-empty value (<https://no-color.org>).
     pub fn color_from_env() -> bool {
         std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    }
+
+    /// Connections that finished while loading goes on: shown at once.
+    pub fn add_conns(&mut self, conns: Vec<Connection>) {
+        match self.data.as_mut() {
+            Some(d) => d.append(conns),
+            None => self.data = Some(Loaded::new(CaptureStats::default(), conns)),
+        }
+        self.refilter();
+    }
+
+    /// Loading ended: the final capture facts.
+    pub fn finish_loading(&mut self, stats: CaptureStats) {
+        self.loading = None;
+        match self.data.as_mut() {
+            Some(d) => d.stats = stats,
+            None => self.data = Some(Loaded::new(stats, Vec::new())),
+        }
+        self.refilter();
     }
 
     pub fn set_loaded(&mut self, data: Loaded) {
@@ -638,9 +657,28 @@ impl App {
         self.visible_packets().get(self.pkt_sel).map(|p| p.frame)
     }
 
-    /// The connection whose stream the Stream tab wants rebuilt.
+    /// The body of exchange `i` of the open connection: from the on-demand rebuild (the
+    /// analysis keeps no bodies), else from the analysis itself (live mode).
+    pub fn body(&self, i: usize, response: bool) -> Option<&[u8]> {
+        fn from(x: &crate::http::Exchange, response: bool) -> Option<&[u8]> {
+            if response {
+                x.response.as_ref()?.body.as_deref()
+            } else {
+                x.request.as_ref()?.body.as_deref()
+            }
+        }
+        if let (Some(Ok(s)), Some(c)) = (&self.stream, self.conn())
+            && s.conn_id == c.id
+            && let Some(b) = s.http.get(i).and_then(|x| from(x, response))
+        {
+            return Some(b);
+        }
+        self.conn()?.http.get(i).and_then(|x| from(x, response))
+    }
+
+    /// The connection whose stream the Stream and HTTP tabs want rebuilt.
     pub fn wanted_stream(&self) -> Option<u64> {
-        if self.screen != Screen::Connection || self.tab != Tab::Stream {
+        if self.screen != Screen::Connection || !matches!(self.tab, Tab::Stream | Tab::Http) {
             return None;
         }
         self.conn().map(|c| c.id)

@@ -25,9 +25,39 @@ pub struct FrameBytes {
     pub data: Vec<u8>,
 }
 
+/// The record index of a classic pcap file, built once per file and kept (8 bytes a
+/// frame), so showing a frame is one seek instead of a read from the start.
+fn index_of(source: &Source) -> Option<std::sync::Arc<capture::random::Index>> {
+    use std::sync::{Arc, Mutex};
+    type Cache = Option<(std::path::PathBuf, Option<Arc<capture::random::Index>>)>;
+    static CACHE: Mutex<Cache> = Mutex::new(None);
+    let Source::File(path) = source else {
+        return None;
+    };
+    let mut c = CACHE.lock().ok()?;
+    if let Some((p, idx)) = c.as_ref()
+        && p == path
+    {
+        return idx.clone();
+    }
+    let idx = capture::random::index(path).map(Arc::new);
+    *c = Some((path.clone(), idx.clone()));
+    idx
+}
+
 pub fn read_frame(source: &Source, frame: u64) -> Result<FrameBytes, String> {
     if matches!(source, Source::Stdin) {
         return Err("standard input cannot be read again: no bytes to show".into());
+    }
+    if let (Some(idx), Source::File(path)) = (index_of(source), source) {
+        let (ts, orig_len, data) = capture::random::read(path, &idx, frame)?;
+        return Ok(FrameBytes {
+            frame,
+            ts,
+            linktype: idx.layout.linktype,
+            orig_len,
+            data,
+        });
     }
     let mut out = None;
     capture::read_source(source, |p| {
@@ -397,6 +427,9 @@ pub struct StreamData {
     pub bytes: [u64; 2],
     /// Stopped at the byte cap.
     pub truncated: bool,
+    /// The connection's HTTP exchanges parsed again with their bodies (the analysis run
+    /// keeps sizes and hashes only, so opening a big file costs no body memory).
+    pub http: Vec<crate::http::Exchange>,
 }
 
 const WRAP: usize = 200;
@@ -409,11 +442,13 @@ pub fn rebuild_stream(source: &Source, conn: &Connection, cap: u64) -> Result<St
     }
     let mut pieces: Vec<(Dir, u64, Piece)> = Vec::new();
     let mut tcp = TcpConn::new(EngineConfig::default());
+    let mut http = crate::http::HttpAssembler::new(crate::http::HttpConfig::default());
     let mut total = 0u64;
     let mut truncated = false;
     let (first, last) = (conn.first_frame, conn.last_frame);
     let mut sink = |dir: Dir, ev: StreamEvent<'_>| match ev {
         StreamEvent::Data { bytes, frame, .. } => {
+            http.push(dir, bytes, frame, 0);
             if total >= cap {
                 truncated = true;
                 return;
@@ -422,10 +457,14 @@ pub fn rebuild_stream(source: &Source, conn: &Connection, cap: u64) -> Result<St
             total += take as u64;
             pieces.push((dir, frame, Piece::Data(bytes[..take].to_vec())));
         }
-        StreamEvent::Gap { len, .. } => pieces.push((dir, 0, Piece::Gap(len))),
+        StreamEvent::Gap { len, .. } => {
+            http.gap(dir, len);
+            pieces.push((dir, 0, Piece::Gap(len)))
+        }
     };
     let mut cur_frame = 0u64;
-    capture::read_source(source, |p| {
+    let mut fins: Vec<(Dir, u64)> = Vec::new();
+    let mut feed = |p: &capture::RawPacket<'_>| {
         if p.index < first {
             return ControlFlow::Continue(());
         }
@@ -449,10 +488,50 @@ pub fn rebuild_stream(source: &Source, conn: &Connection, cap: u64) -> Result<St
             return ControlFlow::Continue(());
         };
         tcp.on_segment(dir, seg, p.index, p.ts, &mut sink);
+        if seg.flags.fin() && tcp.fin_in_order(dir) {
+            fins.push((dir, p.index));
+        }
         ControlFlow::Continue(())
-    })
-    .map_err(|e| e.to_string())?;
+    };
+    let frames = conn
+        .summary
+        .as_ref()
+        .and_then(|s| s.packets.as_ref())
+        .filter(|p| {
+            !p.is_empty()
+                && conn
+                    .summary
+                    .as_ref()
+                    .is_some_and(|s| s.packets_not_kept == 0)
+        });
+    match (index_of(source), source, frames) {
+        // Seek to each of the connection's frames.
+        (Some(idx), Source::File(path), Some(pk)) => {
+            for rec in pk {
+                let (ts, orig_len, data) = capture::random::read(path, &idx, rec.frame)?;
+                let raw = capture::RawPacket {
+                    index: rec.frame,
+                    ts,
+                    linktype: idx.layout.linktype,
+                    orig_len,
+                    data: &data,
+                };
+                if feed(&raw).is_break() {
+                    break;
+                }
+            }
+        }
+        _ => {
+            capture::read_source(source, |p| feed(p)).map_err(|e| e.to_string())?;
+        }
+    }
     tcp.finish(&mut sink);
+    // Close-delimited bodies end at the FIN; it is fed after the bytes (order within a
+    // direction is all that matters to the assembler).
+    for (dir, frame) in fins {
+        http.fin(dir, frame, 0);
+    }
+    http.finish();
     // Gaps carry no frame: give them the frame of the data before them.
     let mut prev = first;
     for x in pieces.iter_mut() {
@@ -465,6 +544,7 @@ pub fn rebuild_stream(source: &Source, conn: &Connection, cap: u64) -> Result<St
     let mut out = StreamData {
         conn_id: conn.id,
         truncated,
+        http: http.into_exchanges(),
         ..Default::default()
     };
     let mut prev_dir: Option<Dir> = None;

@@ -2,13 +2,15 @@
 //! progress (bytes, packets, rate) over a channel and finally the whole analysis. The
 //! UI thread never blocks on the file.
 //!
-//! Connections appear when the analysis finishes (`Analyzer::finish` is what produces
-//! them); until then the UI shows the progress bar and stays responsive.
+//! Connections appear as soon as they finish (in id order, a batch every 200 ms), so the
+//! table fills in while the rest of the file is read; the analysis runs on all cores
+//! (`parallel`), as `report` does.
 
-use crate::analyze::{Analyzer, Config};
-use crate::capture::{self, Source};
+use crate::analyze::{CaptureStats, Config, Connection};
+use crate::capture::Source;
+use crate::parallel::ReadProgress;
 use crate::ui::model::Loaded;
-use std::ops::ControlFlow;
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
@@ -41,70 +43,90 @@ impl Progress {
 }
 
 pub enum LoadMsg {
-    Progress(Progress),
-    Done(Result<Box<Loaded>, String>),
+    /// Connections that finished (in id order): shown while the rest loads.
+    Conns(Vec<Connection>),
+    /// Loading ended: the capture facts, or why it failed.
+    Done(Result<Box<CaptureStats>, String>),
 }
 
-/// The analysis settings the UI needs: every packet record and the HTTP bodies.
+/// The analysis settings the UI needs: every packet record.
 pub fn ui_config() -> Config {
-    let mut cfg = Config {
-        keep_bodies: true,
-        ..Config::default()
-    };
+    // Bodies are not kept: the HTTP tab parses its connection again from the file, with
+    // bodies, when it is opened (see `bytes::rebuild_stream`).
+    let mut cfg = Config::default();
     cfg.engine.keep_packets = true;
     cfg
 }
 
-/// Analyse `source` synchronously (tests, and the loader thread's body).
-pub fn load(source: &Source, mut on_progress: impl FnMut(Progress)) -> Result<Loaded, String> {
-    let total = match source {
-        Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
-        Source::Stdin => None,
-    };
-    let start = Instant::now();
-    let mut an = Analyzer::new(&source.display(), ui_config());
-    let mut prog = Progress {
-        bytes: 24,
-        total,
-        ..Default::default()
-    };
+/// Analyse `source` synchronously (tests, and the loader thread's body). Connections
+/// go to `on_conns` in batches as they finish (in id order), progress to `on_progress`.
+pub fn load_streaming(
+    source: &Source,
+    counters: &ReadProgress,
+    mut on_conns: impl FnMut(Vec<Connection>),
+) -> Result<CaptureStats, String> {
+    let mut batch: Vec<Connection> = Vec::new();
     let mut last = Instant::now();
-    let summary = capture::read_source(source, |p| {
-        an.on_packet(p);
-        prog.packets += 1;
-        prog.bytes += 16 + p.data.len() as u64;
-        if prog.packets.is_multiple_of(4096) && last.elapsed() >= Duration::from_millis(100) {
-            last = Instant::now();
-            prog.elapsed = start.elapsed();
-            on_progress(prog);
-        }
-        ControlFlow::Continue(())
-    })
-    .map_err(|e| e.to_string())?;
-    for w in summary.warnings {
-        an.warn(w);
+    let workers = crate::parallel::default_workers();
+    let stats =
+        crate::parallel::stream_with_progress(source, ui_config(), workers, counters, &mut |c| {
+            batch.push(c);
+            if last.elapsed() >= Duration::from_millis(200) {
+                last = Instant::now();
+                on_conns(std::mem::take(&mut batch));
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    if !batch.is_empty() {
+        on_conns(batch);
     }
-    prog.elapsed = start.elapsed();
-    if let Some(t) = total {
-        prog.bytes = t;
-    }
-    on_progress(prog);
-    let (stats, conns) = an.finish();
+    Ok(stats)
+}
+
+/// Analyse `source` to the end and return everything (tests).
+pub fn load(source: &Source, mut on_progress: impl FnMut(Progress)) -> Result<Loaded, String> {
+    let counters = ReadProgress::default();
+    let start = Instant::now();
+    let mut conns = Vec::new();
+    let stats = load_streaming(source, &counters, |v| conns.extend(v))?;
+    on_progress(progress_of(source_size(source), &counters, start));
     Ok(Loaded::new(stats, conns))
 }
 
-/// Start loading on a thread.
-pub fn spawn(source: Source) -> Receiver<LoadMsg> {
+/// Size of the file being read (None for standard input).
+pub fn source_size(source: &Source) -> Option<u64> {
+    match source {
+        Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+        Source::Stdin => None,
+    }
+}
+
+/// A progress snapshot from the reader's counters.
+pub fn progress_of(total: Option<u64>, c: &ReadProgress, start: Instant) -> Progress {
+    use std::sync::atomic::Ordering::Relaxed;
+    Progress {
+        bytes: 24 + c.bytes.load(Relaxed),
+        total,
+        packets: c.packets.load(Relaxed),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// Start loading on a thread: batches of finished connections and the end come over the
+/// channel; the progress counters can be read at any time.
+pub fn spawn(source: Source) -> (Receiver<LoadMsg>, Arc<ReadProgress>) {
     let (tx, rx) = mpsc::channel();
+    let counters = Arc::new(ReadProgress::default());
+    let c2 = Arc::clone(&counters);
     std::thread::Builder::new()
         .name("tcpscope-loader".into())
         .spawn(move || {
-            let ptx = tx.clone();
-            let r = load(&source, |p| {
-                let _ = ptx.send(LoadMsg::Progress(p));
+            let ctx = tx.clone();
+            let r = load_streaming(&source, &c2, |v| {
+                let _ = ctx.send(LoadMsg::Conns(v));
             });
             let _ = tx.send(LoadMsg::Done(r.map(Box::new)));
         })
         .ok();
-    rx
+    (rx, counters)
 }

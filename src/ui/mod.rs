@@ -92,7 +92,9 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     {
         anyhow::bail!("{}: {e}", p.display());
     }
-    let rx = loader::spawn(source.clone());
+    let (rx, counters) = loader::spawn(source.clone());
+    let total = loader::source_size(&source);
+    let load_start = Instant::now();
 
     let prev = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -113,11 +115,14 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     let mut last_tick = Instant::now();
     let mut loader_open = true;
     loop {
+        if loader_open {
+            app.loading = Some(loader::progress_of(total, &counters, load_start));
+        }
         while loader_open {
             match rx.try_recv() {
-                Ok(LoadMsg::Progress(p)) => app.loading = Some(p),
-                Ok(LoadMsg::Done(Ok(d))) => {
-                    app.set_loaded(*d);
+                Ok(LoadMsg::Conns(v)) => app.add_conns(v),
+                Ok(LoadMsg::Done(Ok(stats))) => {
+                    app.finish_loading(*stats);
                     loader_open = false;
                 }
                 Ok(LoadMsg::Done(Err(e))) => {

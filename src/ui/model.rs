@@ -231,6 +231,23 @@ impl Loaded {
         }
     }
 
+    /// Add connections that finished later (loading fills the table in as it goes).
+    pub fn append(&mut self, conns: Vec<Connection>) {
+        let base = self.conns.len();
+        for (k, c) in conns.iter().enumerate() {
+            self.rows.push(RowInfo::new(c));
+            for p in packets(c) {
+                self.timeline.push(Tick {
+                    frame: p.frame,
+                    ts: p.ts,
+                    conn: (base + k) as u32,
+                });
+            }
+        }
+        self.conns.extend(conns);
+        self.timeline.sort_by_key(|t| t.frame);
+    }
+
     /// Compare two connections (by index) on a column.
     pub fn cmp(&self, col: Column, a: usize, b: usize) -> Ordering {
         let (ca, cb) = (&self.conns[a], &self.conns[b]);

@@ -913,7 +913,7 @@ fn render_http(f: &mut Frame, app: &App, th: Theme, area: Rect) {
                 th.client(),
             ));
         }
-        if let Some(b) = &r.body
+        if let Some(b) = app.body(app.http_sel, false)
             && !b.is_empty()
         {
             d.push(Line::raw(""));
@@ -947,7 +947,7 @@ fn render_http(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             ));
         }
         d.push(Line::raw(""));
-        match &r.body {
+        match app.body(app.http_sel, true) {
             Some(b) if !b.is_empty() => {
                 let dec = match &r.content_encoding {
                     Some(e) => format!(" (decoded from {})", escape(e)),
@@ -960,8 +960,11 @@ fn render_http(f: &mut Frame, app: &App, th: Theme, area: Rect) {
                 for l in body_lines(b, header_value(&r.headers, "content-type")) {
                     d.push(Line::raw(l));
                 }
-                if r.body_truncated {
-                    d.push(Line::styled("(body truncated)", th.warn()));
+                if (b.len() as u64) < r.body_bytes_decoded {
+                    d.push(Line::styled(
+                        format!("(first {} of {} bytes kept)", b.len(), r.body_bytes_decoded),
+                        th.warn(),
+                    ));
                 }
             }
             _ => d.push(Line::styled("(no body)", th.dim())),
@@ -1077,6 +1080,19 @@ fn render_status(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         .data
         .as_ref()
         .map_or((0, 0), |d| (d.stats.packets, d.conns.len()));
+    if let (Some(p), Some(_)) = (app.loading, app.data.as_ref()) {
+        // The table fills in while the rest of the file is read.
+        spans.push(Span::styled(
+            format!(
+                " loading{} {} packets {:.0}/s │",
+                p.ratio()
+                    .map_or(String::new(), |r| format!(" {:.0}%", r * 100.0)),
+                p.packets,
+                p.rate_pps()
+            ),
+            th.highlight(),
+        ));
+    }
     let ph = match app.playhead {
         None => " playhead: end".to_string(),
         Some(fr) => format!(" playhead: frame {fr}/{pk}"),
