@@ -11,7 +11,6 @@ use crate::capture::{self, CaptureError, RawPacket, Source};
 use crate::decode;
 use crate::ts::Ts;
 use std::collections::VecDeque;
-use std::hash::{Hash, Hasher};
 use std::ops::ControlFlow;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
@@ -48,17 +47,24 @@ pub fn default_workers() -> usize {
 
 /// Which worker a packet belongs to: both directions of a connection hash alike.
 fn route(linktype: u32, data: &[u8], orig_len: u32, workers: usize) -> usize {
+    if let Some(h) = decode::endpoint_hash(linktype, data) {
+        return (h % workers as u64) as usize;
+    }
+    // Extension headers, odd links: the full decoder, hashed the same way.
     let d = decode::decode(linktype, data, orig_len);
     let (Some(ip), Some(tcp)) = (d.ip, d.tcp.as_ref()) else {
         return 0;
     };
-    let a = (ip.src, tcp.src_port);
-    let b = (ip.dst, tcp.dst_port);
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    lo.hash(&mut h);
-    hi.hash(&mut h);
-    (h.finish() % workers as u64) as usize
+    let octets = |a: std::net::IpAddr| match a {
+        std::net::IpAddr::V4(v) => v.octets().to_vec(),
+        std::net::IpAddr::V6(v) => v.octets().to_vec(),
+    };
+    let (sa, da) = (octets(ip.src), octets(ip.dst));
+    let h = decode::hash_endpoints(
+        (&sa, &tcp.src_port.to_be_bytes()),
+        (&da, &tcp.dst_port.to_be_bytes()),
+    );
+    (h % workers as u64) as usize
 }
 
 fn worker(

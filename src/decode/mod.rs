@@ -98,6 +98,64 @@ impl<'a> Decoded<'a> {
     }
 }
 
+/// A hash of a TCP packet's two endpoints that is the same in both directions, read
+/// straight from the headers (Ethernet with up to two VLAN tags, or any IP link type;
+/// IPv4 and IPv6 without extension headers). None for anything else, which the caller
+/// then sorts out with [`decode`]. Used to shard connections over threads cheaply.
+pub fn endpoint_hash(linktype: u32, data: &[u8]) -> Option<u64> {
+    let ip = match link::strip(linktype, data) {
+        link::Link::Ethernet(d) => {
+            let mut et = u16::from_be_bytes([*d.get(12)?, *d.get(13)?]);
+            let mut off = 14;
+            for _ in 0..2 {
+                if matches!(et, 0x8100 | 0x88A8 | 0x9100) {
+                    et = u16::from_be_bytes([*d.get(off + 2)?, *d.get(off + 3)?]);
+                    off += 4;
+                }
+            }
+            if !matches!(et, 0x0800 | 0x86DD) {
+                return None;
+            }
+            d.get(off..)?
+        }
+        link::Link::EtherType(0x0800 | 0x86DD, d) | link::Link::Ip(d) => d,
+        _ => return None,
+    };
+    let (addrs, l4): (&[u8], &[u8]) = match ip.first()? >> 4 {
+        4 => {
+            let ihl = usize::from(ip[0] & 0x0F) * 4;
+            let frag = u16::from_be_bytes([*ip.get(6)?, *ip.get(7)?]) & 0x3FFF;
+            if *ip.get(9)? != 6 || frag != 0 || ihl < 20 {
+                return None;
+            }
+            (ip.get(12..20)?, ip.get(ihl..)?)
+        }
+        6 => {
+            if *ip.get(6)? != 6 {
+                return None;
+            }
+            (ip.get(8..40)?, ip.get(40..)?)
+        }
+        _ => return None,
+    };
+    let half = addrs.len() / 2;
+    Some(hash_endpoints(
+        (&addrs[..half], l4.get(0..2)?),
+        (&addrs[half..], l4.get(2..4)?),
+    ))
+}
+
+/// Direction-independent FNV-1a hash of two (address bytes, port bytes) endpoints.
+pub fn hash_endpoints(a: (&[u8], &[u8]), b: (&[u8], &[u8])) -> u64 {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in lo.0.iter().chain(lo.1).chain(hi.0).chain(hi.1) {
+        h ^= u64::from(*byte);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
 /// Decode one frame of link type `linktype` (LINKTYPE_ numbering).
 pub fn decode(linktype: u32, data: &[u8], orig_len: u32) -> Decoded<'_> {
     let sliced = match link::strip(linktype, data) {
@@ -247,5 +305,40 @@ fn claimed_ip_payload_len(s: &LaxSlicedPacket<'_>) -> Option<usize> {
             usize::from(h.payload_length()).checked_sub(v6.extensions().slice().len())
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod hash_tests {
+    use super::*;
+    use etherparse::PacketBuilder;
+
+    #[test]
+    fn endpoint_hash_is_direction_free_and_matches_the_decoder() {
+        let mut fwd = Vec::new();
+        PacketBuilder::ethernet2([1; 6], [2; 6])
+            .single_vlan(7.try_into().unwrap())
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .tcp(40000, 80, 1, 100)
+            .write(&mut fwd, b"x")
+            .unwrap();
+        let mut rev = Vec::new();
+        PacketBuilder::ethernet2([2; 6], [1; 6])
+            .ipv4([10, 0, 0, 2], [10, 0, 0, 1], 64)
+            .tcp(80, 40000, 1, 100)
+            .write(&mut rev, b"")
+            .unwrap();
+        let h = endpoint_hash(1, &fwd).unwrap();
+        assert_eq!(Some(h), endpoint_hash(1, &rev));
+        let d = decode(1, &rev, rev.len() as u32);
+        let (ip, t) = (d.ip.unwrap(), d.tcp.unwrap());
+        let (std::net::IpAddr::V4(s), std::net::IpAddr::V4(dd)) = (ip.src, ip.dst) else {
+            panic!()
+        };
+        let via_decode = hash_endpoints(
+            (&s.octets(), &t.src_port.to_be_bytes()),
+            (&dd.octets(), &t.dst_port.to_be_bytes()),
+        );
+        assert_eq!(h, via_decode);
     }
 }
