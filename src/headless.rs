@@ -3,6 +3,7 @@
 
 use crate::analyze::{Analyzer, CaptureStats, Config, Connection};
 use crate::capture::{self, CaptureError, Source};
+use crate::parallel::ReadProgress;
 use std::ops::ControlFlow;
 
 /// Read `source` to the end and analyse it.
@@ -20,16 +21,30 @@ pub fn stream(
     cfg: Config,
     each: &mut dyn FnMut(Connection),
 ) -> Result<CaptureStats, CaptureError> {
+    stream_with_progress(source, cfg, &ReadProgress::default(), each)
+}
+
+/// `stream`, publishing how far reading got in `progress`; setting `progress.stop` ends
+/// reading early (e.g. the output pipe closed), with what was read so far analysed.
+pub fn stream_with_progress(
+    source: &Source,
+    cfg: Config,
+    progress: &ReadProgress,
+    each: &mut dyn FnMut(Connection),
+) -> Result<CaptureStats, CaptureError> {
     let workers = match cfg.workers {
         0 => crate::parallel::default_workers(),
         n => n,
     };
     if workers > 1 {
-        return crate::parallel::stream(source, cfg, workers, each);
+        return crate::parallel::stream_with_progress(source, cfg, workers, progress, each);
     }
     let mut an = Analyzer::new(&source.display(), cfg);
     an.stream_to(each);
     let summary = capture::read_source(source, |p| {
+        if progress.tally(p) {
+            return ControlFlow::Break(());
+        }
         an.on_packet(p);
         ControlFlow::Continue(())
     })?;

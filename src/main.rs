@@ -94,11 +94,16 @@ fn run_report(args: ReportArgs) -> anyhow::Result<()> {
     let out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut writer = report::Writer::new(out, args.format);
     let mut write_err: Option<io::Error> = None;
-    let stats = headless::stream(&source, cfg, &mut |c| {
+    let progress = tcpscope::parallel::ReadProgress::default();
+    let stats = headless::stream_with_progress(&source, cfg, &progress, &mut |c| {
         if write_err.is_none()
             && let Err(e) = writer.connection(&c)
         {
+            // Nobody reads any more (`| head`): stop reading the capture too.
             write_err = Some(e);
+            progress
+                .stop
+                .store(true, std::sync::atomic::Ordering::Relaxed);
         }
     })?;
     if let Some(e) = write_err {

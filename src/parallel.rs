@@ -38,6 +38,18 @@ pub struct ReadProgress {
     pub packets: std::sync::atomic::AtomicU64,
     /// Bytes of the file consumed (record headers + captured bytes, approximately).
     pub bytes: std::sync::atomic::AtomicU64,
+    /// Set by anyone to end reading early (the output pipe closed, the user quit).
+    pub stop: std::sync::atomic::AtomicBool,
+}
+
+impl ReadProgress {
+    /// Count one packet read; true when reading should stop.
+    pub fn tally(&self, p: &RawPacket<'_>) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.packets.fetch_add(1, Relaxed);
+        self.bytes.fetch_add(16 + p.data.len() as u64, Relaxed);
+        self.stop.load(Relaxed)
+    }
 }
 
 /// Worker count worth using on this machine (1 means: run single-threaded).
@@ -115,7 +127,6 @@ pub fn stream_with_progress(
     progress: &ReadProgress,
     each: &mut dyn FnMut(Connection),
 ) -> Result<CaptureStats, CaptureError> {
-    use std::sync::atomic::Ordering::Relaxed;
     let workers = workers.max(1);
     let name = source.display();
     let mut shard_cfg = cfg.clone();
@@ -133,8 +144,9 @@ pub fn stream_with_progress(
         let reader = scope.spawn(move || {
             let mut batches: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
             let res = capture::read_source(source, |p| {
-                progress.packets.fetch_add(1, Relaxed);
-                progress.bytes.fetch_add(16 + p.data.len() as u64, Relaxed);
+                if progress.tally(p) {
+                    return ControlFlow::Break(());
+                }
                 let w = route(p.linktype, p.data, p.orig_len, workers);
                 let b = &mut batches[w];
                 let start = b.bytes.len();
