@@ -53,9 +53,13 @@ pub struct QuizArgs {
     /// What to ask, comma-separated: flags, ack, state.
     #[arg(long, value_delimiter = ',', default_value = "flags,ack,state")]
     pub ask: Vec<String>,
-    /// Most packets to ask about (0: no limit).
+    /// Most packets to ask about (0: no limit; line-based quiz only).
     #[arg(long, default_value_t = 0)]
     pub max: usize,
+    /// Ask line by line on standard input/output instead of in the terminal UI (the
+    /// default whenever standard input or output is not a terminal, e.g. piped answers).
+    #[arg(long)]
+    pub text: bool,
 }
 
 /// Analyse `file` keeping every packet record.
@@ -119,6 +123,18 @@ pub fn run_quiz(a: QuizArgs) -> anyhow::Result<()> {
         .iter()
         .map(|s| Kind::parse(s).with_context(|| format!("--ask {s}: expected flags, ack or state")))
         .collect::<anyhow::Result<Vec<Kind>>>()?;
+    use std::io::IsTerminal;
+    if !a.text && io::stdin().is_terminal() && io::stdout().is_terminal() {
+        let mut started = false;
+        let (id, all) = (a.conn.unwrap_or(1), a.all);
+        return crate::ui::run_with(
+            crate::ui::Options {
+                file: a.file,
+                present: false,
+            },
+            &mut |app| crate::ui::quiz::start(app, id, &kinds, all, &mut started),
+        );
+    }
     let conns = select(load(&a.file)?, Some(a.conn.unwrap_or(1)), &a.file)?;
     let stdin = io::stdin();
     let stdout = io::stdout();

@@ -52,6 +52,8 @@ pub enum Command {
     Quiz(crate::classroom::QuizArgs),
     /// Capture live from an interface: the terminal UI, or a report with --format.
     Live(LiveArgs),
+    /// Stage a TCP/HTTP scenario on 127.0.0.1 and capture it live (`--list` lists them).
+    Demo(crate::demo::DemoArgs),
     /// List the interfaces libpcap can capture on, with addresses, flags and link types.
     Interfaces,
 }
@@ -159,6 +161,7 @@ Usage:
   tcpscope FILE   (or: tcpscope open FILE)           explore it in the terminal UI
   tcpscope live [-i IFACE] [-f BPF] [-w FILE]        capture live (root or cap_net_raw)
   tcpscope interfaces                                list the interfaces
+  tcpscope demo [--scenario NAME]                    stage and capture a scenario on 127.0.0.1
 
 Try it on a bundled capture:
   tcpscope report captures/http-get.pcap

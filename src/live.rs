@@ -94,6 +94,19 @@ pub fn headless(
     let filter = cap.filter.clone();
     let saving = cap.write.clone();
     let live = Live::start(cap)?;
+    headless_on(live, filter, saving, cfg, format, out)
+}
+
+/// The headless run on a capture already started (`tcpscope demo` starts its own and
+/// stops it through `Live::stop_flag` when its scenario is over).
+pub fn headless_on(
+    live: Live,
+    filter: Option<String>,
+    saving: Option<std::path::PathBuf>,
+    cfg: Config,
+    format: Format,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     install_signals(&live);
     eprintln!(
         "tcpscope: capturing on {}{}; Ctrl-C stops",

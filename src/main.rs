@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         Some(Command::Diagram(a)) => tcpscope::classroom::run_diagram(a),
         Some(Command::Quiz(a)) => tcpscope::classroom::run_quiz(a),
         Some(Command::Live(args)) => tcpscope::live::run(args),
+        Some(Command::Demo(a)) => tcpscope::demo::run(a),
         Some(Command::Interfaces) => tcpscope::live::print_interfaces(),
     };
     match result {

@@ -95,6 +95,8 @@ pub enum Action {
     /// Real time passed (for playback), in nanoseconds.
     Tick(i64),
     Resize(u16, u16),
+    /// A quiz-mode key (see `ui::quiz`).
+    Quiz(crate::ui::quiz::QuizAction),
 }
 
 /// The whole UI state.
@@ -140,6 +142,8 @@ pub struct App {
     pub frame_bytes: Option<Result<FrameBytes, String>>,
     pub stream: Option<Result<StreamData, String>>,
     pub message: Option<String>,
+    /// Quiz mode (`z`): questions before each key packet is revealed.
+    pub quiz: Option<crate::ui::quiz::Quiz>,
 }
 
 impl App {
@@ -176,6 +180,7 @@ impl App {
             frame_bytes: None,
             stream: None,
             message: None,
+            quiz: None,
         }
     }
 
@@ -397,6 +402,7 @@ impl App {
             Action::Faster => self.speed = (self.speed + 1).min(SPEEDS.len() - 1),
             Action::Slower => self.speed = self.speed.saturating_sub(1),
             Action::Tick(ns) => self.tick(ns),
+            Action::Quiz(q) => crate::ui::quiz::update(self, q),
             Action::Click { col, row } => self.click(col, row),
         }
         self.fix_offsets();
@@ -734,6 +740,9 @@ pub fn map_key(app: &App, k: KeyEvent) -> Option<Action> {
             KeyCode::Char('q') => Some(Quit),
             _ => Some(ToggleHelp),
         };
+    }
+    if let Some(a) = crate::ui::quiz::map_key(app, k) {
+        return a;
     }
     let common = match k.code {
         KeyCode::Char('q') => Some(Quit),

@@ -295,6 +295,18 @@ pub fn run(cap: LiveConfig, cfg: Config, present: bool) -> anyhow::Result<()> {
     let saving = cap.write.clone();
     // Errors (permission, interface, filter) come back before the terminal is touched.
     let live = Live::start(cap)?;
+    run_on(live, saving, cfg, present, &mut |_| {})
+}
+
+/// The TUI on a capture already started (`tcpscope demo` starts its own); `hook` sees
+/// the app before each frame is drawn (the demo uses it to start stepping).
+pub fn run_on(
+    live: Live,
+    saving: Option<std::path::PathBuf>,
+    cfg: Config,
+    present: bool,
+    hook: &mut dyn FnMut(&mut App),
+) -> anyhow::Result<()> {
     let iface = live.describe();
     let stop = live.stop_flag();
     let quit = Arc::new(AtomicBool::new(false));
@@ -360,6 +372,7 @@ pub fn run(cap: LiveConfig, cfg: Config, present: bool) -> anyhow::Result<()> {
             last_refresh = Instant::now();
             feed.refresh(&mut app);
         }
+        hook(&mut app);
         app.source = feed.status(&app);
         load_bytes(&mut app, saved.as_ref());
         if let Err(e) = term.draw(|f| view::render(f, &app)) {
@@ -377,6 +390,8 @@ pub fn run(cap: LiveConfig, cfg: Config, present: bool) -> anyhow::Result<()> {
                             && !k.modifiers.contains(KeyModifiers::CONTROL)
                             && !app.filter_editing
                             && !app.help
+                            // While a quiz answer is typed, `f` is a letter (FIN).
+                            && app.quiz.as_ref().is_none_or(|q| q.ask.is_none())
                         {
                             feed.frozen = !feed.frozen;
                             None

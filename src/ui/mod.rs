@@ -12,6 +12,7 @@ pub mod explain;
 pub mod live;
 pub mod loader;
 pub mod model;
+pub mod quiz;
 pub mod theme;
 pub mod view;
 
@@ -80,6 +81,12 @@ pub fn load_wanted(app: &mut App, source: &Source) {
 
 /// Open the TUI on a capture; returns when the user quits.
 pub fn run(opts: Options) -> anyhow::Result<()> {
+    run_with(opts, &mut |_| {})
+}
+
+/// `run` with a hook that sees the app before each frame is drawn (the demo's replay
+/// starts stepping with it, `tcpscope quiz` starts the quiz).
+pub fn run_with(opts: Options, hook: &mut dyn FnMut(&mut App)) -> anyhow::Result<()> {
     let source = Source::from_arg(&opts.file);
     if matches!(source, Source::Stdin) {
         anyhow::bail!(
@@ -139,6 +146,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
                 }
             }
         }
+        hook(&mut app);
         load_wanted(&mut app, &source);
         term.draw(|f| view::render(f, &app))?;
         if app.quit {

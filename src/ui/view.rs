@@ -61,6 +61,7 @@ pub fn render(f: &mut Frame, app: &App) {
         },
     }
     render_status(f, app, th, status);
+    crate::ui::quiz::render(f, app, th, body);
     if app.help {
         render_help(f, th, area);
     }
@@ -1106,6 +1107,10 @@ fn render_status(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     if app.present {
         spans.push(Span::raw(" │ presenter"));
     }
+    if let Some(q) = crate::ui::quiz::status(app) {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(q, th.highlight()));
+    }
     if let Some(m) = &app.message {
         spans.push(Span::raw(format!(" │ {m}")));
     }
@@ -1164,6 +1169,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("← h", "playhead: previous packet"),
     ("Home  End", "playhead: first packet / show everything"),
     ("p", "play / pause in real time"),
+    (
+        "z",
+        "quiz: predict each key packet (flags, ACK, next state) before it shows",
+    ),
     ("+  -", "playback speed (x0.1 to x100)"),
     ("Backspace", "back to the connections list"),
     ("mouse", "click selects, wheel scrolls"),

@@ -1,0 +1,569 @@
+//! The demo scenarios: a tiny HTTP server on a thread and a client on plain sockets,
+//! both written by hand (see `wire`), each staging one thing a lesson wants to show.
+//!
+//! Every socket has timeouts, so no scenario can hang: the slowest (`timeout`,
+//! `slow-reader`) take under two seconds.
+
+use super::wire::{self, Head};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::time::Duration;
+
+/// The scenarios `tcpscope demo --scenario` knows, in `--list` order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    Get,
+    KeepAlive,
+    Pipelined,
+    Chunked,
+    PostContinue,
+    Refused,
+    Reset,
+    HalfClose,
+    SlowReader,
+    Timeout,
+}
+
+impl Scenario {
+    pub const ALL: [Scenario; 10] = [
+        Scenario::Get,
+        Scenario::KeepAlive,
+        Scenario::Pipelined,
+        Scenario::Chunked,
+        Scenario::PostContinue,
+        Scenario::Refused,
+        Scenario::Reset,
+        Scenario::HalfClose,
+        Scenario::SlowReader,
+        Scenario::Timeout,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Get => "get",
+            Scenario::KeepAlive => "keep-alive",
+            Scenario::Pipelined => "pipelined",
+            Scenario::Chunked => "chunked",
+            Scenario::PostContinue => "post-continue",
+            Scenario::Refused => "refused",
+            Scenario::Reset => "reset",
+            Scenario::HalfClose => "half-close",
+            Scenario::SlowReader => "slow-reader",
+            Scenario::Timeout => "timeout",
+        }
+    }
+
+    /// One line for `--list`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Scenario::Get => {
+                "one GET and its 200 response; handshake, data, the client closes first (TIME-WAIT)"
+            }
+            Scenario::KeepAlive => {
+                "three requests one after another on one connection (one handshake, three exchanges)"
+            }
+            Scenario::Pipelined => {
+                "three requests written in one segment before any answer; responses come in order"
+            }
+            Scenario::Chunked => {
+                "the server answers with Transfer-Encoding: chunked, one chunk per segment"
+            }
+            Scenario::PostContinue => {
+                "POST with Expect: 100-continue: the client waits for the interim 100, then sends the body"
+            }
+            Scenario::Refused => "connect to a port where nothing listens: SYN, then RST-ACK",
+            Scenario::Reset => "the server aborts mid-response with RST (SO_LINGER 0, then close)",
+            Scenario::HalfClose => {
+                "the client shuts down its sending side after the request; the server keeps sending, then closes"
+            }
+            Scenario::SlowReader => {
+                "a client with a tiny receive buffer reads late: zero window, probes, window updates"
+            }
+            Scenario::Timeout => {
+                "the server accepts but never answers; the client gives up after 1.5 s and closes"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Scenario {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where narration goes (stderr in headless runs, a buffer under the TUI).
+pub type Say<'a> = &'a (dyn Fn(String) + Sync);
+
+/// A scenario ready to run: its server socket bound (or, for `refused`, a free port
+/// nobody listens on), so the capture filter can name the port before any packet.
+pub struct Stage {
+    pub scenario: Scenario,
+    pub port: u16,
+    listener: Option<TcpListener>,
+}
+
+const IO_TIMEOUT: Duration = Duration::from_secs(4);
+const HOST: &str = "127.0.0.1";
+
+impl Stage {
+    pub fn bind(scenario: Scenario) -> io::Result<Stage> {
+        let l = TcpListener::bind((HOST, 0))?;
+        let port = l.local_addr()?.port();
+        let listener = if scenario == Scenario::Refused {
+            // Free the port again: nothing listens there now.
+            drop(l);
+            None
+        } else {
+            Some(l)
+        };
+        Ok(Stage {
+            scenario,
+            port,
+            listener,
+        })
+    }
+
+    /// Run the server (on a thread) and the client (here) to the end of the scenario.
+    pub fn run(self, say: Say<'_>) -> io::Result<()> {
+        let sc = self.scenario;
+        let addr: SocketAddr = ([127, 0, 0, 1], self.port).into();
+        std::thread::scope(|scope| {
+            let server = self.listener.map(|l| {
+                scope.spawn(move || {
+                    let r = serve(sc, l, say);
+                    if let Err(e) = &r {
+                        say(format!("server: stopped: {e}"));
+                    }
+                    r
+                })
+            });
+            let client = client(sc, addr, say);
+            if let Err(e) = &client {
+                say(format!("client: stopped: {e}"));
+            }
+            let server = match server {
+                Some(h) => h
+                    .join()
+                    .unwrap_or_else(|_| Err(io::Error::other("the server thread panicked"))),
+                None => Ok(()),
+            };
+            client.and(server)
+        })
+    }
+}
+
+fn timeouts(s: &TcpStream) -> io::Result<()> {
+    s.set_read_timeout(Some(IO_TIMEOUT))?;
+    s.set_write_timeout(Some(IO_TIMEOUT))
+}
+
+/// Read until the peer's FIN (data, if any, is counted and dropped).
+fn drain(s: &mut TcpStream) -> io::Result<usize> {
+    let mut n = 0;
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf)? {
+            0 => return Ok(n),
+            k => n += k,
+        }
+    }
+}
+
+fn set_int_opt(s: &impl AsRawFd, level: i32, opt: i32, value: i32) -> io::Result<()> {
+    // SAFETY: a valid socket and a pointer to an int that lives for the call.
+    let r = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            level,
+            opt,
+            (&value as *const i32).cast(),
+            std::mem::size_of::<i32>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// SO_LINGER on with a zero timeout: close() then discards unsent data and sends RST.
+fn linger_zero(s: &TcpStream) -> io::Result<()> {
+    let l = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a valid socket and a pointer to a linger struct that lives for the call.
+    let r = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&l as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Connect with SO_RCVBUF set first: the window offered in the SYN depends on it, so it
+/// has to be set before connect(), which std's `TcpStream::connect` cannot do.
+fn connect_small_rcvbuf(addr: SocketAddr, rcvbuf: i32) -> io::Result<TcpStream> {
+    let SocketAddr::V4(v4) = addr else {
+        return Err(io::Error::other("IPv4 only"));
+    };
+    // SAFETY: socket(2) with constant arguments; the descriptor is owned below.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is a fresh socket nobody else owns; the stream closes it on drop.
+    let s = unsafe { TcpStream::from_raw_fd(fd) };
+    set_int_opt(&s, libc::SOL_SOCKET, libc::SO_RCVBUF, rcvbuf)?;
+    let sa = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: v4.port().to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(*v4.ip()).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    // SAFETY: a valid socket and a sockaddr_in that lives for the call.
+    let r = unsafe {
+        libc::connect(
+            fd,
+            (&sa as *const libc::sockaddr_in).cast(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(s)
+}
+
+fn page(name: &str) -> Vec<u8> {
+    format!("Hello from the tcpscope demo server: this is {name}.\n").into_bytes()
+}
+
+/// The server side: accept one connection and answer as the scenario says.
+fn serve(sc: Scenario, l: TcpListener, say: Say<'_>) -> io::Result<()> {
+    let (mut s, peer) = l.accept()?;
+    drop(l);
+    timeouts(&s)?;
+    // Each write its own segment: Nagle would hold small writes back for an ACK.
+    s.set_nodelay(true)?;
+    say(format!("server: accepted a connection from {peer}"));
+    let read_req = |s: &mut TcpStream| -> io::Result<Option<Head>> {
+        let h = wire::read_head(s)?;
+        if let Some(h) = &h {
+            say(format!(
+                "server: read a request head byte by byte: {}",
+                h.start
+            ));
+        }
+        Ok(h)
+    };
+    match sc {
+        Scenario::Get | Scenario::KeepAlive | Scenario::Pipelined => {
+            let mut n = 0;
+            while let Some(h) = read_req(&mut s)? {
+                n += 1;
+                let uri = h.start.split(' ').nth(1).unwrap_or("/").to_string();
+                let close = h.wants_close();
+                let extra: &[(&str, &str)] = if close {
+                    &[("Connection", "close")]
+                } else {
+                    &[("Connection", "keep-alive")]
+                };
+                wire::respond(&mut s, "200 OK", "text/plain", &page(&uri), extra)?;
+                say(format!("server: answered request {n} with 200 OK"));
+                if close {
+                    say(
+                        "server: the request said Connection: close, so the server closes first"
+                            .into(),
+                    );
+                    return Ok(());
+                }
+            }
+            say("server: the client closed; closing too".into());
+        }
+        Scenario::Chunked => {
+            read_req(&mut s)?;
+            s.write_all(&wire::head(
+                "HTTP/1.1 200 OK",
+                &[
+                    ("Server", "tcpscope-demo"),
+                    ("Content-Type", "text/plain"),
+                    ("Transfer-Encoding", "chunked"),
+                ],
+            ))?;
+            for part in [
+                "The body arrives ",
+                "in chunks, each with ",
+                "its size in hex.\n",
+            ] {
+                std::thread::sleep(Duration::from_millis(20));
+                s.write_all(format!("{:x}\r\n{part}\r\n", part.len()).as_bytes())?;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            s.write_all(b"0\r\n\r\n")?;
+            say("server: sent 3 chunks and the last-chunk marker 0".into());
+            drain(&mut s)?;
+        }
+        Scenario::PostContinue => {
+            let Some(h) = read_req(&mut s)? else {
+                return Ok(());
+            };
+            if h.get("Expect")
+                .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+            {
+                s.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+                say("server: sent the interim HTTP/1.1 100 Continue".into());
+            }
+            let mut body = vec![0u8; h.content_length().unwrap_or(0).min(1 << 20)];
+            s.read_exact(&mut body)?;
+            let msg = format!("received {} bytes\n", body.len());
+            wire::respond(&mut s, "201 Created", "text/plain", msg.as_bytes(), &[])?;
+            say(format!(
+                "server: read the {}-byte body, answered 201 Created",
+                body.len()
+            ));
+            drain(&mut s)?;
+        }
+        Scenario::Refused => {}
+        Scenario::Reset => {
+            read_req(&mut s)?;
+            let mut msg = wire::head(
+                "HTTP/1.1 200 OK",
+                &[
+                    ("Server", "tcpscope-demo"),
+                    ("Content-Type", "application/octet-stream"),
+                    ("Content-Length", "100000"),
+                ],
+            );
+            msg.extend(std::iter::repeat_n(b'x', 2000));
+            s.write_all(&msg)?;
+            std::thread::sleep(Duration::from_millis(100));
+            linger_zero(&s)?;
+            say(
+                "server: sent 2000 of 100000 body bytes, then aborted (SO_LINGER 0 + close: RST)"
+                    .into(),
+            );
+            drop(s);
+        }
+        Scenario::HalfClose => {
+            read_req(&mut s)?;
+            drain(&mut s)?;
+            say("server: read the client's FIN (end of its data); it can still send".into());
+            s.write_all(&wire::head(
+                "HTTP/1.1 200 OK",
+                &[
+                    ("Server", "tcpscope-demo"),
+                    ("Content-Type", "text/plain"),
+                    ("Connection", "close"),
+                ],
+            ))?;
+            for i in 1..=3 {
+                std::thread::sleep(Duration::from_millis(20));
+                s.write_all(format!("part {i} of a body that ends with the close\n").as_bytes())?;
+            }
+            say("server: sent the response after the client's FIN, now closes".into());
+        }
+        Scenario::SlowReader => {
+            read_req(&mut s)?;
+            let body = vec![b'z'; 48 * 1024];
+            say("server: sending 48 KiB; the client's receive window will fill".into());
+            wire::respond(&mut s, "200 OK", "application/octet-stream", &body, &[])?;
+            drain(&mut s)?;
+        }
+        Scenario::Timeout => {
+            read_req(&mut s)?;
+            say("server: got the request and says nothing".into());
+            drain(&mut s)?;
+            say("server: the client gave up and closed; closing too".into());
+        }
+    }
+    Ok(())
+}
+
+/// The client side: connect, write the hand-built request(s), read and parse.
+fn client(sc: Scenario, addr: SocketAddr, say: Say<'_>) -> io::Result<()> {
+    let host = addr.to_string();
+    if sc == Scenario::Refused {
+        say(format!(
+            "client: connecting to {addr}, where nothing listens"
+        ));
+        return match TcpStream::connect_timeout(&addr, IO_TIMEOUT) {
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                say("client: connection refused (the kernel answered the SYN with RST)".into());
+                Ok(())
+            }
+            Err(e) => Err(e),
+            Ok(_) => Err(io::Error::other("something listens on the port after all")),
+        };
+    }
+    let mut s = if sc == Scenario::SlowReader {
+        connect_small_rcvbuf(addr, 2048)?
+    } else {
+        TcpStream::connect_timeout(&addr, IO_TIMEOUT)?
+    };
+    timeouts(&s)?;
+    say(format!("client: connected to {addr}"));
+    let send = |s: &mut TcpStream, bytes: &[u8]| -> io::Result<()> {
+        s.write_all(bytes)?;
+        say(format!(
+            "client: wrote {} bytes: {}",
+            bytes.len(),
+            wire::first_line(bytes)
+        ));
+        Ok(())
+    };
+    let got = |r: &wire::Response| {
+        say(format!(
+            "client: read {} ({}-byte body{})",
+            r.head.start,
+            r.body.len(),
+            if r.chunks > 0 {
+                format!(", {} chunks", r.chunks)
+            } else {
+                String::new()
+            }
+        ));
+    };
+    match sc {
+        Scenario::Get | Scenario::Chunked => {
+            send(
+                &mut s,
+                &wire::get("/hello.txt", &host, &[("Accept", "*/*")]),
+            )?;
+            got(&wire::read_response(&mut s)?);
+            say("client: done; closes first".into());
+        }
+        Scenario::KeepAlive => {
+            for (i, uri) in ["/index.html", "/style.css", "/data.json"]
+                .iter()
+                .enumerate()
+            {
+                let extra: &[(&str, &str)] = if i == 2 {
+                    &[("Connection", "close")]
+                } else {
+                    &[]
+                };
+                send(&mut s, &wire::get(uri, &host, extra))?;
+                got(&wire::read_response(&mut s)?);
+            }
+            drain(&mut s)?;
+            say("client: the server closed; closing too".into());
+        }
+        Scenario::Pipelined => {
+            let mut all = Vec::new();
+            for (i, uri) in ["/index.html", "/style.css", "/data.json"]
+                .iter()
+                .enumerate()
+            {
+                let extra: &[(&str, &str)] = if i == 2 {
+                    &[("Connection", "close")]
+                } else {
+                    &[]
+                };
+                all.extend(wire::get(uri, &host, extra));
+            }
+            s.write_all(&all)?;
+            say(format!(
+                "client: wrote three requests in one write ({} bytes) before reading anything",
+                all.len()
+            ));
+            for _ in 0..3 {
+                got(&wire::read_response(&mut s)?);
+            }
+            drain(&mut s)?;
+            say("client: the server closed; closing too".into());
+        }
+        Scenario::PostContinue => {
+            let body = vec![b'b'; 1024];
+            send(
+                &mut s,
+                &wire::head(
+                    "POST /upload HTTP/1.1",
+                    &[
+                        ("Host", host.as_str()),
+                        ("User-Agent", "tcpscope-demo/1"),
+                        ("Content-Type", "text/plain"),
+                        ("Content-Length", "1024"),
+                        ("Expect", "100-continue"),
+                    ],
+                ),
+            )?;
+            let interim = wire::read_head(&mut s)?.unwrap_or_default();
+            say(format!(
+                "client: read the interim {}; now the body",
+                interim.start
+            ));
+            let final_head = if interim.status() == Some(100) {
+                s.write_all(&body)?;
+                wire::read_head(&mut s)?.unwrap_or_default()
+            } else {
+                interim
+            };
+            got(&wire::read_body(&mut s, final_head)?);
+        }
+        Scenario::Reset => {
+            send(&mut s, &wire::get("/big.bin", &host, &[]))?;
+            let head = wire::read_head(&mut s)?.unwrap_or_default();
+            let mut n = 0usize;
+            let mut buf = [0u8; 4096];
+            let err = loop {
+                match s.read(&mut buf) {
+                    Ok(0) => break None,
+                    Ok(k) => n += k,
+                    Err(e) => break Some(e),
+                }
+            };
+            say(format!(
+                "client: read {} and {n} of {} body bytes, then: {}",
+                head.start,
+                head.content_length().unwrap_or(0),
+                err.map_or("the close".to_string(), |e| e.to_string())
+            ));
+        }
+        Scenario::HalfClose => {
+            send(&mut s, &wire::get("/stream.txt", &host, &[]))?;
+            s.shutdown(Shutdown::Write)?;
+            say("client: shutdown(Write): FIN sent, still reading".into());
+            got(&wire::read_response(&mut s)?);
+        }
+        Scenario::SlowReader => {
+            send(&mut s, &wire::get("/big.bin", &host, &[]))?;
+            say("client: receive buffer 2 KiB; not reading for 1 s".into());
+            std::thread::sleep(Duration::from_millis(1000));
+            got(&wire::read_response(&mut s)?);
+        }
+        Scenario::Timeout => {
+            send(&mut s, &wire::get("/never", &host, &[]))?;
+            s.set_read_timeout(Some(Duration::from_millis(1500)))?;
+            let mut b = [0u8; 1];
+            match s.read(&mut b) {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    say("client: no answer within 1.5 s; gives up and closes".into());
+                }
+                Ok(_) => return Err(io::Error::other("the server answered after all")),
+                Err(e) => return Err(e),
+            }
+        }
+        Scenario::Refused => {}
+    }
+    drop(s);
+    Ok(())
+}

@@ -1,0 +1,402 @@
+//! `tcpscope demo`: every scenario runs headless on loopback and shows what it stages
+//! (handshake outcome, states, HTTP exchanges, analysis flags). The live runs need root
+//! (or cap_net_raw) and are skipped with a message otherwise; the bundled replays of
+//! the same scenarios are checked with the same assertions everywhere.
+
+use serde_json::Value;
+use std::process::Command;
+use std::sync::OnceLock;
+
+const SCENARIOS: [&str; 10] = [
+    "get",
+    "keep-alive",
+    "pipelined",
+    "chunked",
+    "post-continue",
+    "refused",
+    "reset",
+    "half-close",
+    "slow-reader",
+    "timeout",
+];
+
+fn tcpscope() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tcpscope"))
+}
+
+/// Why live capture on `lo` cannot be tested here, if it cannot (checked once).
+fn cannot_capture() -> Option<String> {
+    static WHY: OnceLock<Option<String>> = OnceLock::new();
+    WHY.get_or_init(|| {
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        if !root {
+            return Some("not root".into());
+        }
+        let out = tcpscope()
+            .args(["live", "-i", "lo", "--format", "json", "--duration", "0.2"])
+            .args(["-f", "tcp port 1"])
+            .output()
+            .ok()?;
+        (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
+    })
+    .clone()
+}
+
+fn json(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).unwrap_or_else(|e| {
+        panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(bytes));
+    })
+}
+
+/// `tcpscope demo --scenario NAME --format json [extra]`: the report and stderr.
+fn demo(name: &str, extra: &[&str]) -> (Value, String) {
+    let out = tcpscope()
+        .args(["demo", "--scenario", name, "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "demo {name} failed: {err}");
+    (json(&out.stdout), err)
+}
+
+fn states(c: &Value, side: &str) -> Vec<String> {
+    c["states"][side]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["state"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn first_frame_of(c: &Value, side: &str, state: &str) -> u64 {
+    c["states"][side]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["state"] == state)
+        .unwrap_or_else(|| panic!("{side} never in {state}: {:?}", states(c, side)))["frame"]
+        .as_u64()
+        .unwrap()
+}
+
+/// What each scenario must show, live or replayed.
+fn check(name: &str, d: &Value) {
+    let conns = d["connections"].as_array().unwrap();
+    assert_eq!(conns.len(), 1, "{name}: one connection");
+    let c = &conns[0];
+    let outcome = c["handshake"]["outcome"].as_str().unwrap();
+    let http = c["http"].as_array().cloned().unwrap_or_default();
+    let fin = &c["final_states"];
+    let ctx = format!("{name}: {c}");
+    if name == "refused" {
+        assert_eq!(outcome, "refused", "{ctx}");
+        assert_eq!(c["conn_state"], "REJ", "{ctx}");
+        assert!(http.is_empty(), "{ctx}");
+        return;
+    }
+    assert_eq!(outcome, "complete", "{ctx}");
+    let status = |i: usize| http[i]["response"]["status"].as_u64();
+    match name {
+        "get" | "chunked" | "post-continue" => {
+            assert_eq!(http.len(), 1, "{ctx}");
+            assert_eq!(fin["client"], "TIME-WAIT", "{ctx}");
+            assert_eq!(fin["server"], "CLOSED", "{ctx}");
+            assert_eq!(c["conn_state"], "SF", "{ctx}");
+            match name {
+                "get" => assert_eq!(status(0), Some(200), "{ctx}"),
+                "chunked" => {
+                    assert_eq!(status(0), Some(200), "{ctx}");
+                    assert_eq!(http[0]["response"]["chunked"], true, "{ctx}");
+                }
+                _ => {
+                    assert_eq!(http[0]["request"]["method"], "POST", "{ctx}");
+                    assert_eq!(http[0]["interim"][0]["status"], 100, "{ctx}");
+                    assert_eq!(status(0), Some(201), "{ctx}");
+                    assert_eq!(http[0]["request"]["body_bytes"], 1024, "{ctx}");
+                }
+            }
+        }
+        "keep-alive" | "pipelined" => {
+            assert_eq!(http.len(), 3, "{ctx}");
+            assert!((0..3).all(|i| status(i) == Some(200)), "{ctx}");
+            // The last request said Connection: close: the server closed first.
+            assert_eq!(fin["server"], "TIME-WAIT", "{ctx}");
+            assert_eq!(fin["client"], "CLOSED", "{ctx}");
+            let frames: Vec<u64> = http
+                .iter()
+                .map(|x| x["request"]["frame"].as_u64().unwrap())
+                .collect();
+            if name == "pipelined" {
+                assert!(frames.iter().all(|f| *f == frames[0]), "one segment: {ctx}");
+            } else {
+                assert!(frames[0] < frames[1] && frames[1] < frames[2], "{ctx}");
+            }
+        }
+        "reset" => {
+            assert_eq!(c["close"], "rst", "{ctx}");
+            let cs = c["conn_state"].as_str().unwrap();
+            assert!(cs == "RSTR" || cs == "RSTO", "{ctx}");
+            assert_eq!(fin["client"], "CLOSED", "{ctx}");
+            assert_eq!(fin["server"], "CLOSED", "{ctx}");
+            assert_eq!(http.len(), 1, "{ctx}");
+            assert_eq!(http[0]["response"]["complete"], false, "{ctx}");
+        }
+        "half-close" => {
+            let cl = states(c, "client");
+            let fw2 = cl
+                .iter()
+                .position(|s| s == "FIN-WAIT-2")
+                .expect("FIN-WAIT-2");
+            let tw = cl.iter().position(|s| s == "TIME-WAIT").expect("TIME-WAIT");
+            assert!(fw2 < tw, "{ctx}");
+            assert_eq!(fin["client"], "TIME-WAIT", "{ctx}");
+            assert_eq!(http.len(), 1, "{ctx}");
+            // The whole response came after the client's FIN.
+            let client_fin = first_frame_of(c, "client", "FIN-WAIT-1");
+            let resp = http[0]["response"]["frame"].as_u64().unwrap();
+            assert!(resp > client_fin, "{ctx}");
+            assert_eq!(status(0), Some(200), "{ctx}");
+        }
+        "slow-reader" => {
+            assert!(c["analysis"]["zero_window"].as_u64().unwrap() > 0, "{ctx}");
+            assert!(
+                c["analysis"]["window_update"].as_u64().unwrap() > 0,
+                "{ctx}"
+            );
+            assert_eq!(status(0), Some(200), "{ctx}");
+            assert_eq!(http[0]["response"]["complete"], true, "{ctx}");
+        }
+        "timeout" => {
+            assert_eq!(http.len(), 1, "{ctx}");
+            assert!(http[0]["response"].is_null(), "no answer: {ctx}");
+            assert_eq!(fin["client"], "TIME-WAIT", "the client closed first: {ctx}");
+            let secs = c["end_ts"].as_f64().unwrap() - c["start_ts"].as_f64().unwrap();
+            assert!((1.0..3.0).contains(&secs), "gave up after {secs} s: {ctx}");
+        }
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
+fn live(name: &str) {
+    if let Some(why) = cannot_capture() {
+        eprintln!("skipping: cannot capture on lo ({})", why.trim());
+        return;
+    }
+    let t = std::time::Instant::now();
+    let (d, err) = demo(name, &[]);
+    assert!(!err.contains("replaying"), "{err}");
+    assert!(err.contains("0 dropped by the kernel"), "{err}");
+    assert!(d["capture"]["file"] == "live:lo", "{d}");
+    assert!(
+        t.elapsed().as_secs_f64() < 5.0,
+        "{name} took {:?}",
+        t.elapsed()
+    );
+    check(name, &d);
+}
+
+#[test]
+fn demo_get() {
+    live("get");
+}
+#[test]
+fn demo_keep_alive() {
+    live("keep-alive");
+}
+#[test]
+fn demo_pipelined() {
+    live("pipelined");
+}
+#[test]
+fn demo_chunked() {
+    live("chunked");
+}
+#[test]
+fn demo_post_continue() {
+    live("post-continue");
+}
+#[test]
+fn demo_refused() {
+    live("refused");
+}
+#[test]
+fn demo_reset() {
+    live("reset");
+}
+#[test]
+fn demo_half_close() {
+    live("half-close");
+}
+#[test]
+fn demo_slow_reader() {
+    live("slow-reader");
+}
+#[test]
+fn demo_timeout() {
+    live("timeout");
+}
+
+#[test]
+fn replay_of_every_bundled_scenario() {
+    for name in SCENARIOS {
+        let (d, _) = demo(name, &["--replay"]);
+        assert_eq!(
+            d["capture"]["file"],
+            format!("bundled:captures/demo-{name}.pcap")
+        );
+        check(name, &d);
+    }
+}
+
+#[test]
+fn list_names_every_scenario_in_one_line() {
+    let out = tcpscope().args(["demo", "--list"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let names: Vec<&str> = text
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(names, SCENARIOS, "{text}");
+    assert!(text.lines().all(|l| l.len() > 30), "{text}");
+}
+
+#[test]
+fn unknown_scenario_is_a_usage_error() {
+    let out = tcpscope()
+        .args(["demo", "--scenario", "nope", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("keep-alive"));
+}
+
+#[test]
+fn without_permission_the_bundled_capture_is_replayed() {
+    if Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("skipping: setpriv is not installed");
+        return;
+    }
+    let out = Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_tcpscope"))
+        .args(["demo", "--scenario", "keep-alive", "--format", "json"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if err.contains("setpriv") {
+        eprintln!("skipping: cannot run the binary as nobody here: {err}");
+        return;
+    }
+    assert!(out.status.success(), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {err}");
+    assert!(
+        lines[0].contains("no permission to capture on lo")
+            && lines[0].contains("replaying the bundled capture of `keep-alive`"),
+        "{err}"
+    );
+    let d = json(&out.stdout);
+    assert_eq!(
+        d["capture"]["file"],
+        "bundled:captures/demo-keep-alive.pcap"
+    );
+    check("keep-alive", &d);
+}
+
+/// The demo's terminal UI in tmux: it opens on the connection with the playhead on the
+/// SYN, Space steps, `q` quits and the narration follows. `replay` runs the bundled
+/// capture (no root needed).
+fn tui_steps_from_the_syn(replay: bool) {
+    use std::time::{Duration, Instant};
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipping: tmux is not installed");
+        return;
+    }
+    if !replay && let Some(why) = cannot_capture() {
+        eprintln!("skipping: cannot capture on lo ({})", why.trim());
+        return;
+    }
+    let sock = format!("tcpscope-demo-{}-{replay}", std::process::id());
+    let tmux = |args: &[&str]| -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &sock])
+            .args(args)
+            .output()
+            .expect("tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    struct Kill<'a>(&'a dyn Fn(&[&str]) -> String);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            (self.0)(&["kill-server"]);
+        }
+    }
+    let _kill = Kill(&tmux);
+    let cmd = format!(
+        "NO_COLOR=1 {} demo --scenario get{} 2>/tmp/{sock}.err; s=$?; cat /tmp/{sock}.err; rm -f /tmp/{sock}.err; echo DEMO-EXITED $s; sleep 30",
+        env!("CARGO_BIN_EXE_tcpscope"),
+        if replay { " --replay" } else { "" }
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "d",
+        "-x",
+        "110",
+        "-y",
+        "30",
+        &cmd,
+    ]);
+    let wait = |what: &str, f: &dyn Fn(&str) -> bool| -> String {
+        let t0 = Instant::now();
+        loop {
+            let p = tmux(&["capture-pane", "-p", "-t", "d"]);
+            if f(&p) {
+                return p;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(15),
+                "timed out waiting for {what}; pane:\n{p}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let p = wait("the SYN on the ladder", &|p| {
+        p.contains("SYN seq=0") && p.contains("playhead: frame 1/")
+    });
+    assert!(!p.contains("SYN, ACK"), "only the SYN so far:\n{p}");
+    if !replay {
+        wait("the capture to stop after the scenario", &|p| {
+            p.contains("■ stopped")
+        });
+    }
+    tmux(&["send-keys", "-t", "d", "Space"]);
+    wait("the SYN-ACK after Space", &|p| {
+        p.contains("SYN, ACK seq=0 ack=1")
+    });
+    tmux(&["send-keys", "-t", "d", "q"]);
+    let p = wait("exit", &|p| p.contains("DEMO-EXITED"));
+    assert!(p.contains("DEMO-EXITED 0"), "{p}");
+    if !replay {
+        assert!(
+            p.contains("demo: client: wrote ") && p.contains("bytes: GET /hello.txt HTTP/1.1"),
+            "{p}"
+        );
+    }
+}
+
+#[test]
+fn tui_live_demo_steps_from_the_syn() {
+    tui_steps_from_the_syn(false);
+}
+
+#[test]
+fn tui_replayed_demo_steps_from_the_syn() {
+    tui_steps_from_the_syn(true);
+}
