@@ -22,8 +22,8 @@ struct Batch {
     pkts: Vec<(u64, Ts, u32, u32, usize, usize)>,
 }
 
-const BATCH_BYTES: usize = 256 * 1024;
-const BATCH_PKTS: usize = 2048;
+const BATCH_BYTES: usize = 1024 * 1024;
+const BATCH_PKTS: usize = 8192;
 
 enum Out {
     Conn(Connection),
@@ -85,6 +85,7 @@ fn worker(
     cfg: Config,
     rx: Receiver<Batch>,
     out: SyncSender<(usize, Out)>,
+    recycle: SyncSender<Batch>,
 ) {
     let mut an = Analyzer::new(&name, cfg);
     let conn_out = out.clone();
@@ -102,6 +103,11 @@ fn worker(
             });
         }
         let _ = out.send((id, Out::Watermark(an.low_water())));
+        // Hand the emptied buffers back: fresh 1 MiB allocations cost page faults.
+        let mut batch = batch;
+        batch.bytes.clear();
+        batch.pkts.clear();
+        let _ = recycle.try_send(batch);
     }
     let (stats, kept) = an.finish();
     debug_assert!(kept.is_empty());
@@ -134,12 +140,15 @@ pub fn stream_with_progress(
     let (out_tx, out_rx) = sync_channel::<(usize, Out)>(1024);
     std::thread::scope(|scope| {
         let mut txs = Vec::with_capacity(workers);
+        let (recycle_tx, recycle_rx) = sync_channel::<Batch>(8 * workers);
         for id in 0..workers {
             let (tx, rx) = sync_channel::<Batch>(4);
             txs.push(tx);
             let (name, cfg, out) = (name.clone(), shard_cfg.clone(), out_tx.clone());
-            scope.spawn(move || worker(id, name, cfg, rx, out));
+            let recycle = recycle_tx.clone();
+            scope.spawn(move || worker(id, name, cfg, rx, out, recycle));
         }
+        drop(recycle_tx);
         drop(out_tx);
         let reader = scope.spawn(move || {
             let mut batches: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
@@ -154,7 +163,8 @@ pub fn stream_with_progress(
                 b.pkts
                     .push((p.index, p.ts, p.linktype, p.orig_len, start, b.bytes.len()));
                 if b.bytes.len() >= BATCH_BYTES || b.pkts.len() >= BATCH_PKTS {
-                    let full = std::mem::take(b);
+                    let fresh = recycle_rx.try_recv().unwrap_or_default();
+                    let full = std::mem::replace(b, fresh);
                     if txs[w].send(full).is_err() {
                         return ControlFlow::Break(());
                     }

@@ -6,6 +6,7 @@
 //! packets libpcap already delivered, so frame numbers stay those of the file.
 //! Nothing here interprets packet bytes: that is `decode`'s job.
 
+mod classic;
 mod fallback;
 pub mod live;
 pub mod random;
@@ -95,7 +96,21 @@ pub fn read_source(
     let name = source.display();
     if let Source::File(p) = source {
         precheck(p, &name)?;
+        if let Some(summary) = classic::read(p, &name, &mut f)? {
+            return Ok(summary);
+        }
     }
+    read_with_libpcap(source, &name, f)
+}
+
+/// Read with libpcap (pcapng and standard input; classic files too when called directly,
+/// which the tests do to check the fast path against it).
+pub fn read_with_libpcap(
+    source: &Source,
+    name: &str,
+    mut f: impl FnMut(&RawPacket<'_>) -> ControlFlow<()>,
+) -> Result<ReadSummary, CaptureError> {
+    let name = name.to_string();
     let path_arg = match source {
         Source::File(p) => p.clone(),
         Source::Stdin => PathBuf::from("-"),

@@ -27,7 +27,7 @@ pub struct Index {
 /// The largest record accepted (libpcap's own limit for classic files).
 const MAX_RECORD: u32 = 262_144 * 4;
 
-fn layout_of(hdr: &[u8; 24]) -> Option<Layout> {
+pub(super) fn layout_of(hdr: &[u8; 24]) -> Option<Layout> {
     let magic = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
     let (big_endian, nanos) = match magic {
         0xa1b2_c3d4 => (false, false),

@@ -126,7 +126,12 @@ impl RecentWindow {
             let n = rest.len().min(COMPARE_WINDOW - pos);
             let (chunk, tail) = rest.split_at(n);
             if self.ring.len() < COMPARE_WINDOW {
-                // Still growing: never wrapped yet, so `pos == ring.len()`.
+                // Still growing: never wrapped yet, so `pos == ring.len()`. Small
+                // streams keep a small ring; once one passes 4 KiB the whole window is
+                // reserved at once, instead of doubling its way up and copying each time.
+                if self.ring.len() + n > 4096 && self.ring.capacity() < COMPARE_WINDOW {
+                    self.ring.reserve_exact(COMPARE_WINDOW - self.ring.len());
+                }
                 self.ring.extend_from_slice(chunk);
             } else {
                 self.ring[pos..pos + n].copy_from_slice(chunk);
