@@ -10,9 +10,9 @@ bin=$PWD/target/release/tcpscope
 
 tree_rss_kb() { # sum of RSS of a process and all its descendants
     local pids
-    pids=$(pstree -p "$1" 2>/dev/null | grep -o '([0-9]*)' | tr -d '()' | tr '\n' ' ')
+    pids=$(pstree -p "$1" 2>/dev/null | grep -o '([0-9]*)' | tr -d '()' | paste -sd, -)
     [ -n "$pids" ] || { echo 0; return; }
-    ps -o rss= -p ${pids// /,} 2>/dev/null | awk '{s+=$1} END {print s+0}'
+    { ps -o rss= -p "$pids" 2>/dev/null || true; } | awk '{s+=$1} END {print s+0}'
 }
 
 measure() { # name, command, regex for "first screen", "loaded" check (shell, gets the screen)

@@ -131,7 +131,7 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
             crate::ui::live::run_on(
                 live,
                 a.write.clone(),
-                crate::ui::loader::ui_config(),
+                crate::ui::loader::live_ui_config(),
                 a.present,
                 &mut |app| start_stepping(app, &mut started),
             )

@@ -68,7 +68,7 @@ pub fn run(a: LiveArgs) -> anyhow::Result<()> {
         ),
         None => crate::ui::live::run(
             cap,
-            analysis_config(&a, crate::ui::loader::ui_config()),
+            analysis_config(&a, crate::ui::loader::live_ui_config()),
             a.present,
         ),
     }

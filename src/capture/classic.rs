@@ -64,7 +64,10 @@ pub(super) fn read(
         if buffered.len() >= 16 {
             let caplen = u32_at(buffered, 8, be);
             let need = 16 + caplen as usize;
-            if caplen <= MAX_SNAPLEN && (snaplen == 0 || caplen <= snaplen) && buffered.len() >= need {
+            if caplen <= MAX_SNAPLEN
+                && (snaplen == 0 || caplen <= snaplen)
+                && buffered.len() >= need
+            {
                 summary.packets += 1;
                 let frac = i64::from(u32_at(buffered, 4, be));
                 let raw = RawPacket {

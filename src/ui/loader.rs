@@ -58,6 +58,14 @@ pub fn ui_config() -> Config {
     cfg
 }
 
+/// Live sessions cannot re-read their packets from a file (unless saved with `-w`), so
+/// the HTTP bodies are kept with the analysis (each capped, connections expire).
+pub fn live_ui_config() -> Config {
+    let mut cfg = ui_config();
+    cfg.keep_bodies = true;
+    cfg
+}
+
 /// Analyse `source` synchronously (tests, and the loader thread's body). Connections
 /// go to `on_conns` in batches as they finish (in id order), progress to `on_progress`.
 pub fn load_streaming(
