@@ -168,9 +168,10 @@ pub fn columns_for(width: u16, present: bool) -> Vec<Column> {
     }
 }
 
-fn col_width(c: Column) -> Constraint {
+/// `id_digits`: digits of the largest connection id, so six-digit ids are not cut.
+fn col_width(c: Column, id_digits: u16) -> Constraint {
     match c {
-        Column::Id => Constraint::Length(5),
+        Column::Id => Constraint::Length(id_digits.max(4) + 1),
         Column::Client | Column::Server => Constraint::Fill(1),
         Column::App => Constraint::Length(4),
         Column::ConnState => Constraint::Length(6),
@@ -248,7 +249,12 @@ fn render_connections(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             row
         })
         .collect();
-    let widths: Vec<Constraint> = cols.iter().map(|c| col_width(*c)).collect();
+    let id_digits = app
+        .data
+        .as_ref()
+        .and_then(|d| d.conns.last())
+        .map_or(1, |c| c.id.to_string().len() as u16);
+    let widths: Vec<Constraint> = cols.iter().map(|c| col_width(*c, id_digits)).collect();
     f.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
         area,
