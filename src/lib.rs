@@ -11,6 +11,7 @@ pub mod classroom;
 pub mod cli;
 pub mod decode;
 pub mod demo;
+pub mod escape;
 pub mod explain;
 pub mod export;
 pub mod flow;

@@ -90,8 +90,12 @@ fn open_ladder_step_and_quit_under_tmux() {
     });
     // Open the first connection: the ladder.
     t.keys(&["Enter"]);
+    // Wait for the whole ladder: a capture taken mid-redraw can miss lines.
     let p = t.wait("the ladder", |p| {
-        p.contains("1 Ladder") && p.contains("SYN, ACK")
+        p.contains("1 Ladder")
+            && p.contains("SYN, ACK")
+            && p.contains("TIME-WAIT")
+            && arrows(p) == 12
     });
     assert!(p.contains("─ SYN seq=0"), "{p}");
     assert!(p.contains("ACK seq=1 ack=1"), "{p}");

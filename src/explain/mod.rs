@@ -81,30 +81,10 @@ impl<'a> ConnFacts<'a> {
 }
 
 /// Make capture-derived text safe for a terminal or a document: control characters,
-/// C1 controls, bidi overrides and zero-width characters become visible escapes.
+/// C1 controls, bidi overrides and zero-width characters become visible escapes (the
+/// same escaping the TUI uses).
 pub fn clean(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{1b}' => out.push_str("^["),
-            '\u{7f}' => out.push_str("^?"),
-            c if (c as u32) < 0x20 => {
-                out.push('^');
-                out.push(char::from(b'@' + c as u8));
-            }
-            '\u{80}'..='\u{9f}'
-            | '\u{200b}'..='\u{200f}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{feff}'
-            | '\u{e000}'..='\u{f8ff}' => out.push_str(&format!("\\u{{{:04X}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::escape::escape(s)
 }
 
 /// States of (client, server) before packet `i`.
@@ -684,29 +664,7 @@ mod tests {
     use crate::decode::TcpFlags;
     use crate::ts::Ts;
 
-    fn rec(
-        dir: Dir,
-        flags: u16,
-        seq: u32,
-        ack: u32,
-        len: u32,
-        after: (TcpState, TcpState),
-    ) -> PacketRecord {
-        PacketRecord {
-            frame: 1,
-            ts: Ts(0),
-            dir,
-            flags: TcpFlags(flags),
-            seq,
-            ack,
-            len,
-            window: 64240,
-            window_scaled: Some(64240),
-            analysis: Vec::new(),
-            dup_ack_num: None,
-            states_after: after,
-        }
-    }
+    use crate::tcp::test_record as rec;
 
     fn handshake() -> Vec<PacketRecord> {
         use TcpState::*;

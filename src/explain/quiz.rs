@@ -343,7 +343,6 @@ pub fn check(cf: &ConnFacts<'_>, q: &Question, answer: &str) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ts::Ts;
 
     const SA: u16 = TcpFlags::SYN | TcpFlags::ACK;
     const FA: u16 = TcpFlags::FIN | TcpFlags::ACK;
@@ -400,29 +399,7 @@ mod tests {
         assert_eq!(parse_state("wait"), None);
     }
 
-    fn rec(
-        dir: Dir,
-        flags: u16,
-        seq: u32,
-        ack: u32,
-        len: u32,
-        after: (TcpState, TcpState),
-    ) -> PacketRecord {
-        PacketRecord {
-            frame: 1,
-            ts: Ts(0),
-            dir,
-            flags: TcpFlags(flags),
-            seq,
-            ack,
-            len,
-            window: 100,
-            window_scaled: Some(100),
-            analysis: Vec::new(),
-            dup_ack_num: None,
-            states_after: after,
-        }
-    }
+    use crate::tcp::test_record as rec;
 
     fn conn() -> Vec<PacketRecord> {
         use TcpState::*;

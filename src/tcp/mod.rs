@@ -1326,3 +1326,29 @@ impl TcpConn {
 
 #[cfg(test)]
 mod tests;
+
+/// A packet record for other modules' unit tests (explanations, quiz).
+#[cfg(test)]
+pub(crate) fn test_record(
+    dir: Dir,
+    flags: u16,
+    seq: u32,
+    ack: u32,
+    len: u32,
+    after: (TcpState, TcpState),
+) -> PacketRecord {
+    PacketRecord {
+        frame: 1,
+        ts: Ts(0),
+        dir,
+        flags: TcpFlags(flags),
+        seq,
+        ack,
+        len,
+        window: 64240,
+        window_scaled: Some(64240),
+        analysis: Vec::new(),
+        dup_ack_num: None,
+        states_after: after,
+    }
+}

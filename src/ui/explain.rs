@@ -12,33 +12,9 @@ mod tests {
     use super::*;
     use crate::decode::TcpFlags;
     use crate::flow::Dir;
-    use crate::tcp::PacketRecord;
     use crate::tcp::state::TcpState;
-    use crate::ts::Ts;
 
-    fn rec(
-        dir: Dir,
-        flags: u16,
-        seq: u32,
-        ack: u32,
-        len: u32,
-        after: (TcpState, TcpState),
-    ) -> PacketRecord {
-        PacketRecord {
-            frame: 1,
-            ts: Ts(0),
-            dir,
-            flags: TcpFlags(flags),
-            seq,
-            ack,
-            len,
-            window: 64240,
-            window_scaled: Some(64240),
-            analysis: Vec::new(),
-            dup_ack_num: None,
-            states_after: after,
-        }
-    }
+    use crate::tcp::test_record as rec;
 
     #[test]
     fn syn_ack_arithmetic() {
