@@ -48,7 +48,8 @@ pub enum Command {
     Explain(crate::classroom::ExplainArgs),
     /// Draw a connection's ladder diagram: Mermaid, ASCII or SVG.
     Diagram(crate::classroom::DiagramArgs),
-    /// Predict each next packet of a connection (flags, ACK, state); answers from stdin.
+    /// Predict each next packet of a connection (flags, ACK, state): in the terminal UI,
+    /// or line by line with --text or when not on a terminal.
     Quiz(crate::classroom::QuizArgs),
     /// Capture live from an interface: the terminal UI, or a report with --format.
     Live(LiveArgs),
@@ -162,8 +163,14 @@ Usage:
   tcpscope live [-i IFACE] [-f BPF] [-w FILE]        capture live (root or cap_net_raw)
   tcpscope interfaces                                list the interfaces
   tcpscope demo [--scenario NAME]                    stage and capture a scenario on 127.0.0.1
+  tcpscope explain FILE [--conn ID]                  a connection told in plain language
+  tcpscope diagram FILE --conn ID --format mermaid   its ladder diagram (mermaid|ascii|svg)
+  tcpscope quiz FILE                                 predict each next packet, scored
+  tcpscope export-http FILE -o DIR                   write every HTTP body to DIR
 
-Try it on a bundled capture:
-  tcpscope report captures/http-get.pcap
+Try it on a bundled capture (captures/README.md lists them all):
+  tcpscope captures/http-get.pcap
+  tcpscope report captures/tcp-lossy-client-side.pcap
+No capture at hand? `tcpscope demo --list` shows what it can stage for you.
 
 Run `tcpscope --help` for every command and option.";
