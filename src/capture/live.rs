@@ -13,6 +13,7 @@
 
 use super::{RawPacket, dlt_to_linktype};
 use crate::ts::Ts;
+use std::collections::HashSet;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -148,6 +149,9 @@ pub struct LiveStats {
     pub interface_drops: u64,
     /// Packets written to the `-w` file.
     pub saved: u64,
+    /// Immediate mode was given up for block delivery because the kernel dropped packets
+    /// (the frame number of the switch).
+    pub buffered_from: Option<u64>,
 }
 
 /// Why the capture thread stopped.
@@ -208,6 +212,8 @@ const CHANNEL_BATCHES: usize = 256;
 /// Most packets per batch.
 const BATCH_PACKETS: usize = 4096;
 const POLL_MS: i32 = 50;
+/// Packets in one poll of an immediate-mode capture that count as heavy load.
+const HEAVY_POLL: usize = 512;
 const STATS_EVERY: Duration = Duration::from_millis(250);
 
 impl Live {
@@ -218,19 +224,7 @@ impl Live {
             Some(i) => (i.clone(), false),
             None => (default_device()?, true),
         };
-        let inactive = pcap::Capture::from_device(iface.as_str())
-            .map_err(|e| open_error(&iface, &e))?
-            .immediate_mode(cfg.immediate)
-            .snaplen(cfg.snaplen)
-            .promisc(cfg.promisc)
-            .buffer_size(cfg.buffer_bytes)
-            .timeout(POLL_MS)
-            .precision(pcap::Precision::Nano);
-        let mut cap = inactive.open().map_err(|e| open_error(&iface, &e))?;
-        if let Some(f) = &cfg.filter {
-            cap.filter(f, true).map_err(|e| bad_filter(f, &e, &cap))?;
-        }
-        let cap = cap.setnonblock().map_err(|e| open_error(&iface, &e))?;
+        let cap = open(&iface, &cfg, cfg.immediate)?;
         let linktype = dlt_to_linktype(cap.get_datalink().0);
         let save = match &cfg.write {
             Some(p) => Some(cap.savefile(p).map_err(|e| LiveError::Savefile {
@@ -300,6 +294,27 @@ impl Drop for Live {
     }
 }
 
+/// Open `iface` as `cfg` says, non-blocking, with the filter applied.
+fn open(
+    iface: &str,
+    cfg: &LiveConfig,
+    immediate: bool,
+) -> Result<pcap::Capture<pcap::Active>, LiveError> {
+    let inactive = pcap::Capture::from_device(iface)
+        .map_err(|e| open_error(iface, &e))?
+        .immediate_mode(immediate)
+        .snaplen(cfg.snaplen)
+        .promisc(cfg.promisc)
+        .buffer_size(cfg.buffer_bytes)
+        .timeout(POLL_MS)
+        .precision(pcap::Precision::Nano);
+    let mut cap = inactive.open().map_err(|e| open_error(iface, &e))?;
+    if let Some(f) = &cfg.filter {
+        cap.filter(f, true).map_err(|e| bad_filter(f, &e, &cap))?;
+    }
+    cap.setnonblock().map_err(|e| open_error(iface, &e))
+}
+
 fn default_device() -> Result<String, LiveError> {
     match pcap::Device::lookup() {
         Ok(Some(d)) => Ok(d.name),
@@ -310,10 +325,11 @@ fn default_device() -> Result<String, LiveError> {
     }
 }
 
-fn stats_of(cap: &mut pcap::Capture<pcap::Active>, mut s: LiveStats) -> LiveStats {
+/// Counters with libpcap's added to those of handles closed earlier (`base`).
+fn stats_of(cap: &mut pcap::Capture<pcap::Active>, mut s: LiveStats, base: LiveStats) -> LiveStats {
     if let Ok(p) = cap.stats() {
-        s.kernel_drops = u64::from(p.dropped);
-        s.interface_drops = u64::from(p.if_dropped);
+        s.kernel_drops = base.kernel_drops + u64::from(p.dropped);
+        s.interface_drops = base.interface_drops + u64::from(p.if_dropped);
     }
     s
 }
@@ -350,9 +366,14 @@ fn capture_loop(
     stop: Arc<AtomicBool>,
     tx: SyncSender<Event>,
 ) {
-    let fd = cap.as_raw_fd();
+    let mut fd = cap.as_raw_fd();
     let start = Instant::now();
     let mut stats = LiveStats::default();
+    // Drops counted by handles already closed (after a switch to block delivery).
+    let mut base = LiveStats::default();
+    let mut immediate = cfg.immediate;
+    // After a switch: packets both handles saw, skipped on the new one.
+    let mut dedup: Option<Overlap> = None;
     let mut last_stats = Instant::now();
     let reason = 'outer: loop {
         if stop.load(Ordering::SeqCst) {
@@ -382,20 +403,7 @@ fn capture_loop(
                 break;
             }
             let r = cap.dispatch(Some(want), |p| {
-                stats.captured += 1;
-                if let Some(s) = save.as_mut() {
-                    s.write(&p);
-                    stats.saved += 1;
-                }
-                let off = batch.data.len();
-                batch.data.extend_from_slice(p.data);
-                batch.recs.push(Rec {
-                    index: stats.captured,
-                    ts: Ts::from_parts(p.header.ts.tv_sec, p.header.ts.tv_usec),
-                    orig_len: p.header.len,
-                    off,
-                    len: p.data.len(),
-                });
+                take_packet(&p, &mut stats, &mut save, &mut batch, &mut dedup);
             });
             match r {
                 Ok(0) => break,
@@ -416,21 +424,66 @@ fn capture_loop(
                 }
             }
         }
+        // A poll that brings this many packets means a load where one wake-up per
+        // packet is about to fall behind: switch before the kernel drops anything.
+        let heavy = batch.recs.len() >= HEAVY_POLL;
         if !batch.is_empty() && tx.send(Event::Packets(batch)).is_err() {
             break StopReason::Disconnected;
         }
         if cfg.count.is_some_and(|c| stats.captured >= c) {
             break StopReason::Count;
         }
+        // Immediate mode is one wake-up per packet; under a load it cannot follow, the
+        // kernel drops. The drop counter is watched at every poll and at the first drop
+        // the capture is reopened with block delivery (packets then arrive at most
+        // POLL_MS late): a few packets are missed while switching, far fewer than
+        // immediate mode would lose (a third, measured).
+        if immediate
+            && let Some(name) = &iface
+            && let before = stats_of(&mut cap, stats, base)
+            && (heavy || before.kernel_drops > base.kernel_drops)
+            && let Ok(new) = open(name, &cfg, false)
+        {
+            // Counters as of before the new handle opened: what the old one drops while
+            // both capture is seen by the new one.
+            stats = before;
+            base = stats;
+            // Read what the old handle still holds (nothing is lost), remembering it: the
+            // new handle's first packets are the same ones, and are skipped once.
+            let mut seen = HashSet::new();
+            loop {
+                let mut b = Batch {
+                    linktype,
+                    ..Default::default()
+                };
+                let r = cap.dispatch(Some(BATCH_PACKETS), |p| {
+                    seen.insert(packet_key(&p));
+                    take_packet(&p, &mut stats, &mut save, &mut b, &mut None);
+                });
+                if !b.is_empty() && tx.send(Event::Packets(b)).is_err() {
+                    break;
+                }
+                if !matches!(r, Ok(n) if n > 0) {
+                    break;
+                }
+            }
+            let last = seen.iter().map(|k| k.0).max();
+            dedup = last.map(|l| (seen, l));
+            cap = new;
+            fd = cap.as_raw_fd();
+            immediate = false;
+            stats.buffered_from = Some(stats.captured + 1);
+        }
         if last_stats.elapsed() >= STATS_EVERY {
             last_stats = Instant::now();
             if let Some(s) = save.as_mut() {
                 let _ = s.flush();
             }
-            stats = stats_of(&mut cap, stats);
+            stats = stats_of(&mut cap, stats, base);
             if tx.send(Event::Stats(stats)).is_err() {
                 break StopReason::Disconnected;
             }
+
             if let Some(iface) = &iface
                 && !is_up(iface)
             {
@@ -438,13 +491,62 @@ fn capture_loop(
             }
         }
     };
-    stats = stats_of(&mut cap, stats);
+    stats = stats_of(&mut cap, stats, base);
     if let Some(mut s) = save.take() {
         let _ = s.flush();
         // Dropping closes the file (pcap_dump_close): whole records only.
         drop(s);
     }
     let _ = tx.send(Event::Stopped(reason, stats));
+}
+
+/// After a switch of handles: the packets the old one delivered (by [`packet_key`]) and the
+/// time of its last one; the new handle's copies of them are skipped.
+type Overlap = (HashSet<PacketKey>, Ts);
+type PacketKey = (Ts, u32, u32);
+
+/// A packet's identity across two capture handles on the same interface: the kernel
+/// stamps a packet once, so both sockets see the same time and lengths.
+fn packet_key(p: &pcap::Packet<'_>) -> PacketKey {
+    (
+        Ts::from_parts(p.header.ts.tv_sec, p.header.ts.tv_usec),
+        p.header.len,
+        p.header.caplen,
+    )
+}
+
+/// Count, save and batch one captured packet (skipping the duplicates of a switch).
+fn take_packet(
+    p: &pcap::Packet<'_>,
+    stats: &mut LiveStats,
+    save: &mut Option<pcap::Savefile>,
+    batch: &mut Batch,
+    dedup: &mut Option<Overlap>,
+) {
+    if let Some((set, last)) = dedup.as_ref() {
+        let key = packet_key(p);
+        if set.contains(&key) {
+            return;
+        }
+        // Past the last packet the old handle delivered, the overlap is over.
+        if key.0 > *last {
+            *dedup = None;
+        }
+    }
+    stats.captured += 1;
+    if let Some(s) = save.as_mut() {
+        s.write(p);
+        stats.saved += 1;
+    }
+    let off = batch.data.len();
+    batch.data.extend_from_slice(p.data);
+    batch.recs.push(Rec {
+        index: stats.captured,
+        ts: Ts::from_parts(p.header.ts.tv_sec, p.header.ts.tv_usec),
+        orig_len: p.header.len,
+        off,
+        len: p.data.len(),
+    });
 }
 
 fn exe_name() -> String {

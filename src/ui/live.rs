@@ -173,8 +173,12 @@ impl Feed {
             (None, true) => format!("❚❚ frozen, {} waiting (f)", self.waiting(app)),
             (None, false) => "● capturing, f freezes".to_string(),
         };
+        let delivery = match c.buffered_from {
+            Some(f) => format!(" │ batched since frame {f} (load too high for immediate mode)"),
+            None => String::new(),
+        };
         format!(
-            "live {} │ {state} │ drops: kernel {}, if {}",
+            "live {} │ {state} │ drops: kernel {}, if {}{delivery}",
             self.iface, c.kernel_drops, c.interface_drops
         )
     }
@@ -437,6 +441,11 @@ pub fn run_on(
         c.interface_drops,
         saving.map_or(String::new(), |p| format!("; saved to {}", p.display()))
     );
+    if let Some(f) = c.buffered_from {
+        eprintln!(
+            "tcpscope: under load (or kernel drops) immediate mode could not keep up, so from frame {f} on packets were delivered in blocks (at most 50 ms late)"
+        );
+    }
     if let Some(p) = feed.stopped.as_ref().and_then(|r| r.problem(&ifname)) {
         eprintln!("tcpscope: {p}");
     }
