@@ -1,55 +1,10 @@
 //! End to end: the real binary in a real terminal (tmux). Skipped with a message when
 //! tmux is not installed.
 
+mod common;
+
+use common::tmux::Tmux;
 use std::process::Command;
-use std::time::{Duration, Instant};
-
-struct Tmux {
-    sock: String,
-    name: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.sock])
-            .args(args)
-            .output()
-            .expect("run tmux");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, k: &[&str]) {
-        let mut a = vec!["send-keys", "-t", &self.name];
-        a.extend_from_slice(k);
-        self.run(&a);
-    }
-
-    fn pane(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", &self.name])
-    }
-
-    /// Wait until the pane satisfies `f` (or time out, returning the last pane).
-    fn wait(&self, what: &str, f: impl Fn(&str) -> bool) -> String {
-        let t0 = Instant::now();
-        loop {
-            let p = self.pane();
-            if f(&p) {
-                return p;
-            }
-            if t0.elapsed() > Duration::from_secs(15) {
-                panic!("timed out waiting for {what}; pane:\n{p}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-    }
-}
 
 fn arrows(p: &str) -> usize {
     p.lines()

@@ -6,6 +6,7 @@
 //! point on damaged files): `tests/readers.rs` compares the two on every capture.
 //! pcapng, standard input and live capture still go through libpcap.
 
+use super::random::u32_at;
 use super::{CaptureError, RawPacket, ReadSummary, cut_warning};
 use crate::ts::Ts;
 use std::fs::File;
@@ -143,15 +144,6 @@ pub(super) fn read(
         }
     }
     Ok(Some(summary))
-}
-
-fn u32_at(b: &[u8], i: usize, be: bool) -> u32 {
-    let x = [b[i], b[i + 1], b[i + 2], b[i + 3]];
-    if be {
-        u32::from_be_bytes(x)
-    } else {
-        u32::from_le_bytes(x)
-    }
 }
 
 fn unreadable(name: &str, e: &std::io::Error) -> CaptureError {

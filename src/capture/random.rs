@@ -48,7 +48,8 @@ pub(super) fn layout_of(hdr: &[u8; 24]) -> Option<Layout> {
     })
 }
 
-fn u32_at(b: &[u8], i: usize, be: bool) -> u32 {
+/// A 32-bit field of a pcap header in the file's byte order.
+pub(super) fn u32_at(b: &[u8], i: usize, be: bool) -> u32 {
     let x = [b[i], b[i + 1], b[i + 2], b[i + 3]];
     if be {
         u32::from_be_bytes(x)

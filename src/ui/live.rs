@@ -17,13 +17,10 @@ use crate::ui::app::{self, Action, App, Screen};
 use crate::ui::model::Loaded;
 use crate::ui::view;
 use crossterm::event::{
-    self, DisableMouseCapture, EnableMouseCapture, Event as TermEvent, KeyCode, KeyEventKind,
-    KeyModifiers,
+    self, EnableMouseCapture, Event as TermEvent, KeyCode, KeyEventKind, KeyModifiers,
 };
 use crossterm::execute;
-use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
-};
+use crossterm::terminal::{EnterAlternateScreen, enable_raw_mode};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use std::collections::BTreeMap;
@@ -260,23 +257,7 @@ impl Feed {
     }
 }
 
-fn restore_terminal() {
-    let _ = disable_raw_mode();
-    let _ = execute!(
-        io::stdout(),
-        DisableMouseCapture,
-        LeaveAlternateScreen,
-        crossterm::cursor::Show
-    );
-}
-
-struct Guard;
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        restore_terminal();
-    }
-}
+use super::{Guard, restore_terminal};
 
 /// Load the bytes the current view wants: from the `-w` file, or say why there are none.
 fn load_bytes(app: &mut App, saved: Option<&Source>) {

@@ -40,7 +40,7 @@ pub struct Options {
 /// Bytes of each direction's stream kept for the Stream tab.
 pub const STREAM_CAP: u64 = 8 << 20;
 
-fn restore_terminal() {
+pub(crate) fn restore_terminal() {
     let _ = disable_raw_mode();
     let _ = execute!(
         io::stdout(),
@@ -51,7 +51,7 @@ fn restore_terminal() {
 }
 
 /// Restores the terminal when dropped (normal return and `?` errors).
-struct Guard;
+pub(crate) struct Guard;
 
 impl Drop for Guard {
     fn drop(&mut self) {

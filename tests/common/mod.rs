@@ -2,6 +2,8 @@
 //! tshark oracle files.
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use std::path::PathBuf;
 
 /// The shared public capture folder (`../shared/captures/public` beside the repo, or
