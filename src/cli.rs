@@ -86,7 +86,9 @@ pub struct LiveArgs {
     /// Stop after this many seconds.
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
-    /// Kernel capture buffer in MiB.
+    /// Kernel capture buffer in MiB (block delivery). The TUI's immediate-mode start uses at
+    /// least 128 MiB: on Linux its ring has one slot per packet, each as large as the
+    /// biggest packet the interface can deliver (256 KiB with offloads).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=2047))]
     pub buffer_mib: u32,
     /// Most connections tracked at once (as for `report`).
@@ -98,8 +100,9 @@ pub struct LiveArgs {
     /// Skip HTTP parsing.
     #[arg(long)]
     pub no_http: bool,
-    /// TUI: take packets by the kernel block (at most 50 ms late) instead of one by one
-    /// (immediate mode); far fewer drops under heavy load. Reports always do this.
+    /// TUI: take packets by the kernel block (at most 50 ms late) from the start, instead of
+    /// one by one (immediate mode) until the first sign of load. Skips the 128 MiB
+    /// immediate-mode ring. Reports always take blocks.
     #[arg(long)]
     pub buffered: bool,
     /// Presenter mode for the terminal UI.

@@ -79,6 +79,7 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         // MTU (65536) plus headers is all a packet can be, and 32 MiB then holds ~500.
         snaplen: 66_000,
         buffer_bytes: 32 << 20,
+        immediate_buffer_bytes: 32 << 20,
         immediate: true,
         ..LiveConfig::default()
     };

@@ -37,6 +37,7 @@ pub fn capture_config(a: &LiveArgs) -> anyhow::Result<LiveConfig> {
         snaplen: a.snaplen,
         promisc: !a.no_promisc,
         buffer_bytes: i32::try_from(u64::from(a.buffer_mib) << 20).unwrap_or(i32::MAX),
+        immediate_buffer_bytes: crate::capture::live::IMMEDIATE_BUFFER,
         count: a.count,
         duration,
         // The TUI shows each packet at once; a report can take them by the kernel block

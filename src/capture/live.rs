@@ -13,12 +13,13 @@
 
 use super::{RawPacket, dlt_to_linktype};
 use crate::ts::Ts;
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -35,6 +36,8 @@ pub struct LiveConfig {
     pub promisc: bool,
     /// Kernel buffer in bytes.
     pub buffer_bytes: i32,
+    /// Kernel buffer of the immediate-mode handle, at least (see [`IMMEDIATE_BUFFER`]).
+    pub immediate_buffer_bytes: i32,
     /// Stop after this many packets.
     pub count: Option<u64>,
     /// Stop after this much time.
@@ -53,6 +56,7 @@ impl Default for LiveConfig {
             snaplen: 262_144,
             promisc: true,
             buffer_bytes: 16 << 20,
+            immediate_buffer_bytes: IMMEDIATE_BUFFER,
             count: None,
             duration: None,
             immediate: true,
@@ -212,8 +216,18 @@ const CHANNEL_BATCHES: usize = 256;
 /// Most packets per batch.
 const BATCH_PACKETS: usize = 4096;
 const POLL_MS: i32 = 50;
+/// Default kernel buffer of an immediate-mode handle, at least. On Linux libpcap's immediate mode
+/// uses a ring of fixed-size slots, each sized for the largest packet the interface can
+/// hand over: with segmentation offload (loopback, most NICs) 256 KiB, so 16 MiB is only
+/// 32 packets, too few for a burst arriving while the thread is not running (measured:
+/// 64 MiB still dropped at wrk's first burst, 128 MiB did not in 4 runs). The handle is
+/// closed, and its memory freed, when load switches the capture to block delivery.
+pub const IMMEDIATE_BUFFER: i32 = 128 << 20;
 /// Packets in one poll of an immediate-mode capture that count as heavy load.
-const HEAVY_POLL: usize = 512;
+const HEAVY_POLL: u64 = 128;
+/// Packets held by the capture thread while the channel is full, at most (bytes, packets).
+const MAX_BACKLOG_BYTES: usize = 64 << 20;
+const MAX_BACKLOG_PACKETS: usize = 1 << 20;
 const STATS_EVERY: Duration = Duration::from_millis(250);
 
 impl Live {
@@ -225,6 +239,14 @@ impl Live {
             None => (default_device()?, true),
         };
         let cap = open(&iface, &cfg, cfg.immediate)?;
+        // Immediate mode may have to give way to block delivery under load. The block-mode
+        // handle is opened now, with a filter that takes nothing, so that the switch is one
+        // filter change and no packet falls between the two handles while one opens.
+        let standby = if cfg.immediate {
+            open_standby(&iface, &cfg)
+        } else {
+            None
+        };
         let linktype = dlt_to_linktype(cap.get_datalink().0);
         let save = match &cfg.write {
             Some(p) => Some(cap.savefile(p).map_err(|e| LiveError::Savefile {
@@ -240,7 +262,7 @@ impl Live {
             .name("tcpscope-capture".into())
             .spawn({
                 let name = iface.clone();
-                move || capture_loop(Some(name), cap, save, linktype, cfg, st, tx)
+                move || capture_loop(Some(name), cap, standby, save, linktype, cfg, st, tx)
             })
             .map_err(|e| LiveError::Open {
                 iface: iface.clone(),
@@ -305,7 +327,11 @@ fn open(
         .immediate_mode(immediate)
         .snaplen(cfg.snaplen)
         .promisc(cfg.promisc)
-        .buffer_size(cfg.buffer_bytes)
+        .buffer_size(if immediate {
+            cfg.buffer_bytes.max(cfg.immediate_buffer_bytes)
+        } else {
+            cfg.buffer_bytes
+        })
         .timeout(POLL_MS)
         .precision(pcap::Precision::Nano);
     let mut cap = inactive.open().map_err(|e| open_error(iface, &e))?;
@@ -313,6 +339,27 @@ fn open(
         cap.filter(f, true).map_err(|e| bad_filter(f, &e, &cap))?;
     }
     cap.setnonblock().map_err(|e| open_error(iface, &e))
+}
+
+/// A BPF program no packet passes (every packet is longer than 0 bytes).
+const TAKE_NOTHING: &str = "less 0";
+
+/// A block-delivery handle on `iface` that takes nothing until [`arm`] gives it the real
+/// filter. None when it cannot be opened (the switch then opens one when needed).
+fn open_standby(iface: &str, cfg: &LiveConfig) -> Option<pcap::Capture<pcap::Active>> {
+    let quiet = LiveConfig {
+        filter: Some(TAKE_NOTHING.into()),
+        ..cfg.clone()
+    };
+    open(iface, &quiet, false).ok()
+}
+
+/// Give a standby handle the capture's real filter: from this call on it sees every
+/// packet the capture should.
+fn arm(standby: &mut pcap::Capture<pcap::Active>, cfg: &LiveConfig) -> bool {
+    standby
+        .filter(cfg.filter.as_deref().unwrap_or(""), true)
+        .is_ok()
 }
 
 fn default_device() -> Result<String, LiveError> {
@@ -357,9 +404,70 @@ fn is_up(iface: &str) -> bool {
         || s.trim().is_empty()
 }
 
+/// Packets on their way to the pipeline. The capture thread does not wait for a slow
+/// consumer (the TUI drawing, a snapshot being taken) while the backlog is under
+/// [`MAX_BACKLOG_BYTES`]: it keeps emptying the kernel buffer, which in immediate mode holds
+/// only a few hundred packets, and holds the packets here until the channel has room.
+struct Outbox {
+    tx: SyncSender<Event>,
+    linktype: u32,
+    pending: Batch,
+}
+
+/// Consumer gone.
+struct Gone;
+
+impl Outbox {
+    fn new(tx: SyncSender<Event>, linktype: u32) -> Outbox {
+        Outbox {
+            tx,
+            linktype,
+            pending: Batch {
+                linktype,
+                ..Default::default()
+            },
+        }
+    }
+
+    /// Hand the pending packets over if the channel has room. With `wait`, or a backlog
+    /// over the cap, wait for room (the kernel buffer then takes the pressure and counts
+    /// what it cannot hold as dropped).
+    fn flush(&mut self, wait: bool) -> Result<(), Gone> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let fresh = Batch {
+            linktype: self.linktype,
+            ..Default::default()
+        };
+        let b = std::mem::replace(&mut self.pending, fresh);
+        if wait || b.data.len() >= MAX_BACKLOG_BYTES || b.recs.len() >= MAX_BACKLOG_PACKETS {
+            return self.tx.send(Event::Packets(b)).map_err(|_| Gone);
+        }
+        match self.tx.try_send(Event::Packets(b)) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(Event::Packets(b))) => {
+                self.pending = b;
+                Ok(())
+            }
+            Err(_) => Err(Gone),
+        }
+    }
+
+    /// Send counters unless the channel is full (newer ones follow).
+    fn stats(&mut self, s: LiveStats) -> Result<(), Gone> {
+        match self.tx.try_send(Event::Stats(s)) {
+            Err(TrySendError::Disconnected(_)) => Err(Gone),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn capture_loop(
     iface: Option<String>,
     mut cap: pcap::Capture<pcap::Active>,
+    mut standby: Option<pcap::Capture<pcap::Active>>,
     mut save: Option<pcap::Savefile>,
     linktype: u32,
     cfg: LiveConfig,
@@ -368,6 +476,7 @@ fn capture_loop(
 ) {
     let mut fd = cap.as_raw_fd();
     let start = Instant::now();
+    let mut out = Outbox::new(tx, linktype);
     let mut stats = LiveStats::default();
     // Drops counted by handles already closed (after a switch to block delivery).
     let mut base = LiveStats::default();
@@ -389,12 +498,10 @@ fn capture_loop(
         };
         // SAFETY: one valid pollfd, owned by this frame.
         unsafe { libc::poll(&mut pfd, 1, POLL_MS) };
-        let mut batch = Batch {
-            linktype,
-            ..Default::default()
-        };
+        let before_poll = stats.captured;
         loop {
-            let room = BATCH_PACKETS - batch.recs.len();
+            let taken = usize::try_from(stats.captured - before_poll).unwrap_or(usize::MAX);
+            let room = BATCH_PACKETS.saturating_sub(taken);
             let want = match cfg.count {
                 Some(c) => room.min(usize::try_from(c - stats.captured).unwrap_or(room)),
                 None => room,
@@ -403,7 +510,7 @@ fn capture_loop(
                 break;
             }
             let r = cap.dispatch(Some(want), |p| {
-                take_packet(&p, &mut stats, &mut save, &mut batch, &mut dedup);
+                take_packet(&p, &mut stats, &mut save, &mut out.pending, &mut dedup);
             });
             match r {
                 Ok(0) => break,
@@ -413,9 +520,6 @@ fn capture_loop(
                         .to_string()
                         .trim_start_matches("libpcap error: ")
                         .to_string();
-                    if !batch.is_empty() {
-                        let _ = tx.send(Event::Packets(std::mem::take(&mut batch)));
-                    }
                     break 'outer if is_down(&msg) {
                         StopReason::InterfaceDown(msg)
                     } else {
@@ -426,49 +530,45 @@ fn capture_loop(
         }
         // A poll that brings this many packets means a load where one wake-up per
         // packet is about to fall behind: switch before the kernel drops anything.
-        let heavy = batch.recs.len() >= HEAVY_POLL;
-        if !batch.is_empty() && tx.send(Event::Packets(batch)).is_err() {
+        let heavy = stats.captured - before_poll >= HEAVY_POLL;
+        if out.flush(false).is_err() {
             break StopReason::Disconnected;
         }
         if cfg.count.is_some_and(|c| stats.captured >= c) {
             break StopReason::Count;
         }
         // Immediate mode is one wake-up per packet; under a load it cannot follow, the
-        // kernel drops. The drop counter is watched at every poll and at the first drop
-        // the capture is reopened with block delivery (packets then arrive at most
-        // POLL_MS late): a few packets are missed while switching, far fewer than
-        // immediate mode would lose (a third, measured).
+        // kernel drops. At a heavy poll or the first drop the capture moves to the standby
+        // handle with block delivery (packets then arrive at most POLL_MS late).
         if immediate
             && let Some(name) = &iface
             && let before = stats_of(&mut cap, stats, base)
             && (heavy || before.kernel_drops > base.kernel_drops)
-            && let Ok(new) = open(name, &cfg, false)
+            && let Some(new) = standby
+                .take()
+                .and_then(|mut s| arm(&mut s, &cfg).then_some(s))
+                .or_else(|| open(name, &cfg, false).ok())
         {
-            // Counters as of before the new handle opened: what the old one drops while
-            // both capture is seen by the new one.
-            stats = before;
+            // The new handle now sees every packet. The old one's drops up to this point
+            // are losses and stay counted; from here on the new handle has what it drops.
+            stats = stats_of(&mut cap, stats, base);
             base = stats;
             // Read what the old handle still holds (nothing is lost), remembering it: the
             // new handle's first packets are the same ones, and are skipped once.
-            let mut seen = HashSet::new();
+            let mut seen = Overlap::default();
             loop {
-                let mut b = Batch {
-                    linktype,
-                    ..Default::default()
-                };
                 let r = cap.dispatch(Some(BATCH_PACKETS), |p| {
-                    seen.insert(packet_key(&p));
-                    take_packet(&p, &mut stats, &mut save, &mut b, &mut None);
+                    seen.add(&p);
+                    take_packet(&p, &mut stats, &mut save, &mut out.pending, &mut None);
                 });
-                if !b.is_empty() && tx.send(Event::Packets(b)).is_err() {
+                if out.flush(false).is_err() {
                     break;
                 }
                 if !matches!(r, Ok(n) if n > 0) {
                     break;
                 }
             }
-            let last = seen.iter().map(|k| k.0).max();
-            dedup = last.map(|l| (seen, l));
+            dedup = (!seen.copies.is_empty()).then_some(seen);
             cap = new;
             fd = cap.as_raw_fd();
             immediate = false;
@@ -480,7 +580,7 @@ fn capture_loop(
                 let _ = s.flush();
             }
             stats = stats_of(&mut cap, stats, base);
-            if tx.send(Event::Stats(stats)).is_err() {
+            if out.stats(stats).is_err() {
                 break StopReason::Disconnected;
             }
 
@@ -497,22 +597,65 @@ fn capture_loop(
         // Dropping closes the file (pcap_dump_close): whole records only.
         drop(s);
     }
-    let _ = tx.send(Event::Stopped(reason, stats));
+    let _ = out.flush(true);
+    let _ = out.tx.send(Event::Stopped(reason, stats));
 }
 
-/// After a switch of handles: the packets the old one delivered (by [`packet_key`]) and the
-/// time of its last one; the new handle's copies of them are skipped.
-type Overlap = (HashSet<PacketKey>, Ts);
-type PacketKey = (Ts, u32, u32);
+/// After a switch of handles: the packets the old one delivered, so that the new handle's
+/// copies of them are skipped.
+///
+/// A packet is known by its bytes and lengths, not its time: each packet socket stamps its
+/// own copy (measured on loopback: the two copies 310 ns apart, in the other order).
+/// Only packets stamped up to [`OVERLAP_SLACK_NS`] after the old handle's last one are looked
+/// up; the overlap is the few packets that arrive while the old handle is read out.
+#[derive(Default)]
+struct Overlap {
+    /// Copies still to skip, by key.
+    copies: HashMap<PacketKey, u32>,
+    /// The old handle's last packet time.
+    last: Ts,
+}
 
-/// A packet's identity across two capture handles on the same interface: the kernel
-/// stamps a packet once, so both sockets see the same time and lengths.
+type PacketKey = (u64, u32, u32);
+
+/// How far past the old handle's last packet a copy can be stamped.
+const OVERLAP_SLACK_NS: i64 = 10_000_000;
+
+impl Overlap {
+    fn add(&mut self, p: &pcap::Packet<'_>) {
+        *self.copies.entry(packet_key(p)).or_default() += 1;
+        self.last = self.last.max(packet_ts(p));
+    }
+
+    /// Whether `p` is a copy of a packet already taken (then it is forgotten: a second copy
+    /// is a packet of its own). `None`: the overlap is over.
+    fn skip(&mut self, p: &pcap::Packet<'_>) -> Option<bool> {
+        if packet_ts(p).0 > self.last.0.saturating_add(OVERLAP_SLACK_NS) {
+            return None;
+        }
+        let key = packet_key(p);
+        Some(match self.copies.get_mut(&key) {
+            Some(n) => {
+                *n -= 1;
+                if *n == 0 {
+                    self.copies.remove(&key);
+                }
+                true
+            }
+            None => false,
+        })
+    }
+}
+
+fn packet_ts(p: &pcap::Packet<'_>) -> Ts {
+    Ts::from_parts(p.header.ts.tv_sec, p.header.ts.tv_usec)
+}
+
+/// A packet's identity across two capture handles on the same interface.
 fn packet_key(p: &pcap::Packet<'_>) -> PacketKey {
-    (
-        Ts::from_parts(p.header.ts.tv_sec, p.header.ts.tv_usec),
-        p.header.len,
-        p.header.caplen,
-    )
+    let mut h = std::hash::DefaultHasher::new();
+    p.data.hash(&mut h);
+    (h.finish(), p.header.len, p.header.caplen)
 }
 
 /// Count, save and batch one captured packet (skipping the duplicates of a switch).
@@ -523,14 +666,11 @@ fn take_packet(
     batch: &mut Batch,
     dedup: &mut Option<Overlap>,
 ) {
-    if let Some((set, last)) = dedup.as_ref() {
-        let key = packet_key(p);
-        if set.contains(&key) {
-            return;
-        }
-        // Past the last packet the old handle delivered, the overlap is over.
-        if key.0 > *last {
-            *dedup = None;
+    if let Some(o) = dedup.as_mut() {
+        match o.skip(p) {
+            Some(true) => return,
+            Some(false) => {}
+            None => *dedup = None,
         }
     }
     stats.captured += 1;
@@ -542,7 +682,7 @@ fn take_packet(
     batch.data.extend_from_slice(p.data);
     batch.recs.push(Rec {
         index: stats.captured,
-        ts: Ts::from_parts(p.header.ts.tv_sec, p.header.ts.tv_usec),
+        ts: packet_ts(p),
         orig_len: p.header.len,
         off,
         len: p.data.len(),
@@ -768,6 +908,80 @@ fn prefix_len(m: std::net::IpAddr) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn header(ns: i64, len: usize) -> pcap::PacketHeader {
+        pcap::PacketHeader {
+            ts: libc::timeval {
+                tv_sec: 1_795_695_318,
+                tv_usec: ns as _,
+            },
+            caplen: len as u32,
+            len: len as u32,
+        }
+    }
+
+    /// Two sockets stamp their own copies of a packet (on loopback the new handle's copy
+    /// was measured 310 ns earlier): the copy is still recognised by its bytes, once.
+    #[test]
+    fn overlap_skips_each_copy_once_whatever_its_stamp() {
+        let (a, b) = (b"segment a".as_slice(), b"segment b".as_slice());
+        let mut o = Overlap::default();
+        let (ha, hb) = (header(435_396_000, a.len()), header(435_397_108, b.len()));
+        o.add(&pcap::Packet::new(&ha, a));
+        o.add(&pcap::Packet::new(&hb, b));
+        let hb_new = header(435_396_798, b.len());
+        assert_eq!(o.skip(&pcap::Packet::new(&hb_new, b)), Some(true));
+        // The same bytes again are a packet of their own (a retransmission).
+        assert_eq!(o.skip(&pcap::Packet::new(&hb_new, b)), Some(false));
+        // A packet the old handle never delivered (it dropped it) is kept.
+        let c = b"segment c".as_slice();
+        let hc = header(435_398_000, c.len());
+        assert_eq!(o.skip(&pcap::Packet::new(&hc, c)), Some(false));
+        // Past the slack the overlap is over, even for bytes it still holds.
+        let late = header(435_397_108 + OVERLAP_SLACK_NS + 1, a.len());
+        assert_eq!(o.skip(&pcap::Packet::new(&late, a)), None);
+    }
+
+    #[test]
+    fn take_packet_skips_overlap_then_numbers_on() {
+        let mut o = Overlap::default();
+        let h = header(1_000, 3);
+        o.add(&pcap::Packet::new(&h, b"abc"));
+        let mut dedup = Some(o);
+        let (mut stats, mut batch) = (LiveStats::default(), Batch::default());
+        let h2 = header(900, 3);
+        take_packet(
+            &pcap::Packet::new(&h2, b"abc"),
+            &mut stats,
+            &mut None,
+            &mut batch,
+            &mut dedup,
+        );
+        take_packet(
+            &pcap::Packet::new(&h2, b"xyz"),
+            &mut stats,
+            &mut None,
+            &mut batch,
+            &mut dedup,
+        );
+        assert_eq!(stats.captured, 1);
+        assert!(dedup.is_some());
+        let h3 = header(1_000 + OVERLAP_SLACK_NS + 1, 3);
+        take_packet(
+            &pcap::Packet::new(&h3, b"abc"),
+            &mut stats,
+            &mut None,
+            &mut batch,
+            &mut dedup,
+        );
+        assert!(dedup.is_none());
+        assert_eq!(stats.captured, 2);
+        let got: Vec<_> = batch
+            .packets()
+            .map(|p| (p.index, p.data.to_vec()))
+            .collect();
+        assert_eq!(got, vec![(1, b"xyz".to_vec()), (2, b"abc".to_vec())]);
+    }
 
     fn no_syntax(f: &str) -> bool {
         // A toy grammar: "tcp port N" where N is a number, optionally in parentheses.

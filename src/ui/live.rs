@@ -424,7 +424,7 @@ pub fn run_on(
     );
     if let Some(f) = c.buffered_from {
         eprintln!(
-            "tcpscope: under load (or kernel drops) immediate mode could not keep up, so from frame {f} on packets were delivered in blocks (at most 50 ms late)"
+            "tcpscope: from frame {f} on, packets came in blocks (at most 50 ms late) instead of one by one: the load was more than immediate mode can follow"
         );
     }
     if let Some(p) = feed.stopped.as_ref().and_then(|r| r.problem(&ifname)) {
