@@ -346,3 +346,44 @@ fn every_view_snapshot() {
         insta::assert_snapshot!(format!("view_{name}"), s);
     }
 }
+
+/// The diagrams draw the path each endpoint took with heavy connectors (readable without
+/// colour), and the playhead takes the path back.
+#[test]
+fn states_diagram_draws_the_path_taken() {
+    let (mut app, src) = open("http-get.pcap", 120, 40);
+    let s = tab(&mut app, &src, Tab::States);
+    let lines: Vec<&str> = s.lines().collect();
+    // Line 2 of the screen is the diagram's edge line under CLOSED: the client went right
+    // (to SYN-SENT), the server left (to LISTEN).
+    let left = |l: &str| l.chars().take(60).collect::<String>();
+    let right = |l: &str| l.chars().skip(60).collect::<String>();
+    assert!(
+        left(lines[3]).contains('╲') && !left(lines[3]).contains('╱'),
+        "{s}"
+    );
+    assert!(
+        right(lines[3]).contains('╱') && !right(lines[3]).contains('╲'),
+        "{s}"
+    );
+    // The client's FIN-WAIT-1 → TIME-WAIT (FIN and ACK in one segment) is drawn through
+    // FIN-WAIT-2; the server's LAST-ACK → CLOSED on the right.
+    assert!(left(lines[11]).contains('┃'), "{s}");
+    assert!(left(lines[13]).contains('╲'), "{s}");
+    assert!(right(lines[13]).contains('┃'), "{s}");
+    // Simultaneous open was not taken: its arrow stays thin.
+    assert!(lines[6].contains("<--------"), "{s}");
+    // Back at the first packet only the first edges are heavy.
+    app.update(Action::PlayheadStart);
+    let s = screen(&app);
+    let heavy = s.chars().filter(|c| "┃╱╲━◀".contains(*c)).count();
+    assert_eq!(heavy, 2, "{s}");
+}
+
+/// A transition with no edge in the drawing (a reset) is named under it.
+#[test]
+fn states_diagram_names_transitions_it_does_not_draw() {
+    let (mut app, src) = open("tcp-rst-abort.pcap", 120, 40);
+    let s = tab(&mut app, &src, Tab::States);
+    assert!(s.contains("not drawn: ESTABLISHED → CLOSED (frame 44)"), "{s}");
+}
