@@ -385,5 +385,8 @@ fn states_diagram_draws_the_path_taken() {
 fn states_diagram_names_transitions_it_does_not_draw() {
     let (mut app, src) = open("tcp-rst-abort.pcap", 120, 40);
     let s = tab(&mut app, &src, Tab::States);
-    assert!(s.contains("not drawn: ESTABLISHED → CLOSED (frame 44)"), "{s}");
+    assert!(
+        s.contains("not drawn: ESTABLISHED → CLOSED (frame 44)"),
+        "{s}"
+    );
 }

@@ -286,8 +286,117 @@ fn ipv6(d: &[u8], at: usize, v: &mut Vec<Field>) -> Option<usize> {
     };
     field(v, 1, format!("Source: {}", addr(at + 8)), at + 8, 16);
     field(v, 1, format!("Destination: {}", addr(at + 24)), at + 24, 16);
-    // Extension headers are not unfolded here; TCP directly after the fixed header only.
-    (d[at + 6] == 6).then_some(at + 40)
+    ipv6_extensions(d, d[at + 6], at + 40, v)
+}
+
+/// The name of an IPv6 extension header, None for an upper-layer protocol.
+fn ipv6_extension_name(next: u8) -> Option<&'static str> {
+    Some(match next {
+        0 => "Hop-by-Hop Options",
+        43 => "Routing",
+        44 => "Fragment",
+        51 => "Authentication Header",
+        60 => "Destination Options",
+        135 => "Mobility",
+        139 => "Host Identity Protocol",
+        140 => "Shim6",
+        _ => return None,
+    })
+}
+
+/// Unfold the extension headers from `at` (RFC 8200 order, each with its own length
+/// rule); the offset of the TCP header if the chain ends in TCP and this is not a
+/// non-first fragment. Stops where the bytes end.
+fn ipv6_extensions(d: &[u8], mut next: u8, mut at: usize, v: &mut Vec<Field>) -> Option<usize> {
+    let mut first_fragment = true;
+    // Every extension header is at least 8 bytes, so the bytes bound the loop; the count
+    // bounds it too.
+    for _ in 0..32 {
+        let Some(name) = ipv6_extension_name(next) else {
+            break;
+        };
+        let (nh, b1) = (*d.get(at)?, *d.get(at + 1)?);
+        let len = match next {
+            44 => 8,
+            51 => (usize::from(b1) + 2) * 4,
+            _ => (usize::from(b1) + 1) * 8,
+        };
+        let shown = len.min(d.len().saturating_sub(at));
+        field(
+            v,
+            0,
+            format!("IPv6 extension: {name} ({len} bytes)"),
+            at,
+            shown,
+        );
+        field(v, 1, format!("Next header: {nh}"), at, 1);
+        match next {
+            44 => {
+                let off_m = be16(d, at + 2)?;
+                let offset = usize::from(off_m >> 3) * 8;
+                field(
+                    v,
+                    1,
+                    format!(
+                        "Fragment offset: {offset}{}",
+                        if off_m & 1 != 0 {
+                            ", more fragments"
+                        } else {
+                            ""
+                        }
+                    ),
+                    at + 2,
+                    2,
+                );
+                field(
+                    v,
+                    1,
+                    format!("Identification: 0x{:08x}", be32(d, at + 4)?),
+                    at + 4,
+                    4,
+                );
+                first_fragment &= offset == 0;
+            }
+            51 => field(
+                v,
+                1,
+                format!("Payload length: {b1} (in 4-byte units, minus 2)"),
+                at + 1,
+                1,
+            ),
+            43 => {
+                field(
+                    v,
+                    1,
+                    format!("Length: {b1} (8-byte units after the first 8)"),
+                    at + 1,
+                    1,
+                );
+                if let (Some(t), Some(left)) = (d.get(at + 2), d.get(at + 3)) {
+                    field(
+                        v,
+                        1,
+                        format!("Routing type: {t}, segments left: {left}"),
+                        at + 2,
+                        2,
+                    );
+                }
+            }
+            _ => field(
+                v,
+                1,
+                format!("Length: {b1} (8-byte units after the first 8)"),
+                at + 1,
+                1,
+            ),
+        }
+        if d.len() < at + len {
+            return None;
+        }
+        next = nh;
+        at += len;
+    }
+    (next == 6 && first_fragment).then_some(at)
 }
 
 fn tcp(d: &[u8], at: usize, v: &mut Vec<Field>) {
@@ -606,6 +715,93 @@ fn push_wrapped(lines: &mut Vec<StreamLine>, dir: Dir, frame: u64, s: &str, appe
         rest = rest[n..].to_string();
         if rest.is_empty() {
             break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ethernet, IPv6 with Hop-by-Hop, Destination Options and Fragment headers, then a
+    /// 20-byte TCP header (ports 40000 → 80, SYN).
+    fn ipv6_with_extensions(fragment_offset: u16) -> Vec<u8> {
+        let mut f = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x86, 0xdd];
+        let tcp_len = 20u16;
+        let ext_len = 8 + 8 + 8;
+        f.extend([0x60, 0, 0, 0]);
+        f.extend((ext_len + tcp_len).to_be_bytes());
+        f.extend([0, 64]); // next: Hop-by-Hop, hop limit
+        f.extend([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        f.extend([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        f.extend([60, 0, 1, 4, 0, 0, 0, 0]); // HBH -> DestOpts, PadN
+        f.extend([44, 0, 1, 4, 0, 0, 0, 0]); // DestOpts -> Fragment, PadN
+        f.extend([6, 0]); // Fragment -> TCP
+        f.extend((fragment_offset / 8 << 3).to_be_bytes());
+        f.extend(0x1234_5678u32.to_be_bytes());
+        f.extend(40000u16.to_be_bytes());
+        f.extend(80u16.to_be_bytes());
+        f.extend(1000u32.to_be_bytes());
+        f.extend(0u32.to_be_bytes());
+        f.extend([0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+        f
+    }
+
+    fn tree(data: Vec<u8>) -> Vec<String> {
+        let fb = FrameBytes {
+            frame: 1,
+            ts: Ts::default(),
+            linktype: 1,
+            orig_len: data.len() as u32,
+            data,
+        };
+        header_tree(&fb).into_iter().map(|f| f.text).collect()
+    }
+
+    #[test]
+    fn ipv6_extension_headers_are_unfolded_down_to_tcp() {
+        let data = ipv6_with_extensions(0);
+        // The decoder finds the same TCP segment behind the same chain.
+        let dec = crate::decode::decode(1, &data, data.len() as u32);
+        let seg = dec.tcp.as_ref().expect("decoder finds TCP");
+        assert_eq!((seg.src_port, seg.dst_port), (40000, 80));
+        let t = tree(data);
+        let pos = |s: &str| {
+            t.iter()
+                .position(|l| l.contains(s))
+                .unwrap_or_else(|| panic!("no {s:?} in {t:#?}"))
+        };
+        let order = [
+            pos("Internet Protocol version 6"),
+            pos("IPv6 extension: Hop-by-Hop Options (8 bytes)"),
+            pos("IPv6 extension: Destination Options (8 bytes)"),
+            pos("IPv6 extension: Fragment (8 bytes)"),
+            pos("Transmission Control Protocol"),
+        ];
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{t:#?}");
+        assert!(
+            t.iter().any(|l| l == "Identification: 0x12345678"),
+            "{t:#?}"
+        );
+        assert!(t.iter().any(|l| l == "Source port: 40000"), "{t:#?}");
+        assert!(t.iter().any(|l| l == "Destination port: 80"), "{t:#?}");
+    }
+
+    #[test]
+    fn later_fragment_has_no_tcp_and_cut_chains_stop_quietly() {
+        let t = tree(ipv6_with_extensions(1448));
+        assert!(t.iter().any(|l| l == "Fragment offset: 1448"), "{t:#?}");
+        assert!(
+            !t.iter().any(|l| l.contains("Transmission Control")),
+            "{t:#?}"
+        );
+        let full = ipv6_with_extensions(0);
+        for cut in 54..full.len() {
+            let t = tree(full[..cut].to_vec());
+            assert!(
+                !t.iter().any(|l| l.contains("Source port")),
+                "cut {cut}: {t:#?}"
+            );
         }
     }
 }
