@@ -737,7 +737,7 @@ mod tests {
         f.extend([60, 0, 1, 4, 0, 0, 0, 0]); // HBH -> DestOpts, PadN
         f.extend([44, 0, 1, 4, 0, 0, 0, 0]); // DestOpts -> Fragment, PadN
         f.extend([6, 0]); // Fragment -> TCP
-        f.extend((fragment_offset / 8 << 3).to_be_bytes());
+        f.extend(((fragment_offset / 8) << 3).to_be_bytes());
         f.extend(0x1234_5678u32.to_be_bytes());
         f.extend(40000u16.to_be_bytes());
         f.extend(80u16.to_be_bytes());
