@@ -291,3 +291,26 @@ fn http_tab_pages_scroll_the_detail() {
     press(&mut app, KeyCode::PageUp);
     assert_eq!(app.scroll, 0);
 }
+
+/// A click in a scrolled HTTP exchange list picks the exchange drawn on that row.
+#[test]
+fn click_in_scrolled_http_list_picks_the_row_shown() {
+    let mut app = single("http-keepalive.pcap");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('4'));
+    app.update(Action::Resize(100, 11)); // two list rows
+    let n = app.visible_exchanges();
+    assert!(n >= 3, "{n} exchanges");
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.http_sel, 2);
+    // The list now shows exchanges 1 and 2; its first row is screen row 2.
+    let click = MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: 5,
+        row: 2,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.update(map_mouse(click).unwrap());
+    assert_eq!(app.http_sel, 1);
+}

@@ -627,8 +627,12 @@ impl App {
                         self.field_sel = None;
                     }
                 }
-                Tab::Http if r < http_list_rows(self.size.1) && r < self.visible_exchanges() => {
-                    self.http_sel = r;
+                Tab::Http
+                    if r < http_list_rows(self.size.1)
+                        && http_list_offset(self.http_sel, self.size.1) + r
+                            < self.visible_exchanges() =>
+                {
+                    self.http_sel = http_list_offset(self.http_sel, self.size.1) + r;
                     self.scroll = 0;
                 }
                 _ => {}
@@ -701,6 +705,12 @@ pub fn packets_list_rows(h: u16) -> usize {
 /// Rows of the exchange list in the HTTP tab.
 pub fn http_list_rows(h: u16) -> usize {
     (usize::from(h).saturating_sub(3) / 4).max(2)
+}
+
+/// The first exchange shown in the HTTP tab's list: the list scrolls only as far as
+/// keeps the selected one on its last row.
+pub fn http_list_offset(sel: usize, h: u16) -> usize {
+    sel.saturating_sub(http_list_rows(h).saturating_sub(1))
 }
 
 /// Smallest scroll change that keeps `sel` inside a window of `rows` starting at `offset`.

@@ -11,7 +11,9 @@ use crate::http::Exchange;
 use crate::tcp::PacketRecord;
 use crate::tcp::handshake::Outcome;
 use crate::tcp::state::{TcpState, Transition};
-use crate::ui::app::{App, SPEEDS, Screen, Tab, http_list_rows, packets_list_rows};
+use crate::ui::app::{
+    App, SPEEDS, Screen, Tab, http_list_offset, http_list_rows, packets_list_rows,
+};
 use crate::ui::bytes::{Field, header_tree};
 use crate::ui::escape::{escape, escape_bytes, escape_multiline};
 use crate::ui::explain::{arrow_label, flag_marker, states_before};
@@ -973,7 +975,7 @@ fn render_http(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             .is_some_and(|r| app.playhead.is_none_or(|f| r.end_frame <= f))
     };
     let mut lines = vec![Line::styled(format!("{n} exchange(s)"), th.header())];
-    let off = app.http_sel.saturating_sub(list_rows.saturating_sub(1));
+    let off = http_list_offset(app.http_sel, app.size.1);
     for (i, x) in c.http.iter().enumerate().take(n).skip(off).take(list_rows) {
         let mut st = Style::default();
         if !x.anomalies.is_empty() {
