@@ -27,7 +27,8 @@ Examples:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Capture file to open in the terminal UI (short for `tcpscope open FILE`).
+    /// Capture file to open in the terminal UI (short for `tcpscope open FILE`); `-` reads
+    /// a capture piped in, as it arrives.
     pub file: Option<String>,
     /// Presenter mode for the terminal UI: larger spacing, fewer columns.
     #[arg(long)]
@@ -112,7 +113,8 @@ pub struct LiveArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct OpenArgs {
-    /// Capture file (pcap or pcapng).
+    /// Capture file (pcap or pcapng); `-` reads a capture piped in, as it arrives
+    /// (`tcpdump -w - | tcpscope open -`).
     pub file: String,
     /// Presenter mode: larger spacing, fewer columns (toggle with `P`).
     #[arg(long)]

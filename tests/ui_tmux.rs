@@ -77,3 +77,97 @@ fn open_ladder_step_and_quit_under_tmux() {
     t.keys(&["echo restored-$((40+2))", "Enter"]);
     t.wait("the shell to run a command", |p| p.contains("restored-42"));
 }
+
+/// `tcpscope -` with a capture piped in that arrives in two parts: the UI waits for the
+/// rest, shows the connection, and the hex view re-reads the frame from its copy of the
+/// input, which is gone after `q`.
+#[test]
+fn piped_capture_opens_as_it_arrives_and_hex_view_works() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipping: tmux is not installed");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_tcpscope");
+    let cap = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/http-keepalive.pcap");
+    let t = Tmux {
+        sock: format!("tcpscope-stdin-test-{}", std::process::id()),
+        name: "ui".into(),
+    };
+    let tmp = std::env::temp_dir().join(format!("tcpscope-stdin-test-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    t.run(&[
+        "new-session",
+        "-d",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "-s",
+        "ui",
+        "env",
+        "PS1=$ ",
+        "TERM=xterm-256color",
+        &format!("TMPDIR={}", tmp.display()),
+        "sh",
+    ]);
+    t.wait("the shell", |p| p.contains('$'));
+    // 1500 bytes (the handshake and first request), then the rest two seconds later.
+    t.keys(&[
+        &format!("{{ head -c 1500 {cap}; sleep 2; tail -c +1501 {cap}; }} | {bin} -"),
+        "Enter",
+    ]);
+    let p = t.wait("the loading screen", |p| {
+        p.contains("reading the capture as it arrives")
+    });
+    assert!(p.contains("standard input"), "{p}");
+    assert!(!p.contains("1 of 1 connections"), "{p}");
+    let spools = || std::fs::read_dir(&tmp).unwrap().count();
+    assert_eq!(spools(), 1, "one copy of the input while it runs");
+    t.wait("the connection", |p| {
+        p.contains("10.77.2.2:80") && p.contains("1 of 1 connections") && p.contains("21")
+    });
+    t.keys(&["Enter"]);
+    t.keys(&["2"]);
+    let p = t.wait("the hex view of frame 1", |p| {
+        p.contains("0000 02 00 0a 4d") && p.contains("Flags: 0x002 (SYN)")
+    });
+    assert!(p.contains("standard input │ 21 packets"), "{p}");
+    t.keys(&["q"]);
+    t.wait("the shell back", |p| {
+        p.lines().filter(|l| l.starts_with('$')).count() >= 2
+    });
+    assert_eq!(spools(), 0, "the copy of the input is removed");
+    let _ = std::fs::remove_dir(&tmp);
+}
+
+/// `tcpscope -` on a terminal says how to pipe a capture in.
+#[test]
+fn dash_on_a_terminal_explains_itself() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipping: tmux is not installed");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_tcpscope");
+    let t = Tmux {
+        sock: format!("tcpscope-stdin-tty-{}", std::process::id()),
+        name: "ui".into(),
+    };
+    t.run(&[
+        "new-session",
+        "-d",
+        "-x",
+        "160",
+        "-y",
+        "10",
+        "-s",
+        "ui",
+        "env",
+        "PS1=$ ",
+        "sh",
+    ]);
+    t.wait("the shell", |p| p.contains('$'));
+    t.keys(&[&format!("{bin} -"), "Enter"]);
+    t.wait("the message", |p| {
+        p.contains("pipe one in (`tcpdump -w - | tcpscope -`")
+    });
+}

@@ -28,7 +28,8 @@ pub(super) fn read(
         file: name.to_string(),
         detail: e.to_string(),
     })?;
-    let mut r = BufReader::with_capacity(1 << 20, file);
+    // A spool of standard input is followed as it grows.
+    let mut r = BufReader::with_capacity(1 << 20, super::spool::Tail::new(file, path));
     let mut hdr = [0u8; 24];
     if read_full(&mut r, &mut hdr).map_err(|e| unreadable(name, &e))? < 24 {
         return Ok(None);

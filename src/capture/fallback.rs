@@ -27,6 +27,7 @@ pub(super) fn read_pcapng(
         file: name.to_string(),
         detail: e.to_string(),
     })?;
+    let file = super::spool::Tail::new(file, path);
     let mut reader = PcapNGReader::new(1 << 20, file).map_err(|e| CaptureError::NotACapture {
         file: name.to_string(),
         detail: format!("{e:?}"),

@@ -10,6 +10,7 @@ mod classic;
 mod fallback;
 pub mod live;
 pub mod random;
+pub mod spool;
 
 use crate::ts::Ts;
 use std::ops::ControlFlow;
@@ -98,6 +99,10 @@ pub fn read_source(
         precheck(p, &name)?;
         if let Some(summary) = classic::read(p, &name, &mut f)? {
             return Ok(summary);
+        }
+        // A spool of standard input may still be growing, which libpcap cannot follow.
+        if spool::spool_state(p).is_some() {
+            return fallback::read_pcapng(p, &name, 0, &mut f);
         }
     }
     read_with_libpcap(source, &name, f)

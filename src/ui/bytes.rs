@@ -27,7 +27,7 @@ pub struct FrameBytes {
 
 /// The record index of a classic pcap file, built once per file and kept (8 bytes a
 /// frame), so showing a frame is one seek instead of a read from the start.
-fn index_of(source: &Source) -> Option<std::sync::Arc<capture::random::Index>> {
+fn index_of(source: &Source, frame: u64) -> Option<std::sync::Arc<capture::random::Index>> {
     use std::sync::{Arc, Mutex};
     type Cache = Option<(std::path::PathBuf, Option<Arc<capture::random::Index>>)>;
     static CACHE: Mutex<Cache> = Mutex::new(None);
@@ -37,6 +37,9 @@ fn index_of(source: &Source) -> Option<std::sync::Arc<capture::random::Index>> {
     let mut c = CACHE.lock().ok()?;
     if let Some((p, idx)) = c.as_ref()
         && p == path
+        // A spool of standard input grows: index it again for frames beyond the index.
+        && (idx.as_ref().is_none_or(|i| i.offsets.len() as u64 >= frame)
+            || capture::spool::spool_state(path).is_none())
     {
         return idx.clone();
     }
@@ -49,7 +52,7 @@ pub fn read_frame(source: &Source, frame: u64) -> Result<FrameBytes, String> {
     if matches!(source, Source::Stdin) {
         return Err("standard input cannot be read again: no bytes to show".into());
     }
-    if let (Some(idx), Source::File(path)) = (index_of(source), source) {
+    if let (Some(idx), Source::File(path)) = (index_of(source, frame), source) {
         let (ts, orig_len, data) = capture::random::read(path, &idx, frame)?;
         return Ok(FrameBytes {
             frame,
@@ -60,19 +63,21 @@ pub fn read_frame(source: &Source, frame: u64) -> Result<FrameBytes, String> {
         });
     }
     let mut out = None;
-    capture::read_source(source, |p| {
-        if p.index == frame {
-            out = Some(FrameBytes {
-                frame,
-                ts: p.ts,
-                linktype: p.linktype,
-                orig_len: p.orig_len,
-                data: p.data.to_vec(),
-            });
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
+    capture::spool::without_waiting(|| {
+        capture::read_source(source, |p| {
+            if p.index == frame {
+                out = Some(FrameBytes {
+                    frame,
+                    ts: p.ts,
+                    linktype: p.linktype,
+                    orig_len: p.orig_len,
+                    data: p.data.to_vec(),
+                });
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
     })
     .map_err(|e| e.to_string())?;
     out.ok_or_else(|| format!("frame {frame} not found in the file"))
@@ -613,7 +618,8 @@ pub fn rebuild_stream(source: &Source, conn: &Connection, cap: u64) -> Result<St
                     .as_ref()
                     .is_some_and(|s| s.packets_not_kept == 0)
         });
-    match (index_of(source), source, frames) {
+    let last = frames.and_then(|p| p.iter().map(|r| r.frame).max());
+    match (index_of(source, last.unwrap_or(0)), source, frames) {
         // Seek to each of the connection's frames.
         (Some(idx), Source::File(path), Some(pk)) => {
             for rec in pk {
@@ -631,7 +637,9 @@ pub fn rebuild_stream(source: &Source, conn: &Connection, cap: u64) -> Result<St
             }
         }
         _ => {
-            capture::read_source(source, |p| feed(p)).map_err(|e| e.to_string())?;
+            // What is in the file now: a spool of standard input is not waited for.
+            capture::spool::without_waiting(|| capture::read_source(source, |p| feed(p)))
+                .map_err(|e| e.to_string())?;
         }
     }
     tcp.finish(&mut sink);

@@ -104,6 +104,8 @@ pub fn load(source: &Source, mut on_progress: impl FnMut(Progress)) -> Result<Lo
 /// Size of the file being read (None for standard input).
 pub fn source_size(source: &Source) -> Option<u64> {
     match source {
+        // A spool of standard input grows while it is read: no total to show.
+        Source::File(p) if crate::capture::spool::spool_state(p).is_some() => None,
         Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
         Source::Stdin => None,
     }

@@ -87,18 +87,50 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
 /// `run` with a hook that sees the app before each frame is drawn (the demo's replay
 /// starts stepping with it, `tcpscope quiz` starts the quiz).
 pub fn run_with(opts: Options, hook: &mut dyn FnMut(&mut App)) -> anyhow::Result<()> {
-    let source = Source::from_arg(&opts.file);
-    if matches!(source, Source::Stdin) {
-        anyhow::bail!(
-            "the TUI reads keys from the terminal, so it cannot read the capture from standard input; save it to a file first (`tcpdump -w FILE`)"
-        );
-    }
+    let mut source = Source::from_arg(&opts.file);
+    let mut title = source.display();
     // Fail before touching the terminal when the file cannot be opened at all.
     if let Source::File(p) = &source
         && let Err(e) = std::fs::File::open(p)
     {
         anyhow::bail!("{}: {e}", p.display());
     }
+    {
+        use std::io::IsTerminal;
+        let report = format!("tcpscope report {}", opts.file);
+        if !io::stdout().is_terminal() {
+            anyhow::bail!(
+                "the terminal UI draws on a terminal, and standard output is not one; for text or JSON use `{report}`"
+            );
+        }
+        #[cfg(unix)]
+        if let Err(e) = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+        {
+            anyhow::bail!(
+                "the terminal UI reads keys from the terminal, and there is none here (/dev/tty: {e}); for text or JSON use `{report}`"
+            );
+        }
+    }
+    // Standard input is copied to a temporary file as it arrives (the views re-read frames
+    // from the file); the keys come from the terminal itself.
+    let _spool = if matches!(source, Source::Stdin) {
+        use std::io::IsTerminal;
+        if io::stdin().is_terminal() {
+            anyhow::bail!(
+                "`-` reads a capture from standard input, but it is the terminal; pipe one in (`tcpdump -w - | tcpscope -`, `zcat x.pcap.gz | tcpscope -`) or give a file"
+            );
+        }
+        let spool = crate::capture::spool::Spool::from_stdin()
+            .map_err(|e| anyhow::anyhow!("cannot make a temporary copy of standard input: {e}"))?;
+        source = Source::File(spool.path.clone());
+        title = "standard input".into();
+        Some(spool)
+    } else {
+        None
+    };
     let (rx, counters) = loader::spawn(source.clone());
     let total = loader::source_size(&source);
     let load_start = Instant::now();
@@ -114,7 +146,7 @@ pub fn run_with(opts: Options, hook: &mut dyn FnMut(&mut App)) -> anyhow::Result
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     term.clear()?;
 
-    let mut app = App::new(&source.display());
+    let mut app = App::new(&title);
     app.color = App::color_from_env();
     app.present = opts.present;
     let sz = term.size()?;

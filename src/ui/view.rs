@@ -116,22 +116,30 @@ fn render_loading(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         Constraint::Length(2),
     ])
     .areas(area);
-    let ratio = p.ratio().unwrap_or(0.0);
     let label = format!(
-        "loading: {} MB{}, {} packets, {:.0} packets/s",
-        p.bytes / 1_000_000,
+        "loading: {:.1} MB{}, {} packets, {:.0} packets/s",
+        p.bytes as f64 / 1e6,
         p.total
-            .map_or(String::new(), |t| format!(" of {} MB", t / 1_000_000)),
+            .map_or(String::new(), |t| format!(" of {:.1} MB", t as f64 / 1e6)),
         p.packets,
         p.rate_pps()
     );
-    f.render_widget(
-        Gauge::default()
-            .gauge_style(th.client())
-            .ratio(ratio)
-            .label(format!("{:.0}%", ratio * 100.0)),
-        g.inner(ratatui::layout::Margin::new(2, 0)),
-    );
+    match p.ratio() {
+        Some(ratio) => f.render_widget(
+            Gauge::default()
+                .gauge_style(th.client())
+                .ratio(ratio)
+                .label(format!("{:.0}%", ratio * 100.0)),
+            g.inner(ratatui::layout::Margin::new(2, 0)),
+        ),
+        // Standard input: no size to measure against. Connections appear as they finish.
+        None => f.render_widget(
+            Paragraph::new("reading the capture as it arrives; connections appear as they finish")
+                .style(th.dim())
+                .centered(),
+            g,
+        ),
+    }
     f.render_widget(Paragraph::new(label).centered(), t);
 }
 
