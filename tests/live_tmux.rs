@@ -77,25 +77,9 @@ fn live_tui_shows_connection_ladder_states_freeze_and_quits_cleanly() {
     let bin = env!("CARGO_BIN_EXE_tcpscope");
     let (port, server) = serve(2);
     let pcap = std::env::temp_dir().join(format!("tcpscope-live-tui-{}.pcap", std::process::id()));
-    let t = Tmux {
-        sock: format!("tcpscope-live-test-{}", std::process::id()),
-        name: "live".into(),
+    let Some(t) = Tmux::shell("live", 160, 40, &[]) else {
+        return;
     };
-    t.run(&[
-        "new-session",
-        "-d",
-        "-x",
-        "160",
-        "-y",
-        "40",
-        "-s",
-        "live",
-        "env",
-        "PS1=$ ",
-        "TERM=xterm-256color",
-        "sh",
-    ]);
-    t.wait("the shell", |p| p.contains('$'));
     t.keys(&[
         &format!(
             "{bin} live -i lo -f 'tcp port {port}' -w {}",

@@ -11,6 +11,15 @@ fn key(c: KeyCode) -> KeyEvent {
     KeyEvent::new(c, KeyModifiers::NONE)
 }
 
+fn left_click(column: u16, row: u16) -> MouseEvent {
+    MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    }
+}
+
 fn press(app: &mut App, c: KeyCode) {
     if let Some(a) = map_key(app, key(c)) {
         app.update(a);
@@ -251,12 +260,7 @@ fn enter_on_ladder_arrow_opens_packets() {
 #[test]
 fn mouse_click_selects_and_wheel_scrolls() {
     let mut app = multi();
-    let click = MouseEvent {
-        kind: MouseEventKind::Down(MouseButton::Left),
-        column: 10,
-        row: 4,
-        modifiers: KeyModifiers::NONE,
-    };
+    let click = left_click(10, 4);
     app.update(map_mouse(click).unwrap());
     assert_eq!(app.sel, 2, "row 2 is the first data row");
     let wheel = MouseEvent {
@@ -305,12 +309,6 @@ fn click_in_scrolled_http_list_picks_the_row_shown() {
     press(&mut app, KeyCode::Char('j'));
     assert_eq!(app.http_sel, 2);
     // The list now shows exchanges 1 and 2; its first row is screen row 2.
-    let click = MouseEvent {
-        kind: MouseEventKind::Down(MouseButton::Left),
-        column: 5,
-        row: 2,
-        modifiers: KeyModifiers::NONE,
-    };
-    app.update(map_mouse(click).unwrap());
+    app.update(map_mouse(left_click(5, 2)).unwrap());
     assert_eq!(app.http_sel, 1);
 }

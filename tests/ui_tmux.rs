@@ -4,7 +4,6 @@
 mod common;
 
 use common::tmux::Tmux;
-use std::process::Command;
 
 fn arrows(p: &str) -> usize {
     p.lines()
@@ -14,31 +13,11 @@ fn arrows(p: &str) -> usize {
 
 #[test]
 fn open_ladder_step_and_quit_under_tmux() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("skipping: tmux is not installed");
-        return;
-    }
     let bin = env!("CARGO_BIN_EXE_tcpscope");
     let cap = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/http-get.pcap");
-    let t = Tmux {
-        sock: format!("tcpscope-ui-test-{}", std::process::id()),
-        name: "ui".into(),
+    let Some(t) = Tmux::shell("ui", 120, 40, &[]) else {
+        return;
     };
-    t.run(&[
-        "new-session",
-        "-d",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        "-s",
-        "ui",
-        "env",
-        "PS1=$ ",
-        "TERM=xterm-256color",
-        "sh",
-    ]);
-    t.wait("the shell", |p| p.contains('$'));
     t.keys(&[&format!("{bin} {cap}"), "Enter"]);
     t.wait("the connections table", |p| {
         p.contains("10.77.2.2:80") && p.contains("1 of 1 connections")
@@ -83,34 +62,13 @@ fn open_ladder_step_and_quit_under_tmux() {
 /// input, which is gone after `q`.
 #[test]
 fn piped_capture_opens_as_it_arrives_and_hex_view_works() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("skipping: tmux is not installed");
-        return;
-    }
     let bin = env!("CARGO_BIN_EXE_tcpscope");
     let cap = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/http-keepalive.pcap");
-    let t = Tmux {
-        sock: format!("tcpscope-stdin-test-{}", std::process::id()),
-        name: "ui".into(),
-    };
     let tmp = std::env::temp_dir().join(format!("tcpscope-stdin-test-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
-    t.run(&[
-        "new-session",
-        "-d",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        "-s",
-        "ui",
-        "env",
-        "PS1=$ ",
-        "TERM=xterm-256color",
-        &format!("TMPDIR={}", tmp.display()),
-        "sh",
-    ]);
-    t.wait("the shell", |p| p.contains('$'));
+    let Some(t) = Tmux::shell("stdin", 120, 40, &[&format!("TMPDIR={}", tmp.display())]) else {
+        return;
+    };
     // 1500 bytes (the handshake and first request), then the rest two seconds later.
     t.keys(&[
         &format!("{{ head -c 1500 {cap}; sleep 2; tail -c +1501 {cap}; }} | {bin} -"),
@@ -143,29 +101,10 @@ fn piped_capture_opens_as_it_arrives_and_hex_view_works() {
 /// `tcpscope -` on a terminal says how to pipe a capture in.
 #[test]
 fn dash_on_a_terminal_explains_itself() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("skipping: tmux is not installed");
-        return;
-    }
     let bin = env!("CARGO_BIN_EXE_tcpscope");
-    let t = Tmux {
-        sock: format!("tcpscope-stdin-tty-{}", std::process::id()),
-        name: "ui".into(),
+    let Some(t) = Tmux::shell("tty", 160, 10, &[]) else {
+        return;
     };
-    t.run(&[
-        "new-session",
-        "-d",
-        "-x",
-        "160",
-        "-y",
-        "10",
-        "-s",
-        "ui",
-        "env",
-        "PS1=$ ",
-        "sh",
-    ]);
-    t.wait("the shell", |p| p.contains('$'));
     t.keys(&[&format!("{bin} -"), "Enter"]);
     t.wait("the message", |p| {
         p.contains("pipe one in (`tcpdump -w - | tcpscope -`")

@@ -10,6 +10,38 @@ pub struct Tmux {
 }
 
 impl Tmux {
+    /// A `w`×`h` session named `name` running `sh` with prompt `$ ` (and `env` such as
+    /// `TMPDIR=...`), on a server of the test's own; None (with a message) without tmux.
+    pub fn shell(name: &str, w: u16, h: u16, env: &[&str]) -> Option<Tmux> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            eprintln!("skipping: tmux is not installed");
+            return None;
+        }
+        let t = Tmux {
+            sock: format!("tcpscope-{name}-{}", std::process::id()),
+            name: name.into(),
+        };
+        let (w, h) = (w.to_string(), h.to_string());
+        let mut args = vec![
+            "new-session",
+            "-d",
+            "-x",
+            &w,
+            "-y",
+            &h,
+            "-s",
+            name,
+            "env",
+            "PS1=$ ",
+            "TERM=xterm-256color",
+        ];
+        args.extend_from_slice(env);
+        args.push("sh");
+        t.run(&args);
+        t.wait("the shell", |p| p.contains('$'));
+        Some(t)
+    }
+
     pub fn run(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .args(["-L", &self.sock])
