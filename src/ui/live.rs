@@ -32,6 +32,50 @@ use std::time::{Duration, Instant};
 
 /// Most connections shown at once; beyond it the oldest leave the table (counted).
 pub const MAX_SHOWN: usize = 20_000;
+/// Most packet records and HTTP exchanges kept by the table's connections together
+/// (measured: about 1.4 KB each with their share of the connection under a wrk load, so
+/// about 1.4 GB); beyond it the oldest connections leave the table (counted). Without it,
+/// 20 000 keep-alive connections of 2 000 packets each would hold 40 million records.
+pub const MAX_SHOWN_RECORDS: usize = 1_000_000;
+
+/// Make the table (sorted oldest first) fit `max_conns` connections and `max_records`
+/// records ([`weight`]): the oldest leave first, never the connection open on screen
+/// (`open`). Returns how many left.
+fn evict_oldest(
+    conns: &mut Vec<Connection>,
+    open: Option<ConnId>,
+    max_conns: usize,
+    max_records: usize,
+) -> usize {
+    let mut total: usize = conns.iter().map(weight).sum();
+    let mut shown = conns.len();
+    let mut keep = vec![true; conns.len()];
+    for (i, c) in conns.iter().enumerate() {
+        if shown <= max_conns && total <= max_records {
+            break;
+        }
+        if Some(c.id) == open {
+            continue;
+        }
+        keep[i] = false;
+        shown -= 1;
+        total -= weight(c);
+    }
+    let before = conns.len();
+    let mut it = keep.iter();
+    conns.retain(|_| it.next().copied().unwrap_or(true));
+    before - conns.len()
+}
+
+/// What a connection holds in the table, in records: packets kept and HTTP exchanges.
+fn weight(c: &Connection) -> usize {
+    let packets = c
+        .summary
+        .as_ref()
+        .and_then(|s| s.packets.as_ref())
+        .map_or(0, Vec::len);
+    packets + c.http.len() + 1
+}
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(250);
 
 /// What the analysis thread sends to the UI.
@@ -120,7 +164,7 @@ struct Feed {
     counters: LiveStats,
     stopped: Option<StopReason>,
     frozen: bool,
-    /// Connections that left the table because more than `MAX_SHOWN` were shown.
+    /// Connections that left the table (more than `MAX_SHOWN`, or `MAX_SHOWN_RECORDS`).
     dropped: u64,
     iface: String,
 }
@@ -224,19 +268,15 @@ impl Feed {
             }
         }
         merged.extend(pend.map(|(_, p)| p));
-        if merged.len() > MAX_SHOWN {
-            let n = merged.len() - MAX_SHOWN;
-            self.dropped += n as u64;
-            merged.drain(..n);
-        }
+        let (sel, open) = old_idx;
+        self.dropped += evict_oldest(&mut merged, open, MAX_SHOWN, MAX_SHOWN_RECORDS) as u64;
         let mut stats = stats;
         if self.dropped > 0 {
             stats.warnings.push(format!(
-                "{} oldest connections left the table (more than {MAX_SHOWN})",
+                "{} oldest connections left the full table (see docs/live.md)",
                 self.dropped
             ));
         }
-        let (sel, open) = old_idx;
         let pos =
             |id: Option<ConnId>| id.and_then(|id| merged.binary_search_by_key(&id, |c| c.id).ok());
         let (new_sel, new_open) = (pos(sel), pos(open));
@@ -431,4 +471,55 @@ pub fn run_on(
         eprintln!("tcpscope: {p}");
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Source;
+
+    /// Ten copies of the keep-alive capture's connection (21 packets, 3 exchanges), ids 1..=10.
+    fn table() -> Vec<Connection> {
+        let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("captures/http-keepalive.pcap");
+        (1..=10)
+            .map(|i| {
+                let loaded =
+                    crate::ui::loader::load(&Source::File(p.clone()), |_| {}).expect("load");
+                let mut c = loaded.conns.into_iter().next().expect("a connection");
+                assert_eq!(weight(&c), 21 + 3 + 1);
+                c.id = i;
+                c
+            })
+            .collect()
+    }
+
+    fn ids(v: &[Connection]) -> Vec<u64> {
+        v.iter().map(|c| c.id).collect()
+    }
+
+    #[test]
+    fn oldest_leave_when_records_are_over_budget() {
+        let mut t = table();
+        // 10 x 25 = 250 records; room for 100: the six oldest leave.
+        assert_eq!(evict_oldest(&mut t, None, 20_000, 100), 6);
+        assert_eq!(ids(&t), [7, 8, 9, 10]);
+    }
+
+    #[test]
+    fn the_open_connection_stays() {
+        let mut t = table();
+        assert_eq!(evict_oldest(&mut t, Some(2), 20_000, 100), 6);
+        assert_eq!(ids(&t), [2, 8, 9, 10]);
+    }
+
+    #[test]
+    fn connection_count_cap_still_applies_and_nothing_leaves_under_both() {
+        let mut t = table();
+        assert_eq!(evict_oldest(&mut t, None, 3, 1_000), 7);
+        assert_eq!(ids(&t), [8, 9, 10]);
+        let mut t = table();
+        assert_eq!(evict_oldest(&mut t, None, 10, 250), 0);
+        assert_eq!(t.len(), 10);
+    }
 }
