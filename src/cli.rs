@@ -22,6 +22,19 @@ Examples:
 ///
 /// Reads pcap and pcapng captures, reconstructs every TCP connection and reports what
 /// happened in it.
+const LIVE_HELP: &str = "\
+Examples:
+  sudo tcpscope live -i lo -f 'tcp port 8080'         watch a local server in the UI
+  sudo tcpscope live -i eth0 -w session.pcap           ... and save every packet
+  sudo tcpscope live -f 'tcp port 80' --format ndjson --duration 60 > conns.ndjson
+                                                       one JSON line per connection as it closes
+  tcpscope interfaces                                  what can be captured on
+
+Capturing needs root, or once: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v tcpscope)
+In the UI: f freezes the display (capture goes on; the waiting count shows), q or Ctrl-C
+stops and closes the -w file whole. Kernel and interface drops show in the status bar and
+in the summary printed on exit. Details: docs/live.md";
+
 #[derive(Parser, Debug)]
 #[command(name = "tcpscope", version, after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
 pub struct Cli {
@@ -53,6 +66,7 @@ pub enum Command {
     /// or line by line with --text or when not on a terminal.
     Quiz(crate::classroom::QuizArgs),
     /// Capture live from an interface: the terminal UI, or a report with --format.
+    #[command(after_help = LIVE_HELP)]
     Live(LiveArgs),
     /// Stage a TCP/HTTP scenario on 127.0.0.1 and capture it live (`--list` lists them).
     Demo(crate::demo::DemoArgs),
