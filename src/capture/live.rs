@@ -9,7 +9,11 @@
 //! The handle is non-blocking and the thread waits with `poll(2)` on libpcap's selectable
 //! descriptor with a short timeout: with libpcap 1.10 a blocking read never returns on an
 //! idle link, and a stop request must be seen promptly. Immediate mode hands each packet
-//! over as it arrives rather than when a kernel block fills.
+//! over as it arrives rather than when a kernel block fills; under load the capture moves,
+//! without losing or repeating a packet, to a block-delivery handle opened beside it at
+//! the start (see `capture_loop` and docs/live.md). While the channel is full the thread
+//! keeps reading and holds the packets itself (`Outbox`), so a slow consumer costs
+//! memory (capped) before it costs packets.
 
 use super::{RawPacket, dlt_to_linktype};
 use crate::ts::Ts;

@@ -299,7 +299,7 @@ pub fn arrow_label(p: &PacketRecord) -> String {
     s
 }
 
-/// Short marker for analysis flags, e.g. "[Retransmission]".
+/// Short marker for analysis flags, e.g. `[Retransmission]`.
 pub fn flag_marker(p: &PacketRecord) -> Option<String> {
     if p.analysis.is_empty() {
         return None;
