@@ -812,4 +812,40 @@ mod tests {
             );
         }
     }
+
+    proptest::proptest! {
+        /// Any bytes, on any of the common link types, give a tree without a panic, and
+        /// every highlighted range lies inside the frame.
+        #[test]
+        fn any_bytes_give_a_tree_within_the_frame(
+            linktype in proptest::sample::select(vec![0u32, 1, 101, 113, 276, 228, 229]),
+            data in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+        ) {
+            let len = data.len();
+            let fb = FrameBytes { frame: 1, ts: Ts::default(), linktype, orig_len: len as u32, data };
+            for f in header_tree(&fb) {
+                if let Some((at, n)) = f.range {
+                    proptest::prop_assert!(at + n <= len, "{} at {at}+{n} of {len}", f.text);
+                }
+            }
+        }
+
+        /// The same for IPv6 frames with an extension-header chain of random contents.
+        #[test]
+        fn random_ipv6_extension_chains_stay_within_the_frame(
+            tail in proptest::collection::vec(proptest::num::u8::ANY, 0..120),
+            next in proptest::sample::select(vec![0u8, 43, 44, 51, 60, 135, 139, 140, 6, 59]),
+        ) {
+            let mut data = ipv6_with_extensions(0)[..54].to_vec();
+            data[20] = next;
+            data.extend(tail);
+            let len = data.len();
+            let fb = FrameBytes { frame: 1, ts: Ts::default(), linktype: 1, orig_len: len as u32, data };
+            for f in header_tree(&fb) {
+                if let Some((at, n)) = f.range {
+                    proptest::prop_assert!(at + n <= len, "{} at {at}+{n} of {len}", f.text);
+                }
+            }
+        }
+    }
 }
