@@ -3,9 +3,11 @@
 //! (or cap_net_raw) and are skipped with a message otherwise; the bundled replays of
 //! the same scenarios are checked with the same assertions everywhere.
 
+mod common;
+
+use common::cannot_capture;
 use serde_json::Value;
 use std::process::Command;
-use std::sync::OnceLock;
 
 const SCENARIOS: [&str; 10] = [
     "get",
@@ -24,26 +26,6 @@ fn tcpscope() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tcpscope"))
 }
 
-/// Why live capture on `lo` cannot be tested here, if it cannot (checked once).
-fn cannot_capture() -> Option<String> {
-    static WHY: OnceLock<Option<String>> = OnceLock::new();
-    WHY.get_or_init(|| {
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-        if !root {
-            return Some("not root".into());
-        }
-        let out = tcpscope()
-            .args(["live", "-i", "lo", "--format", "json", "--duration", "0.2"])
-            .args(["-f", "tcp port 1"])
-            .output()
-            .ok()?;
-        (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
-    })
-    .clone()
-}
 
 fn json(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).unwrap_or_else(|e| {
@@ -277,21 +259,11 @@ fn unknown_scenario_is_a_usage_error() {
 
 #[test]
 fn without_permission_the_bundled_capture_is_replayed() {
-    if Command::new("setpriv").arg("--version").output().is_err() {
-        eprintln!("skipping: setpriv is not installed");
+    let Some(out) = common::as_nobody(&["demo", "--scenario", "keep-alive", "--format", "json"])
+    else {
         return;
-    }
-    let out = Command::new("setpriv")
-        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
-        .arg(env!("CARGO_BIN_EXE_tcpscope"))
-        .args(["demo", "--scenario", "keep-alive", "--format", "json"])
-        .output()
-        .unwrap();
+    };
     let err = String::from_utf8_lossy(&out.stderr);
-    if err.contains("setpriv") {
-        eprintln!("skipping: cannot run the binary as nobody here: {err}");
-        return;
-    }
     assert!(out.status.success(), "{err}");
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 1, "one line: {err}");

@@ -2,6 +2,9 @@
 //! tiny HTTP server and client on a free port. Needs root (or cap_net_raw) and a
 //! loopback interface; skipped with a message otherwise.
 
+mod common;
+
+use common::{cannot_capture, is_root};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -13,26 +16,6 @@ use std::time::{Duration, Instant};
 
 fn tcpscope() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tcpscope"))
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-/// Why live capture on `lo` cannot be tested here, if it cannot.
-fn cannot_capture() -> Option<String> {
-    if !is_root() {
-        return Some("not root".into());
-    }
-    let out = tcpscope()
-        .args(["live", "-i", "lo", "--format", "json", "--duration", "0.2"])
-        .args(["-f", "tcp port 1"])
-        .output()
-        .ok()?;
-    (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 macro_rules! need_capture {
@@ -364,21 +347,10 @@ fn no_permission_says_how_to_grant_it() {
         eprintln!("skipping: needs root to switch to an unprivileged user");
         return;
     }
-    if Command::new("setpriv").arg("--version").output().is_err() {
-        eprintln!("skipping: setpriv is not installed");
+    let Some(out) = common::as_nobody(&["live", "-i", "lo", "--format", "json"]) else {
         return;
-    }
-    let out = Command::new("setpriv")
-        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
-        .arg(env!("CARGO_BIN_EXE_tcpscope"))
-        .args(["live", "-i", "lo", "--format", "json"])
-        .output()
-        .unwrap();
+    };
     let err = String::from_utf8_lossy(&out.stderr);
-    if err.contains("Permission denied") && err.contains("setpriv") {
-        eprintln!("skipping: nobody cannot run the test binary here: {err}");
-        return;
-    }
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
         err.contains(

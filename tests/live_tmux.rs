@@ -14,24 +14,7 @@ fn skip_reason() -> Option<String> {
     if Command::new("tmux").arg("-V").output().is_err() {
         return Some("tmux is not installed".into());
     }
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    if !root {
-        return Some("not root".into());
-    }
-    let out = Command::new(env!("CARGO_BIN_EXE_tcpscope"))
-        .args(["live", "-i", "lo", "-f", "tcp port 1", "--format", "json"])
-        .args(["--duration", "0.2"])
-        .output()
-        .ok()?;
-    (!out.status.success()).then(|| {
-        format!(
-            "cannot capture on lo: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )
-    })
+    common::cannot_capture().map(|why| format!("cannot capture on lo: {}", why.trim()))
 }
 
 /// A server answering `n` GETs, one connection each.

@@ -22,6 +22,13 @@ impl Theme {
     pub fn server(self) -> Style {
         self.fg(Color::Magenta)
     }
+    /// The colour of the side a packet or byte came from.
+    pub fn side(self, d: crate::flow::Dir) -> Style {
+        match d {
+            crate::flow::Dir::Client => self.client(),
+            crate::flow::Dir::Server => self.server(),
+        }
+    }
     pub fn anomaly(self) -> Style {
         if self.color {
             Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)

@@ -408,17 +408,7 @@ fn render_ladder(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             th.state(),
         ));
         spans.push(Span::styled("│", th.client()));
-        let mut st = if p.dir == Dir::Client {
-            th.client()
-        } else {
-            th.server()
-        };
-        if !p.analysis.is_empty() {
-            st = th.anomaly();
-        }
-        if i == app.pkt_sel {
-            st = st.add_modifier(Modifier::REVERSED);
-        }
+        let st = packet_style(th, p, i == app.pkt_sel);
         spans.push(Span::styled(arrow_text(p, usize::from(g.arrow)), st));
         spans.push(Span::styled("│", th.server()));
         spans.push(Span::styled(
@@ -459,6 +449,21 @@ fn render_ladder(f: &mut Frame, app: &App, th: Theme, area: Rect) {
 }
 
 // --- Packets --------------------------------------------------------------------------
+
+/// A packet's arrow or row: its side's colour, the anomaly style if a flag fired,
+/// reversed when selected.
+fn packet_style(th: Theme, p: &PacketRecord, selected: bool) -> Style {
+    let st = if p.analysis.is_empty() {
+        th.side(p.dir)
+    } else {
+        th.anomaly()
+    };
+    if selected {
+        st.add_modifier(Modifier::REVERSED)
+    } else {
+        st
+    }
+}
 
 fn packet_row(p: &PacketRecord, t0: crate::ts::Ts) -> String {
     let mut s = format!(
@@ -504,18 +509,10 @@ fn render_packets(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     )];
     let off = app.pkt_offset.min(pk.len().saturating_sub(1));
     for (i, p) in pk.iter().enumerate().skip(off).take(list_rows) {
-        let mut st = if p.dir == Dir::Client {
-            th.client()
-        } else {
-            th.server()
-        };
-        if !p.analysis.is_empty() {
-            st = th.anomaly();
-        }
-        if i == app.pkt_sel {
-            st = st.add_modifier(Modifier::REVERSED);
-        }
-        lines.push(Line::styled(packet_row(p, t0), st));
+        lines.push(Line::styled(
+            packet_row(p, t0),
+            packet_style(th, p, i == app.pkt_sel),
+        ));
     }
     f.render_widget(Paragraph::new(lines), list_a);
 
@@ -861,11 +858,7 @@ fn render_states(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         th.header(),
     )];
     for (d, t) in all.iter().skip(app.scroll) {
-        let sty = if *d == Dir::Client {
-            th.client()
-        } else {
-            th.server()
-        };
+        let sty = th.side(*d);
         lines.push(Line::from(vec![
             Span::raw(format!("{:>6}  ", t.frame)),
             Span::styled(format!("{:<6}  ", model::dir_word(*d)), sty),
@@ -1156,10 +1149,8 @@ fn render_stream(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     for l in visible {
         let st = if l.gap {
             th.anomaly()
-        } else if l.dir == Dir::Client {
-            th.client()
         } else {
-            th.server()
+            th.side(l.dir)
         };
         lines.push(Line::styled(l.text.clone(), st));
     }

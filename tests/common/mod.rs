@@ -74,3 +74,54 @@ pub fn bundled(name: &str) -> PathBuf {
         .join("captures")
         .join(name)
 }
+
+/// Whether the tests run as root.
+pub fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Why live capture on `lo` cannot be tested here, if it cannot (root, and a short
+/// capture that succeeds); probed once per test binary.
+pub fn cannot_capture() -> Option<String> {
+    static WHY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    WHY.get_or_init(|| {
+        if !is_root() {
+            return Some("not root".into());
+        }
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tcpscope"))
+            .args(["live", "-i", "lo", "--format", "json", "--duration", "0.2"])
+            .args(["-f", "tcp port 1"])
+            .output()
+            .ok()?;
+        (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
+    })
+    .clone()
+}
+
+/// Run the binary with `args` as user nobody (`setpriv`); None, with a message, when
+/// setpriv is missing or cannot switch users here.
+pub fn as_nobody(args: &[&str]) -> Option<std::process::Output> {
+    if std::process::Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipping: setpriv is not installed");
+        return None;
+    }
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_tcpscope"))
+        .args(args)
+        .output()
+        .ok()?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    if err.starts_with("setpriv") {
+        eprintln!("skipping: cannot run the binary as nobody here: {err}");
+        return None;
+    }
+    Some(out)
+}
