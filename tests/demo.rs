@@ -26,7 +26,6 @@ fn tcpscope() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tcpscope"))
 }
 
-
 fn json(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).unwrap_or_else(|e| {
         panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(bytes));

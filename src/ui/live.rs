@@ -16,15 +16,8 @@ use crate::flow::ConnId;
 use crate::ui::app::{self, Action, App, Screen};
 use crate::ui::model::Loaded;
 use crate::ui::view;
-use crossterm::event::{
-    self, EnableMouseCapture, Event as TermEvent, KeyCode, KeyEventKind, KeyModifiers,
-};
-use crossterm::execute;
-use crossterm::terminal::{EnterAlternateScreen, enable_raw_mode};
-use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
+use crossterm::event::{self, Event as TermEvent, KeyCode, KeyEventKind, KeyModifiers};
 use std::collections::BTreeMap;
-use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
@@ -297,8 +290,6 @@ impl Feed {
     }
 }
 
-use super::{Guard, restore_terminal};
-
 /// Load the bytes the current view wants: from the `-w` file, or say why there are none.
 fn load_bytes(app: &mut App, saved: Option<&Source>) {
     match saved {
@@ -343,16 +334,7 @@ pub fn run_on(
     let name = iface.clone();
     let ifname = name.split(' ').next().unwrap_or_default().to_string();
 
-    let prev = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        restore_terminal();
-        prev(info);
-    }));
-    enable_raw_mode()?;
-    let guard = Guard;
-    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
-    let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    term.clear()?;
+    let (guard, mut term) = super::enter_terminal("tcpscope live --format text")?;
 
     let mut feed = Feed {
         pending: BTreeMap::new(),

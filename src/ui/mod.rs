@@ -59,6 +59,42 @@ impl Drop for Guard {
     }
 }
 
+/// The terminal the UIs draw on.
+pub(crate) type Term = Terminal<CrosstermBackend<io::Stdout>>;
+
+/// Take the terminal over: raw mode, alternate screen and mouse, restored by the returned
+/// guard and by a panic hook. First checks there is a terminal to draw on and to read keys
+/// from; `instead` names the command that gives the same facts without one.
+pub(crate) fn enter_terminal(instead: &str) -> anyhow::Result<(Guard, Term)> {
+    use std::io::IsTerminal;
+    if !io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the terminal UI draws on a terminal, and standard output is not one; for text or JSON use `{instead}`"
+        );
+    }
+    #[cfg(unix)]
+    if let Err(e) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+    {
+        anyhow::bail!(
+            "the terminal UI reads keys from the terminal, and there is none here (/dev/tty: {e}); for text or JSON use `{instead}`"
+        );
+    }
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        prev(info);
+    }));
+    enable_raw_mode()?;
+    let guard = Guard;
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    term.clear()?;
+    Ok((guard, term))
+}
+
 /// Load into `app` whatever bytes the current view asks for (hex dump, stream).
 pub fn load_wanted(app: &mut App, source: &Source) {
     if let Some(fr) = app.wanted_frame() {
@@ -95,34 +131,18 @@ pub fn run_with(opts: Options, hook: &mut dyn FnMut(&mut App)) -> anyhow::Result
     {
         anyhow::bail!("{}: {e}", p.display());
     }
-    {
-        use std::io::IsTerminal;
-        let report = format!("tcpscope report {}", opts.file);
-        if !io::stdout().is_terminal() {
-            anyhow::bail!(
-                "the terminal UI draws on a terminal, and standard output is not one; for text or JSON use `{report}`"
-            );
-        }
-        #[cfg(unix)]
-        if let Err(e) = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/tty")
-        {
-            anyhow::bail!(
-                "the terminal UI reads keys from the terminal, and there is none here (/dev/tty: {e}); for text or JSON use `{report}`"
-            );
-        }
-    }
-    // Standard input is copied to a temporary file as it arrives (the views re-read frames
-    // from the file); the keys come from the terminal itself.
-    let _spool = if matches!(source, Source::Stdin) {
+    if matches!(source, Source::Stdin) {
         use std::io::IsTerminal;
         if io::stdin().is_terminal() {
             anyhow::bail!(
                 "`-` reads a capture from standard input, but it is the terminal; pipe one in (`tcpdump -w - | tcpscope -`, `zcat x.pcap.gz | tcpscope -`) or give a file"
             );
         }
+    }
+    let (_guard, mut term) = enter_terminal(&format!("tcpscope report {}", opts.file))?;
+    // Standard input is copied to a temporary file as it arrives (the views re-read frames
+    // from the file); the keys come from the terminal itself.
+    let _spool = if matches!(source, Source::Stdin) {
         let spool = crate::capture::spool::Spool::from_stdin()
             .map_err(|e| anyhow::anyhow!("cannot make a temporary copy of standard input: {e}"))?;
         source = Source::File(spool.path.clone());
@@ -134,17 +154,6 @@ pub fn run_with(opts: Options, hook: &mut dyn FnMut(&mut App)) -> anyhow::Result
     let (rx, counters) = loader::spawn(source.clone());
     let total = loader::source_size(&source);
     let load_start = Instant::now();
-
-    let prev = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        restore_terminal();
-        prev(info);
-    }));
-    enable_raw_mode()?;
-    let _guard = Guard;
-    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
-    let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    term.clear()?;
 
     let mut app = App::new(&title);
     app.color = App::color_from_env();

@@ -1147,11 +1147,7 @@ fn render_stream(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         .skip(app.scroll)
         .take(rows);
     for l in visible {
-        let st = if l.gap {
-            th.anomaly()
-        } else {
-            th.side(l.dir)
-        };
+        let st = if l.gap { th.anomaly() } else { th.side(l.dir) };
         lines.push(Line::styled(l.text.clone(), st));
     }
     if s.lines.is_empty() {
