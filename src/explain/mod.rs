@@ -661,37 +661,8 @@ fn opt(v: Option<u64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::TcpFlags;
+    use crate::tcp::test_handshake as handshake;
     use crate::ts::Ts;
-
-    use crate::tcp::test_record as rec;
-
-    fn handshake() -> Vec<PacketRecord> {
-        use TcpState::*;
-        let mut v = vec![
-            rec(Dir::Client, TcpFlags::SYN, 0, 0, 0, (SynSent, Listen)),
-            rec(
-                Dir::Server,
-                TcpFlags::SYN | TcpFlags::ACK,
-                0,
-                1,
-                0,
-                (Established, SynReceived),
-            ),
-            rec(
-                Dir::Client,
-                TcpFlags::ACK,
-                1,
-                1,
-                0,
-                (Established, Established),
-            ),
-        ];
-        for (k, p) in v.iter_mut().enumerate() {
-            p.frame = k as u64 + 1;
-        }
-        v
-    }
 
     #[test]
     fn raw_isn_arithmetic() {

@@ -403,20 +403,11 @@ mod tests {
 
     fn conn() -> Vec<PacketRecord> {
         use TcpState::*;
-        let mut v = vec![
-            rec(Dir::Client, TcpFlags::SYN, 0, 0, 0, (SynSent, Listen)),
-            rec(Dir::Server, SA, 0, 1, 0, (Established, SynReceived)),
-            rec(
-                Dir::Client,
-                TcpFlags::ACK,
-                1,
-                1,
-                0,
-                (Established, Established),
-            ),
+        let mut v = crate::tcp::test_handshake();
+        v.extend([
             rec(Dir::Client, PA, 1, 1, 10, (Established, Established)),
             rec(Dir::Client, FA, 11, 1, 0, (FinWait1, CloseWait)),
-        ];
+        ]);
         for (k, p) in v.iter_mut().enumerate() {
             p.frame = k as u64 + 1;
         }

@@ -1352,3 +1352,26 @@ pub(crate) fn test_record(
         states_after: after,
     }
 }
+
+/// A three-way handshake as records (frames 1-3), for other modules' unit tests.
+#[cfg(test)]
+pub(crate) fn test_handshake() -> Vec<PacketRecord> {
+    use TcpState::*;
+    let syn_ack = TcpFlags::SYN | TcpFlags::ACK;
+    let mut v = vec![
+        test_record(Dir::Client, TcpFlags::SYN, 0, 0, 0, (SynSent, Listen)),
+        test_record(Dir::Server, syn_ack, 0, 1, 0, (Established, SynReceived)),
+        test_record(
+            Dir::Client,
+            TcpFlags::ACK,
+            1,
+            1,
+            0,
+            (Established, Established),
+        ),
+    ];
+    for (k, p) in v.iter_mut().enumerate() {
+        p.frame = k as u64 + 1;
+    }
+    v
+}

@@ -18,26 +18,7 @@ mod tests {
 
     #[test]
     fn syn_ack_arithmetic() {
-        use TcpState::*;
-        let p = vec![
-            rec(Dir::Client, TcpFlags::SYN, 0, 0, 0, (SynSent, Listen)),
-            rec(
-                Dir::Server,
-                TcpFlags::SYN | TcpFlags::ACK,
-                0,
-                1,
-                0,
-                (Established, SynReceived),
-            ),
-            rec(
-                Dir::Client,
-                TcpFlags::ACK,
-                1,
-                1,
-                0,
-                (Established, Established),
-            ),
-        ];
+        let p = crate::tcp::test_handshake();
         let t = explain_packet(&p, 1).join("\n");
         assert!(
             t.contains("ACK 1 = client ISN + 1: a SYN counts as one byte"),
