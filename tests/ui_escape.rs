@@ -3,11 +3,12 @@
 //! classic pcap file by hand (24-byte global header, 16-byte record headers).
 
 use etherparse::PacketBuilder;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+mod common;
+
+use common::ui::screen_raw as screen;
 use tcpscope::capture::Source;
 use tcpscope::ui::app::{Action, App, Tab};
-use tcpscope::ui::{load_wanted, loader, view};
+use tcpscope::ui::{load_wanted, loader};
 
 const C: [u8; 4] = [10, 0, 0, 1];
 const S: [u8; 4] = [10, 0, 0, 2];
@@ -92,21 +93,6 @@ fn evil_capture() -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("tcpscope-ui-escape-{}.pcap", std::process::id()));
     std::fs::write(&path, &p.bytes).unwrap();
     path
-}
-
-fn screen(app: &App) -> String {
-    let (w, h) = app.size;
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| view::render(f, app)).unwrap();
-    let buf = t.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        for x in 0..w {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
 }
 
 fn no_raw_controls(s: &str) {

@@ -1,15 +1,11 @@
 //! Key handling as pure Key -> Action -> update, without a terminal.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use std::path::PathBuf;
-use tcpscope::capture::Source;
-use tcpscope::ui::app::{Action, App, SPEEDS, Screen, Tab, map_key, map_mouse};
-use tcpscope::ui::loader;
-use tcpscope::ui::model::{Column, Loaded};
+mod common;
 
-fn key(c: KeyCode) -> KeyEvent {
-    KeyEvent::new(c, KeyModifiers::NONE)
-}
+use common::ui::{key, load, press, single, typed};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use tcpscope::ui::app::{Action, App, SPEEDS, Screen, Tab, map_key, map_mouse};
+use tcpscope::ui::model::{Column, Loaded};
 
 fn left_click(column: u16, row: u16) -> MouseEvent {
     MouseEvent {
@@ -18,25 +14,6 @@ fn left_click(column: u16, row: u16) -> MouseEvent {
         row,
         modifiers: KeyModifiers::NONE,
     }
-}
-
-fn press(app: &mut App, c: KeyCode) {
-    if let Some(a) = map_key(app, key(c)) {
-        app.update(a);
-    }
-}
-
-fn typed(app: &mut App, s: &str) {
-    for ch in s.chars() {
-        press(app, KeyCode::Char(ch));
-    }
-}
-
-fn load(name: &str) -> Loaded {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("captures")
-        .join(name);
-    loader::load(&Source::File(p), |_| {}).expect("load")
 }
 
 /// One App over the connections of several captures.
@@ -57,13 +34,6 @@ fn multi() -> App {
     let mut app = App::new("multi");
     app.update(Action::Resize(120, 40));
     app.set_loaded(Loaded::new(stats.unwrap(), conns));
-    app
-}
-
-fn single(name: &str) -> App {
-    let mut app = App::new(name);
-    app.update(Action::Resize(120, 40));
-    app.set_loaded(load(name));
     app
 }
 

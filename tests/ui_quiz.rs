@@ -2,45 +2,21 @@
 //! ratatui's TestBackend): `z` toggles it, Space asks before the packet is revealed,
 //! typed answers are checked, the score is kept, Esc skips.
 
+mod common;
+
+use common::ui::{key, press, single, typed};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::path::PathBuf;
-use tcpscope::capture::Source;
 use tcpscope::explain::quiz::Kind;
 use tcpscope::ui::app::{Action, App, Screen, map_key};
 use tcpscope::ui::quiz::{self, QuizAction};
-use tcpscope::ui::{loader, view};
-
-fn key(c: KeyCode) -> KeyEvent {
-    KeyEvent::new(c, KeyModifiers::NONE)
-}
-
-fn press(app: &mut App, c: KeyCode) {
-    if let Some(a) = map_key(app, key(c)) {
-        app.update(a);
-    }
-}
-
-fn typed(app: &mut App, s: &str) {
-    for ch in s.chars() {
-        press(app, KeyCode::Char(ch));
-    }
-}
+use tcpscope::ui::view;
 
 fn answer(app: &mut App, s: &str) {
     typed(app, s);
     press(app, KeyCode::Enter);
-}
-
-fn single(name: &str) -> App {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("captures")
-        .join(name);
-    let mut app = App::new(name);
-    app.update(Action::Resize(120, 40));
-    app.set_loaded(loader::load(&Source::File(p), |_| {}).expect("load"));
-    app
 }
 
 /// http-get.pcap, connection 1 open, quiz on (every packet hidden).

@@ -1,17 +1,11 @@
 //! TUI views rendered on ratatui's TestBackend from the bundled captures.
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use std::path::PathBuf;
+mod common;
+
+use common::ui::{cap, screen};
 use tcpscope::capture::Source;
 use tcpscope::ui::app::{Action, App, Tab};
-use tcpscope::ui::{load_wanted, loader, view};
-
-fn cap(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("captures")
-        .join(name)
-}
+use tcpscope::ui::{load_wanted, loader};
 
 fn open(name: &str, w: u16, h: u16) -> (App, Source) {
     let src = Source::File(cap(name));
@@ -21,23 +15,6 @@ fn open(name: &str, w: u16, h: u16) -> (App, Source) {
     app.update(Action::Resize(w, h));
     app.set_loaded(data);
     (app, src)
-}
-
-fn screen(app: &App) -> String {
-    let (w, h) = app.size;
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| view::render(f, app)).unwrap();
-    let buf = t.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        let mut line = String::new();
-        for x in 0..w {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 /// Open the first connection on a tab.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod tmux;
+pub mod ui;
 
 use std::path::PathBuf;
 
