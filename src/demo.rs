@@ -108,7 +108,10 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         .spawn(move || {
             let say = move |m: String| {
                 if headless {
-                    eprintln!("demo: {m}");
+                    // Not eprintln!: with stderr closed (`2>&1 | head`) it would panic this
+                    // thread before it stops the capture, and the demo would never end.
+                    use std::io::Write;
+                    let _ = writeln!(io::stderr(), "demo: {m}");
                 } else if let Ok(mut v) = lines.lock() {
                     v.push(m);
                 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::cannot_capture;
+use common::{cannot_capture, json, states};
 use serde_json::Value;
 use std::process::Command;
 
@@ -26,12 +26,6 @@ fn tcpscope() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tcpscope"))
 }
 
-fn json(bytes: &[u8]) -> Value {
-    serde_json::from_slice(bytes).unwrap_or_else(|e| {
-        panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(bytes));
-    })
-}
-
 /// `tcpscope demo --scenario NAME --format json [extra]`: the report and stderr.
 fn demo(name: &str, extra: &[&str]) -> (Value, String) {
     let out = tcpscope()
@@ -42,15 +36,6 @@ fn demo(name: &str, extra: &[&str]) -> (Value, String) {
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "demo {name} failed: {err}");
     (json(&out.stdout), err)
-}
-
-fn states(c: &Value, side: &str) -> Vec<String> {
-    c["states"][side]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["state"].as_str().unwrap().to_string())
-        .collect()
 }
 
 fn first_frame_of(c: &Value, side: &str, state: &str) -> u64 {

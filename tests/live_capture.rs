@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{cannot_capture, is_root};
+use common::{cannot_capture, is_root, json, states};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -85,21 +85,6 @@ fn start(args: &[&str]) -> (Child, mpsc::Receiver<String>) {
         .expect("capture to start");
     assert!(first.contains("capturing on lo"), "{first}");
     (child, rx)
-}
-
-fn json(bytes: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(bytes).unwrap_or_else(|e| {
-        panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(bytes));
-    })
-}
-
-fn states(c: &serde_json::Value, side: &str) -> Vec<String> {
-    c["states"][side]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["state"].as_str().unwrap().to_string())
-        .collect()
 }
 
 #[test]

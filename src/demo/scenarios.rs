@@ -394,6 +394,16 @@ fn serve(sc: Scenario, l: TcpListener, say: Say<'_>) -> io::Result<()> {
 }
 
 /// The client side: connect, write the hand-built request(s), read and parse.
+/// The keep-alive and pipelined scenarios' three GETs; the last asks the server to close.
+fn three_gets(host: &str) -> Vec<Vec<u8>> {
+    let uris = ["/index.html", "/style.css", "/data.json"];
+    let close: &[(&str, &str)] = &[("Connection", "close")];
+    uris.iter()
+        .enumerate()
+        .map(|(i, uri)| wire::get(uri, host, if i == 2 { close } else { &[] }))
+        .collect()
+}
+
 fn client(sc: Scenario, addr: SocketAddr, say: Say<'_>) -> io::Result<()> {
     let host = addr.to_string();
     if sc == Scenario::Refused {
@@ -447,34 +457,15 @@ fn client(sc: Scenario, addr: SocketAddr, say: Say<'_>) -> io::Result<()> {
             say("client: done; closes first".into());
         }
         Scenario::KeepAlive => {
-            for (i, uri) in ["/index.html", "/style.css", "/data.json"]
-                .iter()
-                .enumerate()
-            {
-                let extra: &[(&str, &str)] = if i == 2 {
-                    &[("Connection", "close")]
-                } else {
-                    &[]
-                };
-                send(&mut s, &wire::get(uri, &host, extra))?;
+            for req in three_gets(&host) {
+                send(&mut s, &req)?;
                 got(&wire::read_response(&mut s)?);
             }
             drain(&mut s)?;
             say("client: the server closed; closing too".into());
         }
         Scenario::Pipelined => {
-            let mut all = Vec::new();
-            for (i, uri) in ["/index.html", "/style.css", "/data.json"]
-                .iter()
-                .enumerate()
-            {
-                let extra: &[(&str, &str)] = if i == 2 {
-                    &[("Connection", "close")]
-                } else {
-                    &[]
-                };
-                all.extend(wire::get(uri, &host, extra));
-            }
+            let all = three_gets(&host).concat();
             s.write_all(&all)?;
             say(format!(
                 "client: wrote three requests in one write ({} bytes) before reading anything",

@@ -417,14 +417,7 @@ pub fn run_on(
             Ok(false) => {}
             Err(e) => break Err(e.into()),
         }
-        let now = Instant::now();
-        let dt = now.duration_since(last_tick);
-        last_tick = now;
-        if app.playing {
-            app.update(Action::Tick(
-                i64::try_from(dt.as_nanos()).unwrap_or(i64::MAX),
-            ));
-        }
+        super::advance_playhead(&mut app, &mut last_tick);
     };
     quit.store(true, Ordering::SeqCst);
     stop.store(true, Ordering::SeqCst);

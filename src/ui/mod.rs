@@ -59,6 +59,19 @@ impl Drop for Guard {
     }
 }
 
+/// Play the capture on by the wall-clock time since `last_tick` (when playing); the app
+/// itself never reads the clock.
+pub(crate) fn advance_playhead(app: &mut App, last_tick: &mut Instant) {
+    let now = Instant::now();
+    let dt = now.duration_since(*last_tick);
+    *last_tick = now;
+    if app.playing {
+        app.update(Action::Tick(
+            i64::try_from(dt.as_nanos()).unwrap_or(i64::MAX),
+        ));
+    }
+}
+
 /// The terminal the UIs draw on.
 pub(crate) type Term = Terminal<CrosstermBackend<io::Stdout>>;
 
@@ -209,14 +222,7 @@ pub fn run_with(opts: Options, hook: &mut dyn FnMut(&mut App)) -> anyhow::Result
                 app.update(a);
             }
         }
-        let now = Instant::now();
-        let dt = now.duration_since(last_tick);
-        last_tick = now;
-        if app.playing {
-            app.update(Action::Tick(
-                i64::try_from(dt.as_nanos()).unwrap_or(i64::MAX),
-            ));
-        }
+        advance_playhead(&mut app, &mut last_tick);
     }
     drop(term);
     Ok(())

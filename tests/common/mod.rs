@@ -126,3 +126,20 @@ pub fn as_nobody(args: &[&str]) -> Option<std::process::Output> {
     }
     Some(out)
 }
+
+/// A report's JSON, or a panic that shows what came instead.
+pub fn json(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(bytes).unwrap_or_else(|e| {
+        panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(bytes));
+    })
+}
+
+/// The state names one side (`client`/`server`) of a JSON connection went through.
+pub fn states(c: &serde_json::Value, side: &str) -> Vec<String> {
+    c["states"][side]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["state"].as_str().unwrap().to_string())
+        .collect()
+}
