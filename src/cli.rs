@@ -18,10 +18,6 @@ Examples:
   tcpscope report --format json captures/http-keepalive.pcap | jq '.connections[0]'
   tcpdump -i lo -w - | tcpscope report -";
 
-/// tcpscope: TCP and HTTP at the packet level.
-///
-/// Reads pcap and pcapng captures, reconstructs every TCP connection and reports what
-/// happened in it.
 const LIVE_HELP: &str = "\
 Examples:
   sudo tcpscope live -i lo -f 'tcp port 8080'         watch a local server in the UI
@@ -35,6 +31,10 @@ In the UI: f freezes the display (capture goes on; the waiting count shows), q o
 stops and closes the -w file whole. Kernel and interface drops show in the status bar and
 in the summary printed on exit. Details: docs/live.md";
 
+/// tcpscope: TCP and HTTP at the packet level.
+///
+/// Reads pcap and pcapng captures, reconstructs every TCP connection and reports what
+/// happened in it.
 #[derive(Parser, Debug)]
 #[command(name = "tcpscope", version, after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
 pub struct Cli {
