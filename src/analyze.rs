@@ -58,7 +58,7 @@ pub struct CaptureStats {
     pub packets: u64,
     pub tcp_packets: u64,
     /// Non-TCP packets by kind.
-    pub skipped: BTreeMap<String, u64>,
+    pub skipped: BTreeMap<&'static str, u64>,
     pub truncated_packets: u64,
     /// IP fragments (counted, not reassembled).
     pub ip_fragments: u64,
@@ -159,20 +159,10 @@ pub struct Connection {
 
 impl Connection {
     /// Move the assembler's results into the connection.
-    fn set_http(&mut self, mut h: Box<HttpAssembler>, keep_bodies: bool) {
+    fn set_http(&mut self, mut h: Box<HttpAssembler>) {
         h.finish();
         self.app = h.app();
         self.http = h.into_exchanges();
-        if !keep_bodies {
-            for x in &mut self.http {
-                if let Some(r) = x.request.as_mut() {
-                    r.body = None;
-                }
-                if let Some(r) = x.response.as_mut() {
-                    r.body = None;
-                }
-            }
-        }
     }
 }
 
@@ -225,10 +215,8 @@ const SWEEP_EVERY_NS: i64 = 1_000_000_000;
 impl<'a> Analyzer<'a> {
     pub fn new(file: &str, cfg: Config) -> Self {
         let http_cfg = cfg.http.clone().map(|mut h| {
-            if !cfg.keep_bodies {
-                // Reports need sizes and hashes, not the bytes.
-                h.body_cap = 0;
-            }
+            // Reports need sizes and hashes, not the bytes.
+            h.keep_bodies &= cfg.keep_bodies;
             h
         });
         Analyzer {
@@ -357,7 +345,7 @@ impl<'a> Analyzer<'a> {
                 let http_cfg = self.http_cfg.as_ref();
                 tcp.release(&mut |d, ev| feed_http(http, http_cfg, d, ev, ts));
                 if let Some(h) = c.http_live.take() {
-                    c.set_http(h, self.cfg.keep_bodies);
+                    c.set_http(h);
                 }
             }
         }
@@ -374,7 +362,7 @@ impl<'a> Analyzer<'a> {
                 c.summary = Some(Box::new(tcp.into_summary()));
             }
             if let Some(h) = c.http_live.take() {
-                c.set_http(h, self.cfg.keep_bodies);
+                c.set_http(h);
             }
             self.done.insert(c.id, c);
             self.drain_in_order();

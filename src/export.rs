@@ -105,12 +105,6 @@ fn create_unique(dir: &Path, name: &str) -> io::Result<(String, std::fs::File)> 
     Err(io::Error::other(format!("no free file name for {name}")))
 }
 
-fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    h.iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 fn export_one(dir: &Path, conn: u64, i: usize, x: &Exchange) -> io::Result<Option<Exported>> {
     let Some(r) = x.response.as_ref() else {
         return Ok(None);
@@ -120,7 +114,9 @@ fn export_one(dir: &Path, conn: u64, i: usize, x: &Exchange) -> io::Result<Optio
         conn,
         exchange: i + 1,
         file: None,
-        content_type: header(&r.headers, "content-type").unwrap_or("").to_string(),
+        content_type: crate::http::header(&r.headers, "content-type")
+            .unwrap_or("")
+            .to_string(),
         size: r.body_bytes_decoded,
         sha256: r.body_sha256.clone().unwrap_or_default(),
         note: String::new(),
@@ -140,9 +136,12 @@ fn export_one(dir: &Path, conn: u64, i: usize, x: &Exchange) -> io::Result<Optio
     Ok(Some(e))
 }
 
-/// Write the bodies of `conns` into `dir` (created if missing) and `index.tsv`.
-pub fn export(dir: &Path, conns: &[Connection]) -> io::Result<Vec<Exported>> {
+/// Write the bodies of `conns` into `dir` (created if missing) and an index; returns the
+/// index's file name (`index.tsv`, or `index-N.tsv` when taken) and what was exported.
+pub fn export(dir: &Path, conns: &[Connection]) -> io::Result<(String, Vec<Exported>)> {
     std::fs::create_dir_all(dir)?;
+    // The index's name first: a captured `GET /index.tsv` must not take it.
+    let (index_name, mut idx) = create_unique(dir, "index.tsv")?;
     let mut all = Vec::new();
     for c in conns {
         for (i, x) in c.http.iter().enumerate() {
@@ -151,7 +150,6 @@ pub fn export(dir: &Path, conns: &[Connection]) -> io::Result<Vec<Exported>> {
             }
         }
     }
-    let (_, mut idx) = create_unique(dir, "index.tsv")?;
     writeln!(
         idx,
         "conn\texchange\tfile\tcontent_type\tsize\tsha256\tnote"
@@ -169,14 +167,13 @@ pub fn export(dir: &Path, conns: &[Connection]) -> io::Result<Vec<Exported>> {
             e.note
         )?;
     }
-    Ok(all)
+    Ok((index_name, all))
 }
 
-/// Tabs and control characters from a capture must not break the index.
+/// Text from a capture in the index: tabs, line breaks, control and bidi characters shown
+/// escaped, so they cannot break the columns or the terminal that shows the file.
 fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    crate::escape::escape(s)
 }
 
 #[cfg(test)]
@@ -206,5 +203,31 @@ mod tests {
         assert_eq!((n1.as_str(), n2.as_str()), ("a-1.txt", "a-2.txt"));
         assert_eq!(std::fs::read(dir.join("a.txt")).unwrap(), b"keep");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// An existing index.tsv is not overwritten, and the name used is the one returned.
+    #[test]
+    fn index_name_is_reserved_and_reported() {
+        let dir = std::env::temp_dir().join(format!("tcpscope-export-idx-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("index.tsv"), b"someone else's").unwrap();
+        let (name, done) = export(&dir, &[]).unwrap();
+        assert_eq!(name, "index-1.tsv");
+        assert!(done.is_empty());
+        assert!(
+            std::fs::read_to_string(dir.join(&name))
+                .unwrap()
+                .starts_with("conn\t")
+        );
+        assert_eq!(
+            std::fs::read(dir.join("index.tsv")).unwrap(),
+            b"someone else's"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn index_fields_are_escaped() {
+        assert_eq!(clean("text/html\tx\u{202e}"), "text/html\\tx\\u{202E}");
     }
 }

@@ -68,11 +68,11 @@ fn run_export(args: tcpscope::cli::ExportArgs) -> anyhow::Result<()> {
     }
     let (_, conns) = headless::run(&source, cfg)?;
     let dir = std::path::Path::new(&args.out);
-    let done = tcpscope::export::export(dir, &conns)
+    let (index, done) = tcpscope::export::export(dir, &conns)
         .map_err(|e| anyhow::anyhow!("cannot write to {}: {e}", dir.display()))?;
     let written = done.iter().filter(|e| e.file.is_some()).count();
     println!(
-        "wrote {written} of {} response bodies to {} (list: {}/index.tsv)",
+        "wrote {written} of {} response bodies to {} (list: {}/{index})",
         done.len(),
         dir.display(),
         dir.display()

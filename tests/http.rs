@@ -267,3 +267,22 @@ fn export_http_writes_served_files_and_an_index() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Reports keep no bodies, and a body not kept is not a truncated one: `body_truncated`
+/// is true only when a kept body outgrew its cap (a regression once marked every body).
+#[test]
+fn bodies_not_kept_are_not_reported_truncated() {
+    let mut seen = 0;
+    for x in conns("http-keepalive.pcap").iter().flat_map(|c| &c.http) {
+        let r = x.response.as_ref().unwrap();
+        assert!(r.body.is_none(), "reports keep no body bytes");
+        assert!(
+            !r.body_truncated,
+            "{} bytes marked truncated",
+            r.body_bytes_decoded
+        );
+        assert!(r.body_sha256.is_some());
+        seen += 1;
+    }
+    assert_eq!(seen, 3);
+}

@@ -6,16 +6,13 @@
 //! point on damaged files): `tests/readers.rs` compares the two on every capture.
 //! pcapng, standard input and live capture still go through libpcap.
 
-use super::random::u32_at;
+use super::random::{MAX_SNAPLEN, u32_at};
 use super::{CaptureError, RawPacket, ReadSummary, cut_warning};
 use crate::ts::Ts;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::ops::ControlFlow;
 use std::path::Path;
-
-/// libpcap's MAXIMUM_SNAPLEN: larger record lengths mean a damaged file.
-const MAX_SNAPLEN: u32 = 262_144;
 
 /// Read `path` if it is a classic pcap file; `Ok(None)` when it is not (the caller then
 /// uses libpcap).
@@ -24,35 +21,19 @@ pub(super) fn read(
     name: &str,
     f: &mut dyn FnMut(&RawPacket<'_>) -> ControlFlow<()>,
 ) -> Result<Option<ReadSummary>, CaptureError> {
-    let file = File::open(path).map_err(|e| CaptureError::Unreadable {
-        file: name.to_string(),
-        detail: e.to_string(),
-    })?;
+    let file = File::open(path).map_err(|e| unreadable(name, &e))?;
     // A spool of standard input is followed as it grows.
-    let mut r = BufReader::with_capacity(1 << 20, super::spool::Tail::new(file, path));
+    let mut file = super::spool::Tail::new(file, path);
     let mut hdr = [0u8; 24];
-    if read_full(&mut r, &mut hdr).map_err(|e| unreadable(name, &e))? < 24 {
+    if read_full(&mut file, &mut hdr).map_err(|e| unreadable(name, &e))? < 24 {
         return Ok(None);
     }
     let Some(layout) = super::random::layout_of(&hdr) else {
         return Ok(None);
     };
-    // libpcap refuses other major versions; leave those to it for the same message.
-    let be = layout.big_endian;
-    let u16_at = |i: usize| {
-        let x = [hdr[i], hdr[i + 1]];
-        if be {
-            u16::from_be_bytes(x)
-        } else {
-            u16::from_le_bytes(x)
-        }
-    };
-    if u16_at(4) != 2 {
-        return Ok(None);
-    }
-    let snaplen = u32_at(&hdr, 16, be);
-    // libpcap keeps the low 26 bits (the rest carry FCS information).
-    let linktype = u32_at(&hdr, 20, be) & 0x03FF_FFFF;
+    // The buffer only once the file is known to be classic pcap.
+    let mut r = BufReader::with_capacity(1 << 20, file);
+    let (be, snaplen, linktype) = (layout.big_endian, layout.snaplen, layout.linktype);
     let mut summary = ReadSummary {
         reader: "built-in pcap reader",
         ..Default::default()

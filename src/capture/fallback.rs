@@ -17,6 +17,19 @@ struct Iface {
     offset_secs: i64,
 }
 
+/// Units per second of an interface's `if_tsresol` (RFC: 10^n, or 2^n with the top bit
+/// set; default microseconds). pcap-parser 0.17 rejects every 2^n value (it tests the
+/// byte before masking the flag), so this is done here.
+fn ts_resolution(tsresol: u8) -> u64 {
+    let n = u32::from(tsresol & 0x7f);
+    let r = if tsresol & 0x80 == 0 {
+        10u64.checked_pow(n)
+    } else {
+        1u64.checked_shl(n).filter(|_| n < 64)
+    };
+    r.unwrap_or(1_000_000).max(1)
+}
+
 pub(super) fn read_pcapng(
     path: &Path,
     name: &str,
@@ -50,7 +63,7 @@ pub(super) fn read_pcapng(
                     PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
                         ifaces.push(Iface {
                             linktype: idb.linktype.0 as u32,
-                            resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),
+                            resolution: ts_resolution(idb.if_tsresol),
                             offset_secs: idb.ts_offset(),
                         });
                     }
@@ -61,7 +74,10 @@ pub(super) fn read_pcapng(
                                 Some(i) => {
                                     let raw =
                                         (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
-                                    let secs = (raw / i.resolution) as i64 + i.offset_secs;
+                                    // if_tsoffset comes from the file: any i64.
+                                    let secs = i64::try_from(raw / i.resolution)
+                                        .unwrap_or(i64::MAX)
+                                        .saturating_add(i.offset_secs);
                                     let frac = u128::from(raw % i.resolution);
                                     let nanos =
                                         (frac * 1_000_000_000 / u128::from(i.resolution)) as i64;
@@ -121,4 +137,20 @@ pub(super) fn read_pcapng(
     }
     summary.packets = seen;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ts_resolution;
+
+    #[test]
+    fn resolutions_decimal_and_binary() {
+        assert_eq!(ts_resolution(6), 1_000_000);
+        assert_eq!(ts_resolution(9), 1_000_000_000);
+        assert_eq!(ts_resolution(0x80 | 10), 1024);
+        assert_eq!(ts_resolution(0x80 | 30), 1 << 30);
+        // Out of range: microseconds, never a zero divisor.
+        assert_eq!(ts_resolution(20), 1_000_000);
+        assert_eq!(ts_resolution(0xff), 1_000_000);
+    }
 }

@@ -208,7 +208,6 @@ pub struct Live {
     pub interface: String,
     /// True when no `-i` was given and libpcap chose the interface.
     pub default_device: bool,
-    pub linktype: u32,
     pub rx: Receiver<Event>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -266,7 +265,7 @@ impl Live {
             .name("tcpscope-capture".into())
             .spawn({
                 let name = iface.clone();
-                move || capture_loop(Some(name), cap, standby, save, linktype, cfg, st, tx)
+                move || capture_loop(name, cap, standby, save, linktype, cfg, st, tx)
             })
             .map_err(|e| LiveError::Open {
                 iface: iface.clone(),
@@ -275,7 +274,6 @@ impl Live {
         Ok(Live {
             interface: iface,
             default_device,
-            linktype,
             rx,
             stop,
             thread: Some(thread),
@@ -414,7 +412,6 @@ fn is_up(iface: &str) -> bool {
 /// only a few hundred packets, and holds the packets here until the channel has room.
 struct Outbox {
     tx: SyncSender<Event>,
-    linktype: u32,
     pending: Batch,
 }
 
@@ -425,7 +422,6 @@ impl Outbox {
     fn new(tx: SyncSender<Event>, linktype: u32) -> Outbox {
         Outbox {
             tx,
-            linktype,
             pending: Batch {
                 linktype,
                 ..Default::default()
@@ -440,9 +436,11 @@ impl Outbox {
         if self.pending.is_empty() {
             return Ok(());
         }
+        // The next batch starts at this one's size: no regrowing from empty under load.
         let fresh = Batch {
-            linktype: self.linktype,
-            ..Default::default()
+            linktype: self.pending.linktype,
+            data: Vec::with_capacity(self.pending.data.len()),
+            recs: Vec::with_capacity(self.pending.recs.len()),
         };
         let b = std::mem::replace(&mut self.pending, fresh);
         if wait || b.data.len() >= MAX_BACKLOG_BYTES || b.recs.len() >= MAX_BACKLOG_PACKETS {
@@ -469,7 +467,7 @@ impl Outbox {
 
 #[allow(clippy::too_many_arguments)]
 fn capture_loop(
-    iface: Option<String>,
+    iface: String,
     mut cap: pcap::Capture<pcap::Active>,
     mut standby: Option<pcap::Capture<pcap::Active>>,
     mut save: Option<pcap::Savefile>,
@@ -544,17 +542,17 @@ fn capture_loop(
         // Immediate mode is one wake-up per packet; under a load it cannot follow, the
         // kernel drops. At a heavy poll or the first drop the capture moves to the standby
         // handle with block delivery (packets then arrive at most POLL_MS late).
+        // (The drop counter is one getsockopt, read only when the poll was not heavy.)
         if immediate
-            && let Some(name) = &iface
-            && let before = stats_of(&mut cap, stats, base)
-            && (heavy || before.kernel_drops > base.kernel_drops)
+            && (heavy || stats_of(&mut cap, stats, base).kernel_drops > base.kernel_drops)
             && let Some(new) = standby
                 .take()
                 .and_then(|mut s| arm(&mut s, &cfg).then_some(s))
-                .or_else(|| open(name, &cfg, false).ok())
+                .or_else(|| open(&iface, &cfg, false).ok())
         {
-            // The new handle now sees every packet. The old one's drops up to this point
-            // are losses and stay counted; from here on the new handle has what it drops.
+            // The new handle now sees every packet. The old one's drops up to this moment
+            // (read again: more may have come while the new handle was armed) are losses
+            // and stay counted; from here on the new handle has what it drops.
             stats = stats_of(&mut cap, stats, base);
             base = stats;
             // Read what the old handle still holds (nothing is lost), remembering it: the
@@ -588,9 +586,7 @@ fn capture_loop(
                 break StopReason::Disconnected;
             }
 
-            if let Some(iface) = &iface
-                && !is_up(iface)
-            {
+            if !is_up(&iface) {
                 break StopReason::InterfaceDown("the interface went down".into());
             }
         }

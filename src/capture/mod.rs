@@ -97,13 +97,20 @@ pub fn read_source(
     let name = source.display();
     if let Source::File(p) = source {
         precheck(p, &name)?;
-        if let Some(summary) = classic::read(p, &name, &mut f)? {
-            return Ok(summary);
+        let spool = spool::spool_state(p);
+        let mut summary = match classic::read(p, &name, &mut f)? {
+            Some(s) => s,
+            // A spool of standard input may still be growing, which libpcap cannot follow.
+            None if spool.is_some() => fallback::read_pcapng(p, &name, 0, &mut f)?,
+            None => return read_with_libpcap(source, &name, f),
+        };
+        // Copying standard input failed (disk full, read error): say the input was cut.
+        if let Some(e) = spool.and_then(|s| s.error()) {
+            summary
+                .warnings
+                .push(format!("standard input was cut short: {e}"));
         }
-        // A spool of standard input may still be growing, which libpcap cannot follow.
-        if spool::spool_state(p).is_some() {
-            return fallback::read_pcapng(p, &name, 0, &mut f);
-        }
+        return Ok(summary);
     }
     read_with_libpcap(source, &name, f)
 }

@@ -9,12 +9,15 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-/// How a classic pcap file is laid out.
+/// How a classic pcap file is laid out (its 24-byte header, read as libpcap reads it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
     pub big_endian: bool,
     pub nanos: bool,
+    /// The link type, without the FCS bits, as libpcap reports it (12/14 are 101).
     pub linktype: u32,
+    /// The file's snapshot length: longer records are cut to it (0: none).
+    pub snaplen: u32,
 }
 
 /// Record offsets of a classic pcap file, indexed by frame number - 1.
@@ -24,9 +27,12 @@ pub struct Index {
     pub offsets: Vec<u64>,
 }
 
-/// The largest record accepted (libpcap's own limit for classic files).
-const MAX_RECORD: u32 = 262_144 * 4;
+/// libpcap's MAXIMUM_SNAPLEN: a record claiming more means a damaged file, and reading
+/// stops there (both the sequential reader and the index).
+pub(super) const MAX_SNAPLEN: u32 = 262_144;
 
+/// The layout of a classic pcap file from its header; None for anything else, including
+/// major versions other than 2 (libpcap refuses those, with its own message).
 pub(super) fn layout_of(hdr: &[u8; 24]) -> Option<Layout> {
     let magic = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
     let (big_endian, nanos) = match magic {
@@ -36,15 +42,21 @@ pub(super) fn layout_of(hdr: &[u8; 24]) -> Option<Layout> {
         0x4d3c_b2a1 => (true, true),
         _ => return None,
     };
-    let lt = if big_endian {
-        u32::from_be_bytes([hdr[20], hdr[21], hdr[22], hdr[23]])
+    let major = if big_endian {
+        u16::from_be_bytes([hdr[4], hdr[5]])
     } else {
-        u32::from_le_bytes([hdr[20], hdr[21], hdr[22], hdr[23]])
+        u16::from_le_bytes([hdr[4], hdr[5]])
     };
+    if major != 2 {
+        return None;
+    }
+    // libpcap keeps the low 26 bits (the rest carry FCS information).
+    let lt = u32_at(hdr, 20, big_endian) & 0x03FF_FFFF;
     Some(Layout {
         big_endian,
         nanos,
-        linktype: lt & 0x0FFF_FFFF,
+        linktype: super::dlt_to_linktype(lt as i32),
+        snaplen: u32_at(hdr, 16, big_endian),
     })
 }
 
@@ -70,7 +82,7 @@ pub fn index(path: &Path) -> Option<Index> {
     let mut rec = [0u8; 16];
     while f.read_exact(&mut rec).is_ok() {
         let caplen = u32_at(&rec, 8, layout.big_endian);
-        if caplen > MAX_RECORD {
+        if caplen > MAX_SNAPLEN {
             break;
         }
         offsets.push(off);
@@ -95,10 +107,14 @@ pub fn read(path: &Path, idx: &Index, frame: u64) -> Result<(Ts, u32, Vec<u8>), 
     let be = idx.layout.big_endian;
     let secs = i64::from(u32_at(&rec, 0, be));
     let frac = i64::from(u32_at(&rec, 4, be));
-    let caplen = u32_at(&rec, 8, be).min(MAX_RECORD);
+    let caplen = u32_at(&rec, 8, be).min(MAX_SNAPLEN);
     let orig = u32_at(&rec, 12, be);
     let mut data = vec![0u8; caplen as usize];
     f.read_exact(&mut data).map_err(|e| e.to_string())?;
+    // Like the sequential reader (and libpcap): cut to the file's snapshot length.
+    if idx.layout.snaplen > 0 {
+        data.truncate(idx.layout.snaplen as usize);
+    }
     let nanos = if idx.layout.nanos { frac } else { frac * 1000 };
     Ok((Ts::from_parts(secs, nanos), orig, data))
 }

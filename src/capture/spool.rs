@@ -10,7 +10,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,8 +19,6 @@ use std::time::Duration;
 pub struct SpoolState {
     /// The copy ended (end of input, or an error).
     done: AtomicBool,
-    /// Bytes written to the spool so far.
-    pub bytes: AtomicU64,
     /// Why the copy stopped early, if it did.
     error: Mutex<Option<String>>,
 }
@@ -75,7 +73,6 @@ impl Spool {
                             if let Err(e) = file.write_all(&buf[..n]) {
                                 break Some(format!("cannot write the copy of the input: {e}"));
                             }
-                            st.bytes.fetch_add(n as u64, Ordering::SeqCst);
                         }
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                         Err(e) => break Some(format!("reading standard input: {e}")),
@@ -213,7 +210,7 @@ mod tests {
         drop(tx);
         assert_eq!(reader.join().unwrap(), b"hello world");
         assert!(spool.state.is_done());
-        assert_eq!(spool.state.bytes.load(Ordering::SeqCst), 11);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 11);
         assert!(spool.state.error().is_none());
         drop(spool);
         assert!(!path.exists());
@@ -227,5 +224,42 @@ mod tests {
         let mut all = Vec::new();
         t.read_to_end(&mut all).unwrap();
         assert_eq!(all.len() as u64, std::fs::metadata(&p).unwrap().len());
+    }
+
+    /// Input that fails after some packets: the packets before are read, and the report
+    /// says the input was cut.
+    #[test]
+    fn a_failed_copy_is_a_warning_not_a_silent_end() {
+        struct Failing(Vec<u8>);
+        impl Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(io::Error::other("device gone"));
+                }
+                let n = buf.len().min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0.drain(..n);
+                Ok(n)
+            }
+        }
+        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures/http-get.pcap");
+        let bytes = std::fs::read(p).unwrap();
+        let spool = Spool::from_reader(Failing(bytes)).unwrap();
+        let mut n = 0;
+        let summary =
+            crate::capture::read_source(&crate::capture::Source::File(spool.path.clone()), |_| {
+                n += 1;
+                std::ops::ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(n, 12);
+        assert!(
+            summary
+                .warnings
+                .iter()
+                .any(|w| w.contains("standard input was cut short") && w.contains("device gone")),
+            "{:?}",
+            summary.warnings
+        );
     }
 }

@@ -33,16 +33,16 @@ pub enum Kind {
 
 impl Kind {
     /// The key under `capture.skipped` in the JSON report.
-    pub fn skip_key(self) -> String {
+    pub fn skip_key(self) -> &'static str {
         match self {
-            Kind::Tcp => "tcp".into(),
-            Kind::Udp => "udp".into(),
-            Kind::Icmp => "icmp".into(),
-            Kind::Arp => "arp".into(),
-            Kind::OtherIp(_) => "other_ip".into(),
-            Kind::NonIp => "non_ip".into(),
-            Kind::UnsupportedLink => "unsupported_link".into(),
-            Kind::Malformed => "malformed".into(),
+            Kind::Tcp => "tcp",
+            Kind::Udp => "udp",
+            Kind::Icmp => "icmp",
+            Kind::Arp => "arp",
+            Kind::OtherIp(_) => "other_ip",
+            Kind::NonIp => "non_ip",
+            Kind::UnsupportedLink => "unsupported_link",
+            Kind::Malformed => "malformed",
         }
     }
 }

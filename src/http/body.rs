@@ -96,15 +96,16 @@ impl BodySink {
     pub(crate) fn new(
         content_encoding: Option<&str>,
         decodable: bool,
-        body_cap: usize,
+        body_cap: Option<usize>,
         decoded_cap: usize,
     ) -> Self {
         let out = Output {
             hasher: Sha256::new(),
             len: 0,
             decoded_cap: decoded_cap as u64,
-            store: Some(Vec::new()),
-            body_cap,
+            // Not keeping bodies is not truncating them: no store, nothing cut.
+            store: body_cap.map(|_| Vec::new()),
+            body_cap: body_cap.unwrap_or(0),
             truncated: false,
             over_cap: false,
         };
@@ -361,7 +362,7 @@ mod tests {
     use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
 
     fn run(enc: Option<&str>, data: &[u8], step: usize, cap: usize) -> (BodyOutcome, Vec<String>) {
-        let mut s = BodySink::new(enc, true, 1 << 20, cap);
+        let mut s = BodySink::new(enc, true, Some(1 << 20), cap);
         let mut all = Vec::new();
         for c in data.chunks(step.max(1)) {
             s.write(c);
@@ -423,7 +424,7 @@ mod tests {
 
     #[test]
     fn body_cap_truncates_but_hashes() {
-        let mut s = BodySink::new(None, true, 4, 1 << 20);
+        let mut s = BodySink::new(None, true, Some(4), 1 << 20);
         s.write(b"abcdefgh");
         let (o, _) = s.finish(true);
         assert!(o.body.is_none());

@@ -279,7 +279,8 @@ fn tokens<'a>(headers: &'a [(String, String)], name: &'a str) -> impl Iterator<I
         .filter(|t| !t.is_empty())
 }
 
-pub(crate) fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+/// A header's value by name (ASCII case-insensitive), the first if repeated.
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))

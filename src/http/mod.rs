@@ -9,6 +9,8 @@
 mod body;
 mod detect;
 mod framing;
+
+pub use framing::header;
 #[cfg(test)]
 mod tests;
 
@@ -31,9 +33,24 @@ pub enum AppProto {
     Unknown,
 }
 
+impl AppProto {
+    /// The name reports use: the same as in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            AppProto::Http => "http",
+            AppProto::Tls => "tls",
+            AppProto::Ssh => "ssh",
+            AppProto::Smtp => "smtp",
+            AppProto::Unknown => "unknown",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct HttpConfig {
-    /// Decoded body bytes kept in memory per message.
+    /// Keep decoded bodies in memory (up to `body_cap`); off: only sizes and hashes.
+    pub keep_bodies: bool,
+    /// Decoded body bytes kept in memory per message; a longer body is marked truncated.
     pub body_cap: usize,
     /// Decompression output limit per message (bomb guard).
     pub decoded_cap: usize,
@@ -46,6 +63,7 @@ pub struct HttpConfig {
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
+            keep_bodies: true,
             body_cap: 1 << 20,
             decoded_cap: 64 << 20,
             header_cap: 64 << 10,
@@ -681,7 +699,7 @@ impl HttpAssembler {
         let sink = BodySink::new(
             fr.content_encoding.as_deref(),
             !fr.undecodable_transfer,
-            self.cfg.body_cap,
+            self.cfg.keep_bodies.then_some(self.cfg.body_cap),
             self.cfg.decoded_cap,
         );
         let st = &mut self.dirs[dir.idx()];

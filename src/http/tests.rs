@@ -774,3 +774,15 @@ fn hostile_random_input_never_panics() {
         let _ = a.take_new_events();
     }
 }
+
+/// The text report's app names are the JSON ones.
+#[test]
+fn app_names_are_the_json_names() {
+    use crate::http::AppProto::*;
+    for a in [Http, Tls, Ssh, Smtp, Unknown] {
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            format!("\"{}\"", a.name())
+        );
+    }
+}

@@ -42,7 +42,7 @@ impl Table {
         let (state, hs, irtt, notes) = match &c.summary {
             Some(s) => (
                 s.conn_state.to_string(),
-                format!("{:?}", s.handshake.outcome).to_lowercase(),
+                s.handshake.outcome.name().to_string(),
                 s.handshake
                     .irtt_ms
                     .map_or("-".to_string(), |v| format!("{v:.3}")),
@@ -56,7 +56,7 @@ impl Table {
             c.id,
             client,
             c.server.to_string(),
-            format!("{:?}", c.app).to_lowercase(),
+            c.app.name(),
             state,
             hs,
             irtt,

@@ -26,6 +26,21 @@ pub enum Outcome {
     Incomplete,
 }
 
+impl Outcome {
+    /// The name reports use: the same as in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Complete => "complete",
+            Outcome::Refused => "refused",
+            Outcome::NoAnswer => "no_answer",
+            Outcome::SimultaneousOpen => "simultaneous_open",
+            Outcome::NotCaptured => "not_captured",
+            Outcome::ResetDuringHandshake => "reset_during_handshake",
+            Outcome::Incomplete => "incomplete",
+        }
+    }
+}
+
 /// Options one side offered in its SYN or SYN-ACK.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SideOptions {
@@ -233,5 +248,30 @@ impl Handshake {
         } else {
             Outcome::ResetDuringHandshake
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Outcome::{self, *};
+
+    /// The text report's names are the JSON ones.
+    #[test]
+    fn names_are_the_json_names() {
+        let all: [Outcome; 7] = [
+            Complete,
+            Refused,
+            NoAnswer,
+            SimultaneousOpen,
+            NotCaptured,
+            ResetDuringHandshake,
+            Incomplete,
+        ];
+        for o in all {
+            assert_eq!(
+                serde_json::to_string(&o).unwrap(),
+                format!("\"{}\"", o.name())
+            );
+        }
     }
 }
