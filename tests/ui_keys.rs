@@ -2,9 +2,12 @@
 
 mod common;
 
-use common::ui::{key, load, press, single, typed};
+use common::ui::{cap, key, load, press, screen, single, typed};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use tcpscope::capture::Source;
 use tcpscope::ui::app::{Action, App, SPEEDS, Screen, Tab, map_key, map_mouse};
+use tcpscope::ui::bytes::BytesError;
+use tcpscope::ui::load_wanted;
 use tcpscope::ui::model::{Column, Loaded};
 
 fn left_click(column: u16, row: u16) -> MouseEvent {
@@ -281,4 +284,179 @@ fn click_in_scrolled_http_list_picks_the_row_shown() {
     // The list now shows exchanges 1 and 2; its first row is screen row 2.
     app.update(map_mouse(left_click(5, 2)).unwrap());
     assert_eq!(app.http_sel, 1);
+}
+
+/// The transitions the States tab lists for the open connection (both sides, all frames).
+fn transitions(app: &App) -> usize {
+    let s = &app.conn().unwrap().summary.as_ref().unwrap().states;
+    s.client.len() + s.server.len()
+}
+
+/// `G` in the States tab shows the last page of transitions, not an empty pane; the wheel
+/// and paging stop at the last transition; `g` goes back to the first.
+#[test]
+fn states_tab_bottom_shows_the_last_transitions() {
+    let mut app = single("http-get.pcap");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('3'));
+    let n = transitions(&app);
+    assert!(n > 4, "{n} transitions");
+    press(&mut app, KeyCode::Char('G'));
+    assert!(app.scroll <= n, "scroll {} of {n} transitions", app.scroll);
+    let s = screen(&app);
+    assert!(s.contains(" → "), "{s}");
+    assert!(s.contains("client") && s.contains("server"), "{s}");
+
+    // A list taller than its pane: 40 - 18 = 22 rows at 120×40; 4 at 120×22.
+    app.update(Action::Resize(120, 22));
+    press(&mut app, KeyCode::Char('G'));
+    assert_eq!(app.scroll, n - 4, "the last page of 4 rows");
+    let last = app
+        .conn()
+        .unwrap()
+        .summary
+        .as_ref()
+        .unwrap()
+        .states
+        .client
+        .iter()
+        .chain(&app.conn().unwrap().summary.as_ref().unwrap().states.server)
+        .map(|t| t.frame)
+        .max()
+        .unwrap();
+    let s = screen(&app);
+    let rows: Vec<&str> = s
+        .lines()
+        .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()) && l.contains(" → "))
+        .collect();
+    assert_eq!(rows.len(), 4, "{s}");
+    assert!(
+        rows[3].trim_start().starts_with(&last.to_string()),
+        "the last row is the last transition (frame {last}):\n{s}"
+    );
+
+    for _ in 0..50 {
+        press(&mut app, KeyCode::PageDown);
+        app.update(Action::ScrollDown);
+        press(&mut app, KeyCode::Char('j'));
+    }
+    assert_eq!(app.scroll, n - 1, "stops at the last transition");
+    assert!(screen(&app).contains(" → "));
+    press(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.scroll, 0);
+
+    // Stepping the playhead back shortens the list; the scroll follows.
+    app.update(Action::Resize(120, 40));
+    press(&mut app, KeyCode::Char('G'));
+    for _ in 0..50 {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    press(&mut app, KeyCode::Home);
+    assert!(app.scroll <= app.scroll_lines().saturating_sub(1));
+}
+
+/// `G` in the Stream tab shows the last page of the rebuilt stream.
+#[test]
+fn stream_tab_bottom_shows_the_last_lines() {
+    let mut app = single("http-keepalive.pcap");
+    let src = Source::File(cap("http-keepalive.pcap"));
+    app.update(Action::Resize(120, 12));
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('5'));
+    load_wanted(&mut app, &src);
+    let lines: Vec<String> = match app.open_stream() {
+        Some(Ok(s)) => s.lines.iter().map(|l| l.text.clone()).collect(),
+        other => panic!("{other:?}"),
+    };
+    let rows = 12 - 3;
+    assert!(lines.len() > rows, "{} lines", lines.len());
+    press(&mut app, KeyCode::Char('G'));
+    assert_eq!(app.scroll, lines.len() - rows);
+    let s = screen(&app);
+    let last = lines.iter().rev().find(|l| !l.trim().is_empty()).unwrap();
+    assert!(s.contains(last.trim_end()), "{last:?} not in\n{s}");
+    for _ in 0..100 {
+        app.update(Action::ScrollDown);
+    }
+    assert_eq!(app.scroll, lines.len() - 1);
+    press(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.scroll, 0);
+}
+
+/// The HTTP detail scrolls no further than its last line.
+#[test]
+fn http_detail_scroll_stops_at_its_last_line() {
+    let mut app = single("http-keepalive.pcap");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('4'));
+    for _ in 0..100 {
+        press(&mut app, KeyCode::PageDown);
+    }
+    let n = app.scroll_lines();
+    assert!(n > 1, "{n} detail lines");
+    assert_eq!(app.scroll, n - 1);
+}
+
+/// A frame that could not be read: its error is kept while it stays selected (not read
+/// again on every draw), and another packet is read and shown, not that error.
+#[test]
+fn frame_read_error_does_not_stick_to_other_packets() {
+    let mut app = single("http-get.pcap");
+    let src = Source::File(cap("http-get.pcap"));
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('2'));
+    let first = app.visible_packets()[0].frame;
+    app.frame_bytes = Some(Err(BytesError::of(first, "simulated read failure")));
+    load_wanted(&mut app, &src);
+    assert!(
+        matches!(&app.frame_bytes, Some(Err(e)) if e.key == Some(first)),
+        "the failure stays cached for its frame"
+    );
+    assert!(screen(&app).contains("simulated read failure"));
+
+    press(&mut app, KeyCode::Char('j'));
+    let second = app.visible_packets()[app.pkt_sel].frame;
+    assert_ne!(first, second);
+    // Before the runtime loads it: another frame's error is not this packet's.
+    let s = screen(&app);
+    assert!(!s.contains("simulated read failure"), "{s}");
+    assert!(s.contains("reading the frame from the file"), "{s}");
+    load_wanted(&mut app, &src);
+    assert!(matches!(&app.frame_bytes, Some(Ok(b)) if b.frame == second));
+    let s = screen(&app);
+    assert!(!s.contains("simulated read failure"), "{s}");
+    assert!(s.contains("Source port"), "{s}");
+
+    // Back on the first packet it is read again (and now succeeds).
+    press(&mut app, KeyCode::Char('k'));
+    load_wanted(&mut app, &src);
+    assert!(matches!(&app.frame_bytes, Some(Ok(b)) if b.frame == first));
+
+    // A reason for no frame in particular (a live capture without -w) answers every one.
+    app.frame_bytes = Some(Err("no bytes kept".into()));
+    press(&mut app, KeyCode::Char('j'));
+    load_wanted(&mut app, &src);
+    assert!(screen(&app).contains("no bytes kept"));
+}
+
+/// A stream rebuild that failed for another connection is not shown for this one, and
+/// this one's is rebuilt.
+#[test]
+fn stream_error_of_another_connection_does_not_stick() {
+    let mut app = single("http-get.pcap");
+    let src = Source::File(cap("http-get.pcap"));
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('5'));
+    let id = app.conn().unwrap().id;
+    app.stream = Some(Err(BytesError::of(id + 1, "simulated rebuild failure")));
+    let s = screen(&app);
+    assert!(!s.contains("simulated rebuild failure"), "{s}");
+    load_wanted(&mut app, &src);
+    assert!(matches!(&app.stream, Some(Ok(s)) if s.conn_id == id));
+    assert!(screen(&app).contains("client → server"));
+
+    // This connection's own failure is shown, and kept (not rebuilt on every draw).
+    app.stream = Some(Err(BytesError::of(id, "simulated rebuild failure")));
+    load_wanted(&mut app, &src);
+    assert!(screen(&app).contains("simulated rebuild failure"));
 }

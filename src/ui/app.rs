@@ -4,7 +4,7 @@
 
 use crate::analyze::{CaptureStats, Connection};
 use crate::tcp::PacketRecord;
-use crate::ui::bytes::{FrameBytes, StreamData};
+use crate::ui::bytes::{BytesError, FrameBytes, StreamData};
 use crate::ui::loader::Progress;
 use crate::ui::model::{self, Column, Loaded};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -130,7 +130,8 @@ pub struct App {
     /// Selected field of the header tree.
     pub field_sel: Option<usize>,
     pub http_sel: usize,
-    /// Scroll of the detail pane of the current tab (HTTP body, stream, states).
+    /// Scroll of the detail pane of the current tab (HTTP body, stream, states): the first
+    /// line shown, kept within the pane's lines by `update` (see [`App::max_scroll`]).
     pub scroll: usize,
     /// Show the capture as of this frame (None: everything).
     pub playhead: Option<u64>,
@@ -138,9 +139,13 @@ pub struct App {
     pub speed: usize,
     /// Virtual nanoseconds accumulated towards the next packet while playing.
     pub play_accum: i64,
-    /// Bytes of the selected packet (loaded by the runtime, not by `update`).
-    pub frame_bytes: Option<Result<FrameBytes, String>>,
-    pub stream: Option<Result<StreamData, String>>,
+    /// Bytes of a packet (loaded by the runtime, not by `update`), or why they could not
+    /// be read; for the frame they name, which may not be the one selected now (see
+    /// [`App::selected_frame_bytes`]).
+    pub frame_bytes: Option<Result<FrameBytes, BytesError>>,
+    /// A connection's rebuilt streams, or why they could not be; for the connection they
+    /// name (see [`App::open_stream`]).
+    pub stream: Option<Result<StreamData, BytesError>>,
     pub message: Option<String>,
     /// Quiz mode (`z`): questions before each key packet is revealed.
     pub quiz: Option<crate::ui::quiz::Quiz>,
@@ -284,6 +289,65 @@ impl App {
         }
     }
 
+    /// Lines of the current tab's scrolling pane: the transitions (States) and stream lines
+    /// (Stream) as of the playhead, the selected exchange's detail (HTTP); 0 elsewhere.
+    pub fn scroll_lines(&self) -> usize {
+        if self.screen != Screen::Connection {
+            return 0;
+        }
+        match self.tab {
+            Tab::States => {
+                let Some(s) = self.conn().and_then(|c| c.summary.as_ref()) else {
+                    return 0;
+                };
+                s.states
+                    .client
+                    .iter()
+                    .chain(&s.states.server)
+                    .filter(|t| self.playhead.is_none_or(|f| t.frame <= f))
+                    .count()
+            }
+            Tab::Stream => match self.open_stream() {
+                Some(Ok(s)) => s
+                    .lines
+                    .iter()
+                    .filter(|l| self.playhead.is_none_or(|f| l.frame <= f))
+                    .count(),
+                _ => 0,
+            },
+            Tab::Http => crate::ui::view::http_detail_len(self),
+            Tab::Ladder | Tab::Packets => 0,
+        }
+    }
+
+    /// Rows of the current tab's scrolling pane on screen.
+    pub fn scroll_rows(&self) -> usize {
+        match self.tab {
+            Tab::States => states_list_rows(self.size.1),
+            Tab::Stream => stream_rows(self.size.1),
+            Tab::Http => http_detail_rows(self.size.1),
+            Tab::Ladder | Tab::Packets => 1,
+        }
+    }
+
+    /// The furthest the pane scrolls: its last line at the top.
+    pub fn max_scroll(&self) -> usize {
+        self.scroll_lines().saturating_sub(1)
+    }
+
+    /// The scroll that shows the pane's last page.
+    pub fn last_page(&self) -> usize {
+        self.scroll_lines().saturating_sub(self.scroll_rows())
+    }
+
+    /// Keep the scroll within the pane's lines (they shrink as the playhead goes back,
+    /// with another exchange, or another connection).
+    fn clamp_scroll(&mut self) {
+        if self.scroll > 0 {
+            self.scroll = self.scroll.min(self.max_scroll());
+        }
+    }
+
     fn fix_offsets(&mut self) {
         let rows = self.list_rows();
         self.offset = keep_visible(self.sel, self.offset, rows);
@@ -364,6 +428,13 @@ impl App {
             Action::PageUp => self.move_sel(-(self.list_rows() as i64)),
             Action::PageDown => self.move_sel(self.list_rows() as i64),
             Action::Top => self.move_sel(i64::MIN / 2),
+            // States and Stream: the last page (not the last line alone at the top).
+            Action::Bottom
+                if self.screen == Screen::Connection
+                    && matches!(self.tab, Tab::States | Tab::Stream) =>
+            {
+                self.scroll = self.last_page();
+            }
             Action::Bottom => self.move_sel(i64::MAX / 2),
             Action::FieldNext | Action::FieldPrev => {
                 let n = self.tree().len();
@@ -406,6 +477,7 @@ impl App {
             Action::Click { col, row } => self.click(col, row),
         }
         self.fix_offsets();
+        self.clamp_scroll();
     }
 
     fn set_tab(&mut self, t: Tab) {
@@ -473,7 +545,8 @@ impl App {
                     self.scroll = 0;
                 }
                 Tab::States | Tab::Stream => {
-                    self.scroll = (self.scroll as i64).saturating_add(delta).max(0) as usize;
+                    let max = self.max_scroll() as i64;
+                    self.scroll = (self.scroll as i64).saturating_add(delta).clamp(0, max) as usize;
                 }
             },
         }
@@ -642,10 +715,31 @@ impl App {
 
     /// Header tree of the loaded frame when it is the selected packet's.
     pub fn tree(&self) -> Vec<crate::ui::bytes::Field> {
-        let fr = self.visible_packets().get(self.pkt_sel).map(|p| p.frame);
-        match &self.frame_bytes {
-            Some(Ok(fb)) if Some(fb.frame) == fr => crate::ui::bytes::header_tree(fb),
+        match self.selected_frame_bytes() {
+            Some(Ok(fb)) => crate::ui::bytes::header_tree(fb),
             _ => Vec::new(),
+        }
+    }
+
+    /// The selected packet's bytes, or why they could not be read; None while they are
+    /// being read (what is cached for another frame is not this packet's).
+    pub fn selected_frame_bytes(&self) -> Option<Result<&FrameBytes, &BytesError>> {
+        let fr = self.visible_packets().get(self.pkt_sel)?.frame;
+        match self.frame_bytes.as_ref()? {
+            Ok(fb) if fb.frame == fr => Some(Ok(fb)),
+            Err(e) if e.is_for(fr) => Some(Err(e)),
+            _ => None,
+        }
+    }
+
+    /// The open connection's rebuilt streams, or why they could not be rebuilt; None while
+    /// they are being rebuilt (what is cached for another connection is not this one's).
+    pub fn open_stream(&self) -> Option<Result<&StreamData, &BytesError>> {
+        let id = self.conn()?.id;
+        match self.stream.as_ref()? {
+            Ok(s) if s.conn_id == id => Some(Ok(s)),
+            Err(e) if e.is_for(id) => Some(Err(e)),
+            _ => None,
         }
     }
 
@@ -677,8 +771,7 @@ impl App {
                 x.request.as_ref()?.body.as_deref()
             }
         }
-        if let (Some(Ok(s)), Some(c)) = (&self.stream, self.conn())
-            && s.conn_id == c.id
+        if let Some(Ok(s)) = self.open_stream()
             && let Some(b) = s.http.get(i).and_then(|x| from(x, response))
         {
             return Some(b);
@@ -705,6 +798,23 @@ pub fn packets_list_rows(h: u16) -> usize {
 /// Rows of the exchange list in the HTTP tab.
 pub fn http_list_rows(h: u16) -> usize {
     (usize::from(h).saturating_sub(3) / 4).max(2)
+}
+
+/// Rows of the HTTP tab's detail pane (below the exchange list and its top border).
+pub fn http_detail_rows(h: u16) -> usize {
+    usize::from(h).saturating_sub(4 + http_list_rows(h)).max(1)
+}
+
+/// Rows of the States tab's transition list (below the two diagrams and its header).
+pub fn states_list_rows(h: u16) -> usize {
+    usize::from(h)
+        .saturating_sub(3 + usize::from(crate::ui::view::STATES_TOP_ROWS))
+        .max(1)
+}
+
+/// Rows of stream lines in the Stream tab (below its byte counts).
+pub fn stream_rows(h: u16) -> usize {
+    usize::from(h).saturating_sub(3).max(1)
 }
 
 /// The first exchange shown in the HTTP tab's list: the list scrolls only as far as

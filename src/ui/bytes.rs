@@ -25,6 +25,55 @@ pub struct FrameBytes {
     pub data: Vec<u8>,
 }
 
+/// Why bytes could not be shown, and what they were asked for: the frame (hex dump) or
+/// the connection id (stream). A result is cached for the one thing it was read for, so a
+/// failure on one packet neither hides another's bytes nor stops them being read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BytesError {
+    /// The frame or connection id read; None when no bytes can be read at all (a live
+    /// capture without `-w`), which answers every request.
+    pub key: Option<u64>,
+    pub msg: String,
+}
+
+impl BytesError {
+    /// The failure of reading `key`.
+    pub fn of(key: u64, msg: impl Into<String>) -> BytesError {
+        BytesError {
+            key: Some(key),
+            msg: msg.into(),
+        }
+    }
+
+    /// Whether this is the answer for `key`.
+    pub fn is_for(&self, key: u64) -> bool {
+        self.key.is_none_or(|k| k == key)
+    }
+}
+
+/// A reason that holds for every request.
+impl From<&str> for BytesError {
+    fn from(msg: &str) -> BytesError {
+        BytesError {
+            key: None,
+            msg: msg.into(),
+        }
+    }
+}
+
+/// A reason that holds for every request.
+impl From<String> for BytesError {
+    fn from(msg: String) -> BytesError {
+        BytesError { key: None, msg }
+    }
+}
+
+impl std::fmt::Display for BytesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
 /// The record index of a classic pcap file, built once per file and kept (8 bytes a
 /// frame), so showing a frame is one seek instead of a read from the start.
 fn index_of(source: &Source, frame: u64) -> Option<std::sync::Arc<capture::random::Index>> {

@@ -108,21 +108,30 @@ pub(crate) fn enter_terminal(instead: &str) -> anyhow::Result<(Guard, Term)> {
     Ok((guard, term))
 }
 
-/// Load into `app` whatever bytes the current view asks for (hex dump, stream).
+/// Load into `app` whatever bytes the current view asks for (hex dump, stream). What is
+/// cached answers only the frame or connection it was read for: a failure is kept (not
+/// read again each frame) while the same packet stays selected, and another is read anew.
 pub fn load_wanted(app: &mut App, source: &Source) {
     if let Some(fr) = app.wanted_frame() {
-        let have = matches!(&app.frame_bytes, Some(Ok(b)) if b.frame == fr);
-        if !have && !matches!(&app.frame_bytes, Some(Err(_))) {
-            app.frame_bytes = Some(bytes::read_frame(source, fr));
+        let have = match &app.frame_bytes {
+            Some(Ok(b)) => b.frame == fr,
+            Some(Err(e)) => e.is_for(fr),
+            None => false,
+        };
+        if !have {
+            app.frame_bytes =
+                Some(bytes::read_frame(source, fr).map_err(|e| bytes::BytesError::of(fr, e)));
         }
     }
     if let Some(id) = app.wanted_stream() {
-        let have = matches!(&app.stream, Some(Ok(s)) if s.conn_id == id);
-        if !have
-            && !matches!(&app.stream, Some(Err(_)))
-            && let Some(c) = app.conn()
-        {
-            let r = bytes::rebuild_stream(source, c, STREAM_CAP);
+        let have = match &app.stream {
+            Some(Ok(s)) => s.conn_id == id,
+            Some(Err(e)) => e.is_for(id),
+            None => false,
+        };
+        if !have && let Some(c) = app.conn() {
+            let r = bytes::rebuild_stream(source, c, STREAM_CAP)
+                .map_err(|e| bytes::BytesError::of(id, e));
             app.stream = Some(r);
         }
     }

@@ -518,12 +518,12 @@ fn render_packets(f: &mut Frame, app: &App, th: Theme, area: Rect) {
 
     let Some(p) = pk.get(app.pkt_sel) else { return };
     // Header tree and hex dump.
-    let (tree, data): (Vec<Field>, Option<&[u8]>) = match &app.frame_bytes {
-        Some(Ok(fb)) if fb.frame == p.frame => (header_tree(fb), Some(&fb.data[..])),
+    let (tree, data): (Vec<Field>, Option<&[u8]>) = match app.selected_frame_bytes() {
+        Some(Ok(fb)) => (header_tree(fb), Some(&fb.data[..])),
         Some(Err(e)) => (
             vec![Field {
                 depth: 0,
-                text: escape(e),
+                text: escape(&e.msg),
                 range: None,
             }],
             None,
@@ -652,6 +652,10 @@ const DIAGRAM: [&str; 13] = [
     "       \\       /         |",
     "       TIME-WAIT       CLOSED",
 ];
+
+/// Rows above the States tab's transition list: each side's title, the diagram, and the
+/// line for transitions the drawing has no edge for.
+pub const STATES_TOP_ROWS: u16 = DIAGRAM.len() as u16 + 2;
 
 /// The line of the second CLOSED (after LAST-ACK); the first is on line 0.
 const FINAL_CLOSED_LINE: usize = 12;
@@ -832,9 +836,8 @@ fn render_states(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     let (cs, ss) = states_at(c, app.playhead);
     let ct = transitions_at(c, Dir::Client, app.playhead);
     let st = transitions_at(c, Dir::Server, app.playhead);
-    // Title, diagram, and the line for transitions the drawing has no edge for.
-    let dh = (DIAGRAM.len() + 2) as u16;
-    let [top, bottom] = Layout::vertical([Constraint::Length(dh), Constraint::Min(1)]).areas(area);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(STATES_TOP_ROWS), Constraint::Min(1)]).areas(area);
     let [l, r] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
     let mut cl = vec![Line::styled(
@@ -857,7 +860,8 @@ fn render_states(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         format!("{:>6}  {:<6}  {:<28}  why", "frame", "side", "transition"),
         th.header(),
     )];
-    for (d, t) in all.iter().skip(app.scroll) {
+    // `update` keeps the scroll within the list; this only guards a list that shrank since.
+    for (d, t) in all.iter().skip(app.scroll.min(all.len().saturating_sub(1))) {
         let sty = th.side(*d);
         lines.push(Line::from(vec![
             Span::raw(format!("{:>6}  ", t.frame)),
@@ -953,52 +957,41 @@ fn header_value<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn render_http(f: &mut Frame, app: &App, th: Theme, area: Rect) {
-    let Some(c) = app.conn() else { return };
-    let n = app.visible_exchanges();
-    if c.http.is_empty() {
-        f.render_widget(
-            Paragraph::new(format!(
-                "no HTTP in this connection (app: {})",
-                app_name(c.app)
-            )),
-            area,
-        );
-        return;
-    }
-    let list_rows = http_list_rows(app.size.1);
-    let [list_a, detail_a] =
-        Layout::vertical([Constraint::Length(list_rows as u16 + 1), Constraint::Min(1)])
-            .areas(area);
-    let resp_done = |x: &Exchange| {
-        x.response
-            .as_ref()
-            .is_some_and(|r| app.playhead.is_none_or(|f| r.end_frame <= f))
-    };
-    let mut lines = vec![Line::styled(format!("{n} exchange(s)"), th.header())];
-    let off = http_list_offset(app.http_sel, app.size.1);
-    for (i, x) in c.http.iter().enumerate().take(n).skip(off).take(list_rows) {
-        let mut st = Style::default();
-        if !x.anomalies.is_empty() {
-            st = th.anomaly();
-        }
-        if i == app.http_sel {
-            st = st.add_modifier(Modifier::REVERSED);
-        }
-        lines.push(Line::styled(
-            format!("{:>3} {}", i + 1, exchange_summary(x, resp_done(x))),
-            st,
-        ));
-    }
-    f.render_widget(Paragraph::new(lines), list_a);
-    let Some(x) = c.http.get(app.http_sel).filter(|_| app.http_sel < n) else {
-        f.render_widget(
-            Paragraph::new("(no exchange yet at the playhead)"),
-            detail_a,
-        );
-        return;
-    };
-    let mut d: Vec<Line> = Vec::new();
+/// Whether `x`'s response has been seen whole as of the playhead.
+fn resp_done(app: &App, x: &Exchange) -> bool {
+    x.response
+        .as_ref()
+        .is_some_and(|r| app.playhead.is_none_or(|f| r.end_frame <= f))
+}
+
+/// The selected exchange of the open connection, if it is visible as of the playhead.
+fn selected_exchange(app: &App) -> Option<(&Connection, &Exchange)> {
+    let c = app.conn()?;
+    let x = c
+        .http
+        .get(app.http_sel)
+        .filter(|_| app.http_sel < app.visible_exchanges())?;
+    Some((c, x))
+}
+
+/// Lines of the HTTP tab's detail of the selected exchange (what its pane scrolls
+/// through); 0 when no exchange is shown.
+pub fn http_detail_len(app: &App) -> usize {
+    selected_exchange(app).map_or(0, |(c, x)| {
+        http_detail(app, c, x, Theme { color: false }, 60).len()
+    })
+}
+
+/// The detail of one exchange: timing bar, anomalies, request and response with bodies.
+/// `width`: of the pane (for the timing bar).
+fn http_detail(
+    app: &App,
+    c: &Connection,
+    x: &Exchange,
+    th: Theme,
+    width: u16,
+) -> Vec<Line<'static>> {
+    let mut d: Vec<Line<'static>> = Vec::new();
     // Timing bar: handshake, waiting (request sent → first response byte), transfer.
     let hs_ms = c
         .summary
@@ -1006,12 +999,12 @@ fn render_http(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         .and_then(|s| s.handshake.irtt_ms)
         .unwrap_or(0.0);
     if let (Some(rq), Some(rs)) = (&x.request, &x.response)
-        && resp_done(x)
+        && resp_done(app, x)
     {
         let wait = (rs.ts_ns - rq.end_ts_ns).max(0) as f64 / 1e6;
         let xfer = (rs.end_ts_ns - rs.ts_ns).max(0) as f64 / 1e6;
         let total = (hs_ms + wait + xfer).max(1e-9);
-        let w = usize::from(detail_a.width.saturating_sub(2)).clamp(10, 60);
+        let w = usize::from(width.saturating_sub(2)).clamp(10, 60);
         let seg = |ms: f64| ((ms / total) * w as f64).round() as usize;
         d.push(Line::from(vec![
             Span::styled("█".repeat(seg(hs_ms)), th.state()),
@@ -1053,7 +1046,7 @@ fn render_http(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             }
         }
     }
-    if let Some(r) = x.response.as_ref().filter(|_| resp_done(x)) {
+    if let Some(r) = x.response.as_ref().filter(|_| resp_done(app, x)) {
         d.push(Line::raw(""));
         for i in &x.interim {
             d.push(Line::styled(
@@ -1101,8 +1094,52 @@ fn render_http(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             _ => d.push(Line::styled("(no body)", th.dim())),
         }
     }
-    let total = d.len();
-    let scroll = app.scroll.min(total.saturating_sub(1)) as u16;
+    d
+}
+
+fn render_http(f: &mut Frame, app: &App, th: Theme, area: Rect) {
+    let Some(c) = app.conn() else { return };
+    let n = app.visible_exchanges();
+    if c.http.is_empty() {
+        f.render_widget(
+            Paragraph::new(format!(
+                "no HTTP in this connection (app: {})",
+                app_name(c.app)
+            )),
+            area,
+        );
+        return;
+    }
+    let list_rows = http_list_rows(app.size.1);
+    let [list_a, detail_a] =
+        Layout::vertical([Constraint::Length(list_rows as u16 + 1), Constraint::Min(1)])
+            .areas(area);
+    let mut lines = vec![Line::styled(format!("{n} exchange(s)"), th.header())];
+    let off = http_list_offset(app.http_sel, app.size.1);
+    for (i, x) in c.http.iter().enumerate().take(n).skip(off).take(list_rows) {
+        let mut st = Style::default();
+        if !x.anomalies.is_empty() {
+            st = th.anomaly();
+        }
+        if i == app.http_sel {
+            st = st.add_modifier(Modifier::REVERSED);
+        }
+        lines.push(Line::styled(
+            format!("{:>3} {}", i + 1, exchange_summary(x, resp_done(app, x))),
+            st,
+        ));
+    }
+    f.render_widget(Paragraph::new(lines), list_a);
+    let Some((c, x)) = selected_exchange(app) else {
+        f.render_widget(
+            Paragraph::new("(no exchange yet at the playhead)"),
+            detail_a,
+        );
+        return;
+    };
+    let d = http_detail(app, c, x, th, detail_a.width);
+    // `update` keeps the scroll within the detail; this only guards one that shrank since.
+    let scroll = app.scroll.min(d.len().saturating_sub(1)) as u16;
     f.render_widget(
         Paragraph::new(Text::from(d))
             .scroll((scroll, 0))
@@ -1114,11 +1151,13 @@ fn render_http(f: &mut Frame, app: &App, th: Theme, area: Rect) {
 // --- Stream ---------------------------------------------------------------------------
 
 fn render_stream(f: &mut Frame, app: &App, th: Theme, area: Rect) {
-    let Some(c) = app.conn() else { return };
-    let s = match &app.stream {
-        Some(Ok(s)) if s.conn_id == c.id => s,
+    if app.conn().is_none() {
+        return;
+    }
+    let s = match app.open_stream() {
+        Some(Ok(s)) => s,
         Some(Err(e)) => {
-            f.render_widget(Paragraph::new(escape(e)).style(th.warn()), area);
+            f.render_widget(Paragraph::new(escape(&e.msg)).style(th.warn()), area);
             return;
         }
         _ => {
@@ -1140,11 +1179,12 @@ fn render_stream(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         }),
     ])];
     let rows = usize::from(area.height.saturating_sub(1));
+    // `update` keeps the scroll within the lines; this only guards lines that shrank since.
     let visible = s
         .lines
         .iter()
         .filter(|l| app.playhead.is_none_or(|f| l.frame <= f))
-        .skip(app.scroll)
+        .skip(app.scroll.min(app.max_scroll()))
         .take(rows);
     for l in visible {
         let st = if l.gap { th.anomaly() } else { th.side(l.dir) };
