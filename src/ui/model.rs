@@ -3,7 +3,6 @@
 //! for the playhead. Owned data, no terminal types.
 
 use crate::analyze::{CaptureStats, Connection};
-use crate::flow::Dir;
 use crate::http::AppProto;
 use crate::tcp::PacketRecord;
 use crate::tcp::handshake::Outcome;
@@ -274,14 +273,6 @@ impl Loaded {
             Column::Anomalies => ra.anomalies.cmp(&rb.anomalies),
         };
         o.then(ca.id.cmp(&cb.id))
-    }
-}
-
-/// Which direction a byte stream or arrow belongs to, as a word.
-pub fn dir_word(d: Dir) -> &'static str {
-    match d {
-        Dir::Client => "client",
-        Dir::Server => "server",
     }
 }
 

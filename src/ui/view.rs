@@ -17,7 +17,7 @@ use crate::ui::app::{
 use crate::ui::bytes::{Field, header_tree};
 use crate::ui::escape::{escape, escape_bytes, escape_multiline};
 use crate::ui::explain::{arrow_label, flag_marker, states_before};
-use crate::ui::model::{self, Column, app_name, fmt_delta, fmt_ms, states_at};
+use crate::ui::model::{Column, app_name, fmt_delta, fmt_ms, states_at};
 use crate::ui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -865,7 +865,7 @@ fn render_states(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         let sty = th.side(*d);
         lines.push(Line::from(vec![
             Span::raw(format!("{:>6}  ", t.frame)),
-            Span::styled(format!("{:<6}  ", model::dir_word(*d)), sty),
+            Span::styled(format!("{:<6}  ", d.name()), sty),
             Span::styled(
                 format!("{:<28}", format!("{} → {}", t.from, t.state)),
                 th.state(),
@@ -949,12 +949,6 @@ pub fn body_lines(body: &[u8], content_type: Option<&str>) -> Vec<String> {
         out.push(format!("… {} more bytes not shown", body.len() - MAX));
     }
     out
-}
-
-fn header_value<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    h.iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
 }
 
 /// Whether `x`'s response has been seen whole as of the playhead.
@@ -1041,7 +1035,7 @@ fn http_detail(
             && !b.is_empty()
         {
             d.push(Line::raw(""));
-            for l in body_lines(b, header_value(&r.headers, "content-type")) {
+            for l in body_lines(b, crate::http::header(&r.headers, "content-type")) {
                 d.push(Line::raw(l));
             }
         }
@@ -1081,7 +1075,7 @@ fn http_detail(
                     format!("body: {} bytes{dec}", b.len()),
                     th.dim(),
                 ));
-                for l in body_lines(b, header_value(&r.headers, "content-type")) {
+                for l in body_lines(b, crate::http::header(&r.headers, "content-type")) {
                     d.push(Line::raw(l));
                 }
                 if (b.len() as u64) < r.body_bytes_decoded {
