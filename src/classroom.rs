@@ -6,7 +6,7 @@ use crate::analyze::{Config, Connection};
 use crate::capture::Source;
 use crate::explain::narrative::{self, Style};
 use crate::explain::quiz::{self, Kind, Score};
-use crate::explain::{ConnFacts, arrow_label, side};
+use crate::explain::{ConnFacts, arrow_label};
 use crate::headless;
 use crate::report::diagram::{self, DiagramFormat};
 use anyhow::{Context, bail};
@@ -179,8 +179,8 @@ pub fn quiz_lines(
             out,
             "  [{}] {} → {}  {}",
             p.frame,
-            side(p.dir),
-            side(p.dir.other()),
+            p.dir.name(),
+            p.dir.other().name(),
             arrow_label(p)
         )
     };

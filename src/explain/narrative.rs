@@ -1,7 +1,7 @@
 //! The story of one connection, packet by packet, as plain text or Markdown: what
 //! `tcpscope explain` prints. Only arranges the sentences of the explain layer.
 
-use super::{ConnFacts, arrow_label, connection_intro, connection_outro, packet, side};
+use super::{ConnFacts, arrow_label, connection_intro, connection_outro, packet};
 use crate::analyze::Connection;
 
 /// Output format of a narrative.
@@ -56,7 +56,7 @@ pub fn render(c: &Connection, style: Style) -> String {
     let t0 = cf.packets.first().map(|p| p.ts);
     for (i, p) in cf.packets.iter().enumerate() {
         let secs = t0.map_or(0.0, |t| p.ts.secs_since(t));
-        let dir = format!("{} → {}", side(p.dir), side(p.dir.other()));
+        let dir = format!("{} → {}", p.dir.name(), p.dir.other().name());
         let label = arrow_label(p);
         if md {
             out.push_str(&format!(

@@ -7,7 +7,7 @@
 //! tcpdump's "S." or "[P.]"; numbers as "1", "ack 1", "ack=1"; states as
 //! "TIME-WAIT", "time_wait", "timewait", "SYN_RECV", "fw1".
 
-use super::{ConnFacts, packet, side};
+use super::{ConnFacts, packet};
 use crate::decode::TcpFlags;
 use crate::flow::Dir;
 use crate::tcp::PacketRecord;
@@ -239,7 +239,7 @@ pub fn questions(cf: &ConnFacts<'_>, i: usize, kinds: &[Kind]) -> Vec<Question> 
     let Some(p) = cf.packets.get(i) else {
         return Vec::new();
     };
-    let who = side(p.dir);
+    let who = p.dir.name();
     let mut v = Vec::new();
     for &k in kinds {
         let prompt = match k {
@@ -324,10 +324,10 @@ pub fn check(cf: &ConnFacts<'_>, q: &Question, answer: &str) -> Verdict {
             let got = parse_state(answer);
             let want = sender_state(p);
             let mut explanation = pick(&|s: &str| s.contains(" state: "));
-            if explanation.iter().all(|s| !s.starts_with(side(p.dir))) {
+            if explanation.iter().all(|s| !s.starts_with(p.dir.name())) {
                 explanation.push(format!(
                     "The {} stays in {want}: this packet does not change its state.",
-                    side(p.dir)
+                    p.dir.name()
                 ));
             }
             Verdict {
