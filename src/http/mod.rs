@@ -149,10 +149,19 @@ pub struct Exchange {
     pub anomalies: Vec<String>,
 }
 
+/// Most anomaly notes kept per exchange; a lossy download would otherwise add one note per
+/// gap without end.
+const MAX_NOTES: usize = 16;
+const MORE_NOTES: &str = "more anomalies not listed";
+
 impl Exchange {
     fn note(&mut self, msg: impl Into<String>) {
         let msg = msg.into();
-        if !self.anomalies.contains(&msg) {
+        if self.anomalies.len() >= MAX_NOTES {
+            if self.anomalies.last().is_none_or(|l| l != MORE_NOTES) {
+                self.anomalies.push(MORE_NOTES.into());
+            }
+        } else if !self.anomalies.contains(&msg) {
             self.anomalies.push(msg);
         }
     }
@@ -192,8 +201,13 @@ struct DirState {
     buf: Vec<u8>,
     /// (offset in buf, frame, ts) of each push that contributed to buf.
     marks: Vec<(usize, u64, i64)>,
-    /// Resume offset for the end-of-head search, relative to buf start.
+    /// Resume offset for the end-of-head search, relative to buf start (> 0: the start
+    /// line was already found good).
     head_scanned: usize,
+    /// Bytes of an undecided start line already checked ("maybe", no line end in them):
+    /// it is checked again only once a line end (or the size limit) arrives, so a line
+    /// arriving a byte at a time costs linear, not quadratic, work.
+    start_scanned: usize,
     cur: Option<Current>,
     unparsed: u64,
     early: [u8; 8],
@@ -210,6 +224,7 @@ impl DirState {
             buf: Vec::new(),
             marks: Vec::new(),
             head_scanned: 0,
+            start_scanned: 0,
             cur: None,
             unparsed: 0,
             early: [0; 8],
@@ -226,6 +241,7 @@ impl DirState {
         self.buf = Vec::new();
         self.marks.clear();
         self.head_scanned = 0;
+        self.start_scanned = 0;
     }
 }
 
@@ -371,11 +387,15 @@ impl HttpAssembler {
             marks.push((buf.len(), frame, ts_ns));
             buf.extend_from_slice(bytes);
             let used = self.process(dir, &buf, &marks).min(buf.len());
-            buf.drain(..used);
-            let keep_from = marks.partition_point(|m| m.0 <= used).saturating_sub(1);
-            marks.drain(..keep_from);
-            for m in &mut marks {
-                m.0 = m.0.saturating_sub(used);
+            // Nothing used (a head still arriving): leave buf and marks as they are, so a
+            // head arriving in many small pushes costs linear work.
+            if used > 0 {
+                buf.drain(..used);
+                let keep_from = marks.partition_point(|m| m.0 <= used).saturating_sub(1);
+                marks.drain(..keep_from);
+                for m in &mut marks {
+                    m.0 = m.0.saturating_sub(used);
+                }
             }
         }
         let st = &mut self.dirs[d];
@@ -433,13 +453,28 @@ impl HttpAssembler {
                         pos += 1;
                         continue;
                     }
-                    match detect::start_line(dir, rest, self.cfg.header_cap) {
+                    let checked = self.dirs[d].start_scanned;
+                    let verdict = if self.dirs[d].head_scanned > 0 {
+                        Verdict::Yes
+                    } else if checked > 0
+                        && rest.len() < self.cfg.header_cap
+                        && !rest.get(checked..).unwrap_or_default().contains(&b'\n')
+                    {
+                        Verdict::Maybe
+                    } else {
+                        detect::start_line(dir, rest, self.cfg.header_cap)
+                    };
+                    self.dirs[d].start_scanned = 0;
+                    match verdict {
                         Verdict::No => {
                             self.dirs[d].phase = Phase::AwaitStart {
                                 at_line_start: false,
                             }
                         }
-                        Verdict::Maybe => return pos,
+                        Verdict::Maybe => {
+                            self.dirs[d].start_scanned = rest.len();
+                            return pos;
+                        }
                         Verdict::Yes => {
                             if self.app.is_none() {
                                 self.decide(AppProto::Http);
@@ -922,7 +957,7 @@ impl HttpAssembler {
                     at_line_start: true,
                 };
                 let m = format!("{msg} in {} stream between messages", dir.name());
-                if !self.anomalies.contains(&m) {
+                if self.anomalies.len() < MAX_NOTES && !self.anomalies.contains(&m) {
                     self.anomalies.push(m);
                 }
             }

@@ -786,3 +786,44 @@ fn app_names_are_the_json_names() {
         );
     }
 }
+
+/// A start line near the size limit arriving one byte at a time: parsed the same as in
+/// one piece, and in linear time (each byte used to rescan the line from its start:
+/// ~2 billion byte checks for this one).
+#[test]
+fn long_start_line_bytewise_is_linear_and_equal() {
+    let uri = format!("/{}", "a".repeat(60_000));
+    let req = format!("GET {uri} HTTP/1.1\r\nHost: x\r\n\r\n").into_bytes();
+    let steps = [c(&req), s(b"HTTP/1.1 204 No Content\r\n\r\n")];
+    let whole = run(&steps);
+    let t0 = std::time::Instant::now();
+    let bytewise = run_with(HttpConfig::default(), &steps, |_, b| {
+        b.iter().map(|x| vec![*x]).collect()
+    });
+    let took = t0.elapsed();
+    assert_eq!(snapshot(&bytewise), snapshot(&whole));
+    assert_eq!(whole.exchanges().len(), 1);
+    assert_eq!(
+        whole.exchanges()[0].request.as_ref().map(|r| r.uri.len()),
+        Some(uri.len())
+    );
+    assert!(took.as_millis() < 2_000, "{took:?}");
+}
+
+/// One note per gap would grow without end on a long lossy download: the list stops at
+/// 16 notes and says more were left out, once; repeats are still kept once.
+#[test]
+fn anomaly_notes_are_bounded() {
+    let mut x = Exchange::default();
+    x.note("gap of 1 bytes");
+    x.note("gap of 1 bytes");
+    assert_eq!(x.anomalies.len(), 1);
+    for k in 0..10_000 {
+        x.note(format!("gap of {k} bytes"));
+    }
+    assert_eq!(x.anomalies.len(), 17);
+    assert_eq!(
+        x.anomalies.last().map(String::as_str),
+        Some("more anomalies not listed")
+    );
+}

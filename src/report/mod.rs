@@ -105,17 +105,3 @@ impl<W: Write> Writer<W> {
         Ok(self.out)
     }
 }
-
-/// Write a whole report of already-collected connections.
-pub fn write(
-    out: &mut dyn Write,
-    format: Format,
-    stats: &CaptureStats,
-    conns: &[Connection],
-) -> io::Result<()> {
-    let mut w = Writer::new(out, format);
-    for c in conns {
-        w.connection(c)?;
-    }
-    w.finish(stats).map(|_| ())
-}
