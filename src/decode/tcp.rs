@@ -249,10 +249,14 @@ pub fn parse_options(mut o: &[u8]) -> TcpOptions {
             (3, 1) => out.wscale = Some(val[0]),
             (4, 0) => out.sack_perm = true,
             (5, n) if n % 8 == 0 && n > 0 => {
-                for chunk in val.chunks_exact(8).take(4) {
+                for chunk in val.chunks_exact(8) {
+                    // Four blocks at most, over all SACK options of the segment.
+                    let Some(slot) = out.sack.get_mut(usize::from(out.sack_count)) else {
+                        break;
+                    };
                     let l = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
                     let r = u32::from_be_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]);
-                    out.sack[usize::from(out.sack_count)] = (l, r);
+                    *slot = (l, r);
                     out.sack_count += 1;
                 }
             }
@@ -325,5 +329,21 @@ mod tests {
     #[test]
     fn too_short_for_ports() {
         assert!(matches!(parse(&[1, 2], 20), Err(DecodeError::Short { .. })));
+    }
+
+    /// Several SACK options in one (oversized) option list: at most four blocks in all,
+    /// never an index past the array.
+    #[test]
+    fn sack_blocks_stop_at_four_over_all_options() {
+        let mut o = Vec::new();
+        for k in 0..3u32 {
+            o.extend([5u8, 2 + 16]);
+            for b in [k * 10, k * 10 + 1, k * 10 + 2, k * 10 + 3] {
+                o.extend(b.to_be_bytes());
+            }
+        }
+        let opts = parse_options(&o);
+        assert_eq!(opts.sack_count, 4);
+        assert_eq!(opts.sack[3], (12, 13));
     }
 }
