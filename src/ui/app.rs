@@ -118,6 +118,9 @@ pub struct App {
     pub filter_editing: bool,
     /// Indices into `data.conns`, filtered and sorted.
     pub visible: Vec<usize>,
+    /// Inverse of `visible`: each connection's row in it (None: filtered out); rebuilt with
+    /// it by [`App::refilter`], so finding a connection's row needs no walk of the table.
+    visible_pos: Vec<Option<usize>>,
     pub sort: Column,
     pub sort_rev: bool,
     pub sel: usize,
@@ -168,6 +171,7 @@ impl App {
             filter: String::new(),
             filter_editing: false,
             visible: Vec::new(),
+            visible_pos: Vec::new(),
             sort: Column::Id,
             sort_rev: false,
             sel: 0,
@@ -242,11 +246,24 @@ impl App {
         self.visible.get(self.sel).copied()
     }
 
+    /// Row of connection `conn` (index into `data.conns`) in the connections table, if the
+    /// filter shows it: O(1) through the inverse index kept by [`App::refilter`].
+    pub fn visible_row(&self, conn: usize) -> Option<usize> {
+        match self.visible_pos.get(conn) {
+            Some(&Some(row)) if self.visible.get(row) == Some(&conn) => Some(row),
+            Some(&None) => None,
+            // Out of step with `visible` (a connection added since the last refilter):
+            // answer from the table itself.
+            _ => self.visible.iter().position(|&v| v == conn),
+        }
+    }
+
     /// Recompute the filtered, sorted list (keeps the selected connection when it stays).
     pub fn refilter(&mut self) {
         let keep = self.selected_conn();
         let Some(d) = self.data.as_ref() else {
             self.visible.clear();
+            self.visible_pos.clear();
             return;
         };
         let f = self.filter.trim();
@@ -260,10 +277,13 @@ impl App {
         if self.sort_rev {
             v.reverse();
         }
+        let mut pos = vec![None; d.conns.len()];
+        for (row, &i) in v.iter().enumerate() {
+            pos[i] = Some(row);
+        }
         self.visible = v;
-        self.sel = keep
-            .and_then(|k| self.visible.iter().position(|&i| i == k))
-            .unwrap_or(0);
+        self.visible_pos = pos;
+        self.sel = keep.and_then(|k| self.visible_row(k)).unwrap_or(0);
         self.offset = 0;
         self.fix_offsets();
     }
@@ -565,48 +585,30 @@ impl App {
         }
     }
 
-    /// Frames the playhead steps through on the current screen.
-    fn step_frames(&self) -> Vec<(u64, i64)> {
+    /// Frames the playhead steps through on the current screen, in frame order: the whole
+    /// capture's timeline on the connections table, the open connection's packets on the
+    /// connection screen. Borrowed from the loaded data, never copied.
+    fn step_frames(&self) -> StepFrames<'_> {
         match self.screen {
-            Screen::Connection => self.packets().iter().map(|p| (p.frame, p.ts.0)).collect(),
-            Screen::Connections => Vec::new(),
+            Screen::Connection => StepFrames::Conn(self.packets()),
+            Screen::Connections => {
+                StepFrames::Capture(self.data.as_ref().map_or(&[], |d| &d.timeline[..]))
+            }
         }
     }
 
     /// Move the playhead one packet (within the connection, or across the capture).
     fn step(&mut self, forward: bool) {
-        let Some(d) = self.data.as_ref() else { return };
-        let next = if self.screen == Screen::Connections {
-            let t = &d.timeline;
-            let i = match (self.playhead, forward) {
-                (None, true) => Some(0),
-                (None, false) => t.len().checked_sub(1),
-                (Some(f), true) => {
-                    let i = t.partition_point(|x| x.frame <= f);
-                    (i < t.len()).then_some(i)
-                }
-                (Some(f), false) => t.partition_point(|x| x.frame < f).checked_sub(1),
-            };
-            i.map(|i| (t[i].frame, Some(t[i].conn as usize)))
-        } else {
-            let fr = self.step_frames();
-            let i = match (self.playhead, forward) {
-                (None, true) => Some(0),
-                (None, false) => fr.len().checked_sub(1),
-                (Some(f), true) => {
-                    let i = fr.partition_point(|x| x.0 <= f);
-                    (i < fr.len()).then_some(i)
-                }
-                (Some(f), false) => fr.partition_point(|x| x.0 < f).checked_sub(1),
-            };
-            i.filter(|&i| i < fr.len()).map(|i| (fr[i].0, None))
-        };
+        if self.data.is_none() {
+            return;
+        }
+        let fr = self.step_frames();
+        let next = step_index(fr.len(), |i| fr.at(i), self.playhead, forward)
+            .map(|i| (fr.at(i).0, fr.conn(i)));
         match next {
             Some((frame, conn)) => {
                 self.playhead = Some(frame);
-                if let Some(ci) = conn
-                    && let Some(pos) = self.visible.iter().position(|&v| v == ci)
-                {
+                if let Some(pos) = conn.and_then(|ci| self.visible_row(ci)) {
                     self.sel = pos;
                 }
                 self.follow_playhead();
@@ -635,20 +637,8 @@ impl App {
     /// Timestamp (ns) of the packet after the playhead and the wait before it.
     fn next_wait(&self) -> Option<i64> {
         let cur = self.playhead?;
-        let frames: Vec<(u64, i64)> = match self.screen {
-            Screen::Connection => self.step_frames(),
-            Screen::Connections => self
-                .data
-                .as_ref()?
-                .timeline
-                .iter()
-                .map(|t| (t.frame, t.ts.0))
-                .collect(),
-        };
-        let i = frames.partition_point(|x| x.0 <= cur);
-        let now = frames.get(i.checked_sub(1)?)?.1;
-        let next = frames.get(i)?.1;
-        Some((next - now).clamp(0, MAX_PLAY_WAIT_NS))
+        let fr = self.step_frames();
+        wait_after(fr.len(), |i| fr.at(i), cur)
     }
 
     fn tick(&mut self, real_ns: i64) {
@@ -821,6 +811,89 @@ pub fn stream_rows(h: u16) -> usize {
 /// keeps the selected one on its last row.
 pub fn http_list_offset(sel: usize, h: u16) -> usize {
     sel.saturating_sub(http_list_rows(h).saturating_sub(1))
+}
+
+/// The packets the playhead steps through (see [`App::step_frames`]), sorted by frame.
+#[derive(Clone, Copy)]
+enum StepFrames<'a> {
+    /// Every packet of the capture (connections table).
+    Capture(&'a [model::Tick]),
+    /// The open connection's packets.
+    Conn(&'a [PacketRecord]),
+}
+
+impl StepFrames<'_> {
+    fn len(self) -> usize {
+        match self {
+            StepFrames::Capture(t) => t.len(),
+            StepFrames::Conn(p) => p.len(),
+        }
+    }
+
+    /// The i-th packet's (frame, timestamp ns).
+    fn at(self, i: usize) -> (u64, i64) {
+        match self {
+            StepFrames::Capture(t) => (t[i].frame, t[i].ts.0),
+            StepFrames::Conn(p) => (p[i].frame, p[i].ts.0),
+        }
+    }
+
+    /// The connection of the i-th packet, when stepping across the capture.
+    fn conn(self, i: usize) -> Option<usize> {
+        match self {
+            StepFrames::Capture(t) => Some(t[i].conn as usize),
+            StepFrames::Conn(_) => None,
+        }
+    }
+}
+
+/// How many of `n` packets in frame order, `at(i)` being the i-th's (frame, timestamp ns),
+/// come before the first whose frame fails `pred` (a binary search, like
+/// `<[T]>::partition_point`).
+fn frames_partition(
+    n: usize,
+    at: impl Fn(usize) -> (u64, i64),
+    pred: impl Fn(u64) -> bool,
+) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(at(mid).0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// The packet (index among `n` in frame order, `at` as in [`frames_partition`]) one step
+/// from the playhead: the first or last when there is none; None past either end.
+fn step_index(
+    n: usize,
+    at: impl Fn(usize) -> (u64, i64),
+    playhead: Option<u64>,
+    forward: bool,
+) -> Option<usize> {
+    let i = match (playhead, forward) {
+        (None, true) => Some(0),
+        (None, false) => n.checked_sub(1),
+        (Some(f), true) => Some(frames_partition(n, at, |x| x <= f)),
+        (Some(f), false) => frames_partition(n, at, |x| x < f).checked_sub(1),
+    };
+    i.filter(|&i| i < n)
+}
+
+/// Wait (ns, at most [`MAX_PLAY_WAIT_NS`]) from the last packet at or before frame `cur` to
+/// the one after it, among `n` packets in frame order (`at` as in [`frames_partition`]).
+fn wait_after(n: usize, at: impl Fn(usize) -> (u64, i64), cur: u64) -> Option<i64> {
+    let i = frames_partition(n, &at, |x| x <= cur);
+    if i == 0 || i >= n {
+        return None;
+    }
+    let now = at(i - 1).1;
+    let next = at(i).1;
+    Some((next - now).clamp(0, MAX_PLAY_WAIT_NS))
 }
 
 /// Smallest scroll change that keeps `sel` inside a window of `rows` starting at `offset`.
