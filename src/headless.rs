@@ -26,6 +26,8 @@ pub fn stream(
 
 /// `stream`, publishing how far reading got in `progress`; setting `progress.stop` ends
 /// reading early (e.g. the output pipe closed), with what was read so far analysed.
+/// `report` and the UI loader both read through here: `cfg.workers` threads (0: one per
+/// core, up to 4), single-threaded when that is one.
 pub fn stream_with_progress(
     source: &Source,
     cfg: Config,

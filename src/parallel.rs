@@ -57,25 +57,25 @@ pub fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
-/// Which worker a packet belongs to: both directions of a connection hash alike.
+/// Which worker a packet belongs to: both directions of a connection hash alike. What
+/// is certainly not a TCP segment goes to worker 0 undecoded; only frames whose headers
+/// cannot be read in place (IPv6 extension headers, MACsec, deep VLAN stacks) are decoded
+/// here, which the worker then does again.
 fn route(linktype: u32, data: &[u8], orig_len: u32, workers: usize) -> usize {
-    if let Some(h) = decode::endpoint_hash(linktype, data) {
-        return (h % workers as u64) as usize;
-    }
-    // Extension headers, odd links: the full decoder, hashed the same way.
-    let d = decode::decode(linktype, data, orig_len);
-    let (Some(ip), Some(tcp)) = (d.ip, d.tcp.as_ref()) else {
+    if workers <= 1 {
         return 0;
+    }
+    let h = match decode::shard_key(linktype, data) {
+        decode::ShardKey::Tcp(h) => h,
+        decode::ShardKey::NotTcp => return 0,
+        decode::ShardKey::Unsure => {
+            let d = decode::decode(linktype, data, orig_len);
+            let (Some(ip), Some(tcp)) = (d.ip, d.tcp.as_ref()) else {
+                return 0;
+            };
+            decode::hash_ip_endpoints((ip.src, tcp.src_port), (ip.dst, tcp.dst_port))
+        }
     };
-    let octets = |a: std::net::IpAddr| match a {
-        std::net::IpAddr::V4(v) => v.octets().to_vec(),
-        std::net::IpAddr::V6(v) => v.octets().to_vec(),
-    };
-    let (sa, da) = (octets(ip.src), octets(ip.dst));
-    let h = decode::hash_endpoints(
-        (&sa, &tcp.src_port.to_be_bytes()),
-        (&da, &tcp.dst_port.to_be_bytes()),
-    );
     (h % workers as u64) as usize
 }
 
@@ -116,16 +116,9 @@ fn worker(
 
 /// Read `source` with `workers` analysis threads, handing each connection to `each` in
 /// order of first packet (ids renumbered accordingly); returns the merged capture facts.
-pub fn stream(
-    source: &Source,
-    cfg: Config,
-    workers: usize,
-    each: &mut dyn FnMut(Connection),
-) -> Result<CaptureStats, CaptureError> {
-    stream_with_progress(source, cfg, workers, &ReadProgress::default(), each)
-}
-
-/// `stream`, publishing the reader's progress in `progress` as it goes.
+/// Publishes the reader's progress in `progress` as it goes; setting `progress.stop` ends
+/// reading early. Callers go through [`crate::headless::stream_with_progress`], which
+/// picks the worker count and runs single-threaded when there is one.
 pub fn stream_with_progress(
     source: &Source,
     cfg: Config,

@@ -98,51 +98,136 @@ impl<'a> Decoded<'a> {
     }
 }
 
-/// A hash of a TCP packet's two endpoints that is the same in both directions, read
-/// straight from the headers (Ethernet with up to two VLAN tags, or any IP link type;
-/// IPv4 and IPv6 without extension headers). None for anything else, which the caller
-/// then sorts out with [`decode`]. Used to shard connections over threads cheaply.
-pub fn endpoint_hash(linktype: u32, data: &[u8]) -> Option<u64> {
-    let ip = match link::strip(linktype, data) {
-        link::Link::Ethernet(d) => {
-            let mut et = u16::from_be_bytes([*d.get(12)?, *d.get(13)?]);
-            let mut off = 14;
-            for _ in 0..2 {
-                if matches!(et, 0x8100 | 0x88A8 | 0x9100) {
-                    et = u16::from_be_bytes([*d.get(off + 2)?, *d.get(off + 3)?]);
-                    off += 4;
-                }
-            }
-            if !matches!(et, 0x0800 | 0x86DD) {
-                return None;
-            }
-            d.get(off..)?
+/// Where a frame goes when connections are sharded over threads, read straight from the
+/// fixed headers by [`shard_key`] (no allocation, no full decode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShardKey {
+    /// A TCP segment: a hash of its two endpoints, the same in both directions (the
+    /// hash [`hash_ip_endpoints`] gives for what [`decode`] reads).
+    Tcp(u64),
+    /// [`decode`] certainly reads no TCP segment here: another IP protocol, a non-IP
+    /// EtherType or link, an IP fragment, or headers cut short or malformed.
+    NotTcp,
+    /// Cannot tell without [`decode`]: IPv6 extension headers, an IPv4 authentication
+    /// header, MACsec, a third VLAN tag.
+    Unsure,
+}
+
+/// EtherTypes etherparse looks behind: VLAN tags (C-tag, S-tag, old QinQ) and MACsec.
+const ETHERTYPE_VLAN: [u16; 3] = [0x8100, 0x88A8, 0x9100];
+const ETHERTYPE_MACSEC: u16 = 0x88E5;
+
+/// IPv6 next-header values that are extension headers (IANA's list, RFC 7045), which
+/// may have TCP behind them.
+const IPV6_EXT_HEADERS: [u8; 11] = [0, 43, 44, 50, 51, 60, 135, 139, 140, 253, 254];
+
+/// Classify a frame for sharding by reading its headers in place (Ethernet with up to two
+/// VLAN tags, or any IP link type; IPv4, and IPv6 without extension headers). Whenever
+/// [`decode`] reads a TCP segment from the frame, this is `Tcp` with the same hash as
+/// [`hash_ip_endpoints`] of the decoded endpoints, or `Unsure`; never `NotTcp`.
+pub fn shard_key(linktype: u32, data: &[u8]) -> ShardKey {
+    match link::strip(linktype, data) {
+        link::Link::Ethernet(d) => match (d.get(12..14), d.get(14..)) {
+            (Some(et), Some(rest)) => ether_key(u16::from_be_bytes([et[0], et[1]]), rest),
+            // Shorter than an Ethernet header: malformed.
+            _ => ShardKey::NotTcp,
+        },
+        link::Link::EtherType(et, d) => ether_key(et, d),
+        link::Link::Ip(d) => ip_key(d),
+        link::Link::NonIp | link::Link::Short { .. } | link::Link::Unsupported => ShardKey::NotTcp,
+    }
+}
+
+/// `shard_key` of what follows an EtherType.
+fn ether_key(mut et: u16, mut d: &[u8]) -> ShardKey {
+    for _ in 0..2 {
+        if !ETHERTYPE_VLAN.contains(&et) {
+            break;
         }
-        link::Link::EtherType(0x0800 | 0x86DD, d) | link::Link::Ip(d) => d,
-        _ => return None,
-    };
-    let (addrs, l4): (&[u8], &[u8]) = match ip.first()? >> 4 {
-        4 => {
-            let ihl = usize::from(ip[0] & 0x0F) * 4;
-            let frag = u16::from_be_bytes([*ip.get(6)?, *ip.get(7)?]) & 0x3FFF;
-            if *ip.get(9)? != 6 || frag != 0 || ihl < 20 {
-                return None;
+        // A tag cut short stops the decoder too.
+        let Some((tag, rest)) = d.split_first_chunk::<4>() else {
+            return ShardKey::NotTcp;
+        };
+        et = u16::from_be_bytes([tag[2], tag[3]]);
+        d = rest;
+    }
+    match et {
+        0x0800 | 0x86DD => ip_key(d),
+        ETHERTYPE_MACSEC => ShardKey::Unsure,
+        _ if ETHERTYPE_VLAN.contains(&et) => ShardKey::Unsure,
+        // ARP and every other EtherType: the decoder reads no IP behind it.
+        _ => ShardKey::NotTcp,
+    }
+}
+
+/// `shard_key` of an IP packet. The decoder picks IPv4 or IPv6 by the version nibble, as
+/// here, whatever the link layer announced.
+fn ip_key(ip: &[u8]) -> ShardKey {
+    match ip.first().map(|b| b >> 4) {
+        Some(4) => {
+            // Shorter than the fixed header, or an IHL below 5: malformed.
+            let Some(h) = ip.first_chunk::<20>() else {
+                return ShardKey::NotTcp;
+            };
+            let ihl = usize::from(h[0] & 0x0F) * 4;
+            // Fragment offset or more-fragments: the decoder reads no TCP header from
+            // fragments (they are not reassembled).
+            let fragment = u16::from_be_bytes([h[6], h[7]]) & 0x3FFF != 0;
+            if ihl < 20 || fragment {
+                return ShardKey::NotTcp;
             }
-            (ip.get(12..20)?, ip.get(ihl..)?)
-        }
-        6 => {
-            if *ip.get(6)? != 6 {
-                return None;
+            match h[9] {
+                6 => ports_key(&h[12..16], &h[16..20], ip.get(ihl..)),
+                // An authentication header, which the decoder reads past.
+                51 => ShardKey::Unsure,
+                _ => ShardKey::NotTcp,
             }
-            (ip.get(8..40)?, ip.get(40..)?)
         }
-        _ => return None,
-    };
-    let half = addrs.len() / 2;
-    Some(hash_endpoints(
-        (&addrs[..half], l4.get(0..2)?),
-        (&addrs[half..], l4.get(2..4)?),
-    ))
+        Some(6) => {
+            let Some(h) = ip.first_chunk::<40>() else {
+                return ShardKey::NotTcp;
+            };
+            match h[6] {
+                6 => ports_key(&h[8..24], &h[24..40], ip.get(40..)),
+                n if IPV6_EXT_HEADERS.contains(&n) => ShardKey::Unsure,
+                _ => ShardKey::NotTcp,
+            }
+        }
+        // Neither version: malformed.
+        _ => ShardKey::NotTcp,
+    }
+}
+
+/// The key of a TCP segment from its addresses and the start of the IP payload. Fewer
+/// than the 4 bytes of ports captured: the decoder reads no segment either.
+fn ports_key(src: &[u8], dst: &[u8], l4: Option<&[u8]>) -> ShardKey {
+    match l4.and_then(|l| l.first_chunk::<4>()) {
+        Some(p) => ShardKey::Tcp(hash_endpoints((src, &p[0..2]), (dst, &p[2..4]))),
+        None => ShardKey::NotTcp,
+    }
+}
+
+/// [`hash_endpoints`] of two decoded (address, port) endpoints, as [`shard_key`] hashes
+/// them from the headers.
+pub fn hash_ip_endpoints(a: (IpAddr, u16), b: (IpAddr, u16)) -> u64 {
+    let (a_buf, a_len) = addr_bytes(a.0);
+    let (b_buf, b_len) = addr_bytes(b.0);
+    hash_endpoints(
+        (&a_buf[..a_len], &a.1.to_be_bytes()),
+        (&b_buf[..b_len], &b.1.to_be_bytes()),
+    )
+}
+
+/// An address's bytes in network order, on the stack: (buffer, length used).
+fn addr_bytes(a: IpAddr) -> ([u8; 16], usize) {
+    let mut buf = [0u8; 16];
+    match a {
+        IpAddr::V4(v) => {
+            buf[..4].copy_from_slice(&v.octets());
+            (buf, 4)
+        }
+        IpAddr::V6(v) => (v.octets(), 16),
+    }
 }
 
 /// Direction-independent FNV-1a hash of two (address bytes, port bytes) endpoints.
@@ -311,10 +396,53 @@ fn claimed_ip_payload_len(s: &LaxSlicedPacket<'_>) -> Option<usize> {
 #[cfg(test)]
 mod hash_tests {
     use super::*;
-    use etherparse::PacketBuilder;
+    use etherparse::{ArpHardwareId, ArpOperation, ArpPacket, EtherType, PacketBuilder};
+    use proptest::prelude::*;
+
+    fn eth_tcp_v4(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16) -> Vec<u8> {
+        let mut out = Vec::new();
+        PacketBuilder::ethernet2([1; 6], [2; 6])
+            .ipv4(src, dst, 64)
+            .tcp(sport, dport, 1, 100)
+            .write(&mut out, b"x")
+            .unwrap();
+        out
+    }
+
+    fn eth_tcp_v6(src: [u8; 16], sport: u16, dst: [u8; 16], dport: u16) -> Vec<u8> {
+        let mut out = Vec::new();
+        PacketBuilder::ethernet2([1; 6], [2; 6])
+            .ipv6(src, dst, 64)
+            .tcp(sport, dport, 1, 100)
+            .write(&mut out, b"hello")
+            .unwrap();
+        out
+    }
+
+    /// The hash of the endpoints `decode` reads, if it reads a TCP segment.
+    fn decoded_hash(linktype: u32, data: &[u8]) -> Option<u64> {
+        let d = decode(linktype, data, data.len() as u32);
+        let (ip, t) = (d.ip?, d.tcp?);
+        Some(hash_ip_endpoints(
+            (ip.src, t.src_port),
+            (ip.dst, t.dst_port),
+        ))
+    }
+
+    /// What sharding relies on: a frame `decode` reads a TCP segment from is never
+    /// `NotTcp`, and a `Tcp` key is the hash of the decoded endpoints.
+    fn assert_agrees(linktype: u32, data: &[u8]) {
+        let key = shard_key(linktype, data);
+        if let Some(h) = decoded_hash(linktype, data) {
+            assert!(
+                key == ShardKey::Tcp(h) || key == ShardKey::Unsure,
+                "decoded TCP hashing to {h:#x} classified {key:?}: {data:02x?}"
+            );
+        }
+    }
 
     #[test]
-    fn endpoint_hash_is_direction_free_and_matches_the_decoder() {
+    fn tcp_hashes_alike_in_both_directions_and_matches_the_decoder() {
         let mut fwd = Vec::new();
         PacketBuilder::ethernet2([1; 6], [2; 6])
             .single_vlan(7.try_into().unwrap())
@@ -322,23 +450,169 @@ mod hash_tests {
             .tcp(40000, 80, 1, 100)
             .write(&mut fwd, b"x")
             .unwrap();
-        let mut rev = Vec::new();
-        PacketBuilder::ethernet2([2; 6], [1; 6])
-            .ipv4([10, 0, 0, 2], [10, 0, 0, 1], 64)
-            .tcp(80, 40000, 1, 100)
-            .write(&mut rev, b"")
-            .unwrap();
-        let h = endpoint_hash(1, &fwd).unwrap();
-        assert_eq!(Some(h), endpoint_hash(1, &rev));
-        let d = decode(1, &rev, rev.len() as u32);
-        let (ip, t) = (d.ip.unwrap(), d.tcp.unwrap());
-        let (std::net::IpAddr::V4(s), std::net::IpAddr::V4(dd)) = (ip.src, ip.dst) else {
+        let rev = eth_tcp_v4([10, 0, 0, 2], 80, [10, 0, 0, 1], 40000);
+        let ShardKey::Tcp(h) = shard_key(1, &fwd) else {
+            panic!("{:?}", shard_key(1, &fwd))
+        };
+        assert_eq!(shard_key(1, &rev), ShardKey::Tcp(h));
+        assert_eq!(decoded_hash(1, &rev), Some(h));
+        assert_eq!(decoded_hash(1, &fwd), Some(h));
+        // Another connection between the same hosts hashes differently.
+        let other = eth_tcp_v4([10, 0, 0, 2], 80, [10, 0, 0, 1], 40001);
+        assert_ne!(shard_key(1, &other), ShardKey::Tcp(h));
+
+        let (a, b) = (
+            [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            [0xfe; 16],
+        );
+        let v6 = eth_tcp_v6(a, 443, b, 50000);
+        let v6_rev = eth_tcp_v6(b, 50000, a, 443);
+        let ShardKey::Tcp(h6) = shard_key(1, &v6) else {
             panic!()
         };
-        let via_decode = hash_endpoints(
-            (&s.octets(), &t.src_port.to_be_bytes()),
-            (&dd.octets(), &t.dst_port.to_be_bytes()),
+        assert_eq!(shard_key(1, &v6_rev), ShardKey::Tcp(h6));
+        assert_eq!(decoded_hash(1, &v6), Some(h6));
+        // The same packet on a raw IP link.
+        assert_eq!(shard_key(101, &v6[14..]), ShardKey::Tcp(h6));
+    }
+
+    #[test]
+    fn udp_and_arp_are_not_tcp() {
+        let mut udp = Vec::new();
+        PacketBuilder::ethernet2([1; 6], [2; 6])
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .udp(5353, 53)
+            .write(&mut udp, b"query")
+            .unwrap();
+        assert_eq!(shard_key(1, &udp), ShardKey::NotTcp);
+        assert_eq!(decode(1, &udp, udp.len() as u32).kind, Kind::Udp);
+
+        let mut arp = Vec::new();
+        PacketBuilder::ethernet2([1; 6], [0xff; 6])
+            .arp(
+                ArpPacket::new(
+                    ArpHardwareId::ETHERNET,
+                    EtherType::IPV4,
+                    ArpOperation::REQUEST,
+                    &[1; 6],
+                    &[10, 0, 0, 1],
+                    &[0; 6],
+                    &[10, 0, 0, 2],
+                )
+                .unwrap(),
+            )
+            .write(&mut arp)
+            .unwrap();
+        assert_eq!(shard_key(1, &arp), ShardKey::NotTcp);
+        assert_eq!(decode(1, &arp, arp.len() as u32).kind, Kind::Arp);
+    }
+
+    #[test]
+    fn fragments_and_extension_headers() {
+        // A first IPv4 fragment of a TCP segment: the decoder keeps no segment.
+        let mut frag = eth_tcp_v4([10, 0, 0, 1], 1, [10, 0, 0, 2], 2);
+        frag[14 + 6] |= 0x20;
+        assert_eq!(shard_key(1, &frag), ShardKey::NotTcp);
+        assert!(decode(1, &frag, frag.len() as u32).tcp.is_none());
+
+        // IPv6 with a hop-by-hop header before TCP: only the decoder can tell.
+        let mut v6 = eth_tcp_v6([1; 16], 1000, [2; 16], 80);
+        v6[14 + 6] = 0;
+        let plen = u16::from_be_bytes([v6[14 + 4], v6[14 + 5]]) + 8;
+        v6[14 + 4..14 + 6].copy_from_slice(&plen.to_be_bytes());
+        v6.splice(14 + 40..14 + 40, [6, 0, 1, 4, 0, 0, 0, 0]);
+        assert_eq!(shard_key(1, &v6), ShardKey::Unsure);
+        let plain = eth_tcp_v6([2; 16], 80, [1; 16], 1000);
+        assert_eq!(
+            shard_key(1, &plain),
+            ShardKey::Tcp(decoded_hash(1, &v6).unwrap())
         );
-        assert_eq!(h, via_decode);
+    }
+
+    #[test]
+    fn every_ethertype_and_ip_protocol_agrees_with_the_decoder() {
+        let v4 = eth_tcp_v4([10, 0, 0, 1], 40000, [10, 0, 0, 2], 80);
+        let v6 = eth_tcp_v6([1; 16], 40000, [2; 16], 80);
+        for et in 0..=u16::MAX {
+            for ip in [&v4[14..], &v6[14..]] {
+                let mut f = v4[..12].to_vec();
+                f.extend_from_slice(&et.to_be_bytes());
+                // Behind a VLAN-looking type, a tag carrying IPv4.
+                f.extend_from_slice(&[0, 7, 0x08, 0x00]);
+                f.extend_from_slice(ip);
+                assert_agrees(1, &f);
+                f.drain(14..18);
+                assert_agrees(1, &f);
+            }
+        }
+        // Each protocol number straight before TCP, and before an extension-like header
+        // (8 bytes as IPv6 options, routing or fragment headers are; 12 as an
+        // authentication header) whose next header is TCP.
+        let ext8 = [6u8, 0, 0, 0, 0, 0, 0, 0];
+        let ext12 = [6u8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        for proto in 0..=u8::MAX {
+            for ext in [&[][..], &ext8, &ext12] {
+                assert_agrees(1, &with_ext(&v4, 9, 2, proto, ext));
+                assert_agrees(1, &with_ext(&v6, 6, 4, proto, ext));
+            }
+        }
+    }
+
+    /// `frame` (Ethernet + IP) with protocol `proto` in the IP header byte `proto_at`
+    /// and `ext` inserted after the IP header, the length field at `len_at` grown to fit.
+    fn with_ext(frame: &[u8], proto_at: usize, len_at: usize, proto: u8, ext: &[u8]) -> Vec<u8> {
+        let mut f = frame.to_vec();
+        let hdr = if f[14] >> 4 == 4 { 20 } else { 40 };
+        f[14 + proto_at] = proto;
+        let len = u16::from_be_bytes([f[14 + len_at], f[15 + len_at]]) + ext.len() as u16;
+        f[14 + len_at..16 + len_at].copy_from_slice(&len.to_be_bytes());
+        f.splice(14 + hdr..14 + hdr, ext.iter().copied());
+        f
+    }
+
+    fn base_frames() -> Vec<(u32, Vec<u8>)> {
+        let v4 = eth_tcp_v4([10, 0, 0, 1], 40000, [10, 0, 0, 2], 80);
+        let v6 = eth_tcp_v6([1; 16], 40000, [2; 16], 80);
+        let mut vlan2 = Vec::new();
+        PacketBuilder::ethernet2([1; 6], [2; 6])
+            .double_vlan(1.try_into().unwrap(), 2.try_into().unwrap())
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .tcp(1, 2, 3, 4)
+            .write(&mut vlan2, b"")
+            .unwrap();
+        let mut sll = vec![0u8; 16];
+        sll[14..16].copy_from_slice(&0x0800u16.to_be_bytes());
+        sll.extend_from_slice(&v4[14..]);
+        let mut null = vec![2u8, 0, 0, 0];
+        null.extend_from_slice(&v6[14..]);
+        vec![
+            (1, v4.clone()),
+            (1, v6.clone()),
+            (1, vlan2),
+            (101, v4[14..].to_vec()),
+            (113, sll),
+            (0, null),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn damaged_frames_agree_with_the_decoder(
+            which in 0usize..6,
+            edits in proptest::collection::vec((0usize..80, any::<u8>()), 0..4),
+            cut in proptest::option::of(0usize..80),
+        ) {
+            let (linktype, mut f) = base_frames().swap_remove(which);
+            for (i, b) in edits {
+                if let Some(x) = f.get_mut(i) {
+                    *x = b;
+                }
+            }
+            if let Some(n) = cut {
+                f.truncate(n);
+            }
+            assert_agrees(linktype, &f);
+        }
     }
 }

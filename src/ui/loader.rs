@@ -3,8 +3,8 @@
 //! UI thread never blocks on the file.
 //!
 //! Connections appear as soon as they finish (in id order, a batch every 200 ms), so the
-//! table fills in while the rest of the file is read; the analysis runs on all cores
-//! (`parallel`), as `report` does.
+//! table fills in while the rest of the file is read; the analysis runs as `report`'s
+//! does (`headless::stream_with_progress`: on all cores, or single-threaded on one).
 
 use crate::analyze::{CaptureStats, Config, Connection};
 use crate::capture::Source;
@@ -75,16 +75,14 @@ pub fn load_streaming(
 ) -> Result<CaptureStats, String> {
     let mut batch: Vec<Connection> = Vec::new();
     let mut last = Instant::now();
-    let workers = crate::parallel::default_workers();
-    let stats =
-        crate::parallel::stream_with_progress(source, ui_config(), workers, counters, &mut |c| {
-            batch.push(c);
-            if last.elapsed() >= Duration::from_millis(200) {
-                last = Instant::now();
-                on_conns(std::mem::take(&mut batch));
-            }
-        })
-        .map_err(|e| e.to_string())?;
+    let stats = crate::headless::stream_with_progress(source, ui_config(), counters, &mut |c| {
+        batch.push(c);
+        if last.elapsed() >= Duration::from_millis(200) {
+            last = Instant::now();
+            on_conns(std::mem::take(&mut batch));
+        }
+    })
+    .map_err(|e| e.to_string())?;
     if !batch.is_empty() {
         on_conns(batch);
     }
