@@ -35,6 +35,8 @@ pub struct ConnFacts<'a> {
     pub client_transitions: &'a [Transition],
     pub server_transitions: &'a [Transition],
     pub http: &'a [Exchange],
+    /// The server's port, when known (for "no process listens on port 81").
+    pub server_port: Option<u16>,
     /// Built lazily from `packets` by [`ConnFacts::marks`].
     marks: OnceLock<Marks<'a>>,
 }
@@ -118,6 +120,7 @@ impl<'a> ConnFacts<'a> {
             client_transitions: &s.states.client,
             server_transitions: &s.states.server,
             http: &c.http,
+            server_port: Some(c.server.port),
             marks: OnceLock::new(),
         }
     }
@@ -193,7 +196,24 @@ pub fn packet(cf: &ConnFacts<'_>, i: usize) -> Vec<String> {
     let peer_fin = marks.fin_before(p.dir.other(), i);
 
     // What the packet does.
-    if f.rst() {
+    let (before_me, before_peer) = {
+        let b = states_before(pkts, i);
+        match p.dir {
+            Dir::Client => (b.0, b.1),
+            Dir::Server => (b.1, b.0),
+        }
+    };
+    if f.rst() && before_me == TcpState::Closed && before_peer == TcpState::SynSent {
+        // RFC 9293 §3.10.7.1: a SYN to a CLOSED port is answered by RST. Nothing was
+        // open, so nothing is aborted.
+        let port = cf
+            .server_port
+            .filter(|_| p.dir == Dir::Server)
+            .map_or("that port".to_string(), |n| format!("port {n}"));
+        out.push(format!(
+            "RST from the {me}: no process listens on {port}: the connection is refused. The {me} was never in LISTEN; it stays CLOSED, and the {peer}'s attempt ends."
+        ));
+    } else if f.rst() {
         out.push(format!(
             "RST from the {me}: abort the connection at once; no FIN exchange, unsent and unacknowledged data is discarded."
         ));
@@ -271,6 +291,17 @@ pub fn packet(cf: &ConnFacts<'_>, i: usize) -> Vec<String> {
             p.seq.wrapping_add(p.len),
             p.seq.wrapping_add(seglen)
         ));
+        let peer_dir = p.dir.other();
+        if let Some(t) = cf
+            .transitions(peer_dir)
+            .iter()
+            .find(|t| t.fin_frame == Some(p.frame) && t.frame != p.frame)
+        {
+            out.push(format!(
+                "FIN received at frame {} ahead of missing data; it takes effect at frame {}: a receiver acts on a FIN only once every byte before it has arrived (RFC 9293 §3.10.7.4).",
+                p.frame, t.frame
+            ));
+        }
     }
     if f.psh() && p.len > 0 {
         out.push("PSH: deliver the data to the application without waiting.".to_string());
@@ -311,8 +342,15 @@ fn window_sentence(p: &PacketRecord, me: &str) -> String {
 /// One state change with the rule that made it:
 /// "client state: SYN-SENT → ESTABLISHED: received SYN-ACK for its SYN".
 pub fn transition(d: Dir, t: &Transition) -> String {
+    let held = match t.fin_frame {
+        Some(x) if x != t.frame => format!(
+            " (FIN received at frame {x} ahead of missing data; it takes effect at frame {})",
+            t.frame
+        ),
+        _ => String::new(),
+    };
     format!(
-        "{} state: {} → {}: {}{}",
+        "{} state: {} → {}: {}{}{held}",
         d.name(),
         t.from,
         t.state,
@@ -608,10 +646,13 @@ pub fn connection_intro(c: &Connection) -> Vec<String> {
                 .map(|t| format!("; initial RTT {}", ms(t)))
                 .unwrap_or_default()
         ),
-        Outcome::Refused => "The server refused the connection: it answered the SYN with RST (no process listens on that port).".to_string(),
+        Outcome::Refused => format!(
+            "The server refused the connection: it answered the SYN with RST (no process listens on port {}; the server was never in LISTEN).",
+            c.server.port
+        ),
         Outcome::NoAnswer => "Nothing answered the SYN: the client gave up (or the capture ended) waiting.".to_string(),
         Outcome::SimultaneousOpen => "Both sides sent a SYN: a simultaneous open.".to_string(),
-        Outcome::NotCaptured => "The capture began after the handshake, so the ISNs and window scales are unknown; relative numbers count from the first sequence number seen.".to_string(),
+        Outcome::NotCaptured => "The capture began after the handshake, so the ISNs and window scales are unknown; relative numbers count as though each ISN were the number just before the first byte seen (the first byte seen is 1, as in Wireshark).".to_string(),
         Outcome::ResetDuringHandshake => "A RST ended the opening before the handshake completed.".to_string(),
         Outcome::Incomplete => "SYN and SYN-ACK were seen but the completing ACK never was.".to_string(),
     });
@@ -760,6 +801,7 @@ mod tests {
             ts: Ts(0),
             inferred: false,
             reason: "received SYN-ACK for its SYN",
+            fin_frame: None,
         }];
         let cf = ConnFacts {
             client_transitions: &tr,

@@ -22,7 +22,7 @@ use seq::SeqNum;
 use serde::Serialize;
 use state::{EndpointState, TcpState};
 use std::collections::VecDeque;
-use zeek::{History, ZState};
+use zeek::{History, ZSegment};
 
 /// Limits of the engine.
 #[derive(Clone, Copy, Debug)]
@@ -218,18 +218,20 @@ const MAX_GAPS: usize = 1000;
 /// Pass one direction's stream events on to `sink`, recording each gap on the way.
 fn tap<'s>(
     gaps: &'s mut Vec<GapRecord>,
+    history: &'s mut History,
     dir: Dir,
     sink: &'s mut dyn FnMut(Dir, StreamEvent<'_>),
 ) -> impl FnMut(StreamEvent<'_>) + 's {
     move |ev| {
-        if let StreamEvent::Gap { offset, len } = ev
-            && gaps.len() < MAX_GAPS
-        {
-            gaps.push(GapRecord {
-                dir,
-                rel_seq: offset + 1,
-                len,
-            });
+        if let StreamEvent::Gap { offset, len } = ev {
+            history.on_gap(dir);
+            if gaps.len() < MAX_GAPS {
+                gaps.push(GapRecord {
+                    dir,
+                    rel_seq: offset + 1,
+                    len,
+                });
+            }
         }
         sink(dir, ev);
     }
@@ -351,7 +353,7 @@ impl TcpConn {
         inferred: bool,
         why: &'static str,
     ) {
-        self.ep[dir.idx()].set(to, frame, ts, inferred, why);
+        self.ep[dir.idx()].set(to, frame, ts, inferred, why, None);
     }
 
     /// Feed one segment. Reassembled bytes go to `sink`.
@@ -404,9 +406,6 @@ impl TcpConn {
                 flag: Flag::ImpossibleFlags,
                 why: format!("flags [{f}] never occur together in a valid segment"),
             });
-            if (syn && (fin || rst)) || (fin && rst) {
-                self.history.once(dir, if syn { 'Q' } else { 'I' });
-            }
         }
         if syn
             && let Some(ws) = seg.options.wscale
@@ -474,7 +473,15 @@ impl TcpConn {
                 && self.half[0].wscale.is_some()
                 && self.half[1].wscale.is_some();
         } else if self.half[d].base.is_none() {
-            self.half[d].base = Some(seq);
+            // No SYN seen from this side: number its bytes as though the SYN had been
+            // the sequence number just before its first segment (Wireshark's and Zeek's
+            // convention: the first byte seen is relative 1).
+            self.half[d].base = Some(seq.add(u32::MAX));
+        }
+        // The peer's numbering starts with whichever comes first: its own first segment,
+        // or the first ACK sent to it (which names its next byte, relative 1).
+        if f.ack() && self.half[o].base.is_none() {
+            self.half[o].base = Some(ack.add(u32::MAX));
         }
         if dir == Dir::Client
             && f.ack()
@@ -775,12 +782,12 @@ impl TcpConn {
         self.update_states(dir, seg, frame, ts, rst_accepted);
 
         // --- Zeek endpoint states and history -------------------------------------
-        self.update_zeek(dir, seg, retransmitted);
+        self.update_zeek(dir, seg);
 
         // --- Reassembly --------------------------------------------------------------
         if self.cfg.reassemble && seg.payload_len > 0 && !rst {
             let h = &mut self.half[d];
-            let mut fwd = tap(&mut self.gaps, dir, sink);
+            let mut fwd = tap(&mut self.gaps, &mut self.history, dir, sink);
             let out = h.reasm.push(data_seq, seg.payload, frame, &mut fwd);
             if seg.payload.len() < seg.payload_len as usize {
                 // Cut by the snapshot length: the rest of this segment is a known gap.
@@ -820,7 +827,10 @@ impl TcpConn {
                 } else {
                     ack
                 };
-                h.reasm.skip_to(upto, &mut tap(&mut self.gaps, odir, sink));
+                h.reasm.skip_to(
+                    upto,
+                    &mut tap(&mut self.gaps, &mut self.history, odir, sink),
+                );
             }
         }
 
@@ -950,9 +960,25 @@ impl TcpConn {
         let ack = SeqNum(seg.ack);
         if f.rst() {
             if rst_accepted {
-                // RST in any state: both ends go to CLOSED.
-                self.set_state(s, Closed, frame, ts, false, "sent RST");
-                self.set_state(r, Closed, frame, ts, false, "received RST");
+                if self.ep[s.idx()].state() == Closed {
+                    // RFC 9293 §3.10.7.1: a segment to a port in CLOSED state is answered
+                    // by RST. No process was listening: nothing is aborted, the sender
+                    // stays CLOSED and the peer's attempt is refused.
+                    if self.ep[r.idx()].state() != Closed {
+                        self.set_state(
+                            r,
+                            Closed,
+                            frame,
+                            ts,
+                            false,
+                            "received RST: connection refused",
+                        );
+                    }
+                } else {
+                    // RST in any synchronized or opening state: both ends go to CLOSED.
+                    self.set_state(s, Closed, frame, ts, false, "sent RST");
+                    self.set_state(r, Closed, frame, ts, false, "received RST");
+                }
             }
             return;
         }
@@ -961,18 +987,11 @@ impl TcpConn {
         if f.syn() && !f.ack() {
             match (ss, rs) {
                 // Active open: CLOSED --send SYN--> SYN-SENT.
+                // (Whether the peer listens is known only from its answer: a SYN-ACK
+                // shows it was in LISTEN, a RST that it was CLOSED.)
                 (Closed, _) => {
                     self.set_state(s, SynSent, frame, ts, false, "sent SYN (active open)");
                     match rs {
-                        // The peer must have been listening to accept it.
-                        Closed => self.set_state(
-                            r,
-                            Listen,
-                            frame,
-                            ts,
-                            true,
-                            "a server waits in LISTEN before the first SYN",
-                        ),
                         // Simultaneous open: SYN-SENT --recv SYN--> SYN-RECEIVED.
                         SynSent => self.set_state(
                             r,
@@ -1002,6 +1021,11 @@ impl TcpConn {
             return;
         }
         if f.syn() && f.ack() {
+            // Answering a SYN shows the sender was listening for it: LISTEN from the
+            // SYN's frame on.
+            if ss == Closed && self.ep[s.idx()].transitions().is_empty() {
+                self.infer_listen(s, frame, ts);
+            }
             // LISTEN --recv SYN, send SYN,ACK--> SYN-RECEIVED (or SYN-SENT in a
             // simultaneous open).
             if matches!(ss, Listen | Closed | SynSent) {
@@ -1128,6 +1152,41 @@ impl TcpConn {
         }
     }
 
+    /// `who` answered the peer's SYN, so it was in LISTEN when that SYN arrived: record
+    /// LISTEN (inferred) at the peer's first SYN and show it in the packets recorded
+    /// since.
+    fn infer_listen(&mut self, who: Dir, frame: u64, ts: Ts) {
+        let (at_frame, at_ts) = self
+            .handshake
+            .syns
+            .iter()
+            // After a refusal (RST) only the SYN that was answered found a listener.
+            .find(|_| self.handshake.rst_frame.is_none())
+            .or(self.handshake.syns.last())
+            .filter(|_| who == Dir::Server)
+            .map_or((frame, ts), |a| (a.frame, a.ts));
+        self.set_state(
+            who,
+            TcpState::Listen,
+            at_frame,
+            at_ts,
+            true,
+            "a server waits in LISTEN before the first SYN",
+        );
+        for p in self.packets.iter_mut().rev() {
+            if p.frame < at_frame {
+                break;
+            }
+            let st = match who {
+                Dir::Client => &mut p.states_after.0,
+                Dir::Server => &mut p.states_after.1,
+            };
+            if *st == TcpState::Closed {
+                *st = TcpState::Listen;
+            }
+        }
+    }
+
     /// `ack` acknowledges `who`'s SYN.
     fn acks_syn(&self, who: Dir, ack: SeqNum) -> bool {
         match self.half[who.idx()].base {
@@ -1136,63 +1195,23 @@ impl TcpConn {
         }
     }
 
-    fn update_zeek(&mut self, dir: Dir, seg: &TcpSegment<'_>, retransmitted: bool) {
+    /// Zeek's view of the segment: its history letters and coarse endpoint states
+    /// follow Zeek's TCP analyzer (zeek.rs), whatever the RFC 9293 states say.
+    fn update_zeek(&mut self, dir: Dir, seg: &TcpSegment<'_>) {
         let f = seg.flags;
-        let (d, o) = (dir.idx(), dir.other().idx());
-        let h = &mut self.history;
-        if f.syn() {
-            h.once(dir, if f.ack() { 'H' } else { 'S' });
-        }
-        if f.fin() {
-            h.once(dir, 'F');
-        }
-        if f.rst() {
-            h.once(dir, 'R');
-        }
-        if seg.payload_len > 0 {
-            h.once(dir, 'D');
-        }
-        if f.ack() && !f.syn() && !f.fin() && !f.rst() && seg.payload_len == 0 {
-            h.once(dir, 'A');
-        }
-        if retransmitted && seg.payload_len > 0 {
-            h.counted(dir, 'T');
-        }
-        if seg.window == 0 && !f.rst() && !f.syn() {
-            h.counted(dir, 'W');
-        }
-        // Zeek's coarse endpoint states.
-        let z = &mut h.z;
-        if f.rst() {
-            z[d] = ZState::Reset;
-        } else if f.fin() {
-            z[d] = ZState::Closed;
-        } else if f.syn() {
-            if z[d] == ZState::Inactive {
-                z[d] = if f.ack() {
-                    ZState::SynAckSent
-                } else {
-                    ZState::SynSent
-                };
-            }
-        } else {
-            match z[d] {
-                ZState::Inactive => {
-                    z[d] = ZState::Partial;
-                }
-                // The originator's ACK of the SYN-ACK: both ends established.
-                ZState::SynSent | ZState::SynAckSent
-                    if f.ack() && matches!(z[o], ZState::SynAckSent | ZState::SynSent) =>
-                {
-                    z[d] = ZState::Established;
-                    z[o] = ZState::Established;
-                }
-                _ => {}
-            }
-            if z[o] == ZState::SynAckSent && z[d] == ZState::Established {
-                z[o] = ZState::Established;
-            }
-        }
+        self.history.on_segment(
+            dir,
+            &ZSegment {
+                syn: f.syn(),
+                ack: f.ack(),
+                fin: f.fin(),
+                rst: f.rst(),
+                seq: seg.seq,
+                ack_no: seg.ack,
+                payload_len: seg.payload_len,
+                window: seg.window,
+            },
+        );
     }
 
     /// The connection is over: deliver what is buffered and drop the reassembly buffers
@@ -1213,7 +1232,7 @@ impl TcpConn {
         }
         for dir in [Dir::Client, Dir::Server] {
             let h = &mut self.half[dir.idx()];
-            let mut fwd = tap(&mut self.gaps, dir, sink);
+            let mut fwd = tap(&mut self.gaps, &mut self.history, dir, sink);
             h.reasm.flush(&mut fwd);
             // Data before a FIN that never arrived is a gap too.
             if let (Some(fs), Some(n)) = (h.fin_seq, h.reasm.next_seq())

@@ -95,6 +95,11 @@ pub struct Transition {
     pub inferred: bool,
     /// The rule that fired, in a few words ("sent SYN", "received FIN").
     pub reason: &'static str,
+    /// For a change caused by a segment that arrived earlier but took effect only now
+    /// (a FIN received ahead of missing data is processed once every byte before it has
+    /// arrived, RFC 9293 §3.10.7.4): the frame that carried it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fin_frame: Option<u64>,
 }
 
 /// An endpoint's current state and the path it took.
@@ -137,7 +142,15 @@ impl EndpointState {
     }
 
     /// The only way a state changes.
-    pub fn set(&mut self, to: TcpState, frame: u64, ts: Ts, inferred: bool, reason: &'static str) {
+    pub fn set(
+        &mut self,
+        to: TcpState,
+        frame: u64,
+        ts: Ts,
+        inferred: bool,
+        reason: &'static str,
+        fin_frame: Option<u64>,
+    ) {
         if to == self.state && !self.transitions.is_empty() {
             return;
         }
@@ -148,6 +161,7 @@ impl EndpointState {
             ts,
             inferred,
             reason,
+            fin_frame,
         });
         self.state = to;
     }
