@@ -991,17 +991,16 @@ impl TcpConn {
                 // shows it was in LISTEN, a RST that it was CLOSED.)
                 (Closed, _) => {
                     self.set_state(s, SynSent, frame, ts, false, "sent SYN (active open)");
-                    match rs {
-                        // Simultaneous open: SYN-SENT --recv SYN--> SYN-RECEIVED.
-                        SynSent => self.set_state(
+                    // Simultaneous open: SYN-SENT --recv SYN--> SYN-RECEIVED.
+                    if rs == SynSent {
+                        self.set_state(
                             r,
                             SynReceived,
                             frame,
                             ts,
                             false,
                             "received SYN while in SYN-SENT (simultaneous open)",
-                        ),
-                        _ => {}
+                        );
                     }
                 }
                 // Simultaneous open seen from the second SYN's sender.
