@@ -133,6 +133,10 @@ pub struct Connection {
     pub client: Endpoint,
     pub server: Endpoint,
     pub role_guessed: bool,
+    /// A new connection on the 4-tuple of an earlier, closed one (a SYN with a new ISN):
+    /// the earlier connection's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port_reuse_of: Option<ConnId>,
     pub first_frame: u64,
     pub last_frame: u64,
     pub start_ts: Ts,
@@ -279,7 +283,7 @@ impl<'a> Analyzer<'a> {
         let (src, dst) = crate::flow::endpoints(&ip, seg);
         let look = self
             .flows
-            .lookup(src, dst, seg.flags.syn(), seg.flags.ack());
+            .lookup(src, dst, seg.flags.syn(), seg.flags.ack(), seg.seq);
         if let Some(old) = look.replaces {
             self.finish_conn(old);
         }
@@ -292,6 +296,7 @@ impl<'a> Analyzer<'a> {
                     client: roles.client,
                     server: roles.server,
                     role_guessed: roles.guessed,
+                    port_reuse_of: look.replaces,
                     first_frame: pkt.index,
                     last_frame: pkt.index,
                     start_ts: pkt.ts,
@@ -329,11 +334,14 @@ impl<'a> Analyzer<'a> {
             tcp.on_segment(look.dir, seg, pkt.index, ts, &mut |d, ev| {
                 feed_http(http, http_cfg, d, ev, ts)
             });
-            if seg.flags.fin()
-                && tcp.fin_in_order(look.dir)
-                && let Some(h) = c.http_live.as_mut()
-            {
-                h.fin(look.dir, pkt.index, ts.0);
+            // A FIN reaches HTTP when it is in order: at its own frame, or later at the
+            // frame that fills the hole before it.
+            for d in [Dir::Client, Dir::Server] {
+                if tcp.take_fin_in_order(d)
+                    && let Some(h) = c.http_live.as_mut()
+                {
+                    h.fin(d, pkt.index, ts.0);
+                }
             }
             if tcp.is_closing() {
                 self.flows.mark_closed(src, dst);
@@ -493,6 +501,7 @@ impl<'a> Analyzer<'a> {
                     client: c.client,
                     server: c.server,
                     role_guessed: c.role_guessed,
+                    port_reuse_of: c.port_reuse_of,
                     first_frame: c.first_frame,
                     last_frame: c.last_frame,
                     start_ts: c.start_ts,

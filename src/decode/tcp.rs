@@ -87,6 +87,8 @@ pub struct TcpOptions {
     pub unknown: Vec<(u8, Vec<u8>)>,
     /// The option list ran past the header or had a bad length.
     pub malformed: bool,
+    /// The snapshot length cut the option list: the options read are the captured ones.
+    pub truncated: bool,
 }
 
 impl TcpOptions {
@@ -197,6 +199,30 @@ fn partial(d: &[u8], claimed: usize) -> Result<TcpSegment<'_>, DecodeError> {
                 ),
             });
         }
+    }
+    // The fixed 20-byte header is whole and only the options were cut by the snapshot
+    // length: every field is trustworthy, so this is a segment like any other, with the
+    // options that were captured and a note that the rest are missing.
+    if d.len() >= 20 {
+        let off = usize::from(d[12] >> 4) * 4;
+        let mut options = parse_options(d.get(20..off.min(d.len())).unwrap_or(&[]));
+        options.malformed = false;
+        options.truncated = true;
+        return Ok(TcpSegment {
+            src_port: be16(0).unwrap_or(0),
+            dst_port: be16(2).unwrap_or(0),
+            seq: be32(4).unwrap_or(0),
+            ack: be32(8).unwrap_or(0),
+            flags: TcpFlags(u16::from_be_bytes([d[12], d[13]]) & 0x01FF),
+            window: be16(14).unwrap_or(0),
+            data_offset: d[12] >> 4,
+            options,
+            payload: &[],
+            payload_len: u32::try_from(claimed.saturating_sub(off)).unwrap_or(u32::MAX),
+            truncated: true,
+            partial_header: false,
+            header_fields: 20,
+        });
     }
     let fields = d.len().min(20) as u8;
     let flags = d
@@ -317,6 +343,25 @@ mod tests {
         assert_eq!((s.src_port, s.dst_port), (8080, 80));
         assert!(s.partial_header && s.truncated);
         assert_eq!(s.header_fields, 9);
+    }
+
+    /// A SYN whose fixed header is whole but whose options the snapshot length cut (a
+    /// headers-only capture): still a SYN, with the options captured and a mark.
+    #[test]
+    fn options_cut_by_snaplen_keep_the_segment() {
+        let mut hdr = vec![0x9c, 0x40, 0x00, 0x50, 0, 0, 0x10, 0, 0, 0, 0, 0];
+        hdr.extend_from_slice(&[10 << 4, 0x02, 0xff, 0xff, 0, 0, 0, 0]); // offset 40 B, SYN
+        hdr.extend_from_slice(&[2, 4, 0x05, 0xb4, 4, 2, 8, 10]); // MSS, SACK-perm, TS cut
+        let s = parse(&hdr, 40).unwrap();
+        assert!(!s.partial_header && s.truncated && s.options.truncated);
+        assert!(s.flags.syn() && !s.flags.ack());
+        assert_eq!((s.seq, s.window), (0x1000, 0xffff));
+        assert_eq!(s.options.mss, Some(1460));
+        assert!(s.options.sack_perm && !s.options.malformed);
+        assert_eq!(s.payload_len, 0);
+        // The announced payload of a cut data segment counts from the IP length.
+        let s = parse(&hdr, 40 + 1448).unwrap();
+        assert_eq!(s.payload_len, 1448);
     }
 
     #[test]

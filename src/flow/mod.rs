@@ -126,6 +126,8 @@ struct Entry {
     client: Endpoint,
     /// FIN or RST seen: a new SYN starts a new connection.
     closed: bool,
+    /// The sequence number of the client's SYN that opened it, if one was seen.
+    isn: Option<u32>,
 }
 
 /// Canonical tuple -> live connection.
@@ -186,14 +188,24 @@ impl FlowTable {
         self.map.is_empty()
     }
 
-    /// Find or create the connection of a packet from `src` to `dst`. `roles` is called only
-    /// when a new connection is created.
-    pub fn lookup(&mut self, src: Endpoint, dst: Endpoint, syn: bool, ack: bool) -> Lookup {
+    /// Find or create the connection of a packet from `src` to `dst` (`seq` is its
+    /// sequence number). `roles` is called only when a new connection is created.
+    pub fn lookup(
+        &mut self,
+        src: Endpoint,
+        dst: Endpoint,
+        syn: bool,
+        ack: bool,
+        seq: u32,
+    ) -> Lookup {
         let key = FlowKey::new(src, dst);
         let mut replaces = None;
         if let Some(e) = self.map.get(&key) {
-            // Port reuse: a fresh SYN on a closed connection opens a new one.
-            let reuse = e.closed && syn && !ack;
+            // Port reuse: a fresh SYN on a closed connection opens a new one, unless it
+            // is the same client's SYN with the same ISN: that is the same attempt sent
+            // again (a SYN retried after a RST), as Wireshark and the RFC see it.
+            let same_attempt = src == e.client && e.isn == Some(seq);
+            let reuse = e.closed && syn && !ack && !same_attempt;
             if !reuse {
                 let dir = if src == e.client {
                     Dir::Client
@@ -223,6 +235,7 @@ impl FlowTable {
                 conn: self.next_id,
                 client: roles.client,
                 closed: false,
+                isn: (syn && !ack).then_some(seq),
             },
         );
         Lookup {
@@ -267,9 +280,9 @@ mod tests {
         let mut t = FlowTable::new();
         let c = ep("10.0.0.1:40000");
         let s = ep("10.0.0.2:80");
-        let l = t.lookup(c, s, true, false);
+        let l = t.lookup(c, s, true, false, 1);
         assert_eq!((l.conn, l.dir, l.new), (1, Dir::Client, true));
-        let l = t.lookup(s, c, true, true);
+        let l = t.lookup(s, c, true, true, 2);
         assert_eq!((l.conn, l.dir, l.new), (1, Dir::Server, false));
     }
 
@@ -290,11 +303,15 @@ mod tests {
         let mut t = FlowTable::new();
         let c = ep("[::1]:40000");
         let s = ep("[::1]:80");
-        assert_eq!(t.lookup(c, s, true, false).conn, 1);
+        assert_eq!(t.lookup(c, s, true, false, 1000).conn, 1);
         // A retransmitted SYN on an open connection stays in it.
-        assert_eq!(t.lookup(c, s, true, false).conn, 1);
+        assert_eq!(t.lookup(c, s, true, false, 1000).conn, 1);
         t.mark_closed(s, c);
-        let l = t.lookup(c, s, true, false);
+        // The same SYN (same ISN) after a RST: the same attempt, sent again.
+        let l = t.lookup(c, s, true, false, 1000);
+        assert_eq!((l.conn, l.new, l.replaces), (1, false, None));
+        // A new ISN on the closed tuple: a new connection (port reuse).
+        let l = t.lookup(c, s, true, false, 5000);
         assert_eq!((l.conn, l.new, l.replaces), (2, true, Some(1)));
         assert_eq!(c.to_string(), "[::1]:40000");
     }

@@ -48,6 +48,9 @@ pub struct SideOptions {
     pub wscale: Option<u8>,
     pub sack_perm: bool,
     pub timestamps: bool,
+    /// The snapshot length cut the option list: only the options above were captured.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub options_truncated: bool,
 }
 
 impl SideOptions {
@@ -57,6 +60,7 @@ impl SideOptions {
             wscale: o.wscale,
             sack_perm: o.sack_perm,
             timestamps: o.timestamps.is_some(),
+            options_truncated: o.truncated,
         }
     }
 }

@@ -63,6 +63,9 @@ pub struct PacketRecord {
     /// The window with the negotiated scale applied (None when the scale is unknown).
     pub window_scaled: Option<u64>,
     pub analysis: Vec<Finding>,
+    /// The snapshot length cut this segment's option list.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub options_truncated: bool,
     /// For a duplicate ACK: its number (#n).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dup_ack_num: Option<u32>,
@@ -142,6 +145,12 @@ struct Half {
     last_zwp: bool,
     fin_seq: Option<SeqNum>,
     fin_acked: bool,
+    /// This side's FIN arrived ahead of missing data: the frame that carried it. The
+    /// peer acts on it (CLOSE-WAIT, CLOSING, TIME-WAIT) only once every byte before it
+    /// has arrived or its ACK covers the FIN.
+    fin_held: Option<u64>,
+    /// The FIN was handed on in order (to the HTTP layer) already.
+    fin_reported: bool,
     reasm: Reassembler,
     outstanding: VecDeque<Outstanding>,
     max_in_flight: u64,
@@ -169,6 +178,8 @@ impl Half {
             last_zwp: false,
             fin_seq: None,
             fin_acked: false,
+            fin_held: None,
+            fin_reported: false,
             reasm: Reassembler::new(cap),
             outstanding: VecDeque::new(),
             max_in_flight: 0,
@@ -302,6 +313,16 @@ impl TcpConn {
             (Some(_), None) => true,
             _ => false,
         }
+    }
+
+    /// True once, when `dir`'s FIN is in order (every byte before it delivered): at its
+    /// own frame, or at the frame that fills the hole before it.
+    pub fn take_fin_in_order(&mut self, dir: Dir) -> bool {
+        if self.half[dir.idx()].fin_reported || !self.fin_in_order(dir) {
+            return false;
+        }
+        self.half[dir.idx()].fin_reported = true;
+        true
     }
 
     /// Both sides are done (RST, or both FINs acknowledged).
@@ -444,6 +465,15 @@ impl TcpConn {
                 h.reasm.start(seq.add(1));
             }
             if !f.ack() {
+                // The same SYN again after the attempt was refused: the attempt goes on
+                // (the flow table kept it in this connection because the ISN matches).
+                if dir == Dir::Client
+                    && self.rst_seen
+                    && !self.handshake.is_complete()
+                    && self.handshake.client_isn == Some(seg.seq)
+                {
+                    self.rst_seen = false;
+                }
                 match dir {
                     Dir::Client => self.handshake.on_client_syn(
                         seg.seq,
@@ -834,6 +864,10 @@ impl TcpConn {
             }
         }
 
+        // A hole filled (or skipped as lost) before a held FIN: it takes effect now.
+        self.release_held_fin(dir, frame, ts);
+        self.release_held_fin(dir.other(), frame, ts);
+
         // --- Measurements ------------------------------------------------------------
         if f.ack() && !rst {
             // RTT: the newest outstanding segment this ACK covers, unless retransmitted.
@@ -933,6 +967,7 @@ impl TcpConn {
                     window: u32::from(seg.window),
                     window_scaled: self.scaled(dir, seg.window, syn),
                     analysis: findings,
+                    options_truncated: seg.options.truncated,
                     dup_ack_num,
                     states_after: (self.ep[0].state(), self.ep[1].state()),
                 });
@@ -990,7 +1025,12 @@ impl TcpConn {
                 // (Whether the peer listens is known only from its answer: a SYN-ACK
                 // shows it was in LISTEN, a RST that it was CLOSED.)
                 (Closed, _) => {
-                    self.set_state(s, SynSent, frame, ts, false, "sent SYN (active open)");
+                    let why = if self.ep[s.idx()].transitions().is_empty() {
+                        "sent SYN (active open)"
+                    } else {
+                        "sent the same SYN again (same ISN): the refused attempt is retried"
+                    };
+                    self.set_state(s, SynSent, frame, ts, false, why);
                     // Simultaneous open: SYN-SENT --recv SYN--> SYN-RECEIVED.
                     if rs == SynSent {
                         self.set_state(
@@ -1048,6 +1088,15 @@ impl TcpConn {
             let rs = self.ep[r.idx()].state();
             if rs == SynReceived && self.acks_syn(r, ack) {
                 self.set_state(r, Established, frame, ts, false, "its SYN was acknowledged");
+            }
+            // The receiver's ACK covers a FIN it got ahead of missing data: it had the
+            // bytes after all (the capture missed them), so the FIN takes effect now.
+            if let (Some(fs), Some(held)) =
+                (self.half[r.idx()].fin_seq, self.half[r.idx()].fin_held)
+                && ack.ge(fs.add(1))
+            {
+                self.half[r.idx()].fin_held = None;
+                self.receive_fin(s, frame, ts, Some(held));
             }
             if let Some(fs) = self.half[r.idx()].fin_seq
                 && ack.ge(fs.add(1))
@@ -1128,26 +1177,51 @@ impl TcpConn {
                     ),
                     _ => {}
                 }
-                let rs = self.ep[r.idx()].state();
-                match rs {
-                    // ESTABLISHED --recv FIN--> CLOSE-WAIT.
-                    Established | SynReceived => {
-                        self.set_state(r, CloseWait, frame, ts, false, "received FIN")
-                    }
-                    // FIN-WAIT-1 --recv FIN--> CLOSING (its own FIN not yet acknowledged).
-                    FinWait1 => self.set_state(
-                        r,
-                        Closing,
-                        frame,
-                        ts,
-                        false,
-                        "received FIN before its FIN was acknowledged (simultaneous close)",
-                    ),
-                    // FIN-WAIT-2 --recv FIN--> TIME-WAIT.
-                    FinWait2 => self.set_state(r, TimeWait, frame, ts, false, "received FIN"),
-                    _ => {}
+                // RFC 9293 §3.10.7.4: a FIN is processed only when every byte before it
+                // has arrived. Ahead of missing data, the receiver keeps ACKing below it
+                // and its state does not change yet.
+                let h = &self.half[s.idx()];
+                let ahead = if h.reasm.is_started() {
+                    h.reasm.next_seq().is_some_and(|n| seq.gt(n))
+                } else {
+                    h.next_seq.is_some_and(|n| seq.gt(n))
+                };
+                if ahead {
+                    self.half[s.idx()].fin_held = Some(frame);
+                } else {
+                    self.receive_fin(r, frame, ts, None);
                 }
             }
+        }
+    }
+
+    /// `r` processes the peer's FIN (at `frame`; `held` is the frame that carried it
+    /// when it took effect later).
+    fn receive_fin(&mut self, r: Dir, frame: u64, ts: Ts, held: Option<u64>) {
+        use TcpState::*;
+        let (to, why) = match self.ep[r.idx()].state() {
+            // ESTABLISHED --recv FIN--> CLOSE-WAIT.
+            Established | SynReceived => (CloseWait, "received FIN"),
+            // FIN-WAIT-1 --recv FIN--> CLOSING (its own FIN not yet acknowledged).
+            FinWait1 => (
+                Closing,
+                "received FIN before its FIN was acknowledged (simultaneous close)",
+            ),
+            // FIN-WAIT-2 --recv FIN--> TIME-WAIT.
+            FinWait2 => (TimeWait, "received FIN"),
+            _ => return,
+        };
+        self.ep[r.idx()].set(to, frame, ts, false, why, held);
+    }
+
+    /// A FIN held ahead of missing data takes effect at the frame that fills the hole.
+    fn release_held_fin(&mut self, dir: Dir, frame: u64, ts: Ts) {
+        let h = &self.half[dir.idx()];
+        if let (Some(held), Some(fs), Some(n)) = (h.fin_held, h.fin_seq, h.reasm.next_seq())
+            && n.ge(fs)
+        {
+            self.half[dir.idx()].fin_held = None;
+            self.receive_fin(dir.other(), frame, ts, Some(held));
         }
     }
 
@@ -1366,6 +1440,7 @@ pub(crate) fn test_record(
         window: 64240,
         window_scaled: Some(64240),
         analysis: Vec::new(),
+        options_truncated: false,
         dup_ack_num: None,
         states_after: after,
     }
