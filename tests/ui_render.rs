@@ -367,3 +367,22 @@ fn states_diagram_names_transitions_it_does_not_draw() {
         "{s}"
     );
 }
+
+/// A refused port never listened: the States tab shows the server staying CLOSED, the
+/// Packets tab explains the RST as a refusal (at 80x24 as at 160x45).
+#[test]
+fn refused_server_never_listens_in_the_tui() {
+    for (w, h) in [(80, 24), (160, 45)] {
+        let (mut app, src) = open("tcp-refused.pcap", w, h);
+        let s = tab(&mut app, &src, Tab::States);
+        assert!(!s.contains("→ LISTEN") && !s.contains("LISTEN →"), "{s}");
+        assert!(s.contains("connection refused"), "{s}");
+        let (mut app, src) = open("tcp-refused.pcap", w, h);
+        app.update(Action::Open);
+        app.update(Action::SelectTab(Tab::Packets));
+        app.update(Action::Down);
+        load_wanted(&mut app, &src);
+        let s = screen(&app);
+        assert!(s.contains("no process listens on port 81"), "{w}x{h}\n{s}");
+    }
+}
