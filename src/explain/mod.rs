@@ -663,10 +663,15 @@ pub fn connection_intro(c: &Connection) -> Vec<String> {
             .filter_map(|a| a.backoff_ms.map(|b| format!("{b:.0} ms")))
             .collect();
         out.push(format!(
-            "The client sent its SYN {} times ({} retransmissions, waits {}): no answer came at first, so it retried with the same ISN.",
+            "The client sent its SYN {} times ({} retransmissions, waits {}): {}, so it retried with the same ISN: one attempt, sent again, not a new connection.",
             h.syns.len(),
             h.syn_retransmissions,
-            backoffs.join(", ")
+            backoffs.join(", "),
+            if h.outcome == Outcome::Refused {
+                "each time the server refused it with RST"
+            } else {
+                "no answer came at first"
+            }
         ));
     }
     if h.syn_ack_retransmissions > 0 {
