@@ -6,7 +6,7 @@
 //! Threads: the caller's thread reads the capture and routes packets in batches over
 //! bounded channels; workers analyse; the caller merges. No I/O beyond the reader.
 
-use crate::analyze::{Analyzer, CaptureStats, Config, Connection};
+use crate::analyze::{Analyzer, CaptureStats, Config, Connection, TimeOrder};
 use crate::capture::{self, CaptureError, RawPacket, Source};
 use crate::decode;
 use crate::ts::Ts;
@@ -88,6 +88,7 @@ fn worker(
     recycle: SyncSender<Batch>,
 ) {
     let mut an = Analyzer::new(&name, cfg);
+    an.without_time_order();
     let conn_out = out.clone();
     an.stream_to(move |c| {
         let _ = conn_out.send((id, Out::Conn(c)));
@@ -145,10 +146,12 @@ pub fn stream_with_progress(
         drop(out_tx);
         let reader = scope.spawn(move || {
             let mut batches: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
+            let mut time = TimeOrder::default();
             let res = capture::read_source(source, |p| {
                 if progress.tally(p) {
                     return ControlFlow::Break(());
                 }
+                time.on_packet(p.index, p.ts);
                 let w = route(p.linktype, p.data, p.orig_len, workers);
                 let b = &mut batches[w];
                 let start = b.bytes.len();
@@ -170,10 +173,10 @@ pub fn stream_with_progress(
                 }
             }
             drop(txs);
-            res
+            res.map(|r| (r, time))
         });
         let stats = merge(workers, out_rx, each);
-        let summary = reader.join().unwrap_or_else(|_| {
+        let (summary, time) = reader.join().unwrap_or_else(|_| {
             Err(CaptureError::Unreadable {
                 file: name.clone(),
                 detail: "the reader thread failed".into(),
@@ -182,6 +185,7 @@ pub fn stream_with_progress(
         let mut stats = stats;
         stats.file = name.clone();
         stats.warnings.extend(summary.warnings);
+        time.finish_into(&mut stats);
         Ok(stats)
     })
 }

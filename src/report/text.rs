@@ -109,6 +109,13 @@ pub fn summary(out: &mut dyn Write, st: &CaptureStats, t: &Table) -> io::Result<
             st.ip_fragments, st.malformed_tcp
         )?;
     }
+    if st.timestamps_backwards > 0 || st.measurements_skipped > 0 {
+        writeln!(
+            out,
+            "time        {} packets stamped before an earlier packet, {} measurements across them left out",
+            st.timestamps_backwards, st.measurements_skipped
+        )?;
+    }
     if st.evicted_connections > 0 {
         writeln!(
             out,
