@@ -338,8 +338,7 @@ impl<'a> Analyzer<'a> {
         self.last_frame = pkt.index;
         let st = &mut self.stats;
         st.packets += 1;
-        if let std::collections::btree_map::Entry::Vacant(e) =
-            st.linktype_first.entry(pkt.linktype)
+        if let std::collections::btree_map::Entry::Vacant(e) = st.linktype_first.entry(pkt.linktype)
         {
             e.insert(pkt.index);
             st.linktypes.push(linktype_name(pkt.linktype));
@@ -469,8 +468,8 @@ impl<'a> Analyzer<'a> {
                 let ts = c.end_ts;
                 tcp.finish(&mut |d, ev| feed_http(http, http_cfg, d, ev, ts));
                 let sum = tcp.into_summary();
-                self.stats.measurements_skipped += u64::from(sum.rtt.samples_skipped)
-                    + u64::from(sum.handshake.timings_skipped);
+                self.stats.measurements_skipped +=
+                    u64::from(sum.rtt.samples_skipped) + u64::from(sum.handshake.timings_skipped);
                 c.summary = Some(Box::new(sum));
             }
             if let Some(h) = c.http_live.take() {

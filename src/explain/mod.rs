@@ -979,4 +979,3 @@ mod tests {
         assert_eq!(ordinal(21), "21st");
     }
 }
-

@@ -153,7 +153,14 @@ const MAX_ATTEMPTS: usize = 16;
 
 /// Push an attempt; its back-off from the previous one is left out (and counted in
 /// `skipped`) when either was stamped out of order.
-fn push_attempt(v: &mut Vec<Attempt>, frame: u64, ts: Ts, prev_in_time: bool, in_time: bool, skipped: &mut u32) {
+fn push_attempt(
+    v: &mut Vec<Attempt>,
+    frame: u64,
+    ts: Ts,
+    prev_in_time: bool,
+    in_time: bool,
+    skipped: &mut u32,
+) {
     if v.len() < MAX_ATTEMPTS {
         let backoff_ms = v.last().and_then(|p| {
             let t = span(p.ts, prev_in_time, ts, in_time);
@@ -183,7 +190,13 @@ impl Handshake {
     }
 
     /// `span` from the last SYN (or SYN-ACK) to `ts`, counting a timing left out.
-    fn timing(&mut self, from: Option<Ts>, from_in_time: bool, ts: Ts, in_time: bool) -> Option<f64> {
+    fn timing(
+        &mut self,
+        from: Option<Ts>,
+        from_in_time: bool,
+        ts: Ts,
+        in_time: bool,
+    ) -> Option<f64> {
         let from = from?;
         let t = span(from, from_in_time, ts, in_time);
         self.timings_skipped += u32::from(t.is_none());
@@ -214,7 +227,14 @@ impl Handshake {
         }
         if self.ack_frame.is_none() {
             let prev = self.last_syn_in_time;
-            push_attempt(&mut self.syns, frame, ts, prev, in_time, &mut self.timings_skipped);
+            push_attempt(
+                &mut self.syns,
+                frame,
+                ts,
+                prev,
+                in_time,
+                &mut self.timings_skipped,
+            );
             self.last_syn_ts = Some(ts);
             self.last_syn_in_time = in_time;
         }
@@ -228,7 +248,14 @@ impl Handshake {
             self.server_isn = Some(isn);
             self.options.server = Some(SideOptions::from(opts));
             self.syn_ack_frame = Some(frame);
-            push_attempt(&mut self.syn_acks, frame, ts, false, in_time, &mut self.timings_skipped);
+            push_attempt(
+                &mut self.syn_acks,
+                frame,
+                ts,
+                false,
+                in_time,
+                &mut self.timings_skipped,
+            );
             self.last_syn_ack_ts = Some(ts);
             self.last_syn_ack_in_time = in_time;
         }
@@ -253,7 +280,14 @@ impl Handshake {
         }
         if self.ack_frame.is_none() {
             let prev = self.last_syn_ack_in_time;
-            push_attempt(&mut self.syn_acks, frame, ts, prev, in_time, &mut self.timings_skipped);
+            push_attempt(
+                &mut self.syn_acks,
+                frame,
+                ts,
+                prev,
+                in_time,
+                &mut self.timings_skipped,
+            );
             self.last_syn_ack_ts = Some(ts);
             self.last_syn_ack_in_time = in_time;
         }
@@ -284,9 +318,7 @@ impl Handshake {
             self.rst_frame = Some(frame);
             // A refusal is a full round trip too: SYN out, RST back (Wireshark reports
             // it as the initial RTT as well).
-            if from_server
-                && self.syn_ack_frame.is_none()
-            {
+            if from_server && self.syn_ack_frame.is_none() {
                 self.irtt_ms = self.timing(self.last_syn_ts, self.last_syn_in_time, ts, in_time);
             }
         }
