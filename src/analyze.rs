@@ -298,7 +298,10 @@ pub struct Analyzer<'a> {
     /// Frame number of the last packet seen.
     last_frame: u64,
     /// Packet time of the last expiry sweep.
-    last_sweep: Option<Ts>,
+    last_sweep: SweepClock,
+    /// A parallel shard: expiry sweeps come only through `tick`, at the moments the
+    /// reader (who sees every packet) picks, so they are those of a single-threaded run.
+    shard: bool,
     /// Capture-wide time order; None in a parallel shard (the reader keeps it there).
     time: Option<TimeOrder>,
     pub stats: CaptureStats,
@@ -306,6 +309,28 @@ pub struct Analyzer<'a> {
 
 /// How often (in packet time) live connections are checked for expiry.
 const SWEEP_EVERY_NS: i64 = 1_000_000_000;
+
+/// When to sweep for expired connections: at the first packet at least `SWEEP_EVERY_NS`
+/// of packet time after the last sweep. One rule for the analyzer and the parallel reader.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SweepClock(Option<Ts>);
+
+impl SweepClock {
+    /// Whether a sweep is due at a packet stamped `ts` (and if so, it counts as done).
+    pub fn due(&mut self, ts: Ts) -> bool {
+        match self.0 {
+            None => {
+                self.0 = Some(ts);
+                false
+            }
+            Some(t) if ts.0.saturating_sub(t.0) >= SWEEP_EVERY_NS => {
+                self.0 = Some(ts);
+                true
+            }
+            _ => false,
+        }
+    }
+}
 
 impl<'a> Analyzer<'a> {
     pub fn new(file: &str, cfg: Config) -> Self {
@@ -323,7 +348,8 @@ impl<'a> Analyzer<'a> {
             next_emit: 1,
             emit: None,
             kept: Vec::new(),
-            last_sweep: None,
+            last_sweep: SweepClock::default(),
+            shard: false,
             last_frame: 0,
             time: Some(TimeOrder::default()),
 
@@ -353,13 +379,8 @@ impl<'a> Analyzer<'a> {
                 st.last_ts = st.last_ts.max(Some(pkt.ts));
             }
         }
-        match self.last_sweep {
-            None => self.last_sweep = Some(pkt.ts),
-            Some(t) if pkt.ts.0.saturating_sub(t.0) >= SWEEP_EVERY_NS => {
-                self.last_sweep = Some(pkt.ts);
-                self.sweep(pkt.ts);
-            }
-            _ => {}
+        if !self.shard && self.last_sweep.due(pkt.ts) {
+            self.sweep(pkt.ts);
         }
         let st = &mut self.stats;
         let d = decode::decode(pkt.linktype, pkt.data, pkt.orig_len);
@@ -550,7 +571,7 @@ impl<'a> Analyzer<'a> {
     /// Run the expiry sweep as of `now` without a packet. Live capture calls it on
     /// wall-clock ticks, so closed and idle connections are finished on a quiet link too.
     pub fn tick(&mut self, now: Ts) {
-        self.last_sweep = Some(now);
+        self.last_sweep = SweepClock(Some(now));
         self.sweep(now);
     }
 
@@ -624,9 +645,11 @@ impl<'a> Analyzer<'a> {
         v
     }
 
-    /// A parallel shard sees only some packets: the reader keeps the capture's time order.
-    pub fn without_time_order(&mut self) {
+    /// A parallel shard sees only some packets: the reader keeps the capture's time order
+    /// and picks the expiry sweeps (handed in through `tick`).
+    pub fn as_shard(&mut self) {
         self.time = None;
+        self.shard = true;
     }
 
     /// Add a warning from the reader (e.g. a file cut short).

@@ -6,7 +6,7 @@
 //! Threads: the caller's thread reads the capture and routes packets in batches over
 //! bounded channels; workers analyse; the caller merges. No I/O beyond the reader.
 
-use crate::analyze::{Analyzer, CaptureStats, Config, Connection, TimeOrder};
+use crate::analyze::{Analyzer, CaptureStats, Config, Connection, SweepClock, TimeOrder};
 use crate::capture::{self, CaptureError, RawPacket, Source};
 use crate::decode;
 use crate::ts::Ts;
@@ -20,6 +20,8 @@ struct Batch {
     bytes: Vec<u8>,
     /// (frame, ts, linktype, orig_len, start, end) into `bytes`.
     pkts: Vec<(u64, Ts, u32, u32, usize, usize)>,
+    /// Expiry sweeps: (index into `pkts` they come before, packet time).
+    ticks: Vec<(usize, Ts)>,
 }
 
 const BATCH_BYTES: usize = 1024 * 1024;
@@ -88,13 +90,17 @@ fn worker(
     recycle: SyncSender<Batch>,
 ) {
     let mut an = Analyzer::new(&name, cfg);
-    an.without_time_order();
+    an.as_shard();
     let conn_out = out.clone();
     an.stream_to(move |c| {
         let _ = conn_out.send((id, Out::Conn(c)));
     });
     for batch in rx {
-        for &(index, ts, linktype, orig_len, s, e) in &batch.pkts {
+        let mut ticks = batch.ticks.iter().peekable();
+        for (i, &(index, ts, linktype, orig_len, s, e)) in batch.pkts.iter().enumerate() {
+            while let Some(&(_, now)) = ticks.next_if(|t| t.0 <= i) {
+                an.tick(now);
+            }
             an.on_packet(&RawPacket {
                 index,
                 ts,
@@ -103,11 +109,15 @@ fn worker(
                 data: &batch.bytes[s..e],
             });
         }
+        for &(_, now) in ticks {
+            an.tick(now);
+        }
         let _ = out.send((id, Out::Watermark(an.low_water())));
         // Hand the emptied buffers back: fresh 1 MiB allocations cost page faults.
         let mut batch = batch;
         batch.bytes.clear();
         batch.pkts.clear();
+        batch.ticks.clear();
         let _ = recycle.try_send(batch);
     }
     let (stats, kept) = an.finish();
@@ -147,18 +157,28 @@ pub fn stream_with_progress(
         let reader = scope.spawn(move || {
             let mut batches: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
             let mut time = TimeOrder::default();
+            let mut sweeps = SweepClock::default();
             let res = capture::read_source(source, |p| {
                 if progress.tally(p) {
                     return ControlFlow::Break(());
                 }
                 time.on_packet(p.index, p.ts);
+                if sweeps.due(p.ts) {
+                    // Every shard sweeps here, before this packet, as one analyzer would.
+                    for b in batches.iter_mut() {
+                        b.ticks.push((b.pkts.len(), p.ts));
+                    }
+                }
                 let w = route(p.linktype, p.data, p.orig_len, workers);
                 let b = &mut batches[w];
                 let start = b.bytes.len();
                 b.bytes.extend_from_slice(p.data);
                 b.pkts
                     .push((p.index, p.ts, p.linktype, p.orig_len, start, b.bytes.len()));
-                if b.bytes.len() >= BATCH_BYTES || b.pkts.len() >= BATCH_PKTS {
+                if b.bytes.len() >= BATCH_BYTES
+                    || b.pkts.len() >= BATCH_PKTS
+                    || b.ticks.len() >= BATCH_PKTS
+                {
                     let fresh = recycle_rx.try_recv().unwrap_or_default();
                     let full = std::mem::replace(b, fresh);
                     if txs[w].send(full).is_err() {
@@ -168,7 +188,7 @@ pub fn stream_with_progress(
                 ControlFlow::Continue(())
             });
             for (w, b) in batches.into_iter().enumerate() {
-                if !b.pkts.is_empty() {
+                if !b.pkts.is_empty() || !b.ticks.is_empty() {
                     let _ = txs[w].send(b);
                 }
             }
