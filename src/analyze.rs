@@ -248,6 +248,9 @@ pub struct Connection {
     /// Stream buffers already released (the connection closed).
     #[serde(skip)]
     released: bool,
+    /// An FTP control connection's reader of announced data endpoints.
+    #[serde(skip)]
+    pub ftp: Option<Box<crate::ftp::FtpControl>>,
 }
 
 impl Connection {
@@ -257,6 +260,35 @@ impl Connection {
         self.app = h.app();
         self.http = h.into_exchanges();
     }
+}
+
+/// A connection's application readers, for the engine's stream callback.
+struct AppSink<'c> {
+    http: &'c mut Option<Box<HttpAssembler>>,
+    ftp: &'c mut Option<Box<crate::ftp::FtpControl>>,
+    ends: (Endpoint, Endpoint),
+}
+
+/// Hand reassembled bytes to the HTTP assembler (creating it at the first byte), and,
+/// once it has found FTP, to the FTP control reader too.
+fn feed_app(
+    app: &mut AppSink<'_>,
+    cfg: Option<&HttpConfig>,
+    dir: Dir,
+    ev: StreamEvent<'_>,
+    ts: Ts,
+) {
+    let ftp = app.http.as_ref().is_some_and(|h| h.app() == AppProto::Ftp);
+    if ftp {
+        let f = app.ftp.get_or_insert_with(Default::default);
+        match &ev {
+            StreamEvent::Data { bytes, frame, .. } => {
+                f.push(dir, bytes, *frame, app.ends.0, app.ends.1)
+            }
+            StreamEvent::Gap { .. } => f.gap(dir),
+        }
+    }
+    feed_http(app.http, cfg, dir, ev, ts);
 }
 
 /// Hand reassembled bytes to the HTTP assembler, creating it at the first byte.
@@ -302,6 +334,9 @@ pub struct Analyzer<'a> {
     /// A parallel shard: expiry sweeps come only through `tick`, at the moments the
     /// reader (who sees every packet) picks, so they are those of a single-threaded run.
     shard: bool,
+    /// Data endpoints announced by FTP control connections handed on so far (not in a
+    /// parallel shard: the merge keeps the whole capture's).
+    ftp_data: crate::ftp::DataBook,
     /// Capture-wide time order; None in a parallel shard (the reader keeps it there).
     time: Option<TimeOrder>,
     pub stats: CaptureStats,
@@ -350,6 +385,7 @@ impl<'a> Analyzer<'a> {
             kept: Vec::new(),
             last_sweep: SweepClock::default(),
             shard: false,
+            ftp_data: Default::default(),
             last_frame: 0,
             time: Some(TimeOrder::default()),
 
@@ -430,6 +466,7 @@ impl<'a> Analyzer<'a> {
                     http: Vec::new(),
                     released: false,
                     http_live: None,
+                    ftp: None,
                 },
             );
             if self.live.len() > self.cfg.max_connections {
@@ -452,11 +489,15 @@ impl<'a> Analyzer<'a> {
             return;
         }
         if let Some(tcp) = c.tcp.as_mut() {
-            let http = &mut c.http_live;
+            let mut app = AppSink {
+                http: &mut c.http_live,
+                ftp: &mut c.ftp,
+                ends: (c.client, c.server),
+            };
             let http_cfg = self.http_cfg.as_ref();
             let ts = pkt.ts;
             tcp.on_segment(look.dir, seg, pkt.index, ts, &mut |d, ev| {
-                feed_http(http, http_cfg, d, ev, ts)
+                feed_app(&mut app, http_cfg, d, ev, ts)
             });
             if seg.flags.fin()
                 && tcp.fin_in_order(look.dir)
@@ -470,9 +511,13 @@ impl<'a> Analyzer<'a> {
             if tcp.is_closed() && !c.released {
                 // Over: free the stream buffers now rather than when it expires.
                 c.released = true;
-                let http = &mut c.http_live;
+                let mut app = AppSink {
+                    http: &mut c.http_live,
+                    ftp: &mut c.ftp,
+                    ends: (c.client, c.server),
+                };
                 let http_cfg = self.http_cfg.as_ref();
-                tcp.release(&mut |d, ev| feed_http(http, http_cfg, d, ev, ts));
+                tcp.release(&mut |d, ev| feed_app(&mut app, http_cfg, d, ev, ts));
                 if let Some(h) = c.http_live.take() {
                     c.set_http(h);
                 }
@@ -484,10 +529,14 @@ impl<'a> Analyzer<'a> {
         if let Some(mut c) = self.live.remove(&id) {
             self.flows.remove(c.client, c.server, id);
             if let Some(mut tcp) = c.tcp.take() {
-                let http = &mut c.http_live;
+                let mut app = AppSink {
+                    http: &mut c.http_live,
+                    ftp: &mut c.ftp,
+                    ends: (c.client, c.server),
+                };
                 let http_cfg = self.http_cfg.as_ref();
                 let ts = c.end_ts;
-                tcp.finish(&mut |d, ev| feed_http(http, http_cfg, d, ev, ts));
+                tcp.finish(&mut |d, ev| feed_app(&mut app, http_cfg, d, ev, ts));
                 let sum = tcp.into_summary();
                 self.stats.measurements_skipped +=
                     u64::from(sum.rtt.samples_skipped) + u64::from(sum.handshake.timings_skipped);
@@ -638,6 +687,7 @@ impl<'a> Analyzer<'a> {
                     http: h.map_or_else(|| c.http.clone(), |h| h.exchanges().to_vec()),
                     http_live: None,
                     released: true,
+                    ftp: None,
                 }
             })
             .collect();
@@ -660,8 +710,11 @@ impl<'a> Analyzer<'a> {
     /// End of capture: every connection, in id order, and the capture facts.
     /// Hand finished connections on in id order, as far as no lower id is still live.
     fn drain_in_order(&mut self) {
-        while let Some(c) = self.done.remove(&self.next_emit) {
+        while let Some(mut c) = self.done.remove(&self.next_emit) {
             self.next_emit += 1;
+            if !self.shard {
+                self.ftp_data.on_connection(&mut c);
+            }
             match self.emit.as_mut() {
                 Some(f) => f(c),
                 None => self.kept.push(c),

@@ -230,8 +230,10 @@ fn merge(
     let mut done = vec![false; workers];
     let mut stats: Option<CaptureStats> = None;
     let mut next_id = 1;
+    let mut ftp_data = crate::ftp::DataBook::default();
     let mut emit = |c: Connection, next_id: &mut u64| {
         let mut c = c;
+        ftp_data.on_connection(&mut c);
         c.id = *next_id;
         *next_id += 1;
         each(c);
