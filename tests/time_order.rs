@@ -180,3 +180,25 @@ fn many_reorderings_are_counted_and_five_are_named() {
     let bps = c["throughput_bps"]["client"].as_f64().unwrap();
     assert!((bps - 16.0 / 0.007).abs() < 1e-6, "{bps}");
 }
+
+#[test]
+fn explain_shows_no_negative_offset_and_says_what_was_left_out() {
+    let file = damaged();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tcpscope"))
+        .arg("explain")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let t = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        t.contains("Frame 2  stamped 21 years before the first packet (the clock went back)"),
+        "{t}"
+    );
+    assert!(!t.contains("+-"), "{t}");
+    assert!(
+        t.contains("2 packets of this connection are stamped before an earlier one"),
+        "{t}"
+    );
+    assert!(t.contains("5 timings across them"), "{t}");
+}

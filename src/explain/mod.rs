@@ -683,6 +683,13 @@ pub fn connection_outro(c: &Connection) -> Vec<String> {
         {
             out.push("TIME-WAIT belongs to the side that closed first: it waits 2×MSL so that a lost final ACK can be sent again and old segments die out before the port pair is reused.".to_string());
         }
+        let skipped = s.rtt.samples_skipped + s.handshake.timings_skipped;
+        if c.timestamps_backwards > 0 || skipped > 0 {
+            out.push(format!(
+                "{} packets of this connection are stamped before an earlier one (the capture's clock went back); {skipped} timings across them (RTT samples, handshake times) are left out rather than shown negative or absurd.",
+                c.timestamps_backwards
+            ));
+        }
         out.push(format!(
             "Zeek summary: conn_state {}, history {}.",
             s.conn_state,
