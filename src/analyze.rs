@@ -12,7 +12,7 @@ use crate::tcp::reassembly::StreamEvent;
 use crate::tcp::{EngineConfig, TcpConn, TcpSummary};
 use crate::ts::Ts;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 /// Limits and switches of one analysis run.
 #[derive(Clone, Debug)]
@@ -75,21 +75,30 @@ pub struct CaptureStats {
     /// Live capture only: packets the interface or its driver dropped, from pcap stats.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interface_drops: Option<u64>,
+    /// The first packet's time (later packets stamped before it do not move it).
     pub first_ts: Option<Ts>,
+    /// The latest packet time seen (the maximum, not the last packet's).
     pub last_ts: Option<Ts>,
+    /// Packets stamped before an earlier packet of the capture (the clock went back).
+    pub timestamps_backwards: u64,
+    /// Connection measurements (RTT samples, handshake timings) left out because one
+    /// end's time was before the other's or before an earlier packet of the connection.
+    pub measurements_skipped: u64,
     pub warnings: Vec<String>,
+    /// First frame of each link type, so the list reads in order of first appearance
+    /// however the capture was sharded.
     #[serde(skip)]
-    linktype_set: BTreeSet<u32>,
+    linktype_first: BTreeMap<u32, u64>,
 }
 
 impl CaptureStats {
     /// Add the facts of another shard of the same capture.
     pub fn merge(&mut self, o: CaptureStats) {
-        for lt in o.linktype_set {
-            if self.linktype_set.insert(lt) {
-                self.linktypes.push(linktype_name(lt));
-            }
+        for (lt, f) in o.linktype_first {
+            let e = self.linktype_first.entry(lt).or_insert(f);
+            *e = (*e).min(f);
         }
+        self.linktypes = self.linktypes_in_order();
         self.packets += o.packets;
         self.tcp_packets += o.tcp_packets;
         for (k, v) in o.skipped {
@@ -101,12 +110,92 @@ impl CaptureStats {
         self.connections += o.connections;
         self.evicted_connections += o.evicted_connections;
         self.expired_connections += o.expired_connections;
+        self.measurements_skipped += o.measurements_skipped;
+        self.timestamps_backwards += o.timestamps_backwards;
         self.first_ts = match (self.first_ts, o.first_ts) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
         self.last_ts = self.last_ts.max(o.last_ts);
         self.warnings.extend(o.warnings);
+    }
+
+    /// Link type names by first frame.
+    fn linktypes_in_order(&self) -> Vec<String> {
+        let mut v: Vec<(u64, u32)> = self.linktype_first.iter().map(|(&l, &f)| (f, l)).collect();
+        v.sort_unstable();
+        v.into_iter().map(|(_, l)| linktype_name(l)).collect()
+    }
+}
+
+/// One packet stamped before an earlier one: its frame, the frame holding the latest
+/// time so far, and by how much it is earlier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BackStep {
+    pub frame: u64,
+    pub latest_frame: u64,
+    pub by_ns: i64,
+}
+
+/// Packets whose time goes backwards, in frame order over the whole capture. Fed every
+/// packet by whoever sees them all (the analyzer, or the parallel reader).
+#[derive(Clone, Debug, Default)]
+pub struct TimeOrder {
+    first: Option<Ts>,
+    /// Frame and time of the latest-stamped packet so far.
+    latest: Option<(u64, Ts)>,
+    backwards: u64,
+    /// The first few, named in warnings.
+    steps: Vec<BackStep>,
+}
+
+/// Backward steps named one by one in the capture's warnings; the rest are counted.
+const NAMED_BACK_STEPS: usize = 5;
+
+impl TimeOrder {
+    pub fn on_packet(&mut self, frame: u64, ts: Ts) {
+        self.first.get_or_insert(ts);
+        match self.latest {
+            Some((lf, lt)) if ts < lt => {
+                self.backwards += 1;
+                if self.steps.len() < NAMED_BACK_STEPS {
+                    self.steps.push(BackStep {
+                        frame,
+                        latest_frame: lf,
+                        by_ns: lt.0.saturating_sub(ts.0),
+                    });
+                }
+            }
+            _ => self.latest = Some((frame, ts)),
+        }
+    }
+
+    pub fn steps(&self) -> &[BackStep] {
+        &self.steps
+    }
+
+    /// Put the span and counts in `st` (overwriting what shards found on their own).
+    fn write_counts(&self, st: &mut CaptureStats) {
+        st.first_ts = self.first;
+        st.last_ts = self.latest.map(|l| l.1);
+        st.timestamps_backwards = self.backwards;
+    }
+
+    /// The span, counts and warnings, at the end of a run.
+    pub fn finish_into(&self, st: &mut CaptureStats) {
+        self.write_counts(st);
+        for s in &self.steps {
+            st.warnings.push(crate::explain::time_backwards(
+                s.frame,
+                s.latest_frame,
+                s.by_ns,
+            ));
+        }
+        let more = self.backwards.saturating_sub(self.steps.len() as u64);
+        if more > 0 {
+            st.warnings
+                .push(crate::explain::time_backwards_more(more, self.backwards));
+        }
     }
 }
 
@@ -139,8 +228,12 @@ pub struct Connection {
     pub port_reuse_of: Option<ConnId>,
     pub first_frame: u64,
     pub last_frame: u64,
+    /// The first packet's time.
     pub start_ts: Ts,
+    /// The latest packet time of the connection (a packet stamped earlier does not move it).
     pub end_ts: Ts,
+    /// Packets of this connection stamped before an earlier packet of it.
+    pub timestamps_backwards: u64,
     pub packets: PerDir,
     pub payload_bytes: PerDir,
     /// The engine while the connection is live; consumed into `summary` when it ends.
@@ -159,6 +252,9 @@ pub struct Connection {
     /// Stream buffers already released (the connection closed).
     #[serde(skip)]
     released: bool,
+    /// An FTP control connection's reader of announced data endpoints.
+    #[serde(skip)]
+    pub ftp: Option<Box<crate::ftp::FtpControl>>,
 }
 
 impl Connection {
@@ -168,6 +264,35 @@ impl Connection {
         self.app = h.app();
         self.http = h.into_exchanges();
     }
+}
+
+/// A connection's application readers, for the engine's stream callback.
+struct AppSink<'c> {
+    http: &'c mut Option<Box<HttpAssembler>>,
+    ftp: &'c mut Option<Box<crate::ftp::FtpControl>>,
+    ends: (Endpoint, Endpoint),
+}
+
+/// Hand reassembled bytes to the HTTP assembler (creating it at the first byte), and,
+/// once it has found FTP, to the FTP control reader too.
+fn feed_app(
+    app: &mut AppSink<'_>,
+    cfg: Option<&HttpConfig>,
+    dir: Dir,
+    ev: StreamEvent<'_>,
+    ts: Ts,
+) {
+    let ftp = app.http.as_ref().is_some_and(|h| h.app() == AppProto::Ftp);
+    if ftp {
+        let f = app.ftp.get_or_insert_with(Default::default);
+        match &ev {
+            StreamEvent::Data { bytes, frame, .. } => {
+                f.push(dir, bytes, *frame, app.ends.0, app.ends.1)
+            }
+            StreamEvent::Gap { .. } => f.gap(dir),
+        }
+    }
+    feed_http(app.http, cfg, dir, ev, ts);
 }
 
 /// Hand reassembled bytes to the HTTP assembler, creating it at the first byte.
@@ -209,12 +334,42 @@ pub struct Analyzer<'a> {
     /// Frame number of the last packet seen.
     last_frame: u64,
     /// Packet time of the last expiry sweep.
-    last_sweep: Option<Ts>,
+    last_sweep: SweepClock,
+    /// A parallel shard: expiry sweeps come only through `tick`, at the moments the
+    /// reader (who sees every packet) picks, so they are those of a single-threaded run.
+    shard: bool,
+    /// Data endpoints announced by FTP control connections handed on so far (not in a
+    /// parallel shard: the merge keeps the whole capture's).
+    ftp_data: crate::ftp::DataBook,
+    /// Capture-wide time order; None in a parallel shard (the reader keeps it there).
+    time: Option<TimeOrder>,
     pub stats: CaptureStats,
 }
 
 /// How often (in packet time) live connections are checked for expiry.
 const SWEEP_EVERY_NS: i64 = 1_000_000_000;
+
+/// When to sweep for expired connections: at the first packet at least `SWEEP_EVERY_NS`
+/// of packet time after the last sweep. One rule for the analyzer and the parallel reader.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SweepClock(Option<Ts>);
+
+impl SweepClock {
+    /// Whether a sweep is due at a packet stamped `ts` (and if so, it counts as done).
+    pub fn due(&mut self, ts: Ts) -> bool {
+        match self.0 {
+            None => {
+                self.0 = Some(ts);
+                false
+            }
+            Some(t) if ts.0.saturating_sub(t.0) >= SWEEP_EVERY_NS => {
+                self.0 = Some(ts);
+                true
+            }
+            _ => false,
+        }
+    }
+}
 
 impl<'a> Analyzer<'a> {
     pub fn new(file: &str, cfg: Config) -> Self {
@@ -232,8 +387,11 @@ impl<'a> Analyzer<'a> {
             next_emit: 1,
             emit: None,
             kept: Vec::new(),
-            last_sweep: None,
+            last_sweep: SweepClock::default(),
+            shard: false,
+            ftp_data: Default::default(),
             last_frame: 0,
+            time: Some(TimeOrder::default()),
 
             stats: CaptureStats {
                 file: file.to_string(),
@@ -246,20 +404,23 @@ impl<'a> Analyzer<'a> {
         self.last_frame = pkt.index;
         let st = &mut self.stats;
         st.packets += 1;
-        if st.linktype_set.insert(pkt.linktype) {
+        if let std::collections::btree_map::Entry::Vacant(e) = st.linktype_first.entry(pkt.linktype)
+        {
+            e.insert(pkt.index);
             st.linktypes.push(linktype_name(pkt.linktype));
         }
-        if st.first_ts.is_none() {
-            st.first_ts = Some(pkt.ts);
-        }
-        st.last_ts = Some(pkt.ts);
-        match self.last_sweep {
-            None => self.last_sweep = Some(pkt.ts),
-            Some(t) if pkt.ts.0.saturating_sub(t.0) >= SWEEP_EVERY_NS => {
-                self.last_sweep = Some(pkt.ts);
-                self.sweep(pkt.ts);
+        match self.time.as_mut() {
+            Some(t) => {
+                t.on_packet(pkt.index, pkt.ts);
+                t.write_counts(st);
             }
-            _ => {}
+            None => {
+                st.first_ts = Some(st.first_ts.map_or(pkt.ts, |f| f.min(pkt.ts)));
+                st.last_ts = st.last_ts.max(Some(pkt.ts));
+            }
+        }
+        if !self.shard && self.last_sweep.due(pkt.ts) {
+            self.sweep(pkt.ts);
         }
         let st = &mut self.stats;
         let d = decode::decode(pkt.linktype, pkt.data, pkt.orig_len);
@@ -301,6 +462,7 @@ impl<'a> Analyzer<'a> {
                     last_frame: pkt.index,
                     start_ts: pkt.ts,
                     end_ts: pkt.ts,
+                    timestamps_backwards: 0,
                     packets: PerDir::default(),
                     payload_bytes: PerDir::default(),
                     tcp: Some(Box::new(TcpConn::new(self.cfg.engine))),
@@ -309,6 +471,7 @@ impl<'a> Analyzer<'a> {
                     http: Vec::new(),
                     released: false,
                     http_live: None,
+                    ftp: None,
                 },
             );
             if self.live.len() > self.cfg.max_connections {
@@ -319,7 +482,10 @@ impl<'a> Analyzer<'a> {
             return;
         };
         c.last_frame = pkt.index;
-        c.end_ts = pkt.ts;
+        if pkt.ts < c.end_ts {
+            c.timestamps_backwards += 1;
+        }
+        c.end_ts = c.end_ts.max(pkt.ts);
         c.packets.add(look.dir, 1);
         c.payload_bytes.add(look.dir, u64::from(seg.payload_len));
         // A header cut inside its first 20 bytes has no trustworthy seq/ack/flags: the
@@ -328,11 +494,15 @@ impl<'a> Analyzer<'a> {
             return;
         }
         if let Some(tcp) = c.tcp.as_mut() {
-            let http = &mut c.http_live;
+            let mut app = AppSink {
+                http: &mut c.http_live,
+                ftp: &mut c.ftp,
+                ends: (c.client, c.server),
+            };
             let http_cfg = self.http_cfg.as_ref();
             let ts = pkt.ts;
             tcp.on_segment(look.dir, seg, pkt.index, ts, &mut |d, ev| {
-                feed_http(http, http_cfg, d, ev, ts)
+                feed_app(&mut app, http_cfg, d, ev, ts)
             });
             // A FIN reaches HTTP when it is in order: at its own frame, or later at the
             // frame that fills the hole before it.
@@ -349,9 +519,13 @@ impl<'a> Analyzer<'a> {
             if tcp.is_closed() && !c.released {
                 // Over: free the stream buffers now rather than when it expires.
                 c.released = true;
-                let http = &mut c.http_live;
+                let mut app = AppSink {
+                    http: &mut c.http_live,
+                    ftp: &mut c.ftp,
+                    ends: (c.client, c.server),
+                };
                 let http_cfg = self.http_cfg.as_ref();
-                tcp.release(&mut |d, ev| feed_http(http, http_cfg, d, ev, ts));
+                tcp.release(&mut |d, ev| feed_app(&mut app, http_cfg, d, ev, ts));
                 if let Some(h) = c.http_live.take() {
                     c.set_http(h);
                 }
@@ -363,11 +537,18 @@ impl<'a> Analyzer<'a> {
         if let Some(mut c) = self.live.remove(&id) {
             self.flows.remove(c.client, c.server, id);
             if let Some(mut tcp) = c.tcp.take() {
-                let http = &mut c.http_live;
+                let mut app = AppSink {
+                    http: &mut c.http_live,
+                    ftp: &mut c.ftp,
+                    ends: (c.client, c.server),
+                };
                 let http_cfg = self.http_cfg.as_ref();
                 let ts = c.end_ts;
-                tcp.finish(&mut |d, ev| feed_http(http, http_cfg, d, ev, ts));
-                c.summary = Some(Box::new(tcp.into_summary()));
+                tcp.finish(&mut |d, ev| feed_app(&mut app, http_cfg, d, ev, ts));
+                let sum = tcp.into_summary();
+                self.stats.measurements_skipped +=
+                    u64::from(sum.rtt.samples_skipped) + u64::from(sum.handshake.timings_skipped);
+                c.summary = Some(Box::new(sum));
             }
             if let Some(h) = c.http_live.take() {
                 c.set_http(h);
@@ -447,7 +628,7 @@ impl<'a> Analyzer<'a> {
     /// Run the expiry sweep as of `now` without a packet. Live capture calls it on
     /// wall-clock ticks, so closed and idle connections are finished on a quiet link too.
     pub fn tick(&mut self, now: Ts) {
-        self.last_sweep = Some(now);
+        self.last_sweep = SweepClock(Some(now));
         self.sweep(now);
     }
 
@@ -506,6 +687,7 @@ impl<'a> Analyzer<'a> {
                     last_frame: c.last_frame,
                     start_ts: c.start_ts,
                     end_ts: c.end_ts,
+                    timestamps_backwards: c.timestamps_backwards,
                     packets: c.packets,
                     payload_bytes: c.payload_bytes,
                     tcp: None,
@@ -514,11 +696,19 @@ impl<'a> Analyzer<'a> {
                     http: h.map_or_else(|| c.http.clone(), |h| h.exchanges().to_vec()),
                     http_live: None,
                     released: true,
+                    ftp: None,
                 }
             })
             .collect();
         v.sort_unstable_by_key(|c| c.id);
         v
+    }
+
+    /// A parallel shard sees only some packets: the reader keeps the capture's time order
+    /// and picks the expiry sweeps (handed in through `tick`).
+    pub fn as_shard(&mut self) {
+        self.time = None;
+        self.shard = true;
     }
 
     /// Add a warning from the reader (e.g. a file cut short).
@@ -529,8 +719,11 @@ impl<'a> Analyzer<'a> {
     /// End of capture: every connection, in id order, and the capture facts.
     /// Hand finished connections on in id order, as far as no lower id is still live.
     fn drain_in_order(&mut self) {
-        while let Some(c) = self.done.remove(&self.next_emit) {
+        while let Some(mut c) = self.done.remove(&self.next_emit) {
             self.next_emit += 1;
+            if !self.shard {
+                self.ftp_data.on_connection(&mut c);
+            }
             match self.emit.as_mut() {
                 Some(f) => f(c),
                 None => self.kept.push(c),
@@ -553,6 +746,9 @@ impl<'a> Analyzer<'a> {
             self.finish_conn(id);
         }
         self.drain_in_order();
+        if let Some(t) = &self.time {
+            t.finish_into(&mut self.stats);
+        }
         (self.stats, self.kept)
     }
 }

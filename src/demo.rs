@@ -2,8 +2,9 @@
 //!
 //! A tiny HTTP server (on a thread) and a client, both hand-written on plain sockets
 //! (`demo::wire`), play one scenario (`demo::scenarios`) over 127.0.0.1 while
-//! `capture::live` records loopback with the filter `tcp port PORT`. The terminal UI
-//! opens on the live session, stepping from the first packet; with `--format` the report
+//! `capture::live` records loopback with a filter naming both ports of the scenario's
+//! connection (server and client sockets are bound before the capture starts), so other
+//! programs' loopback traffic stays out. The terminal UI opens on the live session, stepping from the first packet; with `--format` the report
 //! of `tcpscope report` is printed once the scenario is over. Without capture permission
 //! the bundled recording of the same scenario (`captures/demo-NAME.pcap`, built into the
 //! binary) is replayed instead, so a class never meets a dead end.
@@ -69,7 +70,8 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
     }
     let stage = scenarios::Stage::bind(a.scenario)
         .context("cannot bind a port on 127.0.0.1 for the demo server")?;
-    let filter = format!("tcp port {}", stage.port);
+    // Both ports of the scenario's one connection: other loopback traffic stays out.
+    let filter = stage.filter();
     let cap = LiveConfig {
         interface: Some("lo".into()),
         filter: Some(filter.clone()),

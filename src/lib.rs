@@ -15,6 +15,7 @@ pub mod escape;
 pub mod explain;
 pub mod export;
 pub mod flow;
+pub mod ftp;
 pub mod headless;
 pub mod http;
 pub mod live;

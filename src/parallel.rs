@@ -6,7 +6,7 @@
 //! Threads: the caller's thread reads the capture and routes packets in batches over
 //! bounded channels; workers analyse; the caller merges. No I/O beyond the reader.
 
-use crate::analyze::{Analyzer, CaptureStats, Config, Connection};
+use crate::analyze::{Analyzer, CaptureStats, Config, Connection, SweepClock, TimeOrder};
 use crate::capture::{self, CaptureError, RawPacket, Source};
 use crate::decode;
 use crate::ts::Ts;
@@ -20,6 +20,8 @@ struct Batch {
     bytes: Vec<u8>,
     /// (frame, ts, linktype, orig_len, start, end) into `bytes`.
     pkts: Vec<(u64, Ts, u32, u32, usize, usize)>,
+    /// Expiry sweeps: (index into `pkts` they come before, packet time).
+    ticks: Vec<(usize, Ts)>,
 }
 
 const BATCH_BYTES: usize = 1024 * 1024;
@@ -88,12 +90,17 @@ fn worker(
     recycle: SyncSender<Batch>,
 ) {
     let mut an = Analyzer::new(&name, cfg);
+    an.as_shard();
     let conn_out = out.clone();
     an.stream_to(move |c| {
         let _ = conn_out.send((id, Out::Conn(c)));
     });
     for batch in rx {
-        for &(index, ts, linktype, orig_len, s, e) in &batch.pkts {
+        let mut ticks = batch.ticks.iter().peekable();
+        for (i, &(index, ts, linktype, orig_len, s, e)) in batch.pkts.iter().enumerate() {
+            while let Some(&(_, now)) = ticks.next_if(|t| t.0 <= i) {
+                an.tick(now);
+            }
             an.on_packet(&RawPacket {
                 index,
                 ts,
@@ -102,11 +109,15 @@ fn worker(
                 data: &batch.bytes[s..e],
             });
         }
+        for &(_, now) in ticks {
+            an.tick(now);
+        }
         let _ = out.send((id, Out::Watermark(an.low_water())));
         // Hand the emptied buffers back: fresh 1 MiB allocations cost page faults.
         let mut batch = batch;
         batch.bytes.clear();
         batch.pkts.clear();
+        batch.ticks.clear();
         let _ = recycle.try_send(batch);
     }
     let (stats, kept) = an.finish();
@@ -145,9 +156,18 @@ pub fn stream_with_progress(
         drop(out_tx);
         let reader = scope.spawn(move || {
             let mut batches: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
+            let mut time = TimeOrder::default();
+            let mut sweeps = SweepClock::default();
             let res = capture::read_source(source, |p| {
                 if progress.tally(p) {
                     return ControlFlow::Break(());
+                }
+                time.on_packet(p.index, p.ts);
+                if sweeps.due(p.ts) {
+                    // Every shard sweeps here, before this packet, as one analyzer would.
+                    for b in batches.iter_mut() {
+                        b.ticks.push((b.pkts.len(), p.ts));
+                    }
                 }
                 let w = route(p.linktype, p.data, p.orig_len, workers);
                 let b = &mut batches[w];
@@ -155,7 +175,10 @@ pub fn stream_with_progress(
                 b.bytes.extend_from_slice(p.data);
                 b.pkts
                     .push((p.index, p.ts, p.linktype, p.orig_len, start, b.bytes.len()));
-                if b.bytes.len() >= BATCH_BYTES || b.pkts.len() >= BATCH_PKTS {
+                if b.bytes.len() >= BATCH_BYTES
+                    || b.pkts.len() >= BATCH_PKTS
+                    || b.ticks.len() >= BATCH_PKTS
+                {
                     let fresh = recycle_rx.try_recv().unwrap_or_default();
                     let full = std::mem::replace(b, fresh);
                     if txs[w].send(full).is_err() {
@@ -165,15 +188,15 @@ pub fn stream_with_progress(
                 ControlFlow::Continue(())
             });
             for (w, b) in batches.into_iter().enumerate() {
-                if !b.pkts.is_empty() {
+                if !b.pkts.is_empty() || !b.ticks.is_empty() {
                     let _ = txs[w].send(b);
                 }
             }
             drop(txs);
-            res
+            res.map(|r| (r, time))
         });
         let stats = merge(workers, out_rx, each);
-        let summary = reader.join().unwrap_or_else(|_| {
+        let (summary, time) = reader.join().unwrap_or_else(|_| {
             Err(CaptureError::Unreadable {
                 file: name.clone(),
                 detail: "the reader thread failed".into(),
@@ -182,6 +205,7 @@ pub fn stream_with_progress(
         let mut stats = stats;
         stats.file = name.clone();
         stats.warnings.extend(summary.warnings);
+        time.finish_into(&mut stats);
         Ok(stats)
     })
 }
@@ -206,8 +230,10 @@ fn merge(
     let mut done = vec![false; workers];
     let mut stats: Option<CaptureStats> = None;
     let mut next_id = 1;
+    let mut ftp_data = crate::ftp::DataBook::default();
     let mut emit = |c: Connection, next_id: &mut u64| {
         let mut c = c;
+        ftp_data.on_connection(&mut c);
         c.id = *next_id;
         *next_id += 1;
         each(c);

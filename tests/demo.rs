@@ -356,3 +356,67 @@ fn tui_live_demo_steps_from_the_syn() {
 fn tui_replayed_demo_steps_from_the_syn() {
     tui_steps_from_the_syn(true);
 }
+
+/// Other programs use loopback too: while a busy connection pumps data and new
+/// connections come and go on 127.0.0.1, each demo still reports exactly its own.
+#[test]
+fn the_demo_sees_only_its_own_traffic() {
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    if let Some(why) = cannot_capture() {
+        eprintln!("skipping: cannot capture on lo ({})", why.trim());
+        return;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let sink = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            l.set_nonblocking(true).unwrap();
+            let mut buf = vec![0u8; 65536];
+            let mut conns = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                if let Ok((s, _)) = l.accept() {
+                    s.set_nonblocking(true).unwrap();
+                    conns.push(s);
+                }
+                conns.retain_mut(|s: &mut std::net::TcpStream| !matches!(s.read(&mut buf), Ok(0)));
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+        })
+    };
+    let pump = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut busy = std::net::TcpStream::connect(addr).unwrap();
+            let chunk = vec![b'x'; 1400];
+            let mut sent = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let _ = busy.write_all(&chunk);
+                sent += 1;
+                // Short connections too, so ephemeral ports keep turning over.
+                if sent.is_multiple_of(20)
+                    && let Ok(mut s) = std::net::TcpStream::connect(addr)
+                {
+                    let _ = s.write_all(b"hello");
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        })
+    };
+    let result = std::panic::catch_unwind(|| {
+        for name in ["get", "refused", "slow-reader"] {
+            let (d, err) = demo(name, &[]);
+            assert!(!err.contains("replaying"), "{err}");
+            check(name, &d);
+        }
+    });
+    stop.store(true, Ordering::Relaxed);
+    pump.join().unwrap();
+    sink.join().unwrap();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}

@@ -97,11 +97,16 @@ impl std::fmt::Display for Scenario {
 pub type Say<'a> = &'a (dyn Fn(String) + Sync);
 
 /// A scenario ready to run: its server socket bound (or, for `refused`, a free port
-/// nobody listens on), so the capture filter can name the port before any packet.
+/// nobody listens on) and its client socket bound but not connected, so the capture
+/// filter can name both ports before any packet: other loopback traffic is never caught.
 pub struct Stage {
     pub scenario: Scenario,
     pub port: u16,
+    /// The client's local port, bound before the capture starts.
+    pub client_port: u16,
     listener: Option<TcpListener>,
+    /// The client's socket: bound, not yet connected.
+    client: TcpStream,
 }
 
 const IO_TIMEOUT: Duration = Duration::from_secs(4);
@@ -118,11 +123,24 @@ impl Stage {
         } else {
             Some(l)
         };
+        // The window offered in the SYN depends on SO_RCVBUF: set before connect().
+        let rcvbuf = (scenario == Scenario::SlowReader).then_some(2048);
+        let (client, client_port) = bound_client(rcvbuf)?;
         Ok(Stage {
             scenario,
             port,
+            client_port,
             listener,
+            client,
         })
+    }
+
+    /// The capture filter that takes this scenario's packets and nothing else.
+    pub fn filter(&self) -> String {
+        format!(
+            "tcp and host {HOST} and port {} and port {}",
+            self.port, self.client_port
+        )
     }
 
     /// Run the server (on a thread) and the client (here) to the end of the scenario.
@@ -139,7 +157,7 @@ impl Stage {
                     r
                 })
             });
-            let client = client(sc, addr, say);
+            let client = client(sc, self.client, addr, say);
             if let Err(e) = &client {
                 say(format!("client: stopped: {e}"));
             }
@@ -212,12 +230,21 @@ fn linger_zero(s: &TcpStream) -> io::Result<()> {
     }
 }
 
-/// Connect with SO_RCVBUF set first: the window offered in the SYN depends on it, so it
-/// has to be set before connect(), which std's `TcpStream::connect` cannot do.
-fn connect_small_rcvbuf(addr: SocketAddr, rcvbuf: i32) -> io::Result<TcpStream> {
-    let SocketAddr::V4(v4) = addr else {
-        return Err(io::Error::other("IPv4 only"));
-    };
+fn sockaddr(v4: std::net::SocketAddrV4) -> libc::sockaddr_in {
+    libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: v4.port().to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(*v4.ip()).to_be(),
+        },
+        sin_zero: [0; 8],
+    }
+}
+
+/// A client socket bound to 127.0.0.1 on a port the kernel picks (with SO_RCVBUF set
+/// first when asked), not yet connected, and that port: std's `TcpStream` cannot bind
+/// before connecting.
+fn bound_client(rcvbuf: Option<i32>) -> io::Result<(TcpStream, u16)> {
     // SAFETY: socket(2) with constant arguments; the descriptor is owned below.
     let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
     if fd < 0 {
@@ -225,19 +252,42 @@ fn connect_small_rcvbuf(addr: SocketAddr, rcvbuf: i32) -> io::Result<TcpStream> 
     }
     // SAFETY: fd is a fresh socket nobody else owns; the stream closes it on drop.
     let s = unsafe { TcpStream::from_raw_fd(fd) };
-    set_int_opt(&s, libc::SOL_SOCKET, libc::SO_RCVBUF, rcvbuf)?;
-    let sa = libc::sockaddr_in {
-        sin_family: libc::AF_INET as libc::sa_family_t,
-        sin_port: v4.port().to_be(),
-        sin_addr: libc::in_addr {
-            s_addr: u32::from(*v4.ip()).to_be(),
-        },
-        sin_zero: [0; 8],
+    if let Some(n) = rcvbuf {
+        set_int_opt(&s, libc::SOL_SOCKET, libc::SO_RCVBUF, n)?;
+    }
+    let sa = sockaddr(std::net::SocketAddrV4::new([127, 0, 0, 1].into(), 0));
+    // SAFETY: a valid socket and a sockaddr_in that lives for the call.
+    let r = unsafe {
+        libc::bind(
+            fd,
+            (&sa as *const libc::sockaddr_in).cast(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
     };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut got = sockaddr(std::net::SocketAddrV4::new([0, 0, 0, 0].into(), 0));
+    let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: a valid socket, a sockaddr_in and its length that live for the call.
+    let r = unsafe { libc::getsockname(fd, (&mut got as *mut libc::sockaddr_in).cast(), &mut len) };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((s, u16::from_be(got.sin_port)))
+}
+
+/// Connect the bound client socket to `addr` (loopback: it answers at once, SYN-ACK
+/// or RST).
+fn connect_bound(s: TcpStream, addr: SocketAddr) -> io::Result<TcpStream> {
+    let SocketAddr::V4(v4) = addr else {
+        return Err(io::Error::other("IPv4 only"));
+    };
+    let sa = sockaddr(v4);
     // SAFETY: a valid socket and a sockaddr_in that lives for the call.
     let r = unsafe {
         libc::connect(
-            fd,
+            s.as_raw_fd(),
             (&sa as *const libc::sockaddr_in).cast(),
             std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
         )
@@ -404,13 +454,13 @@ fn three_gets(host: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn client(sc: Scenario, addr: SocketAddr, say: Say<'_>) -> io::Result<()> {
+fn client(sc: Scenario, sock: TcpStream, addr: SocketAddr, say: Say<'_>) -> io::Result<()> {
     let host = addr.to_string();
     if sc == Scenario::Refused {
         say(format!(
             "client: connecting to {addr}, where nothing listens"
         ));
-        return match TcpStream::connect_timeout(&addr, IO_TIMEOUT) {
+        return match connect_bound(sock, addr) {
             Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
                 say("client: connection refused (the kernel answered the SYN with RST)".into());
                 Ok(())
@@ -419,11 +469,7 @@ fn client(sc: Scenario, addr: SocketAddr, say: Say<'_>) -> io::Result<()> {
             Ok(_) => Err(io::Error::other("something listens on the port after all")),
         };
     }
-    let mut s = if sc == Scenario::SlowReader {
-        connect_small_rcvbuf(addr, 2048)?
-    } else {
-        TcpStream::connect_timeout(&addr, IO_TIMEOUT)?
-    };
+    let mut s = connect_bound(sock, addr)?;
     timeouts(&s)?;
     say(format!("client: connected to {addr}"));
     let send = |s: &mut TcpStream, bytes: &[u8]| -> io::Result<()> {

@@ -729,6 +729,13 @@ pub fn connection_outro(c: &Connection) -> Vec<String> {
         {
             out.push("TIME-WAIT belongs to the side that closed first: it waits 2×MSL so that a lost final ACK can be sent again and old segments die out before the port pair is reused.".to_string());
         }
+        let skipped = s.rtt.samples_skipped + s.handshake.timings_skipped;
+        if c.timestamps_backwards > 0 || skipped > 0 {
+            out.push(format!(
+                "{} packets of this connection are stamped before an earlier one (the capture's clock went back); {skipped} timings across them (RTT samples, handshake times) are left out rather than shown negative or absurd.",
+                c.timestamps_backwards
+            ));
+        }
         out.push(format!(
             "Zeek summary: conn_state {}, history {}.",
             s.conn_state,
@@ -771,11 +778,69 @@ fn opt(v: Option<u64>) -> String {
     v.map_or_else(|| "?".to_string(), |v| v.to_string())
 }
 
+/// A length of time as people say it: `3 ms`, `1.5 s`, `21 years`. Two significant
+/// figures below ten units, whole units above; never negative (the magnitude is shown).
+pub fn human_duration(ns: i64) -> String {
+    const UNITS: [(f64, &str, &str); 8] = [
+        (365.25 * 86_400e9, "year", "years"),
+        (86_400e9, "day", "days"),
+        (3_600e9, "h", "h"),
+        (60e9, "min", "min"),
+        (1e9, "s", "s"),
+        (1e6, "ms", "ms"),
+        (1e3, "µs", "µs"),
+        (1.0, "ns", "ns"),
+    ];
+    let n = ns.unsigned_abs() as f64;
+    let (size, one, many) = UNITS
+        .iter()
+        .copied()
+        .find(|(size, _, _)| n >= *size)
+        .unwrap_or(UNITS[7]);
+    let v = n / size;
+    let text = if v >= 9.95 {
+        format!("{v:.0}")
+    } else {
+        let t = format!("{v:.1}");
+        t.strip_suffix(".0").map(str::to_string).unwrap_or(t)
+    };
+    let unit = if text == "1" { one } else { many };
+    format!("{text} {unit}")
+}
+
+/// The capture warning for a packet stamped before an earlier one.
+pub fn time_backwards(frame: u64, latest_frame: u64, by_ns: i64) -> String {
+    format!(
+        "frame {frame}'s time is {} before frame {latest_frame}'s: the capture's clock went backwards; durations, RTTs and rates that would span it are left out",
+        human_duration(by_ns)
+    )
+}
+
+/// The closing warning when more packets went back in time than are named one by one.
+pub fn time_backwards_more(more: u64, total: u64) -> String {
+    format!(
+        "{more} more packets are stamped before an earlier packet ({total} in all, capture.timestamps_backwards)"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tcp::test_handshake as handshake;
     use crate::ts::Ts;
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(human_duration(3_000_000), "3 ms");
+        assert_eq!(human_duration(-3_000_000), "3 ms");
+        assert_eq!(human_duration(1_500_000_000), "1.5 s");
+        assert_eq!(human_duration(12_000), "12 µs");
+        assert_eq!(human_duration(999), "999 ns");
+        assert_eq!(human_duration(0), "0 ns");
+        assert_eq!(human_duration(86_400_000_000_000), "1 day");
+        assert_eq!(human_duration(668_322_441_995_000_000), "21 years");
+        assert_eq!(human_duration(120_000_000_000), "2 min");
+    }
 
     #[test]
     fn raw_isn_arithmetic() {

@@ -55,22 +55,26 @@ pub fn render(c: &Connection, style: Style) -> String {
     out.push('\n');
     let t0 = cf.packets.first().map(|p| p.ts);
     for (i, p) in cf.packets.iter().enumerate() {
-        let secs = t0.map_or(0.0, |t| p.ts.secs_since(t));
+        // A packet stamped before the first (the clock went back) gets no negative offset.
+        let when = match t0 {
+            Some(t) if p.ts < t => format!(
+                "stamped {} before the first packet (the clock went back)",
+                super::human_duration(t.0.saturating_sub(p.ts.0))
+            ),
+            t => format!("+{:.6} s", t.map_or(0.0, |t| p.ts.secs_since(t))),
+        };
         let dir = format!("{} → {}", p.dir.name(), p.dir.other().name());
         let label = arrow_label(p);
         if md {
             out.push_str(&format!(
-                "### Frame {} · +{secs:.6} s · {dir} · `{label}`\n\n",
+                "### Frame {} · {when} · {dir} · `{label}`\n\n",
                 p.frame
             ));
             for s in packet(&cf, i) {
                 out.push_str(&format!("- {}\n", md_escape(&s)));
             }
         } else {
-            out.push_str(&format!(
-                "Frame {}  +{secs:.6} s  {dir}  {label}\n",
-                p.frame
-            ));
+            out.push_str(&format!("Frame {}  {when}  {dir}  {label}\n", p.frame));
             for s in packet(&cf, i) {
                 out.push_str(&format!("    {s}\n"));
             }

@@ -19,9 +19,14 @@ pub(crate) enum Verdict {
 /// tight limit keeps resync from latching onto body text.
 const MAX_METHOD: usize = 24;
 
-/// Sniff the non-HTTP protocols from the first bytes of a direction.
+/// Sniff the non-HTTP protocols from the first bytes of a direction; for the client,
+/// `greeting` holds the server's first bytes (empty otherwise).
 /// HTTP itself is recognised by `start_line` because it needs a whole line.
-pub(crate) fn sniff(dir: Dir, early: &[u8]) -> Result<AppProto, Verdict> {
+///
+/// SMTP and FTP servers both open with `220`: the client's first command tells them
+/// apart (`EHLO`/`HELO`/`MAIL` for SMTP, `USER`/`AUTH`/`FEAT`/`SYST` for FTP); a
+/// greeting alone decides nothing. `EHLO`/`HELO` are SMTP even without a greeting seen.
+pub(crate) fn sniff(dir: Dir, early: &[u8], greeting: &[u8]) -> Result<AppProto, Verdict> {
     // TLS record header: handshake(0x16), major 3, minor 0..=4.
     let tls: &[&[u8]] = &[&[0x16], &[0x16, 0x03]];
     if let [0x16, 0x03, minor, ..] = early {
@@ -35,15 +40,28 @@ pub(crate) fn sniff(dir: Dir, early: &[u8]) -> Result<AppProto, Verdict> {
     if maybe == Verdict::Yes {
         return Ok(AppProto::Ssh);
     }
-    let smtp: &[&[u8]] = match dir {
-        Dir::Server => &[b"220 ", b"220-"],
-        Dir::Client => &[b"EHLO ", b"HELO "],
-    };
-    for sig in smtp {
-        match prefix_state(early, sig, true) {
-            Verdict::Yes => return Ok(AppProto::Smtp),
-            Verdict::Maybe => maybe = Verdict::Maybe,
-            Verdict::No => {}
+    let greeted = greeting.starts_with(b"220");
+    let commands: &[(&[u8], AppProto, bool)] = &[
+        (b"EHLO ", AppProto::Smtp, false),
+        (b"HELO ", AppProto::Smtp, false),
+        (b"MAIL ", AppProto::Smtp, true),
+        (b"USER ", AppProto::Ftp, true),
+        (b"AUTH ", AppProto::Ftp, true),
+        (b"FEAT\r", AppProto::Ftp, true),
+        (b"FEAT\n", AppProto::Ftp, true),
+        (b"SYST\r", AppProto::Ftp, true),
+        (b"SYST\n", AppProto::Ftp, true),
+    ];
+    if dir == Dir::Client {
+        for &(sig, proto, needs_greeting) in commands {
+            if needs_greeting && !greeted {
+                continue;
+            }
+            match prefix_state(early, sig, true) {
+                Verdict::Yes => return Ok(proto),
+                Verdict::Maybe => maybe = Verdict::Maybe,
+                Verdict::No => {}
+            }
         }
     }
     if maybe == Verdict::Maybe || early.is_empty() {
@@ -200,14 +218,32 @@ mod tests {
             (Dir::Client, b"\x16\x03", Err(Verdict::Maybe)),
             (Dir::Client, b"\x16\x03\x09", Err(Verdict::No)),
             (Dir::Server, b"SSH-2.0-OpenSSH", Ok(AppProto::Ssh)),
-            (Dir::Server, b"220 mail ESMTP", Ok(AppProto::Smtp)),
+            (Dir::Server, b"220 mail ESMTP", Err(Verdict::No)),
             (Dir::Client, b"ehlo example", Ok(AppProto::Smtp)),
             (Dir::Client, b"EHL", Err(Verdict::Maybe)),
             (Dir::Client, b"GET / HTTP/1.1", Err(Verdict::No)),
             (Dir::Client, b"", Err(Verdict::Maybe)),
         ];
         for (dir, data, want) in cases {
-            assert_eq!(sniff(*dir, data), *want, "{data:?}");
+            assert_eq!(sniff(*dir, data, b""), *want, "{data:?}");
         }
+        let greeted: &[(&[u8], Result<AppProto, Verdict>)] = &[
+            (b"USER anonymous\r\n", Ok(AppProto::Ftp)),
+            (b"user x", Ok(AppProto::Ftp)),
+            (b"AUTH TLS\r\n", Ok(AppProto::Ftp)),
+            (b"FEAT\r\n", Ok(AppProto::Ftp)),
+            (b"SYST\n", Ok(AppProto::Ftp)),
+            (b"EHLO me", Ok(AppProto::Smtp)),
+            (b"MAIL FROM:<a@b>", Ok(AppProto::Smtp)),
+            (b"US", Err(Verdict::Maybe)),
+            (b"FEATURE", Err(Verdict::No)),
+            (b"QUIT\r\n", Err(Verdict::No)),
+        ];
+        for (data, want) in greeted {
+            assert_eq!(sniff(Dir::Client, data, b"220 hi\r\n"), *want, "{data:?}");
+        }
+        // Without a 220 greeting, an FTP-looking command decides nothing.
+        assert_eq!(sniff(Dir::Client, b"USER x\r\n", b""), Err(Verdict::No));
+        assert_eq!(sniff(Dir::Client, b"MAIL FROM:<a>", b""), Err(Verdict::No));
     }
 }

@@ -30,6 +30,12 @@ pub enum AppProto {
     Tls,
     Ssh,
     Smtp,
+    /// An FTP control connection (a 220 greeting answered by USER, AUTH, FEAT or SYST).
+    Ftp,
+    /// A connection to an endpoint an FTP control connection announced (PASV/EPSV/PORT/EPRT);
+    /// set by the pipeline, never by sniffing.
+    #[serde(rename = "ftp-data")]
+    FtpData,
     Unknown,
 }
 
@@ -41,6 +47,8 @@ impl AppProto {
             AppProto::Tls => "tls",
             AppProto::Ssh => "ssh",
             AppProto::Smtp => "smtp",
+            AppProto::Ftp => "ftp",
+            AppProto::FtpData => "ftp-data",
             AppProto::Unknown => "unknown",
         }
     }
@@ -340,6 +348,11 @@ impl HttpAssembler {
     /// Content sniffing for the non-HTTP protocols (HTTP itself is decided
     /// by the parser on its first plausible start line).
     fn sniff(&mut self, d: Dir, bytes: &[u8]) {
+        // The server's first bytes: a client's first command is read against them.
+        let (greeting, greeting_len) = {
+            let s = &self.dirs[Dir::Server.idx()];
+            (s.early, if d == Dir::Client { s.early_len } else { 0 })
+        };
         let st = &mut self.dirs[d.idx()];
         if st.sniffed {
             return;
@@ -352,7 +365,7 @@ impl HttpAssembler {
             st.early_len += 1;
         }
         let early = st.early.get(..st.early_len).unwrap_or_default();
-        match detect::sniff(d, early) {
+        match detect::sniff(d, early, greeting.get(..greeting_len).unwrap_or_default()) {
             Ok(p) => self.decide(p),
             Err(Verdict::Maybe) if st.early_len < st.early.len() => {}
             Err(_) => st.sniffed = true,

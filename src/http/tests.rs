@@ -650,7 +650,12 @@ fn detection() {
     let cases: &[(Dir, &[u8], AppProto)] = &[
         (Dir::Client, b"\x16\x03\x01\x02\x00\x01\x00", AppProto::Tls),
         (Dir::Server, b"SSH-2.0-OpenSSH_9.6\r\n", AppProto::Ssh),
-        (Dir::Server, b"220 mx.example.com ESMTP\r\n", AppProto::Smtp),
+        // A greeting alone does not tell SMTP from FTP.
+        (
+            Dir::Server,
+            b"220 mx.example.com ESMTP\r\n",
+            AppProto::Unknown,
+        ),
         (Dir::Client, b"EHLO me\r\n", AppProto::Smtp),
         (Dir::Client, b"GET / HTTP/1.1\r\n\r\n", AppProto::Http),
         (Dir::Server, b"HTTP/1.1 200 OK\r\n\r\n", AppProto::Http),
@@ -779,7 +784,7 @@ fn hostile_random_input_never_panics() {
 #[test]
 fn app_names_are_the_json_names() {
     use crate::http::AppProto::*;
-    for a in [Http, Tls, Ssh, Smtp, Unknown] {
+    for a in [Http, Tls, Ssh, Smtp, Ftp, FtpData, Unknown] {
         assert_eq!(
             serde_json::to_string(&a).unwrap(),
             format!("\"{}\"", a.name())

@@ -18,7 +18,7 @@ impl Table {
         if self.rows == 0 {
             writeln!(
                 out,
-                "{:>5}  {:<EP$}  {:<EP$}  {:<7}  {:<6}  {:<22}  {:>9}  {:>9}  {:>11}  {:>17}  {:>4}  ANALYSIS",
+                "{:>5}  {:<EP$}  {:<EP$}  {:<8}  {:<6}  {:<22}  {:>9}  {:>9}  {:>11}  {:>17}  {:>4}  ANALYSIS",
                 "ID",
                 "CLIENT",
                 "SERVER",
@@ -52,7 +52,7 @@ impl Table {
         };
         writeln!(
             out,
-            "{:>5}  {:<EP$}  {:<EP$}  {:<7}  {:<6}  {:<22}  {:>9}  {:>9.3}  {:>11}  {:>17}  {:>4}  {}",
+            "{:>5}  {:<EP$}  {:<EP$}  {:<8}  {:<6}  {:<22}  {:>9}  {:>9.3}  {:>11}  {:>17}  {:>4}  {}",
             c.id,
             client,
             c.server.to_string(),
@@ -107,6 +107,13 @@ pub fn summary(out: &mut dyn Write, st: &CaptureStats, t: &Table) -> io::Result<
             out,
             "flagged     {} IP fragments (not reassembled), {} unreadable TCP headers",
             st.ip_fragments, st.malformed_tcp
+        )?;
+    }
+    if st.timestamps_backwards > 0 || st.measurements_skipped > 0 {
+        writeln!(
+            out,
+            "time        {} packets stamped before an earlier packet, {} measurements across them left out",
+            st.timestamps_backwards, st.measurements_skipped
         )?;
     }
     if st.evicted_connections > 0 {

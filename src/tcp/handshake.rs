@@ -101,6 +101,17 @@ pub struct Handshake {
     pub syn_acks: Vec<Attempt>,
     /// Payload bytes carried on the SYN (TCP Fast Open).
     pub syn_data_bytes: u32,
+    /// Timings (`syn_to_syn_ack_ms`, `syn_ack_to_ack_ms`, `irtt_ms`, `backoff_ms`) left
+    /// out because one of their packets was stamped before an earlier handshake packet.
+    pub timings_skipped: u32,
+    /// The latest time of a handshake packet so far.
+    #[serde(skip)]
+    latest_ts: Option<Ts>,
+    /// The last SYN's and SYN-ACK's times are in order (not before an earlier packet).
+    #[serde(skip)]
+    last_syn_in_time: bool,
+    #[serde(skip)]
+    last_syn_ack_in_time: bool,
     #[serde(skip)]
     pub(crate) last_syn_ts: Option<Ts>,
     #[serde(skip)]
@@ -129,6 +140,10 @@ impl Default for Handshake {
             syns: Vec::new(),
             syn_acks: Vec::new(),
             syn_data_bytes: 0,
+            timings_skipped: 0,
+            latest_ts: None,
+            last_syn_in_time: false,
+            last_syn_ack_in_time: false,
             last_syn_ts: None,
             last_syn_ack_ts: None,
             server_syn_without_ack: false,
@@ -140,9 +155,22 @@ impl Default for Handshake {
 /// At most this many (re)transmissions are listed; the counters go on.
 const MAX_ATTEMPTS: usize = 16;
 
-fn push_attempt(v: &mut Vec<Attempt>, frame: u64, ts: Ts) {
+/// Push an attempt; its back-off from the previous one is left out (and counted in
+/// `skipped`) when either was stamped out of order.
+fn push_attempt(
+    v: &mut Vec<Attempt>,
+    frame: u64,
+    ts: Ts,
+    prev_in_time: bool,
+    in_time: bool,
+    skipped: &mut u32,
+) {
     if v.len() < MAX_ATTEMPTS {
-        let backoff_ms = v.last().map(|p| ts.ms_since(p.ts));
+        let backoff_ms = v.last().and_then(|p| {
+            let t = span(p.ts, prev_in_time, ts, in_time);
+            *skipped += u32::from(t.is_none());
+            t
+        });
         v.push(Attempt {
             frame,
             ts,
@@ -151,7 +179,34 @@ fn push_attempt(v: &mut Vec<Attempt>, frame: u64, ts: Ts) {
     }
 }
 
+/// Milliseconds from `from` to `to`, or None when either was stamped out of order or the
+/// end is before the start: no timing across a clock that went back.
+fn span(from: Ts, from_in_time: bool, to: Ts, to_in_time: bool) -> Option<f64> {
+    (from_in_time && to_in_time && to >= from).then(|| to.ms_since(from))
+}
+
 impl Handshake {
+    /// Note a handshake packet's time: whether it is not before an earlier one.
+    fn in_time(&mut self, ts: Ts) -> bool {
+        let ok = self.latest_ts.is_none_or(|l| ts >= l);
+        self.latest_ts = self.latest_ts.max(Some(ts));
+        ok
+    }
+
+    /// `span` from the last SYN (or SYN-ACK) to `ts`, counting a timing left out.
+    fn timing(
+        &mut self,
+        from: Option<Ts>,
+        from_in_time: bool,
+        ts: Ts,
+        in_time: bool,
+    ) -> Option<f64> {
+        let from = from?;
+        let t = span(from, from_in_time, ts, in_time);
+        self.timings_skipped += u32::from(t.is_none());
+        t
+    }
+
     pub fn is_complete(&self) -> bool {
         self.ack_frame.is_some()
     }
@@ -164,6 +219,7 @@ impl Handshake {
         frame: u64,
         ts: Ts,
     ) {
+        let in_time = self.in_time(ts);
         if self.syn_frame.is_none() {
             self.syn_frame = Some(frame);
             self.client_isn = Some(isn);
@@ -174,20 +230,38 @@ impl Handshake {
             self.syn_retransmissions += 1;
         }
         if self.ack_frame.is_none() {
-            push_attempt(&mut self.syns, frame, ts);
+            let prev = self.last_syn_in_time;
+            push_attempt(
+                &mut self.syns,
+                frame,
+                ts,
+                prev,
+                in_time,
+                &mut self.timings_skipped,
+            );
             self.last_syn_ts = Some(ts);
+            self.last_syn_in_time = in_time;
         }
     }
 
     /// The server sent a SYN without ACK: both sides opened at once.
     pub(crate) fn on_server_syn(&mut self, isn: u32, opts: &TcpOptions, frame: u64, ts: Ts) {
+        let in_time = self.in_time(ts);
         self.server_syn_without_ack = true;
         if self.server_isn.is_none() {
             self.server_isn = Some(isn);
             self.options.server = Some(SideOptions::from(opts));
             self.syn_ack_frame = Some(frame);
-            push_attempt(&mut self.syn_acks, frame, ts);
+            push_attempt(
+                &mut self.syn_acks,
+                frame,
+                ts,
+                false,
+                in_time,
+                &mut self.timings_skipped,
+            );
             self.last_syn_ack_ts = Some(ts);
+            self.last_syn_ack_in_time = in_time;
         }
         if self.syn_frame.is_some() {
             self.outcome = Outcome::SimultaneousOpen;
@@ -195,13 +269,13 @@ impl Handshake {
     }
 
     pub(crate) fn on_syn_ack(&mut self, isn: u32, opts: &TcpOptions, frame: u64, ts: Ts) {
+        let in_time = self.in_time(ts);
         if self.syn_ack_frame.is_none() {
             self.syn_ack_frame = Some(frame);
             self.server_isn = Some(isn);
             self.options.server = Some(SideOptions::from(opts));
-            if let Some(s) = self.last_syn_ts {
-                self.syn_to_syn_ack_ms = Some(ts.ms_since(s));
-            }
+            self.syn_to_syn_ack_ms =
+                self.timing(self.last_syn_ts, self.last_syn_in_time, ts, in_time);
             if self.outcome == Outcome::NoAnswer {
                 self.outcome = Outcome::Incomplete;
             }
@@ -209,8 +283,17 @@ impl Handshake {
             self.syn_ack_retransmissions += 1;
         }
         if self.ack_frame.is_none() {
-            push_attempt(&mut self.syn_acks, frame, ts);
+            let prev = self.last_syn_ack_in_time;
+            push_attempt(
+                &mut self.syn_acks,
+                frame,
+                ts,
+                prev,
+                in_time,
+                &mut self.timings_skipped,
+            );
             self.last_syn_ack_ts = Some(ts);
+            self.last_syn_ack_in_time = in_time;
         }
     }
 
@@ -219,13 +302,11 @@ impl Handshake {
         if self.ack_frame.is_some() || self.syn_ack_frame.is_none() {
             return;
         }
+        let in_time = self.in_time(ts);
         self.ack_frame = Some(frame);
-        if let Some(s) = self.last_syn_ts {
-            self.irtt_ms = Some(ts.ms_since(s));
-        }
-        if let Some(sa) = self.last_syn_ack_ts {
-            self.syn_ack_to_ack_ms = Some(ts.ms_since(sa));
-        }
+        self.irtt_ms = self.timing(self.last_syn_ts, self.last_syn_in_time, ts, in_time);
+        self.syn_ack_to_ack_ms =
+            self.timing(self.last_syn_ack_ts, self.last_syn_ack_in_time, ts, in_time);
         if self.outcome != Outcome::SimultaneousOpen {
             self.outcome = Outcome::Complete;
         }
@@ -237,14 +318,12 @@ impl Handshake {
             return;
         }
         if self.rst_frame.is_none() {
+            let in_time = self.in_time(ts);
             self.rst_frame = Some(frame);
             // A refusal is a full round trip too: SYN out, RST back (Wireshark reports
             // it as the initial RTT as well).
-            if from_server
-                && self.syn_ack_frame.is_none()
-                && let Some(s) = self.last_syn_ts
-            {
-                self.irtt_ms = Some(ts.ms_since(s));
+            if from_server && self.syn_ack_frame.is_none() {
+                self.irtt_ms = self.timing(self.last_syn_ts, self.last_syn_in_time, ts, in_time);
             }
         }
         self.outcome = if from_server && self.syn_ack_frame.is_none() {

@@ -94,12 +94,19 @@ pub struct Rtt {
     pub min_ms: Option<f64>,
     pub avg_ms: Option<f64>,
     pub max_ms: Option<f64>,
+    /// Samples left out: the ACK or the data it answers was stamped before an earlier
+    /// packet of the connection (the capture's clock went back).
+    pub samples_skipped: u32,
     #[serde(skip)]
     sum_ms: f64,
 }
 
 impl Rtt {
     fn add(&mut self, ms: f64) {
+        if !(ms >= 0.0 && ms.is_finite()) {
+            self.samples_skipped += 1;
+            return;
+        }
         self.samples += 1;
         self.sum_ms += ms;
         self.min_ms = Some(self.min_ms.map_or(ms, |m| m.min(ms)));
@@ -114,6 +121,8 @@ struct Outstanding {
     end: SeqNum,
     ts: Ts,
     retransmitted: bool,
+    /// Sent at a time not before any earlier packet of the connection.
+    in_time: bool,
 }
 
 const MAX_OUTSTANDING: usize = 256;
@@ -221,6 +230,9 @@ pub struct TcpConn {
     first_packet: bool,
     /// Both windows scaled (both SYNs carried the option).
     scaling: bool,
+    /// The latest packet time of the connection: a segment stamped before it is no end
+    /// of a measurement.
+    latest_ts: Option<Ts>,
 }
 
 /// Truncate long lists of gaps kept per connection.
@@ -264,6 +276,7 @@ impl TcpConn {
             rst_seen: false,
             first_packet: true,
             scaling: false,
+            latest_ts: None,
         }
     }
 
@@ -398,6 +411,9 @@ impl TcpConn {
         let seglen = seg.payload_len + u32::from(syn) + u32::from(fin);
         // Where the payload starts: after the SYN's phantom byte.
         let data_seq = seq.add(u32::from(syn));
+        // Stamped before an earlier packet of this connection: no measurement ends here.
+        let in_time = self.latest_ts.is_none_or(|l| ts >= l);
+        self.latest_ts = self.latest_ts.max(Some(ts));
 
         if self.first_packet {
             self.first_packet = false;
@@ -884,7 +900,11 @@ impl TcpConn {
                 && !s.retransmitted
                 && s.end == ack
             {
-                self.rtt.add(ts.ms_since(s.ts));
+                if s.in_time && in_time {
+                    self.rtt.add(ts.ms_since(s.ts));
+                } else {
+                    self.rtt.samples_skipped += 1;
+                }
             }
         }
         if seglen > 0 && !rst {
@@ -904,6 +924,7 @@ impl TcpConn {
                     end,
                     ts,
                     retransmitted: false,
+                    in_time,
                 });
             }
             if let Some(peer_ack) = self.half[o].last_ack {
@@ -915,8 +936,10 @@ impl TcpConn {
         if seg.payload_len > 0 && !retransmitted && !rst {
             let h = &mut self.half[d];
             h.payload_bytes += u64::from(seg.payload_len);
-            h.first_data_ts.get_or_insert(ts);
-            h.last_data_ts = Some(ts);
+            if in_time {
+                h.first_data_ts.get_or_insert(ts);
+                h.last_data_ts = Some(ts);
+            }
         }
 
         // --- Update trackers -----------------------------------------------------------

@@ -67,6 +67,8 @@ pub fn app_name(a: AppProto) -> &'static str {
         AppProto::Tls => "tls",
         AppProto::Ssh => "ssh",
         AppProto::Smtp => "smtp",
+        AppProto::Ftp => "ftp",
+        AppProto::FtpData => "ftp-data",
         AppProto::Unknown => "-",
     }
 }

@@ -2,6 +2,7 @@
 //! tshark oracle files.
 #![allow(dead_code)]
 
+pub mod pcap;
 pub mod pcapgen;
 pub mod tmux;
 pub mod ui;
