@@ -19,13 +19,19 @@ impl Default for Pcap {
 
 impl Pcap {
     pub fn new() -> Pcap {
+        Pcap::with_snaplen(262_144)
+    }
+
+    /// A capture whose header announces snapshot length `snaplen` (records are cut by
+    /// [`Pcap::record_cut`]).
+    pub fn with_snaplen(snaplen: u32) -> Pcap {
         let mut b = Vec::new();
         b.extend_from_slice(&0xa1b2_3c4du32.to_le_bytes());
         b.extend_from_slice(&2u16.to_le_bytes());
         b.extend_from_slice(&4u16.to_le_bytes());
         b.extend_from_slice(&0i32.to_le_bytes());
         b.extend_from_slice(&0u32.to_le_bytes());
-        b.extend_from_slice(&262_144u32.to_le_bytes());
+        b.extend_from_slice(&snaplen.to_le_bytes());
         b.extend_from_slice(&1u32.to_le_bytes());
         Pcap {
             bytes: b,
@@ -35,20 +41,28 @@ impl Pcap {
 
     /// One record stamped `ts_ns` (nanoseconds since the epoch, after 1970 and before 2106).
     pub fn record(&mut self, ts_ns: i64, frame: &[u8]) {
+        self.record_cut(ts_ns, frame, frame.len() as u32);
+    }
+
+    /// One record of which only `frame` was captured, out of `orig_len` bytes on the wire.
+    pub fn record_cut(&mut self, ts_ns: i64, frame: &[u8], orig_len: u32) {
         let secs = u32::try_from(ts_ns / 1_000_000_000).expect("timestamp fits a pcap");
         let nanos = (ts_ns % 1_000_000_000) as u32;
         self.bytes.extend_from_slice(&secs.to_le_bytes());
         self.bytes.extend_from_slice(&nanos.to_le_bytes());
         self.bytes
             .extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        self.bytes
-            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        self.bytes.extend_from_slice(&orig_len.to_le_bytes());
         self.bytes.extend_from_slice(frame);
         self.frames += 1;
     }
 
     /// Write the file as `name` in a temporary directory of its own (tests run at once
     /// may write the same name).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     pub fn write(&self, name: &str) -> PathBuf {
         static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -4,9 +4,9 @@
 
 #![allow(dead_code, reason = "each test file uses a part of it")]
 
+use super::pcap::Pcap;
 use etherparse::PacketBuilder;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 pub const CLIENT: [u8; 4] = [10, 0, 0, 1];
 pub const SERVER: [u8; 4] = [10, 0, 0, 2];
@@ -129,37 +129,18 @@ impl Cap {
         self.frames.push((ts_us, bytes, orig));
     }
 
-    pub fn bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        out.extend_from_slice(&2u16.to_le_bytes());
-        out.extend_from_slice(&4u16.to_le_bytes());
-        out.extend_from_slice(&0i32.to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
-        out.extend_from_slice(&self.snaplen.to_le_bytes());
-        out.extend_from_slice(&1u32.to_le_bytes());
-        for (ts, data, orig) in &self.frames {
-            let secs = ts.div_euclid(1_000_000);
-            let us = ts.rem_euclid(1_000_000);
-            out.extend_from_slice(&(secs as u32).to_le_bytes());
-            out.extend_from_slice(&(us as u32).to_le_bytes());
-            out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-            out.extend_from_slice(&orig.to_le_bytes());
-            out.extend_from_slice(data);
+    /// The capture as a pcap file.
+    pub fn pcap(&self) -> Pcap {
+        let mut p = Pcap::with_snaplen(self.snaplen);
+        for (ts_us, data, orig) in &self.frames {
+            p.record_cut(ts_us * 1000, data, *orig);
         }
-        out
+        p
     }
 
     /// Write the capture to a fresh file under the temp dir and return its path.
     pub fn write(&self, name: &str) -> PathBuf {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!(
-            "tcpscope-gen-{}-{n}-{name}.pcap",
-            std::process::id()
-        ));
-        std::fs::write(&p, self.bytes()).expect("temp capture written");
-        p
+        self.pcap().write(&format!("{name}.pcap"))
     }
 }
 
@@ -179,11 +160,5 @@ pub fn run(args: &[&str]) -> Vec<u8> {
 
 /// The JSON report (with packets) of a capture file.
 pub fn report(path: &std::path::Path) -> serde_json::Value {
-    super::json(&run(&[
-        "report",
-        path.to_str().expect("utf-8 path"),
-        "--format",
-        "json",
-        "--packets",
-    ]))
+    super::json(super::pcap::report(path, "json", &["--packets"]).as_bytes())
 }
