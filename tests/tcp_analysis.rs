@@ -29,7 +29,7 @@ fn our_flags(conns: &[Connection]) -> BTreeMap<u64, BTreeSet<&'static str>> {
             let set: BTreeSet<&'static str> = p
                 .analysis
                 .iter()
-                .map(|f| f.flag.name())
+                .map(|f| f.flag().name())
                 .filter(|n| {
                     matches!(
                         *n,
@@ -250,8 +250,20 @@ fn timestamps_settle_retransmission_versus_reordering() {
     let cli = one("tcp-lossy-client-side.pcap");
     let pk = cli.summary.as_ref().unwrap().packets.as_ref().unwrap();
     let p = pk.iter().find(|p| p.frame == 83).unwrap();
-    let names: Vec<&str> = p.analysis.iter().map(|f| f.flag.name()).collect();
+    let names: Vec<&str> = p.analysis.iter().map(|f| f.flag().name()).collect();
     assert!(names.contains(&"retransmission"), "{names:?}");
     assert!(!names.contains(&"out_of_order"), "{names:?}");
-    assert!(p.analysis.iter().any(|f| f.why.contains("TSval")));
+    assert!(p.analysis.iter().any(|f| matches!(
+        f,
+        tcpscope::tcp::analysis::Finding::Retransmission {
+            tsval_later: true,
+            ..
+        }
+    )));
+    let why: Vec<String> = p
+        .analysis
+        .iter()
+        .map(tcpscope::explain::findings::why)
+        .collect();
+    assert!(why.iter().any(|w| w.contains("TSval")), "{why:?}");
 }

@@ -8,6 +8,7 @@
 //! terminal, no pcap, no clock. Capture-derived strings (URIs, reasons) go through
 //! [`clean`] so no control character reaches a terminal or a document.
 
+pub mod findings;
 pub mod narrative;
 pub mod quiz;
 
@@ -387,7 +388,7 @@ pub fn state_changes(cf: &ConnFacts<'_>, i: usize) -> Vec<String> {
 
 /// An analysis flag and the rule that fired: "⚠ Dup ACK: no data, same ACK ...".
 pub fn finding(x: &Finding) -> String {
-    format!("⚠ {}: {}", x.flag.label(), clean(&x.why))
+    format!("⚠ {}: {}", x.flag().label(), clean(&findings::why(x)))
 }
 
 /// A one-line label for a ladder arrow: flags and the relative numbers.
@@ -409,7 +410,7 @@ pub fn flag_marker(p: &PacketRecord) -> Option<String> {
     if p.analysis.is_empty() {
         return None;
     }
-    let v: Vec<&str> = p.analysis.iter().map(|f| f.flag.label()).collect();
+    let v: Vec<&str> = p.analysis.iter().map(|f| f.flag().label()).collect();
     Some(format!("[{}]", v.join(", ")))
 }
 

@@ -90,11 +90,11 @@ fn rows<'a>(c: &'a Connection, cf: &ConnFacts<'a>, opts: Options) -> Vec<Row<'a>
             let flags = p
                 .analysis
                 .iter()
-                .map(|x| match (x.flag, p.dup_ack_num) {
+                .map(|x| match (x.flag(), p.dup_ack_num) {
                     (crate::tcp::analysis::Flag::DuplicateAck, Some(n)) => {
-                        format!("{} #{n}", x.flag.label())
+                        format!("{} #{n}", x.flag().label())
                     }
-                    _ => x.flag.label().to_string(),
+                    _ => x.flag().label().to_string(),
                 })
                 .collect();
             Row {

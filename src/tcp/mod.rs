@@ -7,7 +7,9 @@
 
 pub mod analysis;
 pub mod handshake;
+pub mod measure;
 pub mod reassembly;
+pub mod rst;
 pub mod seq;
 pub mod state;
 pub mod zeek;
@@ -17,11 +19,12 @@ use crate::flow::Dir;
 use crate::ts::Ts;
 use analysis::{Counts, Finding, Flag};
 use handshake::Handshake;
+use measure::Meter;
+pub use measure::Rtt;
 use reassembly::{Reassembler, StreamEvent};
 use seq::SeqNum;
 use serde::Serialize;
 use state::{EndpointState, TcpState};
-use std::collections::VecDeque;
 use zeek::{History, ZSegment};
 
 /// Limits of the engine.
@@ -87,71 +90,15 @@ pub struct GapRecord {
     pub len: u64,
 }
 
-/// Round-trip samples (data -> ACK, Karn's rule: never from retransmitted data).
-#[derive(Clone, Copy, Debug, Default, Serialize)]
-pub struct Rtt {
-    pub samples: u32,
-    pub min_ms: Option<f64>,
-    pub avg_ms: Option<f64>,
-    pub max_ms: Option<f64>,
-    /// Samples left out: the ACK or the data it answers was stamped before an earlier
-    /// packet of the connection (the capture's clock went back).
-    pub samples_skipped: u32,
-    #[serde(skip)]
-    sum_ms: f64,
-}
-
-impl Rtt {
-    fn add(&mut self, ms: f64) {
-        if !(ms >= 0.0 && ms.is_finite()) {
-            self.samples_skipped += 1;
-            return;
-        }
-        self.samples += 1;
-        self.sum_ms += ms;
-        self.min_ms = Some(self.min_ms.map_or(ms, |m| m.min(ms)));
-        self.max_ms = Some(self.max_ms.map_or(ms, |m| m.max(ms)));
-        self.avg_ms = Some(self.sum_ms / f64::from(self.samples));
-    }
-}
-
-/// Outstanding data of one direction, for RTT samples.
-#[derive(Clone, Copy, Debug)]
-struct Outstanding {
-    end: SeqNum,
-    ts: Ts,
-    retransmitted: bool,
-    /// Sent at a time not before any earlier packet of the connection.
-    in_time: bool,
-}
-
-const MAX_OUTSTANDING: usize = 256;
-
 /// What the engine knows about one direction (one sender).
 #[derive(Debug)]
 struct Half {
-    /// Sequence number of this side's SYN, or of its first segment seen (mid-stream).
-    base: Option<SeqNum>,
+    /// What Wireshark's rules read (base, next expected, last ACK, window, ...).
+    side: analysis::Side,
     syn_seen: bool,
-    /// Highest seq + length seen (Wireshark's nextseq).
-    next_seq: Option<SeqNum>,
-    next_seq_ts: Ts,
-    /// TSval of the segment that last advanced next_seq.
-    next_seq_tsval: Option<u32>,
     /// Highest sequence number the peer may acknowledge (for ACKed-unseen).
     max_to_be_acked: Option<SeqNum>,
-    /// Last ACK number this side sent.
-    last_ack: Option<SeqNum>,
-    last_ack_ts: Ts,
-    /// Time of this side's latest segment (Wireshark's lastacktime: any segment).
-    last_seg_ts: Ts,
-    /// Duplicate ACKs in a row; -1 after an ACKed-unseen (Wireshark's neutralised state).
-    dup_acks: i32,
-    window: Option<u16>,
     wscale: Option<u8>,
-    /// This side's previous segment was a keep-alive / zero-window probe.
-    last_keep_alive: bool,
-    last_zwp: bool,
     fin_seq: Option<SeqNum>,
     fin_acked: bool,
     /// This side's FIN arrived ahead of missing data: the frame that carried it. The
@@ -161,45 +108,23 @@ struct Half {
     /// The FIN was handed on in order (to the HTTP layer) already.
     fin_reported: bool,
     reasm: Reassembler,
-    outstanding: VecDeque<Outstanding>,
-    max_in_flight: u64,
-    payload_bytes: u64,
-    first_data_ts: Option<Ts>,
-    last_data_ts: Option<Ts>,
+    meter: Meter,
 }
 
 impl Half {
     fn new(cap: usize) -> Half {
         Half {
-            base: None,
+            side: analysis::Side::default(),
             syn_seen: false,
-            next_seq: None,
-            next_seq_ts: Ts(0),
-            next_seq_tsval: None,
             max_to_be_acked: None,
-            last_ack: None,
-            last_ack_ts: Ts(0),
-            last_seg_ts: Ts(0),
-            dup_acks: 0,
-            window: None,
             wscale: None,
-            last_keep_alive: false,
-            last_zwp: false,
             fin_seq: None,
             fin_acked: false,
             fin_held: None,
             fin_reported: false,
             reasm: Reassembler::new(cap),
-            outstanding: VecDeque::new(),
-            max_in_flight: 0,
-            payload_bytes: 0,
-            first_data_ts: None,
-            last_data_ts: None,
+            meter: Meter::default(),
         }
-    }
-
-    fn rel(&self, s: u32) -> u32 {
-        self.base.map_or(s, |b| SeqNum(s).rel(b))
     }
 }
 
@@ -291,26 +216,24 @@ impl TcpConn {
     /// The ISN (or first sequence number seen) of a direction: relative numbers count
     /// from it.
     pub fn base_seq(&self, dir: Dir) -> Option<u32> {
-        self.half[dir.idx()].base.map(|b| b.0)
+        self.half[dir.idx()].side.base.map(|b| b.0)
     }
 
     pub fn max_in_flight(&self, dir: Dir) -> u64 {
-        self.half[dir.idx()].max_in_flight
+        self.half[dir.idx()].meter.max_in_flight
     }
 
     /// Receive window advertised last by `dir`, with scaling applied when known.
     pub fn last_window(&self, dir: Dir) -> Option<u64> {
         let h = &self.half[dir.idx()];
-        h.window
+        h.side
+            .window
             .map(|w| self.scaled(dir, w, false).unwrap_or(u64::from(w)))
     }
 
     /// Payload bytes per second from `dir`, between its first and last data segment.
     pub fn throughput_bps(&self, dir: Dir) -> Option<f64> {
-        let h = &self.half[dir.idx()];
-        let (a, b) = (h.first_data_ts?, h.last_data_ts?);
-        let secs = b.secs_since(a);
-        (secs > 0.0).then(|| h.payload_bytes as f64 / secs)
+        self.half[dir.idx()].meter.throughput_bps()
     }
 
     /// A FIN or RST was seen: a new SYN on this tuple starts a new connection.
@@ -357,8 +280,10 @@ impl TcpConn {
     }
 
     pub fn conn_state(&self) -> &'static str {
-        self.history
-            .conn_state(self.half[0].payload_bytes, self.half[1].payload_bytes)
+        self.history.conn_state(
+            self.half[0].meter.payload_bytes,
+            self.half[1].meter.payload_bytes,
+        )
     }
 
     /// The window in bytes. SYN windows are never scaled; otherwise the scale is known
@@ -391,6 +316,11 @@ impl TcpConn {
     }
 
     /// Feed one segment. Reassembled bytes go to `sink`.
+    ///
+    /// The order is the engine's contract: flag checks, the opening (bases, handshake),
+    /// Wireshark's sequence rules against what was known before this segment, RST
+    /// validity, both endpoints' states, Zeek's view, reassembly, measurements, and only
+    /// then the trackers the next segment's rules read.
     pub fn on_segment(
         &mut self,
         dir: Dir,
@@ -400,439 +330,216 @@ impl TcpConn {
         sink: &mut dyn FnMut(Dir, StreamEvent<'_>),
     ) {
         let f = seg.flags;
-        let (d, o) = (dir.idx(), dir.other().idx());
-        let mut findings: Vec<Finding> = Vec::new();
-        let mut dup_ack_num = None;
-        let seq = SeqNum(seg.seq);
-        let ack = SeqNum(seg.ack);
-        let syn = f.syn();
-        let fin = f.fin();
-        let rst = f.rst();
-        let seglen = seg.payload_len + u32::from(syn) + u32::from(fin);
-        // Where the payload starts: after the SYN's phantom byte.
-        let data_seq = seq.add(u32::from(syn));
         // Stamped before an earlier packet of this connection: no measurement ends here.
         let in_time = self.latest_ts.is_none_or(|l| ts >= l);
         self.latest_ts = self.latest_ts.max(Some(ts));
-
         if self.first_packet {
-            self.first_packet = false;
-            if dir == Dir::Server {
-                self.history.flipped();
-            }
-            if !syn {
-                // Capture began mid-connection: both endpoints assumed ESTABLISHED.
-                for x in [Dir::Client, Dir::Server] {
-                    self.set_state(
-                        x,
-                        TcpState::Established,
-                        frame,
-                        ts,
-                        true,
-                        "capture began mid-connection",
-                    );
-                }
+            self.on_first_packet(dir, f.syn(), frame, ts);
+        }
+        let mut found: Vec<Finding> = Vec::new();
+        self.check_flags(seg, &mut found);
+        self.open(dir, seg, frame, ts);
+        let ctx = self.rule_context(dir);
+        let verdict = analysis::check(&ctx, seg, ts, &mut found);
+        let rst_accepted = f.rst() && self.judge_rst(dir, seg, &mut found);
+        self.update_states(dir, seg, frame, ts, rst_accepted);
+        self.update_zeek(dir, seg);
+        self.reassemble(dir, seg, frame, &mut found, sink);
+        // A hole filled (or skipped as lost) before a held FIN: it takes effect now.
+        self.release_held_fin(dir, frame, ts);
+        self.release_held_fin(dir.other(), frame, ts);
+        self.measure(dir, seg, ts, in_time, verdict.retransmitted);
+        self.track(dir, seg, ts, &verdict);
+        for x in &found {
+            self.counts.add(x.flag());
+        }
+        self.record(dir, seg, frame, ts, found, verdict.dup_ack);
+    }
+
+    fn on_first_packet(&mut self, dir: Dir, syn: bool, frame: u64, ts: Ts) {
+        self.first_packet = false;
+        if dir == Dir::Server {
+            self.history.flipped();
+        }
+        if !syn {
+            // Capture began mid-connection: both endpoints assumed ESTABLISHED.
+            for x in [Dir::Client, Dir::Server] {
+                self.set_state(
+                    x,
+                    TcpState::Established,
+                    frame,
+                    ts,
+                    true,
+                    "capture began mid-connection",
+                );
             }
         }
+    }
 
-        // Impossible flag combinations.
+    /// Checks on the segment's own header: impossible flags, a window scale above 14,
+    /// anything but a bare ACK after the connection ended, data on a SYN.
+    fn check_flags(&self, seg: &TcpSegment<'_>, out: &mut Vec<Finding>) {
+        let f = seg.flags;
+        let (syn, fin, rst) = (f.syn(), f.fin(), f.rst());
         let two_of = u8::from(syn) + u8::from(fin) + u8::from(rst) >= 2;
-        let impossible = two_of || f.0 & 0x1FF == 0;
-        if impossible {
-            findings.push(Finding {
-                flag: Flag::ImpossibleFlags,
-                why: format!("flags [{f}] never occur together in a valid segment"),
-            });
+        if two_of || f.0 & 0x1FF == 0 {
+            out.push(Finding::ImpossibleFlags { flags: f.0 });
         }
         if syn
-            && let Some(ws) = seg.options.wscale
-            && ws > 14
+            && let Some(scale) = seg.options.wscale
+            && scale > 14
         {
-            findings.push(Finding {
-                flag: Flag::BadWindowScale,
-                why: format!("window scale {ws} > 14; RFC 7323 says to use 14"),
-            });
+            out.push(Finding::BadWindowScale { scale });
         }
-
-        // After close: anything but a bare ACK once the connection is over.
+        let seglen = seg.payload_len + u32::from(syn) + u32::from(fin);
         let fresh_syn = syn && !f.ack();
         if self.is_closed() && !fresh_syn && (seglen > 0 || rst) {
-            findings.push(Finding {
-                flag: Flag::AfterClose,
-                why: if self.rst_seen {
-                    "the connection was already reset".to_string()
-                } else {
-                    "both FINs were already acknowledged".to_string()
-                },
+            out.push(Finding::AfterClose {
+                reset: self.rst_seen,
             });
         }
+        if syn && seg.payload_len > 0 {
+            out.push(Finding::SynData {
+                bytes: seg.payload_len,
+            });
+        }
+    }
 
-        // --- Handshake and bases -------------------------------------------------
-        if syn {
-            let h = &mut self.half[d];
-            if !h.syn_seen || h.base.is_none() {
-                h.base = Some(seq);
-            }
-            h.syn_seen = true;
-            if seg.options.wscale.is_some() {
-                h.wscale = seg.options.wscale;
-            }
-            if self.cfg.reassemble && !h.reasm.is_started() {
-                h.reasm.start(seq.add(1));
-            }
-            if !f.ack() {
-                // The same SYN again after the attempt was refused: the attempt goes on
-                // (the flow table kept it in this connection because the ISN matches).
-                if dir == Dir::Client
-                    && self.rst_seen
-                    && !self.handshake.is_complete()
-                    && self.handshake.client_isn == Some(seg.seq)
-                {
-                    self.rst_seen = false;
-                }
-                match dir {
-                    Dir::Client => self.handshake.on_client_syn(
-                        seg.seq,
-                        &seg.options,
-                        seg.payload_len,
-                        frame,
-                        ts,
-                    ),
-                    Dir::Server => self
-                        .handshake
-                        .on_server_syn(seg.seq, &seg.options, frame, ts),
-                }
-            } else if dir == Dir::Server {
-                self.handshake.on_syn_ack(seg.seq, &seg.options, frame, ts);
-            }
-            if seg.payload_len > 0 {
-                findings.push(Finding {
-                    flag: Flag::SynData,
-                    why: format!(
-                        "{} bytes of data ride on the SYN (TCP Fast Open)",
-                        seg.payload_len
-                    ),
-                });
-            }
-            self.scaling = self.half[0].syn_seen
-                && self.half[1].syn_seen
-                && self.half[0].wscale.is_some()
-                && self.half[1].wscale.is_some();
-        } else if self.half[d].base.is_none() {
+    /// The opening: each side's base for relative numbers, window scales, the handshake's
+    /// SYN / SYN-ACK / completing ACK / RST.
+    fn open(&mut self, dir: Dir, seg: &TcpSegment<'_>, frame: u64, ts: Ts) {
+        let f = seg.flags;
+        let (d, o) = (dir.idx(), dir.other().idx());
+        let (seq, ack) = (SeqNum(seg.seq), SeqNum(seg.ack));
+        if f.syn() {
+            self.open_syn(dir, seg, frame, ts);
+        } else if self.half[d].side.base.is_none() {
             // No SYN seen from this side: number its bytes as though the SYN had been
             // the sequence number just before its first segment (Wireshark's and Zeek's
             // convention: the first byte seen is relative 1).
-            self.half[d].base = Some(seq.add(u32::MAX));
+            self.half[d].side.base = Some(seq.add(u32::MAX));
         }
         // The peer's numbering starts with whichever comes first: its own first segment,
         // or the first ACK sent to it (which names its next byte, relative 1).
-        if f.ack() && self.half[o].base.is_none() {
-            self.half[o].base = Some(ack.add(u32::MAX));
+        if f.ack() && self.half[o].side.base.is_none() {
+            self.half[o].side.base = Some(ack.add(u32::MAX));
         }
         if dir == Dir::Client
             && f.ack()
-            && !syn
-            && !rst
+            && !f.syn()
+            && !f.rst()
             && let Some(sisn) = self.handshake.server_isn
             && ack.ge(SeqNum(sisn).add(1))
         {
             self.handshake.on_completing_ack(frame, ts);
         }
-        if rst {
+        if f.rst() {
             self.handshake.on_rst(dir == Dir::Server, frame, ts);
         }
+    }
 
-        // --- Wireshark-style sequence analysis -----------------------------------
-        let fwd_next = self.half[d].next_seq;
-        let rev_window = self.half[o].window;
-        let mut keep_alive = false;
-        let mut zwp = false;
-        let no_sfr = !(syn || fin || rst);
-        // Zero window probe: one byte at next expected while the peer's window is zero.
-        if seglen == 1 && fwd_next == Some(seq) && rev_window == Some(0) && !syn {
-            zwp = true;
-            findings.push(Finding {
-                flag: Flag::ZeroWindowProbe,
-                why: format!(
-                    "1 byte at the next expected seq {} while the peer advertises a zero window",
-                    self.half[d].rel(seg.seq)
-                ),
-            });
+    fn open_syn(&mut self, dir: Dir, seg: &TcpSegment<'_>, frame: u64, ts: Ts) {
+        let f = seg.flags;
+        let seq = SeqNum(seg.seq);
+        let h = &mut self.half[dir.idx()];
+        if !h.syn_seen || h.side.base.is_none() {
+            h.side.base = Some(seq);
         }
-        if !zwp {
-            if seg.window == 0 && no_sfr {
-                findings.push(Finding {
-                    flag: Flag::ZeroWindow,
-                    why: "window 0: the sender's receive buffer is full".to_string(),
-                });
+        h.syn_seen = true;
+        if seg.options.wscale.is_some() {
+            h.wscale = seg.options.wscale;
+        }
+        if self.cfg.reassemble && !h.reasm.is_started() {
+            h.reasm.start(seq.add(1));
+        }
+        match (f.ack(), dir) {
+            (false, Dir::Client) => {
+                // The same SYN again after the attempt was refused: the attempt goes on
+                // (the flow table kept it in this connection because the ISN matches).
+                if self.rst_seen
+                    && !self.handshake.is_complete()
+                    && self.handshake.client_isn == Some(seg.seq)
+                {
+                    self.rst_seen = false;
+                }
+                let hs = &mut self.handshake;
+                hs.on_client_syn(seg.seq, &seg.options, seg.payload_len, frame, ts);
             }
-            if let Some(n) = fwd_next
-                && seq.gt(n)
-                && !rst
-            {
-                findings.push(Finding {
-                    flag: Flag::LostSegment,
-                    why: format!(
-                        "seq {} > next expected {}: {} bytes before it were not captured",
-                        self.half[d].rel(seg.seq),
-                        self.half[d].rel(n.0),
-                        seq.diff(n)
-                    ),
-                });
-            }
+            (false, Dir::Server) => self
+                .handshake
+                .on_server_syn(seg.seq, &seg.options, frame, ts),
+            (true, Dir::Server) => self.handshake.on_syn_ack(seg.seq, &seg.options, frame, ts),
+            (true, Dir::Client) => {}
         }
-        if let Some(n) = fwd_next
-            && seglen <= 1
-            && no_sfr
-            && n.add(u32::MAX) == seq
-        {
-            keep_alive = true;
-            findings.push(Finding {
-                flag: Flag::KeepAlive,
-                why: format!(
-                    "seq {} = next expected {} - 1 with at most one byte: a keep-alive",
-                    self.half[d].rel(seg.seq),
-                    self.half[d].rel(n.0)
-                ),
-            });
-        }
-        let same_ack = f.ack() && self.half[d].last_ack == Some(ack);
-        let same_window = self.half[d].window == Some(seg.window);
-        let at_next = fwd_next == Some(seq);
-        if seglen == 0
-            && seg.window != 0
-            && !same_window
-            && self.half[d].window.is_some()
-            && at_next
-            && same_ack
-            && no_sfr
-        {
-            findings.push(Finding {
-                flag: Flag::WindowUpdate,
-                why: format!(
-                    "no data, same ACK, window changed from {} to {}",
-                    self.half[d].window.unwrap_or(0),
-                    seg.window
-                ),
-            });
-        }
-        if seg.payload_len > 0
-            && no_sfr
-            && let (Some(rack), Some(rwin)) = (self.half[o].last_ack, self.half[o].window)
-            && let Some(rw) = self.scaled(dir.other(), rwin, false)
-            && rw > 0
-            && seq.add(seg.payload_len).diff(rack) == rw as i64
-        {
-            findings.push(Finding {
-                flag: Flag::WindowFull,
-                why: format!("this segment fills the peer's advertised window of {rw} bytes"),
-            });
-        }
-        let mut is_dup_ack_candidate = seglen == 0 && same_window && at_next && same_ack && no_sfr;
-        if is_dup_ack_candidate && seg.window != 0 && self.half[o].last_keep_alive {
-            is_dup_ack_candidate = false;
-            findings.push(Finding {
-                flag: Flag::KeepAliveAck,
-                why: "answers the peer's keep-alive with the same ACK".to_string(),
-            });
-        } else if is_dup_ack_candidate && seg.window == 0 && self.half[o].last_zwp {
-            is_dup_ack_candidate = false;
-            findings.push(Finding {
-                flag: Flag::ZeroWindowProbeAck,
-                why: "answers the peer's zero-window probe; the window is still 0".to_string(),
-            });
-        }
-        if is_dup_ack_candidate && seg.window != 0 {
-            let ack_rel = self.half[o].rel(seg.ack);
-            let h = &mut self.half[d];
-            h.dup_acks = if h.dup_acks < 0 { 1 } else { h.dup_acks + 1 };
-            dup_ack_num = Some(h.dup_acks.max(0) as u32);
-            findings.push(Finding {
-                flag: Flag::DuplicateAck,
-                why: format!(
-                    "no data, same ACK {ack_rel} and window as the previous segment: duplicate ACK #{}",
-                    h.dup_acks
-                ),
-            });
-        }
+        self.scaling = self.half.iter().all(|h| h.syn_seen && h.wscale.is_some());
+    }
+
+    /// What Wireshark's rules read about both sides, as known before this segment.
+    fn rule_context(&self, dir: Dir) -> analysis::Ctx {
+        let ho = &self.half[dir.other().idx()];
         // ACK of data never seen: beyond the highest contiguous byte of the peer's stream
         // (the reassembler knows it exactly; without reassembly, the highest seq seen).
-        let contiguous = {
-            let ho = &self.half[o];
-            let c = if ho.reasm.is_started() {
-                ho.reasm.next_seq()
-            } else {
-                ho.max_to_be_acked
-            };
-            // The FIN occupies one sequence number after the last data byte.
-            c.map(|c| if ho.fin_seq == Some(c) { c.add(1) } else { c })
+        let c = if ho.reasm.is_started() {
+            ho.reasm.next_seq()
+        } else {
+            ho.max_to_be_acked
         };
-        if f.ack()
-            && !rst
-            && let Some(m) = contiguous
-            && ack.gt(m)
-            && ack.diff(m) < (1 << 30)
-        {
-            let fire = true;
-            if fire {
-                findings.push(Finding {
-                    flag: Flag::AckUnseen,
-                    why: format!(
-                        "ACK {} > highest seq seen from the peer {}: it acknowledges data that was not captured",
-                        self.half[o].rel(seg.ack),
-                        self.half[o].rel(m.0)
-                    ),
-                });
-            }
-        }
-        // Retransmission family, in Wireshark's order: spurious, fast, out-of-order,
-        // plain retransmission.
-        let mut retransmitted = false;
-        if (seglen > 0 || syn || fin) && !keep_alive && !rst {
-            let n = fwd_next;
-            let mut not_advanced = n.is_some_and(|n| seq.lt(n));
-            // More than one byte starting just below next expected: new data after a
-            // zero-window probe, not a resend.
-            if seg.payload_len > 1 && n.is_some_and(|n| n.add(u32::MAX) == seq) {
-                not_advanced = false;
-            }
-            let rel = self.half[d].rel(seg.seq);
-            let nrel = n.map_or(0, |n| self.half[d].rel(n.0));
-            let since_peer = ts.secs_since(self.half[o].last_seg_ts);
-            let since_next = ts.secs_since(self.half[d].next_seq_ts);
-            let ooo_thresh = self.handshake.irtt_ms.map_or(0.003, |ms| ms / 1000.0);
-            let tsval_later = match (seg.options.timestamps, self.half[d].next_seq_tsval) {
-                (Some((v, _)), Some(prev)) => SeqNum(v).gt(SeqNum(prev)),
-                _ => false,
-            };
-            let resent =
-                || format!("seq {rel} < next expected {nrel}: these bytes were sent before");
-            if seg.payload_len > 0
-                && let Some(rack) = self.half[o].last_ack
-                && seq.add(seglen).le(rack)
-            {
-                retransmitted = true;
-                findings.push(Finding {
-                    flag: Flag::SpuriousRetransmission,
-                    why: format!(
-                        "seq {rel}..{} was already acknowledged by the peer (ACK {}): resent needlessly",
-                        self.half[d].rel(seq.add(seglen).0),
-                        self.half[d].rel(rack.0)
-                    ),
-                });
-                findings.push(Finding {
-                    flag: Flag::Retransmission,
-                    why: resent(),
-                });
-            } else if not_advanced
-                && self.half[o].dup_acks >= 2
-                && self.half[o].last_ack == Some(seq)
-                && since_peer < 0.02
-            {
-                retransmitted = true;
-                findings.push(Finding {
-                    flag: Flag::FastRetransmission,
-                    why: format!(
-                        "seq {rel} resent within 20 ms of the peer's duplicate ACK #{} asking for it",
-                        self.half[o].dup_acks
-                    ),
-                });
-                findings.push(Finding {
-                    flag: Flag::Retransmission,
-                    why: resent(),
-                });
-            } else if not_advanced
-                && since_next < ooo_thresh
-                && n != Some(seq.add(seglen))
-                && !tsval_later
-            {
-                findings.push(Finding {
-                    flag: Flag::OutOfOrder,
-                    why: format!(
-                        "seq {rel} < next expected {nrel}, {:.3} ms after the highest segment (under the {:.3} ms threshold): reordered, not resent",
-                        since_next * 1000.0,
-                        ooo_thresh * 1000.0
-                    ),
-                });
-            } else if not_advanced {
-                retransmitted = true;
-                let mut why = resent();
-                if tsval_later && since_next < ooo_thresh {
-                    why.push_str(
-                        "; its TSval is newer than the highest segment's, so it was sent later: a retransmission, not reordering (Wireshark would call it out-of-order)",
-                    );
-                }
-                findings.push(Finding {
-                    flag: Flag::Retransmission,
-                    why,
-                });
-            }
-        }
-
-        // --- RST validity (RFC 5961) and endpoint states ---------------------------
-        let mut rst_accepted = false;
-        if rst {
-            let st_recv = self.ep[o].state();
-            // The receiver's next expected seq: the last ACK it sent, else what we saw.
-            let rcv_nxt = self.half[o].last_ack.or(self.half[d].next_seq);
-            let rcv_wnd = self.half[o]
+        // The FIN occupies one sequence number after the last data byte.
+        let peer_contiguous = c.map(|c| if ho.fin_seq == Some(c) { c.add(1) } else { c });
+        analysis::Ctx {
+            me: self.half[dir.idx()].side,
+            peer: ho.side,
+            peer_window_bytes: ho
+                .side
                 .window
-                .map(|w| self.scaled(dir.other(), w, false).unwrap_or(u64::from(w)))
-                .unwrap_or(65535);
-            if st_recv == TcpState::SynSent {
-                // RFC 9293: in SYN-SENT a RST is acceptable if it acknowledges the SYN.
-                rst_accepted = !f.ack() || self.half[o].base.is_none_or(|b| ack == b.add(1));
-            } else {
-                // The receiver's RCV.NXT is its last ACK, or, when its ACK lags (a FIN
-                // it has not acknowledged yet), everything the sender was seen to send.
-                let sent_next = self.half[d].next_seq;
-                match rcv_nxt {
-                    None => rst_accepted = true,
-                    Some(n) if seq == n || Some(seq) == sent_next => rst_accepted = true,
-                    Some(n) => {
-                        let off = seq.diff(n);
-                        if off >= 0 && (off as u64) < rcv_wnd.max(1) {
-                            findings.push(Finding {
-                                flag: Flag::RstInWindow,
-                                why: format!(
-                                    "RST seq {} is inside the window but not the next expected {}: RFC 5961 receivers answer with a challenge ACK",
-                                    self.half[d].rel(seg.seq),
-                                    self.half[d].rel(n.0)
-                                ),
-                            });
-                            // Older stacks accept it; a later segment from the receiver
-                            // would show otherwise. Count it as closing the connection.
-                            rst_accepted = true;
-                        } else {
-                            findings.push(Finding {
-                                flag: Flag::RstOutOfWindow,
-                                why: format!(
-                                    "RST seq {} is outside the receive window starting at {}: ignored",
-                                    self.half[d].rel(seg.seq),
-                                    self.half[d].rel(n.0)
-                                ),
-                            });
-                        }
-                    }
-                }
-            }
-            // A RST carrying a TCP-MD5 signature (kind 19) is dropped by a receiver that
-            // cannot verify it (RFC 2385), so it does not close the connection.
-            if seg.options.unknown.iter().any(|(k, _)| *k == 19) {
-                rst_accepted = false;
-            }
-            if rst_accepted {
-                self.rst_seen = true;
-            }
+                .and_then(|w| self.scaled(dir.other(), w, false)),
+            peer_contiguous,
+            reorder_threshold_s: self.handshake.irtt_ms.map_or(0.003, |ms| ms / 1000.0),
         }
-        self.update_states(dir, seg, frame, ts, rst_accepted);
+    }
 
-        // --- Zeek endpoint states and history -------------------------------------
-        self.update_zeek(dir, seg);
+    /// RFC 5961 validity of a RST from `dir`; an accepted one ends the connection.
+    fn judge_rst(&mut self, dir: Dir, seg: &TcpSegment<'_>, out: &mut Vec<Finding>) -> bool {
+        let o = dir.other();
+        let ho = &self.half[o.idx()];
+        let rcv = rst::Receiver {
+            state: self.ep[o.idx()].state(),
+            side: ho.side,
+            window_bytes: ho
+                .side
+                .window
+                .map(|w| self.scaled(o, w, false).unwrap_or(u64::from(w)))
+                .unwrap_or(65535),
+        };
+        let md5 = seg.options.unknown.iter().any(|(k, _)| *k == 19);
+        let ack = seg.flags.ack().then_some(SeqNum(seg.ack));
+        let sender = &self.half[dir.idx()].side;
+        let (accepted, finding) = rst::judge(&rcv, sender, SeqNum(seg.seq), ack, md5);
+        out.extend(finding);
+        if accepted {
+            self.rst_seen = true;
+        }
+        accepted
+    }
 
-        // --- Reassembly --------------------------------------------------------------
-        if self.cfg.reassemble && seg.payload_len > 0 && !rst {
-            let h = &mut self.half[d];
+    /// Hand the payload to the reassembler; then, when the peer acknowledged bytes that
+    /// were never captured, declare them lost so consumers resync.
+    fn reassemble(
+        &mut self,
+        dir: Dir,
+        seg: &TcpSegment<'_>,
+        frame: u64,
+        found: &mut Vec<Finding>,
+        sink: &mut dyn FnMut(Dir, StreamEvent<'_>),
+    ) {
+        let f = seg.flags;
+        if !self.cfg.reassemble || f.rst() {
+            return;
+        }
+        if seg.payload_len > 0 {
+            // Where the payload starts: after the SYN's phantom byte.
+            let data_seq = SeqNum(seg.seq).add(u32::from(f.syn()));
+            let h = &mut self.half[dir.idx()];
             let mut fwd = tap(&mut self.gaps, &mut self.history, dir, sink);
             let out = h.reasm.push(data_seq, seg.payload, frame, &mut fwd);
             if seg.payload.len() < seg.payload_len as usize {
@@ -840,164 +547,133 @@ impl TcpConn {
                 h.reasm.skip_to(data_seq.add(seg.payload_len), &mut fwd);
             }
             if out.overlap_conflict {
-                findings.push(Finding {
-                    flag: Flag::OverlapConflict,
-                    why: "bytes overlapping an earlier copy differ from it; the first copy is kept"
-                        .to_string(),
-                });
+                found.push(Finding::OverlapConflict);
             }
             if out.cap_hit {
-                findings.push(Finding {
-                    flag: Flag::BufferCapHit,
-                    why: format!(
-                        "more than {} out-of-order bytes buffered: a gap was declared",
-                        self.cfg.reassembly_cap
-                    ),
+                found.push(Finding::BufferCapHit {
+                    cap: self.cfg.reassembly_cap,
                 });
             }
         }
-        // The peer acknowledged bytes we never saw: declare them lost so consumers resync.
-        if self.cfg.reassemble && f.ack() && !rst {
-            let h = &mut self.half[o];
-            if h.reasm.is_started()
-                && let Some(n) = h.reasm.next_seq()
-                && ack.gt(n)
-                && h.next_seq.is_some_and(|hn| {
-                    ack.le(hn.add(1)) || findings.iter().any(|x| x.flag == Flag::AckUnseen)
-                })
-            {
-                let odir = dir.other();
-                let fin_end = h.fin_seq.map(|s| s.add(1));
-                let upto = if fin_end == Some(ack) {
-                    ack.add(u32::MAX)
-                } else {
-                    ack
-                };
-                h.reasm.skip_to(
-                    upto,
-                    &mut tap(&mut self.gaps, &mut self.history, odir, sink),
-                );
-            }
-        }
-
-        // A hole filled (or skipped as lost) before a held FIN: it takes effect now.
-        self.release_held_fin(dir, frame, ts);
-        self.release_held_fin(dir.other(), frame, ts);
-
-        // --- Measurements ------------------------------------------------------------
-        if f.ack() && !rst {
-            // RTT: the newest outstanding segment this ACK covers, unless retransmitted.
-            let q = &mut self.half[o].outstanding;
-            let mut newest = None;
-            while let Some(front) = q.front() {
-                if front.end.le(ack) {
-                    newest = q.pop_front();
-                } else {
-                    break;
-                }
-            }
-            if let Some(s) = newest
-                && !s.retransmitted
-                && s.end == ack
-            {
-                if s.in_time && in_time {
-                    self.rtt.add(ts.ms_since(s.ts));
-                } else {
-                    self.rtt.samples_skipped += 1;
-                }
-            }
-        }
-        if seglen > 0 && !rst {
-            let end = seq.add(seglen);
-            let h = &mut self.half[d];
-            if retransmitted {
-                for x in h.outstanding.iter_mut() {
-                    if x.end.gt(seq) {
-                        x.retransmitted = true;
-                    }
-                }
-            } else if h.outstanding.back().is_none_or(|b| end.gt(b.end)) {
-                if h.outstanding.len() >= MAX_OUTSTANDING {
-                    h.outstanding.pop_front();
-                }
-                h.outstanding.push_back(Outstanding {
-                    end,
-                    ts,
-                    retransmitted: false,
-                    in_time,
-                });
-            }
-            if let Some(peer_ack) = self.half[o].last_ack {
-                let inflight = end.diff(peer_ack).max(0) as u64;
-                let h = &mut self.half[d];
-                h.max_in_flight = h.max_in_flight.max(inflight);
-            }
-        }
-        if seg.payload_len > 0 && !retransmitted && !rst {
-            let h = &mut self.half[d];
-            h.payload_bytes += u64::from(seg.payload_len);
-            if in_time {
-                h.first_data_ts.get_or_insert(ts);
-                h.last_data_ts = Some(ts);
-            }
-        }
-
-        // --- Update trackers -----------------------------------------------------------
+        let ack = SeqNum(seg.ack);
+        let odir = dir.other();
+        let h = &mut self.half[odir.idx()];
+        if f.ack()
+            && h.reasm.is_started()
+            && let Some(n) = h.reasm.next_seq()
+            && ack.gt(n)
+            && h.side.next_seq.is_some_and(|hn| {
+                ack.le(hn.add(1)) || found.iter().any(|x| x.flag() == Flag::AckUnseen)
+            })
         {
-            let h = &mut self.half[d];
-            let end = seq.add(seglen);
-            if !rst && !zwp && h.next_seq.is_none_or(|n| end.gt(n)) {
-                h.next_seq = Some(end);
-                h.next_seq_ts = ts;
-                h.next_seq_tsval = seg.options.timestamps.map(|t| t.0);
-            }
-            if !zwp && h.max_to_be_acked.is_none_or(|m| end.gt(m)) {
-                h.max_to_be_acked = Some(end);
-            }
-            h.last_seg_ts = ts;
-            if f.ack() && h.last_ack != Some(ack) {
-                h.last_ack = Some(ack);
-                h.last_ack_ts = ts;
-                if dup_ack_num.is_none() {
-                    h.dup_acks = 0;
-                }
-            }
-            if !rst {
-                h.window = Some(seg.window);
-            }
-            h.last_keep_alive = keep_alive;
-            h.last_zwp = zwp;
-        }
-        for x in &findings {
-            self.counts.add(x.flag);
-        }
-        if self.cfg.keep_packets {
-            if self.packets.len() < self.cfg.max_packets_per_conn {
-                let h = &self.half[d];
-                let ack_rel = if f.ack() {
-                    self.half[o].rel(seg.ack)
-                } else {
-                    0
-                };
-                self.packets.push(PacketRecord {
-                    frame,
-                    ts,
-                    dir,
-                    flags: f,
-                    seq: h.rel(seg.seq),
-                    ack: ack_rel,
-                    len: seg.payload_len,
-                    window: u32::from(seg.window),
-                    window_scaled: self.scaled(dir, seg.window, syn),
-                    analysis: findings,
-                    options_truncated: seg.options.truncated,
-                    dup_ack_num,
-                    states_after: (self.ep[0].state(), self.ep[1].state()),
-                });
+            let fin_end = h.fin_seq.map(|s| s.add(1));
+            let upto = if fin_end == Some(ack) {
+                ack.add(u32::MAX)
             } else {
-                self.packets_dropped += 1;
+                ack
+            };
+            h.reasm.skip_to(
+                upto,
+                &mut tap(&mut self.gaps, &mut self.history, odir, sink),
+            );
+        }
+    }
+
+    /// RTT samples, bytes in flight, payload and throughput.
+    fn measure(&mut self, dir: Dir, seg: &TcpSegment<'_>, ts: Ts, in_time: bool, resent: bool) {
+        let f = seg.flags;
+        if f.rst() {
+            return;
+        }
+        let (d, o) = (dir.idx(), dir.other().idx());
+        if f.ack() {
+            self.half[o]
+                .meter
+                .on_ack(SeqNum(seg.ack), ts, in_time, &mut self.rtt);
+        }
+        let seglen = seg.payload_len + u32::from(f.syn()) + u32::from(f.fin());
+        if seglen > 0 {
+            let peer_ack = self.half[o].side.last_ack;
+            let m = &mut self.half[d].meter;
+            m.on_sent(SeqNum(seg.seq), seglen, ts, in_time, resent, peer_ack);
+        }
+        if seg.payload_len > 0 && !resent {
+            self.half[d].meter.on_payload(seg.payload_len, ts, in_time);
+        }
+    }
+
+    /// Remember what the next segment's rules compare against.
+    fn track(&mut self, dir: Dir, seg: &TcpSegment<'_>, ts: Ts, v: &analysis::Verdict) {
+        let f = seg.flags;
+        let (seq, ack) = (SeqNum(seg.seq), SeqNum(seg.ack));
+        let seglen = seg.payload_len + u32::from(f.syn()) + u32::from(f.fin());
+        let h = &mut self.half[dir.idx()];
+        let end = seq.add(seglen);
+        let zwp = v.zero_window_probe;
+        let s = &mut h.side;
+        if let Some(n) = v.dup_ack {
+            s.dup_acks = n;
+        }
+        if !f.rst() && !zwp && s.next_seq.is_none_or(|n| end.gt(n)) {
+            s.next_seq = Some(end);
+            s.next_seq_ts = ts;
+            s.next_seq_tsval = seg.options.timestamps.map(|t| t.0);
+        }
+        if !zwp && h.max_to_be_acked.is_none_or(|m| end.gt(m)) {
+            h.max_to_be_acked = Some(end);
+        }
+        s.last_seg_ts = ts;
+        if f.ack() && s.last_ack != Some(ack) {
+            s.last_ack = Some(ack);
+            if v.dup_ack.is_none() {
+                s.dup_acks = 0;
             }
         }
+        if !f.rst() {
+            s.window = Some(seg.window);
+        }
+        s.last_keep_alive = v.keep_alive;
+        s.last_zwp = zwp;
+    }
+
+    /// Keep the packet's record (for `--packets` and the TUI), up to the cap.
+    fn record(
+        &mut self,
+        dir: Dir,
+        seg: &TcpSegment<'_>,
+        frame: u64,
+        ts: Ts,
+        analysis: Vec<Finding>,
+        dup_ack: Option<i32>,
+    ) {
+        if !self.cfg.keep_packets {
+            return;
+        }
+        if self.packets.len() >= self.cfg.max_packets_per_conn {
+            self.packets_dropped += 1;
+            return;
+        }
+        let f = seg.flags;
+        let ack = if f.ack() {
+            self.half[dir.other().idx()].side.rel(SeqNum(seg.ack))
+        } else {
+            0
+        };
+        self.packets.push(PacketRecord {
+            frame,
+            ts,
+            dir,
+            flags: f,
+            seq: self.half[dir.idx()].side.rel(SeqNum(seg.seq)),
+            ack,
+            len: seg.payload_len,
+            window: u32::from(seg.window),
+            window_scaled: self.scaled(dir, seg.window, f.syn()),
+            analysis,
+            options_truncated: seg.options.truncated,
+            dup_ack_num: dup_ack.map(|n| n.max(0) as u32),
+            states_after: (self.ep[0].state(), self.ep[1].state()),
+        });
     }
 
     /// RFC 9293 §3.3.2 transitions for the sender and the receiver of one segment. The
@@ -1207,7 +883,7 @@ impl TcpConn {
                 let ahead = if h.reasm.is_started() {
                     h.reasm.next_seq().is_some_and(|n| seq.gt(n))
                 } else {
-                    h.next_seq.is_some_and(|n| seq.gt(n))
+                    h.side.next_seq.is_some_and(|n| seq.gt(n))
                 };
                 if ahead {
                     self.half[s.idx()].fin_held = Some(frame);
@@ -1285,7 +961,7 @@ impl TcpConn {
 
     /// `ack` acknowledges `who`'s SYN.
     fn acks_syn(&self, who: Dir, ack: SeqNum) -> bool {
-        match self.half[who.idx()].base {
+        match self.half[who.idx()].side.base {
             Some(b) if self.half[who.idx()].syn_seen => ack.ge(b.add(1)),
             _ => true,
         }
@@ -1317,7 +993,7 @@ impl TcpConn {
         self.cfg.reassemble = false;
         for h in &mut self.half {
             h.reasm = Reassembler::new(0);
-            h.outstanding = VecDeque::new();
+            h.meter.release();
         }
     }
 

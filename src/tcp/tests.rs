@@ -112,7 +112,7 @@ impl H {
             .unwrap()
             .analysis
             .iter()
-            .map(|f| f.flag)
+            .map(|f| f.flag())
             .collect()
     }
 
