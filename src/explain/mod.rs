@@ -171,14 +171,52 @@ pub fn explain_packet(pkts: &[PacketRecord], i: usize) -> Vec<String> {
     packet(&ConnFacts::bare(pkts), i)
 }
 
+/// What a sentence about a packet is about, so front ends (the quiz, the TUI) choose
+/// sentences by topic, never by their wording.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topic {
+    /// What the packet does: SYN, SYN-ACK, RST.
+    Opens,
+    /// The ACK number and its arithmetic (relative and raw).
+    Ack,
+    /// The ACK that completes the three-way handshake.
+    Handshake,
+    /// The payload and the next new byte, or "no data".
+    Data,
+    Fin,
+    Psh,
+    Window,
+    /// A state change of one side.
+    State(Dir),
+    /// An analysis finding.
+    Finding,
+    /// An HTTP message at this frame.
+    Http,
+}
+
+/// One sentence about a packet and what it is about.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Said {
+    pub topic: Topic,
+    pub text: String,
+}
+
 /// Explain packet `i` of a connection. Every line is a sentence. Lines about analysis
 /// flags start with `⚠`, state changes with "client state:" / "server state:", HTTP
 /// messages with "HTTP".
 pub fn packet(cf: &ConnFacts<'_>, i: usize) -> Vec<String> {
+    packet_said(cf, i).into_iter().map(|s| s.text).collect()
+}
+
+/// The sentences of [`packet`] with their topics.
+pub fn packet_said(cf: &ConnFacts<'_>, i: usize) -> Vec<Said> {
     let pkts = cf.packets;
     let Some(p) = pkts.get(i) else {
         return Vec::new();
     };
+    let mut topics: Vec<Topic> = Vec::new();
+    // Every sentence pushed since the last call is about `t`.
+    let tag = |topics: &mut Vec<Topic>, out: &Vec<String>, t: Topic| topics.resize(out.len(), t);
     let me = p.dir.name();
     let peer = p.dir.other().name();
     let f = p.flags;
@@ -241,6 +279,7 @@ pub fn packet(cf: &ConnFacts<'_>, i: usize) -> Vec<String> {
             p.seq
         ));
     }
+    tag(&mut topics, &out, Topic::Opens);
     if f.ack() && !f.rst() {
         let first_ack_from_me = !marks.acked_before(p.dir, i);
         if p.ack == 1 && peer_syn.is_some() && peer_fin.is_none() && first_ack_from_me {
@@ -254,9 +293,11 @@ pub fn packet(cf: &ConnFacts<'_>, i: usize) -> Vec<String> {
                 ));
             }
             if !f.syn() && peer_syn.is_some_and(|s| s.flags.ack()) && p.len == 0 {
+                tag(&mut topics, &out, Topic::Ack);
                 out.push(format!(
                     "This ACK of the {peer}'s SYN-ACK completes the three-way handshake."
                 ));
+                tag(&mut topics, &out, Topic::Handshake);
             }
         } else if let Some(fin) = peer_fin
             && p.ack == fin.seq.wrapping_add(fin.len).wrapping_add(1)
@@ -272,6 +313,7 @@ pub fn packet(cf: &ConnFacts<'_>, i: usize) -> Vec<String> {
             ));
         }
     }
+    tag(&mut topics, &out, Topic::Ack);
     if p.len > 0 {
         let last = p.seq.wrapping_add(p.len).wrapping_sub(1);
         out.push(format!(
@@ -286,6 +328,7 @@ pub fn packet(cf: &ConnFacts<'_>, i: usize) -> Vec<String> {
     } else if !f.syn() && !f.fin() && !f.rst() {
         out.push("No data: a pure acknowledgement (it does not use sequence space).".to_string());
     }
+    tag(&mut topics, &out, Topic::Data);
     if f.fin() {
         out.push(format!(
             "FIN: the {me} has no more data to send. A FIN counts as one byte (seq {}), so the {peer} will acknowledge {}.",
@@ -304,17 +347,37 @@ pub fn packet(cf: &ConnFacts<'_>, i: usize) -> Vec<String> {
             ));
         }
     }
+    tag(&mut topics, &out, Topic::Fin);
     if f.psh() && p.len > 0 {
         out.push("PSH: deliver the data to the application without waiting.".to_string());
     }
+    tag(&mut topics, &out, Topic::Psh);
     if !f.rst() {
         out.push(window_sentence(p, me));
     }
-
-    out.extend(state_changes(cf, i));
-    out.extend(p.analysis.iter().map(finding));
-    out.extend(http_at_frame(cf.http, p.frame));
-    out
+    tag(&mut topics, &out, Topic::Window);
+    let mut said: Vec<Said> = topics
+        .into_iter()
+        .zip(out)
+        .map(|(topic, text)| Said { topic, text })
+        .collect();
+    said.extend(state_changes_of(cf, i).into_iter().map(|(d, text)| Said {
+        topic: Topic::State(d),
+        text,
+    }));
+    said.extend(p.analysis.iter().map(|x| Said {
+        topic: Topic::Finding,
+        text: finding(x),
+    }));
+    said.extend(
+        http_at_frame(cf.http, p.frame)
+            .into_iter()
+            .map(|text| Said {
+                topic: Topic::Http,
+                text,
+            }),
+    );
+    said
 }
 
 fn window_sentence(p: &PacketRecord, me: &str) -> String {
@@ -363,6 +426,14 @@ pub fn transition(d: Dir, t: &Transition) -> String {
 /// The state changes packet `i` caused: the recorded transitions of its frame (with
 /// their rules) or, without them, the difference of the states before and after.
 pub fn state_changes(cf: &ConnFacts<'_>, i: usize) -> Vec<String> {
+    state_changes_of(cf, i)
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect()
+}
+
+/// [`state_changes`], each with the side whose state changed.
+fn state_changes_of(cf: &ConnFacts<'_>, i: usize) -> Vec<(Dir, String)> {
     let Some(p) = cf.packets.get(i) else {
         return Vec::new();
     };
@@ -377,10 +448,10 @@ pub fn state_changes(cf: &ConnFacts<'_>, i: usize) -> Vec<String> {
             .collect();
         if ts.is_empty() {
             if before != after {
-                out.push(format!("{} state: {before} → {after}", d.name()));
+                out.push((d, format!("{} state: {before} → {after}", d.name())));
             }
         } else {
-            out.extend(ts.into_iter().map(|t| transition(d, t)));
+            out.extend(ts.into_iter().map(|t| (d, transition(d, t))));
         }
     }
     out

@@ -7,7 +7,7 @@
 //! tcpdump's "S." or "[P.]"; numbers as "1", "ack 1", "ack=1"; states as
 //! "TIME-WAIT", "time_wait", "timewait", "SYN_RECV", "fw1".
 
-use super::{ConnFacts, packet};
+use super::{ConnFacts, Topic, packet_said};
 use crate::decode::TcpFlags;
 use crate::flow::Dir;
 use crate::tcp::PacketRecord;
@@ -275,22 +275,24 @@ pub fn check(cf: &ConnFacts<'_>, q: &Question, answer: &str) -> Verdict {
             explanation: Vec::new(),
         };
     };
-    let all = packet(cf, q.index);
-    let pick = |pred: &dyn Fn(&str) -> bool| -> Vec<String> {
-        all.iter().filter(|s| pred(s)).cloned().collect()
+    let all = packet_said(cf, q.index);
+    let pick = |pred: &dyn Fn(Topic) -> bool| -> Vec<String> {
+        all.iter()
+            .filter(|s| pred(s.topic))
+            .map(|s| s.text.clone())
+            .collect()
     };
     match q.kind {
         Kind::Flags => {
             let got = parse_flags(answer);
             let want = p.flags.0 & CORE;
             let correct = got.is_some_and(|g| g & CORE == want);
-            let mut explanation = pick(&|s: &str| {
-                // The ACK arithmetic and states have questions of their own.
-                !s.starts_with("Window")
-                    && !s.contains(" state: ")
-                    && !s.starts_with("HTTP")
-                    && !s.starts_with("ACK")
-                    && !s.starts_with("In raw")
+            // The ACK arithmetic and states have questions of their own.
+            let mut explanation = pick(&|t| {
+                !matches!(
+                    t,
+                    Topic::Window | Topic::State(_) | Topic::Http | Topic::Ack
+                )
             });
             if p.flags.psh() {
                 explanation.push(
@@ -309,7 +311,7 @@ pub fn check(cf: &ConnFacts<'_>, q: &Question, answer: &str) -> Verdict {
             let got = parse_number(answer);
             let raw = cf.isn(p.dir.other()).map(|isn| isn.wrapping_add(p.ack));
             let correct = p.flags.ack() && got.is_some_and(|g| g == p.ack || Some(g) == raw);
-            let mut explanation = pick(&|s: &str| s.starts_with("ACK") || s.starts_with("In raw"));
+            let mut explanation = pick(&|t| t == Topic::Ack);
             if let Some(r) = raw {
                 explanation.push(format!("Raw ACK number: {r}."));
             }
@@ -323,8 +325,8 @@ pub fn check(cf: &ConnFacts<'_>, q: &Question, answer: &str) -> Verdict {
         Kind::NextState => {
             let got = parse_state(answer);
             let want = sender_state(p);
-            let mut explanation = pick(&|s: &str| s.contains(" state: "));
-            if explanation.iter().all(|s| !s.starts_with(p.dir.name())) {
+            let mut explanation = pick(&|t| matches!(t, Topic::State(_)));
+            if !all.iter().any(|s| s.topic == Topic::State(p.dir)) {
                 explanation.push(format!(
                     "The {} stays in {want}: this packet does not change its state.",
                     p.dir.name()
