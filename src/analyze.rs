@@ -184,7 +184,7 @@ fn feed_http(
     };
     match ev {
         StreamEvent::Data { bytes, frame, .. } => h.push(dir, bytes, frame, ts.0),
-        StreamEvent::Gap { len, .. } => h.gap(dir, len),
+        StreamEvent::Gap { offset, len } => h.gap_at(dir, offset, len),
     }
 }
 
