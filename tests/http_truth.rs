@@ -217,7 +217,10 @@ fn assert_own(x: &Exchange, i: usize) {
     assert_eq!(etag(x), Some(i.to_string()), "{x:#?}");
     let r = x.response.as_ref().unwrap();
     assert_eq!(r.body_sha256, Some(sha(&body(i))), "{x:#?}");
-    assert!(x.complete && x.anomalies.is_empty() && !x.pairing_uncertain, "{x:#?}");
+    assert!(
+        x.complete && x.anomalies.is_empty() && !x.pairing_uncertain,
+        "{x:#?}"
+    );
 }
 
 fn cli(args: &[&str]) -> String {
@@ -230,7 +233,13 @@ fn cli(args: &[&str]) -> String {
 }
 
 fn json(path: &PathBuf) -> serde_json::Value {
-    serde_json::from_str(&cli(&["report", "--format", "json", path.to_str().unwrap()])).unwrap()
+    serde_json::from_str(&cli(&[
+        "report",
+        "--format",
+        "json",
+        path.to_str().unwrap(),
+    ]))
+    .unwrap()
 }
 
 /// The text report's HTTP column (the 11th column) of the only connection.
@@ -282,7 +291,10 @@ fn lost_response_head_leaves_its_own_exchange_only() {
     assert!(x17["response"].is_null(), "{x17}");
     assert_eq!(x17["request"]["uri"], "/r/17");
     assert_eq!(x17["anomalies"][0], want.as_str());
-    assert_eq!(j["connections"][0]["http"][17]["response"]["headers"][1][1], "\"18\"");
+    assert_eq!(
+        j["connections"][0]["http"][17]["response"]["headers"][1][1],
+        "\"18\""
+    );
     let nd = cli(&["report", "--format", "ndjson", path.to_str().unwrap()]);
     let line: serde_json::Value = serde_json::from_str(nd.lines().next().unwrap()).unwrap();
     assert_eq!(line["http"][16]["anomalies"][0], want.as_str());
@@ -333,8 +345,11 @@ fn lost_request_head_gets_a_request_less_exchange() {
     assert_eq!(x17["anomalies"][0], want.as_str());
     let ex = cli(&["explain", path.to_str().unwrap(), "--conn", "1"]);
     assert!(
-        ex.contains(&format!("(request not captured) → 200 OK, 7 body bytes, ⚠ {want}"))
-            || ex.contains(&format!("(request not captured) → 200 OK, 7 body bytes ⚠ {want}")),
+        ex.contains(&format!(
+            "(request not captured) → 200 OK, 7 body bytes, ⚠ {want}"
+        )) || ex.contains(&format!(
+            "(request not captured) → 200 OK, 7 body bytes ⚠ {want}"
+        )),
         "{ex}"
     );
 }
@@ -459,7 +474,10 @@ fn connect_with_odd_request_line_is_a_tunnel_to_smtp() {
     assert_eq!(jt["kind"], "connect");
     assert_eq!(text_http_cell(&path), "1");
     let text = cli(&["report", "--format", "text", path.to_str().unwrap()]);
-    assert!(text.lines().nth(1).unwrap().contains(" 1 tunnel:smtp "), "{text}");
+    assert!(
+        text.lines().nth(1).unwrap().contains(" 1 tunnel:smtp "),
+        "{text}"
+    );
 }
 
 /// The same keep-alive connection without any loss: every exchange its own.
@@ -512,4 +530,62 @@ proptest! {
             }
         }
     }
+}
+
+/// Pipelined: all requests go out before any answer, so timing cannot tell which request
+/// the first response after the gap answers. The lost bytes and the average response size
+/// do; the pairing is marked as estimated on the two exchanges around the gap.
+#[test]
+fn pipelined_lost_response_head_is_estimated_and_marked() {
+    let n = 50;
+    let mut s = Script::open();
+    for i in 1..=n {
+        let req = format!("GET /r/{i} HTTP/1.1\r\nHost: truth.example\r\n\r\n");
+        s.push(true, "PA", req.as_bytes(), What::Req(i));
+    }
+    for i in 1..=n {
+        let b = body(i);
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nETag: \"{i}\"\r\n\r\n",
+            b.len()
+        );
+        s.push(false, "PA", head.as_bytes(), What::RespHead(i));
+        s.push(false, "PA", &b, What::RespBody(i));
+    }
+    s.push(true, "A", b"", What::Control);
+    s.close();
+    let drop = s.find(What::RespHead(17));
+    let lost = s.segs[drop].clone();
+    let (path, _) = s.write("pipelined", Some(drop));
+    let (_, conns) = run(&path);
+    let xs = &conns[0].http;
+    assert_eq!(xs.len(), n);
+    let gap = format!(
+        "a capture gap of {} bytes at rel seq {}",
+        lost.payload.len(),
+        lost.offset + 1
+    );
+    for (k, x) in xs.iter().enumerate() {
+        let i = k + 1;
+        match i {
+            17 => {
+                assert_eq!(uri(x), Some("/r/17"));
+                assert!(x.response.is_none() && x.pairing_uncertain);
+                assert_eq!(x.anomalies, vec![format!("response head lost in {gap}")]);
+            }
+            18 => {
+                assert_eq!(uri(x), Some("/r/18"));
+                assert_eq!(etag(x), Some("18".to_string()));
+                assert!(x.pairing_uncertain);
+                assert_eq!(
+                    x.anomalies,
+                    vec![format!(
+                        "pairing uncertain after {gap}: 1 of 34 waiting requests taken as unanswered (estimated from the lost bytes and the average response size)"
+                    )]
+                );
+            }
+            _ => assert_own(x, i),
+        }
+    }
+    assert_eq!(text_http_cell(&path), "48+2?");
 }
