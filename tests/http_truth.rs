@@ -5,7 +5,7 @@
 //! and ETag/body, and by frame). Byte counts of a body cut by a gap add up; a CONNECT with
 //! an odd request line opens a tunnel whose inside is detected.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use etherparse::PacketBuilder;
@@ -188,7 +188,7 @@ fn keepalive(n: usize, split: bool) -> Script {
     s
 }
 
-fn run(path: &PathBuf) -> (u64, Vec<Connection>) {
+fn run(path: &Path) -> (u64, Vec<Connection>) {
     let (stats, conns) = headless::run_path(path).unwrap();
     (stats.packets, conns)
 }
@@ -232,7 +232,7 @@ fn cli(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn json(path: &PathBuf) -> serde_json::Value {
+fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&cli(&[
         "report",
         "--format",
@@ -243,7 +243,7 @@ fn json(path: &PathBuf) -> serde_json::Value {
 }
 
 /// The text report's HTTP column (the 11th column) of the only connection.
-fn text_http_cell(path: &PathBuf) -> String {
+fn text_http_cell(path: &Path) -> String {
     let text = cli(&["report", "--format", "text", path.to_str().unwrap()]);
     let row = text.lines().nth(1).unwrap();
     row.split_whitespace().nth(10).unwrap().to_string()
