@@ -231,6 +231,18 @@ enum Slot {
     Lost(LostReqs),
 }
 
+/// A response that found no request to answer when it arrived.
+#[derive(Clone, Copy, Debug)]
+struct Orphan {
+    idx: usize,
+    /// Responses estimated lost in a server gap just before it, with that gap: they
+    /// answered requests before the one this response answers.
+    lost_before: usize,
+    server_gap: Option<GapRef>,
+    /// Given to a request lost in a client gap.
+    claimed: bool,
+}
+
 /// Bytes of a tunnel looked at to tell what runs inside.
 const TUNNEL_SNIFF: usize = 16;
 
@@ -375,8 +387,9 @@ pub struct HttpAssembler {
     /// in client gaps, in the order they were sent.
     awaiting: VecDeque<Slot>,
     /// Request-less exchanges made since the last request head: the answers to requests a
-    /// client gap reported later swallowed.
-    orphans: Vec<usize>,
+    /// client gap reported later swallowed, or to requests the client stream delivers
+    /// late (held behind a hole) and that were sent before the response began.
+    orphans: Vec<Orphan>,
     tunnel: Option<TunnelSniff>,
     events: Vec<HttpEvent>,
     anomalies: Vec<String>,
@@ -661,10 +674,23 @@ impl HttpAssembler {
     /// A request-less exchange at the front of the queue: a response with no request seen
     /// (capture started late, request lost, or the first waiting request was sent after
     /// this response began, so it cannot be what it answers).
-    fn orphan(&mut self, note: Option<String>, uncertain: bool) -> usize {
+    fn orphan(
+        &mut self,
+        note: Option<String>,
+        uncertain: bool,
+        carry: (usize, Option<GapRef>),
+    ) -> usize {
         let i = self.new_exchange();
         self.awaiting.push_front(Slot::Ex(i));
-        self.orphans.push(i);
+        // One given to a lost request already is not waiting for its request.
+        if note.is_none() {
+            self.orphans.push(Orphan {
+                idx: i,
+                lost_before: carry.0,
+                server_gap: carry.1,
+                claimed: false,
+            });
+        }
         let ex = &mut self.exchanges[i];
         if let Some(n) = note {
             ex.note(n);
@@ -688,17 +714,18 @@ impl HttpAssembler {
     /// queue (a final response pops it). Resolves a pending server-side loss first, and
     /// never pairs with a request sent after the response began.
     fn resolve_target(&mut self, frame: u64) -> usize {
+        let mut carry = (0, None);
         if let Some(loss) = self.dirs[Dir::Server.idx()].loss.take() {
-            self.skip_lost_responses(loss, frame);
+            carry = (self.skip_lost_responses(loss, frame), Some(loss.gap));
         }
         loop {
             let Some(&front) = self.awaiting.front() else {
-                return self.orphan(None, false);
+                return self.orphan(None, false, carry);
             };
             match front {
                 Slot::Ex(i) => {
                     if self.req_frame(&front).is_some_and(|f| f > frame) {
-                        return self.orphan(None, false);
+                        return self.orphan(None, false, carry);
                     }
                     return i;
                 }
@@ -720,9 +747,7 @@ impl HttpAssembler {
                             );
                         }
                         self.awaiting.pop_front();
-                        let i = self.orphan(Some(note), !certain);
-                        // Already explained: a later client gap must not claim it.
-                        self.orphans.pop();
+                        let i = self.orphan(Some(note), !certain, (0, None));
                         // Later responses may answer more lost requests of this gap.
                         self.awaiting.insert(1, Slot::Lost(l));
                         return i;
@@ -751,7 +776,10 @@ impl HttpAssembler {
     /// in request order, so they are the first `k` waiting requests; `k` is bounded by the
     /// requests sent before this response began (it answers one of them) and by the
     /// evidence that a head was lost, and estimated from the lost bytes in between.
-    fn skip_lost_responses(&mut self, loss: Loss, frame: u64) {
+    ///
+    /// Returns the responses estimated lost that no waiting request could take (none was
+    /// sent before this response began): they answered requests not seen yet.
+    fn skip_lost_responses(&mut self, loss: Loss, frame: u64) -> usize {
         let skipped = self.dirs[Dir::Server.idx()]
             .unparsed
             .saturating_sub(loss.unparsed_at);
@@ -762,19 +790,33 @@ impl HttpAssembler {
             .take_while(|sl| self.req_frame(sl).is_none_or(|f| f <= frame))
             .count();
         let k_max = before.saturating_sub(1);
-        let k_min = usize::from(loss.head_lost).min(k_max);
-        let k = self
+        let lost_min = usize::from(loss.head_lost);
+        let k_min = lost_min.min(k_max);
+        let est = self
             .estimate(Dir::Server, span, loss.head_lost)
-            .unwrap_or(k_min)
-            .clamp(k_min, k_max);
+            .unwrap_or(lost_min)
+            .max(lost_min);
+        let k = est.clamp(k_min, k_max);
         let uncertain = k_max > k_min;
         let gap = loss.gap.text();
         for _ in 0..k {
-            if let Some(Slot::Ex(i)) = self.awaiting.pop_front() {
-                let ex = &mut self.exchanges[i];
-                ex.note(format!("response head lost in {gap}"));
-                ex.pairing_uncertain |= uncertain;
-                self.update_exchange(i);
+            match self.awaiting.front_mut() {
+                Some(Slot::Ex(i)) => {
+                    let i = *i;
+                    self.awaiting.pop_front();
+                    let ex = &mut self.exchanges[i];
+                    ex.note(format!("response head lost in {gap}"));
+                    ex.pairing_uncertain |= uncertain;
+                    self.update_exchange(i);
+                }
+                // A request lost in a client gap, its response in this one.
+                Some(Slot::Lost(l)) => {
+                    l.used += 1;
+                    if l.used >= l.est.max(l.min) {
+                        self.awaiting.pop_front();
+                    }
+                }
+                None => break,
             }
         }
         if uncertain && let Some(Slot::Ex(i)) = self.awaiting.front().copied() {
@@ -785,6 +827,7 @@ impl HttpAssembler {
             ));
             ex.pairing_uncertain = true;
         }
+        if before == 0 { est } else { 0 }
     }
 
     /// A client gap lost what may be request heads: they take a place in the queue, and
@@ -799,18 +842,46 @@ impl HttpAssembler {
             return;
         }
         let note = format!("request head lost in {}", gap.text());
-        let orphans = std::mem::take(&mut self.orphans);
-        for &i in &orphans {
-            if let Some(ex) = self.exchanges.get_mut(i) {
-                ex.note(note.clone());
+        let min = usize::from(head_lost);
+        let est = self
+            .estimate(Dir::Client, gap.len, head_lost)
+            .unwrap_or(min)
+            .max(min);
+        // Responses seen since the last request, in order, each perhaps preceded by
+        // responses lost in a server gap: the lost requests take them in that order.
+        let mut used = 0;
+        let mut orphans = std::mem::take(&mut self.orphans);
+        for o in orphans.iter_mut().filter(|o| !o.claimed) {
+            if used >= est {
+                break;
+            }
+            let take = o.lost_before.min(est - used);
+            used += take;
+            o.lost_before -= take;
+            if take > 0
+                && let (Some(sg), Some(ex)) = (o.server_gap, self.exchanges.get_mut(o.idx))
+            {
+                ex.note(format!(
+                    "follows an exchange lost in capture gaps: request head lost in {}, response head lost in {}",
+                    gap.text(),
+                    sg.text()
+                ));
+            }
+            if used < est && o.lost_before == 0 {
+                o.claimed = true;
+                used += 1;
+                if let Some(ex) = self.exchanges.get_mut(o.idx) {
+                    ex.note(note.clone());
+                }
             }
         }
-        let min = usize::from(head_lost);
+        orphans.retain(|o| !o.claimed);
+        self.orphans = orphans;
         self.awaiting.push_back(Slot::Lost(LostReqs {
             gap,
             min,
-            est: min,
-            used: orphans.len(),
+            est,
+            used,
         }));
     }
 
@@ -858,9 +929,48 @@ impl HttpAssembler {
                 uri,
                 version,
             } => {
-                let idx = self.new_exchange();
-                self.awaiting.push_back(Slot::Ex(idx));
-                self.orphans.clear();
+                // A response already seen without a request, that began after this
+                // request was sent: the client stream was held behind a hole, and this is
+                // the request it answers (responses come in request order).
+                let adopt = self.orphans.iter().position(|o| {
+                    !o.claimed
+                        && self.exchanges.get(o.idx).is_some_and(|e| {
+                            e.request.is_none()
+                                && e.response
+                                    .as_ref()
+                                    .map(|r| r.frame)
+                                    .or(e.interim.first().map(|i| i.frame))
+                                    .is_some_and(|rf| rf > f0)
+                        })
+                });
+                let idx = match adopt {
+                    // Responses lost in a server gap came before that one: this request
+                    // had one of them.
+                    Some(p) if self.orphans[p].lost_before > 0 => {
+                        self.orphans.drain(..p);
+                        let o = &mut self.orphans[0];
+                        o.lost_before -= 1;
+                        let note = o
+                            .server_gap
+                            .map(|g| format!("response head lost in {}", g.text()));
+                        let i = self.new_exchange();
+                        if let Some(n) = note {
+                            self.exchanges[i].note(n);
+                        }
+                        i
+                    }
+                    Some(p) => {
+                        let i = self.orphans[p].idx;
+                        self.orphans.drain(..=p);
+                        i
+                    }
+                    None => {
+                        self.orphans.clear();
+                        let i = self.new_exchange();
+                        self.awaiting.push_back(Slot::Ex(i));
+                        i
+                    }
+                };
                 let ex = &mut self.exchanges[idx];
                 for a in head.anomalies {
                     ex.note(a);
