@@ -231,6 +231,9 @@ enum Slot {
     Lost(LostReqs),
 }
 
+/// Request-less exchanges remembered for a late request or a late-reported client gap.
+const MAX_ORPHANS: usize = 64;
+
 /// A response that found no request to answer when it arrived.
 #[derive(Clone, Copy, Debug)]
 struct Orphan {
@@ -684,6 +687,11 @@ impl HttpAssembler {
         self.awaiting.push_front(Slot::Ex(i));
         // One given to a lost request already is not waiting for its request.
         if note.is_none() {
+            // A server-only capture makes one per response: only the latest few can
+            // still meet their request.
+            if self.orphans.len() >= MAX_ORPHANS {
+                self.orphans.remove(0);
+            }
             self.orphans.push(Orphan {
                 idx: i,
                 lost_before: carry.0,

@@ -1060,3 +1060,55 @@ fn connect_tunnel_detects_what_runs_inside() {
     );
     assert_eq!(a.app(), AppProto::Http);
 }
+
+/// The client stream held behind a hole delivers request 2 after response 2 (no gap in
+/// the end: the hole was filled): the request sent before the response began takes it.
+#[test]
+fn late_delivered_request_adopts_its_response() {
+    let mut a = HttpAssembler::new(HttpConfig::default());
+    a.push(Dir::Client, &get(1), 1, 1);
+    let (h, b) = resp(1);
+    a.push(Dir::Server, &[h, b].concat(), 2, 2);
+    let (h, b) = resp(2);
+    a.push(Dir::Server, &[h, b].concat(), 4, 4);
+    // Sent in frame 3, delivered only now.
+    a.push(Dir::Client, &get(2), 3, 3);
+    a.push(Dir::Client, &get(3), 5, 5);
+    let (h, b) = resp(3);
+    a.push(Dir::Server, &[h, b].concat(), 6, 6);
+    a.finish();
+    let ex = a.exchanges();
+    assert_eq!(ex.len(), 3, "{ex:#?}");
+    for (k, x) in ex.iter().enumerate() {
+        let i = (k + 1).to_string();
+        assert_eq!(uri_of(x), Some(format!("/r/{i}").as_str()));
+        assert_eq!(etag_of(x), Some(i.as_str()));
+        assert!(x.complete && x.anomalies.is_empty(), "{x:#?}");
+    }
+    // From the request's last byte (ts 3 ns) to the response's first (ts 4 ns).
+    assert_eq!(ex[1].ttfb_ms, Some(1e-6));
+}
+
+/// A response arriving before any request was sent (capture started late, or an
+/// unsolicited 408) is not given to the request that follows it.
+#[test]
+fn response_before_the_request_is_not_its_answer() {
+    let mut a = HttpAssembler::new(HttpConfig::default());
+    a.push(
+        Dir::Server,
+        b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n",
+        1,
+        1,
+    );
+    a.push(Dir::Client, &get(1), 2, 2);
+    let (h, b) = resp(1);
+    a.push(Dir::Server, &[h, b].concat(), 3, 3);
+    a.finish();
+    let ex = a.exchanges();
+    assert_eq!(ex.len(), 2);
+    assert_eq!(
+        (uri_of(&ex[0]), ex[0].response.as_ref().map(|r| r.status)),
+        (None, Some(408))
+    );
+    assert_eq!((uri_of(&ex[1]), etag_of(&ex[1])), (Some("/r/1"), Some("1")));
+}
