@@ -174,8 +174,10 @@ fn feed_http(
     ev: StreamEvent<'_>,
     ts: Ts,
 ) {
+    // A gap is payload too (sent, never captured): a stream that opens with one must
+    // reach the assembler, or the head lost in it goes unnoticed.
     if http.is_none()
-        && let (Some(cfg), StreamEvent::Data { .. }) = (cfg, &ev)
+        && let Some(cfg) = cfg
     {
         *http = Some(Box::new(HttpAssembler::new(cfg.clone())));
     }

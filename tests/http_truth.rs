@@ -503,17 +503,17 @@ fn keepalive_without_loss_is_all_paired() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
-    /// Drop any one data segment of a keep-alive capture of `n` exchanges: only the
-    /// exchange whose bytes were in it may be incomplete or lack a side (and it says why
-    /// in an anomaly); every other exchange pairs with its own request.
+    /// Drop any one segment of a keep-alive capture of `n` exchanges (handshake and FINs
+    /// included): only the exchange whose bytes were in it may be incomplete or lack a
+    /// side (and it says why in an anomaly); every other exchange pairs with its own
+    /// request.
     #[test]
     fn one_lost_segment_touches_one_exchange(n in 2usize..12, split: bool, pick in any::<prop::sample::Index>()) {
         let s = keepalive(n, split);
-        let data: Vec<usize> = (0..s.segs.len()).filter(|&k| !s.segs[k].payload.is_empty()).collect();
-        let drop = *pick.get(&data);
+        let drop = pick.index(s.segs.len());
         let touched = match s.segs[drop].what {
             What::Req(i) | What::RespHead(i) | What::RespBody(i) => i,
-            w => panic!("{w:?}"),
+            _ => 0,
         };
         let (path, _) = s.write(&format!("prop-{n}-{split}-{drop}"), Some(drop));
         let (_, conns) = run(&path);
@@ -540,26 +540,12 @@ proptest! {
 
 /// Pipelined: all requests go out before any answer, so timing cannot tell which request
 /// the first response after the gap answers. The lost bytes and the average response size
-/// do; the pairing is marked as estimated on the two exchanges around the gap.
+/// give an estimate; the connection's end (every later request answered, none left over)
+/// confirms it, so no pairing is left marked uncertain.
 #[test]
-fn pipelined_lost_response_head_is_estimated_and_marked() {
+fn pipelined_lost_response_head_is_estimated_then_confirmed() {
     let n = 50;
-    let mut s = Script::open();
-    for i in 1..=n {
-        let req = format!("GET /r/{i} HTTP/1.1\r\nHost: truth.example\r\n\r\n");
-        s.push(true, "PA", req.as_bytes(), What::Req(i));
-    }
-    for i in 1..=n {
-        let b = body(i);
-        let head = format!(
-            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nETag: \"{i}\"\r\n\r\n",
-            b.len()
-        );
-        s.push(false, "PA", head.as_bytes(), What::RespHead(i));
-        s.push(false, "PA", &b, What::RespBody(i));
-    }
-    s.push(true, "A", b"", What::Control);
-    s.close();
+    let s = pipelined(n);
     let drop = s.find(What::RespHead(17));
     let lost = s.segs[drop].clone();
     let (path, _) = s.write("pipelined", Some(drop));
@@ -573,27 +559,47 @@ fn pipelined_lost_response_head_is_estimated_and_marked() {
     );
     for (k, x) in xs.iter().enumerate() {
         let i = k + 1;
-        match i {
-            17 => {
-                assert_eq!(uri(x), Some("/r/17"));
-                assert!(x.response.is_none() && x.pairing_uncertain);
-                assert_eq!(x.anomalies, vec![format!("response head lost in {gap}")]);
-            }
-            18 => {
-                assert_eq!(uri(x), Some("/r/18"));
-                assert_eq!(etag(x), Some("18".to_string()));
-                assert!(x.pairing_uncertain);
-                assert_eq!(
-                    x.anomalies,
-                    vec![format!(
-                        "pairing uncertain after {gap}: 1 of 34 waiting requests taken as unanswered (estimated from the lost bytes and the average response size)"
-                    )]
-                );
-            }
-            _ => assert_own(x, i),
+        if i == 17 {
+            assert_eq!(uri(x), Some("/r/17"));
+            assert!(x.response.is_none() && !x.pairing_uncertain);
+            assert_eq!(x.anomalies, vec![format!("response head lost in {gap}")]);
+        } else {
+            assert_own(x, i);
         }
     }
-    assert_eq!(text_http_cell(&path), "48+2?");
+    assert_eq!(text_http_cell(&path), "49+1?");
+}
+
+/// Two response heads lost back to back at the start of a keep-alive connection: no
+/// complete response yet, so the estimate says one; the end shows it was two (the last
+/// request would be left unanswered although the server went on and closed) and the
+/// answers are moved to their own requests.
+#[test]
+fn estimate_corrected_at_the_end() {
+    let n = 6;
+    let s = keepalive(n, false);
+    let drops = [s.find(What::RespHead(1)), s.find(What::RespHead(2))];
+    let (l1, l2) = (s.segs[drops[0]].clone(), s.segs[drops[1]].clone());
+    let (path, _) = s.write_without("corrected", &drops);
+    let (_, conns) = run(&path);
+    let xs = &conns[0].http;
+    assert_eq!(xs.len(), n);
+    let want = format!(
+        "response head lost in a capture gap of {} bytes at rel seq {}",
+        l1.payload.len() + l2.payload.len(),
+        l1.offset + 1
+    );
+    for (k, x) in xs.iter().enumerate() {
+        let i = k + 1;
+        if i <= 2 {
+            assert_eq!(uri(x), Some(format!("/r/{i}").as_str()));
+            assert!(x.response.is_none() && !x.pairing_uncertain, "{x:#?}");
+            assert_eq!(x.anomalies, vec![want.clone()]);
+        } else {
+            assert_own(x, i);
+        }
+    }
+    assert_eq!(text_http_cell(&path), "4+2?");
 }
 
 /// A request and its response both lost (the client's next request ACKs the lost
@@ -675,4 +681,138 @@ fn public_capture_with_drops_pairs_by_the_evidence() {
         vec!["request head lost in a capture gap of 1275 bytes at rel seq 10702".to_string()]
     );
     assert_eq!(text_http_cell(&path), "7+1?");
+}
+
+/// All `n` requests sent before the first response, each response in two segments.
+fn pipelined(n: usize) -> Script {
+    let mut s = Script::open();
+    for i in 1..=n {
+        let req = format!("GET /r/{i} HTTP/1.1\r\nHost: truth.example\r\n\r\n");
+        s.push(true, "PA", req.as_bytes(), What::Req(i));
+    }
+    for i in 1..=n {
+        let b = body(i);
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nETag: \"{i}\"\r\n\r\n",
+            b.len()
+        );
+        s.push(false, "PA", head.as_bytes(), What::RespHead(i));
+        s.push(false, "PA", &b, What::RespBody(i));
+    }
+    s.push(true, "A", b"", What::Control);
+    s.close();
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Pipelined, one data segment lost: pairing after the gap rests on an estimate, so the
+    /// exchange after the touched one may say its pairing is estimated, but every
+    /// exchange still holds its own request and response.
+    #[test]
+    fn pipelined_one_lost_segment_touches_one_exchange(n in 3usize..12, pick in any::<prop::sample::Index>()) {
+        let s = pipelined(n);
+        let data: Vec<usize> = (0..s.segs.len()).filter(|&k| !s.segs[k].payload.is_empty()).collect();
+        let drop = *pick.get(&data);
+        let touched = match s.segs[drop].what {
+            What::Req(i) | What::RespHead(i) | What::RespBody(i) => i,
+            w => panic!("{w:?}"),
+        };
+        let (path, _) = s.write(&format!("prop-pipe-{n}-{drop}"), Some(drop));
+        let (_, conns) = run(&path);
+        std::fs::remove_file(&path).ok();
+        let xs = &conns[0].http;
+        prop_assert_eq!(xs.len(), n, "{:#?}", xs);
+        for (k, x) in xs.iter().enumerate() {
+            let i = k + 1;
+            let want = format!("/r/{i}");
+            if i == touched {
+                prop_assert!(uri(x).is_none_or(|u| u == want), "{:#?}", x);
+                prop_assert!(etag(x).is_none_or(|e| e == i.to_string()), "{:#?}", x);
+                prop_assert!(!x.complete && !x.anomalies.is_empty(), "{:#?}", x);
+            } else {
+                prop_assert_eq!(uri(x), Some(want.as_str()), "{:#?}", x);
+                prop_assert_eq!(etag(x), Some(i.to_string()), "{:#?}", x);
+                prop_assert!(x.complete, "{:#?}", x);
+                if i != touched + 1 {
+                    prop_assert!(x.anomalies.is_empty(), "{:#?}", x);
+                }
+            }
+        }
+    }
+}
+
+/// The numbers: 1,000 keep-alive requests, response 500's head never captured.
+#[test]
+fn thousand_requests_one_lost_response_head() {
+    let n = 1000;
+    let s = keepalive(n, true);
+    let drop = s.find(What::RespHead(500));
+    let (path, _) = s.write("thousand", Some(drop));
+    let (_, conns) = run(&path);
+    let xs = &conns[0].http;
+    assert_eq!(xs.len(), n);
+    for (k, x) in xs.iter().enumerate() {
+        if k + 1 == 500 {
+            assert!(x.response.is_none() && x.anomalies.len() == 1, "{x:#?}");
+        } else {
+            assert_own(x, k + 1);
+        }
+    }
+    assert_eq!(text_http_cell(&path), "999+1?");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Two data segments lost, anywhere: only the exchanges they carried bytes of are
+    /// touched.
+    #[test]
+    fn two_lost_segments_touch_only_their_exchanges(n in 3usize..12, split: bool, a in any::<prop::sample::Index>(), b in any::<prop::sample::Index>()) {
+        let s = keepalive(n, split);
+        // Data segments only: without its SYN or SYN-ACK the TCP engine starts a stream at
+        // the first byte it sees, so a head lost right after it is no gap to anyone.
+        let data: Vec<usize> = (0..s.segs.len()).filter(|&k| !s.segs[k].payload.is_empty()).collect();
+        let drops = [*a.get(&data), *b.get(&data)];
+        let touched: Vec<usize> = drops
+            .iter()
+            .filter_map(|&d| match s.segs[d].what {
+                What::Req(i) | What::RespHead(i) | What::RespBody(i) => Some(i),
+                _ => None,
+            })
+            .collect();
+        let (path, _) = s.write_without(&format!("prop2-{n}-{split}-{}-{}", drops[0], drops[1]), &drops);
+        let (_, conns) = run(&path);
+        std::fs::remove_file(&path).ok();
+        let xs = &conns[0].http;
+        // A request and its response both lost: no exchange at all (the next one says so),
+        // or one with neither side and the anomalies.
+        let both_lost = touched.len() == 2 && touched[0] == touched[1] && drops[0] != drops[1]
+            && !split
+            && xs.len() == n - 1;
+        let expect = if both_lost { n - 1 } else { n };
+        prop_assert_eq!(xs.len(), expect, "{:#?}", xs);
+        let mut k = 0;
+        for i in 1..=n {
+            if both_lost && i == touched[0] {
+                continue;
+            }
+            let x = &xs[k];
+            k += 1;
+            let want = format!("/r/{i}");
+            if touched.contains(&i) {
+                prop_assert!(uri(x).is_none_or(|u| u == want), "{:#?}", x);
+                prop_assert!(etag(x).is_none_or(|e| e == i.to_string()), "{:#?}", x);
+                // Said by an anomaly, or visible as a missing side (without its SYN the
+                // TCP engine may not know the stream began before the first byte seen).
+                let shown = !x.anomalies.is_empty() || x.request.is_none() || x.response.is_none();
+                prop_assert!(!x.complete && shown, "{:#?}", x);
+            } else {
+                prop_assert_eq!(uri(x), Some(want.as_str()), "{:#?}", x);
+                prop_assert_eq!(etag(x), Some(i.to_string()), "{:#?}", x);
+                prop_assert!(x.complete, "{:#?}", x);
+            }
+        }
+    }
 }

@@ -231,6 +231,23 @@ enum Slot {
     Lost(LostReqs),
 }
 
+/// The shortest head (`HTTP/1.1 200\r\n\r\n`, `GET / HTTP/1.0\r\n\r\n` is longer): fewer lost
+/// bytes between messages cannot have held one (a lost FIN is a gap of one byte).
+const MIN_HEAD: u64 = 16;
+
+/// Pairings resting on an estimate of how many responses a server gap swallowed: marked
+/// uncertain until the connection's end confirms the estimate (every request after it
+/// answered) or corrects it (the last `d` requests unanswered although the server went on
+/// and closed: the estimate was `d` short).
+struct Run {
+    gap: GapRef,
+    /// Waiting exchanges in request order, from the first one the estimate skipped.
+    exs: Vec<usize>,
+    k: usize,
+    /// Other losses or odd pairings since: the end proves nothing.
+    broken: bool,
+}
+
 /// Request-less exchanges remembered for a late request or a late-reported client gap.
 const MAX_ORPHANS: usize = 64;
 
@@ -394,6 +411,9 @@ pub struct HttpAssembler {
     /// late (held behind a hole) and that were sent before the response began.
     orphans: Vec<Orphan>,
     tunnel: Option<TunnelSniff>,
+    run: Option<Run>,
+    /// The server closed with a FIN (not the capture's end).
+    server_fin: bool,
     events: Vec<HttpEvent>,
     anomalies: Vec<String>,
     finished: bool,
@@ -420,6 +440,8 @@ impl HttpAssembler {
             awaiting: VecDeque::new(),
             orphans: Vec::new(),
             tunnel: None,
+            run: None,
+            server_fin: false,
             events: Vec::new(),
             anomalies: Vec::new(),
             finished: false,
@@ -685,6 +707,7 @@ impl HttpAssembler {
     ) -> usize {
         let i = self.new_exchange();
         self.awaiting.push_front(Slot::Ex(i));
+        self.break_run();
         // One given to a lost request already is not waiting for its request.
         if note.is_none() {
             // A server-only capture makes one per response: only the latest few can
@@ -734,6 +757,12 @@ impl HttpAssembler {
                 Slot::Ex(i) => {
                     if self.req_frame(&front).is_some_and(|f| f > frame) {
                         return self.orphan(None, false, carry);
+                    }
+                    // Paired by the same estimate as the first response after the gap.
+                    if self.run.as_ref().is_some_and(|r| !r.broken)
+                        && let Some(ex) = self.exchanges.get_mut(i)
+                    {
+                        ex.pairing_uncertain = true;
                     }
                     return i;
                 }
@@ -792,13 +821,18 @@ impl HttpAssembler {
             .unparsed
             .saturating_sub(loss.unparsed_at);
         let span = loss.span.saturating_add(skipped);
+        // Lost requests already given all the responses the evidence allowed take no more.
+        self.awaiting.retain(|sl| match sl {
+            Slot::Lost(l) => l.used < l.est.max(l.min),
+            Slot::Ex(_) => true,
+        });
         let before = self
             .awaiting
             .iter()
             .take_while(|sl| self.req_frame(sl).is_none_or(|f| f <= frame))
             .count();
         let k_max = before.saturating_sub(1);
-        let lost_min = usize::from(loss.head_lost);
+        let lost_min = usize::from(loss.head_lost && span >= MIN_HEAD);
         let k_min = lost_min.min(k_max);
         let est = self
             .estimate(Dir::Server, span, loss.head_lost)
@@ -807,6 +841,25 @@ impl HttpAssembler {
         let k = est.clamp(k_min, k_max);
         let uncertain = k_max > k_min;
         let gap = loss.gap.text();
+        if uncertain {
+            let exs: Vec<usize> = self
+                .awaiting
+                .iter()
+                .filter_map(|sl| match sl {
+                    Slot::Ex(i) => Some(*i),
+                    Slot::Lost(_) => None,
+                })
+                .collect();
+            let broken = self.run.is_some() || exs.len() < self.awaiting.len();
+            self.run = Some(Run {
+                gap: loss.gap,
+                exs,
+                k,
+                broken,
+            });
+        } else {
+            self.break_run();
+        }
         for _ in 0..k {
             match self.awaiting.front_mut() {
                 Some(Slot::Ex(i)) => {
@@ -842,6 +895,7 @@ impl HttpAssembler {
     /// responses already seen without a request (the gap is reported late, when the
     /// server's ACK shows the bytes were sent) are theirs.
     fn client_loss(&mut self, gap: GapRef, head_lost: bool, merged: bool) {
+        self.break_run();
         if merged {
             if let Some(Slot::Lost(l)) = self.awaiting.back_mut() {
                 l.gap.len = l.gap.len.saturating_add(gap.len);
@@ -885,6 +939,20 @@ impl HttpAssembler {
         }
         orphans.retain(|o| !o.claimed);
         self.orphans = orphans;
+        // The request certainly lost gets its exchange now, in its place among the
+        // requests; its response (or the news that it was lost too) pairs with it. A gap
+        // too short for a whole head (a lost FIN counts one byte) waits for a response.
+        let mut min = min;
+        if gap.len >= MIN_HEAD {
+            while used < min {
+                let i = self.new_exchange();
+                self.exchanges[i].note(note.clone());
+                self.awaiting.push_back(Slot::Ex(i));
+                used += 1;
+            }
+            min = 0;
+        }
+        // More lost requests only on the estimate: decided as responses come.
         self.awaiting.push_back(Slot::Lost(LostReqs {
             gap,
             min,
@@ -970,12 +1038,16 @@ impl HttpAssembler {
                     Some(p) => {
                         let i = self.orphans[p].idx;
                         self.orphans.drain(..=p);
+                        self.break_run();
                         i
                     }
                     None => {
                         self.orphans.clear();
                         let i = self.new_exchange();
                         self.awaiting.push_back(Slot::Ex(i));
+                        if let Some(r) = self.run.as_mut() {
+                            r.exs.push(i);
+                        }
                         i
                     }
                 };
@@ -1160,6 +1232,7 @@ impl HttpAssembler {
                 client_bytes: 0,
                 server_bytes: 0,
             });
+            self.break_run();
             self.tunnel = Some(TunnelSniff {
                 idx,
                 early: [[0; TUNNEL_SNIFF]; 2],
@@ -1542,8 +1615,88 @@ impl HttpAssembler {
                 false
             }
         };
-        if dir == Dir::Client {
-            self.client_loss(gap, head_lost, merged);
+        match dir {
+            Dir::Client => self.client_loss(gap, head_lost, merged),
+            Dir::Server => self.break_run(),
+        }
+    }
+
+    fn break_run(&mut self) {
+        if let Some(r) = self.run.as_mut() {
+            r.broken = true;
+        }
+    }
+
+    /// End of the connection: confirm or correct the estimate of a server gap (see `Run`).
+    fn settle_run(&mut self) {
+        let Some(run) = self.run.take().filter(|r| !r.broken) else {
+            return;
+        };
+        let tail = run.exs.get(run.k..).unwrap_or_default();
+        let has_resp = |i: usize| {
+            self.exchanges
+                .get(i)
+                .is_some_and(|e| e.response.is_some() || !e.interim.is_empty())
+        };
+        let answered = tail.iter().take_while(|&&i| has_resp(i)).count();
+        let d = tail.len() - answered;
+        if tail.iter().skip(answered).any(|&i| has_resp(i)) {
+            return;
+        }
+        if d > 0 {
+            // Shift the answers d places on: only if each then begins after its request
+            // was sent, the server went on to close, and did not say it would stop.
+            let resp_frame = |i: usize| {
+                self.exchanges
+                    .get(i)
+                    .and_then(|e| e.response.as_ref())
+                    .map(|r| r.frame)
+            };
+            let req_frame = |i: usize| {
+                self.exchanges
+                    .get(i)
+                    .and_then(|e| e.request.as_ref())
+                    .map(|r| r.frame)
+            };
+            let last_close = tail
+                .get(answered.wrapping_sub(1))
+                .and_then(|&i| self.exchanges.get(i))
+                .and_then(|e| e.response.as_ref())
+                .and_then(|r| framing::header(&r.headers, "connection"))
+                .is_some_and(|v| v.to_ascii_lowercase().contains("close"));
+            let feasible = answered > 0
+                && (0..answered).all(|j| {
+                    match (
+                        tail.get(j).and_then(|&i| resp_frame(i)),
+                        tail.get(j + d).and_then(|&i| req_frame(i)),
+                    ) {
+                        (Some(rf), Some(qf)) => rf >= qf,
+                        _ => false,
+                    }
+                });
+            if !(feasible && self.server_fin && !last_close) {
+                return;
+            }
+            for j in (0..answered).rev() {
+                let (Some(&from), Some(&to)) = (tail.get(j), tail.get(j + d)) else {
+                    return;
+                };
+                let resp = self.exchanges[from].response.take();
+                let interim = std::mem::take(&mut self.exchanges[from].interim);
+                self.exchanges[to].response = resp;
+                self.exchanges[to].interim = interim;
+            }
+            let note = format!("response head lost in {}", run.gap.text());
+            for &i in tail.iter().take(d) {
+                self.exchanges[i].note(note.clone());
+            }
+        }
+        for &i in &run.exs {
+            let ex = &mut self.exchanges[i];
+            ex.pairing_uncertain = false;
+            ex.anomalies
+                .retain(|a| !a.starts_with("pairing uncertain after"));
+            self.update_exchange(i);
         }
     }
 
@@ -1624,6 +1777,9 @@ impl HttpAssembler {
         if self.finished {
             return;
         }
+        if dir == Dir::Server {
+            self.server_fin = true;
+        }
         self.close_dir(dir, false);
     }
 
@@ -1633,10 +1789,13 @@ impl HttpAssembler {
         }
         self.close_dir(Dir::Client, true);
         self.close_dir(Dir::Server, true);
+        self.settle_run();
         // A response head lost in a gap near the end, with nothing found after it: the
         // first waiting request is the one it answered.
+        let skipped = |st: &DirState, l: &Loss| st.unparsed.saturating_sub(l.unparsed_at);
         if let Some(loss) = self.dirs[Dir::Server.idx()].loss.take()
             && loss.head_lost
+            && loss.span + skipped(&self.dirs[Dir::Server.idx()], &loss) >= MIN_HEAD
             && let Some(Slot::Ex(i)) = self.awaiting.front().copied()
         {
             self.exchanges[i].note(format!("response head lost in {}", loss.gap.text()));
