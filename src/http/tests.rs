@@ -1112,3 +1112,64 @@ fn response_before_the_request_is_not_its_answer() {
     );
     assert_eq!((uri_of(&ex[1]), etag_of(&ex[1])), (Some("/r/1"), Some("1")));
 }
+
+fn pipelined_with_lost_head(
+    n: usize,
+    lost: usize,
+    delivered: usize,
+    server_fin: bool,
+) -> HttpAssembler {
+    let mut a = HttpAssembler::new(HttpConfig::default());
+    let all: Vec<u8> = (1..=n).flat_map(get).collect();
+    a.push(Dir::Client, &all, 1, 1);
+    let mut off = 0u64;
+    for i in 1..=delivered {
+        let (h, b) = resp(i);
+        let len = (h.len() + b.len()) as u64;
+        if i == lost {
+            a.gap_at(Dir::Server, off, len);
+        } else {
+            a.push(Dir::Server, &[h, b].concat(), 1 + i as u64, 1 + i as i64);
+        }
+        off += len;
+    }
+    if server_fin {
+        a.fin(Dir::Server, 100, 100);
+    }
+    a.finish();
+    a
+}
+
+/// Pipelined, response 3's head lost: the estimate (one response in the gap) is
+/// confirmed by the end when every later request is answered; with the capture cut short
+/// (no server FIN, the last request unanswered) it stays marked, and nothing is moved.
+#[test]
+fn estimated_pairing_confirmed_or_left_marked() {
+    let a = pipelined_with_lost_head(6, 3, 6, true);
+    let ex = a.exchanges();
+    assert_eq!(ex.len(), 6);
+    for (k, x) in ex.iter().enumerate() {
+        let i = k + 1;
+        assert_eq!(uri_of(x), Some(format!("/r/{i}").as_str()));
+        assert!(!x.pairing_uncertain, "{x:#?}");
+        if i == 3 {
+            assert!(x.response.is_none());
+            assert_eq!(
+                x.anomalies,
+                vec!["response head lost in a capture gap of 55 bytes at rel seq 111".to_string()]
+            );
+        } else {
+            assert_eq!(etag_of(x), Some(i.to_string().as_str()));
+            assert!(x.anomalies.is_empty(), "{x:#?}");
+        }
+    }
+    let a = pipelined_with_lost_head(6, 3, 5, false);
+    let ex = a.exchanges();
+    let marks: Vec<bool> = ex.iter().map(|x| x.pairing_uncertain).collect();
+    assert_eq!(marks, [false, false, true, true, true, false]);
+    let tags: Vec<Option<&str>> = ex.iter().map(etag_of).collect();
+    assert_eq!(
+        tags,
+        [Some("1"), Some("2"), None, Some("4"), Some("5"), None]
+    );
+}
