@@ -2,8 +2,11 @@
 //! connection into request/response exchanges (RFC 9112), with detection of
 //! the application protocol, resync after gaps, and per-exchange anomalies.
 //!
-//! Owns: per-connection parse state, pairing (FIFO), timing and the public
-//! data model. Must not touch TCP reassembly, capture I/O or presentation:
+//! Owns: per-connection parse state, pairing, timing and the public data model.
+//! Pairing is in request order (RFC 9112 §9.3.2), never with a request sent after the
+//! response began; heads lost in capture gaps (`gap_at`) leave their own exchange without
+//! that side, named by an anomaly, and an estimated pairing is marked until the end of the
+//! connection confirms or corrects it. Must not touch TCP reassembly, capture I/O or presentation:
 //! the caller feeds ordered bytes and reads `exchanges()`.
 
 mod body;
