@@ -6,8 +6,10 @@
 //! Pairing is in request order (RFC 9112 §9.3.2), never with a request sent after the
 //! response began; heads lost in capture gaps (`gap_at`) leave their own exchange without
 //! that side, named by an anomaly, and an estimated pairing is marked until the end of the
-//! connection confirms or corrects it. Must not touch TCP reassembly, capture I/O or presentation:
-//! the caller feeds ordered bytes and reads `exchanges()`.
+//! connection confirms or corrects it.
+//!
+//! Must not touch TCP reassembly, capture I/O or presentation: the caller feeds ordered
+//! bytes and gaps and reads `exchanges()`.
 
 mod body;
 mod detect;
