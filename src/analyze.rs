@@ -303,8 +303,10 @@ fn feed_http(
     ev: StreamEvent<'_>,
     ts: Ts,
 ) {
+    // A gap is payload too (sent, never captured): a stream that opens with one must
+    // reach the assembler, or the head lost in it goes unnoticed.
     if http.is_none()
-        && let (Some(cfg), StreamEvent::Data { .. }) = (cfg, &ev)
+        && let Some(cfg) = cfg
     {
         *http = Some(Box::new(HttpAssembler::new(cfg.clone())));
     }
@@ -313,7 +315,7 @@ fn feed_http(
     };
     match ev {
         StreamEvent::Data { bytes, frame, .. } => h.push(dir, bytes, frame, ts.0),
-        StreamEvent::Gap { len, .. } => h.gap(dir, len),
+        StreamEvent::Gap { offset, len } => h.gap_at(dir, offset, len),
     }
 }
 

@@ -90,6 +90,10 @@ pub(crate) struct BodySink {
     failed: bool,
     bomb_reported: bool,
     pending: Vec<String>,
+    /// No content coding: every delivered byte is a decoded byte, also after a gap.
+    identity: bool,
+    /// Identity bytes delivered after a gap (not hashed, not kept, but counted).
+    after_missing: u64,
 }
 
 impl BodySink {
@@ -118,6 +122,8 @@ impl BodySink {
             failed: false,
             bomb_reported: false,
             pending: Vec::new(),
+            identity: decodable && content_encoding.is_none(),
+            after_missing: 0,
         };
         if !decodable {
             sink.failed = true;
@@ -183,6 +189,9 @@ impl BodySink {
 
     pub(crate) fn write(&mut self, data: &[u8]) {
         self.wire += data.len() as u64;
+        if self.missing && self.identity && !self.failed {
+            self.after_missing += data.len() as u64;
+        }
         if self.failed || self.missing || data.is_empty() {
             return;
         }
@@ -295,7 +304,7 @@ impl BodySink {
         let outcome = match self.out.take() {
             Some(o) => BodyOutcome {
                 wire,
-                decoded: o.len,
+                decoded: o.len + self.after_missing,
                 sha256: ok.then(|| hex(&o.hasher.finalize())),
                 truncated: o.truncated,
                 body: if ok { o.store } else { None },
@@ -420,6 +429,23 @@ mod tests {
         let (o, a) = run(Some("zstd"), b"abc", 4, 1 << 20);
         assert!(o.sha256.is_none());
         assert_eq!(a, vec!["unsupported content-encoding: zstd".to_string()]);
+    }
+
+    /// Without a content coding, decoded bytes are the delivered bytes, a gap or not.
+    #[test]
+    fn identity_counts_every_delivered_byte_across_a_gap() {
+        let mut s = BodySink::new(None, true, Some(1 << 20), 1 << 20);
+        s.write(&[b'a'; 14]);
+        s.mark_missing();
+        s.write(&[b'b'; 42]);
+        let (o, _) = s.finish(false);
+        assert_eq!((o.wire, o.decoded), (56, 56));
+        assert!(o.sha256.is_none() && o.body.is_none());
+        let mut s = BodySink::new(Some("gzip"), true, Some(1 << 20), 1 << 20);
+        s.mark_missing();
+        s.write(&[1; 10]);
+        let (o, _) = s.finish(false);
+        assert_eq!((o.wire, o.decoded), (10, 0));
     }
 
     #[test]

@@ -165,21 +165,109 @@ fn request_line(data: &[u8], max_line: usize) -> Verdict {
         }
     }
     i += 1;
-    let rest = data.get(i..).unwrap_or_default();
-    let n = match version(rest) {
-        Ok(n) => n,
-        Err(v) => return v,
-    };
-    match rest.get(n..) {
-        Some([b'\n', ..]) | Some([b'\r', b'\n', ..]) => Verdict::Yes,
-        Some([]) | Some([b'\r']) | None => Verdict::Maybe,
-        Some(_) => Verdict::No,
+    // Tolerated like Zeek and common servers do: a few extra tokens between the target and
+    // the version (`CONNECT host:25 / HTTP/1.0`); the head parser flags them.
+    for _ in 0..=MAX_EXTRA_TOKENS {
+        let rest = data.get(i..).unwrap_or_default();
+        match version(rest) {
+            Ok(n) => {
+                return match rest.get(n..) {
+                    Some([b'\n', ..]) | Some([b'\r', b'\n', ..]) => Verdict::Yes,
+                    Some([]) | Some([b'\r']) | None => Verdict::Maybe,
+                    Some(_) => Verdict::No,
+                };
+            }
+            Err(Verdict::Maybe) => return Verdict::Maybe,
+            Err(_) => {}
+        }
+        // Not the version: an extra token of visible bytes, then one space.
+        let start = i;
+        loop {
+            match data.get(i) {
+                None if i < max_line => return Verdict::Maybe,
+                None => return Verdict::No,
+                Some(b' ') if i > start => break,
+                Some(&b) if b > 0x20 && b != 0x7f && i < max_line => i += 1,
+                Some(_) => return Verdict::No,
+            }
+        }
+        i += 1;
     }
+    Verdict::No
+}
+
+/// Extra tokens tolerated between a request target and the version.
+pub(crate) const MAX_EXTRA_TOKENS: usize = 2;
+
+/// Methods looked for anywhere (not only at line starts) when resynchronising a client
+/// stream after a capture gap: a lost head leaves the stream mid-line, and the next
+/// request may follow a body that does not end in a line end.
+const RESYNC_METHODS: &[&[u8]] = &[
+    b"GET ",
+    b"POST ",
+    b"HEAD ",
+    b"PUT ",
+    b"DELETE ",
+    b"OPTIONS ",
+    b"PATCH ",
+    b"CONNECT ",
+    b"TRACE ",
+];
+
+/// After a capture gap: the first position in `data` where a start line for `dir`
+/// plausibly begins (`HTTP/1.x NNN` for the server, a common method and a request line
+/// for the client), at any byte, not only after a line end. `Err(keep)`: none; the last
+/// `keep` bytes may be the beginning of one and must be kept for the next push.
+pub(crate) fn find_start(dir: Dir, data: &[u8], max_line: usize) -> Result<usize, usize> {
+    let pats: &[&[u8]] = match dir {
+        Dir::Server => &[b"HTTP/1."],
+        Dir::Client => RESYNC_METHODS,
+    };
+    for p in 0..data.len() {
+        let rest = data.get(p..).unwrap_or_default();
+        let Some(&b0) = rest.first() else { break };
+        if !pats.iter().any(|pat| pat.first() == Some(&b0)) {
+            continue;
+        }
+        let prefix = pats.iter().any(|pat| {
+            let n = pat.len().min(rest.len());
+            rest.get(..n) == pat.get(..n)
+        });
+        if !prefix {
+            continue;
+        }
+        match start_line(dir, rest, max_line) {
+            Verdict::Yes => return Ok(p),
+            // Consistent so far: wait for the rest of the line from here on.
+            Verdict::Maybe => return Err(data.len() - p),
+            Verdict::No => {}
+        }
+    }
+    Err(0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resync_finds_start_lines_mid_line() {
+        let cases: &[(Dir, &[u8], Result<usize, usize>)] = &[
+            (Dir::Server, b"r17HTTP/1.1 200 OK\r\n", Ok(3)),
+            (
+                Dir::Server,
+                b"xx HTTP/1.1 is great HTTP/1.0 404\r\n",
+                Ok(21),
+            ),
+            (Dir::Server, b"body HTTP/1", Err(6)),
+            (Dir::Server, b"plain body", Err(0)),
+            (Dir::Client, b"a=1GET /r/2 HTTP/1.1\r\n", Ok(3)),
+            (Dir::Client, b"get / HTTP/1.1\r\nPOS", Err(3)),
+        ];
+        for (dir, data, want) in cases {
+            assert_eq!(find_start(*dir, data, 8192), *want, "{data:?}");
+        }
+    }
 
     #[test]
     fn start_lines() {
@@ -194,6 +282,14 @@ mod tests {
             (Dir::Client, b"GET / HTTP/2.0\r\n", Verdict::No),
             (Dir::Client, b"GET  / HTTP/1.1\r\n", Verdict::No),
             (Dir::Client, b"GET / HTTP/1.1 x\r\n", Verdict::No),
+            (
+                Dir::Client,
+                b"CONNECT mail.example:25 / HTTP/1.0\r\n",
+                Verdict::Yes,
+            ),
+            (Dir::Client, b"GET / a b HTTP/1.1\r\n", Verdict::Yes),
+            (Dir::Client, b"GET / a b c HTTP/1.1\r\n", Verdict::No),
+            (Dir::Client, b"GET / a", Verdict::Maybe),
             (Dir::Client, b"\x00\x01binary", Verdict::No),
             (Dir::Server, b"HTTP/1.1 200 OK\r\n", Verdict::Yes),
             (Dir::Server, b"HTTP/1.1 200\r\n", Verdict::Yes),

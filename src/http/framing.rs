@@ -173,6 +173,12 @@ fn lenient(dir: Dir, head: &[u8], max_headers: usize, mut anomalies: Vec<String>
     });
     let first = lines.next().unwrap_or_default();
     let start = parse_start_line(dir, first);
+    if let Some(extra) = extra_tokens(dir, first) {
+        push_once(
+            &mut anomalies,
+            format!("extra tokens in request line before the version: {extra:?}"),
+        );
+    }
     let mut headers: Vec<(String, String)> = Vec::new();
     for line in lines {
         if line.is_empty() {
@@ -217,6 +223,24 @@ fn lenient(dir: Dir, head: &[u8], max_headers: usize, mut anomalies: Vec<String>
     }
 }
 
+/// Tokens between a request's target and its version (`CONNECT host:25 / HTTP/1.0` has
+/// one: `/`), which httparse refuses and Zeek and common servers accept.
+fn extra_tokens(dir: Dir, line: &[u8]) -> Option<String> {
+    if dir != Dir::Client {
+        return None;
+    }
+    let line = match line {
+        [rest @ .., b'\r'] => rest,
+        l => l,
+    };
+    let toks: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+    let mid = toks.get(2..toks.len().saturating_sub(1))?;
+    if mid.is_empty() {
+        return None;
+    }
+    Some(mid.iter().map(|t| lossy(t)).collect::<Vec<_>>().join(" "))
+}
+
 /// Best-effort start-line parse; used by the lenient path and when a head is
 /// abandoned (too large) but we still want to show what it was.
 pub(crate) fn parse_start_line(dir: Dir, line: &[u8]) -> StartLine {
@@ -236,7 +260,9 @@ pub(crate) fn parse_start_line(dir: Dir, line: &[u8]) -> StartLine {
         Dir::Client => StartLine::Request {
             method: lossy(a),
             uri: lossy(b),
-            version: lossy(c),
+            // Extra tokens before the version (tolerated, see `extra_tokens`): the
+            // version is the last token.
+            version: lossy(c.rsplit(|&b| b == b' ').next().unwrap_or_default()),
         },
         Dir::Server => StartLine::Response {
             status: std::str::from_utf8(b)
@@ -738,11 +764,28 @@ mod tests {
                 &["too many headers (more than 2)"],
                 3,
             ),
+            (
+                b"CONNECT mail.example:25 / HTTP/1.0\r\nHost: a\r\n\r\n",
+                &["extra tokens in request line before the version: \"/\""],
+                1,
+            ),
         ];
         for (data, anomalies, n) in cases {
             let head = parse_head(Dir::Client, data, 2);
             assert_eq!(head.anomalies, *anomalies, "{data:?}");
             assert_eq!(head.headers.len(), *n, "{data:?}");
+        }
+        let head = parse_head(Dir::Client, b"CONNECT m:25 / HTTP/1.0\r\n\r\n", 10);
+        match head.start {
+            StartLine::Request {
+                method,
+                uri,
+                version,
+            } => assert_eq!(
+                (&*method, &*uri, &*version),
+                ("CONNECT", "m:25", "HTTP/1.0")
+            ),
+            other => panic!("{other:?}"),
         }
         let head = parse_head(Dir::Client, b"GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n", 10);
         assert_eq!(head.headers, h(&[("X", "a b")]));

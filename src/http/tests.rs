@@ -832,3 +832,349 @@ fn anomaly_notes_are_bounded() {
         Some("more anomalies not listed")
     );
 }
+
+fn get(i: usize) -> Vec<u8> {
+    format!("GET /r/{i} HTTP/1.1\r\nHost: t\r\n\r\n").into_bytes()
+}
+
+fn resp(i: usize) -> (Vec<u8>, Vec<u8>) {
+    let body = format!("body-{i}").into_bytes();
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nETag: \"{i}\"\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    (head, body)
+}
+
+fn etag_of(x: &Exchange) -> Option<&str> {
+    x.response
+        .as_ref()
+        .and_then(|r| header(&r.headers, "etag"))
+        .map(|v| v.trim_matches('"'))
+}
+
+fn uri_of(x: &Exchange) -> Option<&str> {
+    x.request.as_ref().map(|r| r.uri.as_str())
+}
+
+/// Keep-alive, response 5's head never captured and its body (no line end) delivered: the
+/// body is skipped, exchange 5 has no response and says why, 6..8 are their own.
+#[test]
+fn lost_response_head_resyncs_mid_line() {
+    let mut a = HttpAssembler::new(HttpConfig::default());
+    let mut s_off = 0u64;
+    let mut frame = 0;
+    for i in 1..=8 {
+        frame += 1;
+        let q = get(i);
+        a.push(Dir::Client, &q, frame, frame as i64);
+        let (h, b) = resp(i);
+        frame += 1;
+        if i == 5 {
+            a.gap_at(Dir::Server, s_off, h.len() as u64);
+        } else {
+            a.push(Dir::Server, &h, frame, frame as i64);
+        }
+        frame += 1;
+        a.push(Dir::Server, &b, frame, frame as i64);
+        s_off += (h.len() + b.len()) as u64;
+    }
+    a.finish();
+    let ex = a.exchanges();
+    assert_eq!(ex.len(), 8);
+    for (k, x) in ex.iter().enumerate() {
+        let i = k + 1;
+        assert_eq!(uri_of(x), Some(format!("/r/{i}").as_str()));
+        if i == 5 {
+            assert!(x.response.is_none());
+            // Response 5 starts after 4 responses of 55 bytes (head 49 + body 6).
+            assert_eq!(
+                x.anomalies,
+                vec!["response head lost in a capture gap of 49 bytes at rel seq 221".to_string()]
+            );
+        } else {
+            assert_eq!(etag_of(x), Some(i.to_string().as_str()));
+            assert!(x.complete && x.anomalies.is_empty(), "{x:#?}");
+        }
+    }
+    assert_eq!(a.unparsed_bytes(Dir::Server), 6);
+    assert_eq!(
+        a.anomalies(),
+        ["gap of 49 bytes in server stream between messages"]
+    );
+}
+
+/// Request 2's head lost in a client gap, whether the gap is reported before its response
+/// arrives or after (the TCP engine reports it when the server's ACK shows it was sent):
+/// the response gets a request-less exchange, request 3 its own response.
+#[test]
+fn lost_request_head_before_or_after_its_response() {
+    for gap_first in [true, false] {
+        let mut a = HttpAssembler::new(HttpConfig::default());
+        let q2 = get(2);
+        let q1 = get(1);
+        a.push(Dir::Client, &q1, 1, 1);
+        let (h, b) = resp(1);
+        a.push(Dir::Server, &[h, b].concat(), 2, 2);
+        if gap_first {
+            a.gap_at(Dir::Client, q1.len() as u64, q2.len() as u64);
+        }
+        let (h, b) = resp(2);
+        a.push(Dir::Server, &[h, b].concat(), 4, 4);
+        if !gap_first {
+            a.gap_at(Dir::Client, q1.len() as u64, q2.len() as u64);
+        }
+        a.push(Dir::Client, &get(3), 5, 5);
+        let (h, b) = resp(3);
+        a.push(Dir::Server, &[h, b].concat(), 6, 6);
+        a.finish();
+        let ex = a.exchanges();
+        assert_eq!(ex.len(), 3, "gap first {gap_first}: {ex:#?}");
+        assert_eq!((uri_of(&ex[0]), etag_of(&ex[0])), (Some("/r/1"), Some("1")));
+        assert_eq!((uri_of(&ex[1]), etag_of(&ex[1])), (None, Some("2")));
+        assert_eq!(
+            ex[1].anomalies,
+            vec!["request head lost in a capture gap of 30 bytes at rel seq 31".to_string()]
+        );
+        assert_eq!((uri_of(&ex[2]), etag_of(&ex[2])), (Some("/r/3"), Some("3")));
+        assert!(ex[0].complete && ex[2].complete && !ex[1].complete);
+        assert!(ex[2].anomalies.is_empty(), "{:?}", ex[2].anomalies);
+    }
+}
+
+/// A gap running past the end of a Content-Length body: the body's missing bytes are
+/// exact, and the bytes after it held response 2's head, so request 2 is unanswered and
+/// response 3 pairs with request 3.
+#[test]
+fn gap_past_a_known_length_loses_the_next_head() {
+    let mut a = HttpAssembler::new(HttpConfig::default());
+    a.push(Dir::Client, &[get(1), get(2), get(3)].concat(), 1, 1);
+    let r1 = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123".to_vec();
+    a.push(Dir::Server, &r1, 2, 2);
+    let (h2, b2) = resp(2);
+    let lost = 6 + (h2.len() + b2.len()) as u64;
+    a.gap_at(Dir::Server, r1.len() as u64, lost);
+    let (h3, b3) = resp(3);
+    a.push(Dir::Server, &[h3, b3].concat(), 4, 4);
+    a.finish();
+    let ex = a.exchanges();
+    assert_eq!(ex.len(), 3);
+    let r = ex[0].response.as_ref().expect("response 1");
+    assert_eq!(
+        (
+            r.body_bytes_wire,
+            r.body_bytes_decoded,
+            r.body_bytes_missing,
+            r.body_bytes_announced,
+            r.complete
+        ),
+        (4, 4, Some(6), Some(10), false)
+    );
+    assert!(ex[1].response.is_none());
+    assert_eq!(
+        ex[1].anomalies,
+        vec![format!(
+            "response head lost in a capture gap of {lost} bytes at rel seq {}",
+            r1.len() + 1
+        )]
+    );
+    assert_eq!((uri_of(&ex[2]), etag_of(&ex[2])), (Some("/r/3"), Some("3")));
+    assert!(ex[2].complete && !ex[2].pairing_uncertain);
+}
+
+/// A gap inside a chunked body loses the framing: the body's missing count is unknown
+/// (None), and the next head is found by scanning, even mid-line.
+#[test]
+fn gap_in_chunked_body_resyncs_by_scanning() {
+    let mut a = HttpAssembler::new(HttpConfig::default());
+    a.push(Dir::Client, &[get(1), get(2)].concat(), 1, 1);
+    a.push(
+        Dir::Server,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123",
+        2,
+        2,
+    );
+    a.gap_at(Dir::Server, 56, 9);
+    let (h2, b2) = resp(2);
+    a.push(
+        Dir::Server,
+        &[b"ef\r\n0\r\n\r\n".to_vec(), h2, b2].concat(),
+        3,
+        3,
+    );
+    a.finish();
+    let ex = a.exchanges();
+    assert_eq!(ex.len(), 2);
+    let r = ex[0].response.as_ref().expect("response 1");
+    assert_eq!(
+        (
+            r.body_bytes_wire,
+            r.body_bytes_missing,
+            r.body_bytes_announced
+        ),
+        (4, None, None)
+    );
+    assert_eq!(ex[0].anomalies, vec!["gap of 9 bytes".to_string()]);
+    assert_eq!((uri_of(&ex[1]), etag_of(&ex[1])), (Some("/r/2"), Some("2")));
+    assert!(ex[1].complete && ex[1].anomalies.is_empty());
+    assert_eq!(a.unparsed_bytes(Dir::Server), 9);
+}
+
+/// CONNECT with an extra token, answered 200 with the tunnel's first bytes in the same
+/// segment: a tunnel, TLS inside, nothing counted as a body.
+#[test]
+fn connect_tunnel_detects_what_runs_inside() {
+    let mut a = HttpAssembler::new(HttpConfig::default());
+    a.push(
+        Dir::Client,
+        b"CONNECT secure.example:443 x HTTP/1.1\r\nHost: secure.example:443\r\n\r\n",
+        1,
+        1,
+    );
+    a.push(
+        Dir::Server,
+        b"HTTP/1.1 200 OK\r\n\r\n\x16\x03\x03\x00\x02ab",
+        2,
+        2,
+    );
+    a.push(Dir::Client, b"\x16\x03\x01\x00\x01z", 3, 3);
+    a.finish();
+    let ex = a.exchanges();
+    assert_eq!(ex.len(), 1);
+    let t = ex[0].tunnel.as_ref().expect("tunnel");
+    assert_eq!(
+        (
+            t.kind,
+            t.target.as_str(),
+            t.app,
+            t.frame,
+            t.client_bytes,
+            t.server_bytes
+        ),
+        ("connect", "secure.example:443", AppProto::Tls, 2, 6, 7)
+    );
+    let r = ex[0].response.as_ref().expect("response");
+    assert_eq!((r.status, r.body_bytes_wire), (200, 0));
+    assert_eq!(
+        ex[0].anomalies,
+        vec![
+            "extra tokens in request line before the version: \"x\"".to_string(),
+            "tunnel".to_string()
+        ]
+    );
+    assert_eq!(a.app(), AppProto::Http);
+}
+
+/// The client stream held behind a hole delivers request 2 after response 2 (no gap in
+/// the end: the hole was filled): the request sent before the response began takes it.
+#[test]
+fn late_delivered_request_adopts_its_response() {
+    let mut a = HttpAssembler::new(HttpConfig::default());
+    a.push(Dir::Client, &get(1), 1, 1);
+    let (h, b) = resp(1);
+    a.push(Dir::Server, &[h, b].concat(), 2, 2);
+    let (h, b) = resp(2);
+    a.push(Dir::Server, &[h, b].concat(), 4, 4);
+    // Sent in frame 3, delivered only now.
+    a.push(Dir::Client, &get(2), 3, 3);
+    a.push(Dir::Client, &get(3), 5, 5);
+    let (h, b) = resp(3);
+    a.push(Dir::Server, &[h, b].concat(), 6, 6);
+    a.finish();
+    let ex = a.exchanges();
+    assert_eq!(ex.len(), 3, "{ex:#?}");
+    for (k, x) in ex.iter().enumerate() {
+        let i = (k + 1).to_string();
+        assert_eq!(uri_of(x), Some(format!("/r/{i}").as_str()));
+        assert_eq!(etag_of(x), Some(i.as_str()));
+        assert!(x.complete && x.anomalies.is_empty(), "{x:#?}");
+    }
+    // From the request's last byte (ts 3 ns) to the response's first (ts 4 ns).
+    assert_eq!(ex[1].ttfb_ms, Some(1e-6));
+}
+
+/// A response arriving before any request was sent (capture started late, or an
+/// unsolicited 408) is not given to the request that follows it.
+#[test]
+fn response_before_the_request_is_not_its_answer() {
+    let mut a = HttpAssembler::new(HttpConfig::default());
+    a.push(
+        Dir::Server,
+        b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n",
+        1,
+        1,
+    );
+    a.push(Dir::Client, &get(1), 2, 2);
+    let (h, b) = resp(1);
+    a.push(Dir::Server, &[h, b].concat(), 3, 3);
+    a.finish();
+    let ex = a.exchanges();
+    assert_eq!(ex.len(), 2);
+    assert_eq!(
+        (uri_of(&ex[0]), ex[0].response.as_ref().map(|r| r.status)),
+        (None, Some(408))
+    );
+    assert_eq!((uri_of(&ex[1]), etag_of(&ex[1])), (Some("/r/1"), Some("1")));
+}
+
+fn pipelined_with_lost_head(
+    n: usize,
+    lost: usize,
+    delivered: usize,
+    server_fin: bool,
+) -> HttpAssembler {
+    let mut a = HttpAssembler::new(HttpConfig::default());
+    let all: Vec<u8> = (1..=n).flat_map(get).collect();
+    a.push(Dir::Client, &all, 1, 1);
+    let mut off = 0u64;
+    for i in 1..=delivered {
+        let (h, b) = resp(i);
+        let len = (h.len() + b.len()) as u64;
+        if i == lost {
+            a.gap_at(Dir::Server, off, len);
+        } else {
+            a.push(Dir::Server, &[h, b].concat(), 1 + i as u64, 1 + i as i64);
+        }
+        off += len;
+    }
+    if server_fin {
+        a.fin(Dir::Server, 100, 100);
+    }
+    a.finish();
+    a
+}
+
+/// Pipelined, response 3's head lost: the estimate (one response in the gap) is
+/// confirmed by the end when every later request is answered; with the capture cut short
+/// (no server FIN, the last request unanswered) it stays marked, and nothing is moved.
+#[test]
+fn estimated_pairing_confirmed_or_left_marked() {
+    let a = pipelined_with_lost_head(6, 3, 6, true);
+    let ex = a.exchanges();
+    assert_eq!(ex.len(), 6);
+    for (k, x) in ex.iter().enumerate() {
+        let i = k + 1;
+        assert_eq!(uri_of(x), Some(format!("/r/{i}").as_str()));
+        assert!(!x.pairing_uncertain, "{x:#?}");
+        if i == 3 {
+            assert!(x.response.is_none());
+            assert_eq!(
+                x.anomalies,
+                vec!["response head lost in a capture gap of 55 bytes at rel seq 111".to_string()]
+            );
+        } else {
+            assert_eq!(etag_of(x), Some(i.to_string().as_str()));
+            assert!(x.anomalies.is_empty(), "{x:#?}");
+        }
+    }
+    let a = pipelined_with_lost_head(6, 3, 5, false);
+    let ex = a.exchanges();
+    let marks: Vec<bool> = ex.iter().map(|x| x.pairing_uncertain).collect();
+    assert_eq!(marks, [false, false, true, true, true, false]);
+    let tags: Vec<Option<&str>> = ex.iter().map(etag_of).collect();
+    assert_eq!(
+        tags,
+        [Some("1"), Some("2"), None, Some("4"), Some("5"), None]
+    );
+}

@@ -18,7 +18,7 @@ impl Table {
         if self.rows == 0 {
             writeln!(
                 out,
-                "{:>5}  {:<EP$}  {:<EP$}  {:<8}  {:<6}  {:<22}  {:>9}  {:>9}  {:>11}  {:>17}  {:>4}  ANALYSIS",
+                "{:>5}  {:<EP$}  {:<EP$}  {:<8}  {:<6}  {:<22}  {:>9}  {:>9}  {:>11}  {:>17}  {:>6}  ANALYSIS",
                 "ID",
                 "CLIENT",
                 "SERVER",
@@ -52,7 +52,7 @@ impl Table {
         };
         writeln!(
             out,
-            "{:>5}  {:<EP$}  {:<EP$}  {:<8}  {:<6}  {:<22}  {:>9}  {:>9.3}  {:>11}  {:>17}  {:>4}  {}",
+            "{:>5}  {:<EP$}  {:<EP$}  {:<8}  {:<6}  {:<22}  {:>9}  {:>9.3}  {:>11}  {:>17}  {:>6}  {}",
             c.id,
             client,
             c.server.to_string(),
@@ -63,7 +63,7 @@ impl Table {
             c.end_ts.secs_since(c.start_ts),
             format!("{}/{}", c.packets.client, c.packets.server),
             format!("{}/{}", c.payload_bytes.client, c.payload_bytes.server),
-            c.http.len(),
+            http_cell(&c.http),
             notes,
         )
     }
@@ -133,6 +133,27 @@ pub fn summary(out: &mut dyn Write, st: &CaptureStats, t: &Table) -> io::Result<
         writeln!(out, "warning     {w}")?;
     }
     writeln!(out, "connections {}", st.connections)
+}
+
+/// The HTTP column: exchanges whose request and response are both known and surely
+/// paired, then `+N?` for those with a side missing (a head lost in a capture gap, or no
+/// answer captured) or paired on an estimate, then `tunnel:APP` for each tunnel
+/// (`49+1?`, `1 tunnel:smtp`).
+pub fn http_cell(xs: &[crate::http::Exchange]) -> String {
+    let sure = xs
+        .iter()
+        .filter(|x| x.request.is_some() && x.response.is_some() && !x.pairing_uncertain)
+        .count();
+    let odd = xs.len() - sure;
+    let mut s = if odd == 0 {
+        sure.to_string()
+    } else {
+        format!("{sure}+{odd}?")
+    };
+    for t in xs.iter().filter_map(|x| x.tunnel.as_ref()) {
+        s.push_str(&format!(" tunnel:{}", t.app.name()));
+    }
+    s
 }
 
 /// A compact list of the analysis flags that fired, e.g. `retrans 3, dup-ack 5`.

@@ -620,8 +620,8 @@ pub fn rebuild_stream(source: &Source, conn: &Connection, cap: u64) -> Result<St
             total += take as u64;
             pieces.push((dir, frame, Piece::Data(bytes[..take].to_vec())));
         }
-        StreamEvent::Gap { len, .. } => {
-            http.gap(dir, len);
+        StreamEvent::Gap { offset, len } => {
+            http.gap_at(dir, offset, len);
             pieces.push((dir, 0, Piece::Gap(len)))
         }
     };
