@@ -816,3 +816,30 @@ proptest! {
         }
     }
 }
+
+/// Without the SYN-ACK, the server's stream starts at the byte the client's handshake
+/// ACK names: a first response head lost right after it is a gap, not a silent start.
+#[test]
+fn lost_syn_ack_then_lost_first_response_head_is_still_seen() {
+    let s = keepalive(5, true);
+    let syn_ack = 1;
+    let head = s.find(What::RespHead(1));
+    let (path, _) = s.write_without("synack-and-head", &[syn_ack, head]);
+    let (_, conns) = run(&path);
+    let xs = &conns[0].http;
+    assert_eq!(xs.len(), 5, "{xs:#?}");
+    let lost = &s.segs[head];
+    assert_eq!(uri(&xs[0]), Some("/r/1"));
+    assert!(xs[0].response.is_none(), "{:#?}", xs[0]);
+    assert_eq!(
+        xs[0].anomalies,
+        vec![format!(
+            "response head lost in a capture gap of {} bytes at rel seq {}",
+            lost.payload.len(),
+            lost.offset + 1
+        )]
+    );
+    for (k, x) in xs.iter().enumerate().skip(1) {
+        assert_own(x, k + 1);
+    }
+}

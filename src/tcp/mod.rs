@@ -424,6 +424,13 @@ impl TcpConn {
         if f.ack() && self.half[o].side.base.is_none() {
             self.half[o].side.base = Some(ack.add(u32::MAX));
         }
+        // Without the peer's SYN, its stream starts at the first byte this side
+        // acknowledges, if that comes before the peer's data: a head lost right after a
+        // missing SYN-ACK is then a gap the HTTP layer can see, not a silent start.
+        let ho = &mut self.half[o];
+        if self.cfg.reassemble && f.ack() && !f.rst() && !ho.syn_seen && !ho.reasm.is_started() {
+            ho.reasm.start(ack);
+        }
         if dir == Dir::Client
             && f.ack()
             && !f.syn()
