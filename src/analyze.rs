@@ -12,7 +12,7 @@ use crate::tcp::reassembly::StreamEvent;
 use crate::tcp::{EngineConfig, TcpConn, TcpSummary};
 use crate::ts::Ts;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Limits and switches of one analysis run.
 #[derive(Clone, Debug)]
@@ -323,7 +323,7 @@ fn feed_http(
 pub struct Analyzer<'a> {
     cfg: Config,
     flows: FlowTable,
-    live: HashMap<ConnId, Connection>,
+    live: foldhash::HashMap<ConnId, Connection>,
     /// Finished connections waiting for every lower id to finish, so they leave in id order.
     done: BTreeMap<ConnId, Connection>,
     /// The next id to hand out.
@@ -384,7 +384,7 @@ impl<'a> Analyzer<'a> {
             http_cfg,
             cfg,
             flows: FlowTable::new(),
-            live: HashMap::new(),
+            live: foldhash::HashMap::default(),
             done: BTreeMap::new(),
             next_emit: 1,
             emit: None,

@@ -5,7 +5,6 @@
 //! interpret TCP beyond the SYN/ACK bits needed to tell roles apart. Pure: no I/O, no clock.
 
 use serde::Serialize;
-use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -133,7 +132,7 @@ struct Entry {
 /// Canonical tuple -> live connection.
 #[derive(Default)]
 pub struct FlowTable {
-    map: HashMap<FlowKey, Entry>,
+    map: foldhash::HashMap<FlowKey, Entry>,
     next_id: ConnId,
 }
 
