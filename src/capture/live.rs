@@ -1,4 +1,6 @@
 //! Live capture: opening an interface with libpcap and reading it on a thread of its own.
+//! This is the libpcap edge of live capture; the terminal UI's view of it is `ui::live`,
+//! the `tcpscope live` command and its headless report `cmd::live`.
 //!
 //! Owns the libpcap handle of a live capture, the optional `-w` savefile and the mapping
 //! of libpcap's errors to messages that say what to do. Packets leave this module in
