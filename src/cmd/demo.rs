@@ -136,7 +136,7 @@ fn stage(a: &Demo) -> anyhow::Result<()> {
 
 /// Once the first connection is on screen: open it with the playhead on its first
 /// packet, so Space steps through it. Runs once.
-pub fn start_stepping(app: &mut App, started: &mut bool) {
+fn start_stepping(app: &mut App, started: &mut bool) {
     if *started || app.data.as_ref().is_none_or(|d| d.conns.is_empty()) {
         return;
     }
