@@ -1,69 +1,17 @@
-//! The classroom commands' edge: `explain`, `diagram` and `quiz` (arguments, reading the
-//! capture, choosing the connection, writing the output, the line-based quiz loop). The
-//! text itself comes from `explain` and `report::diagram`.
+//! What the classroom commands (`explain`, `diagram`, `quiz`; handlers in `cmd/`) share:
+//! reading a capture with every packet kept, choosing the connection asked for, and the
+//! line-based quiz loop. The text itself comes from `explain` and `report::diagram`.
 
 use crate::analyze::{Config, Connection};
 use crate::capture::Source;
-use crate::explain::narrative::{self, Style};
 use crate::explain::quiz::{self, Kind, Score};
 use crate::explain::{ConnFacts, arrow_label};
 use crate::headless;
-use crate::report::diagram::{self, DiagramFormat};
-use anyhow::{Context, bail};
+use anyhow::bail;
 use std::io::{self, BufRead, Write};
 
-#[derive(clap::Args, Debug)]
-pub struct ExplainArgs {
-    /// Capture file (pcap or pcapng); `-` reads standard input.
-    pub file: String,
-    /// Connection id (as `tcpscope report` lists them); default: every connection.
-    #[arg(long)]
-    pub conn: Option<u64>,
-    /// Plain text for terminals, or Markdown for handouts.
-    #[arg(long, value_enum, default_value_t = Style::Text)]
-    pub format: Style,
-}
-
-#[derive(clap::Args, Debug)]
-pub struct DiagramArgs {
-    /// Capture file (pcap or pcapng); `-` reads standard input.
-    pub file: String,
-    /// Connection id (as `tcpscope report` lists them); default: the first.
-    #[arg(long)]
-    pub conn: Option<u64>,
-    /// Mermaid `sequenceDiagram` (GitHub, slides), plain ASCII, or SVG for print.
-    #[arg(long, value_enum, default_value_t = DiagramFormat::Mermaid)]
-    pub format: DiagramFormat,
-    /// Draw only the opening (up to the handshake-completing ACK).
-    #[arg(long)]
-    pub handshake_only: bool,
-}
-
-#[derive(clap::Args, Debug)]
-pub struct QuizArgs {
-    /// Capture file (pcap or pcapng).
-    pub file: String,
-    /// Connection id (as `tcpscope report` lists them); default: the first.
-    #[arg(long)]
-    pub conn: Option<u64>,
-    /// Ask about every packet, not only the key ones (opening, closing, state changes,
-    /// analysis flags, first data each way).
-    #[arg(long)]
-    pub all: bool,
-    /// What to ask, comma-separated: flags, ack, state.
-    #[arg(long, value_delimiter = ',', default_value = "flags,ack,state")]
-    pub ask: Vec<String>,
-    /// Most packets to ask about (0: no limit; line-based quiz only).
-    #[arg(long, default_value_t = 0)]
-    pub max: usize,
-    /// Ask line by line on standard input/output instead of in the terminal UI (the
-    /// default whenever standard input or output is not a terminal, e.g. piped answers).
-    #[arg(long)]
-    pub text: bool,
-}
-
 /// Analyse `file` keeping every packet record.
-fn load(file: &str) -> anyhow::Result<Vec<Connection>> {
+pub fn load(file: &str) -> anyhow::Result<Vec<Connection>> {
     let source = Source::from_arg(file);
     let mut cfg = Config::default();
     cfg.engine.keep_packets = true;
@@ -71,8 +19,13 @@ fn load(file: &str) -> anyhow::Result<Vec<Connection>> {
     Ok(conns)
 }
 
-/// The connections asked for: one by id, or all (`None`).
-fn select(conns: Vec<Connection>, id: Option<u64>, file: &str) -> anyhow::Result<Vec<Connection>> {
+/// The connections asked for: one by id, or all (`None`); `file` names the capture in
+/// the error when there is none.
+pub fn select(
+    conns: Vec<Connection>,
+    id: Option<u64>,
+    file: &str,
+) -> anyhow::Result<Vec<Connection>> {
     if conns.is_empty() {
         bail!("{file} holds no TCP connection");
     }
@@ -88,59 +41,6 @@ fn select(conns: Vec<Connection>, id: Option<u64>, file: &str) -> anyhow::Result
             }
         }
     }
-}
-
-pub fn run_explain(a: ExplainArgs) -> anyhow::Result<()> {
-    let conns = select(load(&a.file)?, a.conn, &a.file)?;
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    for (k, c) in conns.iter().enumerate() {
-        if k > 0 {
-            out.write_all(b"\n")?;
-        }
-        out.write_all(narrative::render(c, a.format).as_bytes())?;
-    }
-    out.flush()?;
-    Ok(())
-}
-
-pub fn run_diagram(a: DiagramArgs) -> anyhow::Result<()> {
-    let conns = select(load(&a.file)?, Some(a.conn.unwrap_or(1)), &a.file)?;
-    let opts = diagram::Options {
-        handshake_only: a.handshake_only,
-    };
-    let text = diagram::render(&conns[0], a.format, opts);
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()?;
-    Ok(())
-}
-
-pub fn run_quiz(a: QuizArgs) -> anyhow::Result<()> {
-    let kinds = a
-        .ask
-        .iter()
-        .map(|s| Kind::parse(s).with_context(|| format!("--ask {s}: expected flags, ack or state")))
-        .collect::<anyhow::Result<Vec<Kind>>>()?;
-    use std::io::IsTerminal;
-    if !a.text && io::stdin().is_terminal() && io::stdout().is_terminal() {
-        let mut started = false;
-        let (id, all) = (a.conn.unwrap_or(1), a.all);
-        return crate::ui::run_with(
-            crate::ui::Options {
-                file: a.file,
-                present: false,
-            },
-            &mut |app| crate::ui::quiz::start(app, id, &kinds, all, &mut started),
-        );
-    }
-    let conns = select(load(&a.file)?, Some(a.conn.unwrap_or(1)), &a.file)?;
-    let stdin = io::stdin();
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    quiz_lines(&conns[0], &kinds, a.all, a.max, &mut stdin.lock(), &mut out)?;
-    Ok(())
 }
 
 /// The line-based quiz: questions to `out`, answers from `input` (one per line; an empty

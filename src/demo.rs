@@ -4,179 +4,21 @@
 //! (`demo::wire`), play one scenario (`demo::scenarios`) over 127.0.0.1 while
 //! `capture::live` records loopback with a filter naming both ports of the scenario's
 //! connection (server and client sockets are bound before the capture starts), so other
-//! programs' loopback traffic stays out. The terminal UI opens on the live session, stepping from the first packet; with `--format` the report
-//! of `tcpscope report` is printed once the scenario is over. Without capture permission
+//! programs' loopback traffic stays out. The terminal UI opens on the live session,
+//! stepping from the first packet; with `--format` the report of `tcpscope report` is
+//! printed once the scenario is over. Without capture permission
 //! the bundled recording of the same scenario (`captures/demo-NAME.pcap`, built into the
 //! binary) is replayed instead, so a class never meets a dead end.
 //!
-//! This is an edge module: it reads the clock and owns sockets; the analysis it feeds is
-//! the ordinary one.
+//! This module is the staging: the scenarios, their sockets and the bundled recordings.
+//! The command (capturing, the fallback to a replay, the UI or the report) is
+//! `cmd::demo`. It is an edge module: it reads the clock and owns sockets; the analysis
+//! it feeds is the ordinary one.
 
 mod scenarios;
 mod wire;
 
-use crate::analyze::Config;
-use crate::capture::Source;
-use crate::capture::live::{Live, LiveConfig, LiveError};
-use crate::report::{Format, Writer};
-use crate::ui::app::{Action, App, Screen};
-use anyhow::Context;
-pub use scenarios::Scenario;
-use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-#[derive(clap::Args, Debug)]
-pub struct DemoArgs {
-    /// The scenario to stage (`--list` describes each).
-    #[arg(long, value_enum, default_value_t = Scenario::Get)]
-    pub scenario: Scenario,
-    /// Headless: print the report (as `tcpscope report`) once the scenario is over,
-    /// instead of opening the terminal UI.
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-    /// List the scenarios, one line each.
-    #[arg(long)]
-    pub list: bool,
-    /// Save the captured packets to this pcap file too.
-    #[arg(short, long, value_name = "FILE.pcap")]
-    pub write: Option<PathBuf>,
-    /// Replay the bundled capture of the scenario without capturing (what happens
-    /// anyway without capture permission).
-    #[arg(long)]
-    pub replay: bool,
-    /// Presenter mode for the terminal UI.
-    #[arg(long)]
-    pub present: bool,
-}
-
-/// Time left for the last packets (the final ACK) to be captured after the scenario's
-/// sockets are closed.
-const GRACE: Duration = Duration::from_millis(300);
-
-/// `tcpscope demo`.
-pub fn run(a: DemoArgs) -> anyhow::Result<()> {
-    if a.list {
-        let mut out = io::stdout().lock();
-        for s in Scenario::ALL {
-            writeln!(out, "{:<14} {}", s.name(), s.describe())?;
-        }
-        return Ok(out.flush()?);
-    }
-    if a.replay {
-        return replay(&a);
-    }
-    let stage = scenarios::Stage::bind(a.scenario)
-        .context("cannot bind a port on 127.0.0.1 for the demo server")?;
-    // Both ports of the scenario's one connection: other loopback traffic stays out.
-    let filter = stage.filter();
-    let cap = LiveConfig {
-        interface: Some("lo".into()),
-        filter: Some(filter.clone()),
-        write: a.write.clone(),
-        promisc: false,
-        // In immediate mode libpcap's ring holds buffer / snaplen packets: the loopback
-        // MTU (65536) plus headers is all a packet can be, and 32 MiB then holds ~500.
-        snaplen: 66_000,
-        buffer_bytes: 32 << 20,
-        immediate_buffer_bytes: 32 << 20,
-        immediate: true,
-        ..LiveConfig::default()
-    };
-    let live = match Live::start(cap) {
-        Ok(l) => l,
-        Err(e) => {
-            let why = match &e {
-                LiveError::PermissionDenied { .. } => {
-                    "no permission to capture on lo (run as root, or give the binary cap_net_raw,cap_net_admin with setcap)".to_string()
-                }
-                other => other.to_string(),
-            };
-            eprintln!(
-                "tcpscope demo: {why}; replaying the bundled capture of `{}` instead",
-                a.scenario
-            );
-            return replay(&a);
-        }
-    };
-    let stop = live.stop_flag();
-    let log: Arc<Mutex<Vec<String>>> = Arc::default();
-    let headless = a.format.is_some();
-    let lines = log.clone();
-    let scenario = std::thread::Builder::new()
-        .name("tcpscope-demo".into())
-        .spawn(move || {
-            let say = move |m: String| {
-                if headless {
-                    // Not eprintln!: with stderr closed (`2>&1 | head`) it would panic this
-                    // thread before it stops the capture, and the demo would never end.
-                    use std::io::Write;
-                    let _ = writeln!(io::stderr(), "demo: {m}");
-                } else if let Ok(mut v) = lines.lock() {
-                    v.push(m);
-                }
-            };
-            let r = stage.run(&say);
-            std::thread::sleep(GRACE);
-            stop.store(true, Ordering::SeqCst);
-            r
-        })?;
-    let result = match a.format {
-        Some(f) => crate::live::headless_on(
-            live,
-            Some(filter),
-            a.write.clone(),
-            Config::default(),
-            f,
-            &mut io::stdout(),
-        ),
-        None => {
-            let mut started = false;
-            crate::ui::live::run_on(
-                live,
-                a.write.clone(),
-                crate::ui::loader::live_ui_config(),
-                a.present,
-                &mut |app| start_stepping(app, &mut started),
-            )
-        }
-    };
-    let outcome = scenario
-        .join()
-        .unwrap_or_else(|_| Err(io::Error::other("the scenario thread panicked")));
-    if let Ok(v) = log.lock() {
-        for m in v.iter() {
-            eprintln!("demo: {m}");
-        }
-    }
-    if let Err(e) = outcome {
-        eprintln!(
-            "tcpscope demo: the `{}` scenario did not go as planned: {e}",
-            a.scenario
-        );
-    }
-    result
-}
-
-/// Once the first connection is on screen: open it with the playhead on its first
-/// packet, so Space steps through it. Runs once.
-pub fn start_stepping(app: &mut App, started: &mut bool) {
-    if *started || app.data.as_ref().is_none_or(|d| d.conns.is_empty()) {
-        return;
-    }
-    *started = true;
-    app.sel = 0;
-    app.update(Action::Open);
-    if app.screen == Screen::Connection
-        && let Some(first) = app.conn().map(|c| c.first_frame)
-    {
-        app.playhead = Some(first);
-        app.pkt_sel = 0;
-        app.message = Some("demo: Space steps one packet, End shows all, z quizzes".into());
-    }
-}
+pub use scenarios::{Scenario, Stage};
 
 /// The bundled recording of a scenario (`captures/record-demo.sh` makes them).
 pub fn bundled(s: Scenario) -> &'static [u8] {
@@ -191,57 +33,5 @@ pub fn bundled(s: Scenario) -> &'static [u8] {
         Scenario::HalfClose => include_bytes!("../captures/demo-half-close.pcap"),
         Scenario::SlowReader => include_bytes!("../captures/demo-slow-reader.pcap"),
         Scenario::Timeout => include_bytes!("../captures/demo-timeout.pcap"),
-    }
-}
-
-/// Deletes the replay's temporary file when dropped.
-struct TempFile(PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// Show the bundled capture of the scenario: the report, or the TUI stepping from the
-/// first packet.
-fn replay(a: &DemoArgs) -> anyhow::Result<()> {
-    let name = format!("demo-{}.pcap", a.scenario);
-    let bytes = bundled(a.scenario);
-    if let Some(w) = &a.write {
-        std::fs::write(w, bytes).with_context(|| format!("cannot write {}", w.display()))?;
-    }
-    let tmp =
-        TempFile(std::env::temp_dir().join(format!("tcpscope-{}-{name}", std::process::id())));
-    std::fs::write(&tmp.0, bytes).with_context(|| format!("cannot write {}", tmp.0.display()))?;
-    match a.format {
-        Some(f) => {
-            let source = Source::File(tmp.0.clone());
-            let mut writer = Writer::new(BufWriter::new(io::stdout().lock()), f);
-            let mut write_err: Option<io::Error> = None;
-            let mut stats = crate::headless::stream(&source, Config::default(), &mut |c| {
-                if write_err.is_none()
-                    && let Err(e) = writer.connection(&c)
-                {
-                    write_err = Some(e);
-                }
-            })?;
-            if let Some(e) = write_err {
-                return Err(e.into());
-            }
-            stats.file = format!("bundled:captures/{name}");
-            writer.finish(&stats)?;
-            Ok(())
-        }
-        None => {
-            let mut started = false;
-            crate::ui::run_with(
-                crate::ui::Options {
-                    file: tmp.0.display().to_string(),
-                    present: a.present,
-                },
-                &mut |app| start_stepping(app, &mut started),
-            )
-        }
     }
 }

@@ -3,15 +3,27 @@
 //! An f64 cannot hold nanoseconds at epoch scale (it has ~15.9 significant digits), so
 //! every timestamp in tcpscope is an `i64` of nanoseconds and is printed from integers.
 //! Durations handed to users (`irtt_ms`) are ordinary floats: they are small.
+//!
+//! `Ts::now()` is the one reading of the wall clock as a timestamp, for the edge only
+//! (a live capture's expiry ticks): core modules take time from packets, never from here.
 
 use serde::{Serialize, Serializer};
 use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Nanoseconds since 1970-01-01T00:00:00Z, as read from the capture.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ts(pub i64);
 
 impl Ts {
+    /// The wall clock, as live packets are stamped by it.
+    pub fn now() -> Ts {
+        let d = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        Ts(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+    }
+
     pub fn from_parts(secs: i64, nanos: i64) -> Ts {
         Ts(secs.saturating_mul(1_000_000_000).saturating_add(nanos))
     }

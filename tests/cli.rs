@@ -116,3 +116,57 @@ fn closed_pipe_is_success() {
     assert_eq!(out.status.code(), Some(0));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+/// Runs tcpscope with standard output a pipe nobody reads (its reader is closed before the
+/// program starts), as `tcpscope ... | head` ends up.
+fn with_closed_stdout(args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    tcpscope()
+        .args(args)
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn every_command_that_prints_takes_a_closed_pipe_as_success() {
+    let get = bundled("http-get.pcap");
+    let runs: [&[&str]; 7] = [
+        &[],
+        &["--help"],
+        &["report", "--format", "json", &get],
+        &["demo", "--replay", "--format", "ndjson"],
+        &["demo", "--list"],
+        &["explain", &get],
+        &["diagram", "--format", "ascii", &get],
+    ];
+    for args in runs {
+        let out = with_closed_stdout(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn bad_option_values_are_one_line_naming_the_option() {
+    let get = bundled("http-get.pcap");
+    for (args, says) in [
+        (
+            &["live", "--duration=-1", "--format", "json"][..],
+            "--duration -1",
+        ),
+        (
+            &["quiz", "--text", "--ask", "flags,colour", &get][..],
+            "--ask colour",
+        ),
+    ] {
+        let out = tcpscope().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("tcpscope: ") && err.contains(says), "{err}");
+    }
+}

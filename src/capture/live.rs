@@ -1,4 +1,6 @@
 //! Live capture: opening an interface with libpcap and reading it on a thread of its own.
+//! This is the libpcap edge of live capture; the terminal UI's view of it is `ui::live`,
+//! the `tcpscope live` command and its headless report `cmd::live`.
 //!
 //! Owns the libpcap handle of a live capture, the optional `-w` savefile and the mapping
 //! of libpcap's errors to messages that say what to do. Packets leave this module in
@@ -15,7 +17,7 @@
 //! keeps reading and holds the packets itself (`Outbox`), so a slow consumer costs
 //! memory (capped) before it costs packets.
 
-use super::{RawPacket, dlt_to_linktype};
+use super::{RawPacket, dlt_to_linktype, libpcap_message};
 use crate::ts::Ts;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -254,7 +256,7 @@ impl Live {
         let save = match &cfg.write {
             Some(p) => Some(cap.savefile(p).map_err(|e| LiveError::Savefile {
                 file: p.display().to_string(),
-                detail: e.to_string().trim_start_matches("libpcap error: ").into(),
+                detail: libpcap_message(e),
             })?),
             None => None,
         };
@@ -518,10 +520,7 @@ fn capture_loop(
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(e) => {
-                    let msg = e
-                        .to_string()
-                        .trim_start_matches("libpcap error: ")
-                        .to_string();
+                    let msg = libpcap_message(e);
                     break 'outer if is_down(&msg) {
                         StopReason::InterfaceDown(msg)
                     } else {
@@ -696,10 +695,7 @@ fn exe_name() -> String {
 }
 
 fn open_error(iface: &str, e: &pcap::Error) -> LiveError {
-    let detail = e
-        .to_string()
-        .trim_start_matches("libpcap error: ")
-        .to_string();
+    let detail = libpcap_message(e);
     let lower = detail.to_ascii_lowercase();
     if lower.contains("permission") || lower.contains("not permitted") {
         LiveError::PermissionDenied {
@@ -802,10 +798,7 @@ pub fn marker(filter: &str, (at, len): (usize, usize)) -> String {
 }
 
 fn bad_filter(filter: &str, e: &pcap::Error, cap: &pcap::Capture<pcap::Active>) -> LiveError {
-    let message = e
-        .to_string()
-        .trim_start_matches("libpcap error: ")
-        .to_string();
+    let message = libpcap_message(e);
     // A syntax error is one the parser reports; "unknown host" and the like are not.
     let parses = |f: &str| match cap.compile(f, false) {
         Ok(_) => true,
@@ -883,7 +876,7 @@ pub fn interfaces() -> Result<Vec<InterfaceInfo>, LiveError> {
                     {
                         "? (needs root or cap_net_raw)".to_string()
                     } else {
-                        format!("? ({})", m.trim_start_matches("libpcap error: "))
+                        format!("? ({})", libpcap_message(&m))
                     }
                 });
             InterfaceInfo {

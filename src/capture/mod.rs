@@ -185,8 +185,15 @@ pub fn read_with_libpcap(
     Ok(summary)
 }
 
+/// libpcap's own words: the message of a libpcap error without the `pcap` crate's
+/// "libpcap error: " prefix, to be put after the name of what failed.
+pub(crate) fn libpcap_message(e: impl std::fmt::Display) -> String {
+    let s = e.to_string();
+    s.trim().trim_start_matches("libpcap error: ").to_string()
+}
+
 fn cut_warning(packets: u64, detail: &str) -> String {
-    let detail = detail.trim().trim_start_matches("libpcap error: ");
+    let detail = libpcap_message(detail);
     format!(
         "reading stopped after packet {packets}: {detail}; the file looks damaged or cut short, everything before that point is reported"
     )
@@ -231,10 +238,7 @@ fn precheck(p: &Path, name: &str) -> Result<(), CaptureError> {
 }
 
 fn open_error(name: &str, detail: &str) -> CaptureError {
-    let d = detail
-        .trim()
-        .trim_start_matches("libpcap error: ")
-        .to_string();
+    let d = libpcap_message(detail);
     let lower = d.to_ascii_lowercase();
     if lower.contains("unknown file format")
         || lower.contains("bad dump file format")

@@ -112,7 +112,7 @@ fn analysis_thread(live: Live, cfg: Config, quit: Arc<AtomicBool>, tx: Sender<Li
         }
         if last_snap.elapsed() >= SNAPSHOT_EVERY {
             last_snap = Instant::now();
-            an.tick(crate::live::now_ts());
+            an.tick(crate::ts::Ts::now());
             let conns = an.snapshot_live(snapped_to);
             snapped_to = an.stats.packets;
             an.stats.kernel_drops = Some(counters.kernel_drops);

@@ -1,0 +1,182 @@
+//! The command line as clap reads it: one struct per command, each option with its help.
+//! Nothing here is checked beyond what clap checks; `cli::config` turns these into what
+//! the commands run on.
+
+use crate::demo::Scenario;
+use crate::explain::narrative::Style;
+use crate::report::Format;
+use crate::report::diagram::DiagramFormat;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct OpenArgs {
+    /// Capture file (pcap or pcapng); `-` reads a capture piped in, as it arrives
+    /// (`tcpdump -w - | tcpscope open -`).
+    pub file: String,
+    /// Presenter mode: larger spacing, fewer columns (toggle with `P`).
+    #[arg(long)]
+    pub present: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// Capture file (pcap or pcapng); `-` reads standard input.
+    pub file: String,
+    /// Folder to write into (created if missing). Existing files are never overwritten:
+    /// a numbered name is used instead.
+    #[arg(short = 'o', long = "out")]
+    pub out: String,
+    /// Largest body kept for export, in bytes; larger ones are listed in the index with
+    /// their size and SHA-256 but not written.
+    #[arg(long, default_value_t = 64 << 20)]
+    pub max_body: usize,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// Capture file (pcap or pcapng); `-` reads standard input.
+    pub file: String,
+    /// Output format: a readable table, one JSON document, or one JSON line per connection
+    /// followed by a summary line.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Add every packet of each connection: direction, flags, relative seq/ack, length,
+    /// window and its analysis flags with the reason each fired.
+    #[arg(long)]
+    pub packets: bool,
+    /// Analysis threads (connections are sharded over them); 0 = one per core, up to 4.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Skip HTTP parsing (TCP analysis only; faster on large files).
+    #[arg(long)]
+    pub no_http: bool,
+    /// Most connections tracked at once; beyond it the longest-idle are finished early
+    /// (counted as `evicted_connections`).
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LiveArgs {
+    /// Interface to capture on (default: libpcap's default device; `tcpscope interfaces`).
+    #[arg(short, long)]
+    pub interface: Option<String>,
+    /// BPF capture filter, e.g. `tcp port 80` (see `man pcap-filter`).
+    #[arg(short, long)]
+    pub filter: Option<String>,
+    /// Save every captured packet to this pcap file as well.
+    #[arg(short, long, value_name = "FILE.pcap")]
+    pub write: Option<PathBuf>,
+    /// Bytes captured of each packet.
+    #[arg(long, default_value_t = 262_144, value_parser = clap::value_parser!(i32).range(64..))]
+    pub snaplen: i32,
+    /// Do not put the interface into promiscuous mode.
+    #[arg(long)]
+    pub no_promisc: bool,
+    /// Headless: print a report in this format instead of opening the terminal UI
+    /// (ndjson: each connection as soon as it closes).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Stop after this many packets.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Kernel capture buffer in MiB (block delivery). The TUI's immediate-mode start uses at
+    /// least 128 MiB: on Linux its ring has one slot per packet, each as large as the
+    /// biggest packet the interface can deliver (256 KiB with offloads).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=2047))]
+    pub buffer_mib: u32,
+    /// Most connections tracked at once (as for `report`).
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+    /// Packets kept per connection for the ladder and packet list (beyond: counted).
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_packets_per_conn: u64,
+    /// Skip HTTP parsing.
+    #[arg(long)]
+    pub no_http: bool,
+    /// TUI: take packets by the kernel block (at most 50 ms late) from the start, instead of
+    /// one by one (immediate mode) until the first sign of load. Skips the 128 MiB
+    /// immediate-mode ring. Reports always take blocks.
+    #[arg(long)]
+    pub buffered: bool,
+    /// Presenter mode for the terminal UI.
+    #[arg(long)]
+    pub present: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExplainArgs {
+    /// Capture file (pcap or pcapng); `-` reads standard input.
+    pub file: String,
+    /// Connection id (as `tcpscope report` lists them); default: every connection.
+    #[arg(long)]
+    pub conn: Option<u64>,
+    /// Plain text for terminals, or Markdown for handouts.
+    #[arg(long, value_enum, default_value_t = Style::Text)]
+    pub format: Style,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DiagramArgs {
+    /// Capture file (pcap or pcapng); `-` reads standard input.
+    pub file: String,
+    /// Connection id (as `tcpscope report` lists them); default: the first.
+    #[arg(long)]
+    pub conn: Option<u64>,
+    /// Mermaid `sequenceDiagram` (GitHub, slides), plain ASCII, or SVG for print.
+    #[arg(long, value_enum, default_value_t = DiagramFormat::Mermaid)]
+    pub format: DiagramFormat,
+    /// Draw only the opening (up to the handshake-completing ACK).
+    #[arg(long)]
+    pub handshake_only: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct QuizArgs {
+    /// Capture file (pcap or pcapng).
+    pub file: String,
+    /// Connection id (as `tcpscope report` lists them); default: the first.
+    #[arg(long)]
+    pub conn: Option<u64>,
+    /// Ask about every packet, not only the key ones (opening, closing, state changes,
+    /// analysis flags, first data each way).
+    #[arg(long)]
+    pub all: bool,
+    /// What to ask, comma-separated: flags, ack, state.
+    #[arg(long, value_delimiter = ',', default_value = "flags,ack,state")]
+    pub ask: Vec<String>,
+    /// Most packets to ask about (0: no limit; line-based quiz only).
+    #[arg(long, default_value_t = 0)]
+    pub max: usize,
+    /// Ask line by line on standard input/output instead of in the terminal UI (the
+    /// default whenever standard input or output is not a terminal, e.g. piped answers).
+    #[arg(long)]
+    pub text: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    /// The scenario to stage (`--list` describes each).
+    #[arg(long, value_enum, default_value_t = Scenario::Get)]
+    pub scenario: Scenario,
+    /// Headless: print the report (as `tcpscope report`) once the scenario is over,
+    /// instead of opening the terminal UI.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// List the scenarios, one line each.
+    #[arg(long)]
+    pub list: bool,
+    /// Save the captured packets to this pcap file too.
+    #[arg(short, long, value_name = "FILE.pcap")]
+    pub write: Option<PathBuf>,
+    /// Replay the bundled capture of the scenario without capturing (what happens
+    /// anyway without capture permission).
+    #[arg(long)]
+    pub replay: bool,
+    /// Presenter mode for the terminal UI.
+    #[arg(long)]
+    pub present: bool,
+}

@@ -1,0 +1,202 @@
+//! `tcpscope demo`: stage a scenario (`demo`) on 127.0.0.1 and capture it live, in the
+//! terminal UI stepping from the first packet or, with `--format`, as the report of
+//! `tcpscope report` once the scenario is over; without capture permission (or with
+//! `--replay`) the bundled recording of the same scenario is shown instead.
+
+use super::stream_connections;
+use crate::analyze::Config;
+use crate::capture::Source;
+use crate::capture::live::{Live, LiveConfig, LiveError};
+use crate::cli::config::{Demo, DemoAction};
+use crate::demo::{Scenario, Stage, bundled};
+use crate::parallel::ReadProgress;
+use crate::ui::app::{Action, App, Screen};
+use anyhow::Context;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Time left for the last packets (the final ACK) to be captured after the scenario's
+/// sockets are closed.
+const GRACE: Duration = Duration::from_millis(300);
+
+/// `tcpscope demo`.
+pub fn run(a: Demo) -> anyhow::Result<()> {
+    match a.action {
+        DemoAction::List => list(),
+        DemoAction::Replay => replay(&a),
+        DemoAction::Stage => stage(&a),
+    }
+}
+
+/// `--list`: one line per scenario.
+fn list() -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    for s in Scenario::ALL {
+        writeln!(out, "{:<14} {}", s.name(), s.describe())?;
+    }
+    Ok(out.flush()?)
+}
+
+/// Stage the scenario while capturing it; replay it when capture is not allowed.
+fn stage(a: &Demo) -> anyhow::Result<()> {
+    let stage =
+        Stage::bind(a.scenario).context("cannot bind a port on 127.0.0.1 for the demo server")?;
+    // Both ports of the scenario's one connection: other loopback traffic stays out.
+    let filter = stage.filter();
+    let cap = LiveConfig {
+        interface: Some("lo".into()),
+        filter: Some(filter.clone()),
+        write: a.write.clone(),
+        promisc: false,
+        // In immediate mode libpcap's ring holds buffer / snaplen packets: the loopback
+        // MTU (65536) plus headers is all a packet can be, and 32 MiB then holds ~500.
+        snaplen: 66_000,
+        buffer_bytes: 32 << 20,
+        immediate_buffer_bytes: 32 << 20,
+        immediate: true,
+        ..LiveConfig::default()
+    };
+    let live = match Live::start(cap) {
+        Ok(l) => l,
+        Err(e) => {
+            let why = match &e {
+                LiveError::PermissionDenied { .. } => {
+                    "no permission to capture on lo (run as root, or give the binary cap_net_raw,cap_net_admin with setcap)".to_string()
+                }
+                other => other.to_string(),
+            };
+            eprintln!(
+                "tcpscope demo: {why}; replaying the bundled capture of `{}` instead",
+                a.scenario
+            );
+            return replay(a);
+        }
+    };
+    let stop = live.stop_flag();
+    let log: Arc<Mutex<Vec<String>>> = Arc::default();
+    let headless = a.format.is_some();
+    let lines = log.clone();
+    let scenario = std::thread::Builder::new()
+        .name("tcpscope-demo".into())
+        .spawn(move || {
+            let say = move |m: String| {
+                if headless {
+                    // Not eprintln!: with stderr closed (`2>&1 | head`) it would panic this
+                    // thread before it stops the capture, and the demo would never end.
+                    use std::io::Write;
+                    let _ = writeln!(io::stderr(), "demo: {m}");
+                } else if let Ok(mut v) = lines.lock() {
+                    v.push(m);
+                }
+            };
+            let r = stage.run(&say);
+            std::thread::sleep(GRACE);
+            stop.store(true, Ordering::SeqCst);
+            r
+        })?;
+    let result = match a.format {
+        Some(f) => super::live::report_on(
+            live,
+            Some(filter),
+            a.write.clone(),
+            Config::default(),
+            f,
+            &mut io::stdout(),
+        ),
+        None => {
+            let mut started = false;
+            crate::ui::live::run_on(
+                live,
+                a.write.clone(),
+                crate::ui::loader::live_ui_config(),
+                a.present,
+                &mut |app| start_stepping(app, &mut started),
+            )
+        }
+    };
+    let outcome = scenario
+        .join()
+        .unwrap_or_else(|_| Err(io::Error::other("the scenario thread panicked")));
+    if let Ok(v) = log.lock() {
+        for m in v.iter() {
+            eprintln!("demo: {m}");
+        }
+    }
+    if let Err(e) = outcome {
+        eprintln!(
+            "tcpscope demo: the `{}` scenario did not go as planned: {e}",
+            a.scenario
+        );
+    }
+    result
+}
+
+/// Once the first connection is on screen: open it with the playhead on its first
+/// packet, so Space steps through it. Runs once.
+fn start_stepping(app: &mut App, started: &mut bool) {
+    if *started || app.data.as_ref().is_none_or(|d| d.conns.is_empty()) {
+        return;
+    }
+    *started = true;
+    app.sel = 0;
+    app.update(Action::Open);
+    if app.screen == Screen::Connection
+        && let Some(first) = app.conn().map(|c| c.first_frame)
+    {
+        app.playhead = Some(first);
+        app.pkt_sel = 0;
+        app.message = Some("demo: Space steps one packet, End shows all, z quizzes".into());
+    }
+}
+
+/// Deletes the replay's temporary file when dropped.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Show the bundled capture of the scenario: the report, or the TUI stepping from the
+/// first packet.
+fn replay(a: &Demo) -> anyhow::Result<()> {
+    let name = format!("demo-{}.pcap", a.scenario);
+    let bytes = bundled(a.scenario);
+    if let Some(w) = &a.write {
+        std::fs::write(w, bytes).with_context(|| format!("cannot write {}", w.display()))?;
+    }
+    let tmp =
+        TempFile(std::env::temp_dir().join(format!("tcpscope-{}-{name}", std::process::id())));
+    std::fs::write(&tmp.0, bytes).with_context(|| format!("cannot write {}", tmp.0.display()))?;
+    match a.format {
+        Some(f) => {
+            let source = Source::File(tmp.0.clone());
+            let out = BufWriter::new(io::stdout().lock());
+            let progress = ReadProgress::default();
+            stream_connections(out, f, &progress.stop, |each| {
+                let mut stats = crate::headless::stream_with_progress(
+                    &source,
+                    Config::default(),
+                    &progress,
+                    each,
+                )?;
+                stats.file = format!("bundled:captures/{name}");
+                Ok(stats)
+            })
+        }
+        None => {
+            let mut started = false;
+            crate::ui::run_with(
+                crate::ui::Options {
+                    file: tmp.0.display().to_string(),
+                    present: a.present,
+                },
+                &mut |app| start_stepping(app, &mut started),
+            )
+        }
+    }
+}

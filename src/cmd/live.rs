@@ -1,0 +1,122 @@
+//! `tcpscope live`: the terminal UI on a live capture, or with `--format` the headless
+//! report (capture thread -> analyzer -> report writer) until Ctrl-C, `--count` or
+//! `--duration`.
+//!
+//! Three modules carry "live" in their path, one job each: `capture::live` is the libpcap
+//! edge (opening the interface, the capture thread, drops, the `-w` file), `ui::live` the
+//! terminal UI's view of a running capture, and this one the command and its headless
+//! report. Time for expiry on a quiet link comes from the wall clock here, at the edge, and
+//! is handed to the analyzer through `Analyzer::tick`.
+
+use super::stream_connections;
+use crate::analyze::{self, Analyzer};
+use crate::capture::live::{Event, Live, LiveStats, StopReason};
+use crate::cli::config;
+use crate::report::Format;
+use crate::ts::Ts;
+use std::io::{self, BufWriter, LineWriter, Write};
+use std::path::PathBuf;
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::{Duration, Instant};
+
+/// `tcpscope live`.
+pub fn run(c: config::Live) -> anyhow::Result<()> {
+    match c.format {
+        Some(f) => {
+            let filter = c.capture.filter.clone();
+            let saving = c.capture.write.clone();
+            let live = Live::start(c.capture)?;
+            report_on(live, filter, saving, c.analysis, f, &mut io::stdout())
+        }
+        None => crate::ui::live::run(c.capture, c.analysis, c.present),
+    }
+}
+
+/// Stop on Ctrl-C / SIGTERM / SIGHUP (a second Ctrl-C exits at once).
+fn install_signals(live: &Live) {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let flag = live.stop_flag();
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
+        let _ = signal_hook::flag::register_conditional_shutdown(sig, 1, flag.clone());
+        let _ = signal_hook::flag::register(sig, flag.clone());
+    }
+}
+
+/// The headless report of a capture already started, written to `out` until the capture
+/// stops (`tcpscope demo` starts its own and stops it through `Live::stop_flag` when its
+/// scenario is over). `filter` and `saving` are only told to the user.
+pub fn report_on(
+    live: Live,
+    filter: Option<String>,
+    saving: Option<PathBuf>,
+    cfg: analyze::Config,
+    format: Format,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    install_signals(&live);
+    eprintln!(
+        "tcpscope: capturing on {}{}; Ctrl-C stops",
+        live.describe(),
+        filter.map_or(String::new(), |f| format!(" with filter `{f}`"))
+    );
+    let out: Box<dyn Write + '_> = if format == Format::Ndjson {
+        // Each connection line reaches the reader as soon as the connection is done.
+        Box::new(LineWriter::new(out))
+    } else {
+        Box::new(BufWriter::with_capacity(1 << 16, out))
+    };
+    let mut stats = LiveStats::default();
+    let mut problem = None;
+    // A closed output stops the capture through its own stop flag.
+    let stop = live.stop_flag();
+    stream_connections(out, format, &stop, |each| {
+        let mut an = Analyzer::new(&format!("live:{}", live.interface), cfg);
+        an.stream_to(each);
+        let reason = analyse(&live, &mut an, &mut stats);
+        an.stats.kernel_drops = Some(stats.kernel_drops);
+        an.stats.interface_drops = Some(stats.interface_drops);
+        problem = reason.problem(&live.interface);
+        if let Some(p) = &problem {
+            an.warn(p.clone());
+        }
+        Ok(an.finish().0)
+    })?;
+    if let Some(p) = &problem {
+        eprintln!("tcpscope: {p}");
+    }
+    eprintln!(
+        "tcpscope: {} packets captured on {}, {} dropped by the kernel, {} by the interface{}",
+        stats.captured,
+        live.interface,
+        stats.kernel_drops,
+        stats.interface_drops,
+        saving.map_or(String::new(), |p| format!(
+            "; {} saved to {}",
+            stats.saved,
+            p.display()
+        ))
+    );
+    Ok(())
+}
+
+/// Feed the capture's batches to `an` until the capture stops; ticks the analyzer with the
+/// wall clock once a second so that connections expire on a quiet link.
+fn analyse(live: &Live, an: &mut Analyzer<'_>, stats: &mut LiveStats) -> StopReason {
+    let mut last_tick = Instant::now();
+    loop {
+        match live.rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(Event::Packets(b)) => b.packets().for_each(|p| an.on_packet(&p)),
+            Ok(Event::Stats(s)) => *stats = s,
+            Ok(Event::Stopped(r, s)) => {
+                *stats = s;
+                return r;
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return StopReason::Disconnected,
+        }
+        if last_tick.elapsed() >= Duration::from_secs(1) {
+            last_tick = Instant::now();
+            an.tick(Ts::now());
+        }
+    }
+}

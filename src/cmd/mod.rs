@@ -1,0 +1,97 @@
+//! The commands: one handler per command, each taking its part of `cli::Config`, and
+//! what they share: writing connections into a report as they finish, and the exit
+//! status (a closed output pipe, as in `| head`, is success).
+//!
+//! This is the edge: handlers open captures, start live captures and the terminal UI,
+//! read the clock and write to standard output. No module outside `cmd` imports it.
+
+pub mod demo;
+pub mod diagram;
+pub mod explain;
+pub mod export_http;
+pub mod interfaces;
+pub mod live;
+pub mod open;
+pub mod quiz;
+pub mod report;
+
+use crate::analyze::{CaptureStats, Connection};
+use crate::cli::{Config, EXIT_ERROR, EXIT_OK, NO_ARGS_USAGE};
+use crate::report::{Format, Writer};
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Run the command `config` holds.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    match config {
+        Config::Usage => usage(),
+        Config::Open(c) => open::run(c),
+        Config::Report(c) => report::run(c),
+        Config::ExportHttp(c) => export_http::run(c),
+        Config::Explain(c) => explain::run(c),
+        Config::Diagram(c) => diagram::run(c),
+        Config::Quiz(c) => quiz::run(c),
+        Config::Live(c) => live::run(c),
+        Config::Demo(c) => demo::run(c),
+        Config::Interfaces => interfaces::run(),
+    }
+}
+
+/// The exit status of a command's result; an error is printed as one line on stderr,
+/// except a closed output pipe, which is success.
+pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "tcpscope: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// `tcpscope` alone: what it can do, in a few lines.
+fn usage() -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "{NO_ARGS_USAGE}")?;
+    Ok(out.flush()?)
+}
+
+/// Write a report in `format` to `out`: each connection `run` hands over, as it comes,
+/// then the summary `run` returns. Every command that prints connections writes them
+/// through here.
+///
+/// When `out` fails (nobody reads any more: `| head`), nothing more is written and `stop`
+/// is set, so that whatever feeds `run` (a file being read, a live capture) ends early
+/// too; the write error is returned after `run` has ended (`exit_code` counts a broken
+/// pipe as success). An error of `run` itself comes first.
+pub fn stream_connections<W: Write>(
+    out: W,
+    format: Format,
+    stop: &AtomicBool,
+    run: impl FnOnce(&mut dyn FnMut(Connection)) -> anyhow::Result<CaptureStats>,
+) -> anyhow::Result<()> {
+    let mut writer = Writer::new(out, format);
+    let mut write_err: Option<io::Error> = None;
+    let stats = run(&mut |c| {
+        if write_err.is_none()
+            && let Err(e) = writer.connection(&c)
+        {
+            write_err = Some(e);
+            stop.store(true, Ordering::SeqCst);
+        }
+    })?;
+    if let Some(e) = write_err {
+        return Err(e.into());
+    }
+    writer.finish(&stats)?;
+    Ok(())
+}
