@@ -5,6 +5,7 @@
 use crate::analyze::{CaptureStats, Connection};
 use crate::tcp::PacketRecord;
 use crate::ui::bytes::{BytesError, FrameBytes, StreamData};
+use crate::ui::layout;
 use crate::ui::loader::Progress;
 use crate::ui::model::{self, Column, Loaded};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -292,20 +293,12 @@ impl App {
 
     /// Rows available for the list of the current screen/tab.
     pub fn list_rows(&self) -> usize {
-        let h = usize::from(self.size.1);
+        let h = self.size.1;
         match (self.screen, self.tab) {
-            (Screen::Connections, _) => h.saturating_sub(4).max(1),
-            (Screen::Connection, Tab::Ladder) => {
-                let rows = h.saturating_sub(5).max(1);
-                if self.present {
-                    (rows / 2).max(1)
-                } else {
-                    rows
-                }
-            }
-            (Screen::Connection, Tab::Packets) => packets_list_rows(self.size.1),
-            (Screen::Connection, Tab::Http) => http_list_rows(self.size.1),
-            _ => h.saturating_sub(4).max(1),
+            (Screen::Connection, Tab::Ladder) => layout::ladder_rows(h, self.present),
+            (Screen::Connection, Tab::Packets) => layout::packets_list_rows(h),
+            (Screen::Connection, Tab::Http) => layout::http_list_rows(h),
+            _ => layout::table_rows(h),
         }
     }
 
@@ -343,9 +336,9 @@ impl App {
     /// Rows of the current tab's scrolling pane on screen.
     pub fn scroll_rows(&self) -> usize {
         match self.tab {
-            Tab::States => states_list_rows(self.size.1),
-            Tab::Stream => stream_rows(self.size.1),
-            Tab::Http => http_detail_rows(self.size.1),
+            Tab::States => layout::states_list_rows(self.size.1),
+            Tab::Stream => layout::stream_rows(self.size.1),
+            Tab::Http => layout::http_detail_rows(self.size.1),
             Tab::Ladder | Tab::Packets => 1,
         }
     }
@@ -370,9 +363,9 @@ impl App {
 
     fn fix_offsets(&mut self) {
         let rows = self.list_rows();
-        self.offset = keep_visible(self.sel, self.offset, rows);
+        self.offset = layout::keep_visible(self.sel, self.offset, rows);
         if self.screen == Screen::Connection && matches!(self.tab, Tab::Ladder | Tab::Packets) {
-            self.pkt_offset = keep_visible(self.pkt_sel, self.pkt_offset, rows);
+            self.pkt_offset = layout::keep_visible(self.pkt_sel, self.pkt_offset, rows);
         }
     }
 
@@ -435,7 +428,7 @@ impl App {
             Action::ScrollUp | Action::ScrollDown | Action::PageUp | Action::PageDown
                 if self.screen == Screen::Connection && self.tab == Tab::Http =>
             {
-                let page = usize::from(self.size.1).saturating_sub(4).max(1);
+                let page = layout::http_page(self.size.1);
                 self.scroll = match a {
                     Action::ScrollUp => self.scroll.saturating_sub(3),
                     Action::ScrollDown => self.scroll.saturating_add(3),
@@ -664,8 +657,7 @@ impl App {
     }
 
     fn click(&mut self, _col: u16, row: u16) {
-        // Lists start on row 2 (title bar, then the list header); see `view`.
-        let Some(r) = usize::from(row).checked_sub(2) else {
+        let Some(r) = row.checked_sub(layout::LIST_TOP).map(usize::from) else {
             return;
         };
         match self.screen {
@@ -691,11 +683,11 @@ impl App {
                     }
                 }
                 Tab::Http
-                    if r < http_list_rows(self.size.1)
-                        && http_list_offset(self.http_sel, self.size.1) + r
+                    if r < layout::http_list_rows(self.size.1)
+                        && layout::http_list_offset(self.http_sel, self.size.1) + r
                             < self.visible_exchanges() =>
                 {
-                    self.http_sel = http_list_offset(self.http_sel, self.size.1) + r;
+                    self.http_sel = layout::http_list_offset(self.http_sel, self.size.1) + r;
                     self.scroll = 0;
                 }
                 _ => {}
@@ -776,41 +768,6 @@ impl App {
         }
         self.conn().map(|c| c.id)
     }
-}
-
-/// Rows of the packet list in the Packets tab (the rest shows the selected packet).
-pub fn packets_list_rows(h: u16) -> usize {
-    (usize::from(h).saturating_sub(3) * 2 / 5)
-        .saturating_sub(1)
-        .max(1)
-}
-
-/// Rows of the exchange list in the HTTP tab.
-pub fn http_list_rows(h: u16) -> usize {
-    (usize::from(h).saturating_sub(3) / 4).max(2)
-}
-
-/// Rows of the HTTP tab's detail pane (below the exchange list and its top border).
-pub fn http_detail_rows(h: u16) -> usize {
-    usize::from(h).saturating_sub(4 + http_list_rows(h)).max(1)
-}
-
-/// Rows of the States tab's transition list (below the two diagrams and its header).
-pub fn states_list_rows(h: u16) -> usize {
-    usize::from(h)
-        .saturating_sub(3 + usize::from(crate::ui::view::STATES_TOP_ROWS))
-        .max(1)
-}
-
-/// Rows of stream lines in the Stream tab (below its byte counts).
-pub fn stream_rows(h: u16) -> usize {
-    usize::from(h).saturating_sub(3).max(1)
-}
-
-/// The first exchange shown in the HTTP tab's list: the list scrolls only as far as
-/// keeps the selected one on its last row.
-pub fn http_list_offset(sel: usize, h: u16) -> usize {
-    sel.saturating_sub(http_list_rows(h).saturating_sub(1))
 }
 
 /// The packets the playhead steps through (see [`App::step_frames`]), sorted by frame.
@@ -894,18 +851,6 @@ fn wait_after(n: usize, at: impl Fn(usize) -> (u64, i64), cur: u64) -> Option<i6
     let now = at(i - 1).1;
     let next = at(i).1;
     Some((next - now).clamp(0, MAX_PLAY_WAIT_NS))
-}
-
-/// Smallest scroll change that keeps `sel` inside a window of `rows` starting at `offset`.
-pub fn keep_visible(sel: usize, offset: usize, rows: usize) -> usize {
-    let rows = rows.max(1);
-    if sel < offset {
-        sel
-    } else if sel >= offset + rows {
-        sel + 1 - rows
-    } else {
-        offset
-    }
 }
 
 /// Key -> Action for the current mode (help open, filter being typed, screen).

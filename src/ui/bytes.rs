@@ -8,11 +8,11 @@
 use crate::analyze::Connection;
 use crate::capture::{self, Source};
 use crate::decode::{self, link};
+use crate::escape::escape_bytes;
 use crate::flow::Dir;
 use crate::tcp::reassembly::StreamEvent;
 use crate::tcp::{EngineConfig, TcpConn};
 use crate::ts::Ts;
-use crate::ui::escape::escape_bytes;
 use std::ops::ControlFlow;
 
 /// The captured bytes of one frame.

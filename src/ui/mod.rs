@@ -2,13 +2,13 @@
 //!
 //! Owns the terminal and the event loop only. State and its transitions live in `app`
 //! (pure: Key -> Action -> update), drawing in `view` (reads `&App`), loading on a thread
-//! in `loader`, re-reading bytes on demand in `bytes`, and text for people in `explain`
-//! and `escape`. No core module depends on anything here.
+//! in `loader`, re-reading bytes on demand in `bytes`, and geometry shared by state and
+//! views in `layout`. Text for people comes from `crate::explain` and `crate::escape`.
+//! No core module depends on anything here.
 
 pub mod app;
 pub mod bytes;
-pub mod escape;
-pub mod explain;
+pub mod layout;
 pub mod live;
 pub mod loader;
 pub mod model;
