@@ -21,6 +21,7 @@ pub mod http;
 pub mod live;
 pub mod parallel;
 pub mod report;
+pub mod stream;
 pub mod tcp;
 pub mod ts;
 pub mod ui;

@@ -3,8 +3,9 @@
 //! of it is unit-testable; the views only read `&App`.
 
 use crate::analyze::{CaptureStats, Connection};
+use crate::stream::StreamData;
 use crate::tcp::PacketRecord;
-use crate::ui::bytes::{BytesError, FrameBytes, StreamData};
+use crate::ui::bytes::{BytesError, FrameBytes};
 use crate::ui::layout;
 use crate::ui::loader::Progress;
 use crate::ui::model::{self, Column, Loaded};
@@ -696,9 +697,9 @@ impl App {
     }
 
     /// Header tree of the loaded frame when it is the selected packet's.
-    pub fn tree(&self) -> Vec<crate::ui::bytes::Field> {
+    pub fn tree(&self) -> Vec<crate::decode::tree::Field> {
         match self.selected_frame_bytes() {
-            Some(Ok(fb)) => crate::ui::bytes::header_tree(fb),
+            Some(Ok(fb)) => fb.tree(),
             _ => Vec::new(),
         }
     }

@@ -52,7 +52,7 @@ pub enum LoadMsg {
 /// The analysis settings the UI needs: every packet record.
 pub fn ui_config() -> Config {
     // Bodies are not kept: the HTTP tab parses its connection again from the file, with
-    // bodies, when it is opened (see `bytes::rebuild_stream`).
+    // bodies, when it is opened (see `crate::stream::rebuild_stream`).
     let mut cfg = Config::default();
     cfg.engine.keep_packets = true;
     cfg

@@ -130,7 +130,7 @@ pub fn load_wanted(app: &mut App, source: &Source) {
             None => false,
         };
         if !have && let Some(c) = app.conn() {
-            let r = bytes::rebuild_stream(source, c, STREAM_CAP)
+            let r = crate::stream::rebuild_stream(source, c, STREAM_CAP)
                 .map_err(|e| bytes::BytesError::of(id, e));
             app.stream = Some(r);
         }

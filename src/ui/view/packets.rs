@@ -1,12 +1,12 @@
 //! The Packets tab: the packet list, the selected frame's header tree and hex dump
 //! (the selected field's bytes highlighted), and what the packet does in plain words.
 
+use crate::decode::tree::Field;
 use crate::escape::escape;
 use crate::explain::{ConnFacts, flag_marker};
 use crate::flow::Dir;
 use crate::tcp::PacketRecord;
 use crate::ui::app::App;
-use crate::ui::bytes::{Field, header_tree};
 use crate::ui::layout;
 use crate::ui::theme::Theme;
 use ratatui::Frame;
@@ -84,7 +84,7 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     let Some(p) = pk.get(app.pkt_sel) else { return };
     // Header tree and hex dump.
     let (tree, data): (Vec<Field>, Option<&[u8]>) = match app.selected_frame_bytes() {
-        Some(Ok(fb)) => (header_tree(fb), Some(&fb.data[..])),
+        Some(Ok(fb)) => (fb.tree(), Some(&fb.data[..])),
         Some(Err(e)) => (
             vec![Field {
                 depth: 0,
