@@ -99,6 +99,8 @@ pub enum Action {
     Resize(u16, u16),
     /// A quiz-mode key (see `ui::quiz`).
     Quiz(crate::ui::quiz::QuizAction),
+    /// `f`: freeze or resume the display of a live capture.
+    ToggleFreeze,
 }
 
 /// The whole UI state.
@@ -154,6 +156,9 @@ pub struct App {
     pub message: Option<String>,
     /// Quiz mode (`z`): questions before each key packet is revealed.
     pub quiz: Option<crate::ui::quiz::Quiz>,
+    /// Whether the display of a live capture is frozen (`f`); None: not live, nothing to
+    /// freeze.
+    pub frozen: Option<bool>,
 }
 
 impl App {
@@ -192,6 +197,7 @@ impl App {
             stream: None,
             message: None,
             quiz: None,
+            frozen: None,
         }
     }
 
@@ -373,6 +379,13 @@ impl App {
     // --- Updates ----------------------------------------------------------------------
 
     pub fn update(&mut self, a: Action) {
+        if a == Action::ToggleFreeze {
+            // Touches nothing else (not even the message); a file has nothing to freeze.
+            if let Some(f) = self.frozen.as_mut() {
+                *f = !*f;
+            }
+            return;
+        }
         self.message = None;
         match a {
             Action::Quit => self.quit = true,
@@ -489,6 +502,7 @@ impl App {
             Action::Tick(ns) => self.tick(ns),
             Action::Quiz(q) => crate::ui::quiz::update(self, q),
             Action::Click { col, row } => self.click(col, row),
+            Action::ToggleFreeze => {}
         }
         self.fix_offsets();
         self.clamp_scroll();
@@ -902,6 +916,7 @@ pub fn map_key(app: &App, k: KeyEvent) -> Option<Action> {
         KeyCode::Char('+') | KeyCode::Char('=') => Some(Faster),
         KeyCode::Char('-') => Some(Slower),
         KeyCode::Enter => Some(Open),
+        KeyCode::Char('f') => Some(ToggleFreeze),
         _ => None,
     };
     if common.is_some() {

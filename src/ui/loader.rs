@@ -9,6 +9,7 @@
 use crate::analyze::{CaptureStats, Config, Connection};
 use crate::capture::Source;
 use crate::parallel::ReadProgress;
+use crate::ui::app::App;
 use crate::ui::model::Loaded;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver};
@@ -137,4 +138,73 @@ pub fn spawn(source: Source) -> (Receiver<LoadMsg>, Arc<ReadProgress>) {
         })
         .ok();
     (rx, counters)
+}
+
+/// A capture file (or the spool of standard input) as the UI's input source: loaded on
+/// the loader thread, connections shown as they finish, bytes re-read from the file.
+pub(crate) struct FileInput {
+    source: Source,
+    rx: Receiver<LoadMsg>,
+    counters: Arc<ReadProgress>,
+    total: Option<u64>,
+    start: Instant,
+    /// The loader is still sending.
+    open: bool,
+}
+
+impl FileInput {
+    /// Start loading `source`.
+    pub(crate) fn spawn(source: Source) -> FileInput {
+        let (rx, counters) = spawn(source.clone());
+        FileInput {
+            total: source_size(&source),
+            source,
+            rx,
+            counters,
+            start: Instant::now(),
+            open: true,
+        }
+    }
+}
+
+impl crate::ui::run::Input for FileInput {
+    fn pump(&mut self, app: &mut App) {
+        use std::sync::mpsc::TryRecvError;
+        if self.open {
+            app.loading = Some(progress_of(self.total, &self.counters, self.start));
+        }
+        while self.open {
+            match self.rx.try_recv() {
+                Ok(LoadMsg::Conns(v)) => app.add_conns(v),
+                Ok(LoadMsg::Done(Ok(stats))) => {
+                    app.finish_loading(*stats);
+                    self.open = false;
+                }
+                Ok(LoadMsg::Done(Err(e))) => {
+                    app.error = Some(e);
+                    app.loading = None;
+                    self.open = false;
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    if app.data.is_none() && app.error.is_none() {
+                        app.error = Some("the loader stopped unexpectedly".into());
+                    }
+                    self.open = false;
+                }
+            }
+        }
+    }
+
+    fn prepare(&mut self, app: &mut App) {
+        crate::ui::load_wanted(app, &self.source);
+    }
+
+    fn wait(&self, app: &App) -> Duration {
+        if app.playing || self.open {
+            Duration::from_millis(30)
+        } else {
+            Duration::from_millis(250)
+        }
+    }
 }
