@@ -5,11 +5,12 @@
 use crate::analyze::{CaptureStats, Connection};
 use crate::stream::StreamData;
 use crate::tcp::PacketRecord;
+use crate::ui::action::Action;
 use crate::ui::bytes::{BytesError, FrameBytes};
 use crate::ui::layout;
 use crate::ui::loader::Progress;
 use crate::ui::model::{self, Column, Loaded};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crate::ui::playback::{SPEED_1X, SPEEDS, StepFrames, step_index, wait_after};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
@@ -48,59 +49,6 @@ impl Tab {
     fn idx(self) -> usize {
         Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
     }
-}
-
-/// Playback speeds offered by `+`/`-`.
-pub const SPEEDS: [f64; 11] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 75.0, 100.0];
-const SPEED_1X: usize = 3;
-/// Longest real wait between two packets while playing: idle stretches are skipped.
-pub const MAX_PLAY_WAIT_NS: i64 = 3_000_000_000;
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Action {
-    Quit,
-    Back,
-    ToggleHelp,
-    TogglePresent,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    Open,
-    SelectTab(Tab),
-    NextTab,
-    PrevTab,
-    StepNext,
-    StepPrev,
-    PlayheadStart,
-    PlayheadEnd,
-    TogglePlay,
-    Faster,
-    Slower,
-    FilterStart,
-    FilterChar(char),
-    FilterBackspace,
-    FilterDone,
-    FilterCancel,
-    SortNext,
-    SortReverse,
-    FieldNext,
-    FieldPrev,
-    Click {
-        col: u16,
-        row: u16,
-    },
-    ScrollUp,
-    ScrollDown,
-    /// Real time passed (for playback), in nanoseconds.
-    Tick(i64),
-    Resize(u16, u16),
-    /// A quiz-mode key (see `ui::quiz`).
-    Quiz(crate::ui::quiz::QuizAction),
-    /// `f`: freeze or resume the display of a live capture.
-    ToggleFreeze,
 }
 
 /// The whole UI state.
@@ -782,174 +730,5 @@ impl App {
             return None;
         }
         self.conn().map(|c| c.id)
-    }
-}
-
-/// The packets the playhead steps through (see [`App::step_frames`]), sorted by frame.
-#[derive(Clone, Copy)]
-enum StepFrames<'a> {
-    /// Every packet of the capture (connections table).
-    Capture(&'a [model::Tick]),
-    /// The open connection's packets.
-    Conn(&'a [PacketRecord]),
-}
-
-impl StepFrames<'_> {
-    fn len(self) -> usize {
-        match self {
-            StepFrames::Capture(t) => t.len(),
-            StepFrames::Conn(p) => p.len(),
-        }
-    }
-
-    /// The i-th packet's (frame, timestamp ns).
-    fn at(self, i: usize) -> (u64, i64) {
-        match self {
-            StepFrames::Capture(t) => (t[i].frame, t[i].ts.0),
-            StepFrames::Conn(p) => (p[i].frame, p[i].ts.0),
-        }
-    }
-
-    /// The connection of the i-th packet, when stepping across the capture.
-    fn conn(self, i: usize) -> Option<usize> {
-        match self {
-            StepFrames::Capture(t) => Some(t[i].conn as usize),
-            StepFrames::Conn(_) => None,
-        }
-    }
-}
-
-/// How many of `n` packets in frame order, `at(i)` being the i-th's (frame, timestamp ns),
-/// come before the first whose frame fails `pred` (a binary search, like
-/// `<[T]>::partition_point`).
-fn frames_partition(
-    n: usize,
-    at: impl Fn(usize) -> (u64, i64),
-    pred: impl Fn(u64) -> bool,
-) -> usize {
-    let (mut lo, mut hi) = (0, n);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if pred(at(mid).0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
-}
-
-/// The packet (index among `n` in frame order, `at` as in [`frames_partition`]) one step
-/// from the playhead: the first or last when there is none; None past either end.
-fn step_index(
-    n: usize,
-    at: impl Fn(usize) -> (u64, i64),
-    playhead: Option<u64>,
-    forward: bool,
-) -> Option<usize> {
-    let i = match (playhead, forward) {
-        (None, true) => Some(0),
-        (None, false) => n.checked_sub(1),
-        (Some(f), true) => Some(frames_partition(n, at, |x| x <= f)),
-        (Some(f), false) => frames_partition(n, at, |x| x < f).checked_sub(1),
-    };
-    i.filter(|&i| i < n)
-}
-
-/// Wait (ns, at most [`MAX_PLAY_WAIT_NS`]) from the last packet at or before frame `cur` to
-/// the one after it, among `n` packets in frame order (`at` as in [`frames_partition`]).
-fn wait_after(n: usize, at: impl Fn(usize) -> (u64, i64), cur: u64) -> Option<i64> {
-    let i = frames_partition(n, &at, |x| x <= cur);
-    if i == 0 || i >= n {
-        return None;
-    }
-    let now = at(i - 1).1;
-    let next = at(i).1;
-    Some((next - now).clamp(0, MAX_PLAY_WAIT_NS))
-}
-
-/// Key -> Action for the current mode (help open, filter being typed, screen).
-pub fn map_key(app: &App, k: KeyEvent) -> Option<Action> {
-    use Action::*;
-    if k.modifiers.contains(KeyModifiers::CONTROL) {
-        return match k.code {
-            KeyCode::Char('c') => Some(Quit),
-            KeyCode::Char('f') => Some(PageDown),
-            KeyCode::Char('b') => Some(PageUp),
-            _ => None,
-        };
-    }
-    if app.filter_editing {
-        return match k.code {
-            KeyCode::Esc => Some(FilterCancel),
-            KeyCode::Enter | KeyCode::Down | KeyCode::Up => Some(FilterDone),
-            KeyCode::Backspace => Some(FilterBackspace),
-            KeyCode::Char(c) => Some(FilterChar(c)),
-            _ => None,
-        };
-    }
-    if app.help {
-        return match k.code {
-            KeyCode::Char('q') => Some(Quit),
-            _ => Some(ToggleHelp),
-        };
-    }
-    if let Some(a) = crate::ui::quiz::map_key(app, k) {
-        return a;
-    }
-    let common = match k.code {
-        KeyCode::Char('q') => Some(Quit),
-        KeyCode::Esc => Some(Back),
-        KeyCode::Char('?') => Some(ToggleHelp),
-        KeyCode::Char('P') => Some(TogglePresent),
-        KeyCode::Up | KeyCode::Char('k') => Some(Up),
-        KeyCode::Down | KeyCode::Char('j') => Some(Down),
-        KeyCode::PageUp => Some(PageUp),
-        KeyCode::PageDown => Some(PageDown),
-        KeyCode::Char('g') => Some(Top),
-        KeyCode::Char('G') => Some(Bottom),
-        KeyCode::Char(' ') | KeyCode::Right | KeyCode::Char('l') => Some(StepNext),
-        KeyCode::Left | KeyCode::Char('h') => Some(StepPrev),
-        KeyCode::Home => Some(PlayheadStart),
-        KeyCode::End => Some(PlayheadEnd),
-        KeyCode::Char('p') => Some(TogglePlay),
-        KeyCode::Char('+') | KeyCode::Char('=') => Some(Faster),
-        KeyCode::Char('-') => Some(Slower),
-        KeyCode::Enter => Some(Open),
-        KeyCode::Char('f') => Some(ToggleFreeze),
-        _ => None,
-    };
-    if common.is_some() {
-        return common;
-    }
-    match app.screen {
-        Screen::Connections => match k.code {
-            KeyCode::Char('/') => Some(FilterStart),
-            KeyCode::Char('s') => Some(SortNext),
-            KeyCode::Char('S') => Some(SortReverse),
-            _ => None,
-        },
-        Screen::Connection => match k.code {
-            KeyCode::Char(c @ '1'..='5') => Some(SelectTab(Tab::ALL[(c as u8 - b'1') as usize])),
-            KeyCode::Tab => Some(NextTab),
-            KeyCode::BackTab => Some(PrevTab),
-            KeyCode::Backspace => Some(Back),
-            KeyCode::Char(']') => Some(FieldNext),
-            KeyCode::Char('[') => Some(FieldPrev),
-            _ => None,
-        },
-    }
-}
-
-/// Mouse -> Action: left click selects, the wheel scrolls.
-pub fn map_mouse(m: MouseEvent) -> Option<Action> {
-    match m.kind {
-        MouseEventKind::Down(MouseButton::Left) => Some(Action::Click {
-            col: m.column,
-            row: m.row,
-        }),
-        MouseEventKind::ScrollUp => Some(Action::ScrollUp),
-        MouseEventKind::ScrollDown => Some(Action::ScrollDown),
-        _ => None,
     }
 }

@@ -8,19 +8,22 @@
 //! views in `layout`. Text for people comes from `crate::explain` and `crate::escape`.
 //! No core module depends on anything here.
 
+pub mod action;
 pub mod app;
 pub mod bytes;
 pub mod layout;
 pub mod live;
 pub mod loader;
 pub mod model;
+pub mod playback;
 pub mod quiz;
 pub mod run;
 pub mod theme;
 pub mod view;
 
 use crate::capture::Source;
-use app::{Action, App};
+use action::Action;
+use app::App;
 use std::io;
 
 /// Options of `tcpscope open`.

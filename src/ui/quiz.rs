@@ -12,7 +12,8 @@
 use crate::escape::escape;
 use crate::explain::ConnFacts;
 use crate::explain::quiz::{self as logic, Kind, Question, Score, Verdict};
-use crate::ui::app::{Action, App, Screen};
+use crate::ui::action::Action;
+use crate::ui::app::{App, Screen};
 use crate::ui::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;

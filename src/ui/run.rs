@@ -4,7 +4,8 @@
 //! screen is drawn, and a key, mouse or resize event becomes an [`Action`] for
 //! [`App::update`]. Wall-clock time enters only here, as `Action::Tick` while playing.
 
-use crate::ui::app::{self, Action, App};
+use crate::ui::action::{self, Action};
+use crate::ui::app::App;
 use crate::ui::view;
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
 use crossterm::execute;
@@ -45,8 +46,8 @@ pub(crate) fn event_loop(
         }
         if event::poll(input.wait(app))? {
             let action = match event::read()? {
-                Event::Key(k) if k.kind != KeyEventKind::Release => app::map_key(app, k),
-                Event::Mouse(m) => app::map_mouse(m),
+                Event::Key(k) if k.kind != KeyEventKind::Release => action::map_key(app, k),
+                Event::Mouse(m) => action::map_mouse(m),
                 Event::Resize(w, h) => Some(Action::Resize(w, h)),
                 _ => None,
             };

@@ -3,7 +3,8 @@
 
 use crate::escape::escape;
 use crate::tcp::handshake::Outcome;
-use crate::ui::app::{App, SPEEDS, Screen};
+use crate::ui::app::{App, Screen};
+use crate::ui::playback::SPEEDS;
 use crate::ui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
