@@ -185,16 +185,19 @@ impl TimeOrder {
     pub fn finish_into(&self, st: &mut CaptureStats) {
         self.write_counts(st);
         for s in &self.steps {
-            st.warnings.push(crate::explain::time_backwards(
+            st.warnings.push(format!(
+                "frame {}'s time is {} before frame {}'s: the capture's clock went backwards; durations, RTTs and rates that would span it are left out",
                 s.frame,
-                s.latest_frame,
-                s.by_ns,
+                crate::ts::human_duration(s.by_ns),
+                s.latest_frame
             ));
         }
         let more = self.backwards.saturating_sub(self.steps.len() as u64);
         if more > 0 {
-            st.warnings
-                .push(crate::explain::time_backwards_more(more, self.backwards));
+            st.warnings.push(format!(
+                "{more} more packets are stamped before an earlier packet ({} in all, capture.timestamps_backwards)",
+                self.backwards
+            ));
         }
     }
 }
@@ -724,7 +727,7 @@ impl<'a> Analyzer<'a> {
         while let Some(mut c) = self.done.remove(&self.next_emit) {
             self.next_emit += 1;
             if !self.shard {
-                self.ftp_data.on_connection(&mut c);
+                label_ftp_data(&mut self.ftp_data, &mut c);
             }
             match self.emit.as_mut() {
                 Some(f) => f(c),
@@ -752,5 +755,18 @@ impl<'a> Analyzer<'a> {
             t.finish_into(&mut self.stats);
         }
         (self.stats, self.kept)
+    }
+}
+
+/// Label `c` as `ftp-data` when an earlier control connection announced its endpoint
+/// (a file's bytes that happen to look like HTTP are still a file), then remember what
+/// `c` announces if it is a control connection. Connections pass in id order.
+pub(crate) fn label_ftp_data(book: &mut crate::ftp::DataBook, c: &mut Connection) {
+    if book.is_data(c.server, c.client, c.role_guessed, c.first_frame, c.app) {
+        c.app = AppProto::FtpData;
+        c.http.clear();
+    }
+    if let Some(ftp) = c.ftp.take() {
+        book.learn(&ftp);
     }
 }

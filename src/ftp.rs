@@ -7,7 +7,6 @@
 //! and frame numbers in, typed endpoints out. It must not touch the HTTP assembler or the
 //! TCP engine; detecting FTP itself is `http::detect`'s job.
 
-use crate::analyze::Connection;
 use crate::flow::{Dir, Endpoint};
 use crate::http::AppProto;
 use std::collections::{HashMap, VecDeque};
@@ -177,23 +176,28 @@ pub struct DataBook {
 const MAX_BOOK: usize = 65_536;
 
 impl DataBook {
-    /// Label `c` as `ftp-data` if an earlier announcement names its server (or, roles
-    /// guessed, either end); then remember what `c` announces, if it is a control connection.
-    pub fn on_connection(&mut self, c: &mut Connection) {
+    /// Whether a connection that began at `first_frame` is an FTP data connection: an
+    /// earlier announcement names its server (or, roles guessed, either end), and it is
+    /// not itself a control connection.
+    pub fn is_data(
+        &self,
+        server: Endpoint,
+        client: Endpoint,
+        role_guessed: bool,
+        first_frame: u64,
+        app: AppProto,
+    ) -> bool {
         let before = |e: &Endpoint| {
             self.announced
                 .get(e)
-                .is_some_and(|&frame| frame < c.first_frame)
+                .is_some_and(|&frame| frame < first_frame)
         };
-        if c.app != AppProto::Ftp && (before(&c.server) || (c.role_guessed && before(&c.client))) {
-            c.app = AppProto::FtpData;
-            // A file's bytes that happen to look like HTTP are still a file.
-            c.http.clear();
-        }
-        let Some(ftp) = c.ftp.take() else {
-            return;
-        };
-        for a in ftp.announced {
+        app != AppProto::Ftp && (before(&server) || (role_guessed && before(&client)))
+    }
+
+    /// Remember what a control connection announced.
+    pub fn learn(&mut self, ftp: &FtpControl) {
+        for a in &ftp.announced {
             if self.announced.insert(a.endpoint, a.frame).is_none() {
                 self.order.push_back(a.endpoint);
                 if self.order.len() > MAX_BOOK

@@ -52,6 +52,7 @@ pub mod headless;
 pub mod http;
 pub mod parallel;
 pub mod report;
+pub mod stream;
 pub mod tcp;
 pub mod ts;
 pub mod ui;

@@ -233,7 +233,7 @@ fn merge(
     let mut ftp_data = crate::ftp::DataBook::default();
     let mut emit = |c: Connection, next_id: &mut u64| {
         let mut c = c;
-        ftp_data.on_connection(&mut c);
+        crate::analyze::label_ftp_data(&mut ftp_data, &mut c);
         c.id = *next_id;
         *next_id += 1;
         each(c);

@@ -69,6 +69,36 @@ pub fn ser_ns<S: Serializer>(ns: &i64, s: S) -> Result<S::Ok, S::Error> {
     Ts(*ns).serialize(s)
 }
 
+/// A length of time as people say it: `3 ms`, `1.5 s`, `21 years`. Two significant
+/// figures below ten units, whole units above; never negative (the magnitude is shown).
+pub fn human_duration(ns: i64) -> String {
+    const UNITS: [(f64, &str, &str); 8] = [
+        (365.25 * 86_400e9, "year", "years"),
+        (86_400e9, "day", "days"),
+        (3_600e9, "h", "h"),
+        (60e9, "min", "min"),
+        (1e9, "s", "s"),
+        (1e6, "ms", "ms"),
+        (1e3, "µs", "µs"),
+        (1.0, "ns", "ns"),
+    ];
+    let n = ns.unsigned_abs() as f64;
+    let (size, one, many) = UNITS
+        .iter()
+        .copied()
+        .find(|(size, _, _)| n >= *size)
+        .unwrap_or(UNITS[7]);
+    let v = n / size;
+    let text = if v >= 9.95 {
+        format!("{v:.0}")
+    } else {
+        let t = format!("{v:.1}");
+        t.strip_suffix(".0").map(str::to_string).unwrap_or(t)
+    };
+    let unit = if text == "1" { one } else { many };
+    format!("{text} {unit}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

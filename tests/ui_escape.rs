@@ -7,7 +7,8 @@ mod common;
 
 use common::ui::screen_raw as screen;
 use tcpscope::capture::Source;
-use tcpscope::ui::app::{Action, App, Tab};
+use tcpscope::ui::action::Action;
+use tcpscope::ui::app::{App, Tab};
 use tcpscope::ui::{load_wanted, loader};
 
 const C: [u8; 4] = [10, 0, 0, 1];

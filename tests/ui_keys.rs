@@ -5,10 +5,12 @@ mod common;
 use common::ui::{cap, key, load, press, screen, single, typed};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use tcpscope::capture::Source;
-use tcpscope::ui::app::{Action, App, SPEEDS, Screen, Tab, map_key, map_mouse};
+use tcpscope::ui::action::{Action, map_key, map_mouse};
+use tcpscope::ui::app::{App, Screen, Tab};
 use tcpscope::ui::bytes::BytesError;
 use tcpscope::ui::load_wanted;
 use tcpscope::ui::model::{Column, Loaded};
+use tcpscope::ui::playback::SPEEDS;
 
 fn left_click(column: u16, row: u16) -> MouseEvent {
     MouseEvent {

@@ -10,7 +10,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::path::PathBuf;
 use tcpscope::explain::quiz::Kind;
-use tcpscope::ui::app::{Action, App, Screen, map_key};
+use tcpscope::ui::action::{Action, map_key};
+use tcpscope::ui::app::{App, Screen};
 use tcpscope::ui::quiz::{self, QuizAction};
 use tcpscope::ui::view;
 

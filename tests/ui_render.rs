@@ -4,7 +4,8 @@ mod common;
 
 use common::ui::{cap, screen};
 use tcpscope::capture::Source;
-use tcpscope::ui::app::{Action, App, Tab};
+use tcpscope::ui::action::Action;
+use tcpscope::ui::app::{App, Tab};
 use tcpscope::ui::{load_wanted, loader};
 
 fn open(name: &str, w: u16, h: u16) -> (App, Source) {

@@ -8,6 +8,7 @@
 
 pub mod link;
 pub mod tcp;
+pub mod tree;
 
 pub use tcp::{TcpFlags, TcpOptions, TcpSegment};
 

@@ -850,50 +850,7 @@ fn opt(v: Option<u64>) -> String {
     v.map_or_else(|| "?".to_string(), |v| v.to_string())
 }
 
-/// A length of time as people say it: `3 ms`, `1.5 s`, `21 years`. Two significant
-/// figures below ten units, whole units above; never negative (the magnitude is shown).
-pub fn human_duration(ns: i64) -> String {
-    const UNITS: [(f64, &str, &str); 8] = [
-        (365.25 * 86_400e9, "year", "years"),
-        (86_400e9, "day", "days"),
-        (3_600e9, "h", "h"),
-        (60e9, "min", "min"),
-        (1e9, "s", "s"),
-        (1e6, "ms", "ms"),
-        (1e3, "µs", "µs"),
-        (1.0, "ns", "ns"),
-    ];
-    let n = ns.unsigned_abs() as f64;
-    let (size, one, many) = UNITS
-        .iter()
-        .copied()
-        .find(|(size, _, _)| n >= *size)
-        .unwrap_or(UNITS[7]);
-    let v = n / size;
-    let text = if v >= 9.95 {
-        format!("{v:.0}")
-    } else {
-        let t = format!("{v:.1}");
-        t.strip_suffix(".0").map(str::to_string).unwrap_or(t)
-    };
-    let unit = if text == "1" { one } else { many };
-    format!("{text} {unit}")
-}
-
-/// The capture warning for a packet stamped before an earlier one.
-pub fn time_backwards(frame: u64, latest_frame: u64, by_ns: i64) -> String {
-    format!(
-        "frame {frame}'s time is {} before frame {latest_frame}'s: the capture's clock went backwards; durations, RTTs and rates that would span it are left out",
-        human_duration(by_ns)
-    )
-}
-
-/// The closing warning when more packets went back in time than are named one by one.
-pub fn time_backwards_more(more: u64, total: u64) -> String {
-    format!(
-        "{more} more packets are stamped before an earlier packet ({total} in all, capture.timestamps_backwards)"
-    )
-}
+pub use crate::ts::human_duration;
 
 #[cfg(test)]
 mod tests {

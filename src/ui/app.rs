@@ -3,11 +3,13 @@
 //! of it is unit-testable; the views only read `&App`.
 
 use crate::analyze::{CaptureStats, Connection};
+use crate::stream::StreamData;
 use crate::tcp::PacketRecord;
-use crate::ui::bytes::{BytesError, FrameBytes, StreamData};
-use crate::ui::loader::Progress;
-use crate::ui::model::{self, Column, Loaded};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crate::ui::action::Action;
+use crate::ui::bytes::{BytesError, FrameBytes};
+use crate::ui::layout;
+use crate::ui::model::{self, Column, Loaded, Progress};
+use crate::ui::playback::{SPEED_1X, SPEEDS, StepFrames, step_index, wait_after};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
@@ -46,57 +48,6 @@ impl Tab {
     fn idx(self) -> usize {
         Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
     }
-}
-
-/// Playback speeds offered by `+`/`-`.
-pub const SPEEDS: [f64; 11] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 75.0, 100.0];
-const SPEED_1X: usize = 3;
-/// Longest real wait between two packets while playing: idle stretches are skipped.
-pub const MAX_PLAY_WAIT_NS: i64 = 3_000_000_000;
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Action {
-    Quit,
-    Back,
-    ToggleHelp,
-    TogglePresent,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    Open,
-    SelectTab(Tab),
-    NextTab,
-    PrevTab,
-    StepNext,
-    StepPrev,
-    PlayheadStart,
-    PlayheadEnd,
-    TogglePlay,
-    Faster,
-    Slower,
-    FilterStart,
-    FilterChar(char),
-    FilterBackspace,
-    FilterDone,
-    FilterCancel,
-    SortNext,
-    SortReverse,
-    FieldNext,
-    FieldPrev,
-    Click {
-        col: u16,
-        row: u16,
-    },
-    ScrollUp,
-    ScrollDown,
-    /// Real time passed (for playback), in nanoseconds.
-    Tick(i64),
-    Resize(u16, u16),
-    /// A quiz-mode key (see `ui::quiz`).
-    Quiz(crate::ui::quiz::QuizAction),
 }
 
 /// The whole UI state.
@@ -152,6 +103,9 @@ pub struct App {
     pub message: Option<String>,
     /// Quiz mode (`z`): questions before each key packet is revealed.
     pub quiz: Option<crate::ui::quiz::Quiz>,
+    /// Whether the display of a live capture is frozen (`f`); None: not live, nothing to
+    /// freeze.
+    pub frozen: Option<bool>,
 }
 
 impl App {
@@ -190,6 +144,7 @@ impl App {
             stream: None,
             message: None,
             quiz: None,
+            frozen: None,
         }
     }
 
@@ -292,20 +247,12 @@ impl App {
 
     /// Rows available for the list of the current screen/tab.
     pub fn list_rows(&self) -> usize {
-        let h = usize::from(self.size.1);
+        let h = self.size.1;
         match (self.screen, self.tab) {
-            (Screen::Connections, _) => h.saturating_sub(4).max(1),
-            (Screen::Connection, Tab::Ladder) => {
-                let rows = h.saturating_sub(5).max(1);
-                if self.present {
-                    (rows / 2).max(1)
-                } else {
-                    rows
-                }
-            }
-            (Screen::Connection, Tab::Packets) => packets_list_rows(self.size.1),
-            (Screen::Connection, Tab::Http) => http_list_rows(self.size.1),
-            _ => h.saturating_sub(4).max(1),
+            (Screen::Connection, Tab::Ladder) => layout::ladder_rows(h, self.present),
+            (Screen::Connection, Tab::Packets) => layout::packets_list_rows(h),
+            (Screen::Connection, Tab::Http) => layout::http_list_rows(h),
+            _ => layout::table_rows(h),
         }
     }
 
@@ -343,9 +290,9 @@ impl App {
     /// Rows of the current tab's scrolling pane on screen.
     pub fn scroll_rows(&self) -> usize {
         match self.tab {
-            Tab::States => states_list_rows(self.size.1),
-            Tab::Stream => stream_rows(self.size.1),
-            Tab::Http => http_detail_rows(self.size.1),
+            Tab::States => layout::states_list_rows(self.size.1),
+            Tab::Stream => layout::stream_rows(self.size.1),
+            Tab::Http => layout::http_detail_rows(self.size.1),
             Tab::Ladder | Tab::Packets => 1,
         }
     }
@@ -370,15 +317,22 @@ impl App {
 
     fn fix_offsets(&mut self) {
         let rows = self.list_rows();
-        self.offset = keep_visible(self.sel, self.offset, rows);
+        self.offset = layout::keep_visible(self.sel, self.offset, rows);
         if self.screen == Screen::Connection && matches!(self.tab, Tab::Ladder | Tab::Packets) {
-            self.pkt_offset = keep_visible(self.pkt_sel, self.pkt_offset, rows);
+            self.pkt_offset = layout::keep_visible(self.pkt_sel, self.pkt_offset, rows);
         }
     }
 
     // --- Updates ----------------------------------------------------------------------
 
     pub fn update(&mut self, a: Action) {
+        if a == Action::ToggleFreeze {
+            // Touches nothing else (not even the message); a file has nothing to freeze.
+            if let Some(f) = self.frozen.as_mut() {
+                *f = !*f;
+            }
+            return;
+        }
         self.message = None;
         match a {
             Action::Quit => self.quit = true,
@@ -435,7 +389,7 @@ impl App {
             Action::ScrollUp | Action::ScrollDown | Action::PageUp | Action::PageDown
                 if self.screen == Screen::Connection && self.tab == Tab::Http =>
             {
-                let page = usize::from(self.size.1).saturating_sub(4).max(1);
+                let page = layout::http_page(self.size.1);
                 self.scroll = match a {
                     Action::ScrollUp => self.scroll.saturating_sub(3),
                     Action::ScrollDown => self.scroll.saturating_add(3),
@@ -495,6 +449,7 @@ impl App {
             Action::Tick(ns) => self.tick(ns),
             Action::Quiz(q) => crate::ui::quiz::update(self, q),
             Action::Click { col, row } => self.click(col, row),
+            Action::ToggleFreeze => {}
         }
         self.fix_offsets();
         self.clamp_scroll();
@@ -664,8 +619,7 @@ impl App {
     }
 
     fn click(&mut self, _col: u16, row: u16) {
-        // Lists start on row 2 (title bar, then the list header); see `view`.
-        let Some(r) = usize::from(row).checked_sub(2) else {
+        let Some(r) = row.checked_sub(layout::LIST_TOP).map(usize::from) else {
             return;
         };
         match self.screen {
@@ -691,11 +645,11 @@ impl App {
                     }
                 }
                 Tab::Http
-                    if r < http_list_rows(self.size.1)
-                        && http_list_offset(self.http_sel, self.size.1) + r
+                    if r < layout::http_list_rows(self.size.1)
+                        && layout::http_list_offset(self.http_sel, self.size.1) + r
                             < self.visible_exchanges() =>
                 {
-                    self.http_sel = http_list_offset(self.http_sel, self.size.1) + r;
+                    self.http_sel = layout::http_list_offset(self.http_sel, self.size.1) + r;
                     self.scroll = 0;
                 }
                 _ => {}
@@ -704,9 +658,9 @@ impl App {
     }
 
     /// Header tree of the loaded frame when it is the selected packet's.
-    pub fn tree(&self) -> Vec<crate::ui::bytes::Field> {
+    pub fn tree(&self) -> Vec<crate::decode::tree::Field> {
         match self.selected_frame_bytes() {
-            Some(Ok(fb)) => crate::ui::bytes::header_tree(fb),
+            Some(Ok(fb)) => fb.tree(),
             _ => Vec::new(),
         }
     }
@@ -775,220 +729,5 @@ impl App {
             return None;
         }
         self.conn().map(|c| c.id)
-    }
-}
-
-/// Rows of the packet list in the Packets tab (the rest shows the selected packet).
-pub fn packets_list_rows(h: u16) -> usize {
-    (usize::from(h).saturating_sub(3) * 2 / 5)
-        .saturating_sub(1)
-        .max(1)
-}
-
-/// Rows of the exchange list in the HTTP tab.
-pub fn http_list_rows(h: u16) -> usize {
-    (usize::from(h).saturating_sub(3) / 4).max(2)
-}
-
-/// Rows of the HTTP tab's detail pane (below the exchange list and its top border).
-pub fn http_detail_rows(h: u16) -> usize {
-    usize::from(h).saturating_sub(4 + http_list_rows(h)).max(1)
-}
-
-/// Rows of the States tab's transition list (below the two diagrams and its header).
-pub fn states_list_rows(h: u16) -> usize {
-    usize::from(h)
-        .saturating_sub(3 + usize::from(crate::ui::view::STATES_TOP_ROWS))
-        .max(1)
-}
-
-/// Rows of stream lines in the Stream tab (below its byte counts).
-pub fn stream_rows(h: u16) -> usize {
-    usize::from(h).saturating_sub(3).max(1)
-}
-
-/// The first exchange shown in the HTTP tab's list: the list scrolls only as far as
-/// keeps the selected one on its last row.
-pub fn http_list_offset(sel: usize, h: u16) -> usize {
-    sel.saturating_sub(http_list_rows(h).saturating_sub(1))
-}
-
-/// The packets the playhead steps through (see [`App::step_frames`]), sorted by frame.
-#[derive(Clone, Copy)]
-enum StepFrames<'a> {
-    /// Every packet of the capture (connections table).
-    Capture(&'a [model::Tick]),
-    /// The open connection's packets.
-    Conn(&'a [PacketRecord]),
-}
-
-impl StepFrames<'_> {
-    fn len(self) -> usize {
-        match self {
-            StepFrames::Capture(t) => t.len(),
-            StepFrames::Conn(p) => p.len(),
-        }
-    }
-
-    /// The i-th packet's (frame, timestamp ns).
-    fn at(self, i: usize) -> (u64, i64) {
-        match self {
-            StepFrames::Capture(t) => (t[i].frame, t[i].ts.0),
-            StepFrames::Conn(p) => (p[i].frame, p[i].ts.0),
-        }
-    }
-
-    /// The connection of the i-th packet, when stepping across the capture.
-    fn conn(self, i: usize) -> Option<usize> {
-        match self {
-            StepFrames::Capture(t) => Some(t[i].conn as usize),
-            StepFrames::Conn(_) => None,
-        }
-    }
-}
-
-/// How many of `n` packets in frame order, `at(i)` being the i-th's (frame, timestamp ns),
-/// come before the first whose frame fails `pred` (a binary search, like
-/// `<[T]>::partition_point`).
-fn frames_partition(
-    n: usize,
-    at: impl Fn(usize) -> (u64, i64),
-    pred: impl Fn(u64) -> bool,
-) -> usize {
-    let (mut lo, mut hi) = (0, n);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if pred(at(mid).0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
-}
-
-/// The packet (index among `n` in frame order, `at` as in [`frames_partition`]) one step
-/// from the playhead: the first or last when there is none; None past either end.
-fn step_index(
-    n: usize,
-    at: impl Fn(usize) -> (u64, i64),
-    playhead: Option<u64>,
-    forward: bool,
-) -> Option<usize> {
-    let i = match (playhead, forward) {
-        (None, true) => Some(0),
-        (None, false) => n.checked_sub(1),
-        (Some(f), true) => Some(frames_partition(n, at, |x| x <= f)),
-        (Some(f), false) => frames_partition(n, at, |x| x < f).checked_sub(1),
-    };
-    i.filter(|&i| i < n)
-}
-
-/// Wait (ns, at most [`MAX_PLAY_WAIT_NS`]) from the last packet at or before frame `cur` to
-/// the one after it, among `n` packets in frame order (`at` as in [`frames_partition`]).
-fn wait_after(n: usize, at: impl Fn(usize) -> (u64, i64), cur: u64) -> Option<i64> {
-    let i = frames_partition(n, &at, |x| x <= cur);
-    if i == 0 || i >= n {
-        return None;
-    }
-    let now = at(i - 1).1;
-    let next = at(i).1;
-    Some((next - now).clamp(0, MAX_PLAY_WAIT_NS))
-}
-
-/// Smallest scroll change that keeps `sel` inside a window of `rows` starting at `offset`.
-pub fn keep_visible(sel: usize, offset: usize, rows: usize) -> usize {
-    let rows = rows.max(1);
-    if sel < offset {
-        sel
-    } else if sel >= offset + rows {
-        sel + 1 - rows
-    } else {
-        offset
-    }
-}
-
-/// Key -> Action for the current mode (help open, filter being typed, screen).
-pub fn map_key(app: &App, k: KeyEvent) -> Option<Action> {
-    use Action::*;
-    if k.modifiers.contains(KeyModifiers::CONTROL) {
-        return match k.code {
-            KeyCode::Char('c') => Some(Quit),
-            KeyCode::Char('f') => Some(PageDown),
-            KeyCode::Char('b') => Some(PageUp),
-            _ => None,
-        };
-    }
-    if app.filter_editing {
-        return match k.code {
-            KeyCode::Esc => Some(FilterCancel),
-            KeyCode::Enter | KeyCode::Down | KeyCode::Up => Some(FilterDone),
-            KeyCode::Backspace => Some(FilterBackspace),
-            KeyCode::Char(c) => Some(FilterChar(c)),
-            _ => None,
-        };
-    }
-    if app.help {
-        return match k.code {
-            KeyCode::Char('q') => Some(Quit),
-            _ => Some(ToggleHelp),
-        };
-    }
-    if let Some(a) = crate::ui::quiz::map_key(app, k) {
-        return a;
-    }
-    let common = match k.code {
-        KeyCode::Char('q') => Some(Quit),
-        KeyCode::Esc => Some(Back),
-        KeyCode::Char('?') => Some(ToggleHelp),
-        KeyCode::Char('P') => Some(TogglePresent),
-        KeyCode::Up | KeyCode::Char('k') => Some(Up),
-        KeyCode::Down | KeyCode::Char('j') => Some(Down),
-        KeyCode::PageUp => Some(PageUp),
-        KeyCode::PageDown => Some(PageDown),
-        KeyCode::Char('g') => Some(Top),
-        KeyCode::Char('G') => Some(Bottom),
-        KeyCode::Char(' ') | KeyCode::Right | KeyCode::Char('l') => Some(StepNext),
-        KeyCode::Left | KeyCode::Char('h') => Some(StepPrev),
-        KeyCode::Home => Some(PlayheadStart),
-        KeyCode::End => Some(PlayheadEnd),
-        KeyCode::Char('p') => Some(TogglePlay),
-        KeyCode::Char('+') | KeyCode::Char('=') => Some(Faster),
-        KeyCode::Char('-') => Some(Slower),
-        KeyCode::Enter => Some(Open),
-        _ => None,
-    };
-    if common.is_some() {
-        return common;
-    }
-    match app.screen {
-        Screen::Connections => match k.code {
-            KeyCode::Char('/') => Some(FilterStart),
-            KeyCode::Char('s') => Some(SortNext),
-            KeyCode::Char('S') => Some(SortReverse),
-            _ => None,
-        },
-        Screen::Connection => match k.code {
-            KeyCode::Char(c @ '1'..='5') => Some(SelectTab(Tab::ALL[(c as u8 - b'1') as usize])),
-            KeyCode::Tab => Some(NextTab),
-            KeyCode::BackTab => Some(PrevTab),
-            KeyCode::Backspace => Some(Back),
-            KeyCode::Char(']') => Some(FieldNext),
-            KeyCode::Char('[') => Some(FieldPrev),
-            _ => None,
-        },
-    }
-}
-
-/// Mouse -> Action: left click selects, the wheel scrolls.
-pub fn map_mouse(m: MouseEvent) -> Option<Action> {
-    match m.kind {
-        MouseEventKind::Down(MouseButton::Left) => Some(Action::Click {
-            col: m.column,
-            row: m.row,
-        }),
-        MouseEventKind::ScrollUp => Some(Action::ScrollUp),
-        MouseEventKind::ScrollDown => Some(Action::ScrollDown),
-        _ => None,
     }
 }

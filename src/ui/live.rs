@@ -3,8 +3,10 @@
 //! Three threads: libpcap's (`capture::live`), an analysis thread that runs the analyzer
 //! on each batch and, four times a second, sends read-only snapshots of the connections
 //! that changed (and every finished connection), and this one, which merges them into the
-//! `Loaded` the ordinary views draw. Freezing the display (`f`) only stops that merge:
-//! capture and analysis go on, and the status bar counts the packets waiting.
+//! `Loaded` the ordinary views draw: the live capture is an input source ([`LiveInput`])
+//! of the one event loop (`ui::run`). Freezing the display (`f`, `Action::ToggleFreeze`)
+//! only stops that merge: capture and analysis go on, and the status bar counts the
+//! packets waiting.
 //!
 //! The views and key handling are the file UI's; the live status (interface, drops,
 //! frozen, stopped) is shown in the title and status bar through `App::source`.
@@ -13,10 +15,9 @@ use crate::analyze::{Analyzer, CaptureStats, Config, Connection};
 use crate::capture::Source;
 use crate::capture::live::{Event, Live, LiveConfig, LiveStats, StopReason};
 use crate::flow::ConnId;
-use crate::ui::app::{self, Action, App, Screen};
+use crate::ui::action::Action;
+use crate::ui::app::{App, Screen};
 use crate::ui::model::Loaded;
-use crate::ui::view;
-use crossterm::event::{self, Event as TermEvent, KeyCode, KeyEventKind, KeyModifiers};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -156,7 +157,6 @@ struct Feed {
     stats: Option<CaptureStats>,
     counters: LiveStats,
     stopped: Option<StopReason>,
-    frozen: bool,
     /// Connections that left the table (more than `MAX_SHOWN`, or `MAX_SHOWN_RECORDS`).
     dropped: u64,
     iface: String,
@@ -199,7 +199,7 @@ impl Feed {
     /// connection counts).
     fn status(&self, app: &App) -> String {
         let c = &self.counters;
-        let state = match (&self.stopped, self.frozen) {
+        let state = match (&self.stopped, app.frozen == Some(true)) {
             (Some(StopReason::InterfaceDown(m) | StopReason::Error(m)), _) => {
                 format!("■ stopped: {m}")
             }
@@ -306,6 +306,51 @@ fn load_bytes(app: &mut App, saved: Option<&Source>) {
     }
 }
 
+/// A live capture as the UI's input source: the analysis thread's messages merged into
+/// the table four times a second, unless the display is frozen (`App::frozen`).
+struct LiveInput {
+    rx: Receiver<LiveMsg>,
+    feed: Feed,
+    /// The analysis thread is still sending.
+    open: bool,
+    last_refresh: Instant,
+    /// The `-w` file, where the views re-read bytes from.
+    saved: Option<Source>,
+}
+
+impl crate::ui::run::Input for LiveInput {
+    fn pump(&mut self, app: &mut App) {
+        let feed = &mut self.feed;
+        while self.open {
+            match self.rx.try_recv() {
+                Ok(m) => feed.take(m),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    self.open = false;
+                    if feed.stopped.is_none() {
+                        feed.stopped = Some(StopReason::Disconnected);
+                    }
+                }
+            }
+        }
+        if app.frozen != Some(true)
+            && (self.last_refresh.elapsed() >= SNAPSHOT_EVERY || feed.stopped.is_some())
+        {
+            self.last_refresh = Instant::now();
+            feed.refresh(app);
+        }
+    }
+
+    fn prepare(&mut self, app: &mut App) {
+        app.source = self.feed.status(app);
+        load_bytes(app, self.saved.as_ref());
+    }
+
+    fn wait(&self, app: &App) -> Duration {
+        Duration::from_millis(if app.playing { 30 } else { 100 })
+    }
+}
+
 /// Open the TUI on a live capture; returns when the user quits (q, Esc, Ctrl-C).
 pub fn run(cap: LiveConfig, cfg: Config, present: bool) -> anyhow::Result<()> {
     let saving = cap.write.clone();
@@ -334,9 +379,9 @@ pub fn run_on(
     let name = iface.clone();
     let ifname = name.split(' ').next().unwrap_or_default().to_string();
 
-    let (guard, mut term) = super::enter_terminal("tcpscope live --format text")?;
+    let (guard, mut term) = crate::ui::run::enter_terminal("tcpscope live --format text")?;
 
-    let mut feed = Feed {
+    let feed = Feed {
         pending: BTreeMap::new(),
         stats: Some({
             let mut s = CaptureStats::default();
@@ -345,7 +390,6 @@ pub fn run_on(
         }),
         counters: LiveStats::default(),
         stopped: None,
-        frozen: false,
         dropped: 0,
         iface: name,
     };
@@ -359,66 +403,16 @@ pub fn run_on(
         feed.stats.clone().unwrap_or_default(),
         Vec::new(),
     ));
-    let mut last_refresh = Instant::now();
-    let mut last_tick = Instant::now();
-    let mut open = true;
-    let result = loop {
-        while open {
-            match rx.try_recv() {
-                Ok(m) => feed.take(m),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    open = false;
-                    if feed.stopped.is_none() {
-                        feed.stopped = Some(StopReason::Disconnected);
-                    }
-                }
-            }
-        }
-        if !feed.frozen && (last_refresh.elapsed() >= SNAPSHOT_EVERY || feed.stopped.is_some()) {
-            last_refresh = Instant::now();
-            feed.refresh(&mut app);
-        }
-        hook(&mut app);
-        app.source = feed.status(&app);
-        load_bytes(&mut app, saved.as_ref());
-        if let Err(e) = term.draw(|f| view::render(f, &app)) {
-            break Err(e.into());
-        }
-        if app.quit {
-            break Ok(());
-        }
-        let timeout = Duration::from_millis(if app.playing { 30 } else { 100 });
-        match event::poll(timeout) {
-            Ok(true) => {
-                let action = match event::read()? {
-                    TermEvent::Key(k) if k.kind != KeyEventKind::Release => {
-                        if k.code == KeyCode::Char('f')
-                            && !k.modifiers.contains(KeyModifiers::CONTROL)
-                            && !app.filter_editing
-                            && !app.help
-                            // While a quiz answer is typed, `f` is a letter (FIN).
-                            && app.quiz.as_ref().is_none_or(|q| q.ask.is_none())
-                        {
-                            feed.frozen = !feed.frozen;
-                            None
-                        } else {
-                            app::map_key(&app, k)
-                        }
-                    }
-                    TermEvent::Mouse(m) => app::map_mouse(m),
-                    TermEvent::Resize(w, h) => Some(Action::Resize(w, h)),
-                    _ => None,
-                };
-                if let Some(a) = action {
-                    app.update(a);
-                }
-            }
-            Ok(false) => {}
-            Err(e) => break Err(e.into()),
-        }
-        super::advance_playhead(&mut app, &mut last_tick);
+    app.frozen = Some(false);
+    let mut input = LiveInput {
+        rx,
+        feed,
+        open: true,
+        last_refresh: Instant::now(),
+        saved,
     };
+    let result = crate::ui::run::event_loop(&mut term, &mut app, &mut input, hook);
+    let LiveInput { rx, mut feed, .. } = input;
     quit.store(true, Ordering::SeqCst);
     stop.store(true, Ordering::SeqCst);
     drop(term);

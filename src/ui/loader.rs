@@ -9,38 +9,12 @@
 use crate::analyze::{CaptureStats, Config, Connection};
 use crate::capture::Source;
 use crate::parallel::ReadProgress;
+use crate::ui::app::App;
 use crate::ui::model::Loaded;
+pub use crate::ui::model::Progress;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
-
-/// How far loading has got.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Progress {
-    /// Approximate bytes of the file consumed (record headers + captured bytes).
-    pub bytes: u64,
-    /// File size (None for standard input).
-    pub total: Option<u64>,
-    pub packets: u64,
-    pub elapsed: Duration,
-}
-
-impl Progress {
-    pub fn ratio(&self) -> Option<f64> {
-        self.total
-            .filter(|t| *t > 0)
-            .map(|t| (self.bytes as f64 / t as f64).clamp(0.0, 1.0))
-    }
-
-    pub fn rate_pps(&self) -> f64 {
-        let s = self.elapsed.as_secs_f64();
-        if s > 0.0 {
-            self.packets as f64 / s
-        } else {
-            0.0
-        }
-    }
-}
 
 pub enum LoadMsg {
     /// Connections that finished (in id order): shown while the rest loads.
@@ -52,7 +26,7 @@ pub enum LoadMsg {
 /// The analysis settings the UI needs: every packet record.
 pub fn ui_config() -> Config {
     // Bodies are not kept: the HTTP tab parses its connection again from the file, with
-    // bodies, when it is opened (see `bytes::rebuild_stream`).
+    // bodies, when it is opened (see `crate::stream::rebuild_stream`).
     let mut cfg = Config::default();
     cfg.engine.keep_packets = true;
     cfg
@@ -137,4 +111,73 @@ pub fn spawn(source: Source) -> (Receiver<LoadMsg>, Arc<ReadProgress>) {
         })
         .ok();
     (rx, counters)
+}
+
+/// A capture file (or the spool of standard input) as the UI's input source: loaded on
+/// the loader thread, connections shown as they finish, bytes re-read from the file.
+pub(crate) struct FileInput {
+    source: Source,
+    rx: Receiver<LoadMsg>,
+    counters: Arc<ReadProgress>,
+    total: Option<u64>,
+    start: Instant,
+    /// The loader is still sending.
+    open: bool,
+}
+
+impl FileInput {
+    /// Start loading `source`.
+    pub(crate) fn spawn(source: Source) -> FileInput {
+        let (rx, counters) = spawn(source.clone());
+        FileInput {
+            total: source_size(&source),
+            source,
+            rx,
+            counters,
+            start: Instant::now(),
+            open: true,
+        }
+    }
+}
+
+impl crate::ui::run::Input for FileInput {
+    fn pump(&mut self, app: &mut App) {
+        use std::sync::mpsc::TryRecvError;
+        if self.open {
+            app.loading = Some(progress_of(self.total, &self.counters, self.start));
+        }
+        while self.open {
+            match self.rx.try_recv() {
+                Ok(LoadMsg::Conns(v)) => app.add_conns(v),
+                Ok(LoadMsg::Done(Ok(stats))) => {
+                    app.finish_loading(*stats);
+                    self.open = false;
+                }
+                Ok(LoadMsg::Done(Err(e))) => {
+                    app.error = Some(e);
+                    app.loading = None;
+                    self.open = false;
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    if app.data.is_none() && app.error.is_none() {
+                        app.error = Some("the loader stopped unexpectedly".into());
+                    }
+                    self.open = false;
+                }
+            }
+        }
+    }
+
+    fn prepare(&mut self, app: &mut App) {
+        crate::ui::load_wanted(app, &self.source);
+    }
+
+    fn wait(&self, app: &App) -> Duration {
+        if app.playing || self.open {
+            Duration::from_millis(30)
+        } else {
+            Duration::from_millis(250)
+        }
+    }
 }

@@ -9,6 +9,7 @@ use crate::tcp::handshake::Outcome;
 use crate::tcp::state::TcpState;
 use crate::ts::Ts;
 use std::cmp::Ordering;
+use std::time::Duration;
 
 /// Sortable columns of the connections table, in display order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -298,5 +299,33 @@ pub fn fmt_delta(ns: i64) -> String {
         format!("+{:.1}ms", us / 1000.0)
     } else {
         format!("+{:.2}s", us / 1e6)
+    }
+}
+
+/// How far loading has got.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Progress {
+    /// Approximate bytes of the file consumed (record headers + captured bytes).
+    pub bytes: u64,
+    /// File size (None for standard input).
+    pub total: Option<u64>,
+    pub packets: u64,
+    pub elapsed: Duration,
+}
+
+impl Progress {
+    pub fn ratio(&self) -> Option<f64> {
+        self.total
+            .filter(|t| *t > 0)
+            .map(|t| (self.bytes as f64 / t as f64).clamp(0.0, 1.0))
+    }
+
+    pub fn rate_pps(&self) -> f64 {
+        let s = self.elapsed.as_secs_f64();
+        if s > 0.0 {
+            self.packets as f64 / s
+        } else {
+            0.0
+        }
     }
 }

@@ -9,10 +9,11 @@
 //! Packets that are not key packets (opening, closing, state changes, analysis flags,
 //! first data each way) are revealed without questions, unless `all` is set.
 
+use crate::escape::escape;
 use crate::explain::ConnFacts;
 use crate::explain::quiz::{self as logic, Kind, Question, Score, Verdict};
-use crate::ui::app::{Action, App, Screen};
-use crate::ui::escape::escape;
+use crate::ui::action::Action;
+use crate::ui::app::{App, Screen};
 use crate::ui::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;

@@ -6,7 +6,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::path::PathBuf;
 use tcpscope::capture::Source;
-use tcpscope::ui::app::{Action, App, map_key};
+use tcpscope::ui::action::{Action, map_key};
+use tcpscope::ui::app::App;
 use tcpscope::ui::model::Loaded;
 use tcpscope::ui::{loader, view};
 

@@ -1,0 +1,95 @@
+//! Playback over packet time: the speeds, and the stepping of the playhead through a
+//! list of packets in frame order (binary searches; waits capped so idle stretches are
+//! skipped). Pure: `App` feeds it real time as `Action::Tick`.
+
+use crate::tcp::PacketRecord;
+use crate::ui::model;
+
+/// Playback speeds offered by `+`/`-`.
+pub const SPEEDS: [f64; 11] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 75.0, 100.0];
+pub(crate) const SPEED_1X: usize = 3;
+/// Longest real wait between two packets while playing: idle stretches are skipped.
+pub const MAX_PLAY_WAIT_NS: i64 = 3_000_000_000;
+
+/// The packets the playhead steps through (see [`App::step_frames`]), sorted by frame.
+#[derive(Clone, Copy)]
+pub(crate) enum StepFrames<'a> {
+    /// Every packet of the capture (connections table).
+    Capture(&'a [model::Tick]),
+    /// The open connection's packets.
+    Conn(&'a [PacketRecord]),
+}
+
+impl StepFrames<'_> {
+    pub(crate) fn len(self) -> usize {
+        match self {
+            StepFrames::Capture(t) => t.len(),
+            StepFrames::Conn(p) => p.len(),
+        }
+    }
+
+    /// The i-th packet's (frame, timestamp ns).
+    pub(crate) fn at(self, i: usize) -> (u64, i64) {
+        match self {
+            StepFrames::Capture(t) => (t[i].frame, t[i].ts.0),
+            StepFrames::Conn(p) => (p[i].frame, p[i].ts.0),
+        }
+    }
+
+    /// The connection of the i-th packet, when stepping across the capture.
+    pub(crate) fn conn(self, i: usize) -> Option<usize> {
+        match self {
+            StepFrames::Capture(t) => Some(t[i].conn as usize),
+            StepFrames::Conn(_) => None,
+        }
+    }
+}
+
+/// How many of `n` packets in frame order, `at(i)` being the i-th's (frame, timestamp ns),
+/// come before the first whose frame fails `pred` (a binary search, like
+/// `<[T]>::partition_point`).
+fn frames_partition(
+    n: usize,
+    at: impl Fn(usize) -> (u64, i64),
+    pred: impl Fn(u64) -> bool,
+) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(at(mid).0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// The packet (index among `n` in frame order, `at` as in [`frames_partition`]) one step
+/// from the playhead: the first or last when there is none; None past either end.
+pub(crate) fn step_index(
+    n: usize,
+    at: impl Fn(usize) -> (u64, i64),
+    playhead: Option<u64>,
+    forward: bool,
+) -> Option<usize> {
+    let i = match (playhead, forward) {
+        (None, true) => Some(0),
+        (None, false) => n.checked_sub(1),
+        (Some(f), true) => Some(frames_partition(n, at, |x| x <= f)),
+        (Some(f), false) => frames_partition(n, at, |x| x < f).checked_sub(1),
+    };
+    i.filter(|&i| i < n)
+}
+
+/// Wait (ns, at most [`MAX_PLAY_WAIT_NS`]) from the last packet at or before frame `cur` to
+/// the one after it, among `n` packets in frame order (`at` as in [`frames_partition`]).
+pub(crate) fn wait_after(n: usize, at: impl Fn(usize) -> (u64, i64), cur: u64) -> Option<i64> {
+    let i = frames_partition(n, &at, |x| x <= cur);
+    if i == 0 || i >= n {
+        return None;
+    }
+    let now = at(i - 1).1;
+    let next = at(i).1;
+    Some((next - now).clamp(0, MAX_PLAY_WAIT_NS))
+}

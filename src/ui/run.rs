@@ -1,0 +1,128 @@
+//! The terminal and the one event loop of the TUI, for a file, standard input and a live
+//! capture alike: each frame the input source takes in what arrived ([`Input::pump`]),
+//! the caller's hook runs, the source loads what the view wants ([`Input::prepare`]), the
+//! screen is drawn, and a key, mouse or resize event becomes an [`Action`] for
+//! [`App::update`]. Wall-clock time enters only here, as `Action::Tick` while playing.
+
+use crate::ui::action::{self, Action};
+use crate::ui::app::App;
+use crate::ui::view;
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::io;
+use std::time::{Duration, Instant};
+
+/// Where the data on screen comes from: a capture file being loaded, or a live capture.
+pub(crate) trait Input {
+    /// Take in what arrived since the last frame.
+    fn pump(&mut self, app: &mut App);
+    /// After the hook, before drawing: load the bytes the view wants, set the status.
+    fn prepare(&mut self, app: &mut App);
+    /// How long to wait for an event before the next frame.
+    fn wait(&self, app: &App) -> Duration;
+}
+
+/// Run the UI on `input` until the user quits; `hook` sees the app before each frame is
+/// drawn (after the input's news).
+pub(crate) fn event_loop(
+    term: &mut Term,
+    app: &mut App,
+    input: &mut dyn Input,
+    hook: &mut dyn FnMut(&mut App),
+) -> anyhow::Result<()> {
+    let mut last_tick = Instant::now();
+    loop {
+        input.pump(app);
+        hook(app);
+        input.prepare(app);
+        term.draw(|f| view::render(f, app))?;
+        if app.quit {
+            return Ok(());
+        }
+        if event::poll(input.wait(app))? {
+            let action = match event::read()? {
+                Event::Key(k) if k.kind != KeyEventKind::Release => action::map_key(app, k),
+                Event::Mouse(m) => action::map_mouse(m),
+                Event::Resize(w, h) => Some(Action::Resize(w, h)),
+                _ => None,
+            };
+            if let Some(a) = action {
+                app.update(a);
+            }
+        }
+        advance_playhead(app, &mut last_tick);
+    }
+}
+
+pub(crate) fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// Restores the terminal when dropped (normal return and `?` errors).
+pub(crate) struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Play the capture on by the wall-clock time since `last_tick` (when playing); the app
+/// itself never reads the clock.
+fn advance_playhead(app: &mut App, last_tick: &mut Instant) {
+    let now = Instant::now();
+    let dt = now.duration_since(*last_tick);
+    *last_tick = now;
+    if app.playing {
+        app.update(Action::Tick(
+            i64::try_from(dt.as_nanos()).unwrap_or(i64::MAX),
+        ));
+    }
+}
+
+/// The terminal the UIs draw on.
+pub(crate) type Term = Terminal<CrosstermBackend<io::Stdout>>;
+
+/// Take the terminal over: raw mode, alternate screen and mouse, restored by the returned
+/// guard and by a panic hook. First checks there is a terminal to draw on and to read keys
+/// from; `instead` names the command that gives the same facts without one.
+pub(crate) fn enter_terminal(instead: &str) -> anyhow::Result<(Guard, Term)> {
+    use std::io::IsTerminal;
+    if !io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the terminal UI draws on a terminal, and standard output is not one; for text or JSON use `{instead}`"
+        );
+    }
+    #[cfg(unix)]
+    if let Err(e) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+    {
+        anyhow::bail!(
+            "the terminal UI reads keys from the terminal, and there is none here (/dev/tty: {e}); for text or JSON use `{instead}`"
+        );
+    }
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        prev(info);
+    }));
+    enable_raw_mode()?;
+    let guard = Guard;
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    term.clear()?;
+    Ok((guard, term))
+}

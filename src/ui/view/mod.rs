@@ -1,0 +1,165 @@
+//! Drawing: every view reads `&App` and writes to a ratatui `Frame`; nothing here
+//! changes state. Lists build widgets only for the rows on screen, so a table of
+//! 100,000 connections costs the same to draw as one of 20.
+//!
+//! Every string that comes from capture data passes through `escape` first.
+//!
+//! One file a view: `connections`, the connection tabs (`ladder`, `packets`, `states`,
+//! `http`, `stream`), the `status` bar and the `help` overlay; this file lays the screen
+//! out and picks the view. Row counts shared with `app` come from `ui::layout`.
+
+mod connections;
+mod help;
+mod http;
+mod ladder;
+mod packets;
+mod states;
+mod status;
+mod stream;
+
+pub use connections::columns_for;
+pub use help::HELP;
+pub use http::{body_lines, http_detail_len};
+pub use ladder::arrow_text;
+pub use status::warnings;
+
+use crate::escape::escape;
+use crate::ui::app::{App, Screen, Tab};
+use crate::ui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Gauge, Paragraph, Wrap};
+
+pub fn render(f: &mut Frame, app: &App) {
+    let area = f.area();
+    let th = Theme { color: app.color };
+    if area.width < 20 || area.height < 5 {
+        f.render_widget(Paragraph::new("terminal too small"), area);
+        return;
+    }
+    let [title, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_title(f, app, th, title);
+    match (&app.data, &app.error) {
+        (_, Some(e)) => f.render_widget(
+            Paragraph::new(format!(
+                "cannot load {}: {}",
+                escape(&app.source),
+                escape(e)
+            ))
+            .style(th.anomaly())
+            .wrap(Wrap { trim: false }),
+            body,
+        ),
+        (None, None) => render_loading(f, app, th, body),
+        (Some(_), None) => match app.screen {
+            Screen::Connections => connections::render(f, app, th, body),
+            Screen::Connection => match app.tab {
+                Tab::Ladder => ladder::render(f, app, th, body),
+                Tab::Packets => packets::render(f, app, th, body),
+                Tab::States => states::render(f, app, th, body),
+                Tab::Http => http::render(f, app, th, body),
+                Tab::Stream => stream::render(f, app, th, body),
+            },
+        },
+    }
+    status::render(f, app, th, status);
+    crate::ui::quiz::render(f, app, th, body);
+    if app.help {
+        help::render(f, th, area);
+    }
+}
+
+fn render_title(f: &mut Frame, app: &App, th: Theme, area: Rect) {
+    let mut spans = vec![Span::styled(" tcpscope ", th.title())];
+    match (app.screen, app.conn()) {
+        (Screen::Connection, Some(c)) => {
+            // Narrow terminals: the tabs matter more than the endpoints.
+            if area.width >= 100 {
+                spans.push(Span::raw(format!(
+                    " #{} {} → {} ",
+                    c.id, c.client, c.server
+                )));
+            } else {
+                spans.push(Span::raw(format!(" #{} ", c.id)));
+            }
+            for t in Tab::ALL {
+                let s = if t == app.tab {
+                    th.selected()
+                } else {
+                    Style::default()
+                };
+                spans.push(Span::raw(" "));
+                spans.push(Span::styled(format!(" {} ", t.title()), s));
+            }
+        }
+        _ => {
+            spans.push(Span::raw(format!(" {} ", escape(&app.source))));
+            if let Some(d) = &app.data {
+                spans.push(Span::raw(format!(
+                    "│ {} of {} connections │ sort: {} {} ",
+                    app.visible.len(),
+                    d.conns.len(),
+                    app.sort.title(),
+                    if app.sort_rev { "↓" } else { "↑" }
+                )));
+            }
+        }
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn render_loading(f: &mut Frame, app: &App, th: Theme, area: Rect) {
+    let p = app.loading.unwrap_or_default();
+    let [_, g, t] = Layout::vertical([
+        Constraint::Length(area.height / 3),
+        Constraint::Length(1),
+        Constraint::Length(2),
+    ])
+    .areas(area);
+    let label = format!(
+        "loading: {:.1} MB{}, {} packets, {:.0} packets/s",
+        p.bytes as f64 / 1e6,
+        p.total
+            .map_or(String::new(), |t| format!(" of {:.1} MB", t as f64 / 1e6)),
+        p.packets,
+        p.rate_pps()
+    );
+    match p.ratio() {
+        Some(ratio) => f.render_widget(
+            Gauge::default()
+                .gauge_style(th.client())
+                .ratio(ratio)
+                .label(format!("{:.0}%", ratio * 100.0)),
+            g.inner(ratatui::layout::Margin::new(2, 0)),
+        ),
+        // Standard input: no size to measure against. Connections appear as they finish.
+        None => f.render_widget(
+            Paragraph::new("reading the capture as it arrives; connections appear as they finish")
+                .style(th.dim())
+                .centered(),
+            g,
+        ),
+    }
+    f.render_widget(Paragraph::new(label).centered(), t);
+}
+
+/// The ASCII column of a hex dump: printable bytes as themselves, the rest as `.`.
+fn ascii_column(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| {
+            if (0x20..0x7f).contains(&b) {
+                b as char
+            } else {
+                '.'
+            }
+        })
+        .collect()
+}

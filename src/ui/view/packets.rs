@@ -1,0 +1,266 @@
+//! The Packets tab: the packet list, the selected frame's header tree and hex dump
+//! (the selected field's bytes highlighted), and what the packet does in plain words.
+
+use crate::decode::tree::Field;
+use crate::escape::escape;
+use crate::explain::{ConnFacts, flag_marker};
+use crate::flow::Dir;
+use crate::tcp::PacketRecord;
+use crate::ui::app::App;
+use crate::ui::layout;
+use crate::ui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+/// A packet's arrow or row: its side's colour, the anomaly style if a flag fired,
+/// reversed when selected.
+pub(super) fn packet_style(th: Theme, p: &PacketRecord, selected: bool) -> Style {
+    let st = if p.analysis.is_empty() {
+        th.side(p.dir)
+    } else {
+        th.anomaly()
+    };
+    if selected {
+        st.add_modifier(Modifier::REVERSED)
+    } else {
+        st
+    }
+}
+
+fn packet_row(p: &PacketRecord, t0: crate::ts::Ts) -> String {
+    let mut s = format!(
+        "{:>6} {:>10.6} {} {:<14} {:>10} {:>10} {:>5} {:>7}",
+        p.frame,
+        p.ts.secs_since(t0),
+        if p.dir == Dir::Client {
+            "C→S"
+        } else {
+            "S→C"
+        },
+        p.flags.to_string(),
+        p.seq,
+        p.ack,
+        p.len,
+        p.window_scaled.unwrap_or(u64::from(p.window)),
+    );
+    if let Some(m) = flag_marker(p) {
+        s.push(' ');
+        s.push_str(&m);
+    }
+    s
+}
+
+pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
+    let all = app.packets();
+    let pk = app.visible_packets();
+    let list_rows = layout::packets_list_rows(app.size.1)
+        .min(usize::from(area.height.saturating_sub(4)).max(1));
+    let [list_a, detail_a, expl_a] = Layout::vertical([
+        Constraint::Length(list_rows as u16 + 1),
+        Constraint::Min(4),
+        Constraint::Length(if area.height >= 30 { 9 } else { 6 }),
+    ])
+    .areas(area);
+    let t0 = all.first().map_or(crate::ts::Ts(0), |p| p.ts);
+    let mut lines = vec![Line::styled(
+        format!(
+            "{:>6} {:>10} {} {:<14} {:>10} {:>10} {:>5} {:>7} analysis",
+            "frame", "time", "dir", "flags", "seq", "ack", "len", "win"
+        ),
+        th.header(),
+    )];
+    let off = app.pkt_offset.min(pk.len().saturating_sub(1));
+    for (i, p) in pk.iter().enumerate().skip(off).take(list_rows) {
+        lines.push(Line::styled(
+            packet_row(p, t0),
+            packet_style(th, p, i == app.pkt_sel),
+        ));
+    }
+    f.render_widget(Paragraph::new(lines), list_a);
+
+    let Some(p) = pk.get(app.pkt_sel) else { return };
+    // Header tree and hex dump.
+    let (tree, data): (Vec<Field>, Option<&[u8]>) = match app.selected_frame_bytes() {
+        Some(Ok(fb)) => (fb.tree(), Some(&fb.data[..])),
+        Some(Err(e)) => (
+            vec![Field {
+                depth: 0,
+                text: escape(&e.msg),
+                range: None,
+            }],
+            None,
+        ),
+        _ => (
+            vec![Field {
+                depth: 0,
+                text: "reading the frame from the file…".into(),
+                range: None,
+            }],
+            None,
+        ),
+    };
+    let fsel = app.current_field().min(tree.len().saturating_sub(1));
+    let range = tree.get(fsel).and_then(|x| x.range);
+    let bpl: usize = if detail_a.width >= 110 { 16 } else { 8 };
+    let hex_w = (5 + bpl * 3 + 1 + bpl) as u16 + 2;
+    let [tree_a, hex_a] =
+        Layout::horizontal([Constraint::Min(20), Constraint::Length(hex_w)]).areas(detail_a);
+    let th_rows = usize::from(tree_a.height.saturating_sub(2)).max(1);
+    let toff = fsel
+        .saturating_sub(1)
+        .min(tree.len().saturating_sub(th_rows));
+    let tlines: Vec<Line> = tree
+        .iter()
+        .enumerate()
+        .skip(toff)
+        .take(th_rows)
+        .map(|(i, x)| {
+            let s = format!("{}{}", "  ".repeat(usize::from(x.depth)), x.text);
+            if i == fsel {
+                Line::styled(s, th.highlight())
+            } else {
+                Line::raw(s)
+            }
+        })
+        .collect();
+    f.render_widget(
+        Paragraph::new(tlines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" headers ([ ] select field) "),
+        ),
+        tree_a,
+    );
+    if let Some(data) = data {
+        let hrows = usize::from(hex_a.height.saturating_sub(2)).max(1);
+        let first_line = range.map_or(0, |(s, _)| s / bpl);
+        let hoff = first_line.saturating_sub(hrows / 3);
+        let mut hl = Vec::new();
+        for (li, chunk) in data.chunks(bpl).enumerate().skip(hoff).take(hrows) {
+            let base = li * bpl;
+            let mut spans = vec![Span::styled(format!("{base:04x} "), th.dim())];
+            for (k, b) in chunk.iter().enumerate() {
+                let inr = range.is_some_and(|(s, l)| base + k >= s && base + k < s + l);
+                let st = if inr {
+                    th.highlight()
+                } else {
+                    Style::default()
+                };
+                spans.push(Span::styled(format!("{b:02x}"), st));
+                spans.push(Span::raw(" "));
+            }
+            spans.push(Span::raw("   ".repeat(bpl - chunk.len())));
+            spans.push(Span::styled(super::ascii_column(chunk), th.dim()));
+            hl.push(Line::from(spans));
+        }
+        f.render_widget(
+            Paragraph::new(hl).block(Block::default().borders(Borders::ALL).title(" bytes ")),
+            hex_a,
+        );
+    }
+    // Explanation.
+    let idx = app.pkt_sel;
+    let facts = app
+        .conn()
+        .map_or_else(|| ConnFacts::bare(all), ConnFacts::of);
+    let text: Vec<Line> = crate::explain::packet(&facts, idx)
+        .into_iter()
+        .map(|s| {
+            if s.starts_with('⚠') {
+                Line::styled(s, th.anomaly())
+            } else if s.contains(" → ") && s.contains("state") {
+                Line::styled(s, th.state())
+            } else {
+                Line::raw(s)
+            }
+        })
+        .collect();
+    f.render_widget(
+        Paragraph::new(text).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::TOP)
+                .title(format!(" frame {}: what it does ", p.frame)),
+        ),
+        expl_a,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    //! The explanation the Packets tab shows, as the shared explain layer builds it.
+    use crate::decode::TcpFlags;
+    use crate::explain::explain_packet;
+    use crate::flow::Dir;
+    use crate::tcp::state::TcpState;
+
+    use crate::tcp::test_record as rec;
+
+    #[test]
+    fn syn_ack_arithmetic() {
+        let p = crate::tcp::test_handshake();
+        let t = explain_packet(&p, 1).join("\n");
+        assert!(
+            t.contains("ACK 1 = client ISN + 1: a SYN counts as one byte"),
+            "{t}"
+        );
+        assert!(t.contains("client state: SYN-SENT → ESTABLISHED"), "{t}");
+        let t = explain_packet(&p, 2).join("\n");
+        assert!(t.contains("ACK 1 = server ISN + 1"), "{t}");
+        assert!(t.contains("completes the three-way handshake"), "{t}");
+        assert!(
+            t.contains("server state: SYN-RECEIVED → ESTABLISHED"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn fin_ack_arithmetic() {
+        use TcpState::*;
+        let p = vec![
+            rec(
+                Dir::Client,
+                TcpFlags::FIN | TcpFlags::ACK,
+                79,
+                306,
+                0,
+                (FinWait1, CloseWait),
+            ),
+            rec(
+                Dir::Server,
+                TcpFlags::FIN | TcpFlags::ACK,
+                306,
+                80,
+                0,
+                (TimeWait, LastAck),
+            ),
+        ];
+        let t = explain_packet(&p, 1).join("\n");
+        assert!(
+            t.contains("ACK 80 = the client's FIN seq 79 + 0 data bytes + 1"),
+            "{t}"
+        );
+        assert!(
+            t.contains("server will acknowledge") || t.contains("client will acknowledge 307"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn data_segment() {
+        use TcpState::*;
+        let p = vec![rec(
+            Dir::Client,
+            TcpFlags::ACK | TcpFlags::PSH,
+            1,
+            1,
+            78,
+            (Established, Established),
+        )];
+        let t = explain_packet(&p, 0).join("\n");
+        assert!(t.contains("Carries 78 data bytes, seq 1..78"), "{t}");
+        assert!(t.contains("1 + 78 = 79"), "{t}");
+    }
+}

@@ -1,0 +1,324 @@
+//! The States tab: the RFC 9293 diagram for each endpoint with the path taken drawn
+//! heavy, and the list of transitions with their reasons.
+
+use crate::analyze::Connection;
+use crate::flow::Dir;
+use crate::tcp::state::{TcpState, Transition};
+use crate::ui::app::App;
+use crate::ui::layout;
+use crate::ui::model::states_at;
+use crate::ui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+/// The RFC 9293 state diagram, compact. State names are located by text search; the
+/// edges are the connector cells listed in [`EDGES`].
+const DIAGRAM: [&str; layout::STATES_DIAGRAM_LINES] = [
+    "             CLOSED",
+    "           /        \\",
+    "     LISTEN          SYN-SENT",
+    "        |               |",
+    "  SYN-RECEIVED <--------|",
+    "           \\           /",
+    "           ESTABLISHED",
+    "          /           \\",
+    "   FIN-WAIT-1        CLOSE-WAIT",
+    "    |        \\           |",
+    "  FIN-WAIT-2  CLOSING  LAST-ACK",
+    "       \\       /         |",
+    "       TIME-WAIT       CLOSED",
+];
+
+/// The line of the second CLOSED (after LAST-ACK); the first is on line 0.
+const FINAL_CLOSED_LINE: usize = 12;
+
+/// An edge of the drawing: from, to, and its connector cells (line, column).
+type Edge = (TcpState, TcpState, &'static [(usize, usize)]);
+
+/// Each edge of the drawing.
+const EDGES: &[Edge] = {
+    use TcpState::*;
+    &[
+        (Closed, Listen, &[(1, 11)]),
+        (Closed, SynSent, &[(1, 20)]),
+        (Listen, SynReceived, &[(3, 8)]),
+        (
+            SynSent,
+            SynReceived,
+            &[
+                (3, 24),
+                (4, 24),
+                (4, 23),
+                (4, 22),
+                (4, 21),
+                (4, 20),
+                (4, 19),
+                (4, 18),
+                (4, 17),
+                (4, 16),
+                (4, 15),
+            ],
+        ),
+        (SynSent, Established, &[(3, 24), (4, 24), (5, 23)]),
+        (SynReceived, Established, &[(5, 11)]),
+        (Established, FinWait1, &[(7, 10)]),
+        (Established, CloseWait, &[(7, 22)]),
+        (FinWait1, FinWait2, &[(9, 4)]),
+        (FinWait1, Closing, &[(9, 13)]),
+        (CloseWait, LastAck, &[(9, 25)]),
+        (FinWait2, TimeWait, &[(11, 7)]),
+        (Closing, TimeWait, &[(11, 15)]),
+        (LastAck, Closed, &[(11, 25)]),
+    ]
+};
+
+/// The drawn edges a transition follows: its own, or for FIN-WAIT-1 → TIME-WAIT (the ACK
+/// of our FIN and the peer's FIN in one segment) the ACK's edge then the FIN's, as RFC 9293
+/// processes them. None: an edge the drawing leaves out (resets, timeouts, refusals).
+fn drawn_path(from: TcpState, to: TcpState) -> Option<Vec<(TcpState, TcpState)>> {
+    use TcpState::*;
+    if EDGES.iter().any(|(a, b, _)| (*a, *b) == (from, to)) {
+        return Some(vec![(from, to)]);
+    }
+    match (from, to) {
+        (FinWait1, TimeWait) => Some(vec![(FinWait1, FinWait2), (FinWait2, TimeWait)]),
+        _ => None,
+    }
+}
+
+/// The heavy glyph of a connector on the path taken (it reads without colour too).
+fn heavy(ch: char) -> char {
+    match ch {
+        '|' => '┃',
+        '/' => '╱',
+        '\\' => '╲',
+        '-' => '━',
+        '<' => '◀',
+        c => c,
+    }
+}
+
+/// The diagram with the path taken by `transitions` drawn heavy, the states visited in
+/// the state style and `current` highlighted; then one line naming the transitions the
+/// drawing has no edge for.
+fn diagram_lines(transitions: &[&Transition], current: TcpState, th: Theme) -> Vec<Line<'static>> {
+    let mut taken: Vec<(TcpState, TcpState)> = Vec::new();
+    let mut off: Vec<String> = Vec::new();
+    let mut visited = vec![TcpState::Closed];
+    // Which CLOSED is the current one: the last, once LAST-ACK's edge led there.
+    let mut at_final_closed = false;
+    for t in transitions {
+        match drawn_path(t.from, t.state) {
+            Some(path) => {
+                at_final_closed = path.last() == Some(&(TcpState::LastAck, TcpState::Closed));
+                for (a, b) in path {
+                    visited.push(b);
+                    taken.push((a, b));
+                }
+            }
+            None => {
+                at_final_closed = false;
+                visited.push(t.state);
+                off.push(format!("{} → {} (frame {})", t.from, t.state, t.frame));
+            }
+        }
+    }
+    let heavy_cells: Vec<(usize, usize)> = EDGES
+        .iter()
+        .filter(|(a, b, _)| taken.contains(&(*a, *b)))
+        .flat_map(|(_, _, cells)| cells.iter().copied())
+        .collect();
+    let final_closed_visited = taken.contains(&(TcpState::LastAck, TcpState::Closed));
+    let names = TcpState::ALL;
+    let mut out: Vec<Line<'static>> = DIAGRAM
+        .iter()
+        .enumerate()
+        .map(|(y, l)| {
+            let mut spans = Vec::new();
+            let mut x = 0;
+            let mut rest: &str = l;
+            while !rest.is_empty() {
+                // Longest state name starting here.
+                let hit = names
+                    .iter()
+                    .filter(|s| rest.starts_with(s.name()))
+                    .max_by_key(|s| s.name().len());
+                match hit {
+                    Some(s) => {
+                        let (is_current, was_visited) = if *s == TcpState::Closed {
+                            let last = y == FINAL_CLOSED_LINE;
+                            (
+                                current == TcpState::Closed && last == at_final_closed,
+                                !last || final_closed_visited,
+                            )
+                        } else {
+                            (*s == current, visited.contains(s))
+                        };
+                        let st = if is_current {
+                            th.highlight().add_modifier(Modifier::BOLD)
+                        } else if was_visited {
+                            th.state()
+                        } else {
+                            th.dim()
+                        };
+                        spans.push(Span::styled(s.name().to_string(), st));
+                        rest = &rest[s.name().len()..];
+                        x += s.name().len();
+                    }
+                    None => {
+                        let ch = rest.chars().next().unwrap_or(' ');
+                        let span = if heavy_cells.contains(&(y, x)) {
+                            Span::styled(heavy(ch).to_string(), th.state())
+                        } else {
+                            Span::styled(ch.to_string(), th.dim())
+                        };
+                        spans.push(span);
+                        rest = &rest[ch.len_utf8()..];
+                        x += 1;
+                    }
+                }
+            }
+            Line::from(spans)
+        })
+        .collect();
+    if !off.is_empty() {
+        out.push(Line::from(vec![
+            Span::styled("not drawn: ", th.dim()),
+            Span::styled(off.join(", "), th.state()),
+        ]));
+    }
+    out
+}
+
+fn transitions_at(c: &Connection, dir: Dir, at: Option<u64>) -> Vec<&Transition> {
+    let Some(s) = &c.summary else {
+        return Vec::new();
+    };
+    let v = match dir {
+        Dir::Client => &s.states.client,
+        Dir::Server => &s.states.server,
+    };
+    v.iter()
+        .filter(|t| at.is_none_or(|f| t.frame <= f))
+        .collect()
+}
+
+pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
+    let Some(c) = app.conn() else { return };
+    let (cs, ss) = states_at(c, app.playhead);
+    let ct = transitions_at(c, Dir::Client, app.playhead);
+    let st = transitions_at(c, Dir::Server, app.playhead);
+    let [top, bottom] = Layout::vertical([
+        Constraint::Length(layout::STATES_TOP_ROWS),
+        Constraint::Min(1),
+    ])
+    .areas(area);
+    let [l, r] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
+    let mut cl = vec![Line::styled(
+        format!("client {} — now {cs}", c.client),
+        th.client(),
+    )];
+    cl.extend(diagram_lines(&ct, cs, th));
+    let mut sl = vec![Line::styled(
+        format!("server {} — now {ss}", c.server),
+        th.server(),
+    )];
+    sl.extend(diagram_lines(&st, ss, th));
+    f.render_widget(Paragraph::new(cl), l);
+    f.render_widget(Paragraph::new(sl), r);
+    // Transition list, both endpoints merged by frame.
+    let mut all: Vec<(Dir, &Transition)> = ct.iter().map(|t| (Dir::Client, *t)).collect();
+    all.extend(st.iter().map(|t| (Dir::Server, *t)));
+    all.sort_by_key(|(d, t)| (t.frame, d.idx()));
+    let mut lines = vec![Line::styled(
+        format!("{:>6}  {:<6}  {:<28}  why", "frame", "side", "transition"),
+        th.header(),
+    )];
+    // `update` keeps the scroll within the list; this only guards a list that shrank since.
+    for (d, t) in all.iter().skip(app.scroll.min(all.len().saturating_sub(1))) {
+        let sty = th.side(*d);
+        lines.push(Line::from(vec![
+            Span::raw(format!("{:>6}  ", t.frame)),
+            Span::styled(format!("{:<6}  ", d.name()), sty),
+            Span::styled(
+                format!("{:<28}", format!("{} → {}", t.from, t.state)),
+                th.state(),
+            ),
+            Span::raw(format!(
+                "  {}{}",
+                t.reason,
+                if t.inferred { " (inferred)" } else { "" }
+            )),
+        ]));
+    }
+    f.render_widget(Paragraph::new(lines), bottom);
+}
+
+#[cfg(test)]
+mod diagram_tests {
+    use super::*;
+
+    /// Every edge cell is a connector of the drawing, and each edge touches its states:
+    /// a cell of the edge is next to (or on the line after) the `from` name and one is
+    /// next to (or on the line before) the `to` name.
+    #[test]
+    fn edges_are_connectors_between_their_states() {
+        let at = |y: usize, x: usize| DIAGRAM.get(y).and_then(|l| l.chars().nth(x));
+        let spans = |st: TcpState| -> Vec<(usize, usize, usize)> {
+            DIAGRAM
+                .iter()
+                .enumerate()
+                .flat_map(|(y, l)| {
+                    l.match_indices(st.name())
+                        // "CLOSED" is not part of a longer name in the drawing.
+                        .map(move |(x, m)| (y, x, x + m.len()))
+                })
+                .collect()
+        };
+        let near = |cell: (usize, usize), st: TcpState| {
+            spans(st).iter().any(|&(y, x0, x1)| {
+                cell.0.abs_diff(y) == 1 && cell.1 + 2 >= x0 && cell.1 <= x1 + 1
+                    || cell.0 == y && (cell.1 + 2 == x0 || cell.1 == x1 + 1)
+            })
+        };
+        for (from, to, cells) in EDGES {
+            for &(y, x) in *cells {
+                assert!(
+                    matches!(at(y, x), Some('|' | '/' | '\\' | '-' | '<')),
+                    "{from} → {to}: ({y},{x}) is {:?}",
+                    at(y, x)
+                );
+            }
+            assert!(
+                cells.iter().any(|c| near(*c, *from)),
+                "{from} → {to} leaves nowhere"
+            );
+            assert!(
+                cells.iter().any(|c| near(*c, *to)),
+                "{from} → {to} arrives nowhere"
+            );
+        }
+        // Every connector in the drawing (outside the names) belongs to an edge.
+        let in_name = |y: usize, x: usize| {
+            TcpState::ALL.iter().any(|st| {
+                spans(*st)
+                    .iter()
+                    .any(|&(sy, x0, x1)| sy == y && x >= x0 && x < x1)
+            })
+        };
+        for (y, l) in DIAGRAM.iter().enumerate() {
+            for (x, ch) in l.chars().enumerate() {
+                if "|/\\-<".contains(ch) && !in_name(y, x) {
+                    assert!(
+                        EDGES.iter().any(|(_, _, c)| c.contains(&(y, x))),
+                        "({y},{x}) {ch:?} is in no edge"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The Stream tab: both directions' bytes as rebuilt from the file, escaped, gaps marked.
+
+use crate::escape::escape;
+use crate::ui::app::App;
+use crate::ui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
+    if app.conn().is_none() {
+        return;
+    }
+    let s = match app.open_stream() {
+        Some(Ok(s)) => s,
+        Some(Err(e)) => {
+            f.render_widget(Paragraph::new(escape(&e.msg)).style(th.warn()), area);
+            return;
+        }
+        _ => {
+            f.render_widget(
+                Paragraph::new("rebuilding the streams from the file…"),
+                area,
+            );
+            return;
+        }
+    };
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!("client → server {} B", s.bytes[0]), th.client()),
+        Span::raw("   "),
+        Span::styled(format!("server → client {} B", s.bytes[1]), th.server()),
+        Span::raw(if s.truncated {
+            "   (cut at the display cap)"
+        } else {
+            ""
+        }),
+    ])];
+    let rows = usize::from(area.height.saturating_sub(1));
+    // `update` keeps the scroll within the lines; this only guards lines that shrank since.
+    let visible = s
+        .lines
+        .iter()
+        .filter(|l| app.playhead.is_none_or(|f| l.frame <= f))
+        .skip(app.scroll.min(app.max_scroll()))
+        .take(rows);
+    for l in visible {
+        let st = if l.gap { th.anomaly() } else { th.side(l.dir) };
+        lines.push(Line::styled(l.text.clone(), st));
+    }
+    if s.lines.is_empty() {
+        lines.push(Line::styled(
+            "(no payload bytes in either direction)",
+            th.dim(),
+        ));
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
