@@ -30,13 +30,6 @@ const UI_CYCLES_ALLOWED: &[(&str, &str)] = &[
     // `App` reads two layout numbers of the views (`http_detail_len`, `STATES_TOP_ROWS`),
     // while the views draw the `App` (ui::view -> ui::app).
     ("ui::app", "ui::view"),
-    // `App::update` takes an `Action`, while `map_key` reads the `App` (its screen, tab
-    // and quiz) to choose one. Fix: `map_key` over a small key context `App` builds.
-    ("ui::app", "ui::action"),
-    // The quiz's key map answers with `Action`s (and a skipped question steps the
-    // playback through `Action::StepNext`), while `Action` wraps `QuizAction`. Fix: the
-    // quiz returns `QuizAction`s only and steps through an `App` method.
-    ("ui::quiz", "ui::action"),
 ];
 
 /// Cycles between core modules found when this test was written, owned by the engineers of

@@ -45,10 +45,13 @@ fn multi() -> App {
 #[test]
 fn quit_keys() {
     let mut app = single("http-get.pcap");
-    assert_eq!(map_key(&app, key(KeyCode::Char('q'))), Some(Action::Quit));
+    assert_eq!(
+        map_key(&app.key_context(), key(KeyCode::Char('q'))),
+        Some(Action::Quit)
+    );
     assert_eq!(
         map_key(
-            &app,
+            &app.key_context(),
             KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)
         ),
         Some(Action::Quit)
@@ -62,14 +65,14 @@ fn enter_opens_tabs_switch_and_esc_goes_back() {
     let mut app = single("http-get.pcap");
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.screen, Screen::Connection);
-    assert_eq!(app.tab, Tab::Ladder);
+    assert_eq!(app.conn_view.tab, Tab::Ladder);
     press(&mut app, KeyCode::Char('3'));
-    assert_eq!(app.tab, Tab::States);
+    assert_eq!(app.conn_view.tab, Tab::States);
     press(&mut app, KeyCode::Tab);
-    assert_eq!(app.tab, Tab::Http);
+    assert_eq!(app.conn_view.tab, Tab::Http);
     press(&mut app, KeyCode::BackTab);
     press(&mut app, KeyCode::BackTab);
-    assert_eq!(app.tab, Tab::Packets);
+    assert_eq!(app.conn_view.tab, Tab::Packets);
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.screen, Screen::Connections);
     assert!(!app.quit);
@@ -78,22 +81,22 @@ fn enter_opens_tabs_switch_and_esc_goes_back() {
 #[test]
 fn filter_as_you_type() {
     let mut app = multi();
-    assert_eq!(app.visible.len(), 5);
+    assert_eq!(app.table.visible.len(), 5);
     press(&mut app, KeyCode::Char('/'));
-    assert!(app.filter_editing);
+    assert!(app.table.filter_editing);
     typed(&mut app, "http");
     assert_eq!(
-        app.visible.len(),
+        app.table.visible.len(),
         3,
         "http-get, the lossy download and http-head-304"
     );
     // While typing, q is text, not quit.
     assert!(!app.quit);
     press(&mut app, KeyCode::Backspace);
-    assert_eq!(app.filter, "htt");
+    assert_eq!(app.table.filter, "htt");
     press(&mut app, KeyCode::Esc);
-    assert!(app.filter.is_empty() && !app.filter_editing);
-    assert_eq!(app.visible.len(), 5);
+    assert!(app.table.filter.is_empty() && !app.table.filter_editing);
+    assert_eq!(app.table.visible.len(), 5);
 
     for (f, n) in [
         ("head", 1),
@@ -105,28 +108,28 @@ fn filter_as_you_type() {
         ("HEAD", 1),
         ("nomatch", 0),
     ] {
-        app.filter = String::new();
+        app.table.filter = String::new();
         press(&mut app, KeyCode::Char('/'));
         typed(&mut app, f);
         press(&mut app, KeyCode::Enter);
-        assert!(!app.filter_editing);
-        assert_eq!(app.visible.len(), n, "filter {f:?}");
+        assert!(!app.table.filter_editing);
+        assert_eq!(app.table.visible.len(), n, "filter {f:?}");
     }
 }
 
 #[test]
 fn sort_cycles_and_reverses() {
     let mut app = multi();
-    assert_eq!(app.sort, Column::Id);
+    assert_eq!(app.table.sort, Column::Id);
     press(&mut app, KeyCode::Char('s'));
-    assert_eq!(app.sort, Column::Client);
+    assert_eq!(app.table.sort, Column::Client);
     // Sort by packets: the lossy capture has the most.
-    while app.sort != Column::Packets {
+    while app.table.sort != Column::Packets {
         press(&mut app, KeyCode::Char('s'));
     }
     press(&mut app, KeyCode::Char('S'));
     let d = app.data.as_ref().unwrap();
-    let first = app.visible[0];
+    let first = app.table.visible[0];
     assert!(d.rows[first].packets > 900, "{}", d.rows[first].packets);
 }
 
@@ -135,34 +138,34 @@ fn vim_keys_move_and_clamp() {
     let mut app = multi();
     press(&mut app, KeyCode::Char('j'));
     press(&mut app, KeyCode::Char('j'));
-    assert_eq!(app.sel, 2);
+    assert_eq!(app.table.sel, 2);
     press(&mut app, KeyCode::Char('k'));
-    assert_eq!(app.sel, 1);
+    assert_eq!(app.table.sel, 1);
     press(&mut app, KeyCode::Char('G'));
-    assert_eq!(app.sel, 4);
+    assert_eq!(app.table.sel, 4);
     press(&mut app, KeyCode::Down);
-    assert_eq!(app.sel, 4);
+    assert_eq!(app.table.sel, 4);
     press(&mut app, KeyCode::Char('g'));
-    assert_eq!(app.sel, 0);
+    assert_eq!(app.table.sel, 0);
 }
 
 #[test]
 fn step_through_a_connection() {
     let mut app = single("http-get.pcap");
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.playhead, None);
+    assert_eq!(app.play.playhead, None);
     assert_eq!(app.visible_packets().len(), 12);
     press(&mut app, KeyCode::Home);
-    assert_eq!(app.playhead, Some(1));
+    assert_eq!(app.play.playhead, Some(1));
     assert_eq!(app.visible_packets().len(), 1);
     press(&mut app, KeyCode::Char(' '));
     press(&mut app, KeyCode::Right);
-    assert_eq!(app.playhead, Some(3));
-    assert_eq!(app.pkt_sel, 2, "selection follows the playhead");
+    assert_eq!(app.play.playhead, Some(3));
+    assert_eq!(app.conn_view.pkt_sel, 2, "selection follows the playhead");
     press(&mut app, KeyCode::Left);
-    assert_eq!(app.playhead, Some(2));
+    assert_eq!(app.play.playhead, Some(2));
     press(&mut app, KeyCode::End);
-    assert_eq!(app.playhead, None);
+    assert_eq!(app.play.playhead, None);
     assert_eq!(app.visible_packets().len(), 12);
 }
 
@@ -170,11 +173,11 @@ fn step_through_a_connection() {
 fn step_across_the_capture_from_the_list() {
     let mut app = single("http-get.pcap");
     press(&mut app, KeyCode::Char(' '));
-    assert_eq!(app.playhead, Some(1));
+    assert_eq!(app.play.playhead, Some(1));
     press(&mut app, KeyCode::Char(' '));
-    assert_eq!(app.playhead, Some(2));
+    assert_eq!(app.play.playhead, Some(2));
     press(&mut app, KeyCode::Left);
-    assert_eq!(app.playhead, Some(1));
+    assert_eq!(app.play.playhead, Some(1));
     assert_eq!(app.screen, Screen::Connections);
 }
 
@@ -183,31 +186,31 @@ fn play_advances_in_virtual_time_with_speed() {
     let mut app = single("tcp-syn-retry.pcap");
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('p'));
-    assert!(app.playing);
-    assert_eq!(app.playhead, Some(1));
+    assert!(app.play.playing);
+    assert_eq!(app.play.playhead, Some(1));
     // The 2nd SYN is ~1.02 s later: 0.5 s at x1 is not enough, at x2 it is.
     app.update(Action::Tick(500_000_000));
-    assert_eq!(app.playhead, Some(1));
+    assert_eq!(app.play.playhead, Some(1));
     press(&mut app, KeyCode::Char('+'));
-    assert_eq!(SPEEDS[app.speed], 2.0);
+    assert_eq!(SPEEDS[app.play.speed], 2.0);
     app.update(Action::Tick(500_000_000));
-    assert_eq!(app.playhead, Some(2));
+    assert_eq!(app.play.playhead, Some(2));
     // Fast enough to reach the end, then playback stops.
     for _ in 0..20 {
         press(&mut app, KeyCode::Char('+'));
     }
-    assert_eq!(SPEEDS[app.speed], 100.0);
+    assert_eq!(SPEEDS[app.play.speed], 100.0);
     for _ in 0..10 {
         app.update(Action::Tick(1_000_000_000));
     }
-    assert!(!app.playing);
-    assert_eq!(app.playhead, Some(14));
+    assert!(!app.play.playing);
+    assert_eq!(app.play.playhead, Some(14));
     for _ in 0..20 {
         press(&mut app, KeyCode::Char('-'));
     }
-    assert_eq!(SPEEDS[app.speed], 0.1);
+    assert_eq!(SPEEDS[app.play.speed], 0.1);
     press(&mut app, KeyCode::Char(' '));
-    assert!(!app.playing);
+    assert!(!app.play.playing);
 }
 
 #[test]
@@ -228,8 +231,8 @@ fn enter_on_ladder_arrow_opens_packets() {
     press(&mut app, KeyCode::Char('j'));
     press(&mut app, KeyCode::Char('j'));
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.tab, Tab::Packets);
-    assert_eq!(app.visible_packets()[app.pkt_sel].frame, 3);
+    assert_eq!(app.conn_view.tab, Tab::Packets);
+    assert_eq!(app.visible_packets()[app.conn_view.pkt_sel].frame, 3);
 }
 
 #[test]
@@ -237,13 +240,13 @@ fn mouse_click_selects_and_wheel_scrolls() {
     let mut app = multi();
     let click = left_click(10, 4);
     app.update(map_mouse(click).unwrap());
-    assert_eq!(app.sel, 2, "row 2 is the first data row");
+    assert_eq!(app.table.sel, 2, "row 2 is the first data row");
     let wheel = MouseEvent {
         kind: MouseEventKind::ScrollDown,
         ..click
     };
     app.update(map_mouse(wheel).unwrap());
-    assert_eq!(app.sel, 4);
+    assert_eq!(app.table.sel, 4);
 }
 
 #[test]
@@ -251,10 +254,10 @@ fn virtual_scrolling_keeps_selection_visible() {
     let mut app = multi();
     app.update(Action::Resize(80, 6)); // 2 list rows
     app.update(Action::Bottom);
-    assert_eq!(app.sel, 4);
-    assert!(app.offset <= 4 && 4 < app.offset + app.list_rows());
+    assert_eq!(app.table.sel, 4);
+    assert!(app.table.offset <= 4 && 4 < app.table.offset + app.list_rows());
     app.update(Action::Top);
-    assert_eq!(app.offset, 0);
+    assert_eq!(app.table.offset, 0);
 }
 
 #[test]
@@ -263,12 +266,12 @@ fn http_tab_pages_scroll_the_detail() {
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('4'));
     press(&mut app, KeyCode::Char('j'));
-    assert_eq!(app.http_sel, 1);
+    assert_eq!(app.conn_view.http_sel, 1);
     press(&mut app, KeyCode::PageDown);
-    assert_eq!(app.http_sel, 1);
-    assert!(app.scroll > 0);
+    assert_eq!(app.conn_view.http_sel, 1);
+    assert!(app.conn_view.scroll > 0);
     press(&mut app, KeyCode::PageUp);
-    assert_eq!(app.scroll, 0);
+    assert_eq!(app.conn_view.scroll, 0);
 }
 
 /// A click in a scrolled HTTP exchange list picks the exchange drawn on that row.
@@ -282,10 +285,10 @@ fn click_in_scrolled_http_list_picks_the_row_shown() {
     assert!(n >= 3, "{n} exchanges");
     press(&mut app, KeyCode::Char('j'));
     press(&mut app, KeyCode::Char('j'));
-    assert_eq!(app.http_sel, 2);
+    assert_eq!(app.conn_view.http_sel, 2);
     // The list now shows exchanges 1 and 2; its first row is screen row 2.
     app.update(map_mouse(left_click(5, 2)).unwrap());
-    assert_eq!(app.http_sel, 1);
+    assert_eq!(app.conn_view.http_sel, 1);
 }
 
 /// The transitions the States tab lists for the open connection (both sides, all frames).
@@ -304,7 +307,11 @@ fn states_tab_bottom_shows_the_last_transitions() {
     let n = transitions(&app);
     assert!(n > 4, "{n} transitions");
     press(&mut app, KeyCode::Char('G'));
-    assert!(app.scroll <= n, "scroll {} of {n} transitions", app.scroll);
+    assert!(
+        app.conn_view.scroll <= n,
+        "scroll {} of {n} transitions",
+        app.conn_view.scroll
+    );
     let s = screen(&app);
     assert!(s.contains(" → "), "{s}");
     assert!(s.contains("client") && s.contains("server"), "{s}");
@@ -312,7 +319,7 @@ fn states_tab_bottom_shows_the_last_transitions() {
     // A list taller than its pane: 40 - 18 = 22 rows at 120×40; 4 at 120×22.
     app.update(Action::Resize(120, 22));
     press(&mut app, KeyCode::Char('G'));
-    assert_eq!(app.scroll, n - 4, "the last page of 4 rows");
+    assert_eq!(app.conn_view.scroll, n - 4, "the last page of 4 rows");
     let last = app
         .conn()
         .unwrap()
@@ -342,10 +349,10 @@ fn states_tab_bottom_shows_the_last_transitions() {
         app.update(Action::ScrollDown);
         press(&mut app, KeyCode::Char('j'));
     }
-    assert_eq!(app.scroll, n - 1, "stops at the last transition");
+    assert_eq!(app.conn_view.scroll, n - 1, "stops at the last transition");
     assert!(screen(&app).contains(" → "));
     press(&mut app, KeyCode::Char('g'));
-    assert_eq!(app.scroll, 0);
+    assert_eq!(app.conn_view.scroll, 0);
 
     // Stepping the playhead back shortens the list; the scroll follows.
     app.update(Action::Resize(120, 40));
@@ -354,7 +361,7 @@ fn states_tab_bottom_shows_the_last_transitions() {
         press(&mut app, KeyCode::Char('j'));
     }
     press(&mut app, KeyCode::Home);
-    assert!(app.scroll <= app.scroll_lines().saturating_sub(1));
+    assert!(app.conn_view.scroll <= app.scroll_lines().saturating_sub(1));
 }
 
 /// `G` in the Stream tab shows the last page of the rebuilt stream.
@@ -373,16 +380,16 @@ fn stream_tab_bottom_shows_the_last_lines() {
     let rows = 12 - 3;
     assert!(lines.len() > rows, "{} lines", lines.len());
     press(&mut app, KeyCode::Char('G'));
-    assert_eq!(app.scroll, lines.len() - rows);
+    assert_eq!(app.conn_view.scroll, lines.len() - rows);
     let s = screen(&app);
     let last = lines.iter().rev().find(|l| !l.trim().is_empty()).unwrap();
     assert!(s.contains(last.trim_end()), "{last:?} not in\n{s}");
     for _ in 0..100 {
         app.update(Action::ScrollDown);
     }
-    assert_eq!(app.scroll, lines.len() - 1);
+    assert_eq!(app.conn_view.scroll, lines.len() - 1);
     press(&mut app, KeyCode::Char('g'));
-    assert_eq!(app.scroll, 0);
+    assert_eq!(app.conn_view.scroll, 0);
 }
 
 /// The HTTP detail scrolls no further than its last line.
@@ -396,7 +403,7 @@ fn http_detail_scroll_stops_at_its_last_line() {
     }
     let n = app.scroll_lines();
     assert!(n > 1, "{n} detail lines");
-    assert_eq!(app.scroll, n - 1);
+    assert_eq!(app.conn_view.scroll, n - 1);
 }
 
 /// A frame that could not be read: its error is kept while it stays selected (not read
@@ -417,7 +424,7 @@ fn frame_read_error_does_not_stick_to_other_packets() {
     assert!(screen(&app).contains("simulated read failure"));
 
     press(&mut app, KeyCode::Char('j'));
-    let second = app.visible_packets()[app.pkt_sel].frame;
+    let second = app.visible_packets()[app.conn_view.pkt_sel].frame;
     assert_ne!(first, second);
     // Before the runtime loads it: another frame's error is not this packet's.
     let s = screen(&app);
@@ -485,22 +492,22 @@ fn space_steps_the_whole_capture_in_frame_order_from_the_list() {
     for _ in 0..want.len() {
         press(&mut app, KeyCode::Char(' '));
         assert_eq!(app.screen, Screen::Connections);
-        seen.push(app.playhead.expect("a playhead"));
+        seen.push(app.play.playhead.expect("a playhead"));
     }
     assert_eq!(seen, want);
     assert_eq!(seen, (1..=want.len() as u64).collect::<Vec<_>>());
-    assert_eq!(app.sel, 0, "the table stays on the connection played");
+    assert_eq!(app.table.sel, 0, "the table stays on the connection played");
     // Past the last packet: the playhead stays, and says so.
     press(&mut app, KeyCode::Char(' '));
-    assert_eq!(app.playhead, want.last().copied());
+    assert_eq!(app.play.playhead, want.last().copied());
     assert_eq!(app.message.as_deref(), Some("end of capture"));
     // And back down, one packet at a time.
     for &f in want.iter().rev().skip(1) {
         press(&mut app, KeyCode::Left);
-        assert_eq!(app.playhead, Some(f));
+        assert_eq!(app.play.playhead, Some(f));
     }
     press(&mut app, KeyCode::Left);
-    assert_eq!(app.playhead, Some(1), "no packet before the first");
+    assert_eq!(app.play.playhead, Some(1), "no packet before the first");
 }
 
 #[test]
@@ -509,23 +516,23 @@ fn play_from_the_list_visits_frames_in_order() {
     let want = sorted_frames(name);
     let mut app = single(name);
     press(&mut app, KeyCode::Char('p'));
-    assert!(app.playing);
-    let mut seen = vec![app.playhead.unwrap()];
+    assert!(app.play.playing);
+    let mut seen = vec![app.play.playhead.unwrap()];
     // Small ticks at the top speed: each moves the playhead by at most a few packets.
-    while app.speed < SPEEDS.len() - 1 {
+    while app.play.speed < SPEEDS.len() - 1 {
         press(&mut app, KeyCode::Char('+'));
     }
     for _ in 0..1_000_000 {
-        if !app.playing {
+        if !app.play.playing {
             break;
         }
         app.update(Action::Tick(1_000_000));
-        let f = app.playhead.unwrap();
+        let f = app.play.playhead.unwrap();
         if seen.last() != Some(&f) {
             seen.push(f);
         }
     }
-    assert!(!app.playing, "playback stops at the end");
+    assert!(!app.play.playing, "playback stops at the end");
     // Packets with the same timestamp go by in one tick: the frames seen are an increasing
     // subsequence of the capture's, from the first to the last.
     assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
@@ -539,24 +546,24 @@ fn stepping_across_the_capture_selects_the_row_of_the_packet() {
     let mut app = multi();
     // Reversed: the lossy connection (index 2 of 5) is on row 2; frames past 500 are only its.
     press(&mut app, KeyCode::Char('S'));
-    assert_eq!(app.visible, vec![4, 3, 2, 1, 0]);
-    app.sel = 0;
-    app.playhead = Some(500);
+    assert_eq!(app.table.visible, vec![4, 3, 2, 1, 0]);
+    app.table.sel = 0;
+    app.play.playhead = Some(500);
     press(&mut app, KeyCode::Char(' '));
-    assert_eq!(app.playhead, Some(501));
-    assert_eq!(app.sel, 2);
+    assert_eq!(app.play.playhead, Some(501));
+    assert_eq!(app.table.sel, 2);
     assert_eq!(app.selected_conn(), Some(2));
     // Filtered out, the connection has no row: the selection stays.
     press(&mut app, KeyCode::Char('/'));
     typed(&mut app, "refused");
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.visible.len(), 1);
-    assert_eq!(app.sel, 0);
+    assert_eq!(app.table.visible.len(), 1);
+    assert_eq!(app.table.sel, 0);
     press(&mut app, KeyCode::Char(' '));
-    assert_eq!(app.playhead, Some(502));
-    assert_eq!(app.sel, 0);
+    assert_eq!(app.play.playhead, Some(502));
+    assert_eq!(app.table.sel, 0);
     assert_eq!(app.visible_row(2), None);
-    assert_eq!(app.visible_row(app.visible[0]), Some(0));
+    assert_eq!(app.visible_row(app.table.visible[0]), Some(0));
 }
 
 #[test]
@@ -565,6 +572,6 @@ fn step_with_no_packets_ends_without_a_playhead() {
     app.update(Action::Resize(120, 40));
     app.finish_loading(load("http-get.pcap").stats);
     press(&mut app, KeyCode::Char(' '));
-    assert_eq!(app.playhead, None);
+    assert_eq!(app.play.playhead, None);
     assert_eq!(app.message.as_deref(), Some("end of capture"));
 }

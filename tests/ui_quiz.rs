@@ -43,26 +43,29 @@ fn z_maps_to_toggle_and_space_to_next_only_in_quiz_mode() {
     let mut app = single("http-get.pcap");
     press(&mut app, KeyCode::Enter);
     assert_eq!(
-        map_key(&app, key(KeyCode::Char('z'))),
+        map_key(&app.key_context(), key(KeyCode::Char('z'))),
         Some(Action::Quiz(QuizAction::Toggle))
     );
     assert_eq!(
-        map_key(&app, key(KeyCode::Char(' '))),
+        map_key(&app.key_context(), key(KeyCode::Char(' '))),
         Some(Action::StepNext)
     );
     press(&mut app, KeyCode::Char('z'));
     for k in [KeyCode::Char(' '), KeyCode::Right, KeyCode::Char('l')] {
-        assert_eq!(map_key(&app, key(k)), Some(Action::Quiz(QuizAction::Next)));
+        assert_eq!(
+            map_key(&app.key_context(), key(k)),
+            Some(Action::Quiz(QuizAction::Next))
+        );
     }
     // Playing would reveal packets unasked.
-    assert_eq!(map_key(&app, key(KeyCode::Char('p'))), None);
+    assert_eq!(map_key(&app.key_context(), key(KeyCode::Char('p'))), None);
 }
 
 #[test]
 fn z_toggles_quiz_mode_and_hides_the_connection() {
     let mut app = quizzing();
     assert!(app.quiz.is_some());
-    assert_eq!(app.playhead, Some(0));
+    assert_eq!(app.play.playhead, Some(0));
     assert!(app.visible_packets().is_empty());
     press(&mut app, KeyCode::Char('z'));
     assert!(app.quiz.is_none());
@@ -78,7 +81,7 @@ fn space_asks_before_revealing_and_keeps_score() {
     assert_eq!(ask.questions[0].kind, Kind::Flags);
     // The SYN is not acknowledging: flags and state only.
     assert_eq!(ask.questions.len(), 2);
-    assert_eq!(app.playhead, Some(0), "still hidden");
+    assert_eq!(app.play.playhead, Some(0), "still hidden");
 
     answer(&mut app, "syn");
     let (a, v) = asking(&app).unwrap().answered.clone().unwrap();
@@ -88,7 +91,7 @@ fn space_asks_before_revealing_and_keeps_score() {
     press(&mut app, KeyCode::Enter);
     assert_eq!(asking(&app).unwrap().current, 1);
     assert_eq!(
-        app.playhead,
+        app.play.playhead,
         Some(0),
         "hidden until the last question is done"
     );
@@ -101,7 +104,7 @@ fn space_asks_before_revealing_and_keeps_score() {
     assert_eq!(score(&app), (1, 2));
     press(&mut app, KeyCode::Enter);
     assert!(asking(&app).is_none());
-    assert_eq!(app.playhead, Some(1), "revealed");
+    assert_eq!(app.play.playhead, Some(1), "revealed");
     assert_eq!(app.visible_packets().len(), 1);
     assert!(app.message.as_deref().unwrap().contains("1/2"));
 }
@@ -114,7 +117,7 @@ fn ack_question_accepts_the_relative_number() {
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char(' '));
     press(&mut app, KeyCode::Esc); // skip the SYN's questions: revealed
-    assert_eq!(app.playhead, Some(1));
+    assert_eq!(app.play.playhead, Some(1));
     press(&mut app, KeyCode::Char(' '));
     let ask = asking(&app).unwrap();
     assert_eq!(ask.questions[0].frame, 2);
@@ -147,7 +150,7 @@ fn typing_goes_to_the_answer_not_to_other_keys() {
     assert!(quiz::verdict_line(&a, &v).contains("could not read"));
     // Ctrl-C still quits.
     if let Some(a) = map_key(
-        &app,
+        &app.key_context(),
         KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
     ) {
         app.update(a);
@@ -171,12 +174,12 @@ fn only_key_packets_are_asked_and_the_whole_connection_can_be_walked() {
     let mut app = quizzing();
     let (mut asked, mut silent) = (0, 0);
     for _ in 0..40 {
-        let before = app.playhead;
+        let before = app.play.playhead;
         press(&mut app, KeyCode::Char(' '));
         if asking(&app).is_some() {
             asked += 1;
             press(&mut app, KeyCode::Esc);
-        } else if app.playhead != before {
+        } else if app.play.playhead != before {
             silent += 1;
         } else {
             break;
@@ -197,7 +200,7 @@ fn quiz_start_opens_the_connection_with_everything_hidden() {
     quiz::start(&mut app, 1, &[Kind::Flags], true, &mut started);
     assert!(started);
     assert_eq!(app.screen, Screen::Connection);
-    assert_eq!(app.playhead, Some(0));
+    assert_eq!(app.play.playhead, Some(0));
     let q = app.quiz.as_ref().unwrap();
     assert!(q.all);
     assert_eq!(q.kinds, [Kind::Flags]);
@@ -207,7 +210,7 @@ fn quiz_start_opens_the_connection_with_everything_hidden() {
         assert_eq!(asking(&app).unwrap().questions.len(), 1);
         press(&mut app, KeyCode::Esc);
     }
-    assert_eq!(app.playhead, Some(5));
+    assert_eq!(app.play.playhead, Some(5));
 }
 
 #[test]

@@ -86,7 +86,7 @@ fn packets_tab_tree_hex_and_explanation() {
     app.update(Action::Open);
     app.update(Action::Down); // frame 2: the SYN-ACK
     app.update(Action::Open); // Enter on a ladder arrow opens Packets
-    assert_eq!(app.tab, Tab::Packets);
+    assert_eq!(app.conn_view.tab, Tab::Packets);
     load_wanted(&mut app, &src);
     let s = screen(&app);
     assert!(s.contains("Transmission Control Protocol"), "{s}");

@@ -142,13 +142,13 @@ fn start_stepping(app: &mut App, started: &mut bool) {
         return;
     }
     *started = true;
-    app.sel = 0;
+    app.table.sel = 0;
     app.update(Action::Open);
     if app.screen == Screen::Connection
         && let Some(first) = app.conn().map(|c| c.first_frame)
     {
-        app.playhead = Some(first);
-        app.pkt_sel = 0;
+        app.play.playhead = Some(first);
+        app.conn_view.pkt_sel = 0;
         app.message = Some("demo: Space steps one packet, End shows all, z quizzes".into());
     }
 }

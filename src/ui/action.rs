@@ -1,8 +1,8 @@
 //! Key -> Action: every input the UI understands, as data, and the maps from keys and
-//! mouse events to it for the current mode. `App::update` applies an action; nothing here
-//! changes state.
+//! mouse events to it for the current mode ([`KeyContext`], which the `App` builds).
+//! `App::update` applies an action; nothing here reads or changes the `App`.
 
-use crate::ui::app::{App, Screen, Tab};
+use crate::ui::screen::{Screen, Tab};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -47,13 +47,74 @@ pub enum Action {
     Tick(i64),
     Resize(u16, u16),
     /// A quiz-mode key (see `ui::quiz`).
-    Quiz(crate::ui::quiz::QuizAction),
+    Quiz(QuizAction),
     /// `f`: freeze or resume the display of a live capture.
     ToggleFreeze,
 }
 
-/// Key -> Action for the current mode (help open, filter being typed, screen).
-pub fn map_key(app: &App, k: KeyEvent) -> Option<Action> {
+/// What a quiz key does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuizAction {
+    /// `z`: quiz mode on or off.
+    Toggle,
+    /// Space / → / `l` in quiz mode: ask about the next packet (or reveal it when it is
+    /// not a key packet).
+    Next,
+    Char(char),
+    Backspace,
+    /// Enter: check the answer; after the verdict, the next question or the packet.
+    Submit,
+    /// Esc: skip the remaining questions and reveal the packet.
+    Skip,
+}
+
+/// Where quiz mode is, as far as keys go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuizKeys {
+    Off,
+    /// On, no question asked.
+    On,
+    /// A question is asked: `answering` until its answer is checked.
+    Asking {
+        answering: bool,
+    },
+}
+
+/// What the key map needs of the UI's state: the mode keys are read in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyContext {
+    pub screen: Screen,
+    pub filter_editing: bool,
+    pub help: bool,
+    pub quiz: QuizKeys,
+}
+
+/// Quiz keys, checked before the ordinary ones. `Some(Some(a))`: a quiz action;
+/// `Some(None)`: the key is swallowed (typing an answer); `None`: not a quiz key.
+fn quiz_key(quiz: QuizKeys, k: KeyEvent) -> Option<Option<QuizAction>> {
+    use QuizAction::*;
+    if let QuizKeys::Asking { answering } = quiz {
+        return Some(match k.code {
+            KeyCode::Enter => Some(Submit),
+            KeyCode::Esc => Some(Skip),
+            KeyCode::Backspace if answering => Some(Backspace),
+            KeyCode::Char(c) if answering => Some(Char(c)),
+            KeyCode::Char(' ') => Some(Submit),
+            _ => None,
+        });
+    }
+    let on = quiz != QuizKeys::Off;
+    match k.code {
+        KeyCode::Char('z') => Some(Some(Toggle)),
+        KeyCode::Char(' ') | KeyCode::Right | KeyCode::Char('l') if on => Some(Some(Next)),
+        // Playing would reveal packets without asking.
+        KeyCode::Char('p') if on => Some(None),
+        _ => None,
+    }
+}
+
+/// Key -> Action for the current mode (help open, filter being typed, screen, quiz).
+pub fn map_key(cx: &KeyContext, k: KeyEvent) -> Option<Action> {
     use Action::*;
     if k.modifiers.contains(KeyModifiers::CONTROL) {
         return match k.code {
@@ -63,7 +124,7 @@ pub fn map_key(app: &App, k: KeyEvent) -> Option<Action> {
             _ => None,
         };
     }
-    if app.filter_editing {
+    if cx.filter_editing {
         return match k.code {
             KeyCode::Esc => Some(FilterCancel),
             KeyCode::Enter | KeyCode::Down | KeyCode::Up => Some(FilterDone),
@@ -72,14 +133,14 @@ pub fn map_key(app: &App, k: KeyEvent) -> Option<Action> {
             _ => None,
         };
     }
-    if app.help {
+    if cx.help {
         return match k.code {
             KeyCode::Char('q') => Some(Quit),
             _ => Some(ToggleHelp),
         };
     }
-    if let Some(a) = crate::ui::quiz::map_key(app, k) {
-        return a;
+    if let Some(a) = quiz_key(cx.quiz, k) {
+        return a.map(Quiz);
     }
     let common = match k.code {
         KeyCode::Char('q') => Some(Quit),
@@ -106,7 +167,7 @@ pub fn map_key(app: &App, k: KeyEvent) -> Option<Action> {
     if common.is_some() {
         return common;
     }
-    match app.screen {
+    match cx.screen {
         Screen::Connections => match k.code {
             KeyCode::Char('/') => Some(FilterStart),
             KeyCode::Char('s') => Some(SortNext),

@@ -1,54 +1,20 @@
 //! The UI's state and its pure transitions: `map_key` turns a key into an [`Action`]
-//! given the current mode, and [`App::update`] applies it. No terminal I/O here, so all
-//! of it is unit-testable; the views only read `&App`.
+//! given the current mode, and [`App::update`] dispatches it to the state it concerns:
+//! the connections table ([`TableState`]), the connection screen ([`ConnView`]), playback
+//! ([`Playback`]) or the quiz. No terminal I/O here, so all of it is unit-testable; the
+//! views only read `&App`.
 
 use crate::analyze::{CaptureStats, Connection};
 use crate::stream::StreamData;
 use crate::tcp::PacketRecord;
-use crate::ui::action::Action;
+use crate::ui::action::{Action, KeyContext};
 use crate::ui::bytes::{BytesError, FrameBytes};
+use crate::ui::conn_view::ConnView;
 use crate::ui::layout;
-use crate::ui::model::{self, Column, Loaded, Progress};
-use crate::ui::playback::{SPEED_1X, SPEEDS, StepFrames, step_index, wait_after};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Screen {
-    Connections,
-    Connection,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tab {
-    Ladder,
-    Packets,
-    States,
-    Http,
-    Stream,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 5] = [
-        Tab::Ladder,
-        Tab::Packets,
-        Tab::States,
-        Tab::Http,
-        Tab::Stream,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Ladder => "1 Ladder",
-            Tab::Packets => "2 Packets",
-            Tab::States => "3 States",
-            Tab::Http => "4 HTTP",
-            Tab::Stream => "5 Stream",
-        }
-    }
-
-    fn idx(self) -> usize {
-        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
-    }
-}
+use crate::ui::model::{self, Loaded, Progress};
+use crate::ui::playback::{Playback, StepFrames, step_index, wait_after};
+pub use crate::ui::screen::{Screen, Tab};
+use crate::ui::table::TableState;
 
 /// The whole UI state.
 pub struct App {
@@ -57,42 +23,15 @@ pub struct App {
     pub data: Option<Loaded>,
     pub error: Option<String>,
     pub screen: Screen,
-    pub tab: Tab,
     pub help: bool,
     pub present: bool,
     pub color: bool,
     pub quit: bool,
     /// Terminal size (columns, rows).
     pub size: (u16, u16),
-    // Connections table.
-    pub filter: String,
-    pub filter_editing: bool,
-    /// Indices into `data.conns`, filtered and sorted.
-    pub visible: Vec<usize>,
-    /// Inverse of `visible`: each connection's row in it (None: filtered out); rebuilt with
-    /// it by [`App::refilter`], so finding a connection's row needs no walk of the table.
-    visible_pos: Vec<Option<usize>>,
-    pub sort: Column,
-    pub sort_rev: bool,
-    pub sel: usize,
-    pub offset: usize,
-    // Connection view.
-    pub conn: Option<usize>,
-    /// Selected packet (index into the connection's packet list).
-    pub pkt_sel: usize,
-    pub pkt_offset: usize,
-    /// Selected field of the header tree.
-    pub field_sel: Option<usize>,
-    pub http_sel: usize,
-    /// Scroll of the detail pane of the current tab (HTTP body, stream, states): the first
-    /// line shown, kept within the pane's lines by `update` (see [`App::max_scroll`]).
-    pub scroll: usize,
-    /// Show the capture as of this frame (None: everything).
-    pub playhead: Option<u64>,
-    pub playing: bool,
-    pub speed: usize,
-    /// Virtual nanoseconds accumulated towards the next packet while playing.
-    pub play_accum: i64,
+    pub table: TableState,
+    pub conn_view: ConnView,
+    pub play: Playback,
     /// Bytes of a packet (loaded by the runtime, not by `update`), or why they could not
     /// be read; for the frame they name, which may not be the one selected now (see
     /// [`App::selected_frame_bytes`]).
@@ -116,30 +55,14 @@ impl App {
             data: None,
             error: None,
             screen: Screen::Connections,
-            tab: Tab::Ladder,
             help: false,
             present: false,
             color: true,
             quit: false,
             size: (80, 24),
-            filter: String::new(),
-            filter_editing: false,
-            visible: Vec::new(),
-            visible_pos: Vec::new(),
-            sort: Column::Id,
-            sort_rev: false,
-            sel: 0,
-            offset: 0,
-            conn: None,
-            pkt_sel: 0,
-            pkt_offset: 0,
-            field_sel: None,
-            http_sel: 0,
-            scroll: 0,
-            playhead: None,
-            playing: false,
-            speed: SPEED_1X,
-            play_accum: 0,
+            table: TableState::default(),
+            conn_view: ConnView::default(),
+            play: Playback::default(),
             frame_bytes: None,
             stream: None,
             message: None,
@@ -180,7 +103,7 @@ impl App {
 
     pub fn conn(&self) -> Option<&Connection> {
         let d = self.data.as_ref()?;
-        d.conns.get(self.conn?)
+        d.conns.get(self.conn_view.conn?)
     }
 
     pub fn packets(&self) -> &[PacketRecord] {
@@ -190,7 +113,7 @@ impl App {
     /// Packets visible as of the playhead.
     pub fn visible_packets(&self) -> &[PacketRecord] {
         let p = self.packets();
-        match self.playhead {
+        match self.play.playhead {
             None => p,
             Some(f) => &p[..p.partition_point(|x| x.frame <= f)],
         }
@@ -198,48 +121,18 @@ impl App {
 
     /// The connection under the cursor of the connections table.
     pub fn selected_conn(&self) -> Option<usize> {
-        self.visible.get(self.sel).copied()
+        self.table.selected_conn()
     }
 
     /// Row of connection `conn` (index into `data.conns`) in the connections table, if the
-    /// filter shows it: O(1) through the inverse index kept by [`App::refilter`].
+    /// filter shows it.
     pub fn visible_row(&self, conn: usize) -> Option<usize> {
-        match self.visible_pos.get(conn) {
-            Some(&Some(row)) if self.visible.get(row) == Some(&conn) => Some(row),
-            Some(&None) => None,
-            // Out of step with `visible` (a connection added since the last refilter):
-            // answer from the table itself.
-            _ => self.visible.iter().position(|&v| v == conn),
-        }
+        self.table.visible_row(conn)
     }
 
     /// Recompute the filtered, sorted list (keeps the selected connection when it stays).
     pub fn refilter(&mut self) {
-        let keep = self.selected_conn();
-        let Some(d) = self.data.as_ref() else {
-            self.visible.clear();
-            self.visible_pos.clear();
-            return;
-        };
-        let f = self.filter.trim();
-        let mut v: Vec<usize> = (0..d.conns.len())
-            .filter(|&i| f.is_empty() || d.rows[i].matches(f))
-            .collect();
-        let col = self.sort;
-        if col != Column::Id {
-            v.sort_by(|&a, &b| d.cmp(col, a, b));
-        }
-        if self.sort_rev {
-            v.reverse();
-        }
-        let mut pos = vec![None; d.conns.len()];
-        for (row, &i) in v.iter().enumerate() {
-            pos[i] = Some(row);
-        }
-        self.visible = v;
-        self.visible_pos = pos;
-        self.sel = keep.and_then(|k| self.visible_row(k)).unwrap_or(0);
-        self.offset = 0;
+        self.table.refilter(self.data.as_ref());
         self.fix_offsets();
     }
 
@@ -248,7 +141,7 @@ impl App {
     /// Rows available for the list of the current screen/tab.
     pub fn list_rows(&self) -> usize {
         let h = self.size.1;
-        match (self.screen, self.tab) {
+        match (self.screen, self.conn_view.tab) {
             (Screen::Connection, Tab::Ladder) => layout::ladder_rows(h, self.present),
             (Screen::Connection, Tab::Packets) => layout::packets_list_rows(h),
             (Screen::Connection, Tab::Http) => layout::http_list_rows(h),
@@ -262,7 +155,7 @@ impl App {
         if self.screen != Screen::Connection {
             return 0;
         }
-        match self.tab {
+        match self.conn_view.tab {
             Tab::States => {
                 let Some(s) = self.conn().and_then(|c| c.summary.as_ref()) else {
                     return 0;
@@ -271,15 +164,11 @@ impl App {
                     .client
                     .iter()
                     .chain(&s.states.server)
-                    .filter(|t| self.playhead.is_none_or(|f| t.frame <= f))
+                    .filter(|t| self.play.shows(t.frame))
                     .count()
             }
             Tab::Stream => match self.open_stream() {
-                Some(Ok(s)) => s
-                    .lines
-                    .iter()
-                    .filter(|l| self.playhead.is_none_or(|f| l.frame <= f))
-                    .count(),
+                Some(Ok(s)) => s.lines.iter().filter(|l| self.play.shows(l.frame)).count(),
                 _ => 0,
             },
             Tab::Http => crate::ui::view::http_detail_len(self),
@@ -289,7 +178,7 @@ impl App {
 
     /// Rows of the current tab's scrolling pane on screen.
     pub fn scroll_rows(&self) -> usize {
-        match self.tab {
+        match self.conn_view.tab {
             Tab::States => layout::states_list_rows(self.size.1),
             Tab::Stream => layout::stream_rows(self.size.1),
             Tab::Http => layout::http_detail_rows(self.size.1),
@@ -310,23 +199,32 @@ impl App {
     /// Keep the scroll within the pane's lines (they shrink as the playhead goes back,
     /// with another exchange, or another connection).
     fn clamp_scroll(&mut self) {
-        if self.scroll > 0 {
-            self.scroll = self.scroll.min(self.max_scroll());
+        if self.conn_view.scroll > 0 {
+            self.conn_view.scroll = self.conn_view.scroll.min(self.max_scroll());
         }
     }
 
     fn fix_offsets(&mut self) {
         let rows = self.list_rows();
-        self.offset = layout::keep_visible(self.sel, self.offset, rows);
-        if self.screen == Screen::Connection && matches!(self.tab, Tab::Ladder | Tab::Packets) {
-            self.pkt_offset = layout::keep_visible(self.pkt_sel, self.pkt_offset, rows);
+        let t = &mut self.table;
+        t.offset = layout::keep_visible(t.sel, t.offset, rows);
+        let v = &mut self.conn_view;
+        if self.screen == Screen::Connection && matches!(v.tab, Tab::Ladder | Tab::Packets) {
+            v.pkt_offset = layout::keep_visible(v.pkt_sel, v.pkt_offset, rows);
         }
+    }
+
+    fn on_http_tab(&self) -> bool {
+        self.screen == Screen::Connection && self.conn_view.tab == Tab::Http
     }
 
     // --- Updates ----------------------------------------------------------------------
 
+    /// Apply an action: each kind goes to the state it concerns, then the lists and the
+    /// pane are kept on screen.
     pub fn update(&mut self, a: Action) {
-        if a == Action::ToggleFreeze {
+        use Action::*;
+        if a == ToggleFreeze {
             // Touches nothing else (not even the message); a file has nothing to freeze.
             if let Some(f) = self.frozen.as_mut() {
                 *f = !*f;
@@ -335,161 +233,161 @@ impl App {
         }
         self.message = None;
         match a {
-            Action::Quit => self.quit = true,
-            Action::ToggleHelp => self.help = !self.help,
-            Action::TogglePresent => self.present = !self.present,
-            Action::Back => {
-                if self.help {
-                    self.help = false;
-                } else if self.screen == Screen::Connection {
-                    self.screen = Screen::Connections;
-                    self.playing = false;
-                } else {
-                    self.quit = true;
-                }
+            FilterStart | FilterChar(_) | FilterBackspace | FilterDone | FilterCancel
+            | SortNext | SortReverse => self.table.update(a, self.screen, self.data.as_ref()),
+            StepNext | StepPrev | PlayheadStart | PlayheadEnd | TogglePlay | Faster | Slower
+            | Tick(_) => self.update_playback(a),
+            Up | Down | ScrollUp | ScrollDown | PageUp | PageDown | Top | Bottom => {
+                self.navigate(a)
             }
-            Action::Resize(w, h) => self.size = (w, h),
-            Action::FilterStart if self.screen == Screen::Connections => {
-                self.filter_editing = true;
+            SelectTab(t) => self.conn_view.set_tab(self.screen, t),
+            NextTab => self
+                .conn_view
+                .set_tab(self.screen, self.conn_view.tab_after(1)),
+            PrevTab => self
+                .conn_view
+                .set_tab(self.screen, self.conn_view.tab_after(4)),
+            FieldNext | FieldPrev => {
+                let (n, cur) = (self.tree().len(), self.current_field());
+                self.conn_view.step_field(a == FieldNext, n, cur);
             }
-            Action::FilterStart => {}
-            Action::FilterChar(c) => {
-                self.filter.push(c);
-                self.refilter();
-            }
-            Action::FilterBackspace => {
-                self.filter.pop();
-                self.refilter();
-            }
-            Action::FilterDone => self.filter_editing = false,
-            Action::FilterCancel => {
-                self.filter_editing = false;
-                self.filter.clear();
-                self.refilter();
-            }
-            Action::SortNext => {
-                let i = Column::ALL
-                    .iter()
-                    .position(|c| *c == self.sort)
-                    .unwrap_or(0);
-                self.sort = Column::ALL[(i + 1) % Column::ALL.len()];
-                self.refilter();
-            }
-            Action::SortReverse => {
-                self.sort_rev = !self.sort_rev;
-                self.refilter();
-            }
-            Action::Open => self.open(),
-            Action::SelectTab(t) => self.set_tab(t),
-            Action::NextTab => self.set_tab(Tab::ALL[(self.tab.idx() + 1) % 5]),
-            Action::PrevTab => self.set_tab(Tab::ALL[(self.tab.idx() + 4) % 5]),
-            Action::Up => self.move_sel(-1),
-            Action::Down => self.move_sel(1),
-            // In the HTTP tab, paging and the wheel scroll the exchange's detail.
-            Action::ScrollUp | Action::ScrollDown | Action::PageUp | Action::PageDown
-                if self.screen == Screen::Connection && self.tab == Tab::Http =>
-            {
-                let page = layout::http_page(self.size.1);
-                self.scroll = match a {
-                    Action::ScrollUp => self.scroll.saturating_sub(3),
-                    Action::ScrollDown => self.scroll.saturating_add(3),
-                    Action::PageUp => self.scroll.saturating_sub(page),
-                    _ => self.scroll.saturating_add(page),
-                };
-            }
-            Action::ScrollUp => self.move_sel(-3),
-            Action::ScrollDown => self.move_sel(3),
-            Action::PageUp => self.move_sel(-(self.list_rows() as i64)),
-            Action::PageDown => self.move_sel(self.list_rows() as i64),
-            Action::Top => self.move_sel(i64::MIN / 2),
-            // States and Stream: the last page (not the last line alone at the top).
-            Action::Bottom
-                if self.screen == Screen::Connection
-                    && matches!(self.tab, Tab::States | Tab::Stream) =>
-            {
-                self.scroll = self.last_page();
-            }
-            Action::Bottom => self.move_sel(i64::MAX / 2),
-            Action::FieldNext | Action::FieldPrev => {
-                let n = self.tree().len();
-                let cur = self.current_field();
-                self.field_sel = Some(if a == Action::FieldNext {
-                    (cur + 1).min(n.saturating_sub(1))
-                } else {
-                    cur.saturating_sub(1)
-                });
-            }
-            Action::StepNext => {
-                self.playing = false;
-                self.step(true);
-            }
-            Action::StepPrev => {
-                self.playing = false;
-                self.step(false);
-            }
-            Action::PlayheadStart => {
-                self.playing = false;
-                self.playhead = None;
-                self.step(true);
-            }
-            Action::PlayheadEnd => {
-                self.playing = false;
-                self.playhead = None;
-                self.follow_playhead();
-            }
-            Action::TogglePlay => {
-                self.playing = !self.playing;
-                self.play_accum = 0;
-                if self.playing && self.playhead.is_none() {
-                    self.step(true);
-                }
-            }
-            Action::Faster => self.speed = (self.speed + 1).min(SPEEDS.len() - 1),
-            Action::Slower => self.speed = self.speed.saturating_sub(1),
-            Action::Tick(ns) => self.tick(ns),
-            Action::Quiz(q) => crate::ui::quiz::update(self, q),
-            Action::Click { col, row } => self.click(col, row),
-            Action::ToggleFreeze => {}
+            Quiz(q) => crate::ui::quiz::update(self, q),
+            Click { col, row } => self.click(col, row),
+            Open => self.open(),
+            Quit => self.quit = true,
+            ToggleHelp => self.help = !self.help,
+            TogglePresent => self.present = !self.present,
+            Back => self.back(),
+            Resize(w, h) => self.size = (w, h),
+            ToggleFreeze => {}
         }
         self.fix_offsets();
         self.clamp_scroll();
     }
 
-    fn set_tab(&mut self, t: Tab) {
-        if self.screen == Screen::Connection {
-            self.tab = t;
-            self.scroll = 0;
+    fn back(&mut self) {
+        if self.help {
+            self.help = false;
+        } else if self.screen == Screen::Connection {
+            self.screen = Screen::Connections;
+            self.play.playing = false;
+        } else {
+            self.quit = true;
         }
+    }
+
+    /// Moves of the cursor, or of the pane's scroll where the tab has one.
+    fn navigate(&mut self, a: Action) {
+        use Action::*;
+        match a {
+            // In the HTTP tab, paging and the wheel scroll the exchange's detail.
+            ScrollUp | ScrollDown | PageUp | PageDown if self.on_http_tab() => {
+                let page = layout::http_page(self.size.1);
+                let s = self.conn_view.scroll;
+                self.conn_view.scroll = match a {
+                    ScrollUp => s.saturating_sub(3),
+                    ScrollDown => s.saturating_add(3),
+                    PageUp => s.saturating_sub(page),
+                    _ => s.saturating_add(page),
+                };
+            }
+            // States and Stream: the last page (not the last line alone at the top).
+            Bottom
+                if self.screen == Screen::Connection
+                    && matches!(self.conn_view.tab, Tab::States | Tab::Stream) =>
+            {
+                self.conn_view.scroll = self.last_page();
+            }
+            Up => self.move_sel(-1),
+            Down => self.move_sel(1),
+            ScrollUp => self.move_sel(-3),
+            ScrollDown => self.move_sel(3),
+            PageUp => self.move_sel(-(self.list_rows() as i64)),
+            PageDown => self.move_sel(self.list_rows() as i64),
+            Top => self.move_sel(i64::MIN / 2),
+            _ => self.move_sel(i64::MAX / 2),
+        }
+    }
+
+    fn update_playback(&mut self, a: Action) {
+        match a {
+            Action::StepNext => self.step_next(),
+            Action::StepPrev => {
+                self.play.playing = false;
+                self.step(false);
+            }
+            Action::PlayheadStart => {
+                self.play.playing = false;
+                self.play.playhead = None;
+                self.step(true);
+            }
+            Action::PlayheadEnd => {
+                self.play.playing = false;
+                self.play.playhead = None;
+                self.follow_playhead();
+            }
+            Action::TogglePlay => {
+                let first_step = self.play.toggle();
+                if first_step {
+                    self.step(true);
+                }
+            }
+            Action::Faster => self.play.faster(),
+            Action::Slower => self.play.slower(),
+            Action::Tick(ns) => self.tick(ns),
+            _ => {}
+        }
+    }
+
+    /// The mode keys are read in (see [`crate::ui::action::map_key`]).
+    pub fn key_context(&self) -> KeyContext {
+        KeyContext {
+            screen: self.screen,
+            filter_editing: self.table.filter_editing,
+            help: self.help,
+            quiz: crate::ui::quiz::Quiz::keys(self.quiz.as_ref()),
+        }
+    }
+
+    /// `update(Action::StepNext)`: for the quiz, once a packet's questions are done.
+    pub fn reveal_next(&mut self) {
+        self.update(Action::StepNext);
+    }
+
+    /// `update(Action::Open)` on row `row` of the connections table.
+    pub fn open_row(&mut self, row: usize) {
+        self.table.sel = row;
+        self.update(Action::Open);
+    }
+
+    /// Stop playing and reveal the next packet (`Space`, and the quiz once a packet's
+    /// questions are done).
+    pub fn step_next(&mut self) {
+        self.play.playing = false;
+        self.step(true);
     }
 
     fn open(&mut self) {
         match self.screen {
             Screen::Connections => {
                 if let Some(i) = self.selected_conn() {
-                    if self.conn != Some(i) {
+                    if self.conn_view.open(i) {
                         self.frame_bytes = None;
                         self.stream = None;
-                        self.pkt_sel = 0;
-                        self.pkt_offset = 0;
-                        self.http_sel = 0;
-                        self.field_sel = None;
                     }
-                    self.conn = Some(i);
                     self.screen = Screen::Connection;
-                    self.tab = Tab::Ladder;
-                    self.scroll = 0;
                     // A playhead before the connection began would show nothing.
-                    if let (Some(f), Some(c)) = (self.playhead, self.conn())
+                    if let (Some(f), Some(c)) = (self.play.playhead, self.conn())
                         && f < c.first_frame
                     {
-                        self.playhead = None;
+                        self.play.playhead = None;
                     }
                 }
             }
-            Screen::Connection if self.tab == Tab::Ladder => {
+            Screen::Connection if self.conn_view.tab == Tab::Ladder => {
                 if !self.visible_packets().is_empty() {
-                    self.tab = Tab::Packets;
-                    self.field_sel = None;
+                    self.conn_view.tab = Tab::Packets;
+                    self.conn_view.field_sel = None;
                 }
             }
             Screen::Connection => {}
@@ -503,34 +401,31 @@ impl App {
             }
             (cur as i64).saturating_add(delta).clamp(0, n as i64 - 1) as usize
         };
-        match self.screen {
-            Screen::Connections => self.sel = mv(self.sel, self.visible.len()),
-            Screen::Connection => match self.tab {
-                Tab::Ladder | Tab::Packets => {
-                    let n = self.visible_packets().len();
-                    let new = mv(self.pkt_sel, n);
-                    if new != self.pkt_sel {
-                        self.field_sel = None;
-                    }
-                    self.pkt_sel = new;
-                }
-                Tab::Http => {
-                    let n = self.visible_exchanges();
-                    self.http_sel = mv(self.http_sel, n);
-                    self.scroll = 0;
-                }
-                Tab::States | Tab::Stream => {
-                    let max = self.max_scroll() as i64;
-                    self.scroll = (self.scroll as i64).saturating_add(delta).clamp(0, max) as usize;
-                }
-            },
+        if self.screen == Screen::Connections {
+            self.table.sel = mv(self.table.sel, self.table.visible.len());
+            return;
+        }
+        match self.conn_view.tab {
+            Tab::Ladder | Tab::Packets => {
+                let new = mv(self.conn_view.pkt_sel, self.visible_packets().len());
+                self.conn_view.select_packet(new);
+            }
+            Tab::Http => {
+                let new = mv(self.conn_view.http_sel, self.visible_exchanges());
+                self.conn_view.select_exchange(new);
+            }
+            Tab::States | Tab::Stream => {
+                let max = self.max_scroll() as i64;
+                let s = &mut self.conn_view.scroll;
+                *s = (*s as i64).saturating_add(delta).clamp(0, max) as usize;
+            }
         }
     }
 
     /// Exchanges whose request has arrived as of the playhead.
     pub fn visible_exchanges(&self) -> usize {
         let Some(c) = self.conn() else { return 0 };
-        match self.playhead {
+        match self.play.playhead {
             None => c.http.len(),
             Some(f) => c
                 .http
@@ -558,18 +453,18 @@ impl App {
             return;
         }
         let fr = self.step_frames();
-        let next = step_index(fr.len(), |i| fr.at(i), self.playhead, forward)
+        let next = step_index(fr.len(), |i| fr.at(i), self.play.playhead, forward)
             .map(|i| (fr.at(i).0, fr.conn(i)));
         match next {
             Some((frame, conn)) => {
-                self.playhead = Some(frame);
+                self.play.playhead = Some(frame);
                 if let Some(pos) = conn.and_then(|ci| self.visible_row(ci)) {
-                    self.sel = pos;
+                    self.table.sel = pos;
                 }
                 self.follow_playhead();
             }
             None if forward => {
-                self.playing = false;
+                self.play.playing = false;
                 self.message = Some("end of capture".into());
             }
             None => {}
@@ -579,39 +474,35 @@ impl App {
     /// Keep the packet selection on the newest visible packet.
     fn follow_playhead(&mut self) {
         if self.screen == Screen::Connection {
-            let n = self.visible_packets().len();
-            let new = n.saturating_sub(1);
-            if new != self.pkt_sel {
-                self.field_sel = None;
-            }
-            self.pkt_sel = new;
-            self.http_sel = self.visible_exchanges().saturating_sub(1);
+            let newest = self.visible_packets().len().saturating_sub(1);
+            self.conn_view.select_packet(newest);
+            self.conn_view.http_sel = self.visible_exchanges().saturating_sub(1);
         }
     }
 
     /// Timestamp (ns) of the packet after the playhead and the wait before it.
     fn next_wait(&self) -> Option<i64> {
-        let cur = self.playhead?;
+        let cur = self.play.playhead?;
         let fr = self.step_frames();
         wait_after(fr.len(), |i| fr.at(i), cur)
     }
 
     fn tick(&mut self, real_ns: i64) {
-        if !self.playing {
+        if !self.play.playing {
             return;
         }
-        self.play_accum += (real_ns as f64 * SPEEDS[self.speed]) as i64;
+        self.play.add_real(real_ns);
         // At most a bounded number of steps per tick, so a huge speed cannot stall.
         for _ in 0..1000 {
             match self.next_wait() {
-                Some(w) if self.play_accum >= w => {
-                    self.play_accum -= w;
+                Some(w) if self.play.accum >= w => {
+                    self.play.accum -= w;
                     self.step(true);
                 }
                 Some(_) => return,
                 None => {
-                    self.playing = false;
-                    self.play_accum = 0;
+                    self.play.playing = false;
+                    self.play.accum = 0;
                     return;
                 }
             }
@@ -622,38 +513,30 @@ impl App {
         let Some(r) = row.checked_sub(layout::LIST_TOP).map(usize::from) else {
             return;
         };
-        match self.screen {
-            Screen::Connections => {
-                let i = self.offset + r;
-                if i < self.visible.len() {
-                    self.sel = i;
+        if self.screen == Screen::Connections {
+            self.table.click(r);
+            return;
+        }
+        let n = self.visible_packets().len();
+        let (off, http_sel) = (self.conn_view.pkt_offset, self.conn_view.http_sel);
+        match self.conn_view.tab {
+            Tab::Ladder => {
+                let i = off + if self.present { r / 2 } else { r };
+                if i < n {
+                    self.conn_view.pkt_sel = i;
                 }
             }
-            Screen::Connection => match self.tab {
-                Tab::Ladder => {
-                    let r = if self.present { r / 2 } else { r };
-                    let i = self.pkt_offset + r;
-                    if i < self.visible_packets().len() {
-                        self.pkt_sel = i;
-                    }
+            Tab::Packets if r < self.list_rows() && off + r < n => {
+                self.conn_view.pkt_sel = off + r;
+                self.conn_view.field_sel = None;
+            }
+            Tab::Http if r < layout::http_list_rows(self.size.1) => {
+                let i = layout::http_list_offset(http_sel, self.size.1) + r;
+                if i < self.visible_exchanges() {
+                    self.conn_view.select_exchange(i);
                 }
-                Tab::Packets if r < self.list_rows() => {
-                    let i = self.pkt_offset + r;
-                    if i < self.visible_packets().len() {
-                        self.pkt_sel = i;
-                        self.field_sel = None;
-                    }
-                }
-                Tab::Http
-                    if r < layout::http_list_rows(self.size.1)
-                        && layout::http_list_offset(self.http_sel, self.size.1) + r
-                            < self.visible_exchanges() =>
-                {
-                    self.http_sel = layout::http_list_offset(self.http_sel, self.size.1) + r;
-                    self.scroll = 0;
-                }
-                _ => {}
-            },
+            }
+            _ => {}
         }
     }
 
@@ -668,7 +551,7 @@ impl App {
     /// The selected packet's bytes, or why they could not be read; None while they are
     /// being read (what is cached for another frame is not this packet's).
     pub fn selected_frame_bytes(&self) -> Option<Result<&FrameBytes, &BytesError>> {
-        let fr = self.visible_packets().get(self.pkt_sel)?.frame;
+        let fr = self.visible_packets().get(self.conn_view.pkt_sel)?.frame;
         match self.frame_bytes.as_ref()? {
             Ok(fb) if fb.frame == fr => Some(Ok(fb)),
             Err(e) if e.is_for(fr) => Some(Err(e)),
@@ -689,7 +572,7 @@ impl App {
 
     /// The selected header field: by default the TCP header.
     pub fn current_field(&self) -> usize {
-        self.field_sel.unwrap_or_else(|| {
+        self.conn_view.field_sel.unwrap_or_else(|| {
             self.tree()
                 .iter()
                 .position(|f| f.depth == 0 && f.text.starts_with("Transmission Control"))
@@ -699,10 +582,12 @@ impl App {
 
     /// The frame whose bytes the Packets tab wants (the runtime loads it).
     pub fn wanted_frame(&self) -> Option<u64> {
-        if self.screen != Screen::Connection || self.tab != Tab::Packets {
+        if self.screen != Screen::Connection || self.conn_view.tab != Tab::Packets {
             return None;
         }
-        self.visible_packets().get(self.pkt_sel).map(|p| p.frame)
+        self.visible_packets()
+            .get(self.conn_view.pkt_sel)
+            .map(|p| p.frame)
     }
 
     /// The body of exchange `i` of the open connection: from the on-demand rebuild (the
@@ -725,7 +610,9 @@ impl App {
 
     /// The connection whose stream the Stream and HTTP tabs want rebuilt.
     pub fn wanted_stream(&self) -> Option<u64> {
-        if self.screen != Screen::Connection || !matches!(self.tab, Tab::Stream | Tab::Http) {
+        if self.screen != Screen::Connection
+            || !matches!(self.conn_view.tab, Tab::Stream | Tab::Http)
+        {
             return None;
         }
         self.conn().map(|c| c.id)

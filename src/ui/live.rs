@@ -237,7 +237,11 @@ impl Feed {
                     .selected_conn()
                     .and_then(|i| d.conns.get(i))
                     .map(|c| c.id);
-                let open = app.conn.and_then(|i| d.conns.get(i)).map(|c| c.id);
+                let open = app
+                    .conn_view
+                    .conn
+                    .and_then(|i| d.conns.get(i))
+                    .map(|c| c.id);
                 (d.conns, (sel, open))
             }
             None => (Vec::new(), (None, None)),
@@ -273,7 +277,7 @@ impl Feed {
         let pos =
             |id: Option<ConnId>| id.and_then(|id| merged.binary_search_by_key(&id, |c| c.id).ok());
         let (new_sel, new_open) = (pos(sel), pos(open));
-        app.conn = new_open;
+        app.conn_view.conn = new_open;
         if new_open.is_none() && app.screen == Screen::Connection {
             app.screen = Screen::Connections;
         }
@@ -281,9 +285,9 @@ impl Feed {
         app.data = Some(Loaded::new(stats, merged));
         app.refilter();
         if let Some(i) = new_sel
-            && let Some(p) = app.visible.iter().position(|&v| v == i)
+            && let Some(p) = app.table.visible.iter().position(|&v| v == i)
         {
-            app.sel = p;
+            app.table.sel = p;
         }
         app.loading = None;
         app.update(Action::Resize(app.size.0, app.size.1));
@@ -347,7 +351,7 @@ impl crate::ui::run::Input for LiveInput {
     }
 
     fn wait(&self, app: &App) -> Duration {
-        Duration::from_millis(if app.playing { 30 } else { 100 })
+        Duration::from_millis(if app.play.playing { 30 } else { 100 })
     }
 }
 

@@ -174,7 +174,7 @@ impl crate::ui::run::Input for FileInput {
     }
 
     fn wait(&self, app: &App) -> Duration {
-        if app.playing || self.open {
+        if app.play.playing || self.open {
             Duration::from_millis(30)
         } else {
             Duration::from_millis(250)

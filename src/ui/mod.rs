@@ -2,7 +2,8 @@
 //!
 //! The entry of the file UI (standard input is spooled to a file first); the terminal and
 //! the one event loop (file, standard input and live alike) are in `run`, the live
-//! capture as an input source in `live`. State and its transitions live in `app`
+//! capture as an input source in `live`. State and its transitions live in `app` (per-view
+//! state in `table`, `conn_view`, `playback`; where-am-I enums in `screen`)
 //! (pure: Key -> Action -> update), drawing in `view` (reads `&App`), loading on a thread
 //! in `loader`, re-reading bytes on demand in `bytes`, and geometry shared by state and
 //! views in `layout`. Text for people comes from `crate::explain` and `crate::escape`.
@@ -11,6 +12,7 @@
 pub mod action;
 pub mod app;
 pub mod bytes;
+pub mod conn_view;
 pub mod layout;
 pub mod live;
 pub mod loader;
@@ -18,6 +20,8 @@ pub mod model;
 pub mod playback;
 pub mod quiz;
 pub mod run;
+pub mod screen;
+pub mod table;
 pub mod theme;
 pub mod view;
 

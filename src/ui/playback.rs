@@ -5,6 +5,56 @@
 use crate::tcp::PacketRecord;
 use crate::ui::model;
 
+/// Playback's state: where the playhead is and how it moves on its own.
+#[derive(Clone, Debug)]
+pub struct Playback {
+    /// Show the capture as of this frame (None: everything).
+    pub playhead: Option<u64>,
+    pub playing: bool,
+    /// Index into [`SPEEDS`].
+    pub speed: usize,
+    /// Virtual nanoseconds accumulated towards the next packet while playing.
+    pub accum: i64,
+}
+
+impl Default for Playback {
+    fn default() -> Playback {
+        Playback {
+            playhead: None,
+            playing: false,
+            speed: SPEED_1X,
+            accum: 0,
+        }
+    }
+}
+
+impl Playback {
+    pub fn faster(&mut self) {
+        self.speed = (self.speed + 1).min(SPEEDS.len() - 1);
+    }
+
+    pub fn slower(&mut self) {
+        self.speed = self.speed.saturating_sub(1);
+    }
+
+    /// Play or pause; true when playing starts with no playhead (the first step is due).
+    pub fn toggle(&mut self) -> bool {
+        self.playing = !self.playing;
+        self.accum = 0;
+        self.playing && self.playhead.is_none()
+    }
+
+    /// Count `real_ns` of real time towards the next packet, at the current speed.
+    pub fn add_real(&mut self, real_ns: i64) {
+        self.accum += (real_ns as f64 * SPEEDS[self.speed]) as i64;
+    }
+
+    /// Whether frame `f` has been reached.
+    pub fn shows(&self, f: u64) -> bool {
+        self.playhead.is_none_or(|p| f <= p)
+    }
+}
+
 /// Playback speeds offered by `+`/`-`.
 pub const SPEEDS: [f64; 11] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 75.0, 100.0];
 pub(crate) const SPEED_1X: usize = 3;

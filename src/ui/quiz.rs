@@ -5,37 +5,21 @@
 //! right answer is explained, the score sits in the status bar, and the packet appears
 //! once its questions are done.
 //!
-//! Pure like `app`: `map_key` -> `QuizAction` -> `update`; `render` only reads `&App`.
+//! Pure like `app`: `action::map_key` -> `QuizAction` -> `update`; `render` only reads `&App`.
 //! Packets that are not key packets (opening, closing, state changes, analysis flags,
 //! first data each way) are revealed without questions, unless `all` is set.
 
 use crate::escape::escape;
 use crate::explain::ConnFacts;
 use crate::explain::quiz::{self as logic, Kind, Question, Score, Verdict};
-use crate::ui::action::Action;
+pub use crate::ui::action::QuizAction;
+use crate::ui::action::QuizKeys;
 use crate::ui::app::{App, Screen};
 use crate::ui::theme::Theme;
-use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
-
-/// What a quiz key does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum QuizAction {
-    /// `z`: quiz mode on or off.
-    Toggle,
-    /// Space / → / `l` in quiz mode: ask about the next packet (or reveal it when it is
-    /// not a key packet).
-    Next,
-    Char(char),
-    Backspace,
-    /// Enter: check the answer; after the verdict, the next question or the packet.
-    Submit,
-    /// Esc: skip the remaining questions and reveal the packet.
-    Skip,
-}
 
 /// Quiz mode's state.
 #[derive(Clone, Debug)]
@@ -73,32 +57,16 @@ impl Quiz {
             ask: None,
         }
     }
-}
 
-/// Quiz keys, checked before the ordinary ones. `Some(Some(a))`: a quiz action;
-/// `Some(None)`: the key is swallowed (typing an answer); `None`: not a quiz key.
-pub fn map_key(app: &App, k: KeyEvent) -> Option<Option<Action>> {
-    use QuizAction::*;
-    let quiz = app.quiz.as_ref();
-    if let Some(ask) = quiz.and_then(|q| q.ask.as_ref()) {
-        let answering = ask.answered.is_none();
-        return Some(match k.code {
-            KeyCode::Enter => Some(Action::Quiz(Submit)),
-            KeyCode::Esc => Some(Action::Quiz(Skip)),
-            KeyCode::Backspace if answering => Some(Action::Quiz(Backspace)),
-            KeyCode::Char(c) if answering => Some(Action::Quiz(Char(c))),
-            KeyCode::Char(' ') => Some(Action::Quiz(Submit)),
-            _ => None,
-        });
-    }
-    match k.code {
-        KeyCode::Char('z') => Some(Some(Action::Quiz(Toggle))),
-        KeyCode::Char(' ') | KeyCode::Right | KeyCode::Char('l') if quiz.is_some() => {
-            Some(Some(Action::Quiz(Next)))
+    /// What quiz mode (`None`: off) makes of keys.
+    pub fn keys(quiz: Option<&Quiz>) -> QuizKeys {
+        match quiz.map(|q| q.ask.as_ref()) {
+            None => QuizKeys::Off,
+            Some(None) => QuizKeys::On,
+            Some(Some(ask)) => QuizKeys::Asking {
+                answering: ask.answered.is_none(),
+            },
         }
-        // Playing would reveal packets without asking.
-        KeyCode::Char('p') if quiz.is_some() => Some(None),
-        _ => None,
     }
 }
 
@@ -109,8 +77,8 @@ pub fn update(app: &mut App, a: QuizAction) {
             Some(q) => app.message = Some(format!("quiz off; score {}", q.score)),
             None => {
                 app.quiz = Some(Quiz::new(Kind::ALL.to_vec(), false));
-                app.playing = false;
-                if app.playhead.is_none() {
+                app.play.playing = false;
+                if app.play.playhead.is_none() {
                     hide_all(app);
                 }
                 app.message =
@@ -137,7 +105,7 @@ pub fn update(app: &mut App, a: QuizAction) {
             if let Some(q) = app.quiz.as_mut()
                 && q.ask.take().is_some()
             {
-                app.update(Action::StepNext);
+                app.reveal_next();
             }
         }
     }
@@ -160,13 +128,12 @@ pub fn start(app: &mut App, id: u64, kinds: &[Kind], all: bool, started: &mut bo
     }
     *started = true;
     if let Some(i) = found
-        && let Some(pos) = app.visible.iter().position(|&v| v == i)
+        && let Some(pos) = app.table.visible.iter().position(|&v| v == i)
     {
-        app.sel = pos;
-        app.update(Action::Open);
+        app.open_row(pos);
     }
     app.quiz = Some(Quiz::new(kinds.to_vec(), all));
-    app.playing = false;
+    app.play.playing = false;
     hide_all(app);
     app.message = Some(match found {
         Some(_) => format!("quiz on connection {id}: Space asks about the next packet; z ends"),
@@ -180,17 +147,17 @@ fn hide_all(app: &mut App) {
         (Screen::Connection, Some(c)) => c.first_frame.saturating_sub(1),
         _ => 0,
     };
-    app.playhead = Some(start);
-    app.pkt_sel = 0;
+    app.play.playhead = Some(start);
+    app.conn_view.pkt_sel = 0;
 }
 
 /// The packet the next step would reveal: (connection index, packet index).
 pub fn next_target(app: &App) -> Option<(usize, usize)> {
     let d = app.data.as_ref()?;
-    let after = |frame: u64| app.playhead.is_none_or(|f| frame > f);
+    let after = |frame: u64| app.play.playhead.is_none_or(|f| frame > f);
     match app.screen {
         Screen::Connection => {
-            let ci = app.conn?;
+            let ci = app.conn_view.conn?;
             let cf = ConnFacts::of(d.conns.get(ci)?);
             let i = cf.packets.iter().position(|p| after(p.frame))?;
             Some((ci, i))
@@ -206,7 +173,7 @@ pub fn next_target(app: &App) -> Option<(usize, usize)> {
 }
 
 fn ask_next(app: &mut App) {
-    if app.playhead.is_none() {
+    if app.play.playhead.is_none() {
         hide_all(app);
     }
     let Some(mut quiz) = app.quiz.take() else {
@@ -238,7 +205,7 @@ fn ask_next(app: &mut App) {
         }
         None => {
             app.quiz = Some(quiz);
-            app.update(Action::StepNext);
+            app.reveal_next();
         }
     }
 }
@@ -273,7 +240,7 @@ fn submit(app: &mut App) {
     let score = quiz.score;
     app.quiz = Some(quiz);
     if reveal {
-        app.update(Action::StepNext);
+        app.reveal_next();
         app.message = Some(format!("revealed; score {score}"));
     }
 }

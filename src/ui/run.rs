@@ -46,7 +46,9 @@ pub(crate) fn event_loop(
         }
         if event::poll(input.wait(app))? {
             let action = match event::read()? {
-                Event::Key(k) if k.kind != KeyEventKind::Release => action::map_key(app, k),
+                Event::Key(k) if k.kind != KeyEventKind::Release => {
+                    action::map_key(&app.key_context(), k)
+                }
                 Event::Mouse(m) => action::map_mouse(m),
                 Event::Resize(w, h) => Some(Action::Resize(w, h)),
                 _ => None,
@@ -84,7 +86,7 @@ fn advance_playhead(app: &mut App, last_tick: &mut Instant) {
     let now = Instant::now();
     let dt = now.duration_since(*last_tick);
     *last_tick = now;
-    if app.playing {
+    if app.play.playing {
         app.update(Action::Tick(
             i64::try_from(dt.as_nanos()).unwrap_or(i64::MAX),
         ));

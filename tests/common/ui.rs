@@ -37,7 +37,7 @@ pub fn key(c: KeyCode) -> KeyEvent {
 
 /// A key press through the UI's key map.
 pub fn press(app: &mut App, c: KeyCode) {
-    if let Some(a) = map_key(app, key(c)) {
+    if let Some(a) = map_key(&app.key_context(), key(c)) {
         app.update(a);
     }
 }

@@ -66,7 +66,7 @@ fn conn_cell(app: &App, i: usize, col: Column, th: Theme) -> Cell<'static> {
     };
     let c = &d.conns[i];
     let r = &d.rows[i];
-    let (cs, ss) = states_at(c, app.playhead);
+    let (cs, ss) = states_at(c, app.play.playhead);
     match col {
         Column::Id => Cell::from(c.id.to_string()),
         Column::Client => Cell::from(r.client.clone()).style(th.client()),
@@ -100,26 +100,29 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     let Some(d) = &app.data else { return };
     let cols = columns_for(area.width, app.present);
     let rows_avail = usize::from(area.height.saturating_sub(1));
-    let offset = app.offset.min(app.visible.len().saturating_sub(1));
-    let end = (offset + rows_avail).min(app.visible.len());
+    let offset = app
+        .table
+        .offset
+        .min(app.table.visible.len().saturating_sub(1));
+    let end = (offset + rows_avail).min(app.table.visible.len());
     let header = Row::new(cols.iter().map(|c| {
         let mut t = c.title().to_string();
-        if *c == app.sort {
-            t.push(if app.sort_rev { '↓' } else { '↑' });
+        if *c == app.table.sort {
+            t.push(if app.table.sort_rev { '↓' } else { '↑' });
         }
         Cell::from(t)
     }))
     .style(th.header());
     let rows: Vec<Row> = (offset..end)
         .map(|vi| {
-            let i = app.visible[vi];
+            let i = app.table.visible[vi];
             let c = &d.conns[i];
-            let hidden = app.playhead.is_some_and(|f| c.first_frame > f);
+            let hidden = app.play.playhead.is_some_and(|f| c.first_frame > f);
             let mut row = Row::new(cols.iter().map(|col| conn_cell(app, i, *col, th)));
             if hidden {
                 row = row.style(th.dim());
             }
-            if vi == app.sel {
+            if vi == app.table.sel {
                 row = row.style(th.selected());
             }
             row
@@ -135,11 +138,11 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         Table::new(rows, widths).header(header).column_spacing(1),
         area,
     );
-    if app.visible.is_empty() {
+    if app.table.visible.is_empty() {
         let msg = if d.conns.is_empty() {
             "no TCP connections in this capture".to_string()
         } else {
-            format!("no connection matches \"{}\"", escape(&app.filter))
+            format!("no connection matches \"{}\"", escape(&app.table.filter))
         };
         let a = Rect {
             y: area.y + 2,

@@ -78,7 +78,7 @@ pub fn body_lines(body: &[u8], content_type: Option<&str>) -> Vec<String> {
 fn resp_done(app: &App, x: &Exchange) -> bool {
     x.response
         .as_ref()
-        .is_some_and(|r| app.playhead.is_none_or(|f| r.end_frame <= f))
+        .is_some_and(|r| app.play.playhead.is_none_or(|f| r.end_frame <= f))
 }
 
 /// The selected exchange of the open connection, if it is visible as of the playhead.
@@ -86,8 +86,8 @@ fn selected_exchange(app: &App) -> Option<(&Connection, &Exchange)> {
     let c = app.conn()?;
     let x = c
         .http
-        .get(app.http_sel)
-        .filter(|_| app.http_sel < app.visible_exchanges())?;
+        .get(app.conn_view.http_sel)
+        .filter(|_| app.conn_view.http_sel < app.visible_exchanges())?;
     Some((c, x))
 }
 
@@ -154,7 +154,7 @@ fn http_detail(
                 th.client(),
             ));
         }
-        if let Some(b) = app.body(app.http_sel, false)
+        if let Some(b) = app.body(app.conn_view.http_sel, false)
             && !b.is_empty()
         {
             d.push(Line::raw(""));
@@ -188,7 +188,7 @@ fn http_detail(
             ));
         }
         d.push(Line::raw(""));
-        match app.body(app.http_sel, true) {
+        match app.body(app.conn_view.http_sel, true) {
             Some(b) if !b.is_empty() => {
                 let dec = match &r.content_encoding {
                     Some(e) => format!(" (decoded from {})", escape(e)),
@@ -232,13 +232,13 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         Layout::vertical([Constraint::Length(list_rows as u16 + 1), Constraint::Min(1)])
             .areas(area);
     let mut lines = vec![Line::styled(format!("{n} exchange(s)"), th.header())];
-    let off = layout::http_list_offset(app.http_sel, app.size.1);
+    let off = layout::http_list_offset(app.conn_view.http_sel, app.size.1);
     for (i, x) in c.http.iter().enumerate().take(n).skip(off).take(list_rows) {
         let mut st = Style::default();
         if !x.anomalies.is_empty() {
             st = th.anomaly();
         }
-        if i == app.http_sel {
+        if i == app.conn_view.http_sel {
             st = st.add_modifier(Modifier::REVERSED);
         }
         lines.push(Line::styled(
@@ -256,7 +256,7 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     };
     let d = http_detail(app, c, x, th, detail_a.width);
     // `update` keeps the scroll within the detail; this only guards one that shrank since.
-    let scroll = app.scroll.min(d.len().saturating_sub(1)) as u16;
+    let scroll = app.conn_view.scroll.min(d.len().saturating_sub(1)) as u16;
     f.render_widget(
         Paragraph::new(Text::from(d))
             .scroll((scroll, 0))

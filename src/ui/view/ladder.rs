@@ -112,7 +112,7 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     let rows = usize::from(area.height.saturating_sub(1));
     let per = if app.present { 2 } else { 1 };
     let count = (rows / per).max(1);
-    let offset = app.pkt_offset.min(pk.len().saturating_sub(1));
+    let offset = app.conn_view.pkt_offset.min(pk.len().saturating_sub(1));
     for i in offset..(offset + count).min(pk.len()) {
         let p = &pk[i];
         let (bc, bs) = states_before(all, i);
@@ -135,7 +135,7 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             th.state(),
         ));
         spans.push(Span::styled("│", th.client()));
-        let st = super::packets::packet_style(th, p, i == app.pkt_sel);
+        let st = super::packets::packet_style(th, p, i == app.conn_view.pkt_sel);
         spans.push(Span::styled(arrow_text(p, usize::from(g.arrow)), st));
         spans.push(Span::styled("│", th.server()));
         spans.push(Span::styled(

@@ -60,7 +60,7 @@ pub fn render(f: &mut Frame, app: &App) {
         (None, None) => render_loading(f, app, th, body),
         (Some(_), None) => match app.screen {
             Screen::Connections => connections::render(f, app, th, body),
-            Screen::Connection => match app.tab {
+            Screen::Connection => match app.conn_view.tab {
                 Tab::Ladder => ladder::render(f, app, th, body),
                 Tab::Packets => packets::render(f, app, th, body),
                 Tab::States => states::render(f, app, th, body),
@@ -90,7 +90,7 @@ fn render_title(f: &mut Frame, app: &App, th: Theme, area: Rect) {
                 spans.push(Span::raw(format!(" #{} ", c.id)));
             }
             for t in Tab::ALL {
-                let s = if t == app.tab {
+                let s = if t == app.conn_view.tab {
                     th.selected()
                 } else {
                     Style::default()
@@ -104,10 +104,10 @@ fn render_title(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             if let Some(d) = &app.data {
                 spans.push(Span::raw(format!(
                     "│ {} of {} connections │ sort: {} {} ",
-                    app.visible.len(),
+                    app.table.visible.len(),
                     d.conns.len(),
-                    app.sort.title(),
-                    if app.sort_rev { "↓" } else { "↑" }
+                    app.table.sort.title(),
+                    if app.table.sort_rev { "↓" } else { "↑" }
                 )));
             }
         }

@@ -72,16 +72,18 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         ),
         th.header(),
     )];
-    let off = app.pkt_offset.min(pk.len().saturating_sub(1));
+    let off = app.conn_view.pkt_offset.min(pk.len().saturating_sub(1));
     for (i, p) in pk.iter().enumerate().skip(off).take(list_rows) {
         lines.push(Line::styled(
             packet_row(p, t0),
-            packet_style(th, p, i == app.pkt_sel),
+            packet_style(th, p, i == app.conn_view.pkt_sel),
         ));
     }
     f.render_widget(Paragraph::new(lines), list_a);
 
-    let Some(p) = pk.get(app.pkt_sel) else { return };
+    let Some(p) = pk.get(app.conn_view.pkt_sel) else {
+        return;
+    };
     // Header tree and hex dump.
     let (tree, data): (Vec<Field>, Option<&[u8]>) = match app.selected_frame_bytes() {
         Some(Ok(fb)) => (fb.tree(), Some(&fb.data[..])),
@@ -162,7 +164,7 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         );
     }
     // Explanation.
-    let idx = app.pkt_sel;
+    let idx = app.conn_view.pkt_sel;
     let facts = app
         .conn()
         .map_or_else(|| ConnFacts::bare(all), ConnFacts::of);

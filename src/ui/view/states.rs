@@ -208,9 +208,9 @@ fn transitions_at(c: &Connection, dir: Dir, at: Option<u64>) -> Vec<&Transition>
 
 pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     let Some(c) = app.conn() else { return };
-    let (cs, ss) = states_at(c, app.playhead);
-    let ct = transitions_at(c, Dir::Client, app.playhead);
-    let st = transitions_at(c, Dir::Server, app.playhead);
+    let (cs, ss) = states_at(c, app.play.playhead);
+    let ct = transitions_at(c, Dir::Client, app.play.playhead);
+    let st = transitions_at(c, Dir::Server, app.play.playhead);
     let [top, bottom] = Layout::vertical([
         Constraint::Length(layout::STATES_TOP_ROWS),
         Constraint::Min(1),
@@ -239,7 +239,10 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         th.header(),
     )];
     // `update` keeps the scroll within the list; this only guards a list that shrank since.
-    for (d, t) in all.iter().skip(app.scroll.min(all.len().saturating_sub(1))) {
+    for (d, t) in all
+        .iter()
+        .skip(app.conn_view.scroll.min(all.len().saturating_sub(1)))
+    {
         let sty = th.side(*d);
         lines.push(Line::from(vec![
             Span::raw(format!("{:>6}  ", t.frame)),

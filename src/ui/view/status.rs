@@ -41,12 +41,12 @@ pub fn warnings(app: &App) -> Vec<String> {
 
 pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     let mut spans: Vec<Span> = Vec::new();
-    if app.filter_editing || !app.filter.is_empty() {
+    if app.table.filter_editing || !app.table.filter.is_empty() {
         spans.push(Span::styled(
             format!(
                 " /{}{} ",
-                escape(&app.filter),
-                if app.filter_editing { "▏" } else { "" }
+                escape(&app.table.filter),
+                if app.table.filter_editing { "▏" } else { "" }
             ),
             th.highlight(),
         ));
@@ -68,15 +68,15 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             th.highlight(),
         ));
     }
-    let ph = match app.playhead {
+    let ph = match app.play.playhead {
         None => " playhead: end".to_string(),
         Some(fr) => format!(" playhead: frame {fr}/{pk}"),
     };
     spans.push(Span::styled(ph, th.warn()));
     spans.push(Span::raw(format!(
         " {} x{}",
-        if app.playing { "▶" } else { "⏸" },
-        SPEEDS[app.speed]
+        if app.play.playing { "▶" } else { "⏸" },
+        SPEEDS[app.play.speed]
     )));
     if app.present {
         spans.push(Span::raw(" │ presenter"));

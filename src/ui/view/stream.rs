@@ -41,8 +41,8 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     let visible = s
         .lines
         .iter()
-        .filter(|l| app.playhead.is_none_or(|f| l.frame <= f))
-        .skip(app.scroll.min(app.max_scroll()))
+        .filter(|l| app.play.playhead.is_none_or(|f| l.frame <= f))
+        .skip(app.conn_view.scroll.min(app.max_scroll()))
         .take(rows);
     for l in visible {
         let st = if l.gap { th.anomaly() } else { th.side(l.dir) };
