@@ -27,9 +27,6 @@ const UI_CYCLES_ALLOWED: &[(&str, &str)] = &[
     // `App` holds the quiz's state and hands it actions and keys, while the quiz updates
     // the `App` (ui::quiz -> ui::app).
     ("ui::app", "ui::quiz"),
-    // `App` reads two layout numbers of the views (`http_detail_len`, `STATES_TOP_ROWS`),
-    // while the views draw the `App` (ui::view -> ui::app).
-    ("ui::app", "ui::view"),
 ];
 
 /// Cycles between core modules found when this test was written, owned by the engineers of

@@ -5,11 +5,13 @@
 //! views only read `&App`.
 
 use crate::analyze::{CaptureStats, Connection};
+use crate::http::Exchange;
 use crate::stream::StreamData;
 use crate::tcp::PacketRecord;
 use crate::ui::action::{Action, KeyContext};
 use crate::ui::bytes::{BytesError, FrameBytes};
 use crate::ui::conn_view::ConnView;
+use crate::ui::http_detail::{self, DetailLine, DetailOf};
 use crate::ui::layout;
 use crate::ui::model::{self, Loaded, Progress};
 use crate::ui::playback::{Playback, StepFrames, step_index, wait_after};
@@ -171,7 +173,7 @@ impl App {
                 Some(Ok(s)) => s.lines.iter().filter(|l| self.play.shows(l.frame)).count(),
                 _ => 0,
             },
-            Tab::Http => crate::ui::view::http_detail_len(self),
+            Tab::Http => self.http_detail(60).len(),
             Tab::Ladder | Tab::Packets => 0,
         }
     }
@@ -435,6 +437,37 @@ impl App {
         }
     }
 
+    /// The selected exchange of the open connection, if it is visible as of the playhead.
+    pub fn selected_exchange(&self) -> Option<(&Connection, &Exchange)> {
+        let (c, i) = (self.conn()?, self.conn_view.http_sel);
+        let x = c.http.get(i).filter(|_| i < self.visible_exchanges())?;
+        Some((c, x))
+    }
+
+    /// Whether `x`'s response has been seen whole as of the playhead.
+    pub fn resp_done(&self, x: &Exchange) -> bool {
+        x.response
+            .as_ref()
+            .is_some_and(|r| self.play.shows(r.end_frame))
+    }
+
+    /// The lines of the selected exchange's detail (HTTP tab; none when no exchange is
+    /// shown), for a pane `width` wide.
+    pub fn http_detail(&self, width: u16) -> Vec<DetailLine> {
+        let Some((conn, x)) = self.selected_exchange() else {
+            return Vec::new();
+        };
+        let i = self.conn_view.http_sel;
+        let of = DetailOf {
+            conn,
+            exchange: x,
+            resp_done: self.resp_done(x),
+            req_body: self.body(i, false),
+            resp_body: self.body(i, true),
+        };
+        http_detail::detail(&of, width)
+    }
+
     /// Frames the playhead steps through on the current screen, in frame order: the whole
     /// capture's timeline on the connections table, the open connection's packets on the
     /// connection screen. Borrowed from the loaded data, never copied.
@@ -593,7 +626,7 @@ impl App {
     /// The body of exchange `i` of the open connection: from the on-demand rebuild (the
     /// analysis keeps no bodies), else from the analysis itself (live mode).
     pub fn body(&self, i: usize, response: bool) -> Option<&[u8]> {
-        fn from(x: &crate::http::Exchange, response: bool) -> Option<&[u8]> {
+        fn from(x: &Exchange, response: bool) -> Option<&[u8]> {
             if response {
                 x.response.as_ref()?.body.as_deref()
             } else {

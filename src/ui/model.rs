@@ -279,6 +279,20 @@ impl Loaded {
     }
 }
 
+/// The ASCII column of a hex dump: printable bytes as themselves, the rest as `.`.
+pub fn ascii_column(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| {
+            if (0x20..0x7f).contains(&b) {
+                b as char
+            } else {
+                '.'
+            }
+        })
+        .collect()
+}
+
 /// "1.234 ms", "56 µs", "1.20 s".
 pub fn fmt_ms(ms: f64) -> String {
     if ms.abs() < 1.0 {

@@ -1,10 +1,10 @@
 //! The HTTP tab: the exchanges of the connection and the selected one's detail (timing
 //! bar, anomalies, heads and bodies).
 
-use crate::analyze::Connection;
-use crate::escape::{escape, escape_bytes, escape_multiline};
+use crate::escape::escape;
 use crate::http::Exchange;
 use crate::ui::app::App;
+use crate::ui::http_detail::{DetailLine, Tone};
 use crate::ui::layout;
 use crate::ui::model::{app_name, fmt_ms};
 use crate::ui::theme::Theme;
@@ -35,183 +35,30 @@ fn exchange_summary(x: &Exchange, show_resp: bool) -> String {
     format!("{req} {resp}")
 }
 
-/// Body text for display: JSON pretty-printed, text escaped, binary as hex.
-pub fn body_lines(body: &[u8], content_type: Option<&str>) -> Vec<String> {
-    const MAX: usize = 64 * 1024;
-    let b = &body[..body.len().min(MAX)];
-    let is_json = content_type.is_some_and(|t| t.to_ascii_lowercase().contains("json"))
-        || matches!(
-            b.iter().find(|c| !c.is_ascii_whitespace()),
-            Some(b'{' | b'[')
-        );
-    if is_json
-        && let Ok(v) = serde_json::from_slice::<serde_json::Value>(b)
-        && let Ok(s) = serde_json::to_string_pretty(&v)
-    {
-        return escape_multiline(&s).lines().map(str::to_string).collect();
+/// The style of a tone of the detail.
+fn style(th: Theme, t: Tone) -> Style {
+    match t {
+        Tone::State => th.state(),
+        Tone::Warn => th.warn(),
+        Tone::Client => th.client(),
+        Tone::ClientHead => th.client().add_modifier(Modifier::BOLD),
+        Tone::Server => th.server(),
+        Tone::ServerHead => th.server().add_modifier(Modifier::BOLD),
+        Tone::Anomaly => th.anomaly(),
+        Tone::Dim => th.dim(),
     }
-    let text_like = std::str::from_utf8(b).is_ok()
-        || b.iter()
-            .filter(|c| c.is_ascii_graphic() || c.is_ascii_whitespace())
-            .count()
-            * 4
-            >= b.len() * 3;
-    let mut out: Vec<String> = if text_like {
-        escape_bytes(b, true).lines().map(str::to_string).collect()
-    } else {
-        b.chunks(16)
-            .enumerate()
-            .map(|(i, c)| {
-                let hex: Vec<String> = c.iter().map(|x| format!("{x:02x}")).collect();
-                let ascii = super::ascii_column(c);
-                format!("{:06x}  {:<48} {ascii}", i * 16, hex.join(" "))
-            })
-            .collect()
-    };
-    if body.len() > MAX {
-        out.push(format!("… {} more bytes not shown", body.len() - MAX));
-    }
-    out
 }
 
-/// Whether `x`'s response has been seen whole as of the playhead.
-fn resp_done(app: &App, x: &Exchange) -> bool {
-    x.response
-        .as_ref()
-        .is_some_and(|r| app.play.playhead.is_none_or(|f| r.end_frame <= f))
-}
-
-/// The selected exchange of the open connection, if it is visible as of the playhead.
-fn selected_exchange(app: &App) -> Option<(&Connection, &Exchange)> {
-    let c = app.conn()?;
-    let x = c
-        .http
-        .get(app.conn_view.http_sel)
-        .filter(|_| app.conn_view.http_sel < app.visible_exchanges())?;
-    Some((c, x))
-}
-
-/// Lines of the HTTP tab's detail of the selected exchange (what its pane scrolls
-/// through); 0 when no exchange is shown.
-pub fn http_detail_len(app: &App) -> usize {
-    selected_exchange(app).map_or(0, |(c, x)| {
-        http_detail(app, c, x, Theme { color: false }, 60).len()
-    })
-}
-
-/// The detail of one exchange: timing bar, anomalies, request and response with bodies.
-/// `width`: of the pane (for the timing bar).
-fn http_detail(
-    app: &App,
-    c: &Connection,
-    x: &Exchange,
-    th: Theme,
-    width: u16,
-) -> Vec<Line<'static>> {
-    let mut d: Vec<Line<'static>> = Vec::new();
-    // Timing bar: handshake, waiting (request sent → first response byte), transfer.
-    let hs_ms = c
-        .summary
-        .as_ref()
-        .and_then(|s| s.handshake.irtt_ms)
-        .unwrap_or(0.0);
-    if let (Some(rq), Some(rs)) = (&x.request, &x.response)
-        && resp_done(app, x)
-    {
-        let wait = (rs.ts_ns - rq.end_ts_ns).max(0) as f64 / 1e6;
-        let xfer = (rs.end_ts_ns - rs.ts_ns).max(0) as f64 / 1e6;
-        let total = (hs_ms + wait + xfer).max(1e-9);
-        let w = usize::from(width.saturating_sub(2)).clamp(10, 60);
-        let seg = |ms: f64| ((ms / total) * w as f64).round() as usize;
-        d.push(Line::from(vec![
-            Span::styled("█".repeat(seg(hs_ms)), th.state()),
-            Span::styled("█".repeat(seg(wait)), th.warn()),
-            Span::styled("█".repeat(seg(xfer)), th.client()),
-        ]));
-        d.push(Line::from(vec![
-            Span::styled(format!("handshake {}  ", fmt_ms(hs_ms)), th.state()),
-            Span::styled(format!("waiting {}  ", fmt_ms(wait)), th.warn()),
-            Span::styled(format!("transfer {}", fmt_ms(xfer)), th.client()),
-        ]));
+fn line(th: Theme, l: DetailLine) -> Line<'static> {
+    match l {
+        DetailLine::Raw(s) => Line::raw(s),
+        DetailLine::Styled(t, s) => Line::styled(s, style(th, t)),
+        DetailLine::Spans(v) => Line::from(
+            v.into_iter()
+                .map(|(t, s)| Span::styled(s, style(th, t)))
+                .collect::<Vec<_>>(),
+        ),
     }
-    for a in &x.anomalies {
-        d.push(Line::styled(format!("⚠ {}", escape(a)), th.anomaly()));
-    }
-    if let Some(r) = &x.request {
-        d.push(Line::styled(
-            format!(
-                "{} {} {}   (frame {})",
-                escape(&r.method),
-                escape(&r.uri),
-                escape(&r.version),
-                r.frame
-            ),
-            th.client().add_modifier(Modifier::BOLD),
-        ));
-        for (k, v) in &r.headers {
-            d.push(Line::styled(
-                format!("{}: {}", escape(k), escape(v)),
-                th.client(),
-            ));
-        }
-        if let Some(b) = app.body(app.conn_view.http_sel, false)
-            && !b.is_empty()
-        {
-            d.push(Line::raw(""));
-            for l in body_lines(b, crate::http::header(&r.headers, "content-type")) {
-                d.push(Line::raw(l));
-            }
-        }
-    }
-    if let Some(r) = x.response.as_ref().filter(|_| resp_done(app, x)) {
-        d.push(Line::raw(""));
-        for i in &x.interim {
-            d.push(Line::styled(
-                format!("{} (interim, frame {})", i.status, i.frame),
-                th.server(),
-            ));
-        }
-        d.push(Line::styled(
-            format!(
-                "{} {} {}   (frame {})",
-                escape(&r.version),
-                r.status,
-                escape(&r.reason),
-                r.frame
-            ),
-            th.server().add_modifier(Modifier::BOLD),
-        ));
-        for (k, v) in &r.headers {
-            d.push(Line::styled(
-                format!("{}: {}", escape(k), escape(v)),
-                th.server(),
-            ));
-        }
-        d.push(Line::raw(""));
-        match app.body(app.conn_view.http_sel, true) {
-            Some(b) if !b.is_empty() => {
-                let dec = match &r.content_encoding {
-                    Some(e) => format!(" (decoded from {})", escape(e)),
-                    None => String::new(),
-                };
-                d.push(Line::styled(
-                    format!("body: {} bytes{dec}", b.len()),
-                    th.dim(),
-                ));
-                for l in body_lines(b, crate::http::header(&r.headers, "content-type")) {
-                    d.push(Line::raw(l));
-                }
-                if (b.len() as u64) < r.body_bytes_decoded {
-                    d.push(Line::styled(
-                        format!("(first {} of {} bytes kept)", b.len(), r.body_bytes_decoded),
-                        th.warn(),
-                    ));
-                }
-            }
-            _ => d.push(Line::styled("(no body)", th.dim())),
-        }
-    }
-    d
 }
 
 pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
@@ -242,19 +89,23 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             st = st.add_modifier(Modifier::REVERSED);
         }
         lines.push(Line::styled(
-            format!("{:>3} {}", i + 1, exchange_summary(x, resp_done(app, x))),
+            format!("{:>3} {}", i + 1, exchange_summary(x, app.resp_done(x))),
             st,
         ));
     }
     f.render_widget(Paragraph::new(lines), list_a);
-    let Some((c, x)) = selected_exchange(app) else {
+    if app.selected_exchange().is_none() {
         f.render_widget(
             Paragraph::new("(no exchange yet at the playhead)"),
             detail_a,
         );
         return;
-    };
-    let d = http_detail(app, c, x, th, detail_a.width);
+    }
+    let d: Vec<Line> = app
+        .http_detail(detail_a.width)
+        .into_iter()
+        .map(|l| line(th, l))
+        .collect();
     // `update` keeps the scroll within the detail; this only guards one that shrank since.
     let scroll = app.conn_view.scroll.min(d.len().saturating_sub(1)) as u16;
     f.render_widget(

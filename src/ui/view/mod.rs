@@ -17,14 +17,15 @@ mod states;
 mod status;
 mod stream;
 
+pub use crate::ui::http_detail::body_lines;
 pub use connections::columns_for;
 pub use help::HELP;
-pub use http::{body_lines, http_detail_len};
 pub use ladder::arrow_text;
 pub use status::warnings;
 
 use crate::escape::escape;
 use crate::ui::app::{App, Screen, Tab};
+use crate::ui::model::ascii_column;
 use crate::ui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -148,18 +149,4 @@ fn render_loading(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         ),
     }
     f.render_widget(Paragraph::new(label).centered(), t);
-}
-
-/// The ASCII column of a hex dump: printable bytes as themselves, the rest as `.`.
-fn ascii_column(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|&b| {
-            if (0x20..0x7f).contains(&b) {
-                b as char
-            } else {
-                '.'
-            }
-        })
-        .collect()
 }

@@ -1,0 +1,196 @@
+//! The HTTP tab's detail of one exchange as plain lines (timing bar, anomalies, request
+//! and response heads and bodies), each with a tone the view turns into a style. No
+//! terminal types: the `App` counts these lines to bound the pane's scroll, the view
+//! draws them.
+
+use crate::analyze::Connection;
+use crate::escape::{escape, escape_bytes, escape_multiline};
+use crate::http::Exchange;
+use crate::ui::model::{ascii_column, fmt_ms};
+
+/// How a piece of the detail looks (the view's theme maps each to a style).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    State,
+    Warn,
+    Client,
+    ClientHead,
+    Server,
+    ServerHead,
+    Anomaly,
+    Dim,
+}
+
+/// One line of the detail.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DetailLine {
+    /// Unstyled text.
+    Raw(String),
+    /// A line of one tone.
+    Styled(Tone, String),
+    /// A line of pieces of different tones.
+    Spans(Vec<(Tone, String)>),
+}
+
+/// What the detail of one exchange is drawn from.
+pub struct DetailOf<'a> {
+    pub conn: &'a Connection,
+    pub exchange: &'a Exchange,
+    /// Whether the response has been seen whole as of the playhead.
+    pub resp_done: bool,
+    pub req_body: Option<&'a [u8]>,
+    pub resp_body: Option<&'a [u8]>,
+}
+
+/// The detail's lines. `width`: of the pane (for the timing bar).
+pub fn detail(d: &DetailOf, width: u16) -> Vec<DetailLine> {
+    let x = d.exchange;
+    let mut out = Vec::new();
+    if d.resp_done {
+        timing(d, width, &mut out);
+    }
+    for a in &x.anomalies {
+        out.push(DetailLine::Styled(
+            Tone::Anomaly,
+            format!("⚠ {}", escape(a)),
+        ));
+    }
+    if let Some(r) = &x.request {
+        let head = format!(
+            "{} {} {}   (frame {})",
+            escape(&r.method),
+            escape(&r.uri),
+            escape(&r.version),
+            r.frame
+        );
+        out.push(DetailLine::Styled(Tone::ClientHead, head));
+        headers(&r.headers, Tone::Client, &mut out);
+        if let Some(b) = d.req_body.filter(|b| !b.is_empty()) {
+            out.push(DetailLine::Raw(String::new()));
+            body(b, &r.headers, &mut out);
+        }
+    }
+    if d.resp_done {
+        response(d, &mut out);
+    }
+    out
+}
+
+/// Timing bar: handshake, waiting (request sent → first response byte), transfer.
+fn timing(d: &DetailOf, width: u16, out: &mut Vec<DetailLine>) {
+    let (Some(rq), Some(rs)) = (&d.exchange.request, &d.exchange.response) else {
+        return;
+    };
+    let hs_ms = d
+        .conn
+        .summary
+        .as_ref()
+        .and_then(|s| s.handshake.irtt_ms)
+        .unwrap_or(0.0);
+    let wait = (rs.ts_ns - rq.end_ts_ns).max(0) as f64 / 1e6;
+    let xfer = (rs.end_ts_ns - rs.ts_ns).max(0) as f64 / 1e6;
+    let total = (hs_ms + wait + xfer).max(1e-9);
+    let w = usize::from(width.saturating_sub(2)).clamp(10, 60);
+    let seg = |ms: f64| "█".repeat(((ms / total) * w as f64).round() as usize);
+    out.push(DetailLine::Spans(vec![
+        (Tone::State, seg(hs_ms)),
+        (Tone::Warn, seg(wait)),
+        (Tone::Client, seg(xfer)),
+    ]));
+    out.push(DetailLine::Spans(vec![
+        (Tone::State, format!("handshake {}  ", fmt_ms(hs_ms))),
+        (Tone::Warn, format!("waiting {}  ", fmt_ms(wait))),
+        (Tone::Client, format!("transfer {}", fmt_ms(xfer))),
+    ]));
+}
+
+fn headers(h: &[(String, String)], tone: Tone, out: &mut Vec<DetailLine>) {
+    for (k, v) in h {
+        out.push(DetailLine::Styled(
+            tone,
+            format!("{}: {}", escape(k), escape(v)),
+        ));
+    }
+}
+
+fn body(b: &[u8], headers: &[(String, String)], out: &mut Vec<DetailLine>) {
+    let ct = crate::http::header(headers, "content-type");
+    out.extend(body_lines(b, ct).into_iter().map(DetailLine::Raw));
+}
+
+/// The response: interim responses, head, headers and body.
+fn response(d: &DetailOf, out: &mut Vec<DetailLine>) {
+    let x = d.exchange;
+    let Some(r) = x.response.as_ref() else {
+        return;
+    };
+    out.push(DetailLine::Raw(String::new()));
+    for i in &x.interim {
+        let t = format!("{} (interim, frame {})", i.status, i.frame);
+        out.push(DetailLine::Styled(Tone::Server, t));
+    }
+    let head = format!(
+        "{} {} {}   (frame {})",
+        escape(&r.version),
+        r.status,
+        escape(&r.reason),
+        r.frame
+    );
+    out.push(DetailLine::Styled(Tone::ServerHead, head));
+    headers(&r.headers, Tone::Server, out);
+    out.push(DetailLine::Raw(String::new()));
+    let Some(b) = d.resp_body.filter(|b| !b.is_empty()) else {
+        out.push(DetailLine::Styled(Tone::Dim, "(no body)".into()));
+        return;
+    };
+    let dec = match &r.content_encoding {
+        Some(e) => format!(" (decoded from {})", escape(e)),
+        None => String::new(),
+    };
+    let size = format!("body: {} bytes{dec}", b.len());
+    out.push(DetailLine::Styled(Tone::Dim, size));
+    body(b, &r.headers, out);
+    if (b.len() as u64) < r.body_bytes_decoded {
+        let kept = format!("(first {} of {} bytes kept)", b.len(), r.body_bytes_decoded);
+        out.push(DetailLine::Styled(Tone::Warn, kept));
+    }
+}
+
+/// Body text for display: JSON pretty-printed, text escaped, binary as hex.
+pub fn body_lines(body: &[u8], content_type: Option<&str>) -> Vec<String> {
+    const MAX: usize = 64 * 1024;
+    let b = &body[..body.len().min(MAX)];
+    let is_json = content_type.is_some_and(|t| t.to_ascii_lowercase().contains("json"))
+        || matches!(
+            b.iter().find(|c| !c.is_ascii_whitespace()),
+            Some(b'{' | b'[')
+        );
+    if is_json
+        && let Ok(v) = serde_json::from_slice::<serde_json::Value>(b)
+        && let Ok(s) = serde_json::to_string_pretty(&v)
+    {
+        return escape_multiline(&s).lines().map(str::to_string).collect();
+    }
+    let text_like = std::str::from_utf8(b).is_ok()
+        || b.iter()
+            .filter(|c| c.is_ascii_graphic() || c.is_ascii_whitespace())
+            .count()
+            * 4
+            >= b.len() * 3;
+    let mut out: Vec<String> = if text_like {
+        escape_bytes(b, true).lines().map(str::to_string).collect()
+    } else {
+        b.chunks(16)
+            .enumerate()
+            .map(|(i, c)| {
+                let hex: Vec<String> = c.iter().map(|x| format!("{x:02x}")).collect();
+                let ascii = ascii_column(c);
+                format!("{:06x}  {:<48} {ascii}", i * 16, hex.join(" "))
+            })
+            .collect()
+    };
+    if body.len() > MAX {
+        out.push(format!("… {} more bytes not shown", body.len() - MAX));
+    }
+    out
+}
