@@ -142,13 +142,8 @@ impl App {
 
     /// Rows available for the list of the current screen/tab.
     pub fn list_rows(&self) -> usize {
-        let h = self.size.1;
-        match (self.screen, self.conn_view.tab) {
-            (Screen::Connection, Tab::Ladder) => layout::ladder_rows(h, self.present),
-            (Screen::Connection, Tab::Packets) => layout::packets_list_rows(h),
-            (Screen::Connection, Tab::Http) => layout::http_list_rows(h),
-            _ => layout::table_rows(h),
-        }
+        let tab = (self.screen == Screen::Connection).then_some(self.conn_view.tab);
+        layout::list_rows(tab, self.size.1, self.present)
     }
 
     /// Lines of the current tab's scrolling pane: the transitions (States) and stream lines
@@ -180,12 +175,7 @@ impl App {
 
     /// Rows of the current tab's scrolling pane on screen.
     pub fn scroll_rows(&self) -> usize {
-        match self.conn_view.tab {
-            Tab::States => layout::states_list_rows(self.size.1),
-            Tab::Stream => layout::stream_rows(self.size.1),
-            Tab::Http => layout::http_detail_rows(self.size.1),
-            Tab::Ladder | Tab::Packets => 1,
-        }
+        layout::scroll_rows(self.conn_view.tab, self.size.1)
     }
 
     /// The furthest the pane scrolls: its last line at the top.
@@ -426,15 +416,8 @@ impl App {
 
     /// Exchanges whose request has arrived as of the playhead.
     pub fn visible_exchanges(&self) -> usize {
-        let Some(c) = self.conn() else { return 0 };
-        match self.play.playhead {
-            None => c.http.len(),
-            Some(f) => c
-                .http
-                .iter()
-                .filter(|x| x.request.as_ref().is_some_and(|r| r.end_frame <= f))
-                .count(),
-        }
+        self.conn()
+            .map_or(0, |c| self.play.exchanges_shown(&c.http))
     }
 
     /// The selected exchange of the open connection, if it is visible as of the playhead.
@@ -442,13 +425,6 @@ impl App {
         let (c, i) = (self.conn()?, self.conn_view.http_sel);
         let x = c.http.get(i).filter(|_| i < self.visible_exchanges())?;
         Some((c, x))
-    }
-
-    /// Whether `x`'s response has been seen whole as of the playhead.
-    pub fn resp_done(&self, x: &Exchange) -> bool {
-        x.response
-            .as_ref()
-            .is_some_and(|r| self.play.shows(r.end_frame))
     }
 
     /// The lines of the selected exchange's detail (HTTP tab; none when no exchange is
@@ -461,7 +437,7 @@ impl App {
         let of = DetailOf {
             conn,
             exchange: x,
-            resp_done: self.resp_done(x),
+            resp_done: self.play.response_done(x),
             req_body: self.body(i, false),
             resp_body: self.body(i, true),
         };
@@ -626,19 +602,16 @@ impl App {
     /// The body of exchange `i` of the open connection: from the on-demand rebuild (the
     /// analysis keeps no bodies), else from the analysis itself (live mode).
     pub fn body(&self, i: usize, response: bool) -> Option<&[u8]> {
-        fn from(x: &Exchange, response: bool) -> Option<&[u8]> {
-            if response {
-                x.response.as_ref()?.body.as_deref()
-            } else {
-                x.request.as_ref()?.body.as_deref()
-            }
-        }
         if let Some(Ok(s)) = self.open_stream()
-            && let Some(b) = s.http.get(i).and_then(|x| from(x, response))
+            && let Some(b) = s
+                .http
+                .get(i)
+                .and_then(|x| http_detail::body_of(x, response))
         {
             return Some(b);
         }
-        self.conn()?.http.get(i).and_then(|x| from(x, response))
+        let x = self.conn()?.http.get(i)?;
+        http_detail::body_of(x, response)
     }
 
     /// The connection whose stream the Stream and HTTP tabs want rebuilt.

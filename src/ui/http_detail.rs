@@ -156,6 +156,15 @@ fn response(d: &DetailOf, out: &mut Vec<DetailLine>) {
     }
 }
 
+/// The request's or the response's body of `x`, if kept.
+pub fn body_of(x: &Exchange, response: bool) -> Option<&[u8]> {
+    if response {
+        x.response.as_ref()?.body.as_deref()
+    } else {
+        x.request.as_ref()?.body.as_deref()
+    }
+}
+
 /// Body text for display: JSON pretty-printed, text escaped, binary as hex.
 pub fn body_lines(body: &[u8], content_type: Option<&str>) -> Vec<String> {
     const MAX: usize = 64 * 1024;

@@ -4,6 +4,8 @@
 //!
 //! Every screen is a title row, the body and a status row; lists begin with a header row.
 
+use crate::ui::screen::Tab;
+
 /// Rows of the title bar.
 pub const TITLE_ROWS: u16 = 1;
 /// Rows of the status bar.
@@ -16,6 +18,27 @@ pub const STATES_DIAGRAM_LINES: usize = 13;
 /// Rows above the States tab's transition list: each side's title, the diagram, and the
 /// line for transitions the drawing has no edge for.
 pub const STATES_TOP_ROWS: u16 = STATES_DIAGRAM_LINES as u16 + 2;
+
+/// Rows available for the list of the connection screen's `tab` (None: the connections
+/// table) on a screen `h` rows high.
+pub fn list_rows(tab: Option<Tab>, h: u16, present: bool) -> usize {
+    match tab {
+        Some(Tab::Ladder) => ladder_rows(h, present),
+        Some(Tab::Packets) => packets_list_rows(h),
+        Some(Tab::Http) => http_list_rows(h),
+        _ => table_rows(h),
+    }
+}
+
+/// Rows of `tab`'s scrolling pane on a screen `h` rows high.
+pub fn scroll_rows(tab: Tab, h: u16) -> usize {
+    match tab {
+        Tab::States => states_list_rows(h),
+        Tab::Stream => stream_rows(h),
+        Tab::Http => http_detail_rows(h),
+        Tab::Ladder | Tab::Packets => 1,
+    }
+}
 
 /// Rows of the connections table (below its header).
 pub fn table_rows(h: u16) -> usize {

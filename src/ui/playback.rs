@@ -2,6 +2,7 @@
 //! list of packets in frame order (binary searches; waits capped so idle stretches are
 //! skipped). Pure: `App` feeds it real time as `Action::Tick`.
 
+use crate::http::Exchange;
 use crate::tcp::PacketRecord;
 use crate::ui::model;
 
@@ -52,6 +53,22 @@ impl Playback {
     /// Whether frame `f` has been reached.
     pub fn shows(&self, f: u64) -> bool {
         self.playhead.is_none_or(|p| f <= p)
+    }
+
+    /// How many of `http` (in order) have had their request arrive.
+    pub fn exchanges_shown(&self, http: &[Exchange]) -> usize {
+        match self.playhead {
+            None => http.len(),
+            Some(f) => http
+                .iter()
+                .filter(|x| x.request.as_ref().is_some_and(|r| r.end_frame <= f))
+                .count(),
+        }
+    }
+
+    /// Whether `x`'s response has been seen whole.
+    pub fn response_done(&self, x: &Exchange) -> bool {
+        x.response.as_ref().is_some_and(|r| self.shows(r.end_frame))
     }
 }
 

@@ -89,7 +89,11 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             st = st.add_modifier(Modifier::REVERSED);
         }
         lines.push(Line::styled(
-            format!("{:>3} {}", i + 1, exchange_summary(x, app.resp_done(x))),
+            format!(
+                "{:>3} {}",
+                i + 1,
+                exchange_summary(x, app.play.response_done(x))
+            ),
             st,
         ));
     }
