@@ -1,6 +1,7 @@
 //! The Ladder tab: one arrow a segment between the two lifelines, states where they
 //! change, the iRTT bracket over the handshake.
 
+use crate::analyze::Connection;
 use crate::explain::{arrow_label, flag_marker, states_before};
 use crate::flow::Dir;
 use crate::tcp::PacketRecord;
@@ -69,29 +70,14 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     let all = app.packets();
     let pk = app.visible_packets();
     let g = ladder_geom(area.width);
-    let mut lines: Vec<Line> = Vec::new();
-    // Header: endpoints above their lifelines.
-    let cname = c.client.to_string();
-    let left_w = usize::from(g.time + 1 + g.state + 1);
-    let mut head = vec![Span::styled("time", th.header())];
-    head.push(Span::styled(
-        pad(&cname, left_w.saturating_sub(4), true),
-        th.client(),
-    ));
-    head.push(Span::raw(pad("", usize::from(g.arrow), false)));
-    head.push(Span::styled(
-        pad(&c.server.to_string(), usize::from(g.state) + 2, false),
-        th.server(),
-    ));
+    let mut lines: Vec<Line> = vec![header(c, &g, th)];
     if pk.is_empty() && !all.is_empty() {
-        lines.push(Line::from(head));
         lines.push(Line::from(
             "(the playhead is before this connection's first packet: press Space)",
         ));
         f.render_widget(Paragraph::new(lines), area);
         return;
     }
-    lines.push(Line::from(head));
     if all.is_empty() {
         lines.push(Line::from(
             "no packet records were kept for this connection",
@@ -99,68 +85,15 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         f.render_widget(Paragraph::new(lines), area);
         return;
     }
-    let hs = c.summary.as_ref().map(|s| &s.handshake);
-    let (syn_f, ack_f) = (
-        hs.and_then(|h| h.syns.last().map(|a| a.frame)),
-        hs.and_then(|h| {
-            h.ack_frame
-                .or(h.syn_ack_frame.filter(|_| h.outcome == Outcome::Refused))
-        }),
-    );
-    let irtt = hs.and_then(|h| h.irtt_ms);
-    let t0 = all[0].ts;
+    let bracket = Bracket::of(c);
     let rows = usize::from(area.height.saturating_sub(1));
     let per = if app.present { 2 } else { 1 };
     let count = (rows / per).max(1);
     let offset = app.conn_view.pkt_offset.min(pk.len().saturating_sub(1));
-    for i in offset..(offset + count).min(pk.len()) {
-        let p = &pk[i];
-        let (bc, bs) = states_before(all, i);
-        let (ac, as_) = p.states_after;
-        let prev_ts = if i == 0 { p.ts } else { pk[i - 1].ts };
-        let rel = p.ts.secs_since(t0);
-        let time = if g.time >= 20 {
-            format!("{rel:>10.6} {:>8}", fmt_delta(p.ts.0 - prev_ts.0))
-        } else {
-            format!("{rel:>8.4} {:>7}", fmt_delta(p.ts.0 - prev_ts.0))
-        };
-        let mut spans = vec![
-            Span::styled(pad(&time, usize::from(g.time), false), th.dim()),
-            Span::raw(" "),
-        ];
-        let cst = if ac != bc || i == 0 { ac.name() } else { "" };
-        let sst = if as_ != bs || i == 0 { as_.name() } else { "" };
-        spans.push(Span::styled(
-            pad(cst, usize::from(g.state), true),
-            th.state(),
-        ));
-        spans.push(Span::styled("│", th.client()));
-        let st = super::packets::packet_style(th, p, i == app.conn_view.pkt_sel);
-        spans.push(Span::styled(arrow_text(p, usize::from(g.arrow)), st));
-        spans.push(Span::styled("│", th.server()));
-        spans.push(Span::styled(
-            pad(sst, usize::from(g.state) + 1, false),
-            th.state(),
-        ));
-        // iRTT bracket from the (last) SYN to the ACK that completed the handshake.
-        if let (Some(sf), Some(af)) = (syn_f, ack_f) {
-            let b = if p.frame == sf {
-                Some("┐".to_string())
-            } else if p.frame == af {
-                Some(format!("┘ iRTT {}", irtt.map_or(String::new(), fmt_ms)))
-            } else if p.frame > sf && p.frame < af {
-                Some("│".to_string())
-            } else {
-                None
-            };
-            if let Some(b) = b {
-                let b: String = if g.bracket >= 10 {
-                    b
-                } else {
-                    b.chars().take(1).collect()
-                };
-                spans.push(Span::styled(format!(" {b}"), th.warn()));
-            }
+    for (i, p) in pk.iter().enumerate().skip(offset).take(count) {
+        let mut spans = arrow_row(app, &g, th, i);
+        if let Some(b) = bracket.as_ref().and_then(|b| b.at(p.frame, &g)) {
+            spans.push(Span::styled(format!(" {b}"), th.warn()));
         }
         lines.push(Line::from(spans));
         if app.present {
@@ -173,4 +106,88 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         }
     }
     f.render_widget(Paragraph::new(lines), area);
+}
+
+/// The endpoints above their lifelines.
+fn header(c: &Connection, g: &LadderGeom, th: Theme) -> Line<'static> {
+    let left_w = usize::from(g.time + 1 + g.state + 1);
+    Line::from(vec![
+        Span::styled("time", th.header()),
+        Span::styled(
+            pad(&c.client.to_string(), left_w.saturating_sub(4), true),
+            th.client(),
+        ),
+        Span::raw(pad("", usize::from(g.arrow), false)),
+        Span::styled(
+            pad(&c.server.to_string(), usize::from(g.state) + 2, false),
+            th.server(),
+        ),
+    ])
+}
+
+/// Packet `i` (of those visible): time and delta, the states where they change, the
+/// arrow between the lifelines.
+fn arrow_row(app: &App, g: &LadderGeom, th: Theme, i: usize) -> Vec<Span<'static>> {
+    let (all, pk) = (app.packets(), app.visible_packets());
+    let p = &pk[i];
+    let (bc, bs) = states_before(all, i);
+    let (ac, as_) = p.states_after;
+    let prev_ts = if i == 0 { p.ts } else { pk[i - 1].ts };
+    let rel = p.ts.secs_since(all[0].ts);
+    let time = if g.time >= 20 {
+        format!("{rel:>10.6} {:>8}", fmt_delta(p.ts.0 - prev_ts.0))
+    } else {
+        format!("{rel:>8.4} {:>7}", fmt_delta(p.ts.0 - prev_ts.0))
+    };
+    let cst = if ac != bc || i == 0 { ac.name() } else { "" };
+    let sst = if as_ != bs || i == 0 { as_.name() } else { "" };
+    let st = super::packets::packet_style(th, p, i == app.conn_view.pkt_sel);
+    vec![
+        Span::styled(pad(&time, usize::from(g.time), false), th.dim()),
+        Span::raw(" "),
+        Span::styled(pad(cst, usize::from(g.state), true), th.state()),
+        Span::styled("│", th.client()),
+        Span::styled(arrow_text(p, usize::from(g.arrow)), st),
+        Span::styled("│", th.server()),
+        Span::styled(pad(sst, usize::from(g.state) + 1, false), th.state()),
+    ]
+}
+
+/// The iRTT bracket from the (last) SYN to the ACK that completed the handshake (or the
+/// RST that refused it).
+struct Bracket {
+    syn: u64,
+    ack: u64,
+    irtt_ms: Option<f64>,
+}
+
+impl Bracket {
+    fn of(c: &Connection) -> Option<Bracket> {
+        let h = &c.summary.as_ref()?.handshake;
+        Some(Bracket {
+            syn: h.syns.last()?.frame,
+            ack: h
+                .ack_frame
+                .or(h.syn_ack_frame.filter(|_| h.outcome == Outcome::Refused))?,
+            irtt_ms: h.irtt_ms,
+        })
+    }
+
+    /// The bracket's piece beside frame `frame`, cut to one character when narrow.
+    fn at(&self, frame: u64, g: &LadderGeom) -> Option<String> {
+        let b = if frame == self.syn {
+            "┐".to_string()
+        } else if frame == self.ack {
+            format!("┘ iRTT {}", self.irtt_ms.map_or(String::new(), fmt_ms))
+        } else if frame > self.syn && frame < self.ack {
+            "│".to_string()
+        } else {
+            return None;
+        };
+        Some(if g.bracket >= 10 {
+            b
+        } else {
+            b.chars().take(1).collect()
+        })
+    }
 }

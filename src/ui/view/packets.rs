@@ -54,8 +54,6 @@ fn packet_row(p: &PacketRecord, t0: crate::ts::Ts) -> String {
 }
 
 pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
-    let all = app.packets();
-    let pk = app.visible_packets();
     let list_rows = layout::packets_list_rows(app.size.1)
         .min(usize::from(area.height.saturating_sub(4)).max(1));
     let [list_a, detail_a, expl_a] = Layout::vertical([
@@ -64,7 +62,18 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         Constraint::Length(if area.height >= 30 { 9 } else { 6 }),
     ])
     .areas(area);
-    let t0 = all.first().map_or(crate::ts::Ts(0), |p| p.ts);
+    render_list(f, app, th, list_a, list_rows);
+    let Some(p) = app.visible_packets().get(app.conn_view.pkt_sel) else {
+        return;
+    };
+    render_detail(f, app, th, detail_a);
+    render_explanation(f, app, th, expl_a, p.frame);
+}
+
+/// The packet list: a header row and the packets as of the playhead.
+fn render_list(f: &mut Frame, app: &App, th: Theme, area: Rect, list_rows: usize) {
+    let pk = app.visible_packets();
+    let t0 = app.packets().first().map_or(crate::ts::Ts(0), |p| p.ts);
     let mut lines = vec![Line::styled(
         format!(
             "{:>6} {:>10} {} {:<14} {:>10} {:>10} {:>5} {:>7} analysis",
@@ -79,38 +88,38 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             packet_style(th, p, i == app.conn_view.pkt_sel),
         ));
     }
-    f.render_widget(Paragraph::new(lines), list_a);
+    f.render_widget(Paragraph::new(lines), area);
+}
 
-    let Some(p) = pk.get(app.conn_view.pkt_sel) else {
-        return;
+/// The selected frame's header tree and hex dump, the selected field highlighted in both.
+fn render_detail(f: &mut Frame, app: &App, th: Theme, area: Rect) {
+    let note = |text: String| {
+        vec![Field {
+            depth: 0,
+            text,
+            range: None,
+        }]
     };
-    // Header tree and hex dump.
     let (tree, data): (Vec<Field>, Option<&[u8]>) = match app.selected_frame_bytes() {
         Some(Ok(fb)) => (fb.tree(), Some(&fb.data[..])),
-        Some(Err(e)) => (
-            vec![Field {
-                depth: 0,
-                text: escape(&e.msg),
-                range: None,
-            }],
-            None,
-        ),
-        _ => (
-            vec![Field {
-                depth: 0,
-                text: "reading the frame from the file…".into(),
-                range: None,
-            }],
-            None,
-        ),
+        Some(Err(e)) => (note(escape(&e.msg)), None),
+        _ => (note("reading the frame from the file…".into()), None),
     };
     let fsel = app.current_field().min(tree.len().saturating_sub(1));
     let range = tree.get(fsel).and_then(|x| x.range);
-    let bpl: usize = if detail_a.width >= 110 { 16 } else { 8 };
+    let bpl: usize = if area.width >= 110 { 16 } else { 8 };
     let hex_w = (5 + bpl * 3 + 1 + bpl) as u16 + 2;
     let [tree_a, hex_a] =
-        Layout::horizontal([Constraint::Min(20), Constraint::Length(hex_w)]).areas(detail_a);
-    let th_rows = usize::from(tree_a.height.saturating_sub(2)).max(1);
+        Layout::horizontal([Constraint::Min(20), Constraint::Length(hex_w)]).areas(area);
+    render_tree(f, th, tree_a, &tree, fsel);
+    if let Some(data) = data {
+        render_hex(f, th, hex_a, data, bpl, range);
+    }
+}
+
+/// The header tree, scrolled to keep field `fsel` in view.
+fn render_tree(f: &mut Frame, th: Theme, area: Rect, tree: &[Field], fsel: usize) {
+    let th_rows = usize::from(area.height.saturating_sub(2)).max(1);
     let toff = fsel
         .saturating_sub(1)
         .min(tree.len().saturating_sub(th_rows));
@@ -134,41 +143,52 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
                 .borders(Borders::ALL)
                 .title(" headers ([ ] select field) "),
         ),
-        tree_a,
+        area,
     );
-    if let Some(data) = data {
-        let hrows = usize::from(hex_a.height.saturating_sub(2)).max(1);
-        let first_line = range.map_or(0, |(s, _)| s / bpl);
-        let hoff = first_line.saturating_sub(hrows / 3);
-        let mut hl = Vec::new();
-        for (li, chunk) in data.chunks(bpl).enumerate().skip(hoff).take(hrows) {
-            let base = li * bpl;
-            let mut spans = vec![Span::styled(format!("{base:04x} "), th.dim())];
-            for (k, b) in chunk.iter().enumerate() {
-                let inr = range.is_some_and(|(s, l)| base + k >= s && base + k < s + l);
-                let st = if inr {
-                    th.highlight()
-                } else {
-                    Style::default()
-                };
-                spans.push(Span::styled(format!("{b:02x}"), st));
-                spans.push(Span::raw(" "));
-            }
-            spans.push(Span::raw("   ".repeat(bpl - chunk.len())));
-            spans.push(Span::styled(super::ascii_column(chunk), th.dim()));
-            hl.push(Line::from(spans));
+}
+
+/// The hex dump, `bpl` bytes a line, the bytes of `range` (start, length) highlighted.
+fn render_hex(
+    f: &mut Frame,
+    th: Theme,
+    area: Rect,
+    data: &[u8],
+    bpl: usize,
+    range: Option<(usize, usize)>,
+) {
+    let hrows = usize::from(area.height.saturating_sub(2)).max(1);
+    let first_line = range.map_or(0, |(s, _)| s / bpl);
+    let hoff = first_line.saturating_sub(hrows / 3);
+    let mut hl = Vec::new();
+    for (li, chunk) in data.chunks(bpl).enumerate().skip(hoff).take(hrows) {
+        let base = li * bpl;
+        let mut spans = vec![Span::styled(format!("{base:04x} "), th.dim())];
+        for (k, b) in chunk.iter().enumerate() {
+            let inr = range.is_some_and(|(s, l)| base + k >= s && base + k < s + l);
+            let st = if inr {
+                th.highlight()
+            } else {
+                Style::default()
+            };
+            spans.push(Span::styled(format!("{b:02x}"), st));
+            spans.push(Span::raw(" "));
         }
-        f.render_widget(
-            Paragraph::new(hl).block(Block::default().borders(Borders::ALL).title(" bytes ")),
-            hex_a,
-        );
+        spans.push(Span::raw("   ".repeat(bpl - chunk.len())));
+        spans.push(Span::styled(super::ascii_column(chunk), th.dim()));
+        hl.push(Line::from(spans));
     }
-    // Explanation.
-    let idx = app.conn_view.pkt_sel;
+    f.render_widget(
+        Paragraph::new(hl).block(Block::default().borders(Borders::ALL).title(" bytes ")),
+        area,
+    );
+}
+
+/// What the selected packet (frame `frame`) does, in plain words.
+fn render_explanation(f: &mut Frame, app: &App, th: Theme, area: Rect, frame: u64) {
     let facts = app
         .conn()
-        .map_or_else(|| ConnFacts::bare(all), ConnFacts::of);
-    let text: Vec<Line> = crate::explain::packet(&facts, idx)
+        .map_or_else(|| ConnFacts::bare(app.packets()), ConnFacts::of);
+    let text: Vec<Line> = crate::explain::packet(&facts, app.conn_view.pkt_sel)
         .into_iter()
         .map(|s| {
             if s.starts_with('⚠') {
@@ -184,9 +204,9 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         Paragraph::new(text).wrap(Wrap { trim: false }).block(
             Block::default()
                 .borders(Borders::TOP)
-                .title(format!(" frame {}: what it does ", p.frame)),
+                .title(format!(" frame {frame}: what it does ")),
         ),
-        expl_a,
+        area,
     );
 }
 
