@@ -10,7 +10,7 @@ use crate::ui::model::states_at;
 use crate::ui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Modifier;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -101,96 +101,127 @@ fn heavy(ch: char) -> char {
     }
 }
 
+/// The path `transitions` took over the drawing.
+struct Taken {
+    /// Drawn edges followed.
+    edges: Vec<(TcpState, TcpState)>,
+    /// Transitions the drawing has no edge for, as text.
+    off: Vec<String>,
+    visited: Vec<TcpState>,
+    /// Which CLOSED is the current one: the last, once LAST-ACK's edge led there.
+    at_final_closed: bool,
+    /// Cells (line, column) of the connectors on the path.
+    heavy_cells: Vec<(usize, usize)>,
+}
+
+impl Taken {
+    fn of(transitions: &[&Transition]) -> Taken {
+        let mut t = Taken {
+            edges: Vec::new(),
+            off: Vec::new(),
+            visited: vec![TcpState::Closed],
+            at_final_closed: false,
+            heavy_cells: Vec::new(),
+        };
+        for x in transitions {
+            match drawn_path(x.from, x.state) {
+                Some(path) => {
+                    t.at_final_closed = path.last() == Some(&(TcpState::LastAck, TcpState::Closed));
+                    for (a, b) in path {
+                        t.visited.push(b);
+                        t.edges.push((a, b));
+                    }
+                }
+                None => {
+                    t.at_final_closed = false;
+                    t.visited.push(x.state);
+                    t.off
+                        .push(format!("{} → {} (frame {})", x.from, x.state, x.frame));
+                }
+            }
+        }
+        t.heavy_cells = EDGES
+            .iter()
+            .filter(|(a, b, _)| t.edges.contains(&(*a, *b)))
+            .flat_map(|(_, _, cells)| cells.iter().copied())
+            .collect();
+        t
+    }
+
+    /// The style of state `s`'s name on diagram line `y`: current, visited or not.
+    fn state_style(&self, s: TcpState, y: usize, current: TcpState, th: Theme) -> Style {
+        let (is_current, was_visited) = if s == TcpState::Closed {
+            let last = y == FINAL_CLOSED_LINE;
+            let final_closed_visited = self.edges.contains(&(TcpState::LastAck, TcpState::Closed));
+            (
+                current == TcpState::Closed && last == self.at_final_closed,
+                !last || final_closed_visited,
+            )
+        } else {
+            (s == current, self.visited.contains(&s))
+        };
+        if is_current {
+            th.highlight().add_modifier(Modifier::BOLD)
+        } else if was_visited {
+            th.state()
+        } else {
+            th.dim()
+        }
+    }
+}
+
 /// The diagram with the path taken by `transitions` drawn heavy, the states visited in
 /// the state style and `current` highlighted; then one line naming the transitions the
 /// drawing has no edge for.
 fn diagram_lines(transitions: &[&Transition], current: TcpState, th: Theme) -> Vec<Line<'static>> {
-    let mut taken: Vec<(TcpState, TcpState)> = Vec::new();
-    let mut off: Vec<String> = Vec::new();
-    let mut visited = vec![TcpState::Closed];
-    // Which CLOSED is the current one: the last, once LAST-ACK's edge led there.
-    let mut at_final_closed = false;
-    for t in transitions {
-        match drawn_path(t.from, t.state) {
-            Some(path) => {
-                at_final_closed = path.last() == Some(&(TcpState::LastAck, TcpState::Closed));
-                for (a, b) in path {
-                    visited.push(b);
-                    taken.push((a, b));
-                }
-            }
-            None => {
-                at_final_closed = false;
-                visited.push(t.state);
-                off.push(format!("{} → {} (frame {})", t.from, t.state, t.frame));
-            }
-        }
-    }
-    let heavy_cells: Vec<(usize, usize)> = EDGES
-        .iter()
-        .filter(|(a, b, _)| taken.contains(&(*a, *b)))
-        .flat_map(|(_, _, cells)| cells.iter().copied())
-        .collect();
-    let final_closed_visited = taken.contains(&(TcpState::LastAck, TcpState::Closed));
-    let names = TcpState::ALL;
+    let taken = Taken::of(transitions);
     let mut out: Vec<Line<'static>> = DIAGRAM
         .iter()
         .enumerate()
-        .map(|(y, l)| {
-            let mut spans = Vec::new();
-            let mut x = 0;
-            let mut rest: &str = l;
-            while !rest.is_empty() {
-                // Longest state name starting here.
-                let hit = names
-                    .iter()
-                    .filter(|s| rest.starts_with(s.name()))
-                    .max_by_key(|s| s.name().len());
-                match hit {
-                    Some(s) => {
-                        let (is_current, was_visited) = if *s == TcpState::Closed {
-                            let last = y == FINAL_CLOSED_LINE;
-                            (
-                                current == TcpState::Closed && last == at_final_closed,
-                                !last || final_closed_visited,
-                            )
-                        } else {
-                            (*s == current, visited.contains(s))
-                        };
-                        let st = if is_current {
-                            th.highlight().add_modifier(Modifier::BOLD)
-                        } else if was_visited {
-                            th.state()
-                        } else {
-                            th.dim()
-                        };
-                        spans.push(Span::styled(s.name().to_string(), st));
-                        rest = &rest[s.name().len()..];
-                        x += s.name().len();
-                    }
-                    None => {
-                        let ch = rest.chars().next().unwrap_or(' ');
-                        let span = if heavy_cells.contains(&(y, x)) {
-                            Span::styled(heavy(ch).to_string(), th.state())
-                        } else {
-                            Span::styled(ch.to_string(), th.dim())
-                        };
-                        spans.push(span);
-                        rest = &rest[ch.len_utf8()..];
-                        x += 1;
-                    }
-                }
-            }
-            Line::from(spans)
-        })
+        .map(|(y, l)| diagram_line(y, l, &taken, current, th))
         .collect();
-    if !off.is_empty() {
+    if !taken.off.is_empty() {
         out.push(Line::from(vec![
             Span::styled("not drawn: ", th.dim()),
-            Span::styled(off.join(", "), th.state()),
+            Span::styled(taken.off.join(", "), th.state()),
         ]));
     }
     out
+}
+
+/// Line `y` of the diagram: state names styled by [`Taken::state_style`], connectors
+/// heavy on the path taken.
+fn diagram_line(y: usize, l: &str, taken: &Taken, current: TcpState, th: Theme) -> Line<'static> {
+    let mut spans = Vec::new();
+    let mut x = 0;
+    let mut rest: &str = l;
+    while !rest.is_empty() {
+        // Longest state name starting here.
+        let hit = TcpState::ALL
+            .iter()
+            .filter(|s| rest.starts_with(s.name()))
+            .max_by_key(|s| s.name().len());
+        match hit {
+            Some(s) => {
+                let st = taken.state_style(*s, y, current, th);
+                spans.push(Span::styled(s.name().to_string(), st));
+                rest = &rest[s.name().len()..];
+                x += s.name().len();
+            }
+            None => {
+                let ch = rest.chars().next().unwrap_or(' ');
+                let span = if taken.heavy_cells.contains(&(y, x)) {
+                    Span::styled(heavy(ch).to_string(), th.state())
+                } else {
+                    Span::styled(ch.to_string(), th.dim())
+                };
+                spans.push(span);
+                rest = &rest[ch.len_utf8()..];
+                x += 1;
+            }
+        }
+    }
+    Line::from(spans)
 }
 
 fn transitions_at(c: &Connection, dir: Dir, at: Option<u64>) -> Vec<&Transition> {
