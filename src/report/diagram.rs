@@ -218,9 +218,10 @@ fn ascii_only(s: &str) -> String {
         .collect()
 }
 
+const TIME_W: usize = 11;
+const NOTE_W: usize = 13;
+
 fn ascii(c: &Connection, rows: &[Row<'_>]) -> String {
-    const TIME_W: usize = 11;
-    const NOTE_W: usize = 13;
     let inner = rows
         .iter()
         .map(|r| r.label.len() + 8)
@@ -228,24 +229,8 @@ fn ascii(c: &Connection, rows: &[Row<'_>]) -> String {
         .max()
         .unwrap_or(0)
         .max(36);
-    let client = ascii_only(&format!("client {}", c.client));
-    let server = ascii_only(&format!("server {}", c.server));
-    let mut o = String::new();
+    let mut o = ascii_heading(c, inner);
     let pad = " ".repeat(TIME_W + NOTE_W);
-    // Headings centred on the lifelines.
-    let left_col = TIME_W + NOTE_W;
-    let right_col = left_col + inner + 1;
-    let mut head = format!("{:<w$}", "time (s)", w = TIME_W);
-    let cl = left_col.saturating_sub(client.len() / 2);
-    head.push_str(&" ".repeat(cl.saturating_sub(head.len())));
-    head.push_str(&client);
-    let sl = right_col
-        .saturating_sub(server.len() / 2)
-        .max(head.len() + 2);
-    head.push_str(&" ".repeat(sl - head.len()));
-    head.push_str(&server);
-    o.push_str(head.trim_end());
-    o.push('\n');
     let blank = format!("{pad}|{}|", " ".repeat(inner));
     o.push_str(&blank);
     o.push('\n');
@@ -253,51 +238,20 @@ fn ascii(c: &Connection, rows: &[Row<'_>]) -> String {
         let msg = "(no packet: the handshake was not captured)";
         o.push_str(&format!("{pad}|  {msg:<w$}|\n", w = inner - 2));
     }
-    let notes_line = |notes: &[(Dir, String)]| -> Option<String> {
-        if notes.is_empty() {
-            return None;
-        }
-        let l: Vec<&str> = notes
-            .iter()
-            .filter(|(d, _)| *d == Dir::Client)
-            .map(|(_, s)| s.as_str())
-            .collect();
-        let r: Vec<&str> = notes
-            .iter()
-            .filter(|(d, _)| *d == Dir::Server)
-            .map(|(_, s)| s.as_str())
-            .collect();
-        let line = format!(
-            "{:>tw$}{:>nw$}|{}|  {}",
-            "",
-            format!("{} ", l.join(" ")),
-            " ".repeat(inner),
-            r.join(" "),
-            tw = TIME_W,
-            nw = NOTE_W
-        );
-        Some(line.trim_end().to_string())
-    };
     for r in rows {
-        if let Some(l) = notes_line(&r.before) {
+        if let Some(l) = ascii_notes(&r.before, inner) {
             o.push_str(&l);
             o.push('\n');
         }
-        let body = format!(" {} ", ascii_only(&r.label));
-        let dashes = inner.saturating_sub(body.len() + 1);
-        let lead = 2.min(dashes);
-        let arrow = match r.p.dir {
-            Dir::Client => format!("{}{body}{}>", "-".repeat(lead), "-".repeat(dashes - lead)),
-            Dir::Server => format!("<{}{body}{}", "-".repeat(dashes - lead), "-".repeat(lead)),
-        };
         o.push_str(&format!(
-            "{:>tw$}{:nw$}|{arrow}|\n",
+            "{:>tw$}{:nw$}|{}|\n",
             format!("{:.6}", r.t),
             "",
+            ascii_arrow(r, inner),
             tw = TIME_W - 1,
             nw = NOTE_W + 1
         ));
-        if let Some(l) = notes_line(&r.after) {
+        if let Some(l) = ascii_notes(&r.after, inner) {
             o.push_str(&l);
             o.push('\n');
         }
@@ -309,6 +263,61 @@ fn ascii(c: &Connection, rows: &[Row<'_>]) -> String {
     o.push_str(&blank);
     o.push('\n');
     o
+}
+
+/// The heading line: the endpoints centred on their lifelines, `inner` apart.
+fn ascii_heading(c: &Connection, inner: usize) -> String {
+    let client = ascii_only(&format!("client {}", c.client));
+    let server = ascii_only(&format!("server {}", c.server));
+    let left_col = TIME_W + NOTE_W;
+    let right_col = left_col + inner + 1;
+    let mut head = format!("{:<w$}", "time (s)", w = TIME_W);
+    let cl = left_col.saturating_sub(client.len() / 2);
+    head.push_str(&" ".repeat(cl.saturating_sub(head.len())));
+    head.push_str(&client);
+    let sl = right_col
+        .saturating_sub(server.len() / 2)
+        .max(head.len() + 2);
+    head.push_str(&" ".repeat(sl - head.len()));
+    head.push_str(&server);
+    let mut o = head.trim_end().to_string();
+    o.push('\n');
+    o
+}
+
+/// State notes beside the lifelines: the client's on the left, the server's on the right.
+fn ascii_notes(notes: &[(Dir, String)], inner: usize) -> Option<String> {
+    if notes.is_empty() {
+        return None;
+    }
+    let side = |dir: Dir| -> Vec<&str> {
+        notes
+            .iter()
+            .filter(|(d, _)| *d == dir)
+            .map(|(_, s)| s.as_str())
+            .collect()
+    };
+    let line = format!(
+        "{:>tw$}{:>nw$}|{}|  {}",
+        "",
+        format!("{} ", side(Dir::Client).join(" ")),
+        " ".repeat(inner),
+        side(Dir::Server).join(" "),
+        tw = TIME_W,
+        nw = NOTE_W
+    );
+    Some(line.trim_end().to_string())
+}
+
+/// The segment's arrow between the lifelines, its label inside.
+fn ascii_arrow(r: &Row<'_>, inner: usize) -> String {
+    let body = format!(" {} ", ascii_only(&r.label));
+    let dashes = inner.saturating_sub(body.len() + 1);
+    let lead = 2.min(dashes);
+    match r.p.dir {
+        Dir::Client => format!("{}{body}{}>", "-".repeat(lead), "-".repeat(dashes - lead)),
+        Dir::Server => format!("<{}{body}{}", "-".repeat(dashes - lead), "-".repeat(lead)),
+    }
 }
 
 // --- SVG --------------------------------------------------------------------------------
@@ -329,15 +338,28 @@ pub fn xml_escape(s: &str) -> String {
     out
 }
 
+const XL: u32 = 260;
+const XR: u32 = 760;
+const W: u32 = 960;
+const TOP: u32 = 70;
+const STEP: u32 = 34;
+const SLOPE: u32 = 12;
+
 fn svg(c: &Connection, rows: &[Row<'_>]) -> String {
-    const XL: u32 = 260;
-    const XR: u32 = 760;
-    const W: u32 = 960;
-    const TOP: u32 = 70;
-    const STEP: u32 = 34;
-    const SLOPE: u32 = 12;
     let extra: u32 = rows.iter().map(|r| u32::from(!r.flags.is_empty())).sum();
     let h = TOP + STEP * (rows.len() as u32 + extra) + 40;
+    let mut o = svg_head(c, h);
+    let mut y = TOP;
+    for r in rows {
+        y = svg_row(r, y, &mut o);
+    }
+    o.push_str("</svg>\n");
+    o
+}
+
+/// The document's head for an image `h` high: title, arrow marker, the endpoints and
+/// their lifelines.
+fn svg_head(c: &Connection, h: u32) -> String {
     let mut o = String::new();
     o.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     o.push_str(&format!(
@@ -363,56 +385,56 @@ fn svg(c: &Connection, rows: &[Row<'_>]) -> String {
         ));
     }
     o.push_str("  <text x=\"10\" y=\"60\" fill=\"#555\">time (s)</text>\n");
-    let mut y = TOP;
-    for r in rows {
-        let (x1, x2) = match r.p.dir {
-            Dir::Client => (XL, XR),
-            Dir::Server => (XR, XL),
-        };
-        let colour = if r.flags.is_empty() {
-            "black"
-        } else {
-            "#c00000"
-        };
-        o.push_str(&format!(
-            "  <text x=\"10\" y=\"{}\" fill=\"#555\">{:.6}</text>\n",
-            y + 4,
-            r.t
-        ));
-        o.push_str(&format!(
-            "  <line x1=\"{x1}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{}\" stroke=\"{colour}\" stroke-width=\"1.5\" marker-end=\"url(#arrow)\"/>\n",
-            y + SLOPE
-        ));
-        o.push_str(&format!(
-            "  <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{colour}\">{}</text>\n",
-            (XL + XR) / 2,
-            y + SLOPE / 2 - 4,
-            xml_escape(&r.label)
-        ));
-        for (d, s) in r.before.iter().chain(&r.after) {
-            let (x, anchor) = match d {
-                Dir::Client => (XL - 8, "end"),
-                Dir::Server => (XR + 8, "start"),
-            };
-            o.push_str(&format!(
-                "  <text x=\"{x}\" y=\"{}\" text-anchor=\"{anchor}\" fill=\"#006000\">{}</text>\n",
-                y + SLOPE,
-                xml_escape(s)
-            ));
-        }
-        if !r.flags.is_empty() {
-            y += STEP;
-            o.push_str(&format!(
-                "  <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#c00000\">{}</text>\n",
-                (XL + XR) / 2,
-                y,
-                xml_escape(&format!("⚠ {}", r.flags.join(", ")))
-            ));
-        }
-        y += STEP;
-    }
-    o.push_str("</svg>\n");
     o
+}
+
+/// One segment at height `y`: time, arrow, label, state notes, flags; the next row's `y`.
+fn svg_row(r: &Row<'_>, mut y: u32, o: &mut String) -> u32 {
+    let (x1, x2) = match r.p.dir {
+        Dir::Client => (XL, XR),
+        Dir::Server => (XR, XL),
+    };
+    let colour = if r.flags.is_empty() {
+        "black"
+    } else {
+        "#c00000"
+    };
+    o.push_str(&format!(
+        "  <text x=\"10\" y=\"{}\" fill=\"#555\">{:.6}</text>\n",
+        y + 4,
+        r.t
+    ));
+    o.push_str(&format!(
+        "  <line x1=\"{x1}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{}\" stroke=\"{colour}\" stroke-width=\"1.5\" marker-end=\"url(#arrow)\"/>\n",
+        y + SLOPE
+    ));
+    o.push_str(&format!(
+        "  <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{colour}\">{}</text>\n",
+        (XL + XR) / 2,
+        y + SLOPE / 2 - 4,
+        xml_escape(&r.label)
+    ));
+    for (d, s) in r.before.iter().chain(&r.after) {
+        let (x, anchor) = match d {
+            Dir::Client => (XL - 8, "end"),
+            Dir::Server => (XR + 8, "start"),
+        };
+        o.push_str(&format!(
+            "  <text x=\"{x}\" y=\"{}\" text-anchor=\"{anchor}\" fill=\"#006000\">{}</text>\n",
+            y + SLOPE,
+            xml_escape(s)
+        ));
+    }
+    if !r.flags.is_empty() {
+        y += STEP;
+        o.push_str(&format!(
+            "  <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#c00000\">{}</text>\n",
+            (XL + XR) / 2,
+            y,
+            xml_escape(&format!("⚠ {}", r.flags.join(", ")))
+        ));
+    }
+    y + STEP
 }
 
 #[cfg(test)]
