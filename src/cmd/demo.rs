@@ -10,13 +10,13 @@ use crate::capture::live::{Live, LiveConfig, LiveError};
 use crate::cli::config::{Demo, DemoAction};
 use crate::demo::{Scenario, Stage, bundled};
 use crate::parallel::ReadProgress;
-use crate::ui::action::Action;
 use crate::ui::app::{App, Screen};
 use anyhow::Context;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// Time left for the last packets (the final ACK) to be captured after the scenario's
@@ -47,20 +47,7 @@ fn stage(a: &Demo) -> anyhow::Result<()> {
         Stage::bind(a.scenario).context("cannot bind a port on 127.0.0.1 for the demo server")?;
     // Both ports of the scenario's one connection: other loopback traffic stays out.
     let filter = stage.filter();
-    let cap = LiveConfig {
-        interface: Some("lo".into()),
-        filter: Some(filter.clone()),
-        write: a.write.clone(),
-        promisc: false,
-        // In immediate mode libpcap's ring holds buffer / snaplen packets: the loopback
-        // MTU (65536) plus headers is all a packet can be, and 32 MiB then holds ~500.
-        snaplen: 66_000,
-        buffer_bytes: 32 << 20,
-        immediate_buffer_bytes: 32 << 20,
-        immediate: true,
-        ..LiveConfig::default()
-    };
-    let live = match Live::start(cap) {
+    let live = match Live::start(capture_config(&filter, a)) {
         Ok(l) => l,
         Err(e) => {
             let why = match &e {
@@ -76,11 +63,53 @@ fn stage(a: &Demo) -> anyhow::Result<()> {
             return replay(a);
         }
     };
-    let stop = live.stop_flag();
     let log: Arc<Mutex<Vec<String>>> = Arc::default();
-    let headless = a.format.is_some();
-    let lines = log.clone();
-    let scenario = std::thread::Builder::new()
+    let scenario = spawn_scenario(stage, live.stop_flag(), a.format.is_some(), log.clone())?;
+    let result = show_live(a, live, filter);
+    let outcome = scenario
+        .join()
+        .unwrap_or_else(|_| Err(io::Error::other("the scenario thread panicked")));
+    if let Ok(v) = log.lock() {
+        for m in v.iter() {
+            eprintln!("demo: {m}");
+        }
+    }
+    if let Err(e) = outcome {
+        eprintln!(
+            "tcpscope demo: the `{}` scenario did not go as planned: {e}",
+            a.scenario
+        );
+    }
+    result
+}
+
+/// The live capture of the scenario: loopback, its two ports, every packet kept whole.
+fn capture_config(filter: &str, a: &Demo) -> LiveConfig {
+    LiveConfig {
+        interface: Some("lo".into()),
+        filter: Some(filter.to_string()),
+        write: a.write.clone(),
+        promisc: false,
+        // In immediate mode libpcap's ring holds buffer / snaplen packets: the loopback
+        // MTU (65536) plus headers is all a packet can be, and 32 MiB then holds ~500.
+        snaplen: 66_000,
+        buffer_bytes: 32 << 20,
+        immediate_buffer_bytes: 32 << 20,
+        immediate: true,
+        ..LiveConfig::default()
+    }
+}
+
+/// Run the scenario on its own thread, then (after a grace time for the last packets)
+/// stop the capture. What it says goes to stderr at once when `headless`, else into
+/// `log` for after the UI has closed.
+fn spawn_scenario(
+    stage: Stage,
+    stop: Arc<AtomicBool>,
+    headless: bool,
+    log: Arc<Mutex<Vec<String>>>,
+) -> io::Result<JoinHandle<io::Result<()>>> {
+    std::thread::Builder::new()
         .name("tcpscope-demo".into())
         .spawn(move || {
             let say = move |m: String| {
@@ -89,7 +118,7 @@ fn stage(a: &Demo) -> anyhow::Result<()> {
                     // thread before it stops the capture, and the demo would never end.
                     use std::io::Write;
                     let _ = writeln!(io::stderr(), "demo: {m}");
-                } else if let Ok(mut v) = lines.lock() {
+                } else if let Ok(mut v) = log.lock() {
                     v.push(m);
                 }
             };
@@ -97,8 +126,12 @@ fn stage(a: &Demo) -> anyhow::Result<()> {
             std::thread::sleep(GRACE);
             stop.store(true, Ordering::SeqCst);
             r
-        })?;
-    let result = match a.format {
+        })
+}
+
+/// The capture as it happens: the report once it ends (`--format`), or the UI.
+fn show_live(a: &Demo, live: Live, filter: String) -> anyhow::Result<()> {
+    match a.format {
         Some(f) => super::live::report_on(
             live,
             Some(filter),
@@ -117,22 +150,7 @@ fn stage(a: &Demo) -> anyhow::Result<()> {
                 &mut |app| start_stepping(app, &mut started),
             )
         }
-    };
-    let outcome = scenario
-        .join()
-        .unwrap_or_else(|_| Err(io::Error::other("the scenario thread panicked")));
-    if let Ok(v) = log.lock() {
-        for m in v.iter() {
-            eprintln!("demo: {m}");
-        }
     }
-    if let Err(e) = outcome {
-        eprintln!(
-            "tcpscope demo: the `{}` scenario did not go as planned: {e}",
-            a.scenario
-        );
-    }
-    result
 }
 
 /// Once the first connection is on screen: open it with the playhead on its first
@@ -142,8 +160,7 @@ fn start_stepping(app: &mut App, started: &mut bool) {
         return;
     }
     *started = true;
-    app.table.sel = 0;
-    app.update(Action::Open);
+    app.open_row(0);
     if app.screen == Screen::Connection
         && let Some(first) = app.conn().map(|c| c.first_frame)
     {
