@@ -4,6 +4,8 @@
 //! ([`Playback`]) or the quiz. No terminal I/O here, so all of it is unit-testable; the
 //! views only read `&App`.
 
+pub mod quiz_mode;
+
 use crate::analyze::{CaptureStats, Connection};
 use crate::http::Exchange;
 use crate::stream::StreamData;
@@ -43,7 +45,7 @@ pub struct App {
     pub stream: Option<Result<StreamData, BytesError>>,
     pub message: Option<String>,
     /// Quiz mode (`z`): questions before each key packet is revealed.
-    pub quiz: Option<crate::ui::quiz::Quiz>,
+    pub quiz: Option<quiz_mode::Quiz>,
     /// Whether the display of a live capture is frozen (`f`); None: not live, nothing to
     /// freeze.
     pub frozen: Option<bool>,
@@ -243,7 +245,7 @@ impl App {
                 let (n, cur) = (self.tree().len(), self.current_field());
                 self.conn_view.step_field(a == FieldNext, n, cur);
             }
-            Quiz(q) => crate::ui::quiz::update(self, q),
+            Quiz(q) => quiz_mode::update(self, q),
             Click { col, row } => self.click(col, row),
             Open => self.open(),
             Quit => self.quit = true,
@@ -337,7 +339,7 @@ impl App {
             screen: self.screen,
             filter_editing: self.table.filter_editing,
             help: self.help,
-            quiz: crate::ui::quiz::Quiz::keys(self.quiz.as_ref()),
+            quiz: quiz_mode::Quiz::keys(self.quiz.as_ref()),
         }
     }
 
