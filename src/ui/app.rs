@@ -4,6 +4,7 @@
 //! ([`Playback`]) or the quiz. No terminal I/O here, so all of it is unit-testable; the
 //! views only read `&App`.
 
+mod loaded;
 pub mod quiz_mode;
 
 use crate::analyze::{CaptureStats, Connection};
@@ -549,80 +550,5 @@ impl App {
             }
             _ => {}
         }
-    }
-
-    /// Header tree of the loaded frame when it is the selected packet's.
-    pub fn tree(&self) -> Vec<crate::decode::tree::Field> {
-        match self.selected_frame_bytes() {
-            Some(Ok(fb)) => fb.tree(),
-            _ => Vec::new(),
-        }
-    }
-
-    /// The selected packet's bytes, or why they could not be read; None while they are
-    /// being read (what is cached for another frame is not this packet's).
-    pub fn selected_frame_bytes(&self) -> Option<Result<&FrameBytes, &BytesError>> {
-        let fr = self.visible_packets().get(self.conn_view.pkt_sel)?.frame;
-        match self.frame_bytes.as_ref()? {
-            Ok(fb) if fb.frame == fr => Some(Ok(fb)),
-            Err(e) if e.is_for(fr) => Some(Err(e)),
-            _ => None,
-        }
-    }
-
-    /// The open connection's rebuilt streams, or why they could not be rebuilt; None while
-    /// they are being rebuilt (what is cached for another connection is not this one's).
-    pub fn open_stream(&self) -> Option<Result<&StreamData, &BytesError>> {
-        let id = self.conn()?.id;
-        match self.stream.as_ref()? {
-            Ok(s) if s.conn_id == id => Some(Ok(s)),
-            Err(e) if e.is_for(id) => Some(Err(e)),
-            _ => None,
-        }
-    }
-
-    /// The selected header field: by default the TCP header.
-    pub fn current_field(&self) -> usize {
-        self.conn_view.field_sel.unwrap_or_else(|| {
-            self.tree()
-                .iter()
-                .position(|f| f.depth == 0 && f.text.starts_with("Transmission Control"))
-                .unwrap_or(0)
-        })
-    }
-
-    /// The frame whose bytes the Packets tab wants (the runtime loads it).
-    pub fn wanted_frame(&self) -> Option<u64> {
-        if self.screen != Screen::Connection || self.conn_view.tab != Tab::Packets {
-            return None;
-        }
-        self.visible_packets()
-            .get(self.conn_view.pkt_sel)
-            .map(|p| p.frame)
-    }
-
-    /// The body of exchange `i` of the open connection: from the on-demand rebuild (the
-    /// analysis keeps no bodies), else from the analysis itself (live mode).
-    pub fn body(&self, i: usize, response: bool) -> Option<&[u8]> {
-        if let Some(Ok(s)) = self.open_stream()
-            && let Some(b) = s
-                .http
-                .get(i)
-                .and_then(|x| http_detail::body_of(x, response))
-        {
-            return Some(b);
-        }
-        let x = self.conn()?.http.get(i)?;
-        http_detail::body_of(x, response)
-    }
-
-    /// The connection whose stream the Stream and HTTP tabs want rebuilt.
-    pub fn wanted_stream(&self) -> Option<u64> {
-        if self.screen != Screen::Connection
-            || !matches!(self.conn_view.tab, Tab::Stream | Tab::Http)
-        {
-            return None;
-        }
-        self.conn().map(|c| c.id)
     }
 }
