@@ -30,6 +30,8 @@ fn exchange_summary(x: &Exchange, show_resp: bool) -> String {
             x.ttfb_ms
                 .map_or(String::new(), |t| format!(", ttfb {}", fmt_ms(t)))
         ),
+        // Shown, yet none: lost (the anomaly says how) rather than still to come.
+        (None, true) if !x.anomalies.is_empty() => "→ no response captured ⚠".to_string(),
         _ => "→ (waiting)".to_string(),
     };
     format!("{req} {resp}")
@@ -118,4 +120,24 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             .block(Block::default().borders(Borders::TOP)),
         detail_a,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A response lost in a gap is said to be missing, never "waiting" for ever.
+    #[test]
+    fn a_lost_response_is_not_waiting() {
+        let mut x = Exchange::default();
+        assert_eq!(exchange_summary(&x, true), "(no request seen) → (waiting)");
+        x.anomalies
+            .push("response head lost in a capture gap of 50 bytes at rel seq 895".into());
+        assert_eq!(
+            exchange_summary(&x, true),
+            "(no request seen) → no response captured ⚠"
+        );
+        // Not yet revealed by playback: no spoiler.
+        assert_eq!(exchange_summary(&x, false), "(no request seen) → (waiting)");
+    }
 }
