@@ -1,0 +1,213 @@
+//! Body bytes of the message in progress, and the end of a message: counts, hashes,
+//! trailers, timing of the exchange.
+//!
+//! Owns: the body phase. Must not touch pairing.
+
+use super::assembler::HttpAssembler;
+use super::detect::{self, Verdict};
+use super::state::{BodyState, Phase, frame_at, ms};
+use super::{Dir, HttpEvent};
+
+impl HttpAssembler {
+    /// One step of body parsing from `pos`; None = wait for more bytes.
+    pub(super) fn body_step(
+        &mut self,
+        dir: Dir,
+        data: &[u8],
+        pos: usize,
+        marks: &[(usize, u64, i64)],
+    ) -> Option<usize> {
+        let d = dir.idx();
+        let rest = data.get(pos..).unwrap_or_default();
+        let Some(cur) = self.dirs[d].cur.as_ref() else {
+            self.dirs[d].phase = Phase::AwaitStart {
+                at_line_start: true,
+            };
+            return Some(pos);
+        };
+        let idx = cur.idx;
+        // Expect: 100-continue answered with a final status before any body
+        // byte: the client may legitimately skip the body (RFC 9110 §10.1.1).
+        // If the next bytes are a request line, it did.
+        if dir == Dir::Client
+            && cur.expect_continue
+            && cur.sink.wire() == 0
+            && !cur.missing
+            && self.exchanges[idx].response.is_some()
+        {
+            match detect::start_line(dir, rest, self.cfg.header_cap) {
+                Verdict::Yes => {
+                    self.exchanges[idx]
+                        .note("expect 100-continue: request body not sent after final response");
+                    self.finalize(dir, true);
+                    self.dirs[d].phase = Phase::AwaitStart {
+                        at_line_start: true,
+                    };
+                    return Some(pos);
+                }
+                Verdict::Maybe => return None,
+                Verdict::No => {}
+            }
+        }
+        let st = &mut self.dirs[d];
+        let (Phase::Body(body), Some(cur)) = (&mut st.phase, st.cur.as_mut()) else {
+            return Some(pos);
+        };
+        let mut done: Option<bool> = None;
+        let mut framing_error = false;
+        let mut new_pos = pos;
+        let mut extra: Vec<String> = Vec::new();
+        let mut trailers = Vec::new();
+        match body {
+            BodyState::Length(rem) => {
+                let take = usize::try_from(*rem).map_or(rest.len(), |r| r.min(rest.len()));
+                cur.sink.write(rest.get(..take).unwrap_or_default());
+                *rem -= take as u64;
+                new_pos += take;
+                if *rem == 0 {
+                    done = Some(!cur.missing);
+                }
+            }
+            BodyState::Close => {
+                cur.sink.write(rest);
+                new_pos = data.len();
+            }
+            BodyState::Chunked(ch) => {
+                let sink = &mut cur.sink;
+                let res = ch.feed(rest, |c| sink.write(c));
+                if ch.bare_lf {
+                    extra.push("bare LF line ending".to_string());
+                }
+                match res {
+                    Ok((n, fin)) => {
+                        new_pos += n;
+                        if fin {
+                            trailers = ch.trailers();
+                            done = Some(!cur.missing);
+                        }
+                    }
+                    Err((e, n)) => {
+                        new_pos += n;
+                        extra.push(e.anomaly().to_string());
+                        done = Some(false);
+                        framing_error = true;
+                    }
+                }
+            }
+        }
+        extra.extend(cur.sink.take_anomalies());
+        let wire = cur.sink.wire();
+        let (f, t) = frame_at(marks, new_pos.saturating_sub(1));
+        let ex = &mut self.exchanges[idx];
+        for a in extra {
+            ex.note(a);
+        }
+        match dir {
+            Dir::Client => {
+                if let Some(r) = ex.request.as_mut() {
+                    r.body_bytes = wire;
+                    (r.end_frame, r.end_ts_ns) = (f, t);
+                    if !trailers.is_empty() {
+                        r.trailers = trailers;
+                    }
+                }
+            }
+            Dir::Server => {
+                if let Some(r) = ex.response.as_mut() {
+                    r.body_bytes_wire = wire;
+                    (r.end_frame, r.end_ts_ns) = (f, t);
+                    if !trailers.is_empty() {
+                        r.trailers = trailers;
+                    }
+                }
+            }
+        }
+        if let Some(ok) = done {
+            self.finalize(dir, ok);
+            // After a framing error the rest of the current line is junk.
+            self.dirs[d].phase = Phase::AwaitStart {
+                at_line_start: !framing_error,
+            };
+        }
+        Some(new_pos)
+    }
+
+    /// End the body in progress in `dir` (if any).
+    pub(super) fn finalize(&mut self, dir: Dir, complete: bool) {
+        let d = dir.idx();
+        let Some(cur) = self.dirs[d].cur.take() else {
+            return;
+        };
+        let complete = complete && !cur.missing;
+        let (out, anomalies) = cur.sink.finish(complete);
+        if complete {
+            let sz = &mut self.dirs[d].sizes;
+            *sz = (
+                sz.0.saturating_add(cur.head_len).saturating_add(out.wire),
+                sz.1 + 1,
+            );
+        }
+        let ex = &mut self.exchanges[cur.idx];
+        for a in anomalies {
+            ex.note(a);
+        }
+        match dir {
+            Dir::Client => {
+                if let Some(r) = ex.request.as_mut() {
+                    r.body_bytes = out.wire;
+                    r.body_bytes_decoded = out.decoded;
+                    r.body_bytes_missing = cur.missing_bytes;
+                    r.body_sha256 = out.sha256;
+                    r.body = out.body;
+                    r.body_truncated = out.truncated;
+                }
+            }
+            Dir::Server => {
+                if let Some(r) = ex.response.as_mut() {
+                    r.body_bytes_wire = out.wire;
+                    r.body_bytes_decoded = out.decoded;
+                    r.body_bytes_missing = cur.missing_bytes;
+                    r.body_sha256 = out.sha256;
+                    r.body = out.body;
+                    r.body_truncated = out.truncated;
+                }
+            }
+        }
+        self.end_message(dir, cur.idx, complete);
+    }
+
+    /// Mark a message finished and announce it.
+    pub(super) fn end_message(&mut self, dir: Dir, idx: usize, complete: bool) {
+        let Some(ex) = self.exchanges.get_mut(idx) else {
+            return;
+        };
+        match dir {
+            Dir::Client => {
+                if let Some(r) = ex.request.as_mut() {
+                    r.complete = complete;
+                }
+                self.events.push(HttpEvent::RequestComplete { idx });
+            }
+            Dir::Server => {
+                if let Some(r) = ex.response.as_mut() {
+                    r.complete = complete;
+                }
+                self.events.push(HttpEvent::ResponseComplete { idx });
+            }
+        }
+        self.update_exchange(idx);
+    }
+
+    pub(super) fn update_exchange(&mut self, idx: usize) {
+        let Some(ex) = self.exchanges.get_mut(idx) else {
+            return;
+        };
+        if let (Some(req), Some(resp)) = (&ex.request, &ex.response) {
+            ex.ttfb_ms = req.complete.then(|| ms(req.end_ts_ns, resp.ts_ns));
+            ex.total_ms = resp.complete.then(|| ms(req.ts_ns, resp.end_ts_ns));
+            ex.complete = req.complete && resp.complete;
+        } else {
+            ex.complete = false;
+        }
+    }
+}

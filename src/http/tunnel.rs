@@ -1,0 +1,75 @@
+//! CONNECT tunnels and upgraded connections: counting the bytes after the answer and
+//! telling from the first ones what runs inside.
+//!
+//! Owns: the tunnel sniffing state. Must not touch HTTP parsing.
+
+use super::assembler::HttpAssembler;
+use super::detect::{self, Verdict};
+use super::{AppProto, Dir};
+
+/// Bytes of a tunnel looked at to tell what runs inside.
+pub(super) const TUNNEL_SNIFF: usize = 16;
+
+pub(super) struct TunnelSniff {
+    pub(super) idx: usize,
+    pub(super) early: [[u8; TUNNEL_SNIFF]; 2],
+    pub(super) early_len: [usize; 2],
+    pub(super) done: [bool; 2],
+}
+
+impl HttpAssembler {
+    /// Bytes inside a tunnel: counted, and the first ones tell what runs inside.
+    pub(super) fn tunnel_bytes(&mut self, dir: Dir, bytes: &[u8]) {
+        let cap = self.cfg.header_cap;
+        let Some(t) = self.tunnel.as_mut() else {
+            return;
+        };
+        let Some(tu) = self
+            .exchanges
+            .get_mut(t.idx)
+            .and_then(|e| e.tunnel.as_mut())
+        else {
+            return;
+        };
+        let n = bytes.len() as u64;
+        match dir {
+            Dir::Client => tu.client_bytes = tu.client_bytes.saturating_add(n),
+            Dir::Server => tu.server_bytes = tu.server_bytes.saturating_add(n),
+        }
+        let d = dir.idx();
+        if tu.app != AppProto::Unknown || t.done[d] {
+            return;
+        }
+        for &b in bytes {
+            let Some(slot) = t.early[d].get_mut(t.early_len[d]) else {
+                break;
+            };
+            *slot = b;
+            t.early_len[d] += 1;
+        }
+        let early = t.early[d].get(..t.early_len[d]).unwrap_or_default();
+        let full = t.early_len[d] >= TUNNEL_SNIFF;
+        // The client's first command is read against the server's greeting (SMTP and
+        // FTP both greet with 220).
+        let s = Dir::Server.idx();
+        let greeting = match dir {
+            Dir::Client => t.early[s].get(..t.early_len[s]).unwrap_or_default(),
+            Dir::Server => &[],
+        };
+        match detect::sniff(dir, early, greeting) {
+            Ok(p) => tu.app = p,
+            Err(Verdict::Maybe) if !full => {}
+            // HTTP through a proxy: a start line from the first byte (consistent over
+            // all the bytes looked at is enough).
+            Err(_) => match detect::find_start(dir, early, cap) {
+                Ok(0) => tu.app = AppProto::Http,
+                Err(k) if k == early.len() && k > 0 => {
+                    if full {
+                        tu.app = AppProto::Http;
+                    }
+                }
+                _ => t.done[d] = true,
+            },
+        }
+    }
+}
