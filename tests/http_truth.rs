@@ -386,7 +386,7 @@ fn body_cut_by_a_gap_counts_add_up() {
     let r = xs[0].response.as_ref().unwrap();
     assert_eq!(
         (
-            r.body_bytes_wire,
+            r.body_bytes,
             r.body_bytes_decoded,
             r.body_bytes_missing,
             r.body_bytes_announced
@@ -446,7 +446,7 @@ fn connect_with_odd_request_line_is_a_tunnel_to_smtp() {
         ("CONNECT", "mail.example:25", "HTTP/1.0")
     );
     let r = x.response.as_ref().unwrap();
-    assert_eq!((r.status, r.body_bytes_wire, r.complete), (200, 0, true));
+    assert_eq!((r.status, r.body_bytes, r.complete), (200, 0, true));
     assert_eq!(
         x.anomalies,
         vec![

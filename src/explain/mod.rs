@@ -576,7 +576,7 @@ pub fn http_at_frame(xs: &[Exchange], frame: u64) -> Vec<String> {
                     let prev = &xs[k - 1];
                     let pipelined = match &prev.response {
                         None => true,
-                        Some(pr) => r.ts_ns < pr.end_ts_ns,
+                        Some(pr) => r.ts < pr.end_ts,
                     };
                     if pipelined {
                         out.push(format!(
@@ -645,7 +645,7 @@ pub fn http_at_frame(xs: &[Exchange], frame: u64) -> Vec<String> {
                     } else {
                         "stops here, incomplete"
                     },
-                    r.body_bytes_wire
+                    r.body_bytes
                 );
                 if r.content_encoding.is_some() {
                     s.push_str(&format!(", {} after decompression", r.body_bytes_decoded));
@@ -673,7 +673,7 @@ pub fn exchange_summary(x: &Exchange) -> String {
                 " → {} {}, {} body bytes",
                 r.status,
                 clean(&r.reason),
-                r.body_bytes_wire
+                r.body_bytes
             ));
             if let Some(t) = x.ttfb_ms {
                 s.push_str(&format!(", TTFB {}", ms(t)));

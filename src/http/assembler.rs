@@ -13,6 +13,7 @@ use super::pairing::{GapRef, Loss, MIN_HEAD, Orphan, Run, Slot};
 use super::state::{BodyState, DirState, Phase, frame_at};
 use super::tunnel::TunnelSniff;
 use super::{AppProto, Dir, HttpConfig, HttpEvent};
+use crate::ts::Ts;
 
 /// While the protocol is undecided we scan this many skipped bytes per
 /// connection for an HTTP start line before calling it Unknown; keeps
@@ -135,7 +136,7 @@ impl HttpAssembler {
         }
     }
 
-    pub fn push(&mut self, dir: Dir, bytes: &[u8], frame: u64, ts_ns: i64) {
+    pub fn push(&mut self, dir: Dir, bytes: &[u8], frame: u64, ts: Ts) {
         if self.finished || bytes.is_empty() {
             return;
         }
@@ -158,11 +159,11 @@ impl HttpAssembler {
             // Fast path: parse straight from the caller's slice, copying only
             // an unfinished tail.
             marks.clear();
-            marks.push((0, frame, ts_ns));
+            marks.push((0, frame, ts));
             let used = self.process(dir, bytes, &marks);
             buf.extend_from_slice(bytes.get(used..).unwrap_or_default());
         } else {
-            marks.push((buf.len(), frame, ts_ns));
+            marks.push((buf.len(), frame, ts));
             buf.extend_from_slice(bytes);
             let used = self.process(dir, &buf, &marks).min(buf.len());
             // Nothing used (a head still arriving): leave buf and marks as they are, so a
@@ -194,7 +195,7 @@ impl HttpAssembler {
 
     /// Parse as much of `data` as possible; returns bytes consumed. What is
     /// left is an unfinished header section or line, kept for the next push.
-    pub(super) fn process(&mut self, dir: Dir, data: &[u8], marks: &[(usize, u64, i64)]) -> usize {
+    pub(super) fn process(&mut self, dir: Dir, data: &[u8], marks: &[(usize, u64, Ts)]) -> usize {
         let d = dir.idx();
         let mut pos = 0;
         while pos < data.len() {
@@ -457,10 +458,10 @@ impl HttpAssembler {
         self.dirs[d].discard_buf(true);
     }
 
-    pub fn fin(&mut self, dir: Dir, frame: u64, ts_ns: i64) {
+    pub fn fin(&mut self, dir: Dir, frame: u64, ts: Ts) {
         // The FIN itself carries no body bytes; message end stays at the
         // last data byte, so frame/ts are not needed for the data model.
-        let _ = (frame, ts_ns);
+        let _ = (frame, ts);
         if self.finished {
             return;
         }

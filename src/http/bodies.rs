@@ -5,8 +5,9 @@
 
 use super::assembler::HttpAssembler;
 use super::detect::{self, Verdict};
-use super::state::{BodyState, Phase, frame_at, ms};
+use super::state::{BodyState, Phase, frame_at};
 use super::{Dir, HttpEvent};
+use crate::ts::Ts;
 
 impl HttpAssembler {
     /// One step of body parsing from `pos`; None = wait for more bytes.
@@ -15,7 +16,7 @@ impl HttpAssembler {
         dir: Dir,
         data: &[u8],
         pos: usize,
-        marks: &[(usize, u64, i64)],
+        marks: &[(usize, u64, Ts)],
     ) -> Option<usize> {
         let d = dir.idx();
         let rest = data.get(pos..).unwrap_or_default();
@@ -102,24 +103,11 @@ impl HttpAssembler {
         for a in extra {
             ex.note(a);
         }
-        match dir {
-            Dir::Client => {
-                if let Some(r) = ex.request.as_mut() {
-                    r.body_bytes = wire;
-                    (r.end_frame, r.end_ts_ns) = (f, t);
-                    if !trailers.is_empty() {
-                        r.trailers = trailers;
-                    }
-                }
-            }
-            Dir::Server => {
-                if let Some(r) = ex.response.as_mut() {
-                    r.body_bytes_wire = wire;
-                    (r.end_frame, r.end_ts_ns) = (f, t);
-                    if !trailers.is_empty() {
-                        r.trailers = trailers;
-                    }
-                }
+        if let Some(m) = ex.side_mut(dir) {
+            m.body_bytes = wire;
+            (m.end_frame, m.end_ts) = (f, t);
+            if !trailers.is_empty() {
+                m.trailers = trailers;
             }
         }
         if let Some(ok) = done {
@@ -151,27 +139,13 @@ impl HttpAssembler {
         for a in anomalies {
             ex.note(a);
         }
-        match dir {
-            Dir::Client => {
-                if let Some(r) = ex.request.as_mut() {
-                    r.body_bytes = out.wire;
-                    r.body_bytes_decoded = out.decoded;
-                    r.body_bytes_missing = cur.missing_bytes;
-                    r.body_sha256 = out.sha256;
-                    r.body = out.body;
-                    r.body_truncated = out.truncated;
-                }
-            }
-            Dir::Server => {
-                if let Some(r) = ex.response.as_mut() {
-                    r.body_bytes_wire = out.wire;
-                    r.body_bytes_decoded = out.decoded;
-                    r.body_bytes_missing = cur.missing_bytes;
-                    r.body_sha256 = out.sha256;
-                    r.body = out.body;
-                    r.body_truncated = out.truncated;
-                }
-            }
+        if let Some(m) = ex.side_mut(dir) {
+            m.body_bytes = out.wire;
+            m.body_bytes_decoded = out.decoded;
+            m.body_bytes_missing = cur.missing_bytes;
+            m.body_sha256 = out.sha256;
+            m.body = out.body;
+            m.body_truncated = out.truncated;
         }
         self.end_message(dir, cur.idx, complete);
     }
@@ -181,20 +155,13 @@ impl HttpAssembler {
         let Some(ex) = self.exchanges.get_mut(idx) else {
             return;
         };
-        match dir {
-            Dir::Client => {
-                if let Some(r) = ex.request.as_mut() {
-                    r.complete = complete;
-                }
-                self.events.push(HttpEvent::RequestComplete { idx });
-            }
-            Dir::Server => {
-                if let Some(r) = ex.response.as_mut() {
-                    r.complete = complete;
-                }
-                self.events.push(HttpEvent::ResponseComplete { idx });
-            }
+        if let Some(m) = ex.side_mut(dir) {
+            m.complete = complete;
         }
+        self.events.push(match dir {
+            Dir::Client => HttpEvent::RequestComplete { idx },
+            Dir::Server => HttpEvent::ResponseComplete { idx },
+        });
         self.update_exchange(idx);
     }
 
@@ -203,8 +170,8 @@ impl HttpAssembler {
             return;
         };
         if let (Some(req), Some(resp)) = (&ex.request, &ex.response) {
-            ex.ttfb_ms = req.complete.then(|| ms(req.end_ts_ns, resp.ts_ns));
-            ex.total_ms = resp.complete.then(|| ms(req.ts_ns, resp.end_ts_ns));
+            ex.ttfb_ms = req.complete.then(|| resp.ts.ms_since(req.end_ts));
+            ex.total_ms = resp.complete.then(|| resp.end_ts.ms_since(req.ts));
             ex.complete = req.complete && resp.complete;
         } else {
             ex.complete = false;

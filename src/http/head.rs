@@ -6,14 +6,15 @@
 use super::assembler::HttpAssembler;
 use super::body::BodySink;
 use super::framing::{self, BodyKind, Chunked, Head, StartLine};
-use super::messages::{Interim, Request, Response, Tunnel};
+use super::messages::{Interim, MessageMeta, Request, Response, Tunnel};
 use super::pairing::Slot;
 use super::state::{BodyState, Current, Phase, frame_at};
 use super::tunnel::{TUNNEL_SNIFF, TunnelSniff};
 use super::{AppProto, Dir};
+use crate::ts::Ts;
 
 impl HttpAssembler {
-    pub(super) fn head_too_large(&mut self, dir: Dir, rest: &[u8], (frame, ts): (u64, i64)) {
+    pub(super) fn head_too_large(&mut self, dir: Dir, rest: &[u8], (frame, ts): (u64, Ts)) {
         let start = framing::parse_start_line(dir, rest);
         let head = Head {
             start,
@@ -33,129 +34,49 @@ impl HttpAssembler {
         &mut self,
         head: Head,
         target: Option<usize>,
-        (f0, t0): (u64, i64),
-        (f1, t1): (u64, i64),
+        first: (u64, Ts),
+        last: (u64, Ts),
     ) -> usize {
-        let max = self.cfg.max_headers;
         let mut headers = head.headers;
-        headers.truncate(max);
+        headers.truncate(self.cfg.max_headers);
+        let idx = match &head.start {
+            StartLine::Request { .. } => self.request_target(first.0),
+            StartLine::Response { .. } => {
+                let idx = target.unwrap_or_else(|| self.resolve_target(first.0));
+                if matches!(self.awaiting.front(), Some(Slot::Ex(i)) if *i == idx) {
+                    self.awaiting.pop_front();
+                }
+                idx
+            }
+        };
+        let ex = &mut self.exchanges[idx];
+        for a in head.anomalies {
+            ex.note(a);
+        }
         match head.start {
             StartLine::Request {
                 method,
                 uri,
                 version,
             } => {
-                // A response already seen without a request, that began after this
-                // request was sent: the client stream was held behind a hole, and this is
-                // the request it answers (responses come in request order).
-                let adopt = self.orphans.iter().position(|o| {
-                    !o.claimed
-                        && self.exchanges.get(o.idx).is_some_and(|e| {
-                            e.request.is_none()
-                                && e.response
-                                    .as_ref()
-                                    .map(|r| r.frame)
-                                    .or(e.interim.first().map(|i| i.frame))
-                                    .is_some_and(|rf| rf > f0)
-                        })
-                });
-                let idx = match adopt {
-                    // Responses lost in a server gap came before that one: this request
-                    // had one of them.
-                    Some(p) if self.orphans[p].lost_before > 0 => {
-                        self.orphans.drain(..p);
-                        let o = &mut self.orphans[0];
-                        o.lost_before -= 1;
-                        let note = o
-                            .server_gap
-                            .map(|g| format!("response head lost in {}", g.text()));
-                        let i = self.new_exchange();
-                        if let Some(n) = note {
-                            self.exchanges[i].note(n);
-                        }
-                        i
-                    }
-                    Some(p) => {
-                        let i = self.orphans[p].idx;
-                        self.orphans.drain(..=p);
-                        self.break_run();
-                        i
-                    }
-                    None => {
-                        self.orphans.clear();
-                        let i = self.new_exchange();
-                        self.awaiting.push_back(Slot::Ex(i));
-                        if let Some(r) = self.run.as_mut() {
-                            r.exs.push(i);
-                        }
-                        i
-                    }
-                };
-                let ex = &mut self.exchanges[idx];
-                for a in head.anomalies {
-                    ex.note(a);
-                }
-                ex.request = Some(Request {
-                    method,
-                    uri,
-                    version,
-                    headers,
-                    trailers: Vec::new(),
-                    frame: f0,
-                    ts_ns: t0,
-                    end_frame: f1,
-                    end_ts_ns: t1,
-                    body_bytes: 0,
-                    body_bytes_decoded: 0,
-                    body_bytes_missing: Some(0),
-                    body_bytes_announced: None,
-                    content_encoding: None,
-                    chunked: false,
-                    body: None,
-                    body_truncated: false,
-                    body_sha256: None,
-                    complete: false,
-                });
-                idx
+                let meta = MessageMeta::new(version, headers, first, last);
+                ex.request = Some(Request { method, uri, meta });
             }
             StartLine::Response {
                 status,
                 reason,
                 version,
             } => {
-                let idx = target.unwrap_or_else(|| self.resolve_target(f0));
-                if matches!(self.awaiting.front(), Some(Slot::Ex(i)) if *i == idx) {
-                    self.awaiting.pop_front();
-                }
-                let ex = &mut self.exchanges[idx];
-                for a in head.anomalies {
-                    ex.note(a);
-                }
+                let meta = MessageMeta::new(version, headers, first, last);
                 ex.response = Some(Response {
                     status,
                     reason,
-                    version,
-                    headers,
-                    trailers: Vec::new(),
-                    frame: f0,
-                    ts_ns: t0,
-                    end_frame: f1,
-                    end_ts_ns: t1,
-                    body_bytes_wire: 0,
-                    body_bytes_decoded: 0,
-                    body_bytes_missing: Some(0),
-                    body_bytes_announced: None,
-                    content_encoding: None,
-                    chunked: false,
-                    body_sha256: None,
-                    body: None,
-                    body_truncated: false,
-                    complete: false,
+                    meta,
                 });
                 self.update_exchange(idx);
-                idx
             }
         }
+        idx
     }
 
     pub(super) fn on_head(
@@ -164,7 +85,7 @@ impl HttpAssembler {
         head: Head,
         start: usize,
         end: usize,
-        marks: &[(usize, u64, i64)],
+        marks: &[(usize, u64, Ts)],
     ) {
         let first = frame_at(marks, start);
         let last = frame_at(marks, end.saturating_sub(1));
@@ -190,7 +111,7 @@ impl HttpAssembler {
             ex.interim.push(Interim {
                 status,
                 frame: first.0,
-                ts_ns: first.1,
+                ts: first.1,
             });
             for a in head.anomalies {
                 ex.note(a);
@@ -222,15 +143,10 @@ impl HttpAssembler {
             for a in fr.anomalies {
                 ex.note(a);
             }
-            if let Some(r) = ex.request.as_mut().filter(|_| is_request) {
-                r.content_encoding = fr.content_encoding.clone();
-                r.chunked = chunked;
-                r.body_bytes_announced = announced;
-            }
-            if let Some(r) = ex.response.as_mut().filter(|_| !is_request) {
-                r.content_encoding = fr.content_encoding.clone();
-                r.chunked = chunked;
-                r.body_bytes_announced = announced;
+            if let Some(m) = ex.side_mut(dir) {
+                m.content_encoding = fr.content_encoding.clone();
+                m.chunked = chunked;
+                m.body_bytes_announced = announced;
             }
         }
         if status == 101 || connect_ok {
@@ -308,11 +224,8 @@ impl HttpAssembler {
             BodyKind::None => {
                 // No body at all: an empty body, nothing to hash.
                 let ex = &mut self.exchanges[idx];
-                if let Some(r) = ex.request.as_mut().filter(|_| is_request) {
-                    r.body = Some(Vec::new());
-                }
-                if let Some(r) = ex.response.as_mut().filter(|_| !is_request) {
-                    r.body = Some(Vec::new());
+                if let Some(m) = ex.side_mut(dir) {
+                    m.body = Some(Vec::new());
                 }
                 let sz = &mut self.dirs[dir.idx()].sizes;
                 *sz = (sz.0.saturating_add(head_len), sz.1 + 1);

@@ -448,4 +448,54 @@ impl HttpAssembler {
             self.update_exchange(i);
         }
     }
+
+    /// Exchange a request head sent in `frame` belongs to: a response already seen
+    /// without a request, that began after this request was sent, is its answer (the
+    /// client stream was held behind a hole); else a new exchange at the queue's back.
+    pub(super) fn request_target(&mut self, frame: u64) -> usize {
+        // Responses come in request order: the first such orphan is the one.
+        let adopt = self.orphans.iter().position(|o| {
+            !o.claimed
+                && self.exchanges.get(o.idx).is_some_and(|e| {
+                    e.request.is_none()
+                        && e.response
+                            .as_ref()
+                            .map(|r| r.frame)
+                            .or(e.interim.first().map(|i| i.frame))
+                            .is_some_and(|rf| rf > frame)
+                })
+        });
+        match adopt {
+            // Responses lost in a server gap came before that one: this request
+            // had one of them.
+            Some(p) if self.orphans[p].lost_before > 0 => {
+                self.orphans.drain(..p);
+                let o = &mut self.orphans[0];
+                o.lost_before -= 1;
+                let note = o
+                    .server_gap
+                    .map(|g| format!("response head lost in {}", g.text()));
+                let i = self.new_exchange();
+                if let Some(n) = note {
+                    self.exchanges[i].note(n);
+                }
+                i
+            }
+            Some(p) => {
+                let i = self.orphans[p].idx;
+                self.orphans.drain(..=p);
+                self.break_run();
+                i
+            }
+            None => {
+                self.orphans.clear();
+                let i = self.new_exchange();
+                self.awaiting.push_back(Slot::Ex(i));
+                if let Some(r) = self.run.as_mut() {
+                    r.exs.push(i);
+                }
+                i
+            }
+        }
+    }
 }

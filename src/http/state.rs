@@ -7,6 +7,7 @@
 use super::body::BodySink;
 use super::framing::Chunked;
 use super::pairing::Loss;
+use crate::ts::Ts;
 
 pub(super) enum BodyState {
     Length(u64),
@@ -44,7 +45,7 @@ pub(super) struct DirState {
     /// bounded by roughly `header_cap`.
     pub(super) buf: Vec<u8>,
     /// (offset in buf, frame, ts) of each push that contributed to buf.
-    pub(super) marks: Vec<(usize, u64, i64)>,
+    pub(super) marks: Vec<(usize, u64, Ts)>,
     /// Resume offset for the end-of-head search, relative to buf start (> 0: the start
     /// line was already found good).
     pub(super) head_scanned: usize,
@@ -101,13 +102,9 @@ impl DirState {
     }
 }
 
-pub(super) fn frame_at(marks: &[(usize, u64, i64)], pos: usize) -> (u64, i64) {
+pub(super) fn frame_at(marks: &[(usize, u64, Ts)], pos: usize) -> (u64, Ts) {
     let i = marks.partition_point(|m| m.0 <= pos);
     marks
         .get(i.saturating_sub(1))
-        .map_or((0, 0), |&(_, f, t)| (f, t))
-}
-
-pub(super) fn ms(from: i64, to: i64) -> f64 {
-    to.saturating_sub(from) as f64 / 1e6
+        .map_or((0, Ts(0)), |&(_, f, t)| (f, t))
 }

@@ -11,6 +11,7 @@ use flate2::write::{GzEncoder, ZlibEncoder};
 use sha2::{Digest, Sha256};
 
 use super::*;
+use crate::ts::Ts;
 
 #[derive(Clone)]
 enum Step {
@@ -44,10 +45,10 @@ fn run_with(
         match st {
             Push(d, bytes) => {
                 for piece in split(k, bytes) {
-                    a.push(*d, &piece, frame, ts);
+                    a.push(*d, &piece, frame, Ts(ts));
                 }
             }
-            Fin(d) => a.fin(*d, frame, ts),
+            Fin(d) => a.fin(*d, frame, Ts(ts)),
         }
     }
     a
@@ -220,7 +221,7 @@ fn check(name: &str, a: &HttpAssembler, want: &[Want]) {
             w.interim,
             "{name}"
         );
-        let has_body = resp.body_bytes_wire > 0 || resp.chunked;
+        let has_body = resp.body_bytes > 0 || resp.chunked;
         if has_body {
             assert_eq!(
                 resp.body_sha256.as_deref(),
@@ -390,20 +391,20 @@ fn gap_in_body_then_resync() {
     for chunked in [false, true] {
         let mut a = HttpAssembler::new(HttpConfig::default());
         if let Push(d, b) = two_gets() {
-            a.push(d, &b, 1, 1);
+            a.push(d, &b, 1, Ts(1));
         }
         let head: &[u8] = if chunked {
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n0123456789"
         } else {
             b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"
         };
-        a.push(Dir::Server, head, 2, 2);
+        a.push(Dir::Server, head, 2, Ts(2));
         a.gap(Dir::Server, 140);
         a.push(
             Dir::Server,
             b"tail of something\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
             3,
-            3,
+            Ts(3),
         );
         let ex = a.exchanges();
         assert_eq!(ex.len(), 2);
@@ -427,21 +428,21 @@ fn gap_inside_known_length_keeps_framing() {
         Dir::Client,
         b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n",
         1,
-        1,
+        Ts(1),
     );
     a.push(
         Dir::Server,
         b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789",
         2,
-        2,
+        Ts(2),
     );
     a.gap(Dir::Server, 40);
-    a.push(Dir::Server, &[b'x'; 50], 3, 3);
+    a.push(Dir::Server, &[b'x'; 50], 3, Ts(3));
     a.push(
         Dir::Server,
         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
         4,
-        4,
+        Ts(4),
     );
     let ex = a.exchanges();
     assert_eq!(ex.len(), 2);
@@ -461,8 +462,8 @@ fn mid_body_start_invents_nothing() {
     let mut a = HttpAssembler::new(HttpConfig::default());
     // Body bytes that contain HTTP-ish text, but never at a plausible start.
     let junk: &[u8] = b"ary data \x00\x01\xff more body\r\nHTTP/1.1 is great\r\nx GET / HTTP/1.1\r\nget / HTTP/1.1\r\n";
-    a.push(Dir::Server, junk, 1, 1);
-    a.push(Dir::Client, b"name=a&b=GET / HTTP/1.1 trailing", 2, 2);
+    a.push(Dir::Server, junk, 1, Ts(1));
+    a.push(Dir::Client, b"name=a&b=GET / HTTP/1.1 trailing", 2, Ts(2));
     assert!(a.exchanges().is_empty());
     assert_eq!(a.unparsed_bytes(Dir::Server), junk.len() as u64);
     assert_eq!(a.app(), AppProto::Unknown);
@@ -471,7 +472,7 @@ fn mid_body_start_invents_nothing() {
         Dir::Server,
         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
         3,
-        3,
+        Ts(3),
     );
     assert_eq!(a.app(), AppProto::Http);
     assert_eq!(a.exchanges().len(), 1);
@@ -588,10 +589,10 @@ fn zip_bomb_is_capped() {
         gz.len()
     );
     let mut a = HttpAssembler::new(cfg);
-    a.push(Dir::Client, GET, 1, 1);
-    a.push(Dir::Server, head.as_bytes(), 2, 2);
+    a.push(Dir::Client, GET, 1, Ts(1));
+    a.push(Dir::Server, head.as_bytes(), 2, Ts(2));
     for chunk in gz.chunks(1460) {
-        a.push(Dir::Server, chunk, 3, 3);
+        a.push(Dir::Server, chunk, 3, Ts(3));
     }
     let e = &a.exchanges()[0];
     assert!(
@@ -604,7 +605,7 @@ fn zip_bomb_is_capped() {
     assert!(r.complete, "framing still completes");
     assert!(r.body_sha256.is_none() && r.body.is_none());
     assert!(r.body_bytes_decoded <= 1 << 20);
-    assert_eq!(r.body_bytes_wire, gz.len() as u64);
+    assert_eq!(r.body_bytes, gz.len() as u64);
 }
 
 #[test]
@@ -664,12 +665,12 @@ fn detection() {
     for (dir, data, want) in cases {
         // Fed whole and byte by byte.
         let mut a = HttpAssembler::new(HttpConfig::default());
-        a.push(*dir, data, 1, 1);
+        a.push(*dir, data, 1, Ts(1));
         a.finish();
         assert_eq!(a.app(), *want, "{data:?}");
         let mut a = HttpAssembler::new(HttpConfig::default());
         for b in data.iter() {
-            a.push(*dir, &[*b], 1, 1);
+            a.push(*dir, &[*b], 1, Ts(1));
         }
         a.finish();
         assert_eq!(a.app(), *want, "bytewise {data:?}");
@@ -686,9 +687,9 @@ fn timing_and_events() {
         Dir::Client,
         b"POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nab",
         1,
-        1_000_000_000,
+        Ts(1_000_000_000),
     );
-    a.push(Dir::Client, b"cd", 2, 1_010_000_000);
+    a.push(Dir::Client, b"cd", 2, Ts(1_010_000_000));
     assert_eq!(
         a.take_new_events(),
         vec![HttpEvent::RequestComplete { idx: 0 }]
@@ -697,10 +698,10 @@ fn timing_and_events() {
         Dir::Server,
         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n",
         3,
-        1_050_000_000,
+        Ts(1_050_000_000),
     );
     assert!(a.take_new_events().is_empty());
-    a.push(Dir::Server, b"ok", 4, 1_100_000_000);
+    a.push(Dir::Server, b"ok", 4, Ts(1_100_000_000));
     assert_eq!(
         a.take_new_events(),
         vec![HttpEvent::ResponseComplete { idx: 0 }]
@@ -724,7 +725,7 @@ fn finish_marks_pending_incomplete() {
     let ex = a.exchanges();
     assert_eq!(ex.len(), 2);
     assert!(ex.iter().all(|e| !e.complete));
-    assert_eq!(ex[0].response.as_ref().map(|r| r.body_bytes_wire), Some(23));
+    assert_eq!(ex[0].response.as_ref().map(|r| r.body_bytes), Some(23));
 }
 
 #[test]
@@ -771,8 +772,8 @@ fn hostile_random_input_never_panics() {
             }
             match (r >> 4) % 16 {
                 0 => a.gap(dir, r >> 40),
-                1 => a.fin(dir, f, 0),
-                _ => a.push(dir, &data, f, f as i64),
+                1 => a.fin(dir, f, Ts(0)),
+                _ => a.push(dir, &data, f, Ts(f as i64)),
             }
         }
         a.finish();
@@ -868,16 +869,16 @@ fn lost_response_head_resyncs_mid_line() {
     for i in 1..=8 {
         frame += 1;
         let q = get(i);
-        a.push(Dir::Client, &q, frame, frame as i64);
+        a.push(Dir::Client, &q, frame, Ts(frame as i64));
         let (h, b) = resp(i);
         frame += 1;
         if i == 5 {
             a.gap_at(Dir::Server, s_off, h.len() as u64);
         } else {
-            a.push(Dir::Server, &h, frame, frame as i64);
+            a.push(Dir::Server, &h, frame, Ts(frame as i64));
         }
         frame += 1;
-        a.push(Dir::Server, &b, frame, frame as i64);
+        a.push(Dir::Server, &b, frame, Ts(frame as i64));
         s_off += (h.len() + b.len()) as u64;
     }
     a.finish();
@@ -914,20 +915,20 @@ fn lost_request_head_before_or_after_its_response() {
         let mut a = HttpAssembler::new(HttpConfig::default());
         let q2 = get(2);
         let q1 = get(1);
-        a.push(Dir::Client, &q1, 1, 1);
+        a.push(Dir::Client, &q1, 1, Ts(1));
         let (h, b) = resp(1);
-        a.push(Dir::Server, &[h, b].concat(), 2, 2);
+        a.push(Dir::Server, &[h, b].concat(), 2, Ts(2));
         if gap_first {
             a.gap_at(Dir::Client, q1.len() as u64, q2.len() as u64);
         }
         let (h, b) = resp(2);
-        a.push(Dir::Server, &[h, b].concat(), 4, 4);
+        a.push(Dir::Server, &[h, b].concat(), 4, Ts(4));
         if !gap_first {
             a.gap_at(Dir::Client, q1.len() as u64, q2.len() as u64);
         }
-        a.push(Dir::Client, &get(3), 5, 5);
+        a.push(Dir::Client, &get(3), 5, Ts(5));
         let (h, b) = resp(3);
-        a.push(Dir::Server, &[h, b].concat(), 6, 6);
+        a.push(Dir::Server, &[h, b].concat(), 6, Ts(6));
         a.finish();
         let ex = a.exchanges();
         assert_eq!(ex.len(), 3, "gap first {gap_first}: {ex:#?}");
@@ -949,21 +950,21 @@ fn lost_request_head_before_or_after_its_response() {
 #[test]
 fn gap_past_a_known_length_loses_the_next_head() {
     let mut a = HttpAssembler::new(HttpConfig::default());
-    a.push(Dir::Client, &[get(1), get(2), get(3)].concat(), 1, 1);
+    a.push(Dir::Client, &[get(1), get(2), get(3)].concat(), 1, Ts(1));
     let r1 = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123".to_vec();
-    a.push(Dir::Server, &r1, 2, 2);
+    a.push(Dir::Server, &r1, 2, Ts(2));
     let (h2, b2) = resp(2);
     let lost = 6 + (h2.len() + b2.len()) as u64;
     a.gap_at(Dir::Server, r1.len() as u64, lost);
     let (h3, b3) = resp(3);
-    a.push(Dir::Server, &[h3, b3].concat(), 4, 4);
+    a.push(Dir::Server, &[h3, b3].concat(), 4, Ts(4));
     a.finish();
     let ex = a.exchanges();
     assert_eq!(ex.len(), 3);
     let r = ex[0].response.as_ref().expect("response 1");
     assert_eq!(
         (
-            r.body_bytes_wire,
+            r.body_bytes,
             r.body_bytes_decoded,
             r.body_bytes_missing,
             r.body_bytes_announced,
@@ -988,12 +989,12 @@ fn gap_past_a_known_length_loses_the_next_head() {
 #[test]
 fn gap_in_chunked_body_resyncs_by_scanning() {
     let mut a = HttpAssembler::new(HttpConfig::default());
-    a.push(Dir::Client, &[get(1), get(2)].concat(), 1, 1);
+    a.push(Dir::Client, &[get(1), get(2)].concat(), 1, Ts(1));
     a.push(
         Dir::Server,
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123",
         2,
-        2,
+        Ts(2),
     );
     a.gap_at(Dir::Server, 56, 9);
     let (h2, b2) = resp(2);
@@ -1001,18 +1002,14 @@ fn gap_in_chunked_body_resyncs_by_scanning() {
         Dir::Server,
         &[b"ef\r\n0\r\n\r\n".to_vec(), h2, b2].concat(),
         3,
-        3,
+        Ts(3),
     );
     a.finish();
     let ex = a.exchanges();
     assert_eq!(ex.len(), 2);
     let r = ex[0].response.as_ref().expect("response 1");
     assert_eq!(
-        (
-            r.body_bytes_wire,
-            r.body_bytes_missing,
-            r.body_bytes_announced
-        ),
+        (r.body_bytes, r.body_bytes_missing, r.body_bytes_announced),
         (4, None, None)
     );
     assert_eq!(ex[0].anomalies, vec!["gap of 9 bytes".to_string()]);
@@ -1030,15 +1027,15 @@ fn connect_tunnel_detects_what_runs_inside() {
         Dir::Client,
         b"CONNECT secure.example:443 x HTTP/1.1\r\nHost: secure.example:443\r\n\r\n",
         1,
-        1,
+        Ts(1),
     );
     a.push(
         Dir::Server,
         b"HTTP/1.1 200 OK\r\n\r\n\x16\x03\x03\x00\x02ab",
         2,
-        2,
+        Ts(2),
     );
-    a.push(Dir::Client, b"\x16\x03\x01\x00\x01z", 3, 3);
+    a.push(Dir::Client, b"\x16\x03\x01\x00\x01z", 3, Ts(3));
     a.finish();
     let ex = a.exchanges();
     assert_eq!(ex.len(), 1);
@@ -1055,7 +1052,7 @@ fn connect_tunnel_detects_what_runs_inside() {
         ("connect", "secure.example:443", AppProto::Tls, 2, 6, 7)
     );
     let r = ex[0].response.as_ref().expect("response");
-    assert_eq!((r.status, r.body_bytes_wire), (200, 0));
+    assert_eq!((r.status, r.body_bytes), (200, 0));
     assert_eq!(
         ex[0].anomalies,
         vec![
@@ -1071,16 +1068,16 @@ fn connect_tunnel_detects_what_runs_inside() {
 #[test]
 fn late_delivered_request_adopts_its_response() {
     let mut a = HttpAssembler::new(HttpConfig::default());
-    a.push(Dir::Client, &get(1), 1, 1);
+    a.push(Dir::Client, &get(1), 1, Ts(1));
     let (h, b) = resp(1);
-    a.push(Dir::Server, &[h, b].concat(), 2, 2);
+    a.push(Dir::Server, &[h, b].concat(), 2, Ts(2));
     let (h, b) = resp(2);
-    a.push(Dir::Server, &[h, b].concat(), 4, 4);
+    a.push(Dir::Server, &[h, b].concat(), 4, Ts(4));
     // Sent in frame 3, delivered only now.
-    a.push(Dir::Client, &get(2), 3, 3);
-    a.push(Dir::Client, &get(3), 5, 5);
+    a.push(Dir::Client, &get(2), 3, Ts(3));
+    a.push(Dir::Client, &get(3), 5, Ts(5));
     let (h, b) = resp(3);
-    a.push(Dir::Server, &[h, b].concat(), 6, 6);
+    a.push(Dir::Server, &[h, b].concat(), 6, Ts(6));
     a.finish();
     let ex = a.exchanges();
     assert_eq!(ex.len(), 3, "{ex:#?}");
@@ -1103,11 +1100,11 @@ fn response_before_the_request_is_not_its_answer() {
         Dir::Server,
         b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n",
         1,
-        1,
+        Ts(1),
     );
-    a.push(Dir::Client, &get(1), 2, 2);
+    a.push(Dir::Client, &get(1), 2, Ts(2));
     let (h, b) = resp(1);
-    a.push(Dir::Server, &[h, b].concat(), 3, 3);
+    a.push(Dir::Server, &[h, b].concat(), 3, Ts(3));
     a.finish();
     let ex = a.exchanges();
     assert_eq!(ex.len(), 2);
@@ -1126,7 +1123,7 @@ fn pipelined_with_lost_head(
 ) -> HttpAssembler {
     let mut a = HttpAssembler::new(HttpConfig::default());
     let all: Vec<u8> = (1..=n).flat_map(get).collect();
-    a.push(Dir::Client, &all, 1, 1);
+    a.push(Dir::Client, &all, 1, Ts(1));
     let mut off = 0u64;
     for i in 1..=delivered {
         let (h, b) = resp(i);
@@ -1134,12 +1131,17 @@ fn pipelined_with_lost_head(
         if i == lost {
             a.gap_at(Dir::Server, off, len);
         } else {
-            a.push(Dir::Server, &[h, b].concat(), 1 + i as u64, 1 + i as i64);
+            a.push(
+                Dir::Server,
+                &[h, b].concat(),
+                1 + i as u64,
+                Ts(1 + i as i64),
+            );
         }
         off += len;
     }
     if server_fin {
-        a.fin(Dir::Server, 100, 100);
+        a.fin(Dir::Server, 100, Ts(100));
     }
     a.finish();
     a

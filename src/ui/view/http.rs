@@ -118,8 +118,8 @@ fn http_detail(
     if let (Some(rq), Some(rs)) = (&x.request, &x.response)
         && resp_done(app, x)
     {
-        let wait = (rs.ts_ns - rq.end_ts_ns).max(0) as f64 / 1e6;
-        let xfer = (rs.end_ts_ns - rs.ts_ns).max(0) as f64 / 1e6;
+        let wait = (rs.ts.0 - rq.end_ts.0).max(0) as f64 / 1e6;
+        let xfer = (rs.end_ts.0 - rs.ts.0).max(0) as f64 / 1e6;
         let total = (hs_ms + wait + xfer).max(1e-9);
         let w = usize::from(width.saturating_sub(2)).clamp(10, 60);
         let seg = |ms: f64| ((ms / total) * w as f64).round() as usize;
