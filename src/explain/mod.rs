@@ -685,7 +685,7 @@ pub fn exchange_summary(x: &Exchange) -> String {
         None => s.push_str(" → no response captured"),
     }
     for a in &x.anomalies {
-        s.push_str(&format!(" ⚠ {}", clean(a)));
+        s.push_str(&format!(" ⚠ {}", clean(&a.to_string())));
     }
     s
 }

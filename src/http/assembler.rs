@@ -6,6 +6,7 @@
 
 use std::collections::VecDeque;
 
+use super::anomaly::Anomaly;
 use super::detect::{self, Verdict};
 use super::framing;
 use super::messages::{Exchange, MAX_NOTES};
@@ -46,7 +47,7 @@ pub struct HttpAssembler {
     /// The server closed with a FIN (not the capture's end).
     pub(super) server_fin: bool,
     pub(super) events: Vec<HttpEvent>,
-    pub(super) anomalies: Vec<String>,
+    pub(super) anomalies: Vec<Anomaly>,
     pub(super) finished: bool,
 }
 
@@ -94,7 +95,7 @@ impl HttpAssembler {
 
     /// Connection-level anomalies that belong to no exchange (gaps between
     /// messages).
-    pub fn anomalies(&self) -> &[String] {
+    pub fn anomalies(&self) -> &[Anomaly] {
         &self.anomalies
     }
 
@@ -337,7 +338,6 @@ impl HttpAssembler {
         let d = dir.idx();
         self.dirs[d].offset = offset.saturating_add(len);
         let gap = GapRef { offset, len };
-        let msg = format!("gap of {len} bytes");
         let st = &mut self.dirs[d];
         let unparsed_at = st.unparsed;
         // (gap bytes outside any body, a head certainly lost) when the framing is lost.
@@ -351,7 +351,7 @@ impl HttpAssembler {
                 st.phase = Phase::AwaitStart {
                     at_line_start: true,
                 };
-                let m = format!("{msg} in {} stream between messages", dir.name());
+                let m = Anomaly::GapBetweenMessages { dir, len };
                 if self.anomalies.len() < MAX_NOTES && !self.anomalies.contains(&m) {
                     self.anomalies.push(m);
                 }
@@ -397,7 +397,7 @@ impl HttpAssembler {
                 };
                 cur.missing = true;
                 cur.sink.mark_missing();
-                self.exchanges[idx].note(msg);
+                self.exchanges[idx].note(Anomaly::Gap { len });
                 if !survives {
                     self.finalize(dir, false);
                     let st = &mut self.dirs[d];
@@ -448,9 +448,9 @@ impl HttpAssembler {
             let clean = matches!(body, BodyState::Close) && !end_of_capture;
             if let Some(idx) = idx.filter(|_| !clean) {
                 self.exchanges[idx].note(if end_of_capture {
-                    "incomplete at end of capture"
+                    Anomaly::IncompleteAtEndOfCapture
                 } else {
-                    "connection closed before end of body"
+                    Anomaly::ClosedBeforeEndOfBody
                 });
             }
             self.finalize(dir, clean);
@@ -486,7 +486,7 @@ impl HttpAssembler {
             && loss.span + skipped(&self.dirs[Dir::Server.idx()], &loss) >= MIN_HEAD
             && let Some(Slot::Ex(i)) = self.awaiting.front().copied()
         {
-            self.exchanges[i].note(format!("response head lost in {}", loss.gap.text()));
+            self.exchanges[i].note(loss.gap.head_lost(Dir::Server));
         }
         if self.app.is_none() {
             self.app = Some(AppProto::Unknown);

@@ -3,6 +3,7 @@
 //!
 //! Owns: the body phase. Must not touch pairing.
 
+use super::anomaly::Anomaly;
 use super::assembler::HttpAssembler;
 use super::detect::{self, Verdict};
 use super::state::{BodyState, Phase, frame_at};
@@ -38,8 +39,7 @@ impl HttpAssembler {
         {
             match detect::start_line(dir, rest, self.cfg.header_cap) {
                 Verdict::Yes => {
-                    self.exchanges[idx]
-                        .note("expect 100-continue: request body not sent after final response");
+                    self.exchanges[idx].note(Anomaly::ExpectContinueBodySkipped);
                     self.finalize(dir, true);
                     self.dirs[d].phase = Phase::AwaitStart {
                         at_line_start: true,
@@ -57,7 +57,7 @@ impl HttpAssembler {
         let mut done: Option<bool> = None;
         let mut framing_error = false;
         let mut new_pos = pos;
-        let mut extra: Vec<String> = Vec::new();
+        let mut extra: Vec<Anomaly> = Vec::new();
         let mut trailers = Vec::new();
         match body {
             BodyState::Length(rem) => {
@@ -77,7 +77,7 @@ impl HttpAssembler {
                 let sink = &mut cur.sink;
                 let res = ch.feed(rest, |c| sink.write(c));
                 if ch.bare_lf {
-                    extra.push("bare LF line ending".to_string());
+                    extra.push(Anomaly::BareLf);
                 }
                 match res {
                     Ok((n, fin)) => {
@@ -89,7 +89,7 @@ impl HttpAssembler {
                     }
                     Err((e, n)) => {
                         new_pos += n;
-                        extra.push(e.anomaly().to_string());
+                        extra.push(Anomaly::Chunk(e));
                         done = Some(false);
                         framing_error = true;
                     }

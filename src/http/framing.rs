@@ -6,6 +6,7 @@
 //! Must not touch exchanges, timing, body storage or content decoding.
 
 use super::Dir;
+use super::anomaly::{Anomaly, ChunkError};
 
 /// Parsed start line; the assembler turns this into Request/Response.
 #[derive(Debug, Clone)]
@@ -28,7 +29,7 @@ pub(crate) struct Head {
     /// Every header seen, even past `max_headers`, so framing cannot be
     /// smuggled behind the storage limit; the caller truncates for storage.
     pub headers: Vec<(String, String)>,
-    pub anomalies: Vec<String>,
+    pub anomalies: Vec<Anomaly>,
 }
 
 /// Find the end of a header section (index just past the blank line).
@@ -63,8 +64,7 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn push_once(list: &mut Vec<String>, msg: impl Into<String>) {
-    let msg = msg.into();
+fn push_once(list: &mut Vec<Anomaly>, msg: Anomaly) {
     if !list.contains(&msg) {
         list.push(msg);
     }
@@ -81,14 +81,14 @@ pub(crate) fn parse_head(dir: Dir, head: &[u8], max_headers: usize) -> Head {
             continue;
         }
         if i == 0 || head.get(i - 1) != Some(&b'\r') {
-            push_once(&mut anomalies, "bare LF line ending");
+            push_once(&mut anomalies, Anomaly::BareLf);
         }
         if matches!(head.get(i + 1), Some(b' ' | b'\t')) {
             folded = true;
         }
     }
     if folded {
-        push_once(&mut anomalies, "obsolete line folding");
+        push_once(&mut anomalies, Anomaly::ObsoleteFolding);
     }
     if !folded {
         // httparse needs its slots up front; sized by config, not by input.
@@ -133,10 +133,7 @@ pub(crate) fn parse_head(dir: Dir, head: &[u8], max_headers: usize) -> Head {
                 return h;
             }
             Err(Some(httparse::Error::TooManyHeaders)) => {
-                push_once(
-                    &mut anomalies,
-                    format!("too many headers (more than {max_headers})"),
-                );
+                push_once(&mut anomalies, Anomaly::TooManyHeaders { max: max_headers });
             }
             Err(_) => {}
         }
@@ -166,7 +163,7 @@ fn trim(mut s: &[u8]) -> &[u8] {
 
 /// Line-oriented fallback used when httparse refuses the section (invalid
 /// name bytes, folding, too many headers). It keeps going and records why.
-fn lenient(dir: Dir, head: &[u8], max_headers: usize, mut anomalies: Vec<String>) -> Head {
+fn lenient(dir: Dir, head: &[u8], max_headers: usize, mut anomalies: Vec<Anomaly>) -> Head {
     let mut lines = head.split(|&b| b == b'\n').map(|l| match l {
         [rest @ .., b'\r'] => rest,
         l => l,
@@ -174,10 +171,7 @@ fn lenient(dir: Dir, head: &[u8], max_headers: usize, mut anomalies: Vec<String>
     let first = lines.next().unwrap_or_default();
     let start = parse_start_line(dir, first);
     if let Some(extra) = extra_tokens(dir, first) {
-        push_once(
-            &mut anomalies,
-            format!("extra tokens in request line before the version: {extra:?}"),
-        );
+        push_once(&mut anomalies, Anomaly::ExtraTokens { text: extra });
     }
     let mut headers: Vec<(String, String)> = Vec::new();
     for line in lines {
@@ -191,30 +185,27 @@ fn lenient(dir: Dir, head: &[u8], max_headers: usize, mut anomalies: Vec<String>
                     v.push(' ');
                     v.push_str(&String::from_utf8_lossy(trim(line)));
                 }
-                None => push_once(&mut anomalies, "malformed header line"),
+                None => push_once(&mut anomalies, Anomaly::MalformedHeaderLine),
             }
             continue;
         }
         let Some(colon) = line.iter().position(|&b| b == b':') else {
-            push_once(&mut anomalies, "malformed header line");
+            push_once(&mut anomalies, Anomaly::MalformedHeaderLine);
             continue;
         };
         let (name, value) = line.split_at(colon);
         let value = value.get(1..).unwrap_or_default();
         if matches!(name.last(), Some(b' ' | b'\t')) {
-            push_once(&mut anomalies, "whitespace before colon in header name");
+            push_once(&mut anomalies, Anomaly::SpaceBeforeColon);
         }
         let name = trim(name);
         if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
-            push_once(&mut anomalies, "invalid bytes in header name");
+            push_once(&mut anomalies, Anomaly::InvalidHeaderName);
         }
         headers.push((lossy(name), lossy(trim(value))));
     }
     if headers.len() > max_headers {
-        push_once(
-            &mut anomalies,
-            format!("too many headers (more than {max_headers})"),
-        );
+        push_once(&mut anomalies, Anomaly::TooManyHeaders { max: max_headers });
     }
     Head {
         start,
@@ -293,7 +284,7 @@ pub(crate) struct Framing {
     pub content_encoding: Option<String>,
     /// A transfer coding other than chunked was applied: we cannot decode it.
     pub undecodable_transfer: bool,
-    pub anomalies: Vec<String>,
+    pub anomalies: Vec<Anomaly>,
 }
 
 fn tokens<'a>(headers: &'a [(String, String)], name: &'a str) -> impl Iterator<Item = String> + 'a {
@@ -338,31 +329,30 @@ pub(crate) fn body_framing(
             (None, _) => cl_invalid = true,
             (Some(n), None) => cl = Some(n),
             (Some(n), Some(prev)) if n != prev => {
-                push_once(&mut anomalies, "duplicate differing Content-Length")
+                push_once(&mut anomalies, Anomaly::DuplicateContentLength)
             }
             _ => {}
         }
     }
     if cl_invalid {
-        push_once(&mut anomalies, "invalid Content-Length");
+        push_once(&mut anomalies, Anomaly::InvalidContentLength);
     }
     if !te.is_empty() && cl_seen {
-        push_once(
-            &mut anomalies,
-            "both Content-Length and Transfer-Encoding (request smuggling ambiguity)",
-        );
+        push_once(&mut anomalies, Anomaly::LengthAndTransferEncoding);
     }
     let mut undecodable_transfer = false;
     for (i, t) in te.iter().enumerate() {
         match t.as_str() {
             "identity" => {}
             "chunked" if i + 1 == te.len() => {}
-            "chunked" => push_once(&mut anomalies, "chunked is not the final transfer-coding"),
+            "chunked" => push_once(&mut anomalies, Anomaly::ChunkedNotFinal),
             other => {
                 undecodable_transfer = true;
                 push_once(
                     &mut anomalies,
-                    format!("unsupported transfer-coding: {other}"),
+                    Anomaly::UnsupportedTransferCoding {
+                        coding: other.to_string(),
+                    },
                 );
             }
         }
@@ -382,10 +372,7 @@ pub(crate) fn body_framing(
         if te.last().map(String::as_str) == Some("chunked") {
             BodyKind::Chunked
         } else if is_request {
-            push_once(
-                &mut anomalies,
-                "request Transfer-Encoding without final chunked",
-            );
+            push_once(&mut anomalies, Anomaly::RequestTransferEncodingUnframed);
             BodyKind::Close
         } else {
             BodyKind::Close
@@ -412,24 +399,6 @@ pub(crate) fn body_framing(
         content_encoding,
         undecodable_transfer,
         anomalies,
-    }
-}
-
-/// Why chunked decoding gave up.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ChunkError {
-    InvalidSize,
-    BadTerminator,
-    TrailerTooLarge,
-}
-
-impl ChunkError {
-    pub(crate) fn anomaly(self) -> &'static str {
-        match self {
-            ChunkError::InvalidSize => "invalid chunk size",
-            ChunkError::BadTerminator => "invalid chunk terminator",
-            ChunkError::TrailerTooLarge => "trailer section too large",
-        }
     }
 }
 
@@ -627,6 +596,10 @@ impl Chunked {
 mod tests {
     use super::*;
 
+    fn texts(a: &[Anomaly]) -> Vec<String> {
+        a.iter().map(Anomaly::to_string).collect()
+    }
+
     fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
             .iter()
@@ -699,7 +672,7 @@ mod tests {
         for (hs, is_req, kind, anomalies) in cases {
             let f = body_framing(&h(hs), *is_req, false);
             assert_eq!(f.kind, *kind, "{hs:?}");
-            assert_eq!(f.anomalies, *anomalies, "{hs:?}");
+            assert_eq!(texts(&f.anomalies), *anomalies, "{hs:?}");
         }
     }
 
@@ -772,7 +745,7 @@ mod tests {
         ];
         for (data, anomalies, n) in cases {
             let head = parse_head(Dir::Client, data, 2);
-            assert_eq!(head.anomalies, *anomalies, "{data:?}");
+            assert_eq!(texts(&head.anomalies), *anomalies, "{data:?}");
             assert_eq!(head.headers.len(), *n, "{data:?}");
         }
         let head = parse_head(Dir::Client, b"CONNECT m:25 / HTTP/1.0\r\n\r\n", 10);

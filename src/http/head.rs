@@ -3,14 +3,14 @@
 //!
 //! Owns: turning heads into the data model. Must not touch byte buffering.
 
+use super::Dir;
+use super::anomaly::Anomaly;
 use super::assembler::HttpAssembler;
 use super::body::BodySink;
 use super::framing::{self, BodyKind, Chunked, Head, StartLine};
-use super::messages::{Interim, MessageMeta, Request, Response, Tunnel};
+use super::messages::{Interim, MessageMeta, Request, Response};
 use super::pairing::Slot;
 use super::state::{BodyState, Current, Phase, frame_at};
-use super::tunnel::{TUNNEL_SNIFF, TunnelSniff};
-use super::{AppProto, Dir};
 use crate::ts::Ts;
 
 impl HttpAssembler {
@@ -19,7 +19,7 @@ impl HttpAssembler {
         let head = Head {
             start,
             headers: Vec::new(),
-            anomalies: vec!["header section too large".to_string()],
+            anomalies: vec![Anomaly::HeadTooLarge],
         };
         let target = (dir == Dir::Server).then(|| self.resolve_target(frame));
         let idx = self.install_head(head, target, (frame, ts), (frame, ts));
@@ -150,74 +150,7 @@ impl HttpAssembler {
             }
         }
         if status == 101 || connect_ok {
-            let label = if status == 101 {
-                let proto = upgrade
-                    .or_else(|| {
-                        self.exchanges[idx]
-                            .request
-                            .as_ref()
-                            .and_then(|r| framing::header(&r.headers, "upgrade"))
-                            .map(str::to_string)
-                    })
-                    .unwrap_or_else(|| "unknown".to_string());
-                format!("upgraded: {proto}")
-            } else {
-                "tunnel".to_string()
-            };
-            let (kind, target) = if status == 101 {
-                (
-                    "upgrade",
-                    label.trim_start_matches("upgraded: ").to_string(),
-                )
-            } else {
-                (
-                    "connect",
-                    self.exchanges[idx]
-                        .request
-                        .as_ref()
-                        .map(|r| r.uri.clone())
-                        .unwrap_or_default(),
-                )
-            };
-            self.exchanges[idx].note(label);
-            self.exchanges[idx].tunnel = Some(Tunnel {
-                kind,
-                target,
-                app: AppProto::Unknown,
-                frame: last.0,
-                client_bytes: 0,
-                server_bytes: 0,
-            });
-            self.break_run();
-            self.tunnel = Some(TunnelSniff {
-                idx,
-                early: [[0; TUNNEL_SNIFF]; 2],
-                early_len: [0; 2],
-                done: [false; 2],
-            });
-            self.end_message(dir, idx, true);
-            let mut held = Vec::new();
-            for (k, st) in self.dirs.iter_mut().enumerate() {
-                st.phase = Phase::Tunnel;
-                st.loss = None;
-                // Bytes the other side sent ahead of the answer are the tunnel's first.
-                held.push((k, std::mem::take(&mut st.buf)));
-                st.discard_buf(false);
-            }
-            for (k, b) in held {
-                let d = if k == Dir::Client.idx() {
-                    Dir::Client
-                } else {
-                    Dir::Server
-                };
-                self.tunnel_bytes(d, &b);
-            }
-            // The other side may have a message in flight (rare); it ends here.
-            let other = match dir {
-                Dir::Client => Dir::Server,
-                Dir::Server => Dir::Client,
-            };
-            self.finalize(other, false);
+            self.open_tunnel(dir, idx, (status == 101).then_some(upgrade), last.0);
             return;
         }
         let body = match fr.kind {

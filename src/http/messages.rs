@@ -8,6 +8,7 @@ use std::ops::{Deref, DerefMut};
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
+use super::anomaly::Anomaly;
 use super::{AppProto, Dir};
 use crate::ts::Ts;
 
@@ -169,7 +170,7 @@ pub struct Exchange {
     pub ttfb_ms: Option<f64>,
     pub total_ms: Option<f64>,
     pub complete: bool,
-    pub anomalies: Vec<String>,
+    pub anomalies: Vec<Anomaly>,
     /// Request and response were paired on an estimate after a capture gap (see
     /// the anomalies for the evidence).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -197,7 +198,6 @@ pub struct Tunnel {
 /// Most anomaly notes kept per exchange; a lossy download would otherwise add one note per
 /// gap without end.
 pub(super) const MAX_NOTES: usize = 16;
-pub(super) const MORE_NOTES: &str = "more anomalies not listed";
 
 impl Exchange {
     /// The message `dir` sent, if seen.
@@ -208,11 +208,10 @@ impl Exchange {
         }
     }
 
-    pub(super) fn note(&mut self, msg: impl Into<String>) {
-        let msg = msg.into();
+    pub(super) fn note(&mut self, msg: Anomaly) {
         if self.anomalies.len() >= MAX_NOTES {
-            if self.anomalies.last().is_none_or(|l| l != MORE_NOTES) {
-                self.anomalies.push(MORE_NOTES.into());
+            if self.anomalies.last() != Some(&Anomaly::MoreNotListed) {
+                self.anomalies.push(Anomaly::MoreNotListed);
             }
         } else if !self.anomalies.contains(&msg) {
             self.anomalies.push(msg);

@@ -11,6 +11,7 @@
 //! Must not touch TCP reassembly, capture I/O or presentation: the caller feeds ordered
 //! bytes and gaps and reads `exchanges()`.
 
+mod anomaly;
 mod assembler;
 mod bodies;
 mod body;
@@ -22,6 +23,7 @@ mod pairing;
 mod state;
 mod tunnel;
 
+pub use anomaly::{Anomaly, CaptureGap, ChunkError};
 pub use assembler::HttpAssembler;
 pub use framing::header;
 pub use messages::{Exchange, Interim, Request, Response, Tunnel};

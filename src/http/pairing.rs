@@ -5,11 +5,12 @@
 //!
 //! Owns: the pairing queue, orphans and the uncertain run. Must not touch byte parsing.
 
+use super::anomaly::{Anomaly, CaptureGap};
 use super::assembler::HttpAssembler;
 use super::{Dir, framing};
 
-/// A capture gap as the anomaly texts name it: `offset` is the stream offset of its first
-/// byte (the TCP engine's rel seq is `offset + 1`).
+/// A capture gap: `offset` is the stream offset of its first byte (the TCP engine's rel
+/// seq is `offset + 1`).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct GapRef {
     pub(super) offset: u64,
@@ -17,12 +18,21 @@ pub(super) struct GapRef {
 }
 
 impl GapRef {
-    pub(super) fn text(self) -> String {
-        format!(
-            "a capture gap of {} bytes at rel seq {}",
-            self.len,
-            self.offset.saturating_add(1)
-        )
+    /// As the anomalies name it.
+    pub(super) fn at(self) -> CaptureGap {
+        CaptureGap {
+            len: self.len,
+            rel_seq: self.offset.saturating_add(1),
+        }
+    }
+
+    /// The head `side` sent was lost in this gap (certainly, as far as pairing goes).
+    pub(super) fn head_lost(self, side: Dir) -> Anomaly {
+        Anomaly::HeadLost {
+            side,
+            gap: self.at(),
+            estimated: false,
+        }
     }
 }
 
@@ -98,7 +108,7 @@ impl HttpAssembler {
     /// this response began, so it cannot be what it answers).
     pub(super) fn orphan(
         &mut self,
-        note: Option<String>,
+        note: Option<Anomaly>,
         uncertain: bool,
         carry: (usize, Option<GapRef>),
     ) -> usize {
@@ -174,12 +184,11 @@ impl HttpAssembler {
                         if let Some(Slot::Lost(q)) = self.awaiting.front_mut() {
                             *q = l;
                         }
-                        let mut note = format!("request head lost in {}", l.gap.text());
-                        if !certain {
-                            note.push_str(
-                                " (pairing uncertain: estimated from the lost bytes and the average request size)",
-                            );
-                        }
+                        let note = Anomaly::HeadLost {
+                            side: Dir::Client,
+                            gap: l.gap.at(),
+                            estimated: !certain,
+                        };
                         self.awaiting.pop_front();
                         let i = self.orphan(Some(note), !certain, (0, None));
                         // Later responses may answer more lost requests of this gap.
@@ -237,7 +246,6 @@ impl HttpAssembler {
             .max(lost_min);
         let k = est.clamp(k_min, k_max);
         let uncertain = k_max > k_min;
-        let gap = loss.gap.text();
         if uncertain {
             let exs: Vec<usize> = self
                 .awaiting
@@ -263,7 +271,7 @@ impl HttpAssembler {
                     let i = *i;
                     self.awaiting.pop_front();
                     let ex = &mut self.exchanges[i];
-                    ex.note(format!("response head lost in {gap}"));
+                    ex.note(loss.gap.head_lost(Dir::Server));
                     ex.pairing_uncertain |= uncertain;
                     self.update_exchange(i);
                 }
@@ -279,10 +287,11 @@ impl HttpAssembler {
         }
         if uncertain && let Some(Slot::Ex(i)) = self.awaiting.front().copied() {
             let ex = &mut self.exchanges[i];
-            ex.note(format!(
-                "pairing uncertain after {gap}: {k} of {} waiting requests taken as unanswered (estimated from the lost bytes and the average response size)",
-                k_max + 1
-            ));
+            ex.note(Anomaly::PairingUncertain {
+                gap: loss.gap.at(),
+                taken: k,
+                waiting: k_max + 1,
+            });
             ex.pairing_uncertain = true;
         }
         if before == 0 { est } else { 0 }
@@ -300,7 +309,7 @@ impl HttpAssembler {
             }
             return;
         }
-        let note = format!("request head lost in {}", gap.text());
+        let note = gap.head_lost(Dir::Client);
         let min = usize::from(head_lost);
         let est = self
             .estimate(Dir::Client, gap.len, head_lost)
@@ -320,11 +329,10 @@ impl HttpAssembler {
             if take > 0
                 && let (Some(sg), Some(ex)) = (o.server_gap, self.exchanges.get_mut(o.idx))
             {
-                ex.note(format!(
-                    "follows an exchange lost in capture gaps: request head lost in {}, response head lost in {}",
-                    gap.text(),
-                    sg.text()
-                ));
+                ex.note(Anomaly::FollowsLostExchange {
+                    request_gap: gap.at(),
+                    response_gap: sg.at(),
+                });
             }
             if used < est && o.lost_before == 0 {
                 o.claimed = true;
@@ -435,7 +443,7 @@ impl HttpAssembler {
                 self.exchanges[to].response = resp;
                 self.exchanges[to].interim = interim;
             }
-            let note = format!("response head lost in {}", run.gap.text());
+            let note = run.gap.head_lost(Dir::Server);
             for &i in tail.iter().take(d) {
                 self.exchanges[i].note(note.clone());
             }
@@ -444,7 +452,7 @@ impl HttpAssembler {
             let ex = &mut self.exchanges[i];
             ex.pairing_uncertain = false;
             ex.anomalies
-                .retain(|a| !a.starts_with("pairing uncertain after"));
+                .retain(|a| !matches!(a, Anomaly::PairingUncertain { .. }));
             self.update_exchange(i);
         }
     }
@@ -472,9 +480,7 @@ impl HttpAssembler {
                 self.orphans.drain(..p);
                 let o = &mut self.orphans[0];
                 o.lost_before -= 1;
-                let note = o
-                    .server_gap
-                    .map(|g| format!("response head lost in {}", g.text()));
+                let note = o.server_gap.map(|g| g.head_lost(Dir::Server));
                 let i = self.new_exchange();
                 if let Some(n) = note {
                     self.exchanges[i].note(n);

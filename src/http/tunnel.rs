@@ -3,8 +3,12 @@
 //!
 //! Owns: the tunnel sniffing state. Must not touch HTTP parsing.
 
+use super::anomaly::Anomaly;
 use super::assembler::HttpAssembler;
 use super::detect::{self, Verdict};
+use super::framing;
+use super::messages::Tunnel;
+use super::state::Phase;
 use super::{AppProto, Dir};
 
 /// Bytes of a tunnel looked at to tell what runs inside.
@@ -71,5 +75,76 @@ impl HttpAssembler {
                 _ => t.done[d] = true,
             },
         }
+    }
+
+    /// The answer `idx` got in `dir` (its head ending in `frame`) opened a tunnel: a 101
+    /// (`upgrade`: the answer's Upgrade header, if any) or a 2xx to CONNECT (None).
+    /// Both directions carry tunnel bytes from here on.
+    pub(super) fn open_tunnel(
+        &mut self,
+        dir: Dir,
+        idx: usize,
+        upgrade: Option<Option<String>>,
+        frame: u64,
+    ) {
+        let request = self.exchanges[idx].request.as_ref();
+        let (kind, target, note) = match upgrade {
+            Some(upgrade) => {
+                let protocol = upgrade
+                    .or_else(|| {
+                        request
+                            .and_then(|r| framing::header(&r.headers, "upgrade"))
+                            .map(str::to_string)
+                    })
+                    .unwrap_or_else(|| "unknown".to_string());
+                // As the target was always read back from the "upgraded: " note.
+                let target = protocol.trim_start_matches("upgraded: ").to_string();
+                ("upgrade", target, Anomaly::Upgraded { protocol })
+            }
+            None => (
+                "connect",
+                request.map(|r| r.uri.clone()).unwrap_or_default(),
+                Anomaly::Tunnel,
+            ),
+        };
+        self.exchanges[idx].note(note);
+        self.exchanges[idx].tunnel = Some(Tunnel {
+            kind,
+            target,
+            app: AppProto::Unknown,
+            frame,
+            client_bytes: 0,
+            server_bytes: 0,
+        });
+        self.break_run();
+        self.tunnel = Some(TunnelSniff {
+            idx,
+            early: [[0; TUNNEL_SNIFF]; 2],
+            early_len: [0; 2],
+            done: [false; 2],
+        });
+        self.end_message(dir, idx, true);
+        let mut held = Vec::new();
+        for (k, st) in self.dirs.iter_mut().enumerate() {
+            st.phase = Phase::Tunnel;
+            st.loss = None;
+            // Bytes the other side sent ahead of the answer are the tunnel's first.
+            held.push((k, std::mem::take(&mut st.buf)));
+            st.discard_buf(false);
+        }
+        for (k, b) in held {
+            let d = if k == Dir::Client.idx() {
+                Dir::Client
+            } else {
+                Dir::Server
+            };
+            self.tunnel_bytes(d, &b);
+        }
+        // The other side may have a message in flight (rare); it ends here.
+        let other = match dir {
+            Dir::Client => Dir::Server,
+            Dir::Server => Dir::Client,
+        };
+        self.finalize(other, false);
     }
 }

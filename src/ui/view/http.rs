@@ -135,7 +135,10 @@ fn http_detail(
         ]));
     }
     for a in &x.anomalies {
-        d.push(Line::styled(format!("⚠ {}", escape(a)), th.anomaly()));
+        d.push(Line::styled(
+            format!("⚠ {}", escape(&a.to_string())),
+            th.anomaly(),
+        ));
     }
     if let Some(r) = &x.request {
         d.push(Line::styled(
