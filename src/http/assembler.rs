@@ -7,13 +7,13 @@
 use std::collections::VecDeque;
 
 use super::anomaly::Anomaly;
-use super::detect::{self, Verdict};
+use super::detect::{self, Sniff, Verdict};
 use super::framing;
 use super::messages::{Exchange, MAX_NOTES};
 use super::pairing::{GapRef, Loss, MIN_HEAD, Orphan, Run, Slot};
 use super::state::{BodyState, DirState, Phase, frame_at};
 use super::tunnel::TunnelSniff;
-use super::{AppProto, Dir, HttpConfig, HttpEvent};
+use super::{AppProto, Dir, HttpConfig, HttpEvent, Status};
 use crate::ts::Ts;
 
 /// While the protocol is undecided we scan this many skipped bytes per
@@ -131,9 +131,9 @@ impl HttpAssembler {
         }
         let early = st.early.get(..st.early_len).unwrap_or_default();
         match detect::sniff(d, early, greeting.get(..greeting_len).unwrap_or_default()) {
-            Ok(p) => self.decide(p),
-            Err(Verdict::Maybe) if st.early_len < st.early.len() => {}
-            Err(_) => st.sniffed = true,
+            Sniff::Found(p) => self.decide(p),
+            Sniff::Maybe if st.early_len < st.early.len() => {}
+            Sniff::Maybe | Sniff::No => st.sniffed = true,
         }
     }
 
@@ -208,7 +208,7 @@ impl HttpAssembler {
                 st.start_scanned = 0;
                 st.head_scanned = 0;
                 match detect::find_start(dir, rest, self.cfg.header_cap) {
-                    Ok(p) => {
+                    Status::Complete(p, ()) => {
                         st.unparsed += p as u64;
                         pos += p;
                         st.resync = false;
@@ -217,8 +217,7 @@ impl HttpAssembler {
                         };
                         continue;
                     }
-                    Err(keep) => {
-                        let skip = rest.len().saturating_sub(keep);
+                    Status::Partial(skip) => {
                         st.unparsed += skip as u64;
                         return pos + skip;
                     }
@@ -288,11 +287,11 @@ impl HttpAssembler {
                             }
                             let scanned = self.dirs[d].head_scanned;
                             match framing::find_head_end(rest, scanned) {
-                                Err(resume) if rest.len() <= self.cfg.header_cap => {
+                                Status::Partial(resume) if rest.len() <= self.cfg.header_cap => {
                                     self.dirs[d].head_scanned = resume;
                                     return pos;
                                 }
-                                Ok(end) if end <= self.cfg.header_cap => {
+                                Status::Complete(end, ()) if end <= self.cfg.header_cap => {
                                     self.dirs[d].head_scanned = 0;
                                     let head = framing::parse_head(
                                         dir,

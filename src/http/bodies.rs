@@ -7,7 +7,7 @@ use super::anomaly::Anomaly;
 use super::assembler::HttpAssembler;
 use super::detect::{self, Verdict};
 use super::state::{BodyState, Phase, frame_at};
-use super::{Dir, HttpEvent};
+use super::{Dir, HttpEvent, Status};
 use crate::ts::Ts;
 
 impl HttpAssembler {
@@ -80,12 +80,11 @@ impl HttpAssembler {
                     extra.push(Anomaly::BareLf);
                 }
                 match res {
-                    Ok((n, fin)) => {
+                    Ok(Status::Partial(n)) => new_pos += n,
+                    Ok(Status::Complete(n, t)) => {
                         new_pos += n;
-                        if fin {
-                            trailers = ch.trailers();
-                            done = Some(!cur.missing);
-                        }
+                        trailers = t;
+                        done = Some(!cur.missing);
                     }
                     Err((e, n)) => {
                         new_pos += n;

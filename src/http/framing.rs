@@ -5,8 +5,11 @@
 //! Owns: pure functions over byte slices plus the `Chunked` state machine.
 //! Must not touch exchanges, timing, body storage or content decoding.
 
-use super::Dir;
 use super::anomaly::{Anomaly, ChunkError};
+use super::{Dir, Status};
+
+/// Header or trailer fields, in order, as (name, value).
+pub(crate) type Fields = Vec<(String, String)>;
 
 /// Parsed start line; the assembler turns this into Request/Response.
 #[derive(Debug, Clone)]
@@ -32,10 +35,10 @@ pub(crate) struct Head {
     pub anomalies: Vec<Anomaly>,
 }
 
-/// Find the end of a header section (index just past the blank line).
-/// `Err(resume)` means "not yet"; `resume` is where the next search may start
-/// so that byte-at-a-time input stays linear.
-pub(crate) fn find_head_end(data: &[u8], from: usize) -> Result<usize, usize> {
+/// Find the end of a header section: `Complete(len, ())` with `len` just past the blank
+/// line. `Partial(resume)`: not yet; `resume` is where the next search may start so that
+/// byte-at-a-time input stays linear.
+pub(crate) fn find_head_end(data: &[u8], from: usize) -> Status<()> {
     let mut i = from;
     while let Some(off) = data
         .get(i..)
@@ -43,14 +46,14 @@ pub(crate) fn find_head_end(data: &[u8], from: usize) -> Result<usize, usize> {
     {
         let nl = i + off;
         match data.get(nl + 1..) {
-            Some([b'\n', ..]) => return Ok(nl + 2),
-            Some([b'\r', b'\n', ..]) => return Ok(nl + 3),
+            Some([b'\n', ..]) => return Status::Complete(nl + 2, ()),
+            Some([b'\r', b'\n', ..]) => return Status::Complete(nl + 3, ()),
             // Cannot tell yet: re-examine this LF next time.
-            Some([]) | Some([b'\r']) | None => return Err(nl),
+            Some([]) | Some([b'\r']) | None => return Status::Partial(nl),
             Some(_) => i = nl + 1,
         }
     }
-    Err(data.len())
+    Status::Partial(data.len())
 }
 
 fn version_str(v: Option<u8>) -> String {
@@ -449,16 +452,18 @@ impl Chunked {
         };
     }
 
-    /// Feed bytes; returns (consumed, finished). Stops right after the final
-    /// CRLF so following bytes belong to the next message.
+    /// Feed bytes: `Partial(consumed)` (all of them) while the body goes on,
+    /// `Complete(consumed, trailers)` right after the final CRLF, so following bytes
+    /// belong to the next message; a framing error with the bytes consumed before it.
     pub(crate) fn feed(
         &mut self,
         data: &[u8],
         mut on_data: impl FnMut(&[u8]),
-    ) -> Result<(usize, bool), (ChunkError, usize)> {
+    ) -> Result<Status<Fields>, (ChunkError, usize)> {
         let mut i = 0;
         match self.step(data, &mut i, &mut on_data) {
-            Ok(done) => Ok((i, done)),
+            Ok(true) => Ok(Status::Complete(i, self.trailers())),
+            Ok(false) => Ok(Status::Partial(i)),
             Err(e) => Err((e, i)),
         }
     }
@@ -580,7 +585,7 @@ impl Chunked {
     }
 
     /// Trailer fields, parsed leniently (they are informational only).
-    pub(crate) fn trailers(&self) -> Vec<(String, String)> {
+    fn trailers(&self) -> Vec<(String, String)> {
         self.trailer
             .split(|&b| b == b'\n')
             .filter_map(|line| {
@@ -609,12 +614,12 @@ mod tests {
 
     #[test]
     fn head_end() {
-        let cases: &[(&[u8], Result<usize, usize>)] = &[
-            (b"GET / HTTP/1.1\r\n\r\n", Ok(18)),
-            (b"GET / HTTP/1.1\n\n", Ok(16)),
-            (b"GET / HTTP/1.1\r\nA: b\r\n", Err(21)),
-            (b"GET / HTTP/1.1\r\nA: b\r\n\r", Err(21)),
-            (b"GET / HTTP/1.1", Err(14)),
+        let cases: &[(&[u8], Status<()>)] = &[
+            (b"GET / HTTP/1.1\r\n\r\n", Status::Complete(18, ())),
+            (b"GET / HTTP/1.1\n\n", Status::Complete(16, ())),
+            (b"GET / HTTP/1.1\r\nA: b\r\n", Status::Partial(21)),
+            (b"GET / HTTP/1.1\r\nA: b\r\n\r", Status::Partial(21)),
+            (b"GET / HTTP/1.1", Status::Partial(14)),
         ];
         for (data, want) in cases {
             assert_eq!(find_head_end(data, 0), *want);
@@ -695,7 +700,7 @@ mod tests {
             let mut out = Vec::new();
             let got = c
                 .feed(data, |d| out.extend_from_slice(d))
-                .map(|(_, done)| done)
+                .map(|st| matches!(st, Status::Complete(..)))
                 .map_err(|(e, _)| e);
             match want {
                 Ok((body, done)) => {
@@ -711,10 +716,11 @@ mod tests {
     fn chunked_stops_at_message_end_and_keeps_trailers() {
         let mut c = Chunked::new(1024);
         let data = b"1\r\na\r\n0\r\nX-T: 1\r\n\r\nHTTP/1.1";
-        let (n, done) = c.feed(data, |_| {}).unwrap_or_default();
-        assert!(done);
+        let Ok(Status::Complete(n, trailers)) = c.feed(data, |_| {}) else {
+            panic!("not complete");
+        };
         assert_eq!(data.get(n..), Some(&b"HTTP/1.1"[..]));
-        assert_eq!(c.trailers(), h(&[("X-T", "1")]));
+        assert_eq!(trailers, h(&[("X-T", "1")]));
     }
 
     #[test]

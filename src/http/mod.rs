@@ -32,6 +32,16 @@ mod tests;
 
 pub use crate::flow::Dir;
 
+/// The answer of an incremental parser (httparse style): short input is never an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status<T> {
+    /// More bytes are needed. The count says how far this call got, so the next call
+    /// need not look at those bytes again (each parser says what it means for it).
+    Partial(usize),
+    /// Done: this many bytes were used, giving the value.
+    Complete(usize, T),
+}
+
 /// Application protocol detected from content (never from ports).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -5,11 +5,11 @@
 
 use super::anomaly::Anomaly;
 use super::assembler::HttpAssembler;
-use super::detect::{self, Verdict};
+use super::detect::{self, Sniff};
 use super::framing;
 use super::messages::Tunnel;
 use super::state::Phase;
-use super::{AppProto, Dir};
+use super::{AppProto, Dir, Status};
 
 /// Bytes of a tunnel looked at to tell what runs inside.
 pub(super) const TUNNEL_SNIFF: usize = 16;
@@ -61,13 +61,13 @@ impl HttpAssembler {
             Dir::Server => &[],
         };
         match detect::sniff(dir, early, greeting) {
-            Ok(p) => tu.app = p,
-            Err(Verdict::Maybe) if !full => {}
+            Sniff::Found(p) => tu.app = p,
+            Sniff::Maybe if !full => {}
             // HTTP through a proxy: a start line from the first byte (consistent over
             // all the bytes looked at is enough).
-            Err(_) => match detect::find_start(dir, early, cap) {
-                Ok(0) => tu.app = AppProto::Http,
-                Err(k) if k == early.len() && k > 0 => {
+            Sniff::Maybe | Sniff::No => match detect::find_start(dir, early, cap) {
+                Status::Complete(0, ()) => tu.app = AppProto::Http,
+                Status::Partial(0) if !early.is_empty() => {
                     if full {
                         tu.app = AppProto::Http;
                     }
