@@ -5,13 +5,14 @@
 //! their own files.
 
 use std::collections::VecDeque;
+use std::ops::ControlFlow::{self, Break, Continue};
 
 use super::anomaly::Anomaly;
 use super::detect::{self, Sniff, Verdict};
 use super::framing;
 use super::messages::{Exchange, MAX_NOTES};
 use super::pairing::{GapRef, Loss, MIN_HEAD, Orphan, Run, Slot};
-use super::state::{BodyState, DirState, Phase, frame_at};
+use super::state::{BodyState, DirState, Mark, Phase, frame_at};
 use super::tunnel::TunnelSniff;
 use super::{AppProto, Dir, HttpConfig, HttpEvent, Status};
 use crate::ts::Ts;
@@ -196,124 +197,161 @@ impl HttpAssembler {
 
     /// Parse as much of `data` as possible; returns bytes consumed. What is
     /// left is an unfinished header section or line, kept for the next push.
-    pub(super) fn process(&mut self, dir: Dir, data: &[u8], marks: &[(usize, u64, Ts)]) -> usize {
+    pub(super) fn process(&mut self, dir: Dir, data: &[u8], marks: &[Mark]) -> usize {
         let d = dir.idx();
         let mut pos = 0;
         while pos < data.len() {
-            let rest = data.get(pos..).unwrap_or_default();
-            if self.dirs[d].resync && matches!(self.dirs[d].phase, Phase::AwaitStart { .. }) {
-                // After a gap that broke the framing the stream may resume mid-line:
-                // the next start line is looked for at any byte.
-                let st = &mut self.dirs[d];
-                st.start_scanned = 0;
-                st.head_scanned = 0;
-                match detect::find_start(dir, rest, self.cfg.header_cap) {
-                    Status::Complete(p, ()) => {
-                        st.unparsed += p as u64;
-                        pos += p;
-                        st.resync = false;
-                        st.phase = Phase::AwaitStart {
+            let step =
+                if self.dirs[d].resync && matches!(self.dirs[d].phase, Phase::AwaitStart { .. }) {
+                    self.resync_step(dir, data, pos)
+                } else {
+                    match &self.dirs[d].phase {
+                        Phase::Tunnel => {
+                            self.tunnel_bytes(dir, data.get(pos..).unwrap_or_default());
+                            Break(data.len())
+                        }
+                        Phase::Off | Phase::Closed => Break(data.len()),
+                        Phase::Body(_) => match self.body_step(dir, data, pos, marks) {
+                            Some(p) => Continue(p),
+                            None => Break(pos),
+                        },
+                        Phase::AwaitStart {
+                            at_line_start: false,
+                        } => self.skip_line(dir, data, pos),
+                        Phase::AwaitStart {
                             at_line_start: true,
-                        };
-                        continue;
+                        } => self.start_step(dir, data, pos, marks),
                     }
-                    Status::Partial(skip) => {
-                        st.unparsed += skip as u64;
-                        return pos + skip;
-                    }
-                }
-            }
-            match &self.dirs[d].phase {
-                Phase::Tunnel => {
-                    self.tunnel_bytes(dir, rest);
-                    return data.len();
-                }
-                Phase::Off | Phase::Closed => return data.len(),
-                Phase::Body(_) => match self.body_step(dir, data, pos, marks) {
-                    Some(p) => pos = p,
-                    None => return pos,
-                },
-                Phase::AwaitStart {
-                    at_line_start: false,
-                } => {
-                    let st = &mut self.dirs[d];
-                    match rest.iter().position(|&b| b == b'\n') {
-                        Some(i) => {
-                            st.unparsed += i as u64 + 1;
-                            pos += i + 1;
-                            st.phase = Phase::AwaitStart {
-                                at_line_start: true,
-                            };
-                        }
-                        None => {
-                            st.unparsed += rest.len() as u64;
-                            return data.len();
-                        }
-                    }
-                }
-                Phase::AwaitStart {
-                    at_line_start: true,
-                } => {
-                    // Blank lines between messages are tolerated (RFC 9112 §2.2).
-                    if matches!(rest.first(), Some(b'\r' | b'\n')) {
-                        pos += 1;
-                        continue;
-                    }
-                    let checked = self.dirs[d].start_scanned;
-                    let verdict = if self.dirs[d].head_scanned > 0 {
-                        Verdict::Yes
-                    } else if checked > 0
-                        && rest.len() < self.cfg.header_cap
-                        && !rest.get(checked..).unwrap_or_default().contains(&b'\n')
-                    {
-                        Verdict::Maybe
-                    } else {
-                        detect::start_line(dir, rest, self.cfg.header_cap)
-                    };
-                    self.dirs[d].start_scanned = 0;
-                    match verdict {
-                        Verdict::No => {
-                            self.dirs[d].phase = Phase::AwaitStart {
-                                at_line_start: false,
-                            }
-                        }
-                        Verdict::Maybe => {
-                            self.dirs[d].start_scanned = rest.len();
-                            return pos;
-                        }
-                        Verdict::Yes => {
-                            if self.app.is_none() {
-                                self.decide(AppProto::Http);
-                            }
-                            let scanned = self.dirs[d].head_scanned;
-                            match framing::find_head_end(rest, scanned) {
-                                Status::Partial(resume) if rest.len() <= self.cfg.header_cap => {
-                                    self.dirs[d].head_scanned = resume;
-                                    return pos;
-                                }
-                                Status::Complete(end, ()) if end <= self.cfg.header_cap => {
-                                    self.dirs[d].head_scanned = 0;
-                                    let head = framing::parse_head(
-                                        dir,
-                                        rest.get(..end).unwrap_or_default(),
-                                        self.cfg.max_headers,
-                                    );
-                                    self.on_head(dir, head, pos, pos + end, marks);
-                                    pos += end;
-                                }
-                                _ => {
-                                    self.dirs[d].head_scanned = 0;
-                                    self.head_too_large(dir, rest, frame_at(marks, pos));
-                                    // Skip the rest of this start line; resync.
-                                    pos += 1;
-                                }
-                            }
-                        }
-                    }
-                }
+                };
+            match step {
+                Continue(p) => pos = p,
+                Break(used) => return used,
             }
         }
         pos
+    }
+
+    /// After a gap that broke the framing the stream may resume mid-line: the next start
+    /// line is looked for at any byte. `Continue` at it, or `Break` with what was skipped.
+    fn resync_step(&mut self, dir: Dir, data: &[u8], pos: usize) -> ControlFlow<usize, usize> {
+        let rest = data.get(pos..).unwrap_or_default();
+        let st = &mut self.dirs[dir.idx()];
+        st.start_scanned = 0;
+        st.head_scanned = 0;
+        match detect::find_start(dir, rest, self.cfg.header_cap) {
+            Status::Complete(p, ()) => {
+                st.unparsed += p as u64;
+                st.resync = false;
+                st.phase = Phase::AwaitStart {
+                    at_line_start: true,
+                };
+                Continue(pos + p)
+            }
+            Status::Partial(skip) => {
+                st.unparsed += skip as u64;
+                Break(pos + skip)
+            }
+        }
+    }
+
+    /// Inside a line judged not a start line: skip to just past its end.
+    fn skip_line(&mut self, dir: Dir, data: &[u8], pos: usize) -> ControlFlow<usize, usize> {
+        let rest = data.get(pos..).unwrap_or_default();
+        let st = &mut self.dirs[dir.idx()];
+        match rest.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                st.unparsed += i as u64 + 1;
+                st.phase = Phase::AwaitStart {
+                    at_line_start: true,
+                };
+                Continue(pos + i + 1)
+            }
+            None => {
+                st.unparsed += rest.len() as u64;
+                Break(data.len())
+            }
+        }
+    }
+
+    /// At a line start between messages: is a start line here, and has its head arrived?
+    fn start_step(
+        &mut self,
+        dir: Dir,
+        data: &[u8],
+        pos: usize,
+        marks: &[Mark],
+    ) -> ControlFlow<usize, usize> {
+        let d = dir.idx();
+        let rest = data.get(pos..).unwrap_or_default();
+        // Blank lines between messages are tolerated (RFC 9112 §2.2).
+        if matches!(rest.first(), Some(b'\r' | b'\n')) {
+            return Continue(pos + 1);
+        }
+        let checked = self.dirs[d].start_scanned;
+        let verdict = if self.dirs[d].head_scanned > 0 {
+            Verdict::Yes
+        } else if checked > 0
+            && rest.len() < self.cfg.header_cap
+            && !rest.get(checked..).unwrap_or_default().contains(&b'\n')
+        {
+            Verdict::Maybe
+        } else {
+            detect::start_line(dir, rest, self.cfg.header_cap)
+        };
+        self.dirs[d].start_scanned = 0;
+        match verdict {
+            Verdict::No => {
+                self.dirs[d].phase = Phase::AwaitStart {
+                    at_line_start: false,
+                };
+                Continue(pos)
+            }
+            Verdict::Maybe => {
+                self.dirs[d].start_scanned = rest.len();
+                Break(pos)
+            }
+            Verdict::Yes => {
+                if self.app.is_none() {
+                    self.decide(AppProto::Http);
+                }
+                self.head_step(dir, data, pos, marks)
+            }
+        }
+    }
+
+    /// A start line is at `pos`: parse the head once all of it is here.
+    fn head_step(
+        &mut self,
+        dir: Dir,
+        data: &[u8],
+        pos: usize,
+        marks: &[Mark],
+    ) -> ControlFlow<usize, usize> {
+        let d = dir.idx();
+        let rest = data.get(pos..).unwrap_or_default();
+        let scanned = self.dirs[d].head_scanned;
+        match framing::find_head_end(rest, scanned) {
+            Status::Partial(resume) if rest.len() <= self.cfg.header_cap => {
+                self.dirs[d].head_scanned = resume;
+                Break(pos)
+            }
+            Status::Complete(end, ()) if end <= self.cfg.header_cap => {
+                self.dirs[d].head_scanned = 0;
+                let head = framing::parse_head(
+                    dir,
+                    rest.get(..end).unwrap_or_default(),
+                    self.cfg.max_headers,
+                );
+                self.on_head(dir, head, pos, pos + end, marks);
+                Continue(pos + end)
+            }
+            _ => {
+                self.dirs[d].head_scanned = 0;
+                self.head_too_large(dir, rest, frame_at(marks, pos));
+                // Skip the rest of this start line; resync.
+                Continue(pos + 1)
+            }
+        }
     }
 
     pub(super) fn new_exchange(&mut self) -> usize {

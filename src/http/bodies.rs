@@ -6,9 +6,8 @@
 use super::anomaly::Anomaly;
 use super::assembler::HttpAssembler;
 use super::detect::{self, Verdict};
-use super::state::{BodyState, Phase, frame_at};
+use super::state::{BodyState, Mark, Phase, frame_at};
 use super::{Dir, HttpEvent, Status};
-use crate::ts::Ts;
 
 impl HttpAssembler {
     /// One step of body parsing from `pos`; None = wait for more bytes.
@@ -17,7 +16,7 @@ impl HttpAssembler {
         dir: Dir,
         data: &[u8],
         pos: usize,
-        marks: &[(usize, u64, Ts)],
+        marks: &[Mark],
     ) -> Option<usize> {
         let d = dir.idx();
         let rest = data.get(pos..).unwrap_or_default();

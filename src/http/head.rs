@@ -10,7 +10,7 @@ use super::body::BodySink;
 use super::framing::{self, BodyKind, Chunked, Head, StartLine};
 use super::messages::{Interim, MessageMeta, Request, Response};
 use super::pairing::Slot;
-use super::state::{BodyState, Current, Phase, frame_at};
+use super::state::{BodyState, Current, Mark, Phase, frame_at};
 use crate::ts::Ts;
 
 impl HttpAssembler {
@@ -85,7 +85,7 @@ impl HttpAssembler {
         head: Head,
         start: usize,
         end: usize,
-        marks: &[(usize, u64, Ts)],
+        marks: &[Mark],
     ) {
         let first = frame_at(marks, start);
         let last = frame_at(marks, end.saturating_sub(1));

@@ -9,6 +9,9 @@ use super::framing::Chunked;
 use super::pairing::Loss;
 use crate::ts::Ts;
 
+/// (offset in the buffer, frame, ts) of a push that contributed to it.
+pub(super) type Mark = (usize, u64, Ts);
+
 pub(super) enum BodyState {
     Length(u64),
     Chunked(Box<Chunked>),
@@ -45,7 +48,7 @@ pub(super) struct DirState {
     /// bounded by roughly `header_cap`.
     pub(super) buf: Vec<u8>,
     /// (offset in buf, frame, ts) of each push that contributed to buf.
-    pub(super) marks: Vec<(usize, u64, Ts)>,
+    pub(super) marks: Vec<Mark>,
     /// Resume offset for the end-of-head search, relative to buf start (> 0: the start
     /// line was already found good).
     pub(super) head_scanned: usize,
@@ -102,7 +105,7 @@ impl DirState {
     }
 }
 
-pub(super) fn frame_at(marks: &[(usize, u64, Ts)], pos: usize) -> (u64, Ts) {
+pub(super) fn frame_at(marks: &[Mark], pos: usize) -> (u64, Ts) {
     let i = marks.partition_point(|m| m.0 <= pos);
     marks
         .get(i.saturating_sub(1))
