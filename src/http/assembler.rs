@@ -7,6 +7,9 @@
 use std::collections::VecDeque;
 use std::ops::ControlFlow::{self, Break, Continue};
 
+/// A parsing step: go on at this position, or stop with this many bytes used.
+type Flow = ControlFlow<usize, usize>;
+
 use super::anomaly::Anomaly;
 use super::detect::{self, Sniff, Verdict};
 use super::framing;
@@ -233,7 +236,7 @@ impl HttpAssembler {
 
     /// After a gap that broke the framing the stream may resume mid-line: the next start
     /// line is looked for at any byte. `Continue` at it, or `Break` with what was skipped.
-    fn resync_step(&mut self, dir: Dir, data: &[u8], pos: usize) -> ControlFlow<usize, usize> {
+    fn resync_step(&mut self, dir: Dir, data: &[u8], pos: usize) -> Flow {
         let rest = data.get(pos..).unwrap_or_default();
         let st = &mut self.dirs[dir.idx()];
         st.start_scanned = 0;
@@ -255,7 +258,7 @@ impl HttpAssembler {
     }
 
     /// Inside a line judged not a start line: skip to just past its end.
-    fn skip_line(&mut self, dir: Dir, data: &[u8], pos: usize) -> ControlFlow<usize, usize> {
+    fn skip_line(&mut self, dir: Dir, data: &[u8], pos: usize) -> Flow {
         let rest = data.get(pos..).unwrap_or_default();
         let st = &mut self.dirs[dir.idx()];
         match rest.iter().position(|&b| b == b'\n') {
@@ -274,13 +277,7 @@ impl HttpAssembler {
     }
 
     /// At a line start between messages: is a start line here, and has its head arrived?
-    fn start_step(
-        &mut self,
-        dir: Dir,
-        data: &[u8],
-        pos: usize,
-        marks: &[Mark],
-    ) -> ControlFlow<usize, usize> {
+    fn start_step(&mut self, dir: Dir, data: &[u8], pos: usize, marks: &[Mark]) -> Flow {
         let d = dir.idx();
         let rest = data.get(pos..).unwrap_or_default();
         // Blank lines between messages are tolerated (RFC 9112 §2.2).
@@ -320,13 +317,7 @@ impl HttpAssembler {
     }
 
     /// A start line is at `pos`: parse the head once all of it is here.
-    fn head_step(
-        &mut self,
-        dir: Dir,
-        data: &[u8],
-        pos: usize,
-        marks: &[Mark],
-    ) -> ControlFlow<usize, usize> {
+    fn head_step(&mut self, dir: Dir, data: &[u8], pos: usize, marks: &[Mark]) -> Flow {
         let d = dir.idx();
         let rest = data.get(pos..).unwrap_or_default();
         let scanned = self.dirs[d].head_scanned;
