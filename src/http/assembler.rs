@@ -365,14 +365,12 @@ impl HttpAssembler {
         }
         let d = dir.idx();
         self.dirs[d].offset = offset.saturating_add(len);
-        let gap = GapRef { offset, len };
-        let st = &mut self.dirs[d];
-        let unparsed_at = st.unparsed;
+        let unparsed_at = self.dirs[d].unparsed;
         // (gap bytes outside any body, a head certainly lost) when the framing is lost.
-        let mut lost: Option<(u64, bool)> = None;
-        match &mut st.phase {
-            Phase::Off | Phase::Tunnel | Phase::Closed => {}
+        let lost = match &self.dirs[d].phase {
+            Phase::Off | Phase::Tunnel | Phase::Closed => None,
             Phase::AwaitStart { .. } => {
+                let st = &mut self.dirs[d];
                 st.discard_buf(true);
                 // Optimistic: the gap may end exactly at a message start; the
                 // strict start-line check guards against body bytes.
@@ -383,67 +381,87 @@ impl HttpAssembler {
                 if self.anomalies.len() < MAX_NOTES && !self.anomalies.contains(&m) {
                     self.anomalies.push(m);
                 }
-                lost = Some((len, true));
+                Some((len, true))
             }
-            Phase::Body(body) => {
-                let Some(cur) = st.cur.as_mut() else {
-                    st.phase = Phase::AwaitStart {
-                        at_line_start: true,
-                    };
-                    return;
-                };
-                let idx = cur.idx;
-                // With a known length (or close delimiting) the framing
-                // survives the hole: keep counting instead of resyncing.
-                let survives = match body {
-                    BodyState::Length(rem) if len < *rem => {
-                        *rem -= len;
-                        cur.missing_bytes = cur.missing_bytes.map(|m| m.saturating_add(len));
-                        true
-                    }
-                    BodyState::Length(rem) => {
-                        // The body ends inside the gap; what follows it is between
-                        // messages.
-                        let rem = *rem;
-                        cur.missing_bytes = cur.missing_bytes.map(|m| m.saturating_add(rem));
-                        if len > rem {
-                            lost = Some((len - rem, true));
-                        }
-                        false
-                    }
-                    BodyState::Close => {
-                        cur.missing_bytes = cur.missing_bytes.map(|m| m.saturating_add(len));
-                        true
-                    }
-                    BodyState::Chunked(_) => {
-                        // How much of the gap was body (and whether the body ended in
-                        // it) is unknown.
-                        cur.missing_bytes = None;
-                        lost = Some((len, false));
-                        false
-                    }
-                };
-                cur.missing = true;
-                cur.sink.mark_missing();
-                self.exchanges[idx].note(Anomaly::Gap { len });
-                if !survives {
-                    self.finalize(dir, false);
-                    let st = &mut self.dirs[d];
-                    st.discard_buf(true);
-                    st.phase = Phase::AwaitStart {
-                        at_line_start: true,
-                    };
-                }
-            }
-        }
-        let Some((span, head_lost)) = lost else {
-            return;
+            Phase::Body(_) => self.gap_in_body(dir, len),
         };
-        let st = &mut self.dirs[d];
+        if let Some((span, head_lost)) = lost {
+            self.lose_heads(dir, GapRef { offset, len }, (span, head_lost), unparsed_at);
+        }
+    }
+
+    /// A gap of `len` bytes in the body in progress: with a known length (or close
+    /// delimiting) the framing survives the hole; else the message ends here. Returns the
+    /// gap bytes outside the body, and whether a head was certainly lost, if any were.
+    fn gap_in_body(&mut self, dir: Dir, len: u64) -> Option<(u64, bool)> {
+        let st = &mut self.dirs[dir.idx()];
+        if st.cur.is_none() {
+            st.phase = Phase::AwaitStart {
+                at_line_start: true,
+            };
+            return None;
+        }
+        let (Phase::Body(body), Some(cur)) = (&mut st.phase, st.cur.as_mut()) else {
+            return None;
+        };
+        let idx = cur.idx;
+        let mut lost = None;
+        let survives = match body {
+            BodyState::Length(rem) if len < *rem => {
+                *rem -= len;
+                cur.missing_bytes = cur.missing_bytes.map(|m| m.saturating_add(len));
+                true
+            }
+            BodyState::Length(rem) => {
+                // The body ends inside the gap; what follows it is between messages.
+                let rem = *rem;
+                cur.missing_bytes = cur.missing_bytes.map(|m| m.saturating_add(rem));
+                if len > rem {
+                    lost = Some((len - rem, true));
+                }
+                false
+            }
+            BodyState::Close => {
+                cur.missing_bytes = cur.missing_bytes.map(|m| m.saturating_add(len));
+                true
+            }
+            BodyState::Chunked(_) => {
+                // How much of the gap was body (and whether the body ended in it) is
+                // unknown.
+                cur.missing_bytes = None;
+                lost = Some((len, false));
+                false
+            }
+        };
+        cur.missing = true;
+        cur.sink.mark_missing();
+        self.exchanges[idx].note(Anomaly::Gap { len });
+        if !survives {
+            self.finalize(dir, false);
+            let st = &mut self.dirs[dir.idx()];
+            st.discard_buf(true);
+            st.phase = Phase::AwaitStart {
+                at_line_start: true,
+            };
+        }
+        lost
+    }
+
+    /// Framing was lost in `gap`: `span` of its bytes lay outside any body (`head_lost`:
+    /// a head certainly with them). Merged into the direction's pending loss, and for the
+    /// client, lost requests take their places in the queue.
+    fn lose_heads(
+        &mut self,
+        dir: Dir,
+        gap: GapRef,
+        (span, head_lost): (u64, bool),
+        unparsed_at: u64,
+    ) {
+        let st = &mut self.dirs[dir.idx()];
         st.resync = true;
         let merged = match &mut st.loss {
             Some(l) => {
-                l.gap.len = l.gap.len.saturating_add(len);
+                l.gap.len = l.gap.len.saturating_add(gap.len);
                 l.span = l.span.saturating_add(span);
                 l.head_lost |= head_lost;
                 true
