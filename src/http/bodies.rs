@@ -6,8 +6,72 @@
 use super::anomaly::Anomaly;
 use super::assembler::HttpAssembler;
 use super::detect::{self, Verdict};
-use super::state::{BodyState, Mark, Phase, frame_at};
+use super::framing::Fields;
+use super::state::{BodyState, Current, Mark, Phase, frame_at};
 use super::{Dir, HttpEvent, Status};
+
+/// What one feeding of body bytes did.
+struct Fed {
+    used: usize,
+    /// The body ended (true: whole).
+    done: Option<bool>,
+    framing_error: bool,
+    anomalies: Vec<Anomaly>,
+    trailers: Fields,
+    /// Body bytes on the wire so far.
+    wire: u64,
+}
+
+/// Hand the body bytes at the start of `rest` to the message in progress.
+fn feed(body: &mut BodyState, cur: &mut Current, rest: &[u8]) -> Fed {
+    let mut fed = Fed {
+        used: 0,
+        done: None,
+        framing_error: false,
+        anomalies: Vec::new(),
+        trailers: Vec::new(),
+        wire: 0,
+    };
+    match body {
+        BodyState::Length(rem) => {
+            let take = usize::try_from(*rem).map_or(rest.len(), |r| r.min(rest.len()));
+            cur.sink.write(rest.get(..take).unwrap_or_default());
+            *rem -= take as u64;
+            fed.used = take;
+            if *rem == 0 {
+                fed.done = Some(!cur.missing);
+            }
+        }
+        BodyState::Close => {
+            cur.sink.write(rest);
+            fed.used = rest.len();
+        }
+        BodyState::Chunked(ch) => {
+            let sink = &mut cur.sink;
+            let res = ch.feed(rest, |c| sink.write(c));
+            if ch.bare_lf {
+                fed.anomalies.push(Anomaly::BareLf);
+            }
+            match res {
+                Ok(Status::Partial(n)) => fed.used = n,
+                Ok(Status::Complete(n, t)) => {
+                    fed.used = n;
+                    fed.trailers = t;
+                    fed.done = Some(!cur.missing);
+                }
+                Err((e, n)) => {
+                    fed.used = n;
+                    fed.anomalies.push(Anomaly::Chunk(e));
+                    fed.done = Some(false);
+                    fed.framing_error = true;
+                }
+            }
+        }
+    }
+    fed.anomalies.extend(cur.sink.take_anomalies());
+    fed.wire = cur.sink.wire();
+    fed
+}
 
 impl HttpAssembler {
     /// One step of body parsing from `pos`; None = wait for more bytes.
@@ -53,66 +117,25 @@ impl HttpAssembler {
         let (Phase::Body(body), Some(cur)) = (&mut st.phase, st.cur.as_mut()) else {
             return Some(pos);
         };
-        let mut done: Option<bool> = None;
-        let mut framing_error = false;
-        let mut new_pos = pos;
-        let mut extra: Vec<Anomaly> = Vec::new();
-        let mut trailers = Vec::new();
-        match body {
-            BodyState::Length(rem) => {
-                let take = usize::try_from(*rem).map_or(rest.len(), |r| r.min(rest.len()));
-                cur.sink.write(rest.get(..take).unwrap_or_default());
-                *rem -= take as u64;
-                new_pos += take;
-                if *rem == 0 {
-                    done = Some(!cur.missing);
-                }
-            }
-            BodyState::Close => {
-                cur.sink.write(rest);
-                new_pos = data.len();
-            }
-            BodyState::Chunked(ch) => {
-                let sink = &mut cur.sink;
-                let res = ch.feed(rest, |c| sink.write(c));
-                if ch.bare_lf {
-                    extra.push(Anomaly::BareLf);
-                }
-                match res {
-                    Ok(Status::Partial(n)) => new_pos += n,
-                    Ok(Status::Complete(n, t)) => {
-                        new_pos += n;
-                        trailers = t;
-                        done = Some(!cur.missing);
-                    }
-                    Err((e, n)) => {
-                        new_pos += n;
-                        extra.push(Anomaly::Chunk(e));
-                        done = Some(false);
-                        framing_error = true;
-                    }
-                }
-            }
-        }
-        extra.extend(cur.sink.take_anomalies());
-        let wire = cur.sink.wire();
+        let fed = feed(body, cur, rest);
+        let new_pos = pos + fed.used;
         let (f, t) = frame_at(marks, new_pos.saturating_sub(1));
         let ex = &mut self.exchanges[idx];
-        for a in extra {
+        for a in fed.anomalies {
             ex.note(a);
         }
         if let Some(m) = ex.side_mut(dir) {
-            m.body_bytes = wire;
+            m.body_bytes = fed.wire;
             (m.end_frame, m.end_ts) = (f, t);
-            if !trailers.is_empty() {
-                m.trailers = trailers;
+            if !fed.trailers.is_empty() {
+                m.trailers = fed.trailers;
             }
         }
-        if let Some(ok) = done {
+        if let Some(ok) = fed.done {
             self.finalize(dir, ok);
             // After a framing error the rest of the current line is junk.
             self.dirs[d].phase = Phase::AwaitStart {
-                at_line_start: !framing_error,
+                at_line_start: !fed.framing_error,
             };
         }
         Some(new_pos)
