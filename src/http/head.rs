@@ -7,7 +7,7 @@ use super::Dir;
 use super::anomaly::Anomaly;
 use super::assembler::HttpAssembler;
 use super::body::BodySink;
-use super::framing::{self, BodyKind, Chunked, Head, StartLine};
+use super::framing::{self, BodyKind, Chunked, Framing, Head, StartLine};
 use super::messages::{Interim, MessageMeta, Request, Response};
 use super::pairing::Slot;
 use super::state::{BodyState, Current, Mark, Phase, frame_at};
@@ -126,7 +126,7 @@ impl HttpAssembler {
         let connect_ok = req_method.as_deref() == Some("CONNECT") && (200..300).contains(&status);
         let no_body = !is_request
             && (is_head || status == 204 || status == 304 || status < 200 || connect_ok);
-        let fr = framing::body_framing(&head.headers, is_request, no_body);
+        let mut fr = framing::body_framing(&head.headers, is_request, no_body);
         let expect_continue = is_request
             && framing::header(&head.headers, "expect")
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("100-continue"));
@@ -140,7 +140,7 @@ impl HttpAssembler {
         };
         {
             let ex = &mut self.exchanges[idx];
-            for a in fr.anomalies {
+            for a in std::mem::take(&mut fr.anomalies) {
                 ex.note(a);
             }
             if let Some(m) = ex.side_mut(dir) {
@@ -153,6 +153,18 @@ impl HttpAssembler {
             self.open_tunnel(dir, idx, (status == 101).then_some(upgrade), last.0);
             return;
         }
+        self.start_body(dir, idx, fr, expect_continue, head_len);
+    }
+
+    /// After a head announcing `fr`: the body that follows, or none (the message ends).
+    fn start_body(
+        &mut self,
+        dir: Dir,
+        idx: usize,
+        fr: Framing,
+        expect_continue: bool,
+        head_len: u64,
+    ) {
         let body = match fr.kind {
             BodyKind::None => {
                 // No body at all: an empty body, nothing to hash.
