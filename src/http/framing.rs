@@ -489,99 +489,114 @@ impl Chunked {
                 };
                 continue;
             }
+            // The bytes after the final CRLF belong to the next message.
+            if matches!(self.state, CState::Done) {
+                return Ok(true);
+            }
             let Some(&b) = data.get(i0) else { break };
             *i += 1;
-            match self.state {
-                CState::Data(_) => {}
-                CState::SizeStart | CState::Size(_) => {
-                    let cur = match self.state {
-                        CState::Size(v) => Some(v),
-                        _ => None,
-                    };
-                    let digit = (b as char).to_digit(16);
-                    match (digit, cur) {
-                        (Some(d), _) => {
-                            let v = cur
-                                .unwrap_or(0)
-                                .checked_mul(16)
-                                .and_then(|v| v.checked_add(u64::from(d)))
-                                .ok_or(ChunkError::InvalidSize)?;
-                            self.state = CState::Size(v);
-                        }
-                        (None, Some(v)) => match b {
-                            b';' | b' ' | b'\t' => self.state = CState::Ext { size: v, len: 0 },
-                            b'\r' => self.state = CState::SizeLf(v),
-                            b'\n' => {
-                                self.bare_lf = true;
-                                self.after_size(v);
-                            }
-                            _ => return Err(ChunkError::InvalidSize),
-                        },
-                        (None, None) => return Err(ChunkError::InvalidSize),
-                    }
-                }
-                CState::Ext { size, len } => match b {
-                    b'\r' => self.state = CState::SizeLf(size),
-                    b'\n' => {
-                        self.bare_lf = true;
-                        self.after_size(size);
-                    }
-                    _ if len >= MAX_CHUNK_EXT => return Err(ChunkError::InvalidSize),
-                    _ => self.state = CState::Ext { size, len: len + 1 },
-                },
-                CState::SizeLf(size) => match b {
-                    b'\n' => self.after_size(size),
-                    _ => return Err(ChunkError::InvalidSize),
-                },
-                CState::DataCr => match b {
-                    b'\r' => self.state = CState::DataLf,
-                    b'\n' => {
-                        self.bare_lf = true;
-                        self.state = CState::SizeStart;
-                    }
-                    _ => return Err(ChunkError::BadTerminator),
-                },
-                CState::DataLf => match b {
-                    b'\n' => self.state = CState::SizeStart,
-                    _ => return Err(ChunkError::BadTerminator),
-                },
-                CState::Trailer { line_len, prev_cr } => {
-                    if b == b'\n' {
-                        if !prev_cr {
-                            self.bare_lf = true;
-                        }
-                        if line_len == 0 {
-                            self.state = CState::Done;
-                            return Ok(true);
-                        }
-                        self.trailer.push(b'\n');
-                        self.state = CState::Trailer {
-                            line_len: 0,
-                            prev_cr: false,
-                        };
-                    } else if b == b'\r' {
-                        self.state = CState::Trailer {
-                            line_len,
-                            prev_cr: true,
-                        };
-                    } else {
-                        if self.trailer.len() >= self.trailer_cap {
-                            return Err(ChunkError::TrailerTooLarge);
-                        }
-                        self.trailer.push(b);
-                        self.state = CState::Trailer {
-                            line_len: line_len + 1,
-                            prev_cr: false,
-                        };
-                    }
-                }
-                CState::Done => {
-                    *i = i0;
-                    return Ok(true);
-                }
+            if self.framing_byte(b)? {
+                return Ok(true);
             }
         }
         Ok(matches!(self.state, CState::Done))
+    }
+
+    /// One byte of framing (outside chunk data); true once the message has ended.
+    fn framing_byte(&mut self, b: u8) -> Result<bool, ChunkError> {
+        match self.state {
+            CState::Data(_) | CState::Done => {}
+            CState::SizeStart => self.size_byte(None, b)?,
+            CState::Size(v) => self.size_byte(Some(v), b)?,
+            CState::Ext { size, len } => match b {
+                b'\r' => self.state = CState::SizeLf(size),
+                b'\n' => {
+                    self.bare_lf = true;
+                    self.after_size(size);
+                }
+                _ if len >= MAX_CHUNK_EXT => return Err(ChunkError::InvalidSize),
+                _ => self.state = CState::Ext { size, len: len + 1 },
+            },
+            CState::SizeLf(size) => match b {
+                b'\n' => self.after_size(size),
+                _ => return Err(ChunkError::InvalidSize),
+            },
+            CState::DataCr => match b {
+                b'\r' => self.state = CState::DataLf,
+                b'\n' => {
+                    self.bare_lf = true;
+                    self.state = CState::SizeStart;
+                }
+                _ => return Err(ChunkError::BadTerminator),
+            },
+            CState::DataLf => match b {
+                b'\n' => self.state = CState::SizeStart,
+                _ => return Err(ChunkError::BadTerminator),
+            },
+            CState::Trailer { line_len, prev_cr } => {
+                return self.trailer_byte(b, line_len, prev_cr);
+            }
+        }
+        Ok(false)
+    }
+
+    /// A byte of a chunk-size line; `cur`: the size read so far (None: at its start).
+    fn size_byte(&mut self, cur: Option<u64>, b: u8) -> Result<(), ChunkError> {
+        let digit = (b as char).to_digit(16);
+        match (digit, cur) {
+            (Some(d), _) => {
+                let v = cur
+                    .unwrap_or(0)
+                    .checked_mul(16)
+                    .and_then(|v| v.checked_add(u64::from(d)))
+                    .ok_or(ChunkError::InvalidSize)?;
+                self.state = CState::Size(v);
+            }
+            (None, Some(v)) => match b {
+                b';' | b' ' | b'\t' => self.state = CState::Ext { size: v, len: 0 },
+                b'\r' => self.state = CState::SizeLf(v),
+                b'\n' => {
+                    self.bare_lf = true;
+                    self.after_size(v);
+                }
+                _ => return Err(ChunkError::InvalidSize),
+            },
+            (None, None) => return Err(ChunkError::InvalidSize),
+        }
+        Ok(())
+    }
+
+    /// A byte of the trailer section; true at its closing blank line.
+    fn trailer_byte(&mut self, b: u8, line_len: usize, prev_cr: bool) -> Result<bool, ChunkError> {
+        if b == b'\n' {
+            if !prev_cr {
+                self.bare_lf = true;
+            }
+            if line_len == 0 {
+                self.state = CState::Done;
+                return Ok(true);
+            }
+            self.trailer.push(b'\n');
+            self.state = CState::Trailer {
+                line_len: 0,
+                prev_cr: false,
+            };
+        } else if b == b'\r' {
+            self.state = CState::Trailer {
+                line_len,
+                prev_cr: true,
+            };
+        } else {
+            if self.trailer.len() >= self.trailer_cap {
+                return Err(ChunkError::TrailerTooLarge);
+            }
+            self.trailer.push(b);
+            self.state = CState::Trailer {
+                line_len: line_len + 1,
+                prev_cr: false,
+            };
+        }
+        Ok(false)
     }
 
     /// Trailer fields, parsed leniently (they are informational only).
