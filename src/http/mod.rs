@@ -15,6 +15,7 @@ mod anomaly;
 mod assembler;
 mod bodies;
 mod body;
+mod chunked;
 mod detect;
 mod framing;
 mod head;

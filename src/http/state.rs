@@ -5,7 +5,7 @@
 //! Owns: the state types and their small helpers. Must not touch exchanges.
 
 use super::body::BodySink;
-use super::framing::Chunked;
+use super::chunked::Chunked;
 use super::pairing::Loss;
 use crate::ts::Ts;
 
