@@ -226,3 +226,43 @@ impl Serialize for Anomaly {
         s.collect_str(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON holds each anomaly as its sentence.
+    #[test]
+    fn serializes_as_its_sentence() {
+        let gap = CaptureGap {
+            len: 30,
+            rel_seq: 7,
+        };
+        let cases = [
+            (
+                Anomaly::HeadLost {
+                    side: Dir::Client,
+                    gap,
+                    estimated: true,
+                },
+                "request head lost in a capture gap of 30 bytes at rel seq 7 (pairing uncertain: estimated from the lost bytes and the average request size)",
+            ),
+            (
+                Anomaly::ExtraTokens {
+                    text: "/ \"x\"".to_string(),
+                },
+                "extra tokens in request line before the version: \"/ \\\"x\\\"\"",
+            ),
+            (
+                Anomaly::Chunk(ChunkError::BadTerminator),
+                "invalid chunk terminator",
+            ),
+            (Anomaly::MoreNotListed, "more anomalies not listed"),
+        ];
+        for (a, want) in cases {
+            assert_eq!(a.to_string(), want);
+            let json = serde_json::to_string(&a).unwrap_or_default();
+            assert_eq!(json, serde_json::to_string(want).unwrap_or_default());
+        }
+    }
+}

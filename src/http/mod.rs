@@ -10,6 +10,12 @@
 //!
 //! Must not touch TCP reassembly, capture I/O or presentation: the caller feeds ordered
 //! bytes and gaps and reads `exchanges()`.
+//!
+//! Files: `assembler` (state, public API, dispatch by phase), `head` (heads into the data
+//! model), `bodies` (the body in progress, message ends), `pairing` (queue, lost heads,
+//! estimates), `tunnel`, `state` (per-direction parse state), `messages` (the data model),
+//! `anomaly` (typed anomalies and their wording), `framing` (heads, body delimiting),
+//! `chunked`, `body` (content decoding and hashing), `detect` (sniffing, start lines).
 
 mod anomaly;
 mod assembler;
