@@ -147,7 +147,20 @@ impl Anomaly {
             Anomaly::IncompleteAtEndOfCapture => "incomplete at end of capture",
             Anomaly::ClosedBeforeEndOfBody => "connection closed before end of body",
             Anomaly::MoreNotListed => "more anomalies not listed",
-            _ => return None,
+            // Worded from their values in `Display`.
+            Anomaly::TooManyHeaders { .. }
+            | Anomaly::ExtraTokens { .. }
+            | Anomaly::UnsupportedTransferCoding { .. }
+            | Anomaly::Chunk(_)
+            | Anomaly::UnsupportedContentEncoding { .. }
+            | Anomaly::DecompressionBomb { .. }
+            | Anomaly::DecodingFailed { .. }
+            | Anomaly::Gap { .. }
+            | Anomaly::GapBetweenMessages { .. }
+            | Anomaly::HeadLost { .. }
+            | Anomaly::PairingUncertain { .. }
+            | Anomaly::FollowsLostExchange { .. }
+            | Anomaly::Upgraded { .. } => return None,
         })
     }
 }
@@ -215,6 +228,7 @@ impl fmt::Display for Anomaly {
                 "follows an exchange lost in capture gaps: request head lost in {request_gap}, response head lost in {response_gap}"
             ),
             Anomaly::Upgraded { protocol } => write!(f, "upgraded: {protocol}"),
+            // Every other variant has a fixed sentence, written above.
             _ => Ok(()),
         }
     }
