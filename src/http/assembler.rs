@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::ops::ControlFlow::{self, Break, Continue};
 
 /// A parsing step: go on at this position, or stop with this many bytes used.
-type Flow = ControlFlow<usize, usize>;
+pub(super) type Flow = ControlFlow<usize, usize>;
 
 use super::anomaly::Anomaly;
 use super::detect::{self, Sniff, Verdict};
@@ -214,10 +214,7 @@ impl HttpAssembler {
                             Break(data.len())
                         }
                         Phase::Off | Phase::Closed => Break(data.len()),
-                        Phase::Body(_) => match self.body_step(dir, data, pos, marks) {
-                            Some(p) => Continue(p),
-                            None => Break(pos),
-                        },
+                        Phase::Body(_) => self.body_step(dir, data, pos, marks),
                         Phase::AwaitStart {
                             at_line_start: false,
                         } => self.skip_line(dir, data, pos),

@@ -3,8 +3,10 @@
 //!
 //! Owns: the body phase. Must not touch pairing.
 
+use std::ops::ControlFlow::{Break, Continue};
+
 use super::anomaly::Anomaly;
-use super::assembler::HttpAssembler;
+use super::assembler::{Flow, HttpAssembler};
 use super::detect::{self, Verdict};
 use super::framing::Fields;
 use super::state::{BodyState, Current, Mark, Phase, frame_at};
@@ -74,21 +76,15 @@ fn feed(body: &mut BodyState, cur: &mut Current, rest: &[u8]) -> Fed {
 }
 
 impl HttpAssembler {
-    /// One step of body parsing from `pos`; None = wait for more bytes.
-    pub(super) fn body_step(
-        &mut self,
-        dir: Dir,
-        data: &[u8],
-        pos: usize,
-        marks: &[Mark],
-    ) -> Option<usize> {
+    /// One step of body parsing from `pos`; `Break(pos)`: wait for more bytes.
+    pub(super) fn body_step(&mut self, dir: Dir, data: &[u8], pos: usize, marks: &[Mark]) -> Flow {
         let d = dir.idx();
         let rest = data.get(pos..).unwrap_or_default();
         let Some(cur) = self.dirs[d].cur.as_ref() else {
             self.dirs[d].phase = Phase::AwaitStart {
                 at_line_start: true,
             };
-            return Some(pos);
+            return Continue(pos);
         };
         let idx = cur.idx;
         // Expect: 100-continue answered with a final status before any body
@@ -107,15 +103,15 @@ impl HttpAssembler {
                     self.dirs[d].phase = Phase::AwaitStart {
                         at_line_start: true,
                     };
-                    return Some(pos);
+                    return Continue(pos);
                 }
-                Verdict::Maybe => return None,
+                Verdict::Maybe => return Break(pos),
                 Verdict::No => {}
             }
         }
         let st = &mut self.dirs[d];
         let (Phase::Body(body), Some(cur)) = (&mut st.phase, st.cur.as_mut()) else {
-            return Some(pos);
+            return Continue(pos);
         };
         let fed = feed(body, cur, rest);
         let new_pos = pos + fed.used;
@@ -138,7 +134,7 @@ impl HttpAssembler {
                 at_line_start: !fed.framing_error,
             };
         }
-        Some(new_pos)
+        Continue(new_pos)
     }
 
     /// End the body in progress in `dir` (if any).
