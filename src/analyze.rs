@@ -317,7 +317,7 @@ fn feed_http(
         return;
     };
     match ev {
-        StreamEvent::Data { bytes, frame, .. } => h.push(dir, bytes, frame, ts.0),
+        StreamEvent::Data { bytes, frame, .. } => h.push(dir, bytes, frame, ts),
         StreamEvent::Gap { offset, len } => h.gap_at(dir, offset, len),
     }
 }
@@ -515,7 +515,7 @@ impl<'a> Analyzer<'a> {
                 if tcp.take_fin_in_order(d)
                     && let Some(h) = c.http_live.as_mut()
                 {
-                    h.fin(d, pkt.index, ts.0);
+                    h.fin(d, pkt.index, ts);
                 }
             }
             if tcp.is_closing() {

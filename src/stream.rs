@@ -14,6 +14,7 @@ use crate::flow::Dir;
 use crate::http::{Exchange, HttpAssembler, HttpConfig};
 use crate::tcp::reassembly::StreamEvent;
 use crate::tcp::{EngineConfig, TcpConn};
+use crate::ts::Ts;
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 
@@ -145,7 +146,7 @@ impl Sink {
     fn on_event(&mut self, dir: Dir, ev: StreamEvent<'_>) {
         match ev {
             StreamEvent::Data { bytes, frame, .. } => {
-                self.http.push(dir, bytes, frame, 0);
+                self.http.push(dir, bytes, frame, Ts(0));
                 if self.total >= self.cap {
                     self.truncated = true;
                     return;
@@ -212,7 +213,7 @@ impl Rebuild<'_> {
         // Close-delimited bodies end at the FIN; it is fed after the bytes (order within a
         // direction is all that matters to the assembler).
         for (dir, frame) in self.fins {
-            self.sink.http.fin(dir, frame, 0);
+            self.sink.http.fin(dir, frame, Ts(0));
         }
         self.sink.http.finish();
         let mut out = StreamData {

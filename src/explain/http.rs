@@ -134,7 +134,7 @@ fn request_starts(k: usize, r: &Request, line: &str) -> String {
 fn request_follows(prev: &Exchange, k: usize, r: &Request) -> String {
     let pipelined = match &prev.response {
         None => true,
-        Some(pr) => r.ts_ns < pr.end_ts_ns,
+        Some(pr) => r.ts < pr.end_ts,
     };
     if pipelined {
         format!(
@@ -185,7 +185,7 @@ fn response_ends(k: usize, x: &Exchange, r: &Response) -> String {
         } else {
             "stops here, incomplete"
         },
-        r.body_bytes_wire
+        r.body_bytes
     );
     if r.content_encoding.is_some() {
         s.push_str(&format!(", {} after decompression", r.body_bytes_decoded));
@@ -209,7 +209,7 @@ pub fn exchange_summary(x: &Exchange) -> String {
                 " → {} {}, {} body bytes",
                 r.status,
                 clean(&r.reason),
-                r.body_bytes_wire
+                r.body_bytes
             ));
             if let Some(t) = x.ttfb_ms {
                 s.push_str(&format!(", TTFB {}", ms(t)));
@@ -221,7 +221,7 @@ pub fn exchange_summary(x: &Exchange) -> String {
         None => s.push_str(" → no response captured"),
     }
     for a in &x.anomalies {
-        s.push_str(&format!(" ⚠ {}", clean(a)));
+        s.push_str(&format!(" ⚠ {}", clean(&a.to_string())));
     }
     s
 }

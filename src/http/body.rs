@@ -2,9 +2,11 @@
 //! SHA-256 of the decoded bytes, and bounded retention of the body.
 //!
 //! Owns: everything after transfer decoding. Must not touch framing, the
-//! wire parser or exchange bookkeeping; it reports anomalies as strings.
+//! wire parser or exchange bookkeeping; it reports typed anomalies.
 
 use std::io::{self, Write};
+
+use super::anomaly::Anomaly;
 
 use flate2::write::{DeflateDecoder, GzDecoder, ZlibDecoder};
 use sha2::{Digest, Sha256};
@@ -89,7 +91,7 @@ pub(crate) struct BodySink {
     missing: bool,
     failed: bool,
     bomb_reported: bool,
-    pending: Vec<String>,
+    pending: Vec<Anomaly>,
     /// No content coding: every delivered byte is a decoded byte, also after a gap.
     identity: bool,
     /// Identity bytes delivered after a gap (not hashed, not kept, but counted).
@@ -148,8 +150,9 @@ impl BodySink {
                 }
             }
             Some(other) => {
-                sink.pending
-                    .push(format!("unsupported content-encoding: {other}"));
+                sink.pending.push(Anomaly::UnsupportedContentEncoding {
+                    coding: other.to_string(),
+                });
                 sink.failed = true;
                 sink.out = Some(out);
                 Decoder::Off
@@ -159,7 +162,7 @@ impl BodySink {
     }
 
     /// Anomalies discovered since the last call (bomb, decode failure).
-    pub(crate) fn take_anomalies(&mut self) -> Vec<String> {
+    pub(crate) fn take_anomalies(&mut self) -> Vec<Anomaly> {
         std::mem::take(&mut self.pending)
     }
 
@@ -266,20 +269,21 @@ impl BodySink {
             if !self.bomb_reported {
                 self.bomb_reported = true;
                 let cap = self.output().map_or(0, |o| o.decoded_cap);
-                self.pending
-                    .push(format!("decompression bomb: output exceeds {cap} bytes"));
+                self.pending.push(Anomaly::DecompressionBomb { cap });
             }
         } else {
             let enc = self.encoding.as_deref().unwrap_or("identity");
-            self.pending
-                .push(format!("content decoding failed ({enc}): {e}"));
+            self.pending.push(Anomaly::DecodingFailed {
+                encoding: enc.to_string(),
+                error: e.to_string(),
+            });
         }
         self.stop_decoding();
     }
 
     /// Finish the body. `complete` = every byte of it was seen and framing
     /// ended normally; only then is the hash meaningful.
-    pub(crate) fn finish(mut self, complete: bool) -> (BodyOutcome, Vec<String>) {
+    pub(crate) fn finish(mut self, complete: bool) -> (BodyOutcome, Vec<Anomaly>) {
         let whole = complete && !self.missing && !self.failed;
         if whole {
             let res = match &mut self.dec {
@@ -379,7 +383,7 @@ mod tests {
         }
         let (o, a) = s.finish(true);
         all.extend(a);
-        (o, all)
+        (o, all.iter().map(Anomaly::to_string).collect())
     }
 
     #[test]

@@ -4,13 +4,22 @@
 //! Owns: byte-signature classification only. Must not touch exchange state,
 //! buffers or framing; callers decide what to do with the verdict.
 
-use super::{AppProto, Dir};
+use super::{AppProto, Dir, Status};
 
 /// Verdict on a byte prefix. `Maybe` means "consistent so far, need more
 /// bytes" so that short input is never mistaken for a mismatch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
     Yes,
+    Maybe,
+    No,
+}
+
+/// What the first bytes of a direction say about the protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sniff {
+    Found(AppProto),
+    /// Consistent with a signature so far: more bytes may decide.
     Maybe,
     No,
 }
@@ -26,19 +35,19 @@ const MAX_METHOD: usize = 24;
 /// SMTP and FTP servers both open with `220`: the client's first command tells them
 /// apart (`EHLO`/`HELO`/`MAIL` for SMTP, `USER`/`AUTH`/`FEAT`/`SYST` for FTP); a
 /// greeting alone decides nothing. `EHLO`/`HELO` are SMTP even without a greeting seen.
-pub(crate) fn sniff(dir: Dir, early: &[u8], greeting: &[u8]) -> Result<AppProto, Verdict> {
+pub(crate) fn sniff(dir: Dir, early: &[u8], greeting: &[u8]) -> Sniff {
     // TLS record header: handshake(0x16), major 3, minor 0..=4.
     let tls: &[&[u8]] = &[&[0x16], &[0x16, 0x03]];
     if let [0x16, 0x03, minor, ..] = early {
         if *minor <= 0x04 {
-            return Ok(AppProto::Tls);
+            return Sniff::Found(AppProto::Tls);
         }
     } else if tls.contains(&early) {
-        return Err(Verdict::Maybe);
+        return Sniff::Maybe;
     }
     let mut maybe = prefix_state(early, b"SSH-", false);
     if maybe == Verdict::Yes {
-        return Ok(AppProto::Ssh);
+        return Sniff::Found(AppProto::Ssh);
     }
     let greeted = greeting.starts_with(b"220");
     let commands: &[(&[u8], AppProto, bool)] = &[
@@ -58,16 +67,16 @@ pub(crate) fn sniff(dir: Dir, early: &[u8], greeting: &[u8]) -> Result<AppProto,
                 continue;
             }
             match prefix_state(early, sig, true) {
-                Verdict::Yes => return Ok(proto),
+                Verdict::Yes => return Sniff::Found(proto),
                 Verdict::Maybe => maybe = Verdict::Maybe,
                 Verdict::No => {}
             }
         }
     }
     if maybe == Verdict::Maybe || early.is_empty() {
-        Err(Verdict::Maybe)
+        Sniff::Maybe
     } else {
-        Err(Verdict::No)
+        Sniff::No
     }
 }
 
@@ -99,27 +108,30 @@ pub(crate) fn start_line(dir: Dir, data: &[u8], max_line: usize) -> Verdict {
     }
 }
 
-/// `HTTP/1.x` prefix check starting at `data`; returns bytes matched on Yes.
-fn version(data: &[u8]) -> Result<usize, Verdict> {
+/// Bytes of `HTTP/1.x`.
+const VERSION_LEN: usize = 8;
+
+/// `HTTP/1.x` prefix check starting at `data` (on Yes, `VERSION_LEN` bytes matched).
+fn version(data: &[u8]) -> Verdict {
     const V: &[u8] = b"HTTP/1.";
     for (i, want) in V.iter().enumerate() {
         match data.get(i) {
-            None => return Err(Verdict::Maybe),
+            None => return Verdict::Maybe,
             Some(b) if b == want => {}
-            Some(_) => return Err(Verdict::No),
+            Some(_) => return Verdict::No,
         }
     }
     match data.get(V.len()) {
-        None => Err(Verdict::Maybe),
-        Some(b'0' | b'1') => Ok(V.len() + 1),
-        Some(_) => Err(Verdict::No),
+        None => Verdict::Maybe,
+        Some(b'0' | b'1') => Verdict::Yes,
+        Some(_) => Verdict::No,
     }
 }
 
 fn status_line(data: &[u8]) -> Verdict {
     let mut i = match version(data) {
-        Ok(n) => n,
-        Err(v) => return v,
+        Verdict::Yes => VERSION_LEN,
+        v => return v,
     };
     match data.get(i) {
         None => return Verdict::Maybe,
@@ -170,15 +182,15 @@ fn request_line(data: &[u8], max_line: usize) -> Verdict {
     for _ in 0..=MAX_EXTRA_TOKENS {
         let rest = data.get(i..).unwrap_or_default();
         match version(rest) {
-            Ok(n) => {
-                return match rest.get(n..) {
+            Verdict::Yes => {
+                return match rest.get(VERSION_LEN..) {
                     Some([b'\n', ..]) | Some([b'\r', b'\n', ..]) => Verdict::Yes,
                     Some([]) | Some([b'\r']) | None => Verdict::Maybe,
                     Some(_) => Verdict::No,
                 };
             }
-            Err(Verdict::Maybe) => return Verdict::Maybe,
-            Err(_) => {}
+            Verdict::Maybe => return Verdict::Maybe,
+            Verdict::No => {}
         }
         // Not the version: an extra token of visible bytes, then one space.
         let start = i;
@@ -216,9 +228,10 @@ const RESYNC_METHODS: &[&[u8]] = &[
 
 /// After a capture gap: the first position in `data` where a start line for `dir`
 /// plausibly begins (`HTTP/1.x NNN` for the server, a common method and a request line
-/// for the client), at any byte, not only after a line end. `Err(keep)`: none; the last
-/// `keep` bytes may be the beginning of one and must be kept for the next push.
-pub(crate) fn find_start(dir: Dir, data: &[u8], max_line: usize) -> Result<usize, usize> {
+/// for the client), at any byte, not only after a line end: `Complete(skip, ())` with the
+/// `skip` bytes before it. `Partial(skip)`: none in the first `skip` bytes; the rest may be
+/// the beginning of one and must be kept for the next push.
+pub(crate) fn find_start(dir: Dir, data: &[u8], max_line: usize) -> Status<()> {
     let pats: &[&[u8]] = match dir {
         Dir::Server => &[b"HTTP/1."],
         Dir::Client => RESYNC_METHODS,
@@ -237,13 +250,13 @@ pub(crate) fn find_start(dir: Dir, data: &[u8], max_line: usize) -> Result<usize
             continue;
         }
         match start_line(dir, rest, max_line) {
-            Verdict::Yes => return Ok(p),
+            Verdict::Yes => return Status::Complete(p, ()),
             // Consistent so far: wait for the rest of the line from here on.
-            Verdict::Maybe => return Err(data.len() - p),
+            Verdict::Maybe => return Status::Partial(p),
             Verdict::No => {}
         }
     }
-    Err(0)
+    Status::Partial(data.len())
 }
 
 #[cfg(test)]
@@ -252,17 +265,25 @@ mod tests {
 
     #[test]
     fn resync_finds_start_lines_mid_line() {
-        let cases: &[(Dir, &[u8], Result<usize, usize>)] = &[
-            (Dir::Server, b"r17HTTP/1.1 200 OK\r\n", Ok(3)),
+        let cases: &[(Dir, &[u8], Status<()>)] = &[
+            (
+                Dir::Server,
+                b"r17HTTP/1.1 200 OK\r\n",
+                Status::Complete(3, ()),
+            ),
             (
                 Dir::Server,
                 b"xx HTTP/1.1 is great HTTP/1.0 404\r\n",
-                Ok(21),
+                Status::Complete(21, ()),
             ),
-            (Dir::Server, b"body HTTP/1", Err(6)),
-            (Dir::Server, b"plain body", Err(0)),
-            (Dir::Client, b"a=1GET /r/2 HTTP/1.1\r\n", Ok(3)),
-            (Dir::Client, b"get / HTTP/1.1\r\nPOS", Err(3)),
+            (Dir::Server, b"body HTTP/1", Status::Partial(5)),
+            (Dir::Server, b"plain body", Status::Partial(10)),
+            (
+                Dir::Client,
+                b"a=1GET /r/2 HTTP/1.1\r\n",
+                Status::Complete(3, ()),
+            ),
+            (Dir::Client, b"get / HTTP/1.1\r\nPOS", Status::Partial(16)),
         ];
         for (dir, data, want) in cases {
             assert_eq!(find_start(*dir, data, 8192), *want, "{data:?}");
@@ -309,37 +330,41 @@ mod tests {
 
     #[test]
     fn sniffing() {
-        let cases: &[(Dir, &[u8], Result<AppProto, Verdict>)] = &[
-            (Dir::Client, b"\x16\x03\x01\x02\x00", Ok(AppProto::Tls)),
-            (Dir::Client, b"\x16\x03", Err(Verdict::Maybe)),
-            (Dir::Client, b"\x16\x03\x09", Err(Verdict::No)),
-            (Dir::Server, b"SSH-2.0-OpenSSH", Ok(AppProto::Ssh)),
-            (Dir::Server, b"220 mail ESMTP", Err(Verdict::No)),
-            (Dir::Client, b"ehlo example", Ok(AppProto::Smtp)),
-            (Dir::Client, b"EHL", Err(Verdict::Maybe)),
-            (Dir::Client, b"GET / HTTP/1.1", Err(Verdict::No)),
-            (Dir::Client, b"", Err(Verdict::Maybe)),
+        let cases: &[(Dir, &[u8], Sniff)] = &[
+            (
+                Dir::Client,
+                b"\x16\x03\x01\x02\x00",
+                Sniff::Found(AppProto::Tls),
+            ),
+            (Dir::Client, b"\x16\x03", Sniff::Maybe),
+            (Dir::Client, b"\x16\x03\x09", Sniff::No),
+            (Dir::Server, b"SSH-2.0-OpenSSH", Sniff::Found(AppProto::Ssh)),
+            (Dir::Server, b"220 mail ESMTP", Sniff::No),
+            (Dir::Client, b"ehlo example", Sniff::Found(AppProto::Smtp)),
+            (Dir::Client, b"EHL", Sniff::Maybe),
+            (Dir::Client, b"GET / HTTP/1.1", Sniff::No),
+            (Dir::Client, b"", Sniff::Maybe),
         ];
         for (dir, data, want) in cases {
             assert_eq!(sniff(*dir, data, b""), *want, "{data:?}");
         }
-        let greeted: &[(&[u8], Result<AppProto, Verdict>)] = &[
-            (b"USER anonymous\r\n", Ok(AppProto::Ftp)),
-            (b"user x", Ok(AppProto::Ftp)),
-            (b"AUTH TLS\r\n", Ok(AppProto::Ftp)),
-            (b"FEAT\r\n", Ok(AppProto::Ftp)),
-            (b"SYST\n", Ok(AppProto::Ftp)),
-            (b"EHLO me", Ok(AppProto::Smtp)),
-            (b"MAIL FROM:<a@b>", Ok(AppProto::Smtp)),
-            (b"US", Err(Verdict::Maybe)),
-            (b"FEATURE", Err(Verdict::No)),
-            (b"QUIT\r\n", Err(Verdict::No)),
+        let greeted: &[(&[u8], Sniff)] = &[
+            (b"USER anonymous\r\n", Sniff::Found(AppProto::Ftp)),
+            (b"user x", Sniff::Found(AppProto::Ftp)),
+            (b"AUTH TLS\r\n", Sniff::Found(AppProto::Ftp)),
+            (b"FEAT\r\n", Sniff::Found(AppProto::Ftp)),
+            (b"SYST\n", Sniff::Found(AppProto::Ftp)),
+            (b"EHLO me", Sniff::Found(AppProto::Smtp)),
+            (b"MAIL FROM:<a@b>", Sniff::Found(AppProto::Smtp)),
+            (b"US", Sniff::Maybe),
+            (b"FEATURE", Sniff::No),
+            (b"QUIT\r\n", Sniff::No),
         ];
         for (data, want) in greeted {
             assert_eq!(sniff(Dir::Client, data, b"220 hi\r\n"), *want, "{data:?}");
         }
         // Without a 220 greeting, an FTP-looking command decides nothing.
-        assert_eq!(sniff(Dir::Client, b"USER x\r\n", b""), Err(Verdict::No));
-        assert_eq!(sniff(Dir::Client, b"MAIL FROM:<a>", b""), Err(Verdict::No));
+        assert_eq!(sniff(Dir::Client, b"USER x\r\n", b""), Sniff::No);
+        assert_eq!(sniff(Dir::Client, b"MAIL FROM:<a>", b""), Sniff::No);
     }
 }

@@ -52,7 +52,7 @@ pub fn detail(d: &DetailOf, width: u16) -> Vec<DetailLine> {
     for a in &x.anomalies {
         out.push(DetailLine::Styled(
             Tone::Anomaly,
-            format!("⚠ {}", escape(a)),
+            format!("⚠ {}", escape(&a.to_string())),
         ));
     }
     if let Some(r) = &x.request {
@@ -87,8 +87,8 @@ fn timing(d: &DetailOf, width: u16, out: &mut Vec<DetailLine>) {
         .as_ref()
         .and_then(|s| s.handshake.irtt_ms)
         .unwrap_or(0.0);
-    let wait = (rs.ts_ns - rq.end_ts_ns).max(0) as f64 / 1e6;
-    let xfer = (rs.end_ts_ns - rs.ts_ns).max(0) as f64 / 1e6;
+    let wait = (rs.ts.0 - rq.end_ts.0).max(0) as f64 / 1e6;
+    let xfer = (rs.end_ts.0 - rs.ts.0).max(0) as f64 / 1e6;
     let total = (hs_ms + wait + xfer).max(1e-9);
     let w = usize::from(width.saturating_sub(2)).clamp(10, 60);
     let seg = |ms: f64| "█".repeat(((ms / total) * w as f64).round() as usize);

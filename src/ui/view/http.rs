@@ -131,8 +131,14 @@ mod tests {
     fn a_lost_response_is_not_waiting() {
         let mut x = Exchange::default();
         assert_eq!(exchange_summary(&x, true), "(no request seen) → (waiting)");
-        x.anomalies
-            .push("response head lost in a capture gap of 50 bytes at rel seq 895".into());
+        x.anomalies.push(crate::http::Anomaly::HeadLost {
+            side: crate::flow::Dir::Server,
+            gap: crate::http::CaptureGap {
+                len: 50,
+                rel_seq: 895,
+            },
+            estimated: false,
+        });
         assert_eq!(
             exchange_summary(&x, true),
             "(no request seen) → no response captured ⚠"

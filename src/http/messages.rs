@@ -1,0 +1,220 @@
+//! The public data model of HTTP/1.x exchanges: requests, responses, interim answers,
+//! tunnels, and the per-exchange anomaly list with its cap.
+//!
+//! Owns: the serialized shape (JSON field names and order). Must not touch parsing or
+//! pairing state.
+
+use std::ops::{Deref, DerefMut};
+
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+use super::anomaly::Anomaly;
+use super::{AppProto, Dir};
+use crate::ts::Ts;
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Interim {
+    pub status: u16,
+    pub frame: u64,
+    pub ts: Ts,
+}
+
+/// What requests and responses have in common: the head after the start line's own
+/// fields, where and when the message was seen, and its body.
+#[derive(Clone, Debug, Default)]
+pub struct MessageMeta {
+    pub version: String,
+    pub headers: Vec<(String, String)>,
+    /// Chunked trailer fields, if any.
+    pub trailers: Vec<(String, String)>,
+    pub frame: u64,
+    pub ts: Ts,
+    /// Frame/ts of the last byte seen so far (final once `complete`).
+    pub end_frame: u64,
+    pub end_ts: Ts,
+    /// Body length after transfer decoding (captured bytes only); `body_bytes_wire` in
+    /// a response's JSON.
+    pub body_bytes: u64,
+    pub body_bytes_decoded: u64,
+    /// Body bytes lost in capture gaps; None when a gap broke the framing, so the share
+    /// of the gap that was body is unknown.
+    pub body_bytes_missing: Option<u64>,
+    /// The body length the head announced (Content-Length); None when not announced.
+    pub body_bytes_announced: Option<u64>,
+    pub content_encoding: Option<String>,
+    pub chunked: bool,
+    /// Not serialized.
+    pub body: Option<Vec<u8>>,
+    pub body_truncated: bool,
+    pub body_sha256: Option<String>,
+    pub complete: bool,
+}
+
+impl MessageMeta {
+    /// A message whose head spans `first` to `last` (frame, ts), no body seen yet.
+    pub(super) fn new(
+        version: String,
+        headers: Vec<(String, String)>,
+        first: (u64, Ts),
+        last: (u64, Ts),
+    ) -> Self {
+        MessageMeta {
+            version,
+            headers,
+            frame: first.0,
+            ts: first.1,
+            end_frame: last.0,
+            end_ts: last.1,
+            body_bytes_missing: Some(0),
+            ..MessageMeta::default()
+        }
+    }
+
+    /// Writes the fields after the start line's own, in the order the JSON has always had
+    /// them: requests and responses differ in the body count's name and where the hash
+    /// goes.
+    fn serialize_fields<S: SerializeStruct>(
+        &self,
+        st: &mut S,
+        body_bytes_key: &'static str,
+        sha_first: bool,
+    ) -> Result<(), S::Error> {
+        st.serialize_field("version", &self.version)?;
+        st.serialize_field("headers", &self.headers)?;
+        st.serialize_field("trailers", &self.trailers)?;
+        st.serialize_field("frame", &self.frame)?;
+        st.serialize_field("ts", &self.ts)?;
+        st.serialize_field("end_frame", &self.end_frame)?;
+        st.serialize_field("end_ts", &self.end_ts)?;
+        st.serialize_field(body_bytes_key, &self.body_bytes)?;
+        st.serialize_field("body_bytes_decoded", &self.body_bytes_decoded)?;
+        st.serialize_field("body_bytes_missing", &self.body_bytes_missing)?;
+        st.serialize_field("body_bytes_announced", &self.body_bytes_announced)?;
+        st.serialize_field("content_encoding", &self.content_encoding)?;
+        st.serialize_field("chunked", &self.chunked)?;
+        if sha_first {
+            st.serialize_field("body_sha256", &self.body_sha256)?;
+        }
+        st.serialize_field("body_truncated", &self.body_truncated)?;
+        if !sha_first {
+            st.serialize_field("body_sha256", &self.body_sha256)?;
+        }
+        st.serialize_field("complete", &self.complete)
+    }
+}
+
+/// Fields of `MessageMeta` in the JSON.
+const META_FIELDS: usize = 17;
+
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: String,
+    pub uri: String,
+    pub meta: MessageMeta,
+}
+
+#[derive(Clone, Debug)]
+pub struct Response {
+    pub status: u16,
+    pub reason: String,
+    pub meta: MessageMeta,
+}
+
+impl Serialize for Request {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Request", 2 + META_FIELDS)?;
+        st.serialize_field("method", &self.method)?;
+        st.serialize_field("uri", &self.uri)?;
+        self.meta.serialize_fields(&mut st, "body_bytes", false)?;
+        st.end()
+    }
+}
+
+impl Serialize for Response {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Response", 2 + META_FIELDS)?;
+        st.serialize_field("status", &self.status)?;
+        st.serialize_field("reason", &self.reason)?;
+        self.meta
+            .serialize_fields(&mut st, "body_bytes_wire", true)?;
+        st.end()
+    }
+}
+
+// Readers use `r.headers`, `r.body_bytes`... on either kind of message without naming
+// the shared part.
+macro_rules! deref_meta {
+    ($($t:ty),*) => {$(
+        impl Deref for $t {
+            type Target = MessageMeta;
+            fn deref(&self) -> &MessageMeta {
+                &self.meta
+            }
+        }
+
+        impl DerefMut for $t {
+            fn deref_mut(&mut self) -> &mut MessageMeta {
+                &mut self.meta
+            }
+        }
+    )*};
+}
+
+deref_meta!(Request, Response);
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Exchange {
+    pub request: Option<Request>,
+    pub response: Option<Response>,
+    pub interim: Vec<Interim>,
+    pub ttfb_ms: Option<f64>,
+    pub total_ms: Option<f64>,
+    pub complete: bool,
+    pub anomalies: Vec<Anomaly>,
+    /// Request and response were paired on an estimate after a capture gap (see
+    /// the anomalies for the evidence).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pairing_uncertain: bool,
+    /// After a 2xx answer to CONNECT or a 101: the bytes that followed are a tunnel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<Tunnel>,
+}
+
+/// A CONNECT tunnel or an upgraded connection: bytes after the answer are not HTTP.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Tunnel {
+    /// `connect` or `upgrade`.
+    pub kind: &'static str,
+    /// The CONNECT target (`mail.example:25`) or the Upgrade protocol.
+    pub target: String,
+    /// What runs inside, detected from its first bytes (never from the port).
+    pub app: AppProto,
+    /// Frame of the answer's last head byte: the tunnel starts after it.
+    pub frame: u64,
+    pub client_bytes: u64,
+    pub server_bytes: u64,
+}
+
+/// Most anomaly notes kept per exchange; a lossy download would otherwise add one note per
+/// gap without end.
+pub(super) const MAX_NOTES: usize = 16;
+
+impl Exchange {
+    /// The message `dir` sent, if seen.
+    pub(super) fn side_mut(&mut self, dir: Dir) -> Option<&mut MessageMeta> {
+        match dir {
+            Dir::Client => self.request.as_mut().map(|r| &mut r.meta),
+            Dir::Server => self.response.as_mut().map(|r| &mut r.meta),
+        }
+    }
+
+    pub(super) fn note(&mut self, msg: Anomaly) {
+        if self.anomalies.len() >= MAX_NOTES {
+            if self.anomalies.last() != Some(&Anomaly::MoreNotListed) {
+                self.anomalies.push(Anomaly::MoreNotListed);
+            }
+        } else if !self.anomalies.contains(&msg) {
+            self.anomalies.push(msg);
+        }
+    }
+}
