@@ -558,6 +558,11 @@ impl<'a> Analyzer<'a> {
             if let Some(h) = c.http_live.take() {
                 c.set_http(h);
             }
+            self.stats.measurements_skipped += c
+                .http
+                .iter()
+                .map(|x| u64::from(x.timings_skipped))
+                .sum::<u64>();
             self.done.insert(c.id, c);
             self.drain_in_order();
         }

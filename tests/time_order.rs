@@ -202,3 +202,32 @@ fn explain_shows_no_negative_offset_and_says_what_was_left_out() {
     );
     assert!(t.contains("5 timings across them"), "{t}");
 }
+
+/// An HTTP response stamped before its request (the clock went back 10 ms between them):
+/// no negative ttfb or total; both are left out and counted.
+#[test]
+fn http_timings_never_run_backwards() {
+    let mut p = Pcap::new();
+    let mut c = Tcp::new(([10, 0, 0, 1], 40000), ([10, 0, 0, 2], 80));
+    c.handshake(&mut p, T0, 2 * MS);
+    c.seg(
+        &mut p,
+        T0 + 70 * MS,
+        true,
+        "PA",
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+    c.seg(&mut p, T0 + 60 * MS, false, "PA", resp);
+    c.close(&mut p, T0 + 120 * MS, 10 * MS);
+    let d = json(report(&p.write("http-backwards.pcap"), "json", &[]).as_bytes());
+    let x = &d["connections"][0]["http"][0];
+    assert_eq!(x["response"]["status"], 200, "{x}");
+    assert!(x["ttfb_ms"].is_null() && x["total_ms"].is_null(), "{x}");
+    assert_eq!(x["timings_skipped"], 2, "{x}");
+    assert_eq!(d["capture"]["timestamps_backwards"], 1);
+    // 2 HTTP timings, and 2 RTT samples: the response (stamped early) ACKs the request,
+    // and the client's FIN ACKs the early-stamped response.
+    assert_eq!(d["connections"][0]["rtt"]["samples_skipped"], 2);
+    assert_eq!(d["capture"]["measurements_skipped"], 4, "{}", d["capture"]);
+}

@@ -169,6 +169,10 @@ pub struct Exchange {
     pub interim: Vec<Interim>,
     pub ttfb_ms: Option<f64>,
     pub total_ms: Option<f64>,
+    /// Timings (ttfb, total) left out because the response is stamped before the
+    /// request: 0, 1 or 2.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub timings_skipped: u32,
     pub complete: bool,
     pub anomalies: Vec<Anomaly>,
     /// Request and response were paired on an estimate after a capture gap (see
@@ -217,4 +221,8 @@ impl Exchange {
             self.anomalies.push(msg);
         }
     }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
