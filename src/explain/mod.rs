@@ -12,9 +12,9 @@ pub mod findings;
 pub mod narrative;
 pub mod quiz;
 
-use crate::analyze::Connection;
 use crate::flow::Dir;
 use crate::http::Exchange;
+use crate::pipeline::Connection;
 use crate::tcp::PacketRecord;
 use crate::tcp::analysis::Finding;
 use crate::tcp::handshake::Outcome;

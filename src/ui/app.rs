@@ -2,7 +2,7 @@
 //! given the current mode, and [`App::update`] applies it. No terminal I/O here, so all
 //! of it is unit-testable; the views only read `&App`.
 
-use crate::analyze::{CaptureStats, Connection};
+use crate::pipeline::{CaptureStats, Connection};
 use crate::stream::StreamData;
 use crate::tcp::PacketRecord;
 use crate::ui::action::Action;

@@ -1,9 +1,9 @@
 //! The HTTP tab: the exchanges of the connection and the selected one's detail (timing
 //! bar, anomalies, heads and bodies).
 
-use crate::analyze::Connection;
 use crate::escape::{escape, escape_bytes, escape_multiline};
 use crate::http::Exchange;
+use crate::pipeline::Connection;
 use crate::ui::app::App;
 use crate::ui::layout;
 use crate::ui::model::{app_name, fmt_ms};
