@@ -2,11 +2,11 @@
 //! reading a capture with every packet kept, choosing the connection asked for, and the
 //! line-based quiz loop. The text itself comes from `explain` and `report::diagram`.
 
-use crate::analyze::{Config, Connection};
 use crate::capture::Source;
 use crate::explain::quiz::{self, Kind, Score};
 use crate::explain::{ConnFacts, arrow_label};
 use crate::headless;
+use crate::pipeline::{Config, Connection};
 use anyhow::bail;
 use std::io::{self, BufRead, Write};
 

@@ -3,8 +3,8 @@
 //! `..`, no leading dot, no control characters, never an absolute path, never
 //! overwriting a file (a numbered suffix is added). `index.tsv` lists every exchange.
 
-use crate::analyze::Connection;
 use crate::http::Exchange;
+use crate::pipeline::Connection;
 use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::path::Path;

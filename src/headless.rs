@@ -1,9 +1,9 @@
 //! A headless run of the whole pipeline over one source: what `report` prints and what
 //! the golden tests assert on.
 
-use crate::analyze::{Analyzer, CaptureStats, Config, Connection};
 use crate::capture::{self, CaptureError, Source};
 use crate::parallel::ReadProgress;
+use crate::pipeline::{Analyzer, CaptureStats, Config, Connection};
 use std::ops::ControlFlow;
 
 /// Read `source` to the end and analyse it.

@@ -9,7 +9,7 @@
 //! flow      5-tuple -> connection id + direction         pure
 //! tcp       per-connection engine: states, streams, flags   sans-IO
 //! http      HTTP/1.x assembler over the byte streams     sans-IO
-//! analyze   the driver: packets in, Connection / CaptureStats out (with ftp, which labels
+//! pipeline  the driver: packets in, Connection / CaptureStats out (with ftp, which labels
 //!           ftp-data connections)
 //! explain   plain-language sentences from what the engine found
 //! report    text / JSON / NDJSON renderers, diagrams;  export: HTTP bodies to files
@@ -22,13 +22,13 @@
 //! shows captured bytes safely.
 //!
 //! Which layer may import which: a module imports only from its own layer or lower ones.
-//! tests/architecture.rs fails on any import cycle (two inside the core, `analyze` with
+//! tests/architecture.rs fails on any import cycle (two inside the core, `pipeline` with
 //! `explain` and `ftp`, are listed there until they are untangled) and on a core module
 //! reaching the edge.
 //!
 //! 1. `ts`, `escape`: leaves.
 //! 2. `capture`.
-//! 3. core: `decode`, `flow`, `tcp`, `http`, `analyze`, `ftp`, `explain`. Never `pcap`,
+//! 3. core: `decode`, `flow`, `tcp`, `http`, `pipeline`, `ftp`, `explain`. Never `pcap`,
 //!    `ratatui` or `crossterm`, never the clock: time is the packet's timestamp.
 //! 4. `headless`, `parallel`; then `report`, `export`, `classroom`.
 //! 5. `ui`; `demo`.
@@ -36,7 +36,6 @@
 //! 7. `cmd`: one handler per command, taking its part of `Config`. Only `main` imports it;
 //!    `main` parses, builds the `Config`, runs it and returns the exit status.
 
-pub mod analyze;
 pub mod capture;
 pub mod classroom;
 pub mod cli;
@@ -51,6 +50,7 @@ pub mod ftp;
 pub mod headless;
 pub mod http;
 pub mod parallel;
+pub mod pipeline;
 pub mod report;
 pub mod stream;
 pub mod tcp;

@@ -6,9 +6,9 @@
 //! Threads: the caller's thread reads the capture and routes packets in batches over
 //! bounded channels; workers analyse; the caller merges. No I/O beyond the reader.
 
-use crate::analyze::{Analyzer, CaptureStats, Config, Connection, SweepClock, TimeOrder};
 use crate::capture::{self, CaptureError, RawPacket, Source};
 use crate::decode;
+use crate::pipeline::{Analyzer, CaptureStats, Config, Connection, SweepClock, TimeOrder};
 use crate::ts::Ts;
 use std::collections::VecDeque;
 use std::ops::ControlFlow;
@@ -233,7 +233,7 @@ fn merge(
     let mut ftp_data = crate::ftp::DataBook::default();
     let mut emit = |c: Connection, next_id: &mut u64| {
         let mut c = c;
-        crate::analyze::label_ftp_data(&mut ftp_data, &mut c);
+        crate::pipeline::label_ftp_data(&mut ftp_data, &mut c);
         c.id = *next_id;
         *next_id += 1;
         each(c);

@@ -6,12 +6,12 @@
 //! Part of the pipeline: owned data in and out, no terminal types. Captured bytes are
 //! escaped here (`crate::escape`) before they become display lines.
 
-use crate::analyze::Connection;
 use crate::capture::{self, Source};
 use crate::decode;
 use crate::escape::escape_bytes;
 use crate::flow::Dir;
 use crate::http::{Exchange, HttpAssembler, HttpConfig};
+use crate::pipeline::Connection;
 use crate::tcp::reassembly::StreamEvent;
 use crate::tcp::{EngineConfig, TcpConn};
 use crate::ts::Ts;

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 /// The pipeline's core: sans-IO, fed by the edge, never reaching back out to it.
 const CORE: &[&str] = &[
-    "decode", "flow", "tcp", "tls", "http", "http2", "explain", "analyze", "pipeline",
+    "decode", "flow", "tcp", "tls", "http", "http2", "explain", "pipeline",
 ];
 /// What a core module must not name.
 const EDGE_CRATES: &[&str] = &["pcap", "ratatui", "crossterm"];

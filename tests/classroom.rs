@@ -6,10 +6,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use tcpscope::analyze::{Config, Connection};
 use tcpscope::capture::Source;
 use tcpscope::explain::narrative::{self, Style};
 use tcpscope::explain::quiz::Kind;
+use tcpscope::pipeline::{Config, Connection};
 use tcpscope::report::diagram::{self, DiagramFormat, Options};
 
 fn capture(name: &str) -> PathBuf {

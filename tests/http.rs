@@ -5,8 +5,8 @@
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
-use tcpscope::analyze::Connection;
 use tcpscope::headless;
+use tcpscope::pipeline::Connection;
 
 fn served() -> HashMap<String, String> {
     let text = std::fs::read_to_string(common::bundled("served-sha256.txt")).unwrap();

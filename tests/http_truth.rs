@@ -12,9 +12,9 @@ use std::process::Command;
 
 use etherparse::PacketBuilder;
 use proptest::prelude::*;
-use tcpscope::analyze::Connection;
 use tcpscope::headless;
 use tcpscope::http::{Anomaly, AppProto, Exchange};
+use tcpscope::pipeline::Connection;
 
 const C: [u8; 4] = [10, 0, 0, 1];
 const S: [u8; 4] = [10, 0, 0, 2];

@@ -3,9 +3,9 @@
 
 mod common;
 
-use tcpscope::analyze::Config;
 use tcpscope::capture::Source;
 use tcpscope::headless;
+use tcpscope::pipeline::Config;
 
 fn run(path: &std::path::Path, workers: usize) -> (serde_json::Value, serde_json::Value) {
     let mut cfg = Config::default();

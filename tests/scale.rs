@@ -3,8 +3,8 @@
 //! piling up.
 
 use etherparse::PacketBuilder;
-use tcpscope::analyze::{Analyzer, Config};
 use tcpscope::capture::RawPacket;
+use tcpscope::pipeline::{Analyzer, Config};
 use tcpscope::ts::Ts;
 
 #[test]

@@ -5,9 +5,9 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use tcpscope::analyze::{Config, Connection};
 use tcpscope::capture::Source;
 use tcpscope::headless;
+use tcpscope::pipeline::{Config, Connection};
 use tcpscope::tcp::handshake::Outcome;
 
 fn analyse(path: &std::path::Path) -> Vec<Connection> {

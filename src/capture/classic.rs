@@ -6,7 +6,7 @@
 //! point on damaged files): `tests/readers.rs` compares the two on every capture.
 //! pcapng, standard input and live capture still go through libpcap.
 
-use super::random::{MAX_SNAPLEN, u32_at};
+use super::random::{Layout, MAX_SNAPLEN, u32_at};
 use super::{CaptureError, RawPacket, ReadSummary, cut_warning};
 use crate::ts::Ts;
 use std::fs::File;
@@ -32,68 +32,99 @@ pub(super) fn read(
         return Ok(None);
     };
     // The buffer only once the file is known to be classic pcap.
-    let mut r = BufReader::with_capacity(1 << 20, file);
-    let (be, snaplen, linktype) = (layout.big_endian, layout.snaplen, layout.linktype);
-    let mut summary = ReadSummary {
-        reader: "built-in pcap reader",
-        ..Default::default()
+    let mut rd = Records {
+        r: BufReader::with_capacity(1 << 20, file),
+        layout,
+        name,
+        summary: ReadSummary {
+            reader: "built-in pcap reader",
+            ..Default::default()
+        },
+        data: Vec::with_capacity(65_536),
     };
-    let mut data: Vec<u8> = Vec::with_capacity(65_536);
-    let mut rec = [0u8; 16];
     loop {
-        // Most records lie whole inside the reader's buffer: hand them out from there
-        // without a copy.
-        let buffered = r.buffer();
-        if buffered.len() >= 16 {
-            let caplen = u32_at(buffered, 8, be);
-            let need = 16 + caplen as usize;
-            if caplen <= MAX_SNAPLEN
-                && (snaplen == 0 || caplen <= snaplen)
-                && buffered.len() >= need
-            {
-                summary.packets += 1;
-                let frac = i64::from(u32_at(buffered, 4, be));
-                let raw = RawPacket {
-                    index: summary.packets,
-                    ts: Ts::from_parts(
-                        i64::from(u32_at(buffered, 0, be)),
-                        if layout.nanos { frac } else { frac * 1000 },
-                    ),
-                    linktype,
-                    orig_len: u32_at(buffered, 12, be),
-                    data: &buffered[16..need],
-                };
-                let stop = f(&raw).is_break();
-                r.consume(need);
-                if stop {
-                    break;
-                }
-                continue;
-            }
-        }
-        let got = read_full(&mut r, &mut rec).map_err(|e| unreadable(name, &e))?;
-        if got == 0 {
+        let step = match rd.in_buffer(f) {
+            Some(step) => step,
+            None => rd.copied(f)?,
+        };
+        if step.is_break() {
             break;
+        }
+    }
+    Ok(Some(rd.summary))
+}
+
+type Handler<'f> = dyn FnMut(&RawPacket<'_>) -> ControlFlow<()> + 'f;
+
+/// The records of one classic pcap file after its header.
+struct Records<'n, R> {
+    r: BufReader<R>,
+    layout: Layout,
+    name: &'n str,
+    summary: ReadSummary,
+    /// A record that did not lie whole in the buffer, copied out.
+    data: Vec<u8>,
+}
+
+/// A record's time from its seconds and fraction (micro- or nanoseconds).
+fn ts_of(layout: &Layout, secs: u32, frac: u32) -> Ts {
+    let frac = i64::from(frac);
+    Ts::from_parts(
+        i64::from(secs),
+        if layout.nanos { frac } else { frac * 1000 },
+    )
+}
+
+impl<R: Read> Records<'_, R> {
+    /// Most records lie whole inside the reader's buffer: hand them out from there
+    /// without a copy. `None`: the next one does not (or is odd), read it by copying.
+    fn in_buffer(&mut self, f: &mut Handler<'_>) -> Option<ControlFlow<()>> {
+        let (be, snaplen) = (self.layout.big_endian, self.layout.snaplen);
+        let buffered = self.r.buffer();
+        if buffered.len() < 16 {
+            return None;
+        }
+        let caplen = u32_at(buffered, 8, be);
+        let need = 16 + caplen as usize;
+        if caplen > MAX_SNAPLEN || (snaplen != 0 && caplen > snaplen) || buffered.len() < need {
+            return None;
+        }
+        self.summary.packets += 1;
+        let raw = RawPacket {
+            index: self.summary.packets,
+            ts: ts_of(
+                &self.layout,
+                u32_at(buffered, 0, be),
+                u32_at(buffered, 4, be),
+            ),
+            linktype: self.layout.linktype,
+            orig_len: u32_at(buffered, 12, be),
+            data: &buffered[16..need],
+        };
+        let step = f(&raw);
+        self.r.consume(need);
+        Some(step)
+    }
+
+    /// The next record, read through a copy; a damaged one ends the file with libpcap's
+    /// warning.
+    fn copied(&mut self, f: &mut Handler<'_>) -> Result<ControlFlow<()>, CaptureError> {
+        let (be, snaplen) = (self.layout.big_endian, self.layout.snaplen);
+        let mut rec = [0u8; 16];
+        let got = read_full(&mut self.r, &mut rec).map_err(|e| unreadable(self.name, &e))?;
+        if got == 0 {
+            return Ok(ControlFlow::Break(()));
         }
         if got < 16 {
-            summary.warnings.push(cut_warning(
-                summary.packets,
-                &format!("truncated dump file; tried to read 16 header bytes, only got {got}"),
-            ));
-            break;
+            return Ok(self.cut(&format!(
+                "truncated dump file; tried to read 16 header bytes, only got {got}"
+            )));
         }
-        let secs = i64::from(u32_at(&rec, 0, be));
-        let frac = i64::from(u32_at(&rec, 4, be));
         let caplen = u32_at(&rec, 8, be);
-        let orig_len = u32_at(&rec, 12, be);
         if caplen > MAX_SNAPLEN {
-            summary.warnings.push(cut_warning(
-                summary.packets,
-                &format!(
-                    "invalid packet capture length {caplen}, bigger than snaplen of {MAX_SNAPLEN}"
-                ),
-            ));
-            break;
+            return Ok(self.cut(&format!(
+                "invalid packet capture length {caplen}, bigger than snaplen of {MAX_SNAPLEN}"
+            )));
         }
         // Like libpcap: a record longer than the file's snapshot length is cut to it.
         let keep = if snaplen > 0 && caplen > snaplen {
@@ -101,31 +132,31 @@ pub(super) fn read(
         } else {
             caplen
         } as usize;
-        data.resize(caplen as usize, 0);
-        let got = read_full(&mut r, &mut data).map_err(|e| unreadable(name, &e))?;
-        if got < data.len() {
-            summary.warnings.push(cut_warning(
-                summary.packets,
-                &format!(
-                    "truncated dump file; tried to read {caplen} captured bytes, only got {got}"
-                ),
-            ));
-            break;
+        self.data.resize(caplen as usize, 0);
+        let got = read_full(&mut self.r, &mut self.data).map_err(|e| unreadable(self.name, &e))?;
+        if got < self.data.len() {
+            return Ok(self.cut(&format!(
+                "truncated dump file; tried to read {caplen} captured bytes, only got {got}"
+            )));
         }
-        summary.packets += 1;
-        let nanos = if layout.nanos { frac } else { frac * 1000 };
+        self.summary.packets += 1;
         let raw = RawPacket {
-            index: summary.packets,
-            ts: Ts::from_parts(secs, nanos),
-            linktype,
-            orig_len,
-            data: &data[..keep],
+            index: self.summary.packets,
+            ts: ts_of(&self.layout, u32_at(&rec, 0, be), u32_at(&rec, 4, be)),
+            linktype: self.layout.linktype,
+            orig_len: u32_at(&rec, 12, be),
+            data: &self.data[..keep],
         };
-        if f(&raw).is_break() {
-            break;
-        }
+        Ok(f(&raw))
     }
-    Ok(Some(summary))
+
+    /// The file ends at a damaged record.
+    fn cut(&mut self, why: &str) -> ControlFlow<()> {
+        self.summary
+            .warnings
+            .push(cut_warning(self.summary.packets, why));
+        ControlFlow::Break(())
+    }
 }
 
 fn unreadable(name: &str, e: &std::io::Error) -> CaptureError {

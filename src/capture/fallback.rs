@@ -45,73 +45,22 @@ pub(super) fn read_pcapng(
         file: name.to_string(),
         detail: format!("{e:?}"),
     })?;
-    let mut ifaces: Vec<Iface> = Vec::new();
     let mut summary = ReadSummary {
         reader: "pcap-parser",
         ..Default::default()
     };
-    let mut seen: u64 = 0;
+    let mut blocks = Blocks {
+        ifaces: Vec::new(),
+        seen: 0,
+        skip,
+    };
     // A refill that brings nothing new at the end of a cut file must not spin forever.
     let mut stalled = 0u32;
     loop {
         match reader.next() {
             Ok((offset, block)) => {
                 stalled = 0;
-                let mut stop = false;
-                match block {
-                    PcapBlockOwned::NG(Block::SectionHeader(_)) => ifaces.clear(),
-                    PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
-                        ifaces.push(Iface {
-                            linktype: idb.linktype.0 as u32,
-                            resolution: ts_resolution(idb.if_tsresol),
-                            offset_secs: idb.ts_offset(),
-                        });
-                    }
-                    PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
-                        seen += 1;
-                        if seen > skip {
-                            let (linktype, ts) = match ifaces.get(epb.if_id as usize) {
-                                Some(i) => {
-                                    let raw =
-                                        (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
-                                    // if_tsoffset comes from the file: any i64.
-                                    let secs = i64::try_from(raw / i.resolution)
-                                        .unwrap_or(i64::MAX)
-                                        .saturating_add(i.offset_secs);
-                                    let frac = u128::from(raw % i.resolution);
-                                    let nanos =
-                                        (frac * 1_000_000_000 / u128::from(i.resolution)) as i64;
-                                    (i.linktype, Ts::from_parts(secs, nanos))
-                                }
-                                None => (u32::MAX, Ts(0)),
-                            };
-                            let caplen = (epb.caplen as usize).min(epb.data.len());
-                            let raw = RawPacket {
-                                index: seen,
-                                ts,
-                                linktype,
-                                orig_len: epb.origlen,
-                                data: &epb.data[..caplen],
-                            };
-                            stop = f(&raw).is_break();
-                        }
-                    }
-                    PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
-                        seen += 1;
-                        if seen > skip {
-                            let linktype = ifaces.first().map(|i| i.linktype).unwrap_or(u32::MAX);
-                            let raw = RawPacket {
-                                index: seen,
-                                ts: Ts(0),
-                                linktype,
-                                orig_len: spb.origlen,
-                                data: spb.data,
-                            };
-                            stop = f(&raw).is_break();
-                        }
-                    }
-                    _ => {}
-                }
+                let stop = blocks.on_block(block, f).is_break();
                 reader.consume(offset);
                 if stop {
                     break;
@@ -122,21 +71,93 @@ pub(super) fn read_pcapng(
                 stalled += 1;
                 if stalled > 2 || reader.refill().is_err() {
                     summary.warnings.push(format!(
-                        "reading stopped after packet {seen}: the file was cut short in the middle of a block; everything before that point is reported"
+                        "reading stopped after packet {}: the file was cut short in the middle of a block; everything before that point is reported",
+                        blocks.seen
                     ));
                     break;
                 }
             }
             Err(e) => {
                 summary.warnings.push(format!(
-                    "reading stopped after packet {seen}: damaged pcapng block ({e:?}); everything before that point is reported"
+                    "reading stopped after packet {}: damaged pcapng block ({e:?}); everything before that point is reported",
+                    blocks.seen
                 ));
                 break;
             }
         }
     }
-    summary.packets = seen;
+    summary.packets = blocks.seen;
     Ok(summary)
+}
+
+impl Iface {
+    /// A packet's time from its 64-bit timestamp in this interface's units.
+    fn ts(&self, high: u32, low: u32) -> Ts {
+        let raw = (u64::from(high) << 32) | u64::from(low);
+        // if_tsoffset comes from the file: any i64.
+        let secs = i64::try_from(raw / self.resolution)
+            .unwrap_or(i64::MAX)
+            .saturating_add(self.offset_secs);
+        let frac = u128::from(raw % self.resolution);
+        let nanos = (frac * 1_000_000_000 / u128::from(self.resolution)) as i64;
+        Ts::from_parts(secs, nanos)
+    }
+}
+
+/// What the blocks read so far say: the section's interfaces, packets seen.
+struct Blocks {
+    ifaces: Vec<Iface>,
+    seen: u64,
+    /// Packets already delivered (by libpcap): counted, not handed out again.
+    skip: u64,
+}
+
+impl Blocks {
+    fn on_block(
+        &mut self,
+        block: PcapBlockOwned<'_>,
+        f: &mut dyn FnMut(&RawPacket<'_>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let (index, linktype, ts, orig_len, data) = match block {
+            PcapBlockOwned::NG(Block::SectionHeader(_)) => {
+                self.ifaces.clear();
+                return ControlFlow::Continue(());
+            }
+            PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
+                self.ifaces.push(Iface {
+                    linktype: idb.linktype.0 as u32,
+                    resolution: ts_resolution(idb.if_tsresol),
+                    offset_secs: idb.ts_offset(),
+                });
+                return ControlFlow::Continue(());
+            }
+            PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
+                self.seen += 1;
+                let (linktype, ts) = match self.ifaces.get(epb.if_id as usize) {
+                    Some(i) => (i.linktype, i.ts(epb.ts_high, epb.ts_low)),
+                    None => (u32::MAX, Ts(0)),
+                };
+                let caplen = (epb.caplen as usize).min(epb.data.len());
+                (self.seen, linktype, ts, epb.origlen, &epb.data[..caplen])
+            }
+            PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
+                self.seen += 1;
+                let linktype = self.ifaces.first().map(|i| i.linktype).unwrap_or(u32::MAX);
+                (self.seen, linktype, Ts(0), spb.origlen, spb.data)
+            }
+            _ => return ControlFlow::Continue(()),
+        };
+        if index <= self.skip {
+            return ControlFlow::Continue(());
+        }
+        f(&RawPacket {
+            index,
+            ts,
+            linktype,
+            orig_len,
+            data,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -5,12 +5,12 @@
 
 use super::args::{DemoArgs, DiagramArgs, ExplainArgs, ExportArgs, LiveArgs, QuizArgs, ReportArgs};
 use super::{Cli, Command};
-use crate::analyze;
 use crate::capture::Source;
 use crate::capture::live::LiveConfig;
 use crate::demo::Scenario;
 use crate::explain::narrative::Style;
 use crate::explain::quiz::Kind;
+use crate::pipeline;
 use crate::report::Format;
 use crate::report::diagram::{self, DiagramFormat};
 use crate::ui;
@@ -37,14 +37,14 @@ pub enum Config {
 /// `tcpscope report`.
 pub struct Report {
     pub source: Source,
-    pub analysis: analyze::Config,
+    pub analysis: pipeline::Config,
     pub format: Format,
 }
 
 /// `tcpscope export-http`.
 pub struct ExportHttp {
     pub source: Source,
-    pub analysis: analyze::Config,
+    pub analysis: pipeline::Config,
     pub out: PathBuf,
 }
 
@@ -80,7 +80,7 @@ pub struct Quiz {
 /// `tcpscope live`.
 pub struct Live {
     pub capture: LiveConfig,
-    pub analysis: analyze::Config,
+    pub analysis: pipeline::Config,
     /// A report in this format, or (None) the terminal UI.
     pub format: Option<Format>,
     pub present: bool,
@@ -140,9 +140,9 @@ fn count(n: u64) -> usize {
 }
 
 fn report(a: ReportArgs) -> Report {
-    let mut analysis = analyze::Config {
+    let mut analysis = pipeline::Config {
         max_connections: count(a.max_connections),
-        ..analyze::Config::default()
+        ..pipeline::Config::default()
     };
     analysis.engine.keep_packets = a.packets;
     analysis.workers = a.threads;
@@ -157,9 +157,9 @@ fn report(a: ReportArgs) -> Report {
 }
 
 fn export_http(a: ExportArgs) -> ExportHttp {
-    let mut analysis = analyze::Config {
+    let mut analysis = pipeline::Config {
         keep_bodies: true,
-        ..analyze::Config::default()
+        ..pipeline::Config::default()
     };
     if let Some(h) = analysis.http.as_mut() {
         h.body_cap = a.max_body;
@@ -210,7 +210,7 @@ fn live(a: LiveArgs) -> anyhow::Result<Live> {
     let capture = live_capture(&a)?;
     // The TUI keeps what its views show; a report, what `report` keeps.
     let mut analysis = match a.format {
-        Some(_) => analyze::Config::default(),
+        Some(_) => pipeline::Config::default(),
         None => ui::loader::live_ui_config(),
     };
     analysis.max_connections = count(a.max_connections);

@@ -4,12 +4,12 @@
 //! `--replay`) the bundled recording of the same scenario is shown instead.
 
 use super::stream_connections;
-use crate::analyze::Config;
 use crate::capture::Source;
 use crate::capture::live::{Live, LiveConfig, LiveError};
 use crate::cli::config::{Demo, DemoAction};
 use crate::demo::{Scenario, Stage, bundled};
 use crate::parallel::ReadProgress;
+use crate::pipeline::Config;
 use crate::ui::app::{App, Screen};
 use anyhow::Context;
 use std::io::{self, BufWriter, Write};

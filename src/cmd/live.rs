@@ -9,9 +9,9 @@
 //! is handed to the analyzer through `Analyzer::tick`.
 
 use super::stream_connections;
-use crate::analyze::{self, Analyzer};
 use crate::capture::live::{Event, Live, LiveStats, StopReason};
 use crate::cli::config;
+use crate::pipeline::{self, Analyzer};
 use crate::report::Format;
 use crate::ts::Ts;
 use std::io::{self, BufWriter, LineWriter, Write};
@@ -49,7 +49,7 @@ pub fn report_on(
     live: Live,
     filter: Option<String>,
     saving: Option<PathBuf>,
-    cfg: analyze::Config,
+    cfg: pipeline::Config,
     format: Format,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {

@@ -15,8 +15,8 @@ pub mod open;
 pub mod quiz;
 pub mod report;
 
-use crate::analyze::{CaptureStats, Connection};
 use crate::cli::{Config, EXIT_ERROR, EXIT_OK, NO_ARGS_USAGE};
+use crate::pipeline::{CaptureStats, Connection};
 use crate::report::{Format, Writer};
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -12,7 +12,7 @@ pub mod tree;
 
 pub use tcp::{TcpFlags, TcpOptions, TcpSegment};
 
-use etherparse::{IpNumber, LaxNetSlice, LaxSlicedPacket};
+use etherparse::{IpNumber, LaxIpPayloadSlice, LaxNetSlice, LaxSlicedPacket};
 use std::net::IpAddr;
 
 /// What kind of packet this is, for the capture summary.
@@ -292,7 +292,33 @@ pub fn decode(linktype: u32, data: &[u8], orig_len: u32) -> Decoded<'_> {
 /// `uncaptured`: bytes of the frame on the wire beyond what the capture kept.
 fn from_sliced(s: LaxSlicedPacket<'_>, uncaptured: usize) -> Decoded<'_> {
     let cut = uncaptured > 0;
-    let (ip, payload) = match &s.net {
+    let Some((ip, payload)) = ip_of(&s) else {
+        return not_ip(&s, cut);
+    };
+    let truncated = cut || payload.incomplete;
+    let kind = match payload.ip_number {
+        IpNumber::TCP => Kind::Tcp,
+        IpNumber::UDP => Kind::Udp,
+        IpNumber::ICMP | IpNumber::IPV6_ICMP => Kind::Icmp,
+        other => Kind::OtherIp(other.0),
+    };
+    let mut out = Decoded {
+        kind,
+        ip: Some(ip),
+        tcp: None,
+        truncated,
+        error: None,
+    };
+    // Only the first fragment carries the TCP header; reassembly is not attempted.
+    if kind == Kind::Tcp && !ip.fragment {
+        add_tcp(&mut out, &s, payload.payload, uncaptured);
+    }
+    out
+}
+
+/// The IP header and its payload, if there is one.
+fn ip_of<'a>(s: &LaxSlicedPacket<'a>) -> Option<(IpInfo, LaxIpPayloadSlice<'a>)> {
+    Some(match &s.net {
         Some(LaxNetSlice::Ipv4(v4)) => {
             let h = v4.header();
             let info = IpInfo {
@@ -313,14 +339,21 @@ fn from_sliced(s: LaxSlicedPacket<'_>, uncaptured: usize) -> Decoded<'_> {
             };
             (info, v6.payload().clone())
         }
-        Some(LaxNetSlice::Arp(_)) => return Decoded::new(Kind::Arp),
-        None => {
+        Some(LaxNetSlice::Arp(_)) | None => return None,
+    })
+}
+
+/// What a packet without an IP header is.
+fn not_ip<'a>(s: &LaxSlicedPacket<'a>, cut: bool) -> Decoded<'a> {
+    match &s.net {
+        Some(LaxNetSlice::Arp(_)) => Decoded::new(Kind::Arp),
+        _ => {
             let mut out = Decoded::new(if s.link.is_some() || !s.link_exts.is_empty() {
                 Kind::NonIp
             } else {
                 Kind::Malformed
             });
-            if let Some((e, _layer)) = s.stop_err {
+            if let Some((e, _layer)) = &s.stop_err {
                 out.kind = Kind::Malformed;
                 out.truncated = cut;
                 out.error = Some(DecodeError::Malformed {
@@ -328,41 +361,29 @@ fn from_sliced(s: LaxSlicedPacket<'_>, uncaptured: usize) -> Decoded<'_> {
                     detail: e.to_string(),
                 });
             }
-            return out;
+            out
         }
-    };
-    let truncated = cut || payload.incomplete;
-    let kind = match payload.ip_number {
-        IpNumber::TCP => Kind::Tcp,
-        IpNumber::UDP => Kind::Udp,
-        IpNumber::ICMP | IpNumber::IPV6_ICMP => Kind::Icmp,
-        other => Kind::OtherIp(other.0),
-    };
-    let mut out = Decoded {
-        kind,
-        ip: Some(ip),
-        tcp: None,
-        truncated,
-        error: None,
-    };
-    if kind != Kind::Tcp {
-        return out;
     }
-    if ip.fragment {
-        // Only the first fragment carries the TCP header; reassembly is not attempted.
-        return out;
-    }
+}
+
+/// Parse the TCP segment in `payload` into `out`.
+fn add_tcp<'a>(
+    out: &mut Decoded<'a>,
+    s: &LaxSlicedPacket<'a>,
+    payload: &'a [u8],
+    uncaptured: usize,
+) {
     // The payload length the IP header claims (it may exceed what was captured).
     // The payload on the wire: what the IP header claims, but never more than the frame
     // really carried (captured bytes plus those the snapshot length dropped), as Wireshark
     // does. A zero IP length (TSO captures) falls back to what was captured.
-    let on_wire = payload.payload.len() + uncaptured;
-    let claimed = claimed_ip_payload_len(&s)
+    let on_wire = payload.len() + uncaptured;
+    let claimed = claimed_ip_payload_len(s)
         .filter(|n| *n > 0)
         .unwrap_or(on_wire)
         .min(on_wire)
-        .max(payload.payload.len());
-    match tcp::parse(payload.payload, claimed) {
+        .max(payload.len());
+    match tcp::parse(payload, claimed) {
         Ok(seg) => {
             if seg.truncated {
                 out.truncated = true;
@@ -374,7 +395,6 @@ fn from_sliced(s: LaxSlicedPacket<'_>, uncaptured: usize) -> Decoded<'_> {
             out.error = Some(e);
         }
     }
-    out
 }
 
 fn claimed_ip_payload_len(s: &LaxSlicedPacket<'_>) -> Option<usize> {

@@ -3,7 +3,7 @@
 
 use super::clean;
 use super::http::{exchange_summary, ms};
-use crate::analyze::Connection;
+use crate::pipeline::Connection;
 use crate::tcp::handshake::{Handshake, Outcome, SideOptions};
 use crate::tcp::state::TcpState;
 

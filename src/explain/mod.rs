@@ -22,9 +22,9 @@ pub use packet::{
     Said, arrow_label, finding, flag_marker, packet, packet_said, state_changes, transition,
 };
 
-use crate::analyze::Connection;
 use crate::flow::Dir;
 use crate::http::Exchange;
+use crate::pipeline::Connection;
 use crate::tcp::PacketRecord;
 use crate::tcp::state::{TcpState, Transition};
 use std::sync::OnceLock;

@@ -2,7 +2,7 @@
 //! `tcpscope explain` prints. Only arranges the sentences of the explain layer.
 
 use super::{ConnFacts, arrow_label, connection_intro, connection_outro, packet};
-use crate::analyze::Connection;
+use crate::pipeline::Connection;
 
 /// Output format of a narrative.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]

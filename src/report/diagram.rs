@@ -3,9 +3,9 @@
 //! flags, relative seq/ack and length; state changes and analysis flags as notes.
 //! Renderers only read the model; the facts come from the explain layer.
 
-use crate::analyze::Connection;
 use crate::explain::{self, ConnFacts};
 use crate::flow::Dir;
+use crate::pipeline::Connection;
 use crate::tcp::PacketRecord;
 use crate::tcp::state::Transition;
 

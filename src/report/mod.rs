@@ -8,7 +8,7 @@
 pub mod diagram;
 pub mod text;
 
-use crate::analyze::{CaptureStats, Connection};
+use crate::pipeline::{CaptureStats, Connection};
 use serde::Serialize;
 use std::io::{self, Write};
 

@@ -1,7 +1,7 @@
 //! The human-readable report: one row per connection as it finishes, then a summary of
 //! the capture.
 
-use crate::analyze::{CaptureStats, Connection};
+use crate::pipeline::{CaptureStats, Connection};
 use std::io::{self, Write};
 
 /// Column widths are fixed so rows can be written as connections finish.

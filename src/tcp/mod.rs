@@ -6,6 +6,7 @@
 //! callback so the HTTP layer can consume them without this module knowing about HTTP.
 
 pub mod analysis;
+mod endpoint;
 pub mod handshake;
 pub mod measure;
 pub mod reassembly;
@@ -144,6 +145,8 @@ pub struct TcpConn {
     cfg: EngineConfig,
     half: [Half; 2],
     ep: [EndpointState; 2],
+    /// Per receiver: a FIN it received, recorded at its next transition (endpoint.rs).
+    fin_pending: [Option<endpoint::PendingFin>; 2],
     pub handshake: Handshake,
     pub history: History,
     pub counts: Counts,
@@ -191,6 +194,7 @@ impl TcpConn {
             cfg,
             half: [Half::new(cfg.reassembly_cap), Half::new(cfg.reassembly_cap)],
             ep: [EndpointState::default(), EndpointState::default()],
+            fin_pending: [None, None],
             handshake: Handshake::default(),
             history: History::default(),
             counts: Counts::default(),
@@ -203,14 +207,6 @@ impl TcpConn {
             scaling: false,
             latest_ts: None,
         }
-    }
-
-    pub fn state(&self, dir: Dir) -> TcpState {
-        self.ep[dir.idx()].state()
-    }
-
-    pub fn transitions(&self, dir: Dir) -> &[state::Transition] {
-        self.ep[dir.idx()].transitions()
     }
 
     /// The ISN (or first sequence number seen) of a direction: relative numbers count
@@ -303,18 +299,6 @@ impl TcpConn {
         Some(u64::from(w) << s)
     }
 
-    fn set_state(
-        &mut self,
-        dir: Dir,
-        to: TcpState,
-        frame: u64,
-        ts: Ts,
-        inferred: bool,
-        why: &'static str,
-    ) {
-        self.ep[dir.idx()].set(to, frame, ts, inferred, why, None);
-    }
-
     /// Feed one segment. Reassembled bytes go to `sink`.
     ///
     /// The order is the engine's contract: flag checks, the opening (bases, handshake),
@@ -364,14 +348,7 @@ impl TcpConn {
         if !syn {
             // Capture began mid-connection: both endpoints assumed ESTABLISHED.
             for x in [Dir::Client, Dir::Server] {
-                self.set_state(
-                    x,
-                    TcpState::Established,
-                    frame,
-                    ts,
-                    true,
-                    "capture began mid-connection",
-                );
+                self.apply(x, state::Event::CaptureMidConnection, frame, ts, true);
             }
         }
     }
@@ -510,7 +487,7 @@ impl TcpConn {
         let o = dir.other();
         let ho = &self.half[o.idx()];
         let rcv = rst::Receiver {
-            state: self.ep[o.idx()].state(),
+            state: self.state(o),
             side: ho.side,
             window_bytes: ho
                 .side
@@ -679,299 +656,8 @@ impl TcpConn {
             analysis,
             options_truncated: seg.options.truncated,
             dup_ack_num: dup_ack.map(|n| n.max(0) as u32),
-            states_after: (self.ep[0].state(), self.ep[1].state()),
+            states_after: (self.state(Dir::Client), self.state(Dir::Server)),
         });
-    }
-
-    /// RFC 9293 §3.3.2 transitions for the sender and the receiver of one segment. The
-    /// ACK part is processed before the FIN so a FIN+ACK that acknowledges the peer's FIN
-    /// moves FIN-WAIT-1 straight to TIME-WAIT.
-    fn update_states(
-        &mut self,
-        dir: Dir,
-        seg: &TcpSegment<'_>,
-        frame: u64,
-        ts: Ts,
-        rst_accepted: bool,
-    ) {
-        use TcpState::*;
-        let f = seg.flags;
-        let (s, r) = (dir, dir.other());
-        let seq = SeqNum(seg.seq);
-        let ack = SeqNum(seg.ack);
-        if f.rst() {
-            if rst_accepted {
-                if self.ep[s.idx()].state() == Closed {
-                    // RFC 9293 §3.10.7.1: a segment to a port in CLOSED state is answered
-                    // by RST. No process was listening: nothing is aborted, the sender
-                    // stays CLOSED and the peer's attempt is refused.
-                    if self.ep[r.idx()].state() != Closed {
-                        self.set_state(
-                            r,
-                            Closed,
-                            frame,
-                            ts,
-                            false,
-                            "received RST: connection refused",
-                        );
-                    }
-                } else {
-                    // RST in any synchronized or opening state: both ends go to CLOSED.
-                    self.set_state(s, Closed, frame, ts, false, "sent RST");
-                    self.set_state(r, Closed, frame, ts, false, "received RST");
-                }
-            }
-            return;
-        }
-        let ss = self.ep[s.idx()].state();
-        let rs = self.ep[r.idx()].state();
-        if f.syn() && !f.ack() {
-            match (ss, rs) {
-                // Active open: CLOSED --send SYN--> SYN-SENT.
-                // (Whether the peer listens is known only from its answer: a SYN-ACK
-                // shows it was in LISTEN, a RST that it was CLOSED.)
-                (Closed, _) => {
-                    let why = if self.ep[s.idx()].transitions().is_empty() {
-                        "sent SYN (active open)"
-                    } else {
-                        "sent the same SYN again (same ISN): the refused attempt is retried"
-                    };
-                    self.set_state(s, SynSent, frame, ts, false, why);
-                    // Simultaneous open: SYN-SENT --recv SYN--> SYN-RECEIVED.
-                    if rs == SynSent {
-                        self.set_state(
-                            r,
-                            SynReceived,
-                            frame,
-                            ts,
-                            false,
-                            "received SYN while in SYN-SENT (simultaneous open)",
-                        );
-                    }
-                }
-                // Simultaneous open seen from the second SYN's sender.
-                (Listen, SynSent) => {
-                    self.set_state(s, SynSent, frame, ts, false, "sent SYN (simultaneous open)");
-                    self.set_state(
-                        r,
-                        SynReceived,
-                        frame,
-                        ts,
-                        false,
-                        "received SYN while in SYN-SENT (simultaneous open)",
-                    );
-                }
-                _ => {} // retransmitted SYN: no change
-            }
-            return;
-        }
-        if f.syn() && f.ack() {
-            // Answering a SYN shows the sender was listening for it: LISTEN from the
-            // SYN's frame on.
-            if ss == Closed && self.ep[s.idx()].transitions().is_empty() {
-                self.infer_listen(s, frame, ts);
-            }
-            // LISTEN --recv SYN, send SYN,ACK--> SYN-RECEIVED (or SYN-SENT in a
-            // simultaneous open).
-            if matches!(ss, Listen | Closed | SynSent) {
-                self.set_state(s, SynReceived, frame, ts, false, "sent SYN-ACK");
-            }
-            // SYN-SENT --recv SYN,ACK--> ESTABLISHED.
-            if matches!(rs, SynSent | SynReceived) && self.acks_syn(r, ack) {
-                self.set_state(
-                    r,
-                    Established,
-                    frame,
-                    ts,
-                    false,
-                    "received SYN-ACK for its SYN",
-                );
-            }
-            return;
-        }
-        // ACK processing for the receiver's SYN and FIN.
-        if f.ack() {
-            let rs = self.ep[r.idx()].state();
-            if rs == SynReceived && self.acks_syn(r, ack) {
-                self.set_state(r, Established, frame, ts, false, "its SYN was acknowledged");
-            }
-            // The receiver's ACK covers a FIN it got ahead of missing data: it had the
-            // bytes after all (the capture missed them), so the FIN takes effect now.
-            if let (Some(fs), Some(held)) =
-                (self.half[r.idx()].fin_seq, self.half[r.idx()].fin_held)
-                && ack.ge(fs.add(1))
-            {
-                self.half[r.idx()].fin_held = None;
-                self.receive_fin(s, frame, ts, Some(held));
-            }
-            if let Some(fs) = self.half[r.idx()].fin_seq
-                && ack.ge(fs.add(1))
-                && !self.half[r.idx()].fin_acked
-            {
-                self.half[r.idx()].fin_acked = true;
-                let rs = self.ep[r.idx()].state();
-                let peer_fin_too = f.fin();
-                match rs {
-                    FinWait1 if peer_fin_too => {
-                        self.set_state(r, TimeWait, frame, ts, false, "received FIN+ACK of its FIN")
-                    }
-                    FinWait1 => {
-                        self.set_state(r, FinWait2, frame, ts, false, "its FIN was acknowledged")
-                    }
-                    Closing => self.set_state(
-                        r,
-                        TimeWait,
-                        frame,
-                        ts,
-                        false,
-                        "its FIN was acknowledged (simultaneous close)",
-                    ),
-                    LastAck => {
-                        self.set_state(r, Closed, frame, ts, false, "its FIN was acknowledged")
-                    }
-                    _ => {}
-                }
-            }
-            // The sender acknowledging the SYN-ACK while still thought to be in SYN-SENT
-            // (the SYN-ACK was not captured).
-            let ss = self.ep[s.idx()].state();
-            if ss == SynSent && self.half[r.idx()].syn_seen {
-                self.set_state(
-                    s,
-                    Established,
-                    frame,
-                    ts,
-                    true,
-                    "acknowledged the peer's SYN (SYN-ACK not captured)",
-                );
-            }
-        }
-        if f.fin() {
-            let fin_seq = seq.add(seg.payload_len);
-            if self.half[s.idx()].fin_seq.is_none() {
-                self.half[s.idx()].fin_seq = Some(fin_seq);
-                // Crossed FINs: the peer's FIN was seen first, but this FIN does not
-                // acknowledge it, so this side had not received it when it closed.
-                let crossed = self.half[r.idx()]
-                    .fin_seq
-                    .is_some_and(|rf| !(f.ack() && ack.ge(rf.add(1))));
-                if crossed && self.ep[s.idx()].retract(CloseWait) {
-                    self.set_state(
-                        s,
-                        FinWait1,
-                        frame,
-                        ts,
-                        false,
-                        "sent FIN before the peer's FIN arrived (the FINs crossed)",
-                    );
-                    self.set_state(s, Closing, frame, ts, true, "received the peer's FIN, its own not yet acknowledged (simultaneous close)");
-                }
-                let ss = self.ep[s.idx()].state();
-                match ss {
-                    // ESTABLISHED --close, send FIN--> FIN-WAIT-1.
-                    Established | SynReceived | SynSent => {
-                        self.set_state(s, FinWait1, frame, ts, false, "sent FIN (active close)")
-                    }
-                    // CLOSE-WAIT --close, send FIN--> LAST-ACK.
-                    CloseWait => self.set_state(
-                        s,
-                        LastAck,
-                        frame,
-                        ts,
-                        false,
-                        "sent FIN after the peer's (passive close)",
-                    ),
-                    _ => {}
-                }
-                // RFC 9293 §3.10.7.4: a FIN is processed only when every byte before it
-                // has arrived. Ahead of missing data, the receiver keeps ACKing below it
-                // and its state does not change yet.
-                let h = &self.half[s.idx()];
-                let ahead = if h.reasm.is_started() {
-                    h.reasm.next_seq().is_some_and(|n| seq.gt(n))
-                } else {
-                    h.side.next_seq.is_some_and(|n| seq.gt(n))
-                };
-                if ahead {
-                    self.half[s.idx()].fin_held = Some(frame);
-                } else {
-                    self.receive_fin(r, frame, ts, None);
-                }
-            }
-        }
-    }
-
-    /// `r` processes the peer's FIN (at `frame`; `held` is the frame that carried it
-    /// when it took effect later).
-    fn receive_fin(&mut self, r: Dir, frame: u64, ts: Ts, held: Option<u64>) {
-        use TcpState::*;
-        let (to, why) = match self.ep[r.idx()].state() {
-            // ESTABLISHED --recv FIN--> CLOSE-WAIT.
-            Established | SynReceived => (CloseWait, "received FIN"),
-            // FIN-WAIT-1 --recv FIN--> CLOSING (its own FIN not yet acknowledged).
-            FinWait1 => (
-                Closing,
-                "received FIN before its FIN was acknowledged (simultaneous close)",
-            ),
-            // FIN-WAIT-2 --recv FIN--> TIME-WAIT.
-            FinWait2 => (TimeWait, "received FIN"),
-            _ => return,
-        };
-        self.ep[r.idx()].set(to, frame, ts, false, why, held);
-    }
-
-    /// A FIN held ahead of missing data takes effect at the frame that fills the hole.
-    fn release_held_fin(&mut self, dir: Dir, frame: u64, ts: Ts) {
-        let h = &self.half[dir.idx()];
-        if let (Some(held), Some(fs), Some(n)) = (h.fin_held, h.fin_seq, h.reasm.next_seq())
-            && n.ge(fs)
-        {
-            self.half[dir.idx()].fin_held = None;
-            self.receive_fin(dir.other(), frame, ts, Some(held));
-        }
-    }
-
-    /// `who` answered the peer's SYN, so it was in LISTEN when that SYN arrived: record
-    /// LISTEN (inferred) at the peer's first SYN and show it in the packets recorded
-    /// since.
-    fn infer_listen(&mut self, who: Dir, frame: u64, ts: Ts) {
-        let (at_frame, at_ts) = self
-            .handshake
-            .syns
-            .iter()
-            // After a refusal (RST) only the SYN that was answered found a listener.
-            .find(|_| self.handshake.rst_frame.is_none())
-            .or(self.handshake.syns.last())
-            .filter(|_| who == Dir::Server)
-            .map_or((frame, ts), |a| (a.frame, a.ts));
-        self.set_state(
-            who,
-            TcpState::Listen,
-            at_frame,
-            at_ts,
-            true,
-            "a server waits in LISTEN before the first SYN",
-        );
-        for p in self.packets.iter_mut().rev() {
-            if p.frame < at_frame {
-                break;
-            }
-            let st = match who {
-                Dir::Client => &mut p.states_after.0,
-                Dir::Server => &mut p.states_after.1,
-            };
-            if *st == TcpState::Closed {
-                *st = TcpState::Listen;
-            }
-        }
-    }
-
-    /// `ack` acknowledges `who`'s SYN.
-    fn acks_syn(&self, who: Dir, ack: SeqNum) -> bool {
-        match self.half[who.idx()].side.base {
-            Some(b) if self.half[who.idx()].syn_seen => ack.ge(b.add(1)),
-            _ => true,
-        }
     }
 
     /// Zeek's view of the segment: its history letters and coarse endpoint states
@@ -1090,12 +776,12 @@ impl TcpConn {
         let s = Dir::Server;
         TcpSummary {
             states: States {
-                client: self.ep[0].transitions().to_vec(),
-                server: self.ep[1].transitions().to_vec(),
+                client: self.transitions(c).into_owned(),
+                server: self.transitions(s).into_owned(),
             },
             final_states: FinalStates {
-                client: self.ep[0].state(),
-                server: self.ep[1].state(),
+                client: self.state(c),
+                server: self.state(s),
             },
             conn_state,
             history: self.history.as_str().to_string(),

@@ -3,6 +3,7 @@
 //! See RFC 9293 §3.3.2 (<https://www.rfc-editor.org/rfc/rfc9293#section-3.3.2>).
 //! A state changes only through [`EndpointState::set`], which records the old state, the
 //! new one, the frame and time that caused it and whether it was seen or inferred.
+//! Which state an [`Event`] leads to is [`next`]: one `match (state, event)`.
 
 use crate::ts::Ts;
 use serde::Serialize;
@@ -127,20 +128,6 @@ impl EndpointState {
         &self.transitions
     }
 
-    /// Take back the last transition when a later segment proves it did not happen: the
-    /// capture point saw the peer's FIN first, but this endpoint's own FIN (not
-    /// acknowledging it) shows it had not received it yet. Returns whether it was undone.
-    pub fn retract(&mut self, expected: TcpState) -> bool {
-        if self.state != expected {
-            return false;
-        }
-        let Some(t) = self.transitions.pop() else {
-            return false;
-        };
-        self.state = t.from;
-        true
-    }
-
     /// The only way a state changes.
     pub fn set(
         &mut self,
@@ -164,5 +151,223 @@ impl EndpointState {
             fin_frame,
         });
         self.state = to;
+    }
+}
+
+/// What one segment means to one endpoint, as the engine derives it from the segment and
+/// what it knows (which SYN or FIN an ACK covers, whether a FIN is in sequence, whether a
+/// RST was accepted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The capture began mid-connection (no SYN in its first packet).
+    CaptureMidConnection,
+    /// It answered the peer's SYN, so it was listening for it.
+    AnswersSyn,
+    /// It sent a SYN: the first of the connection or not, while the peer is in SYN-SENT
+    /// or not.
+    SendSyn {
+        first: bool,
+        peer_opening: bool,
+    },
+    /// It received a SYN (without ACK).
+    RecvSyn,
+    SendSynAck,
+    /// It received a SYN-ACK acknowledging its SYN.
+    RecvSynAck,
+    /// It received an ACK of its SYN.
+    RecvAckOfSyn,
+    /// It acknowledged the peer's SYN while thought to be in SYN-SENT.
+    SendAckOfSyn,
+    SendFin,
+    /// It sent its FIN before the peer's FIN, seen first at the capture point, reached it.
+    SendFinCrossed,
+    /// It received the peer's FIN in sequence.
+    RecvFin,
+    /// It received the peer's FIN that crossed its own.
+    RecvCrossedFin,
+    /// It received an ACK of its FIN, on a FIN of the peer's or not.
+    RecvAckOfFin {
+        with_fin: bool,
+    },
+    SendRst,
+    /// It received an accepted RST.
+    RecvRst,
+    /// It received an accepted RST from a peer in CLOSED (nothing listening).
+    RefusedRst,
+}
+
+/// RFC 9293 §3.3.2 (figure 5) and §3.10.7: the state `event` leads to from `state`, and
+/// the rule in a few words; `None`: no change.
+pub fn next(state: TcpState, event: Event) -> Option<(TcpState, &'static str)> {
+    use Event::*;
+    use TcpState::*;
+    Some(match (state, event) {
+        // Mid-connection capture: both ends assumed synchronized.
+        (Closed, CaptureMidConnection) => (Established, "capture began mid-connection"),
+        // §3.10.1 passive OPEN: a server waits in LISTEN.
+        (Closed, AnswersSyn) => (Listen, "a server waits in LISTEN before the first SYN"),
+        // §3.10.1 active OPEN: CLOSED --send SYN--> SYN-SENT.
+        (Closed, SendSyn { first: true, .. }) => (SynSent, "sent SYN (active open)"),
+        // §3.10.7.1 a refused open retried with the same ISN.
+        (Closed, SendSyn { first: false, .. }) => (
+            SynSent,
+            "sent the same SYN again (same ISN): the refused attempt is retried",
+        ),
+        // §3.5 simultaneous open, seen from the second SYN's sender.
+        (
+            Listen,
+            SendSyn {
+                peer_opening: true, ..
+            },
+        ) => (SynSent, "sent SYN (simultaneous open)"),
+        // §3.5 simultaneous open: SYN-SENT --recv SYN--> SYN-RECEIVED.
+        (SynSent, RecvSyn) => (
+            SynReceived,
+            "received SYN while in SYN-SENT (simultaneous open)",
+        ),
+        // §3.10.7.2 LISTEN --recv SYN, send SYN,ACK--> SYN-RECEIVED.
+        (Listen | Closed | SynSent, SendSynAck) => (SynReceived, "sent SYN-ACK"),
+        // §3.10.7.3 SYN-SENT --recv SYN,ACK--> ESTABLISHED.
+        (SynSent | SynReceived, RecvSynAck) => (Established, "received SYN-ACK for its SYN"),
+        // §3.10.7.4 SYN-RECEIVED --recv ACK of SYN--> ESTABLISHED.
+        (SynReceived, RecvAckOfSyn) => (Established, "its SYN was acknowledged"),
+        // §3.10.7.3 its ACK of the peer's SYN: the SYN-ACK was not captured.
+        (SynSent, SendAckOfSyn) => (
+            Established,
+            "acknowledged the peer's SYN (SYN-ACK not captured)",
+        ),
+        // §3.10.4 CLOSE in ESTABLISHED: send FIN --> FIN-WAIT-1.
+        (Established | SynReceived | SynSent, SendFin) => (FinWait1, "sent FIN (active close)"),
+        // §3.10.4 CLOSE in CLOSE-WAIT: send FIN --> LAST-ACK.
+        (CloseWait, SendFin) => (LastAck, "sent FIN after the peer's (passive close)"),
+        // §3.10.4 CLOSE before the peer's FIN arrived: FIN-WAIT-1.
+        (Established | SynReceived, SendFinCrossed) => (
+            FinWait1,
+            "sent FIN before the peer's FIN arrived (the FINs crossed)",
+        ),
+        // §3.10.7.4 eighth step: ESTABLISHED --recv FIN--> CLOSE-WAIT.
+        (Established | SynReceived, RecvFin) => (CloseWait, "received FIN"),
+        // §3.10.7.4 eighth step: FIN-WAIT-1 --recv FIN--> CLOSING.
+        (FinWait1, RecvFin) => (
+            Closing,
+            "received FIN before its FIN was acknowledged (simultaneous close)",
+        ),
+        // §3.10.7.4 eighth step: FIN-WAIT-1 --recv crossed FIN--> CLOSING.
+        (FinWait1, RecvCrossedFin) => (
+            Closing,
+            "received the peer's FIN, its own not yet acknowledged (simultaneous close)",
+        ),
+        // §3.10.7.4 eighth step: FIN-WAIT-2 --recv FIN--> TIME-WAIT.
+        (FinWait2, RecvFin) => (TimeWait, "received FIN"),
+        // §3.10.7.4 fifth and eighth steps: FIN-WAIT-1 --recv FIN,ACK--> TIME-WAIT.
+        (FinWait1, RecvAckOfFin { with_fin: true }) => (TimeWait, "received FIN+ACK of its FIN"),
+        // §3.10.7.4 fifth step: FIN-WAIT-1 --recv ACK of FIN--> FIN-WAIT-2.
+        (FinWait1, RecvAckOfFin { .. }) => (FinWait2, "its FIN was acknowledged"),
+        // §3.10.7.4 fifth step: CLOSING --recv ACK of FIN--> TIME-WAIT.
+        (Closing, RecvAckOfFin { .. }) => {
+            (TimeWait, "its FIN was acknowledged (simultaneous close)")
+        }
+        // §3.10.7.4 fifth step: LAST-ACK --recv ACK of FIN--> CLOSED.
+        (LastAck, RecvAckOfFin { .. }) => (Closed, "its FIN was acknowledged"),
+        // §3.10.7.1 a port in CLOSED answers with RST: the open is refused.
+        (Closed, RefusedRst) => return None,
+        (_, RefusedRst) => (Closed, "received RST: connection refused"),
+        // §3.10.7 RST in any state: the connection is aborted at both ends.
+        (_, SendRst) => (Closed, "sent RST"),
+        (_, RecvRst) => (Closed, "received RST"),
+        // Anything else leaves the state as it is (retransmissions, duplicates).
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Event::*;
+    use super::TcpState::*;
+    use super::*;
+
+    fn to(s: TcpState, e: Event) -> Option<TcpState> {
+        next(s, e).map(|(t, _)| t)
+    }
+
+    #[test]
+    fn opening() {
+        assert_eq!(to(Closed, CaptureMidConnection), Some(Established));
+        assert_eq!(to(Closed, AnswersSyn), Some(Listen));
+        let first = SendSyn {
+            first: true,
+            peer_opening: false,
+        };
+        assert_eq!(
+            next(Closed, first),
+            Some((SynSent, "sent SYN (active open)"))
+        );
+        let again = SendSyn {
+            first: false,
+            peer_opening: false,
+        };
+        assert!(next(Closed, again).unwrap().1.contains("again"));
+        assert_eq!(to(Listen, first), None);
+        let crossing = SendSyn {
+            first: true,
+            peer_opening: true,
+        };
+        assert_eq!(to(Listen, crossing), Some(SynSent));
+        assert_eq!(
+            to(SynSent, first),
+            None,
+            "a retransmitted SYN changes nothing"
+        );
+        assert_eq!(to(SynSent, RecvSyn), Some(SynReceived));
+        assert_eq!(to(Listen, RecvSyn), None);
+        for s in [Listen, Closed, SynSent] {
+            assert_eq!(to(s, SendSynAck), Some(SynReceived));
+        }
+        assert_eq!(to(Established, SendSynAck), None);
+        for s in [SynSent, SynReceived] {
+            assert_eq!(to(s, RecvSynAck), Some(Established));
+        }
+        assert_eq!(to(SynReceived, RecvAckOfSyn), Some(Established));
+        assert_eq!(to(Established, RecvAckOfSyn), None);
+        assert_eq!(to(SynSent, SendAckOfSyn), Some(Established));
+        assert_eq!(to(SynReceived, SendAckOfSyn), None);
+    }
+
+    #[test]
+    fn closing() {
+        for s in [Established, SynReceived, SynSent] {
+            assert_eq!(to(s, SendFin), Some(FinWait1));
+        }
+        assert_eq!(to(CloseWait, SendFin), Some(LastAck));
+        assert_eq!(to(Closing, SendFin), None);
+        assert_eq!(to(Established, SendFinCrossed), Some(FinWait1));
+        assert_eq!(to(CloseWait, SendFinCrossed), None);
+        assert_eq!(to(Established, RecvFin), Some(CloseWait));
+        assert_eq!(to(SynReceived, RecvFin), Some(CloseWait));
+        assert_eq!(to(FinWait1, RecvFin), Some(Closing));
+        assert_eq!(to(FinWait2, RecvFin), Some(TimeWait));
+        assert_eq!(to(TimeWait, RecvFin), None);
+        assert_eq!(to(FinWait1, RecvCrossedFin), Some(Closing));
+        assert_eq!(to(Established, RecvCrossedFin), None);
+        let ack = RecvAckOfFin { with_fin: false };
+        let fin_ack = RecvAckOfFin { with_fin: true };
+        assert_eq!(to(FinWait1, fin_ack), Some(TimeWait));
+        assert_eq!(to(FinWait1, ack), Some(FinWait2));
+        assert_eq!(to(Closing, ack), Some(TimeWait));
+        assert_eq!(to(LastAck, ack), Some(Closed));
+        assert_eq!(to(Established, ack), None);
+    }
+
+    #[test]
+    fn reset() {
+        for s in TcpState::ALL {
+            assert_eq!(to(s, SendRst), Some(Closed));
+            assert_eq!(to(s, RecvRst), Some(Closed));
+        }
+        assert_eq!(to(Closed, RefusedRst), None);
+        assert_eq!(
+            next(SynSent, RefusedRst),
+            Some((Closed, "received RST: connection refused"))
+        );
     }
 }

@@ -189,8 +189,13 @@ fn simultaneous_close_goes_through_closing() {
     let mut h = H::established();
     h.seg(C, "FA", 1001, 5001, b"");
     // The server's FIN crosses the client's: it does not acknowledge it.
+    // Until the server's next segment, the capture point takes it to have received it.
+    assert_eq!(h.states(), (FinWait1, CloseWait));
     h.seg(S, "FA", 5001, 1001, b"");
     assert_eq!(h.states(), (Closing, Closing));
+    let server = [Listen, SynReceived, Established, FinWait1, Closing];
+    assert_eq!(h.path(S), server, "CLOSE-WAIT never entered");
+    assert!(h.c.transitions(S)[4].inferred);
     h.seg(C, "A", 1002, 5002, b"");
     h.seg(S, "A", 5002, 1002, b"");
     assert_eq!(h.states(), (TimeWait, TimeWait));

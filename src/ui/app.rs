@@ -7,8 +7,8 @@
 mod loaded;
 pub mod quiz_mode;
 
-use crate::analyze::{CaptureStats, Connection};
 use crate::http::Exchange;
+use crate::pipeline::{CaptureStats, Connection};
 use crate::stream::StreamData;
 use crate::tcp::PacketRecord;
 use crate::ui::action::{Action, KeyContext};

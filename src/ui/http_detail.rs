@@ -3,9 +3,9 @@
 //! terminal types: the `App` counts these lines to bound the pane's scroll, the view
 //! draws them.
 
-use crate::analyze::Connection;
 use crate::escape::{escape, escape_bytes, escape_multiline};
 use crate::http::Exchange;
+use crate::pipeline::Connection;
 use crate::ui::model::{ascii_column, fmt_ms};
 
 /// How a piece of the detail looks (the view's theme maps each to a style).

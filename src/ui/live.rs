@@ -11,10 +11,10 @@
 //! The views and key handling are the file UI's; the live status (interface, drops,
 //! frozen, stopped) is shown in the title and status bar through `App::source`.
 
-use crate::analyze::{Analyzer, CaptureStats, Config, Connection};
 use crate::capture::Source;
 use crate::capture::live::{Event, Live, LiveConfig, LiveStats, StopReason};
 use crate::flow::ConnId;
+use crate::pipeline::{Analyzer, CaptureStats, Config, Connection};
 use crate::ui::action::Action;
 use crate::ui::app::{App, Screen};
 use crate::ui::model::Loaded;

@@ -6,9 +6,9 @@
 //! table fills in while the rest of the file is read; the analysis runs as `report`'s
 //! does (`headless::stream_with_progress`: on all cores, or single-threaded on one).
 
-use crate::analyze::{CaptureStats, Config, Connection};
 use crate::capture::Source;
 use crate::parallel::ReadProgress;
+use crate::pipeline::{CaptureStats, Config, Connection};
 use crate::ui::app::App;
 use crate::ui::model::Loaded;
 pub use crate::ui::model::Progress;

@@ -2,8 +2,8 @@
 //! connections table (sort keys, filter haystack) and a capture-wide timeline of packets
 //! for the playhead. Owned data, no terminal types.
 
-use crate::analyze::{CaptureStats, Connection};
 use crate::http::AppProto;
+use crate::pipeline::{CaptureStats, Connection};
 use crate::tcp::PacketRecord;
 use crate::tcp::handshake::Outcome;
 use crate::tcp::state::TcpState;

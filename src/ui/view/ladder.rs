@@ -1,9 +1,9 @@
 //! The Ladder tab: one arrow a segment between the two lifelines, states where they
 //! change, the iRTT bracket over the handshake.
 
-use crate::analyze::Connection;
 use crate::explain::{arrow_label, flag_marker, states_before};
 use crate::flow::Dir;
+use crate::pipeline::Connection;
 use crate::tcp::PacketRecord;
 use crate::tcp::handshake::Outcome;
 use crate::ui::app::App;

@@ -1,8 +1,8 @@
 //! The States tab: the RFC 9293 diagram for each endpoint with the path taken drawn
 //! heavy, and the list of transitions with their reasons.
 
-use crate::analyze::Connection;
 use crate::flow::Dir;
+use crate::pipeline::Connection;
 use crate::tcp::state::{TcpState, Transition};
 use crate::ui::app::App;
 use crate::ui::layout;

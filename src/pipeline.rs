@@ -262,6 +262,65 @@ pub struct Connection {
 
 impl Connection {
     /// Move the assembler's results into the connection.
+    /// One packet of this connection: frames, times, counts.
+    fn count(&mut self, dir: Dir, seg: &crate::decode::TcpSegment<'_>, pkt: &RawPacket<'_>) {
+        self.last_frame = pkt.index;
+        if pkt.ts < self.end_ts {
+            self.timestamps_backwards += 1;
+        }
+        self.end_ts = self.end_ts.max(pkt.ts);
+        self.packets.add(dir, 1);
+        self.payload_bytes.add(dir, u64::from(seg.payload_len));
+    }
+
+    /// Run the segment through the engine and its bytes on to the application layer;
+    /// whether a FIN or RST was seen (a new SYN on the tuple is a new connection).
+    fn on_segment(
+        &mut self,
+        dir: Dir,
+        seg: &crate::decode::TcpSegment<'_>,
+        pkt: &RawPacket<'_>,
+        http_cfg: Option<&HttpConfig>,
+    ) -> bool {
+        let Some(tcp) = self.tcp.as_mut() else {
+            return false;
+        };
+        let ends = (self.client, self.server);
+        let ts = pkt.ts;
+        let mut app = AppSink {
+            http: &mut self.http_live,
+            ftp: &mut self.ftp,
+            ends,
+        };
+        tcp.on_segment(dir, seg, pkt.index, ts, &mut |d, ev| {
+            feed_app(&mut app, http_cfg, d, ev, ts)
+        });
+        // A FIN reaches HTTP when it is in order: at its own frame, or later at the
+        // frame that fills the hole before it.
+        for d in [Dir::Client, Dir::Server] {
+            if tcp.take_fin_in_order(d)
+                && let Some(h) = self.http_live.as_mut()
+            {
+                h.fin(d, pkt.index, ts);
+            }
+        }
+        let closing = tcp.is_closing();
+        if tcp.is_closed() && !self.released {
+            // Over: free the stream buffers now rather than when it expires.
+            self.released = true;
+            let mut app = AppSink {
+                http: &mut self.http_live,
+                ftp: &mut self.ftp,
+                ends,
+            };
+            tcp.release(&mut |d, ev| feed_app(&mut app, http_cfg, d, ev, ts));
+            if let Some(h) = self.http_live.take() {
+                self.set_http(h);
+            }
+        }
+        closing
+    }
+
     fn set_http(&mut self, mut h: Box<HttpAssembler>) {
         h.finish();
         self.app = h.app();
@@ -407,6 +466,37 @@ impl<'a> Analyzer<'a> {
 
     pub fn on_packet(&mut self, pkt: &RawPacket<'_>) {
         self.last_frame = pkt.index;
+        self.count_packet(pkt);
+        if !self.shard && self.last_sweep.due(pkt.ts) {
+            self.sweep(pkt.ts);
+        }
+        let d = decode::decode(pkt.linktype, pkt.data, pkt.orig_len);
+        let Some((ip, seg)) = self.tcp_of(&d) else {
+            return;
+        };
+        let (src, dst) = crate::flow::endpoints(&ip, seg);
+        let look = self
+            .flows
+            .lookup(src, dst, seg.flags.syn(), seg.flags.ack(), seg.seq);
+        if let Some(old) = look.replaces {
+            self.finish_conn(old);
+        }
+        if let Some(roles) = &look.roles {
+            self.open_conn(&look, roles, pkt);
+        }
+        let Some(c) = self.live.get_mut(&look.conn) else {
+            return;
+        };
+        c.count(look.dir, seg, pkt);
+        // A header cut inside its first 20 bytes has no trustworthy seq/ack/flags: the
+        // packet counts for its connection but is not analysed.
+        if !seg.partial_header && c.on_segment(look.dir, seg, pkt, self.http_cfg.as_ref()) {
+            self.flows.mark_closed(src, dst);
+        }
+    }
+
+    /// The capture-wide counts and times of one packet.
+    fn count_packet(&mut self, pkt: &RawPacket<'_>) {
         let st = &mut self.stats;
         st.packets += 1;
         if let std::collections::btree_map::Entry::Vacant(e) = st.linktype_first.entry(pkt.linktype)
@@ -424,11 +514,14 @@ impl<'a> Analyzer<'a> {
                 st.last_ts = st.last_ts.max(Some(pkt.ts));
             }
         }
-        if !self.shard && self.last_sweep.due(pkt.ts) {
-            self.sweep(pkt.ts);
-        }
+    }
+
+    /// The packet's IP header and TCP segment, counting what is skipped or malformed.
+    fn tcp_of<'d>(
+        &mut self,
+        d: &'d decode::Decoded<'_>,
+    ) -> Option<(decode::IpInfo, &'d decode::TcpSegment<'d>)> {
         let st = &mut self.stats;
-        let d = decode::decode(pkt.linktype, pkt.data, pkt.orig_len);
         if d.truncated {
             st.truncated_packets += 1;
         }
@@ -437,104 +530,52 @@ impl<'a> Analyzer<'a> {
         }
         if d.kind != Kind::Tcp {
             *st.skipped.entry(d.kind.skip_key()).or_insert(0) += 1;
-            return;
+            return None;
         }
         st.tcp_packets += 1;
         let (Some(ip), Some(seg)) = (d.ip, d.tcp.as_ref()) else {
             if d.error.is_some() {
                 st.malformed_tcp += 1;
             }
-            return;
+            return None;
         };
-        let (src, dst) = crate::flow::endpoints(&ip, seg);
-        let look = self
-            .flows
-            .lookup(src, dst, seg.flags.syn(), seg.flags.ack(), seg.seq);
-        if let Some(old) = look.replaces {
-            self.finish_conn(old);
-        }
-        if let Some(roles) = look.roles {
-            self.stats.connections += 1;
-            self.live.insert(
-                look.conn,
-                Connection {
-                    id: look.conn,
-                    client: roles.client,
-                    server: roles.server,
-                    role_guessed: roles.guessed,
-                    port_reuse_of: look.replaces,
-                    first_frame: pkt.index,
-                    last_frame: pkt.index,
-                    start_ts: pkt.ts,
-                    end_ts: pkt.ts,
-                    timestamps_backwards: 0,
-                    packets: PerDir::default(),
-                    payload_bytes: PerDir::default(),
-                    tcp: Some(Box::new(TcpConn::new(self.cfg.engine))),
-                    summary: None,
-                    app: AppProto::Unknown,
-                    http: Vec::new(),
-                    released: false,
-                    http_live: None,
-                    ftp: None,
-                },
-            );
-            if self.live.len() > self.cfg.max_connections {
-                self.evict();
-            }
-        }
-        let Some(c) = self.live.get_mut(&look.conn) else {
-            return;
-        };
-        c.last_frame = pkt.index;
-        if pkt.ts < c.end_ts {
-            c.timestamps_backwards += 1;
-        }
-        c.end_ts = c.end_ts.max(pkt.ts);
-        c.packets.add(look.dir, 1);
-        c.payload_bytes.add(look.dir, u64::from(seg.payload_len));
-        // A header cut inside its first 20 bytes has no trustworthy seq/ack/flags: the
-        // packet counts for its connection but is not analysed.
-        if seg.partial_header {
-            return;
-        }
-        if let Some(tcp) = c.tcp.as_mut() {
-            let mut app = AppSink {
-                http: &mut c.http_live,
-                ftp: &mut c.ftp,
-                ends: (c.client, c.server),
-            };
-            let http_cfg = self.http_cfg.as_ref();
-            let ts = pkt.ts;
-            tcp.on_segment(look.dir, seg, pkt.index, ts, &mut |d, ev| {
-                feed_app(&mut app, http_cfg, d, ev, ts)
-            });
-            // A FIN reaches HTTP when it is in order: at its own frame, or later at the
-            // frame that fills the hole before it.
-            for d in [Dir::Client, Dir::Server] {
-                if tcp.take_fin_in_order(d)
-                    && let Some(h) = c.http_live.as_mut()
-                {
-                    h.fin(d, pkt.index, ts);
-                }
-            }
-            if tcp.is_closing() {
-                self.flows.mark_closed(src, dst);
-            }
-            if tcp.is_closed() && !c.released {
-                // Over: free the stream buffers now rather than when it expires.
-                c.released = true;
-                let mut app = AppSink {
-                    http: &mut c.http_live,
-                    ftp: &mut c.ftp,
-                    ends: (c.client, c.server),
-                };
-                let http_cfg = self.http_cfg.as_ref();
-                tcp.release(&mut |d, ev| feed_app(&mut app, http_cfg, d, ev, ts));
-                if let Some(h) = c.http_live.take() {
-                    c.set_http(h);
-                }
-            }
+        Some((ip, seg))
+    }
+
+    /// A connection opened by this packet.
+    fn open_conn(
+        &mut self,
+        look: &crate::flow::Lookup,
+        roles: &crate::flow::Roles,
+        pkt: &RawPacket<'_>,
+    ) {
+        self.stats.connections += 1;
+        self.live.insert(
+            look.conn,
+            Connection {
+                id: look.conn,
+                client: roles.client,
+                server: roles.server,
+                role_guessed: roles.guessed,
+                port_reuse_of: look.replaces,
+                first_frame: pkt.index,
+                last_frame: pkt.index,
+                start_ts: pkt.ts,
+                end_ts: pkt.ts,
+                timestamps_backwards: 0,
+                packets: PerDir::default(),
+                payload_bytes: PerDir::default(),
+                tcp: Some(Box::new(TcpConn::new(self.cfg.engine))),
+                summary: None,
+                app: AppProto::Unknown,
+                http: Vec::new(),
+                released: false,
+                http_live: None,
+                ftp: None,
+            },
+        );
+        if self.live.len() > self.cfg.max_connections {
+            self.evict();
         }
     }
 
