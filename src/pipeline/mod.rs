@@ -14,6 +14,9 @@ use crate::ts::Ts;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+mod stats;
+pub use stats::{BackStep, CaptureStats, TimeOrder};
+
 /// Limits and switches of one analysis run.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -46,158 +49,6 @@ impl Default for Config {
             closed_linger_ns: 4_000_000_000,
             idle_timeout_ns: 600_000_000_000,
             half_open_timeout_ns: 60_000_000_000,
-        }
-    }
-}
-
-/// Capture-wide facts for the report's `capture` object.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct CaptureStats {
-    pub file: String,
-    pub linktypes: Vec<String>,
-    pub packets: u64,
-    pub tcp_packets: u64,
-    /// Non-TCP packets by kind.
-    pub skipped: BTreeMap<&'static str, u64>,
-    pub truncated_packets: u64,
-    /// IP fragments (counted, not reassembled).
-    pub ip_fragments: u64,
-    /// TCP packets whose header could not be read (bad data offset, too short).
-    pub malformed_tcp: u64,
-    pub connections: u64,
-    /// Connections finished early because `max_connections` were tracked at once.
-    pub evicted_connections: u64,
-    /// Connections finished during the run because they were closed or idle (packet time).
-    pub expired_connections: u64,
-    /// Live capture only: packets the kernel dropped (its buffer was full), from pcap stats.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kernel_drops: Option<u64>,
-    /// Live capture only: packets the interface or its driver dropped, from pcap stats.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub interface_drops: Option<u64>,
-    /// The first packet's time (later packets stamped before it do not move it).
-    pub first_ts: Option<Ts>,
-    /// The latest packet time seen (the maximum, not the last packet's).
-    pub last_ts: Option<Ts>,
-    /// Packets stamped before an earlier packet of the capture (the clock went back).
-    pub timestamps_backwards: u64,
-    /// Connection measurements (RTT samples, handshake timings) left out because one
-    /// end's time was before the other's or before an earlier packet of the connection.
-    pub measurements_skipped: u64,
-    pub warnings: Vec<String>,
-    /// First frame of each link type, so the list reads in order of first appearance
-    /// however the capture was sharded.
-    #[serde(skip)]
-    linktype_first: BTreeMap<u32, u64>,
-}
-
-impl CaptureStats {
-    /// Add the facts of another shard of the same capture.
-    pub fn merge(&mut self, o: CaptureStats) {
-        for (lt, f) in o.linktype_first {
-            let e = self.linktype_first.entry(lt).or_insert(f);
-            *e = (*e).min(f);
-        }
-        self.linktypes = self.linktypes_in_order();
-        self.packets += o.packets;
-        self.tcp_packets += o.tcp_packets;
-        for (k, v) in o.skipped {
-            *self.skipped.entry(k).or_insert(0) += v;
-        }
-        self.truncated_packets += o.truncated_packets;
-        self.ip_fragments += o.ip_fragments;
-        self.malformed_tcp += o.malformed_tcp;
-        self.connections += o.connections;
-        self.evicted_connections += o.evicted_connections;
-        self.expired_connections += o.expired_connections;
-        self.measurements_skipped += o.measurements_skipped;
-        self.timestamps_backwards += o.timestamps_backwards;
-        self.first_ts = match (self.first_ts, o.first_ts) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        self.last_ts = self.last_ts.max(o.last_ts);
-        self.warnings.extend(o.warnings);
-    }
-
-    /// Link type names by first frame.
-    fn linktypes_in_order(&self) -> Vec<String> {
-        let mut v: Vec<(u64, u32)> = self.linktype_first.iter().map(|(&l, &f)| (f, l)).collect();
-        v.sort_unstable();
-        v.into_iter().map(|(_, l)| linktype_name(l)).collect()
-    }
-}
-
-/// One packet stamped before an earlier one: its frame, the frame holding the latest
-/// time so far, and by how much it is earlier.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BackStep {
-    pub frame: u64,
-    pub latest_frame: u64,
-    pub by_ns: i64,
-}
-
-/// Packets whose time goes backwards, in frame order over the whole capture. Fed every
-/// packet by whoever sees them all (the analyzer, or the parallel reader).
-#[derive(Clone, Debug, Default)]
-pub struct TimeOrder {
-    first: Option<Ts>,
-    /// Frame and time of the latest-stamped packet so far.
-    latest: Option<(u64, Ts)>,
-    backwards: u64,
-    /// The first few, named in warnings.
-    steps: Vec<BackStep>,
-}
-
-/// Backward steps named one by one in the capture's warnings; the rest are counted.
-const NAMED_BACK_STEPS: usize = 5;
-
-impl TimeOrder {
-    pub fn on_packet(&mut self, frame: u64, ts: Ts) {
-        self.first.get_or_insert(ts);
-        match self.latest {
-            Some((lf, lt)) if ts < lt => {
-                self.backwards += 1;
-                if self.steps.len() < NAMED_BACK_STEPS {
-                    self.steps.push(BackStep {
-                        frame,
-                        latest_frame: lf,
-                        by_ns: lt.0.saturating_sub(ts.0),
-                    });
-                }
-            }
-            _ => self.latest = Some((frame, ts)),
-        }
-    }
-
-    pub fn steps(&self) -> &[BackStep] {
-        &self.steps
-    }
-
-    /// Put the span and counts in `st` (overwriting what shards found on their own).
-    fn write_counts(&self, st: &mut CaptureStats) {
-        st.first_ts = self.first;
-        st.last_ts = self.latest.map(|l| l.1);
-        st.timestamps_backwards = self.backwards;
-    }
-
-    /// The span, counts and warnings, at the end of a run.
-    pub fn finish_into(&self, st: &mut CaptureStats) {
-        self.write_counts(st);
-        for s in &self.steps {
-            st.warnings.push(format!(
-                "frame {}'s time is {} before frame {}'s: the capture's clock went backwards; durations, RTTs and rates that would span it are left out",
-                s.frame,
-                crate::ts::human_duration(s.by_ns),
-                s.latest_frame
-            ));
-        }
-        let more = self.backwards.saturating_sub(self.steps.len() as u64);
-        if more > 0 {
-            st.warnings.push(format!(
-                "{more} more packets are stamped before an earlier packet ({} in all, capture.timestamps_backwards)",
-                self.backwards
-            ));
         }
     }
 }
