@@ -10,7 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use etherparse::PacketBuilder;
+use common::pcap::{Pcap, tcp_frame};
 use proptest::prelude::*;
 use tcpscope::headless;
 use tcpscope::http::{Anomaly, AppProto, Exchange};
@@ -104,58 +104,24 @@ impl Script {
     }
 
     fn write_without(&self, name: &str, drop: &[usize]) -> (PathBuf, Vec<Option<u64>>) {
-        let mut b = Vec::new();
-        b.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        b.extend_from_slice(&2u16.to_le_bytes());
-        b.extend_from_slice(&4u16.to_le_bytes());
-        b.extend_from_slice(&0i32.to_le_bytes());
-        b.extend_from_slice(&0u32.to_le_bytes());
-        b.extend_from_slice(&262_144u32.to_le_bytes());
-        b.extend_from_slice(&1u32.to_le_bytes());
+        let mut p = Pcap::new();
         let mut frames = Vec::new();
-        let mut frame = 0u64;
         for (k, s) in self.segs.iter().enumerate() {
             if drop.contains(&k) {
                 frames.push(None);
                 continue;
             }
-            frame += 1;
-            frames.push(Some(frame));
-            let (src, dst, sp, dp) = if s.from_client {
-                (C, S, 40000, 80)
+            frames.push(Some(p.frames + 1));
+            let (src, dst) = if s.from_client {
+                ((C, 40000), (S, 80))
             } else {
-                (S, C, 80, 40000)
+                ((S, 80), (C, 40000))
             };
-            let mut pb = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-                .ipv4(src, dst, 64)
-                .tcp(sp, dp, s.seq, 65535);
-            if s.flags.contains('S') {
-                pb = pb.syn();
-            }
-            if s.flags.contains('A') {
-                pb = pb.ack(s.ack);
-            }
-            if s.flags.contains('P') {
-                pb = pb.psh();
-            }
-            if s.flags.contains('F') {
-                pb = pb.fin();
-            }
-            let mut f = Vec::with_capacity(pb.size(s.payload.len()));
-            pb.write(&mut f, &s.payload).unwrap();
+            let f = tcp_frame(src, dst, s.seq, s.ack, s.flags, 65535, &[], &s.payload);
             // One packet per millisecond: time order is send order.
-            let us = k as u32 * 1000;
-            b.extend_from_slice(&(1_700_000_000 + us / 1_000_000).to_le_bytes());
-            b.extend_from_slice(&(us % 1_000_000).to_le_bytes());
-            b.extend_from_slice(&(f.len() as u32).to_le_bytes());
-            b.extend_from_slice(&(f.len() as u32).to_le_bytes());
-            b.extend_from_slice(&f);
+            p.record(1_700_000_000_000_000_000 + k as i64 * 1_000_000, &f);
         }
-        let path = std::env::temp_dir().join(format!(
-            "tcpscope-http-truth-{name}-{}.pcap",
-            std::process::id()
-        ));
-        std::fs::write(&path, &b).unwrap();
+        let path = p.write(&format!("http-truth-{name}.pcap"));
         (path, frames)
     }
 

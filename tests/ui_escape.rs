@@ -1,8 +1,7 @@
 //! A capture whose HTTP head and body carry terminal escape sequences: the TUI must show
 //! them escaped, never raw. The capture is built here with etherparse and written as a
-//! classic pcap file by hand (24-byte global header, 16-byte record headers).
+//! classic pcap file by the tests' shared writer (common/pcap.rs).
 
-use etherparse::PacketBuilder;
 mod common;
 
 use common::ui::screen_raw as screen;
@@ -14,57 +13,30 @@ use tcpscope::ui::{load_wanted, loader};
 const C: [u8; 4] = [10, 0, 0, 1];
 const S: [u8; 4] = [10, 0, 0, 2];
 
+/// The capture being written: frames 100 µs apart.
 struct Pcap {
-    bytes: Vec<u8>,
-    t: u32,
+    p: common::pcap::Pcap,
+    t: i64,
 }
 
 impl Pcap {
     fn new() -> Pcap {
-        let mut b = Vec::new();
-        b.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        b.extend_from_slice(&2u16.to_le_bytes());
-        b.extend_from_slice(&4u16.to_le_bytes());
-        b.extend_from_slice(&0i32.to_le_bytes());
-        b.extend_from_slice(&0u32.to_le_bytes());
-        b.extend_from_slice(&262_144u32.to_le_bytes());
-        b.extend_from_slice(&1u32.to_le_bytes()); // Ethernet
-        Pcap { bytes: b, t: 0 }
+        Pcap {
+            p: common::pcap::Pcap::new(),
+            t: 0,
+        }
     }
 
     /// `flags`: S(yn) A(ck) P(sh) F(in).
     fn seg(&mut self, from_client: bool, seq: u32, ack: u32, flags: &str, payload: &[u8]) {
-        let (src, dst, sp, dp) = if from_client {
-            (C, S, 40000, 80)
+        let (src, dst) = if from_client {
+            ((C, 40000), (S, 80))
         } else {
-            (S, C, 80, 40000)
+            ((S, 80), (C, 40000))
         };
-        let mut b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-            .ipv4(src, dst, 64)
-            .tcp(sp, dp, seq, 65535);
-        if flags.contains('S') {
-            b = b.syn();
-        }
-        if flags.contains('A') {
-            b = b.ack(ack);
-        }
-        if flags.contains('P') {
-            b = b.psh();
-        }
-        if flags.contains('F') {
-            b = b.fin();
-        }
-        let mut frame = Vec::with_capacity(b.size(payload.len()));
-        b.write(&mut frame, payload).unwrap();
-        self.t += 100;
-        self.bytes
-            .extend_from_slice(&1_700_000_000u32.to_le_bytes());
-        self.bytes.extend_from_slice(&self.t.to_le_bytes());
-        self.bytes
-            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        self.bytes
-            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        self.bytes.extend_from_slice(&frame);
+        let frame = common::pcap::tcp_frame(src, dst, seq, ack, flags, 65535, &[], payload);
+        self.t += 100_000;
+        self.p.record(1_700_000_000_000_000_000 + self.t, &frame);
     }
 }
 
@@ -91,9 +63,7 @@ fn evil_capture() -> std::path::PathBuf {
     p.seg(true, c_end, s_end, "FA", b"");
     p.seg(false, s_end, c_end + 1, "FA", b"");
     p.seg(true, c_end + 1, s_end + 1, "A", b"");
-    let path = std::env::temp_dir().join(format!("tcpscope-ui-escape-{}.pcap", std::process::id()));
-    std::fs::write(&path, &p.bytes).unwrap();
-    path
+    p.p.write("ui-escape.pcap")
 }
 
 fn no_raw_controls(s: &str) {

@@ -74,6 +74,40 @@ impl Pcap {
     }
 }
 
+/// One Ethernet + IPv4 + TCP frame from `src` to `dst` (address, port). `flags`: S(yn)
+/// A(ck) P(sh) F(in) R(st); `options`: raw TCP option bytes (a multiple of 4, or empty).
+#[allow(clippy::too_many_arguments, reason = "a segment's fields, spelled out")]
+pub fn tcp_frame(
+    src: ([u8; 4], u16),
+    dst: ([u8; 4], u16),
+    seq: u32,
+    ack: u32,
+    flags: &str,
+    window: u16,
+    options: &[u8],
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+        .ipv4(src.0, dst.0, 64)
+        .tcp(src.1, dst.1, seq, window);
+    for ch in flags.chars() {
+        b = match ch {
+            'S' => b.syn(),
+            'A' => b.ack(ack),
+            'P' => b.psh(),
+            'F' => b.fin(),
+            'R' => b.rst(),
+            _ => b,
+        };
+    }
+    if !options.is_empty() {
+        b = b.options_raw(options).expect("options fit");
+    }
+    let mut frame = Vec::with_capacity(b.size(payload.len()));
+    b.write(&mut frame, payload).expect("packet builds");
+    frame
+}
+
 /// One IPv4 TCP connection: both sides' next sequence numbers, so tests write segments
 /// by what they carry. `flags`: S(yn) A(ck) P(sh) F(in) R(st).
 pub struct Tcp {
@@ -108,26 +142,7 @@ impl Tcp {
         } else {
             (self.server, self.client, self.sseq, self.cseq)
         };
-        let mut b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-            .ipv4(src.0, dst.0, 64)
-            .tcp(src.1, dst.1, seq, 65535);
-        if flags.contains('S') {
-            b = b.syn();
-        }
-        if flags.contains('A') {
-            b = b.ack(ack);
-        }
-        if flags.contains('P') {
-            b = b.psh();
-        }
-        if flags.contains('F') {
-            b = b.fin();
-        }
-        if flags.contains('R') {
-            b = b.rst();
-        }
-        let mut frame = Vec::with_capacity(b.size(payload.len()));
-        b.write(&mut frame, payload).unwrap();
+        let frame = tcp_frame(src, dst, seq, ack, flags, 65535, &[], payload);
         pcap.record(ts_ns, &frame);
         let len =
             payload.len() as u32 + u32::from(flags.contains('S')) + u32::from(flags.contains('F'));

@@ -4,8 +4,7 @@
 
 #![allow(dead_code, reason = "each test file uses a part of it")]
 
-use super::pcap::Pcap;
-use etherparse::PacketBuilder;
+use super::pcap::{Pcap, tcp_frame};
 use std::path::PathBuf;
 
 pub const CLIENT: [u8; 4] = [10, 0, 0, 1];
@@ -71,24 +70,17 @@ impl Cap {
         } else {
             (SERVER, CLIENT, self.server_port, self.client_port)
         };
-        let mut b = PacketBuilder::ethernet2([2; 6], [4; 6])
-            .ipv4(src, dst, 64)
-            .tcp(sp, dp, seq, x.window.unwrap_or(self.window));
-        for ch in flags.chars() {
-            b = match ch {
-                'S' => b.syn(),
-                'A' => b.ack(ack),
-                'F' => b.fin(),
-                'R' => b.rst(),
-                'P' => b.psh(),
-                _ => b,
-            };
-        }
-        if !x.options.is_empty() {
-            b = b.options_raw(&x.options).expect("options fit");
-        }
-        let mut bytes = Vec::new();
-        b.write(&mut bytes, data).expect("packet builds");
+        let window = x.window.unwrap_or(self.window);
+        let mut bytes = tcp_frame(
+            (src, sp),
+            (dst, dp),
+            seq,
+            ack,
+            flags,
+            window,
+            &x.options,
+            data,
+        );
         if x.drop {
             return;
         }
