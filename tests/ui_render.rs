@@ -387,3 +387,59 @@ fn refused_server_never_listens_in_the_tui() {
         assert!(s.contains("no process listens on port 81"), "{w}x{h}\n{s}");
     }
 }
+
+/// A response whose head fell in a capture gap is listed as missing in the HTTP tab, not
+/// as still to come (80x24 and 160x45).
+#[test]
+fn a_lost_response_is_listed_as_missing() {
+    use common::pcap::{Pcap, Tcp};
+    const T0: i64 = 1_700_000_000_000_000_000;
+    const MS: i64 = 1_000_000;
+    let mut p = Pcap::new();
+    let mut lost = Pcap::new();
+    let mut c = Tcp::new(([10, 0, 0, 1], 40000), ([10, 0, 0, 2], 80));
+    c.handshake(&mut p, T0, 2 * MS);
+    let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+    c.seg(
+        &mut p,
+        T0 + 10 * MS,
+        true,
+        "PA",
+        b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    c.seg(&mut p, T0 + 11 * MS, false, "PA", resp);
+    c.seg(
+        &mut p,
+        T0 + 20 * MS,
+        true,
+        "PA",
+        b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    c.seg(&mut lost, T0 + 21 * MS, false, "PA", resp);
+    c.seg(
+        &mut p,
+        T0 + 30 * MS,
+        true,
+        "PA",
+        b"GET /c HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    c.seg(&mut p, T0 + 31 * MS, false, "PA", resp);
+    c.close(&mut p, T0 + 40 * MS, MS);
+    let file = p.write("lost-response.pcap");
+    for (w, h) in [(80, 24), (160, 45)] {
+        let src = Source::File(file.clone());
+        let data = loader::load(&src, |_| {}).expect("load");
+        let mut app = App::new("lost-response.pcap");
+        app.color = false;
+        app.update(Action::Resize(w, h));
+        app.set_loaded(data);
+        let s = tab(&mut app, &src, Tab::Http);
+        assert!(s.contains("GET /a → 200 OK"), "{s}");
+        assert!(
+            s.contains("GET /b → no response captured ⚠"),
+            "{w}x{h}\n{s}"
+        );
+        assert!(s.contains("GET /c → 200 OK"), "{s}");
+        assert!(!s.contains("(waiting)"), "{s}");
+    }
+}

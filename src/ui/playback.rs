@@ -70,6 +70,16 @@ impl Playback {
     pub fn response_done(&self, x: &Exchange) -> bool {
         x.response.as_ref().is_some_and(|r| self.shows(r.end_frame))
     }
+
+    /// Whether the list may say how `x`'s response went: its response has been seen
+    /// whole, or, when none was captured, its request has.
+    pub fn response_settled(&self, x: &Exchange) -> bool {
+        match (&x.response, &x.request) {
+            (Some(r), _) => self.shows(r.end_frame),
+            (None, Some(q)) => self.shows(q.end_frame),
+            (None, None) => self.playhead.is_none(),
+        }
+    }
 }
 
 /// Playback speeds offered by `+`/`-`.

@@ -94,7 +94,7 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             format!(
                 "{:>3} {}",
                 i + 1,
-                exchange_summary(x, app.play.response_done(x))
+                exchange_summary(x, app.play.response_settled(x))
             ),
             st,
         ));
