@@ -14,6 +14,7 @@ mod intro;
 pub mod narrative;
 mod packet;
 pub mod quiz;
+pub mod wire;
 
 pub use crate::ts::human_duration;
 pub use http::{exchange_summary, http_at_frame, request_line};
@@ -21,6 +22,7 @@ pub use intro::{connection_intro, connection_outro};
 pub use packet::{
     Said, arrow_label, finding, flag_marker, packet, packet_said, state_changes, transition,
 };
+pub use wire::wire_labels;
 
 use crate::flow::Dir;
 use crate::http::Exchange;

@@ -21,6 +21,11 @@ use crate::ui::playback::{Playback, StepFrames, step_index, wait_after};
 pub use crate::ui::screen::{Screen, Tab};
 use crate::ui::table::TableState;
 
+/// The `:N` prompt being typed, as the status bar shows it (None: no prompt).
+pub fn goto_prompt(_app: &App) -> Option<String> {
+    None
+}
+
 /// The whole UI state.
 pub struct App {
     pub source: String,

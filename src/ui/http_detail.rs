@@ -73,7 +73,35 @@ pub fn detail(d: &DetailOf, width: u16) -> Vec<DetailLine> {
     if d.resp_done {
         response(d, &mut out);
     }
-    out
+    let w = usize::from(width);
+    out.into_iter().map(|l| fit_line(l, w)).collect()
+}
+
+/// A line of the detail in `w` cells: a header line keeps its value whole (its name may
+/// shrink), other text is cut between words; never inside a number.
+fn fit_line(l: DetailLine, w: usize) -> DetailLine {
+    use crate::ui::fit::{cut_words, fit_name_value};
+    match l {
+        DetailLine::Raw(s) => DetailLine::Raw(cut_words(&s, w)),
+        DetailLine::Styled(t @ (Tone::Client | Tone::Server), s) => {
+            DetailLine::Styled(t, fit_name_value(&s, w))
+        }
+        DetailLine::Styled(t, s) => DetailLine::Styled(t, cut_words(&s, w)),
+        DetailLine::Spans(v) => {
+            // Whole pieces from the left while they fit.
+            let mut used = 0;
+            let mut kept = Vec::new();
+            for (t, s) in v {
+                let n = crate::ui::fit::width(&s);
+                if used + n > w {
+                    break;
+                }
+                used += n;
+                kept.push((t, s));
+            }
+            DetailLine::Spans(kept)
+        }
+    }
 }
 
 /// Timing bar: handshake, waiting (request sent → first response byte), transfer.

@@ -13,6 +13,7 @@ pub mod action;
 pub mod app;
 pub mod bytes;
 pub mod conn_view;
+pub mod fit;
 pub mod http_detail;
 pub mod layout;
 pub mod live;

@@ -343,3 +343,14 @@ impl Progress {
         }
     }
 }
+
+/// The states an endpoint passes through from `from` to `to`, `to` included: RFC 9293
+/// processes a segment's ACK before its FIN, so FIN-WAIT-1 → TIME-WAIT (the ACK of our
+/// FIN and the peer's FIN in one segment) goes through FIN-WAIT-2. The ladder and the
+/// States tab both tell it so.
+pub fn state_path(from: TcpState, to: TcpState) -> Vec<TcpState> {
+    match (from, to) {
+        (TcpState::FinWait1, TcpState::TimeWait) => vec![TcpState::FinWait2, TcpState::TimeWait],
+        _ => vec![to],
+    }
+}

@@ -50,6 +50,11 @@ impl Playback {
         self.accum += (real_ns as f64 * SPEEDS[self.speed]) as i64;
     }
 
+    /// The pace for the status bar: `x1` (packet time times the speed).
+    pub fn mode_text(&self) -> String {
+        format!("x{}", SPEEDS[self.speed])
+    }
+
     /// Whether frame `f` has been reached.
     pub fn shows(&self, f: u64) -> bool {
         self.playhead.is_none_or(|p| f <= p)

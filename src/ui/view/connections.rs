@@ -3,7 +3,8 @@
 
 use crate::escape::escape;
 use crate::ui::app::App;
-use crate::ui::model::{Column, app_name, fmt_ms, states_at};
+use crate::ui::fit::{fit_endpoint, whole};
+use crate::ui::model::{Column, app_name, fmt_ms, packets, states_at};
 use crate::ui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -52,7 +53,7 @@ fn col_width(c: Column, id_digits: u16) -> Constraint {
         Column::App => Constraint::Length(4),
         Column::ConnState => Constraint::Length(6),
         Column::ClientState | Column::ServerState => Constraint::Length(12),
-        Column::Handshake => Constraint::Length(22),
+        Column::Handshake => Constraint::Length(24),
         Column::Packets => Constraint::Length(6),
         Column::Bytes => Constraint::Length(9),
         Column::Http => Constraint::Length(4),
@@ -60,40 +61,117 @@ fn col_width(c: Column, id_digits: u16) -> Constraint {
     }
 }
 
-fn conn_cell(app: &App, i: usize, col: Column, th: Theme) -> Cell<'static> {
+/// The counts of a connection as of the playhead: while stepping, the table never shows
+/// what the packets not yet revealed will bring (packets, payload bytes, HTTP exchanges
+/// whose request has arrived, anomalies flagged so far, the handshake once it is over).
+struct AsOf {
+    packets: u64,
+    bytes: u64,
+    http: usize,
+    anomalies: u32,
+    handshake: Option<String>,
+}
+
+fn as_of(app: &App, i: usize) -> AsOf {
+    let d = app.data.as_ref().expect("rows come from loaded data");
+    let (c, r) = (&d.conns[i], &d.rows[i]);
+    let hs = match r.irtt_ms {
+        Some(ms) => format!("{} {}", r.outcome, fmt_ms(ms)),
+        None => r.outcome.to_string(),
+    };
+    let Some(f) = app.play.playhead else {
+        return AsOf {
+            packets: r.packets,
+            bytes: r.bytes,
+            http: r.http,
+            anomalies: r.anomalies,
+            handshake: Some(hs),
+        };
+    };
+    let pk = packets(c);
+    let seen = &pk[..pk.partition_point(|p| p.frame <= f)];
+    let settled = c.summary.as_ref().is_some_and(|s| {
+        let h = &s.handshake;
+        h.ack_frame
+            .or(h.syn_ack_frame)
+            .or(h.syn_frame)
+            .is_some_and(|x| x <= f)
+    });
+    AsOf {
+        packets: seen.len() as u64,
+        bytes: seen.iter().map(|p| u64::from(p.len)).sum(),
+        http: app.play.exchanges_shown(&c.http),
+        anomalies: seen.iter().filter(|p| !p.analysis.is_empty()).count() as u32,
+        handshake: settled.then_some(hs),
+    }
+}
+
+/// Cell `col` of connection `i`, its text whole in `w` cells (an endpoint may shrink to
+/// its port, a count to `…`).
+fn conn_cell(app: &App, i: usize, col: Column, th: Theme, w: usize, n: &AsOf) -> Cell<'static> {
     let Some(d) = &app.data else {
         return Cell::from("");
     };
     let c = &d.conns[i];
     let r = &d.rows[i];
     let (cs, ss) = states_at(c, app.play.playhead);
+    let text = |s: String| Cell::from(whole(&s, w));
     match col {
-        Column::Id => Cell::from(c.id.to_string()),
-        Column::Client => Cell::from(r.client.clone()).style(th.client()),
-        Column::Server => Cell::from(r.server.clone()).style(th.server()),
-        Column::App => Cell::from(app_name(c.app)),
-        Column::ConnState => Cell::from(c.summary.as_ref().map_or("", |s| s.conn_state)),
-        Column::ClientState => Cell::from(cs.name()),
-        Column::ServerState => Cell::from(ss.name()),
-        Column::Handshake => Cell::from(match r.irtt_ms {
-            Some(ms) => format!("{} {}", r.outcome, fmt_ms(ms)),
-            None => r.outcome.to_string(),
-        }),
-        Column::Packets => Cell::from(r.packets.to_string()),
-        Column::Bytes => Cell::from(r.bytes.to_string()),
-        Column::Http => Cell::from(if r.http > 0 {
-            r.http.to_string()
+        Column::Id => text(c.id.to_string()),
+        Column::Client => Cell::from(fit_endpoint(&r.client, w)).style(th.client()),
+        Column::Server => Cell::from(fit_endpoint(&r.server, w)).style(th.server()),
+        Column::App => text(app_name(c.app).to_string()),
+        Column::ConnState => text(
+            if app.play.playhead.is_none() {
+                c.summary.as_ref().map_or("", |s| s.conn_state)
+            } else {
+                ""
+            }
+            .to_string(),
+        ),
+        Column::ClientState => text(cs.name().to_string()),
+        Column::ServerState => text(ss.name().to_string()),
+        Column::Handshake => text(n.handshake.clone().unwrap_or_default()),
+        Column::Packets => text(n.packets.to_string()),
+        Column::Bytes => text(n.bytes.to_string()),
+        Column::Http => text(if n.http > 0 {
+            n.http.to_string()
         } else {
             String::new()
         }),
         Column::Anomalies => {
-            if r.anomalies > 0 {
+            if n.anomalies > 0 {
                 Cell::from("⚠").style(th.anomaly())
             } else {
                 Cell::from("")
             }
         }
     }
+}
+
+/// Cells of each column: the fixed ones as set, the two endpoint columns sharing the rest.
+fn cell_widths(widths: &[Constraint], total: u16) -> Vec<usize> {
+    let spacing = widths.len().saturating_sub(1);
+    let fixed: usize = widths
+        .iter()
+        .map(|c| match c {
+            Constraint::Length(n) => usize::from(*n),
+            _ => 0,
+        })
+        .sum();
+    let fills = widths
+        .iter()
+        .filter(|c| matches!(c, Constraint::Fill(_)))
+        .count()
+        .max(1);
+    let fill = usize::from(total).saturating_sub(fixed + spacing) / fills;
+    widths
+        .iter()
+        .map(|c| match c {
+            Constraint::Length(n) => usize::from(*n),
+            _ => fill,
+        })
+        .collect()
 }
 
 pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
@@ -113,12 +191,24 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         Cell::from(t)
     }))
     .style(th.header());
+    let id_digits = app
+        .data
+        .as_ref()
+        .and_then(|d| d.conns.last())
+        .map_or(1, |c| c.id.to_string().len() as u16);
+    let widths: Vec<Constraint> = cols.iter().map(|c| col_width(*c, id_digits)).collect();
+    let cw = cell_widths(&widths, area.width);
     let rows: Vec<Row> = (offset..end)
         .map(|vi| {
             let i = app.table.visible[vi];
             let c = &d.conns[i];
             let hidden = app.play.playhead.is_some_and(|f| c.first_frame > f);
-            let mut row = Row::new(cols.iter().map(|col| conn_cell(app, i, *col, th)));
+            let n = as_of(app, i);
+            let mut row = Row::new(
+                cols.iter()
+                    .zip(&cw)
+                    .map(|(col, w)| conn_cell(app, i, *col, th, *w, &n)),
+            );
             if hidden {
                 row = row.style(th.dim());
             }
@@ -128,12 +218,6 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             row
         })
         .collect();
-    let id_digits = app
-        .data
-        .as_ref()
-        .and_then(|d| d.conns.last())
-        .map_or(1, |c| c.id.to_string().len() as u16);
-    let widths: Vec<Constraint> = cols.iter().map(|c| col_width(*c, id_digits)).collect();
     f.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
         area,

@@ -4,6 +4,7 @@
 use crate::escape::escape;
 use crate::http::Exchange;
 use crate::ui::app::App;
+use crate::ui::fit::{Piece, fit_pieces};
 use crate::ui::http_detail::{DetailLine, Tone};
 use crate::ui::layout;
 use crate::ui::model::{app_name, fmt_ms};
@@ -14,27 +15,51 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
+#[cfg(test)]
 fn exchange_summary(x: &Exchange, show_resp: bool) -> String {
-    let req = x
-        .request
-        .as_ref()
-        .map_or("(no request seen)".to_string(), |r| {
-            format!("{} {}", escape(&r.method), escape(&r.uri))
-        });
-    let resp = match (&x.response, show_resp) {
-        (Some(r), true) => format!(
-            "→ {} {} ({} B{})",
-            r.status,
-            escape(&r.reason),
-            r.body_bytes_decoded,
-            x.ttfb_ms
-                .map_or(String::new(), |t| format!(", ttfb {}", fmt_ms(t)))
-        ),
+    exchange_pieces(x, show_resp)
+        .iter()
+        .map(|p| p.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The pieces of an exchange's list line; the timing goes first, then the size, then the
+/// reason, then the URI (words of text, never a number, are what remains).
+fn exchange_pieces(x: &Exchange, show_resp: bool) -> Vec<Piece> {
+    let mut v = Vec::new();
+    match &x.request {
+        Some(r) => {
+            v.push(Piece::new(escape(&r.method), usize::MAX));
+            v.push(Piece::new(escape(&r.uri), 5).with_short(4, "…"));
+        }
+        None => v.push(Piece::new("(no request seen)", usize::MAX)),
+    }
+    match (&x.response, show_resp) {
+        (Some(r), true) => {
+            v.push(Piece::new(format!("→ {}", r.status), usize::MAX));
+            if !r.reason.is_empty() {
+                v.push(Piece::new(escape(&r.reason), 3));
+            }
+            let mut size = format!("({} B", r.body_bytes_decoded);
+            match x.ttfb_ms {
+                Some(t) => {
+                    v.push(Piece::new(format!("{size},"), 2).with_short(1, format!("{size})")));
+                    v.push(Piece::new(format!("ttfb {})", fmt_ms(t)), 1));
+                }
+                None => {
+                    size.push(')');
+                    v.push(Piece::new(size, 2));
+                }
+            }
+        }
         // Shown, yet none: lost (the anomaly says how) rather than still to come.
-        (None, true) if !x.anomalies.is_empty() => "→ no response captured ⚠".to_string(),
-        _ => "→ (waiting)".to_string(),
-    };
-    format!("{req} {resp}")
+        (None, true) if !x.anomalies.is_empty() => {
+            v.push(Piece::new("→ no response captured ⚠", usize::MAX))
+        }
+        _ => v.push(Piece::new("→ (waiting)", usize::MAX)),
+    }
+    v
 }
 
 /// The style of a tone of the detail.
@@ -90,12 +115,10 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         if i == app.conn_view.http_sel {
             st = st.add_modifier(Modifier::REVERSED);
         }
+        let pieces = exchange_pieces(x, app.play.response_settled(x));
+        let room = usize::from(list_a.width).saturating_sub(4);
         lines.push(Line::styled(
-            format!(
-                "{:>3} {}",
-                i + 1,
-                exchange_summary(x, app.play.response_settled(x))
-            ),
+            format!("{:>3} {}", i + 1, fit_pieces(&pieces, room)),
             st,
         ));
     }

@@ -1,5 +1,7 @@
-//! The Ladder tab: one arrow a segment between the two lifelines, states where they
-//! change, the iRTT bracket over the handshake.
+//! The Ladder tab: one arrow a segment between the two lifelines, frame numbers and
+//! times on the left, states where they change, the iRTT bracket over the handshake.
+//! Every field is whole or absent: labels shrink by dropping fields ([`arrow_pieces`]),
+//! times keep the digits that tell them from their neighbours, columns widen to fit.
 
 use crate::explain::{arrow_label, flag_marker, states_before};
 use crate::flow::Dir;
@@ -7,100 +9,161 @@ use crate::pipeline::Connection;
 use crate::tcp::PacketRecord;
 use crate::tcp::handshake::Outcome;
 use crate::ui::app::App;
-use crate::ui::model::{fmt_delta, fmt_ms};
+use crate::ui::fit::{self, Piece, fit_endpoint, fit_pieces, pad_whole, width};
+use crate::ui::model::{fmt_delta, fmt_ms, state_path};
 use crate::ui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+/// Column widths of the ladder, from the rows it shows.
 struct LadderGeom {
-    time: u16,
-    state: u16,
-    arrow: u16,
-    bracket: u16,
+    frame: usize,
+    time: usize,
+    /// 0: no delta column.
+    delta: usize,
+    cstate: usize,
+    sstate: usize,
+    arrow: usize,
+    bracket: usize,
 }
 
-fn ladder_geom(w: u16) -> LadderGeom {
-    let time = if w >= 100 { 20 } else { 16 };
-    let state = 12;
-    let bracket = if w >= 100 { 14 } else { 2 };
-    let arrow = w.saturating_sub(time + 2 * state + 4 + bracket).max(8);
-    LadderGeom {
-        time,
-        state,
-        arrow,
-        bracket,
+impl LadderGeom {
+    fn left(&self) -> usize {
+        self.frame + 1 + self.time + 1 + if self.delta > 0 { self.delta + 1 } else { 0 }
     }
 }
 
-fn pad(s: &str, w: usize, right: bool) -> String {
-    let n = s.chars().count();
-    if n >= w {
-        s.chars().take(w).collect()
-    } else if right {
-        format!("{}{s}", " ".repeat(w - n))
-    } else {
-        format!("{s}{}", " ".repeat(w - n))
-    }
+/// What one row shows besides its arrow: time, states, its pieces of label.
+struct RowText {
+    time: String,
+    delta: String,
+    cstate: String,
+    sstate: String,
 }
 
-/// The arrow for one segment, `w` cells wide.
-pub fn arrow_text(p: &PacketRecord, w: usize) -> String {
-    let mut label = arrow_label(p);
+/// The drop steps of an arrow label, in the fixed order of the issue: win, then len, then
+/// the HTTP label, then ack, then flag words become letters, then the analysis words
+/// shrink to `⚠`, then seq.
+mod step {
+    pub const WIN: usize = 1;
+    pub const LEN: usize = 2;
+    pub const HTTP: usize = 3;
+    pub const ACK: usize = 4;
+    pub const LETTERS: usize = 5;
+    pub const MARKER: usize = 6;
+    pub const SEQ: usize = 7;
+    pub const LOSS: usize = 8;
+}
+
+/// The pieces of a segment's label. `loss`: the loss marker (`↺67`, `#2`) when the loss
+/// analysis gives one; `http`: what HTTP the segment carries (`GET /x`, `body 1448 B`).
+pub fn arrow_pieces(p: &PacketRecord, loss: Option<&str>, http: Option<&str>) -> Vec<Piece> {
+    let mut v = Vec::new();
     if let Some(m) = flag_marker(p) {
-        // The marker first: it is what the eye should catch when space runs out.
-        label = format!("⚠ {m} {label}");
+        v.push(Piece::new(format!("⚠ {m}"), usize::MAX).with_short(step::MARKER, "⚠"));
     }
+    if let Some(l) = loss {
+        v.push(Piece::new(l, step::LOSS));
+    }
+    let flags = p.flags.to_string();
+    v.push(
+        Piece::new(flags.clone(), usize::MAX).with_short(step::LETTERS, fit::flag_letters(&flags)),
+    );
+    v.push(Piece::new(format!("seq={}", p.seq), step::SEQ));
+    if p.flags.ack() {
+        v.push(Piece::new(format!("ack={}", p.ack), step::ACK));
+    }
+    v.push(Piece::new(format!("len={}", p.len), step::LEN));
+    let win = p.window_scaled.unwrap_or(u64::from(p.window));
+    v.push(Piece::new(format!("win={win}"), step::WIN));
+    if let Some(h) = http {
+        v.push(Piece::new(h, step::HTTP));
+    }
+    debug_assert!(arrow_label(p).starts_with(&flags));
+    v
+}
+
+/// The arrow for one segment, `w` cells wide, its label fitted whole.
+pub fn arrow_text(p: &PacketRecord, w: usize) -> String {
+    arrow_with(p, &arrow_pieces(p, None, None), w)
+}
+
+fn arrow_with(p: &PacketRecord, pieces: &[Piece], w: usize) -> String {
     let inner = w.saturating_sub(2);
-    let label: String = label.chars().take(inner.saturating_sub(2)).collect();
-    let n = label.chars().count();
+    let label = fit_pieces(pieces, inner.saturating_sub(2));
+    let n = width(&label);
     let dashes = inner.saturating_sub(n + 2);
     let left = dashes / 2;
     let right = dashes - left;
-    let body = format!("{} {label} {}", "─".repeat(left), "─".repeat(right));
+    let body = if n == 0 {
+        "─".repeat(inner)
+    } else {
+        format!("{} {label} {}", "─".repeat(left), "─".repeat(right))
+    };
     match p.dir {
         Dir::Client => format!("─{body}▶"),
         Dir::Server => format!("◀{body}─"),
     }
 }
 
+/// The loss marker of a packet for the ladder (`↺67`: a retransmission of frame 67;
+/// `#2`: the second duplicate ACK). The loss analysis (src/tcp or src/explain) provides
+/// it; until it lands, none.
+fn loss_marker(_c: &Connection, _p: &PacketRecord) -> Option<String> {
+    None
+}
+
 pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     let Some(c) = app.conn() else { return };
     let all = app.packets();
     let pk = app.visible_packets();
-    let g = ladder_geom(area.width);
-    let mut lines: Vec<Line> = vec![header(c, &g, th)];
-    if pk.is_empty() && !all.is_empty() {
-        lines.push(Line::from(
-            "(the playhead is before this connection's first packet: press Space)",
-        ));
-        f.render_widget(Paragraph::new(lines), area);
+    if all.is_empty() || pk.is_empty() {
+        let msg = if all.is_empty() {
+            "no packet records were kept for this connection"
+        } else {
+            "(the playhead is before this connection's first packet: press Space)"
+        };
+        let g = geom(app, &[], area.width);
+        f.render_widget(
+            Paragraph::new(vec![header(c, &g, th), Line::from(msg)]),
+            area,
+        );
         return;
     }
-    if all.is_empty() {
-        lines.push(Line::from(
-            "no packet records were kept for this connection",
-        ));
-        f.render_widget(Paragraph::new(lines), area);
-        return;
-    }
-    let bracket = Bracket::of(c);
     let rows = usize::from(area.height.saturating_sub(1));
     let per = if app.present { 2 } else { 1 };
     let count = (rows / per).max(1);
     let offset = app.conn_view.pkt_offset.min(pk.len().saturating_sub(1));
-    for (i, p) in pk.iter().enumerate().skip(offset).take(count) {
-        let mut spans = arrow_row(app, &g, th, i);
-        if let Some(b) = bracket.as_ref().and_then(|b| b.at(p.frame, &g)) {
-            spans.push(Span::styled(format!(" {b}"), th.warn()));
+    let shown: Vec<usize> = (offset..pk.len()).take(count).collect();
+    // Times of the revealed packets only (the next one's would be a spoiler), aligned.
+    let ts: Vec<i64> = pk.iter().map(|p| p.ts.0).collect();
+    let times = fit::rel_times(&ts, offset..offset + shown.len());
+    let texts: Vec<RowText> = shown
+        .iter()
+        .zip(times)
+        .map(|(&i, t)| row_text(app, i, t))
+        .collect();
+    let g = geom(app, &texts, area.width);
+    let mut lines: Vec<Line> = vec![header(c, &g, th)];
+    // No spoiler: the bracket appears once the packet that closes it has been revealed.
+    let bracket = Bracket::of(c).filter(|b| app.play.shows(b.ack));
+    let http = crate::explain::wire_labels(c);
+    for (&i, t) in shown.iter().zip(&texts) {
+        let p = &pk[i];
+        let label = http.get(&p.frame).map(String::as_str);
+        let pieces = arrow_pieces(p, loss_marker(c, p).as_deref(), label);
+        let mut spans = arrow_row(app, &g, th, i, t, &pieces);
+        if let Some(b) = bracket.as_ref().and_then(|b| b.at(p.frame, g.bracket)) {
+            spans.push(Span::styled(b, th.warn()));
         }
         lines.push(Line::from(spans));
         if app.present {
             lines.push(Line::from(vec![
-                Span::raw(" ".repeat(usize::from(g.time + 1 + g.state))),
+                Span::raw(" ".repeat(g.left() + g.cstate)),
                 Span::styled("│", th.client()),
-                Span::raw(" ".repeat(usize::from(g.arrow))),
+                Span::raw(" ".repeat(g.arrow)),
                 Span::styled("│", th.server()),
             ]));
         }
@@ -108,49 +171,123 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     f.render_widget(Paragraph::new(lines), area);
 }
 
-/// The endpoints above their lifelines.
+/// The columns for `rows` at width `w`: the left columns as wide as their widest text,
+/// the state columns as wide as a two-step transition when the arrow keeps 20 cells.
+fn geom(app: &App, rows: &[RowText], w: u16) -> LadderGeom {
+    let w = usize::from(w);
+    let maxw = |f: &dyn Fn(&RowText) -> &str, min: usize| {
+        rows.iter().map(|r| width(f(r))).max().unwrap_or(0).max(min)
+    };
+    let last_frame = app.packets().last().map_or(1, |p| p.frame);
+    let mut g = LadderGeom {
+        frame: last_frame.to_string().len(),
+        time: maxw(&|r| &r.time, 4),
+        delta: if w >= 100 { maxw(&|r| &r.delta, 6) } else { 0 },
+        cstate: maxw(&|r| &r.cstate, 12),
+        sstate: maxw(&|r| &r.sstate, 12),
+        arrow: 0,
+        bracket: if w >= 100 { 16 } else { 2 },
+    };
+    let fixed = |g: &LadderGeom| g.left() + g.cstate + 2 + g.sstate + g.bracket;
+    if w.saturating_sub(fixed(&g)) < 20 {
+        // Narrow: a two-step transition shows its end state alone.
+        g.cstate = g.cstate.min(12);
+        g.sstate = g.sstate.min(12);
+    }
+    g.arrow = w.saturating_sub(fixed(&g)).max(8);
+    g
+}
+
+/// The endpoints above their lifelines, each whole (or its port alone, or nothing).
 fn header(c: &Connection, g: &LadderGeom, th: Theme) -> Line<'static> {
-    let left_w = usize::from(g.time + 1 + g.state + 1);
+    let left_w = g.left() + g.cstate;
+    let client = fit_endpoint(&c.client.to_string(), left_w.saturating_sub(5));
+    let server = fit_endpoint(&c.server.to_string(), g.sstate + g.bracket);
     Line::from(vec![
         Span::styled("time", th.header()),
         Span::styled(
-            pad(&c.client.to_string(), left_w.saturating_sub(4), true),
+            pad_whole(&client, left_w.saturating_sub(4), true),
             th.client(),
         ),
-        Span::raw(pad("", usize::from(g.arrow), false)),
-        Span::styled(
-            pad(&c.server.to_string(), usize::from(g.state) + 2, false),
-            th.server(),
-        ),
+        Span::raw(" ".repeat(g.arrow + 1)),
+        Span::styled(server, th.server()),
     ])
 }
 
-/// Packet `i` (of those visible): time and delta, the states where they change, the
-/// arrow between the lifelines.
-fn arrow_row(app: &App, g: &LadderGeom, th: Theme, i: usize) -> Vec<Span<'static>> {
+/// A state cell: the state reached, through the states RFC 9293 passes on the way
+/// (`FIN-WAIT-2→TIME-WAIT`), on the row where it changes; blank elsewhere.
+fn state_cell(
+    before: crate::tcp::state::TcpState,
+    after: crate::tcp::state::TcpState,
+    first: bool,
+) -> String {
+    if after == before && !first {
+        return String::new();
+    }
+    let path: Vec<&str> = state_path(before, after).iter().map(|s| s.name()).collect();
+    path.join("→")
+}
+
+fn row_text(app: &App, i: usize, time: String) -> RowText {
     let (all, pk) = (app.packets(), app.visible_packets());
     let p = &pk[i];
     let (bc, bs) = states_before(all, i);
     let (ac, as_) = p.states_after;
-    let prev_ts = if i == 0 { p.ts } else { pk[i - 1].ts };
-    let rel = p.ts.secs_since(all[0].ts);
-    let time = if g.time >= 20 {
-        format!("{rel:>10.6} {:>8}", fmt_delta(p.ts.0 - prev_ts.0))
-    } else {
-        format!("{rel:>8.4} {:>7}", fmt_delta(p.ts.0 - prev_ts.0))
-    };
-    let cst = if ac != bc || i == 0 { ac.name() } else { "" };
-    let sst = if as_ != bs || i == 0 { as_.name() } else { "" };
+    let prev = if i == 0 { p.ts.0 } else { pk[i - 1].ts.0 };
+    RowText {
+        time,
+        delta: fmt_delta(p.ts.0 - prev),
+        cstate: state_cell(bc, ac, i == 0),
+        sstate: state_cell(bs, as_, i == 0),
+    }
+}
+
+/// Packet `i` (of those visible): frame, time and delta, the states where they change,
+/// the arrow between the lifelines.
+fn arrow_row(
+    app: &App,
+    g: &LadderGeom,
+    th: Theme,
+    i: usize,
+    t: &RowText,
+    pieces: &[Piece],
+) -> Vec<Span<'static>> {
+    let p = &app.visible_packets()[i];
     let st = super::packets::packet_style(th, p, i == app.conn_view.pkt_sel);
+    let mut left = format!(
+        "{:>fw$} {:>tw$}",
+        p.frame,
+        t.time,
+        fw = g.frame,
+        tw = g.time
+    );
+    if g.delta > 0 {
+        left.push_str(&format!(" {:>dw$}", t.delta, dw = g.delta));
+    }
+    let cst = if width(&t.cstate) <= g.cstate {
+        t.cstate.as_str()
+    } else {
+        last_state(&t.cstate)
+    };
+    let sst = if width(&t.sstate) <= g.sstate {
+        t.sstate.as_str()
+    } else {
+        last_state(&t.sstate)
+    };
     vec![
-        Span::styled(pad(&time, usize::from(g.time), false), th.dim()),
+        Span::styled(pad_whole(&left, g.left() - 1, false), th.dim()),
         Span::raw(" "),
-        Span::styled(pad(cst, usize::from(g.state), true), th.state()),
+        Span::styled(pad_whole(cst, g.cstate, true), th.state()),
         Span::styled("│", th.client()),
-        Span::styled(arrow_text(p, usize::from(g.arrow)), st),
+        Span::styled(arrow_with(p, pieces, g.arrow), st),
         Span::styled("│", th.server()),
-        Span::styled(pad(sst, usize::from(g.state) + 1, false), th.state()),
+        Span::styled(pad_whole(sst, g.sstate, false), th.state()),
     ]
+}
+
+/// The state a `A→B` cell ends in.
+fn last_state(cell: &str) -> &str {
+    cell.rsplit('→').next().unwrap_or(cell)
 }
 
 /// The iRTT bracket from the (last) SYN to the ACK that completed the handshake (or the
@@ -173,21 +310,22 @@ impl Bracket {
         })
     }
 
-    /// The bracket's piece beside frame `frame`, cut to one character when narrow.
-    fn at(&self, frame: u64, g: &LadderGeom) -> Option<String> {
+    /// The bracket's piece beside frame `frame` in `w` cells: the iRTT whole or not at all.
+    fn at(&self, frame: u64, w: usize) -> Option<String> {
         let b = if frame == self.syn {
-            "┐".to_string()
+            " ┐".to_string()
         } else if frame == self.ack {
-            format!("┘ iRTT {}", self.irtt_ms.map_or(String::new(), fmt_ms))
+            let full = format!(" ┘ iRTT {}", self.irtt_ms.map_or(String::new(), fmt_ms));
+            if width(&full) <= w {
+                full
+            } else {
+                " ┘".to_string()
+            }
         } else if frame > self.syn && frame < self.ack {
-            "│".to_string()
+            " │".to_string()
         } else {
             return None;
         };
-        Some(if g.bracket >= 10 {
-            b
-        } else {
-            b.chars().take(1).collect()
-        })
+        Some(b)
     }
 }

@@ -78,39 +78,56 @@ pub fn render(f: &mut Frame, app: &App) {
 }
 
 fn render_title(f: &mut Frame, app: &App, th: Theme, area: Rect) {
+    use crate::ui::fit::{Piece, fit_pieces, width};
     let mut spans = vec![Span::styled(" tcpscope ", th.title())];
+    let room = usize::from(area.width).saturating_sub(10);
     match (app.screen, app.conn()) {
         (Screen::Connection, Some(c)) => {
-            // Narrow terminals: the tabs matter more than the endpoints.
-            if area.width >= 100 {
-                spans.push(Span::raw(format!(
-                    " #{} {} → {} ",
-                    c.id, c.client, c.server
-                )));
-            } else {
-                spans.push(Span::raw(format!(" #{} ", c.id)));
-            }
-            for t in Tab::ALL {
-                let s = if t == app.conn_view.tab {
+            let tabs: Vec<String> = Tab::ALL
+                .iter()
+                .map(|t| format!(" {} ", t.title()))
+                .collect();
+            let tabs_w: usize = tabs.iter().map(|t| width(t) + 1).sum();
+            // The tabs matter more than the endpoints, which show whole or not at all.
+            let who = fit_pieces(
+                &[
+                    Piece::new(format!("#{}", c.id), usize::MAX),
+                    Piece::new(format!("{} → {}", c.client, c.server), 1),
+                ],
+                room.saturating_sub(tabs_w + 2),
+            );
+            spans.push(Span::raw(format!(" {who} ")));
+            for (t, text) in Tab::ALL.iter().zip(tabs) {
+                let s = if *t == app.conn_view.tab {
                     th.selected()
                 } else {
                     Style::default()
                 };
                 spans.push(Span::raw(" "));
-                spans.push(Span::styled(format!(" {} ", t.title()), s));
+                spans.push(Span::styled(text, s));
             }
         }
         _ => {
-            spans.push(Span::raw(format!(" {} ", escape(&app.source))));
+            let mut pieces = vec![Piece::new(escape(&app.source), 2)];
             if let Some(d) = &app.data {
-                spans.push(Span::raw(format!(
-                    "│ {} of {} connections │ sort: {} {} ",
-                    app.table.visible.len(),
-                    d.conns.len(),
-                    app.table.sort.title(),
-                    if app.table.sort_rev { "↓" } else { "↑" }
-                )));
+                pieces.push(Piece::new(
+                    format!(
+                        "│ {} of {} connections",
+                        app.table.visible.len(),
+                        d.conns.len()
+                    ),
+                    usize::MAX,
+                ));
+                pieces.push(Piece::new(
+                    format!(
+                        "│ sort: {} {}",
+                        app.table.sort.title(),
+                        if app.table.sort_rev { "↓" } else { "↑" }
+                    ),
+                    1,
+                ));
             }
+            spans.push(Span::raw(format!(" {} ", fit_pieces(&pieces, room))));
         }
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);

@@ -30,25 +30,103 @@ pub(super) fn packet_style(th: Theme, p: &PacketRecord, selected: bool) -> Style
     }
 }
 
-fn packet_row(p: &PacketRecord, t0: crate::ts::Ts) -> String {
-    let mut s = format!(
-        "{:>6} {:>10.6} {} {:<14} {:>10} {:>10} {:>5} {:>7}",
-        p.frame,
-        p.ts.secs_since(t0),
+/// The packet list's columns at a width: which of ack, len, win are shown and whether
+/// flags are words, dropped in the fixed order win, len, ack, then flag words → letters.
+#[derive(Clone, Copy)]
+struct Cols {
+    time: usize,
+    flag_words: bool,
+    ack: bool,
+    len: bool,
+    win: bool,
+}
+
+impl Cols {
+    fn fit(width: usize, time: usize) -> Cols {
+        let mut c = Cols {
+            time,
+            flag_words: true,
+            ack: true,
+            len: true,
+            win: true,
+        };
+        // The analysis column needs at least a `⚠`.
+        let need = |c: &Cols| {
+            6 + 1
+                + c.time
+                + 1
+                + 3
+                + 1
+                + if c.flag_words { 14 } else { 6 }
+                + 1
+                + 10
+                + if c.ack { 11 } else { 0 }
+                + if c.len { 6 } else { 0 }
+                + if c.win { 8 } else { 0 }
+                + 2
+        };
+        for step in 0..4 {
+            if need(&c) <= width {
+                break;
+            }
+            match step {
+                0 => c.win = false,
+                1 => c.len = false,
+                2 => c.ack = false,
+                _ => c.flag_words = false,
+            }
+        }
+        c
+    }
+
+    fn line(&self, cells: [&str; 8]) -> String {
+        let [frame, time, dir, flags, seq, ack, len, win] = cells;
+        let fw = if self.flag_words { 14 } else { 6 };
+        let mut s = format!(
+            "{frame:>6} {time:>tw$} {dir:<3} {flags:<fw$} {seq:>10}",
+            tw = self.time
+        );
+        if self.ack {
+            s.push_str(&format!(" {ack:>10}"));
+        }
+        if self.len {
+            s.push_str(&format!(" {len:>5}"));
+        }
+        if self.win {
+            s.push_str(&format!(" {win:>7}"));
+        }
+        s
+    }
+}
+
+fn packet_row(p: &PacketRecord, time: &str, cols: &Cols, width: usize) -> String {
+    let flags = p.flags.to_string();
+    let flags = if cols.flag_words {
+        flags
+    } else {
+        crate::ui::fit::flag_letters(&flags)
+    };
+    let mut s = cols.line([
+        &p.frame.to_string(),
+        time,
         if p.dir == Dir::Client {
             "C→S"
         } else {
             "S→C"
         },
-        p.flags.to_string(),
-        p.seq,
-        p.ack,
-        p.len,
-        p.window_scaled.unwrap_or(u64::from(p.window)),
-    );
+        &flags,
+        &p.seq.to_string(),
+        &p.ack.to_string(),
+        &p.len.to_string(),
+        &p.window_scaled.unwrap_or(u64::from(p.window)).to_string(),
+    ]);
     if let Some(m) = flag_marker(p) {
-        s.push(' ');
-        s.push_str(&m);
+        let room = width.saturating_sub(crate::ui::fit::width(&s) + 1);
+        let m = crate::ui::fit::cut_words(&format!("⚠ {m}"), room);
+        if !m.is_empty() {
+            s.push(' ');
+            s.push_str(&m);
+        }
     }
     s
 }
@@ -73,18 +151,24 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
 /// The packet list: a header row and the packets as of the playhead.
 fn render_list(f: &mut Frame, app: &App, th: Theme, area: Rect, list_rows: usize) {
     let pk = app.visible_packets();
-    let t0 = app.packets().first().map_or(crate::ts::Ts(0), |p| p.ts);
+    let off = app.conn_view.pkt_offset.min(pk.len().saturating_sub(1));
+    // Times of the revealed packets, each with the digits that tell it from its neighbours.
+    let ts: Vec<i64> = pk.iter().map(|p| p.ts.0).collect();
+    let end = (off + list_rows).min(pk.len());
+    let times = crate::ui::fit::rel_times(&ts, off..end);
+    let tw = times.iter().map(|t| t.len()).max().unwrap_or(0).max(4);
+    let width = usize::from(area.width);
+    let cols = Cols::fit(width, tw);
+    let mut head = cols.line(["frame", "time", "dir", "flags", "seq", "ack", "len", "win"]);
+    head.push_str(" analysis");
     let mut lines = vec![Line::styled(
-        format!(
-            "{:>6} {:>10} {} {:<14} {:>10} {:>10} {:>5} {:>7} analysis",
-            "frame", "time", "dir", "flags", "seq", "ack", "len", "win"
-        ),
+        crate::ui::fit::cut_words(&head, width),
         th.header(),
     )];
-    let off = app.conn_view.pkt_offset.min(pk.len().saturating_sub(1));
-    for (i, p) in pk.iter().enumerate().skip(off).take(list_rows) {
+    for (k, i) in (off..end).enumerate() {
+        let p = &pk[i];
         lines.push(Line::styled(
-            packet_row(p, t0),
+            packet_row(p, &times[k], &cols, width),
             packet_style(th, p, i == app.conn_view.pkt_sel),
         ));
     }
@@ -129,7 +213,9 @@ fn render_tree(f: &mut Frame, th: Theme, area: Rect, tree: &[Field], fsel: usize
         .skip(toff)
         .take(th_rows)
         .map(|(i, x)| {
-            let s = format!("{}{}", "  ".repeat(usize::from(x.depth)), x.text);
+            let indent = "  ".repeat(usize::from(x.depth));
+            let room = usize::from(area.width.saturating_sub(2)).saturating_sub(indent.len());
+            let s = format!("{indent}{}", crate::ui::fit::fit_name_value(&x.text, room));
             if i == fsel {
                 Line::styled(s, th.highlight())
             } else {

@@ -5,6 +5,7 @@ use crate::flow::Dir;
 use crate::pipeline::Connection;
 use crate::tcp::state::{TcpState, Transition};
 use crate::ui::app::App;
+use crate::ui::fit::{Piece, cut_words, fit_pieces};
 use crate::ui::layout;
 use crate::ui::model::states_at;
 use crate::ui::theme::Theme;
@@ -224,6 +225,17 @@ fn diagram_line(y: usize, l: &str, taken: &Taken, current: TcpState, th: Theme) 
     Line::from(spans)
 }
 
+/// `FROM → TO`, through the states RFC 9293 passes on the way (as the ladder and the
+/// diagram draw it).
+fn transition_text(t: &Transition) -> String {
+    let mut s = t.from.name().to_string();
+    for st in crate::ui::model::state_path(t.from, t.state) {
+        s.push_str(" → ");
+        s.push_str(st.name());
+    }
+    s
+}
+
 fn transitions_at(c: &Connection, dir: Dir, at: Option<u64>) -> Vec<&Transition> {
     let Some(s) = &c.summary else {
         return Vec::new();
@@ -247,20 +259,44 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         Constraint::Min(1),
     ])
     .areas(area);
-    let [l, r] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
+    // Each diagram is 33 cells wide: side by side from 68 columns; below that the
+    // client's alone, the server's state in its title (the list below has both sides).
+    let both = area.width >= 68;
+    let [l, r] = if both {
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top)
+    } else {
+        Layout::horizontal([Constraint::Min(1), Constraint::Length(0)]).areas(top)
+    };
+    let title = |side: &str, addr: String, now: TcpState, w: u16| {
+        fit_pieces(
+            &[
+                Piece::new(side, 2),
+                Piece::new(addr, 3),
+                Piece::new(format!("— now {now}"), 1),
+            ],
+            usize::from(w),
+        )
+    };
     let mut cl = vec![Line::styled(
-        format!("client {} — now {cs}", c.client),
+        title("client", c.client.to_string(), cs, l.width),
         th.client(),
     )];
+    if !both {
+        cl.push(Line::styled(
+            title("server", c.server.to_string(), ss, l.width),
+            th.server(),
+        ));
+    }
     cl.extend(diagram_lines(&ct, cs, th));
     let mut sl = vec![Line::styled(
-        format!("server {} — now {ss}", c.server),
+        title("server", c.server.to_string(), ss, r.width),
         th.server(),
     )];
     sl.extend(diagram_lines(&st, ss, th));
     f.render_widget(Paragraph::new(cl), l);
-    f.render_widget(Paragraph::new(sl), r);
+    if both {
+        f.render_widget(Paragraph::new(sl), r);
+    }
     // Transition list, both endpoints merged by frame.
     let mut all: Vec<(Dir, &Transition)> = ct.iter().map(|t| (Dir::Client, *t)).collect();
     all.extend(st.iter().map(|t| (Dir::Server, *t)));
@@ -278,14 +314,14 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         lines.push(Line::from(vec![
             Span::raw(format!("{:>6}  ", t.frame)),
             Span::styled(format!("{:<6}  ", d.name()), sty),
-            Span::styled(
-                format!("{:<28}", format!("{} → {}", t.from, t.state)),
-                th.state(),
-            ),
-            Span::raw(format!(
-                "  {}{}",
-                t.reason,
-                if t.inferred { " (inferred)" } else { "" }
+            Span::styled(format!("{:<28}", transition_text(t)), th.state()),
+            Span::raw(cut_words(
+                &format!(
+                    "  {}{}",
+                    t.reason,
+                    if t.inferred { " (inferred)" } else { "" }
+                ),
+                usize::from(bottom.width).saturating_sub(6 + 2 + 6 + 2 + 28),
             )),
         ]));
     }

@@ -4,10 +4,11 @@
 use crate::escape::escape;
 use crate::tcp::handshake::Outcome;
 use crate::ui::app::{App, Screen};
-use crate::ui::playback::SPEEDS;
+use crate::ui::fit::width;
 use crate::ui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -39,17 +40,59 @@ pub fn warnings(app: &App) -> Vec<String> {
     w
 }
 
+/// A piece of the status bar, given up whole from step `drop_at` on.
+struct Part {
+    text: String,
+    style: Style,
+    drop_at: usize,
+}
+
+fn part(text: String, style: Style, drop_at: usize) -> Part {
+    Part {
+        text,
+        style,
+        drop_at,
+    }
+}
+
+/// The pieces kept in `w` cells: at each step the pieces of that step go, whole; `…`
+/// marks that some did.
+fn fit_parts(parts: Vec<Part>, w: usize) -> Vec<Span<'static>> {
+    let steps = parts.iter().map(|p| p.drop_at).filter(|&s| s != usize::MAX);
+    let last = steps.max().unwrap_or(0);
+    for step in 0..=last {
+        let kept: Vec<&Part> = parts.iter().filter(|p| step < p.drop_at).collect();
+        let n: usize = kept.iter().map(|p| width(&p.text)).sum::<usize>() + usize::from(step > 0);
+        if n <= w || step == last {
+            let mut v: Vec<Span> = kept
+                .into_iter()
+                .map(|p| Span::styled(p.text.clone(), p.style))
+                .collect();
+            if step > 0 {
+                v.push(Span::raw("…"));
+            }
+            return v;
+        }
+    }
+    Vec::new()
+}
+
 pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
-    let mut spans: Vec<Span> = Vec::new();
+    let mut parts: Vec<Part> = Vec::new();
+    const KEEP: usize = usize::MAX;
     if app.table.filter_editing || !app.table.filter.is_empty() {
-        spans.push(Span::styled(
+        parts.push(part(
             format!(
                 " /{}{} ",
                 escape(&app.table.filter),
                 if app.table.filter_editing { "▏" } else { "" }
             ),
             th.highlight(),
+            KEEP,
         ));
+    }
+    if let Some(p) = crate::ui::app::goto_prompt(app) {
+        parts.push(part(format!(" {p}▏ "), th.highlight(), KEEP));
     }
     let (pk, nc) = app
         .data
@@ -57,7 +100,7 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         .map_or((0, 0), |d| (d.stats.packets, d.conns.len()));
     if let (Some(p), Some(_)) = (app.loading, app.data.as_ref()) {
         // The table fills in while the rest of the file is read.
-        spans.push(Span::styled(
+        parts.push(part(
             format!(
                 " loading{} {} packets {:.0}/s │",
                 p.ratio()
@@ -66,37 +109,38 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
                 p.rate_pps()
             ),
             th.highlight(),
+            5,
         ));
     }
     let ph = match app.play.playhead {
         None => " playhead: end".to_string(),
         Some(fr) => format!(" playhead: frame {fr}/{pk}"),
     };
-    spans.push(Span::styled(ph, th.warn()));
-    spans.push(Span::raw(format!(
-        " {} x{}",
-        if app.play.playing { "▶" } else { "⏸" },
-        SPEEDS[app.play.speed]
-    )));
+    parts.push(part(ph, th.warn(), KEEP));
+    parts.push(part(
+        format!(
+            " {} {}",
+            if app.play.playing { "▶" } else { "⏸" },
+            app.play.mode_text()
+        ),
+        Style::default(),
+        KEEP,
+    ));
     if app.present {
-        spans.push(Span::raw(" │ presenter"));
+        parts.push(part(" │ presenter".into(), Style::default(), 4));
     }
     if let Some(q) = crate::ui::quiz::status(app) {
-        spans.push(Span::raw(" "));
-        spans.push(Span::styled(q, th.highlight()));
+        parts.push(part(format!(" {q}"), th.highlight(), KEEP));
     }
     if let Some(m) = &app.message {
-        spans.push(Span::raw(format!(" │ {m}")));
+        parts.push(part(format!(" │ {m}"), Style::default(), 6));
     }
     for w in warnings(app) {
-        spans.push(Span::styled(format!(" │ ⚠ {w}"), th.anomaly()));
+        parts.push(part(format!(" │ ⚠ {w}"), th.anomaly(), 3));
     }
-    spans.push(Span::styled(
-        format!(
-            " │ {} │ {pk} packets │ {nc} conns │ ? help",
-            escape(&app.source)
-        ),
-        th.dim(),
-    ));
+    parts.push(part(format!(" │ {}", escape(&app.source)), th.dim(), 1));
+    parts.push(part(format!(" │ {pk} packets │ {nc} conns"), th.dim(), 2));
+    parts.push(part(" │ ? help".into(), th.dim(), 3));
+    let spans = fit_parts(parts, usize::from(area.width));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -27,10 +27,10 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         }
     };
     let mut lines = vec![Line::from(vec![
-        Span::styled(format!("client → server {} B", s.bytes[0]), th.client()),
+        Span::styled(format!("C: client → server {} B", s.bytes[0]), th.client()),
         Span::raw("   "),
-        Span::styled(format!("server → client {} B", s.bytes[1]), th.server()),
-        Span::raw(if s.truncated {
+        Span::styled(format!("S: server → client {} B", s.bytes[1]), th.server()),
+        Span::raw(if s.truncated && area.width >= 90 {
             "   (cut at the display cap)"
         } else {
             ""
@@ -44,9 +44,19 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         .filter(|l| app.play.playhead.is_none_or(|f| l.frame <= f))
         .skip(app.conn_view.scroll.min(app.max_scroll()))
         .take(rows);
+    // `C:` / `S:` say the side without colour too; a line longer than the pane is cut
+    // between words, never inside one.
+    let w = usize::from(area.width).saturating_sub(3);
     for l in visible {
         let st = if l.gap { th.anomaly() } else { th.side(l.dir) };
-        lines.push(Line::styled(l.text.clone(), st));
+        let side = match l.dir {
+            crate::flow::Dir::Client => "C: ",
+            crate::flow::Dir::Server => "S: ",
+        };
+        lines.push(Line::styled(
+            format!("{side}{}", crate::ui::fit::cut_words(&l.text, w)),
+            st,
+        ));
     }
     if s.lines.is_empty() {
         lines.push(Line::styled(
