@@ -50,6 +50,32 @@ pub enum Action {
     Quiz(QuizAction),
     /// `f`: freeze or resume the display of a live capture.
     ToggleFreeze,
+    /// A key of the go-to-frame prompt (`:N`, `g N`).
+    Goto(GotoAction),
+    /// `n` / `N`: the next / previous anomaly.
+    NextAnomaly,
+    PrevAnomaly,
+    /// `e`: the anomaly list (Expert Info) on or off.
+    ToggleAnomalies,
+    /// `m`: playback paced by packet time or one packet per second.
+    CyclePace,
+    /// `a`: playback pauses at each anomaly, or not.
+    TogglePauseAtAnomaly,
+    /// Scroll the help by this many lines.
+    HelpScroll(i16),
+}
+
+/// What a key of the go-to-frame prompt does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GotoAction {
+    /// `:` opens the prompt; `g` then a digit opens it with that digit.
+    Start(Option<char>),
+    Digit(char),
+    Backspace,
+    /// Enter: jump to the frame typed.
+    Done,
+    /// Esc: close the prompt.
+    Cancel,
 }
 
 /// What a quiz key does.
@@ -87,6 +113,12 @@ pub struct KeyContext {
     pub filter_editing: bool,
     pub help: bool,
     pub quiz: QuizKeys,
+    /// The go-to-frame prompt is open.
+    pub goto: bool,
+    /// The last key was `g` (a digit now opens the go-to-frame prompt).
+    pub after_g: bool,
+    /// The anomaly list is open.
+    pub anomalies: bool,
 }
 
 /// Quiz keys, checked before the ordinary ones. `Some(Some(a))`: a quiz action;
@@ -136,11 +168,42 @@ pub fn map_key(cx: &KeyContext, k: KeyEvent) -> Option<Action> {
     if cx.help {
         return match k.code {
             KeyCode::Char('q') => Some(Quit),
+            KeyCode::Up | KeyCode::Char('k') => Some(HelpScroll(-1)),
+            KeyCode::Down | KeyCode::Char('j') => Some(HelpScroll(1)),
+            KeyCode::PageUp => Some(HelpScroll(-10)),
+            KeyCode::PageDown | KeyCode::Char(' ') => Some(HelpScroll(10)),
             _ => Some(ToggleHelp),
+        };
+    }
+    if cx.goto {
+        return match k.code {
+            KeyCode::Char(c) if c.is_ascii_digit() => Some(Goto(GotoAction::Digit(c))),
+            KeyCode::Backspace => Some(Goto(GotoAction::Backspace)),
+            KeyCode::Enter => Some(Goto(GotoAction::Done)),
+            KeyCode::Esc => Some(Goto(GotoAction::Cancel)),
+            _ => None,
+        };
+    }
+    if cx.anomalies && cx.quiz == QuizKeys::Off {
+        return match k.code {
+            KeyCode::Esc | KeyCode::Char('e') => Some(ToggleAnomalies),
+            KeyCode::Char('q') => Some(Quit),
+            KeyCode::Up | KeyCode::Char('k') => Some(Up),
+            KeyCode::Down | KeyCode::Char('j') => Some(Down),
+            KeyCode::PageUp => Some(PageUp),
+            KeyCode::PageDown => Some(PageDown),
+            KeyCode::Enter => Some(Open),
+            _ => None,
         };
     }
     if let Some(a) = quiz_key(cx.quiz, k) {
         return a.map(Quiz);
+    }
+    if cx.after_g
+        && let KeyCode::Char(c) = k.code
+        && c.is_ascii_digit()
+    {
+        return Some(Goto(GotoAction::Start(Some(c))));
     }
     let common = match k.code {
         KeyCode::Char('q') => Some(Quit),
@@ -162,6 +225,12 @@ pub fn map_key(cx: &KeyContext, k: KeyEvent) -> Option<Action> {
         KeyCode::Char('-') => Some(Slower),
         KeyCode::Enter => Some(Open),
         KeyCode::Char('f') => Some(ToggleFreeze),
+        KeyCode::Char(':') => Some(Goto(GotoAction::Start(None))),
+        KeyCode::Char('n') => Some(NextAnomaly),
+        KeyCode::Char('N') => Some(PrevAnomaly),
+        KeyCode::Char('e') => Some(ToggleAnomalies),
+        KeyCode::Char('m') => Some(CyclePace),
+        KeyCode::Char('a') => Some(TogglePauseAtAnomaly),
         _ => None,
     };
     if common.is_some() {

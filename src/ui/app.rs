@@ -5,6 +5,7 @@
 //! views only read `&App`.
 
 mod loaded;
+mod nav;
 pub mod quiz_mode;
 
 use crate::http::Exchange;
@@ -22,8 +23,8 @@ pub use crate::ui::screen::{Screen, Tab};
 use crate::ui::table::TableState;
 
 /// The `:N` prompt being typed, as the status bar shows it (None: no prompt).
-pub fn goto_prompt(_app: &App) -> Option<String> {
-    None
+pub fn goto_prompt(app: &App) -> Option<String> {
+    app.goto.as_ref().map(|s| format!("go to frame: {s}"))
 }
 
 /// The whole UI state.
@@ -55,6 +56,14 @@ pub struct App {
     /// Whether the display of a live capture is frozen (`f`); None: not live, nothing to
     /// freeze.
     pub frozen: Option<bool>,
+    /// The go-to-frame prompt (`:`): the digits typed so far.
+    pub goto: Option<String>,
+    /// The last key was `g`: a digit now opens the go-to-frame prompt (`g 9`).
+    pub after_g: bool,
+    /// The anomaly list (`e`), when open.
+    pub anomalies: Option<crate::ui::anomalies::AnomalyList>,
+    /// First line of the help shown (it scrolls on small terminals).
+    pub help_scroll: usize,
 }
 
 impl App {
@@ -78,6 +87,10 @@ impl App {
             message: None,
             quiz: None,
             frozen: None,
+            goto: None,
+            after_g: false,
+            anomalies: None,
+            help_scroll: 0,
         }
     }
 
@@ -232,6 +245,14 @@ impl App {
             return;
         }
         self.message = None;
+        let after_g = a == Action::Top;
+        if self.update_nav(a) {
+            self.after_g = false;
+            self.fix_offsets();
+            self.clamp_scroll();
+            return;
+        }
+        self.after_g = after_g;
         match a {
             FilterStart | FilterChar(_) | FilterBackspace | FilterDone | FilterCancel
             | SortNext | SortReverse => self.table.update(a, self.screen, self.data.as_ref()),
@@ -255,18 +276,24 @@ impl App {
             Click { col, row } => self.click(col, row),
             Open => self.open(),
             Quit => self.quit = true,
-            ToggleHelp => self.help = !self.help,
+            ToggleHelp => {
+                self.help = !self.help;
+                self.help_scroll = 0;
+            }
             TogglePresent => self.present = !self.present,
             Back => self.back(),
             Resize(w, h) => self.size = (w, h),
-            ToggleFreeze => {}
+            ToggleFreeze | Goto(_) | NextAnomaly | PrevAnomaly | ToggleAnomalies | CyclePace
+            | TogglePauseAtAnomaly | HelpScroll(_) => {}
         }
         self.fix_offsets();
         self.clamp_scroll();
     }
 
     fn back(&mut self) {
-        if self.help {
+        if self.anomalies.is_some() {
+            self.anomalies = None;
+        } else if self.help {
             self.help = false;
         } else if self.screen == Screen::Connection {
             self.screen = Screen::Connections;
@@ -346,6 +373,9 @@ impl App {
             filter_editing: self.table.filter_editing,
             help: self.help,
             quiz: quiz_mode::Quiz::keys(self.quiz.as_ref()),
+            goto: self.goto.is_some(),
+            after_g: self.after_g,
+            anomalies: self.anomalies.is_some(),
         }
     }
 
@@ -511,10 +541,15 @@ impl App {
         self.play.add_real(real_ns);
         // At most a bounded number of steps per tick, so a huge speed cannot stall.
         for _ in 0..1000 {
-            match self.next_wait() {
+            match self.next_wait().map(|w| self.play.wait_for(w)) {
                 Some(w) if self.play.accum >= w => {
                     self.play.accum -= w;
                     self.step(true);
+                    self.pause_if_anomaly();
+                    if !self.play.playing {
+                        self.play.accum = 0;
+                        return;
+                    }
                 }
                 Some(_) => return,
                 None => {

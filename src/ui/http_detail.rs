@@ -119,16 +119,24 @@ fn timing(d: &DetailOf, width: u16, out: &mut Vec<DetailLine>) {
     let xfer = (rs.end_ts.0 - rs.ts.0).max(0) as f64 / 1e6;
     let total = (hs_ms + wait + xfer).max(1e-9);
     let w = usize::from(width.saturating_sub(2)).clamp(10, 60);
-    let seg = |ms: f64| "█".repeat(((ms / total) * w as f64).round() as usize);
+    // Each segment starts with its letter (H, W, T), so the bar reads without colour.
+    let seg = |ms: f64, letter: char| {
+        let n = ((ms / total) * w as f64).round() as usize;
+        if n == 0 {
+            String::new()
+        } else {
+            format!("{letter}{}", "█".repeat(n - 1))
+        }
+    };
     out.push(DetailLine::Spans(vec![
-        (Tone::State, seg(hs_ms)),
-        (Tone::Warn, seg(wait)),
-        (Tone::Client, seg(xfer)),
+        (Tone::State, seg(hs_ms, 'H')),
+        (Tone::Warn, seg(wait, 'W')),
+        (Tone::Client, seg(xfer, 'T')),
     ]));
     out.push(DetailLine::Spans(vec![
-        (Tone::State, format!("handshake {}  ", fmt_ms(hs_ms))),
-        (Tone::Warn, format!("waiting {}  ", fmt_ms(wait))),
-        (Tone::Client, format!("transfer {}", fmt_ms(xfer))),
+        (Tone::State, format!("H handshake {}  ", fmt_ms(hs_ms))),
+        (Tone::Warn, format!("W waiting {}  ", fmt_ms(wait))),
+        (Tone::Client, format!("T transfer {}", fmt_ms(xfer))),
     ]));
 }
 

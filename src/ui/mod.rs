@@ -10,6 +10,7 @@
 //! No core module depends on anything here.
 
 pub mod action;
+pub mod anomalies;
 pub mod app;
 pub mod bytes;
 pub mod conn_view;

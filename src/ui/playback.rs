@@ -16,6 +16,65 @@ pub struct Playback {
     pub speed: usize,
     /// Virtual nanoseconds accumulated towards the next packet while playing.
     pub accum: i64,
+    /// How playing moves: by packet time, or one packet a second (for a class).
+    pub pace: Pace,
+    /// Playing stops on each packet with an analysis finding (`a`).
+    pub pause_at_anomaly: bool,
+}
+
+/// How playback paces the packets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pace {
+    /// At the capture's own timing (times the speed; idle stretches cut to 3 s).
+    RealTime,
+    /// One packet per second (times the speed: x0.5 is one every 2 s).
+    PerPacket,
+}
+
+/// Where the UI reads the time from while playing: the system clock in the terminal, a
+/// fake one in tests (never a sleep).
+pub trait Clock {
+    /// Time since some fixed start.
+    fn now(&self) -> std::time::Duration;
+}
+
+/// The system's monotonic clock.
+pub struct SystemClock(std::time::Instant);
+
+impl Default for SystemClock {
+    fn default() -> SystemClock {
+        SystemClock(std::time::Instant::now())
+    }
+}
+
+impl Clock for SystemClock {
+    fn now(&self) -> std::time::Duration {
+        self.0.elapsed()
+    }
+}
+
+/// Feeds the `App` the time passed on a [`Clock`] as `Action::Tick` while it plays.
+pub struct Pacer<C: Clock> {
+    pub clock: C,
+    last: std::time::Duration,
+}
+
+impl<C: Clock> Pacer<C> {
+    pub fn new(clock: C) -> Pacer<C> {
+        let last = clock.now();
+        Pacer { clock, last }
+    }
+
+    /// Tell `app` how much time passed since the last call (only while it plays).
+    pub fn advance(&mut self, app: &mut crate::ui::app::App) {
+        let now = self.clock.now();
+        let dt = now.saturating_sub(self.last);
+        self.last = now;
+        if app.play.playing {
+            let ns = i64::try_from(dt.as_nanos()).unwrap_or(i64::MAX);
+            app.update(crate::ui::action::Action::Tick(ns));
+        }
+    }
 }
 
 impl Default for Playback {
@@ -25,6 +84,8 @@ impl Default for Playback {
             playing: false,
             speed: SPEED_1X,
             accum: 0,
+            pace: Pace::RealTime,
+            pause_at_anomaly: false,
         }
     }
 }
@@ -50,9 +111,34 @@ impl Playback {
         self.accum += (real_ns as f64 * SPEEDS[self.speed]) as i64;
     }
 
-    /// The pace for the status bar: `x1` (packet time times the speed).
+    /// The pace for the status bar: `x1` (packet time times the speed) or `1 pkt/s`, and
+    /// `stop at ⚠` when playing pauses at anomalies.
     pub fn mode_text(&self) -> String {
-        format!("x{}", SPEEDS[self.speed])
+        let mut s = match self.pace {
+            Pace::RealTime => format!("x{}", SPEEDS[self.speed]),
+            Pace::PerPacket => format!("{} pkt/s", SPEEDS[self.speed]),
+        };
+        if self.pause_at_anomaly {
+            s.push_str(" stop at ⚠");
+        }
+        s
+    }
+
+    /// Real time (ns) → packet time (ns) between two packets `wait` apart, at this pace.
+    pub fn wait_for(&self, wait: i64) -> i64 {
+        match self.pace {
+            Pace::RealTime => wait,
+            Pace::PerPacket => 1_000_000_000,
+        }
+    }
+
+    /// `m`: the other pace.
+    pub fn cycle_pace(&mut self) {
+        self.pace = match self.pace {
+            Pace::RealTime => Pace::PerPacket,
+            Pace::PerPacket => Pace::RealTime,
+        };
+        self.accum = 0;
     }
 
     /// Whether frame `f` has been reached.

@@ -2,10 +2,12 @@
 //! capture alike: each frame the input source takes in what arrived ([`Input::pump`]),
 //! the caller's hook runs, the source loads what the view wants ([`Input::prepare`]), the
 //! screen is drawn, and a key, mouse or resize event becomes an [`Action`] for
-//! [`App::update`]. Wall-clock time enters only here, as `Action::Tick` while playing.
+//! [`App::update`]. Wall-clock time enters only here (a [`Pacer`] over the
+//! [`SystemClock`]), as `Action::Tick` while playing.
 
 use crate::ui::action::{self, Action};
 use crate::ui::app::App;
+use crate::ui::playback::{Pacer, SystemClock};
 use crate::ui::view;
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
 use crossterm::execute;
@@ -15,7 +17,7 @@ use crossterm::terminal::{
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use std::io;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Where the data on screen comes from: a capture file being loaded, or a live capture.
 pub(crate) trait Input {
@@ -35,7 +37,7 @@ pub(crate) fn event_loop(
     input: &mut dyn Input,
     hook: &mut dyn FnMut(&mut App),
 ) -> anyhow::Result<()> {
-    let mut last_tick = Instant::now();
+    let mut pacer = Pacer::new(SystemClock::default());
     loop {
         input.pump(app);
         hook(app);
@@ -57,7 +59,7 @@ pub(crate) fn event_loop(
                 app.update(a);
             }
         }
-        advance_playhead(app, &mut last_tick);
+        pacer.advance(app);
     }
 }
 
@@ -77,19 +79,6 @@ pub(crate) struct Guard;
 impl Drop for Guard {
     fn drop(&mut self) {
         restore_terminal();
-    }
-}
-
-/// Play the capture on by the wall-clock time since `last_tick` (when playing); the app
-/// itself never reads the clock.
-fn advance_playhead(app: &mut App, last_tick: &mut Instant) {
-    let now = Instant::now();
-    let dt = now.duration_since(*last_tick);
-    *last_tick = now;
-    if app.play.playing {
-        app.update(Action::Tick(
-            i64::try_from(dt.as_nanos()).unwrap_or(i64::MAX),
-        ));
     }
 }
 

@@ -29,6 +29,10 @@ impl Theme {
             crate::flow::Dir::Server => self.server(),
         }
     }
+    /// Plain text (no side).
+    pub fn side_neutral(self) -> Style {
+        Style::default()
+    }
     pub fn anomaly(self) -> Style {
         if self.color {
             Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)

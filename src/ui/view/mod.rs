@@ -8,6 +8,7 @@
 //! `http`, `stream`), the `status` bar and the `help` overlay; this file lays the screen
 //! out and picks the view. Row counts shared with `app` come from `ui::layout`.
 
+mod anomalies;
 mod connections;
 mod help;
 mod http;
@@ -19,7 +20,7 @@ mod stream;
 
 pub use crate::ui::http_detail::body_lines;
 pub use connections::columns_for;
-pub use help::HELP;
+pub use help::{HELP, help_max_scroll};
 pub use ladder::arrow_text;
 pub use status::warnings;
 
@@ -71,9 +72,10 @@ pub fn render(f: &mut Frame, app: &App) {
         },
     }
     status::render(f, app, th, status);
+    anomalies::render(f, app, th, body);
     crate::ui::quiz::render(f, app, th, body);
     if app.help {
-        help::render(f, th, area);
+        help::render(f, th, area, app.help_scroll);
     }
 }
 

@@ -301,8 +301,15 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     let mut all: Vec<(Dir, &Transition)> = ct.iter().map(|t| (Dir::Client, *t)).collect();
     all.extend(st.iter().map(|t| (Dir::Server, *t)));
     all.sort_by_key(|(d, t)| (t.frame, d.idx()));
+    // The transition column as wide as its longest entry, the rest for the reason.
+    let tw = all
+        .iter()
+        .map(|(_, t)| transition_text(t).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(10);
     let mut lines = vec![Line::styled(
-        format!("{:>6}  {:<6}  {:<28}  why", "frame", "side", "transition"),
+        format!("{:>6}  {:<6}  {:<tw$}  why", "frame", "side", "transition"),
         th.header(),
     )];
     // `update` keeps the scroll within the list; this only guards a list that shrank since.
@@ -314,14 +321,14 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         lines.push(Line::from(vec![
             Span::raw(format!("{:>6}  ", t.frame)),
             Span::styled(format!("{:<6}  ", d.name()), sty),
-            Span::styled(format!("{:<28}", transition_text(t)), th.state()),
+            Span::styled(format!("{:<tw$}", transition_text(t)), th.state()),
             Span::raw(cut_words(
                 &format!(
                     "  {}{}",
                     t.reason,
                     if t.inferred { " (inferred)" } else { "" }
                 ),
-                usize::from(bottom.width).saturating_sub(6 + 2 + 6 + 2 + 28),
+                usize::from(bottom.width).saturating_sub(6 + 2 + 6 + 2 + tw),
             )),
         ]));
     }
