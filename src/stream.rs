@@ -46,6 +46,9 @@ pub struct StreamData {
     /// The connection's HTTP exchanges parsed again with their bodies (the analysis run
     /// keeps sizes and hashes only, so opening a big file costs no body memory).
     pub http: Vec<Exchange>,
+    /// What HTTP each data segment carries, and each chunked response's chunks (from the
+    /// pieces' byte offsets; see `explain::wire`).
+    pub wire: crate::explain::WireHttp,
 }
 
 const WRAP: usize = 200;
@@ -232,9 +235,26 @@ impl Rebuild<'_> {
                 prev = x.1;
             }
         }
+        out.wire = wire_of(&pieces);
         push_lines(&mut out, pieces);
         out
     }
+}
+
+/// The HTTP each piece carries (labels by frame, chunks).
+fn wire_of(pieces: &[(Dir, u64, Piece)]) -> crate::explain::WireHttp {
+    use crate::explain::WirePiece;
+    let v: Vec<(Dir, u64, WirePiece)> = pieces
+        .iter()
+        .map(|(d, f, p)| {
+            let w = match p {
+                Piece::Data(b) => WirePiece::Data(b),
+                Piece::Gap(n) => WirePiece::Gap(*n),
+            };
+            (*d, *f, w)
+        })
+        .collect();
+    crate::explain::wire_http(&v)
 }
 
 /// The display lines of the pieces, in order; counts each direction's bytes.

@@ -22,7 +22,7 @@ pub use intro::{connection_intro, connection_outro};
 pub use packet::{
     Said, arrow_label, finding, flag_marker, packet, packet_said, state_changes, transition,
 };
-pub use wire::wire_labels;
+pub use wire::{WireHttp, WirePiece, wire_http};
 
 use crate::flow::Dir;
 use crate::http::Exchange;

@@ -478,6 +478,8 @@ impl App {
             resp_done: self.play.response_done(x),
             req_body: self.body(i, false),
             resp_body: self.body(i, true),
+            index: i,
+            chunks: self.chunks_of(i),
         };
         http_detail::detail(&of, width)
     }

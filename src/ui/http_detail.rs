@@ -40,6 +40,10 @@ pub struct DetailOf<'a> {
     pub resp_done: bool,
     pub req_body: Option<&'a [u8]>,
     pub resp_body: Option<&'a [u8]>,
+    /// The exchange's place in the connection (0: the first, which carries the handshake).
+    pub index: usize,
+    /// The response's chunks, when chunked and the streams were rebuilt.
+    pub chunks: Option<&'a [crate::explain::wire::Chunk]>,
 }
 
 /// The detail's lines. `width`: of the pane (for the timing bar).
@@ -104,19 +108,14 @@ fn fit_line(l: DetailLine, w: usize) -> DetailLine {
     }
 }
 
-/// Timing bar: handshake, waiting (request sent → first response byte), transfer.
+/// Timing bar: handshake (first exchange only), waiting (request sent → first response
+/// byte), transfer; then how a response cut by a reset ended.
 fn timing(d: &DetailOf, width: u16, out: &mut Vec<DetailLine>) {
-    let (Some(rq), Some(rs)) = (&d.exchange.request, &d.exchange.response) else {
+    let Some(t) = crate::ui::timing::timing(d.conn, d.index, d.exchange) else {
         return;
     };
-    let hs_ms = d
-        .conn
-        .summary
-        .as_ref()
-        .and_then(|s| s.handshake.irtt_ms)
-        .unwrap_or(0.0);
-    let wait = (rs.ts.0 - rq.end_ts.0).max(0) as f64 / 1e6;
-    let xfer = (rs.end_ts.0 - rs.ts.0).max(0) as f64 / 1e6;
+    let hs_ms = t.handshake_ms();
+    let (wait, xfer) = (t.wait_ms, t.transfer_ms);
     let total = (hs_ms + wait + xfer).max(1e-9);
     let w = usize::from(width.saturating_sub(2)).clamp(10, 60);
     // Each segment starts with its letter (H, W, T), so the bar reads without colour.
@@ -133,11 +132,40 @@ fn timing(d: &DetailOf, width: u16, out: &mut Vec<DetailLine>) {
         (Tone::Warn, seg(wait, 'W')),
         (Tone::Client, seg(xfer, 'T')),
     ]));
+    out.push(DetailLine::Styled(Tone::State, t.handshake_text()));
     out.push(DetailLine::Spans(vec![
-        (Tone::State, format!("H handshake {}  ", fmt_ms(hs_ms))),
         (Tone::Warn, format!("W waiting {}  ", fmt_ms(wait))),
         (Tone::Client, format!("T transfer {}", fmt_ms(xfer))),
     ]));
+    if let Some(a) = t.aborted {
+        out.push(DetailLine::Styled(Tone::Anomaly, a));
+    }
+}
+
+/// The chunks of a chunked response: size and the frame of its size line.
+fn chunk_table(chunks: &[crate::explain::wire::Chunk], out: &mut Vec<DetailLine>) {
+    const SHOWN: usize = 200;
+    out.push(DetailLine::Styled(
+        Tone::Dim,
+        format!("chunks: {} (size, frame)", chunks.len()),
+    ));
+    for c in chunks.iter().take(SHOWN) {
+        let t = if c.size == 0 {
+            format!("  {:>10}  {:>10}  frame {}", "last-chunk", "0 B", c.frame)
+        } else {
+            format!(
+                "  {:>10}  {:>10}  frame {}",
+                format!("0x{:x}", c.size),
+                format!("{} B", c.size),
+                c.frame
+            )
+        };
+        out.push(DetailLine::Styled(Tone::Server, t));
+    }
+    if chunks.len() > SHOWN {
+        let more = format!("  … {} more chunks", chunks.len() - SHOWN);
+        out.push(DetailLine::Styled(Tone::Dim, more));
+    }
 }
 
 fn headers(h: &[(String, String)], tone: Tone, out: &mut Vec<DetailLine>) {
@@ -174,6 +202,10 @@ fn response(d: &DetailOf, out: &mut Vec<DetailLine>) {
     );
     out.push(DetailLine::Styled(Tone::ServerHead, head));
     headers(&r.headers, Tone::Server, out);
+    if let Some(c) = d.chunks.filter(|c| !c.is_empty()) {
+        out.push(DetailLine::Raw(String::new()));
+        chunk_table(c, out);
+    }
     out.push(DetailLine::Raw(String::new()));
     let Some(b) = d.resp_body.filter(|b| !b.is_empty()) else {
         out.push(DetailLine::Styled(Tone::Dim, "(no body)".into()));

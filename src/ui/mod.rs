@@ -26,6 +26,7 @@ pub mod run;
 pub mod screen;
 pub mod table;
 pub mod theme;
+pub mod timing;
 pub mod view;
 
 use crate::capture::Source;

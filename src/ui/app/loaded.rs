@@ -58,6 +58,23 @@ impl App {
             .map(|p| p.frame)
     }
 
+    /// The chunks of exchange `i`'s response (its place among the connection's final
+    /// responses in the rebuilt stream), when the streams are rebuilt.
+    pub fn chunks_of(&self, i: usize) -> Option<&[crate::explain::wire::Chunk]> {
+        let c = self.conn()?;
+        let nth = c
+            .http
+            .iter()
+            .take(i)
+            .filter(|x| x.response.is_some())
+            .count();
+        c.http.get(i)?.response.as_ref()?;
+        match self.open_stream()? {
+            Ok(s) => s.wire.chunks.get(nth).map(Vec::as_slice),
+            Err(_) => None,
+        }
+    }
+
     /// The body of exchange `i` of the open connection: from the on-demand rebuild (the
     /// analysis keeps no bodies), else from the analysis itself (live mode).
     pub fn body(&self, i: usize, response: bool) -> Option<&[u8]> {
@@ -73,10 +90,11 @@ impl App {
         http_detail::body_of(x, response)
     }
 
-    /// The connection whose stream the Stream and HTTP tabs want rebuilt.
+    /// The connection whose stream the Stream, HTTP and Ladder tabs (the ladder for its
+    /// HTTP labels) want rebuilt.
     pub fn wanted_stream(&self) -> Option<u64> {
         if self.screen != Screen::Connection
-            || !matches!(self.conn_view.tab, Tab::Stream | Tab::Http)
+            || !matches!(self.conn_view.tab, Tab::Stream | Tab::Http | Tab::Ladder)
         {
             return None;
         }

@@ -44,14 +44,14 @@ struct RowText {
 }
 
 /// The drop steps of an arrow label, in the fixed order of the issue: win, then len, then
-/// the HTTP label, then ack, then flag words become letters, then the analysis words
-/// shrink to `⚠`, then seq.
+/// ack, then flag words become letters; then the HTTP label (what the segment carries
+/// says more than its ack number), then the analysis words shrink to `⚠`, then seq.
 mod step {
     pub const WIN: usize = 1;
     pub const LEN: usize = 2;
-    pub const HTTP: usize = 3;
-    pub const ACK: usize = 4;
-    pub const LETTERS: usize = 5;
+    pub const ACK: usize = 3;
+    pub const LETTERS: usize = 4;
+    pub const HTTP: usize = 5;
     pub const MARKER: usize = 6;
     pub const SEQ: usize = 7;
     pub const LOSS: usize = 8;
@@ -79,7 +79,13 @@ pub fn arrow_pieces(p: &PacketRecord, loss: Option<&str>, http: Option<&str>) ->
     let win = p.window_scaled.unwrap_or(u64::from(p.window));
     v.push(Piece::new(format!("win={win}"), step::WIN));
     if let Some(h) = http {
-        v.push(Piece::new(h, step::HTTP));
+        // Several messages or chunks in one segment: the first alone once flags are letters.
+        let first = h.split(" + ").next().unwrap_or(h);
+        let mut piece = Piece::new(h, step::HTTP);
+        if first != h {
+            piece = piece.with_short(step::LETTERS, first);
+        }
+        v.push(piece);
     }
     debug_assert!(arrow_label(p).starts_with(&flags));
     v
@@ -149,10 +155,14 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     let mut lines: Vec<Line> = vec![header(c, &g, th)];
     // No spoiler: the bracket appears once the packet that closes it has been revealed.
     let bracket = Bracket::of(c).filter(|b| app.play.shows(b.ack));
-    let http = crate::explain::wire_labels(c);
+    // The HTTP each segment carries, once the streams are rebuilt (see `load_wanted`).
+    let http = match app.open_stream() {
+        Some(Ok(s)) => Some(&s.wire.labels),
+        _ => None,
+    };
     for (&i, t) in shown.iter().zip(&texts) {
         let p = &pk[i];
-        let label = http.get(&p.frame).map(String::as_str);
+        let label = http.and_then(|h| h.get(&p.frame)).map(String::as_str);
         let pieces = arrow_pieces(p, loss_marker(c, p).as_deref(), label);
         let mut spans = arrow_row(app, &g, th, i, t, &pieces);
         if let Some(b) = bracket.as_ref().and_then(|b| b.at(p.frame, g.bracket)) {
