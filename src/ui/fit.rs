@@ -98,7 +98,7 @@ pub fn fit_endpoint(s: &str, w: usize) -> String {
         return s.to_string();
     }
     match s.rfind(':') {
-        Some(i) if width(&s[i..]) + 1 <= w => format!("…{}", &s[i..]),
+        Some(i) if width(&s[i..]) < w => format!("…{}", &s[i..]),
         _ => String::new(),
     }
 }
