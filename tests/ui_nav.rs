@@ -16,7 +16,8 @@ use tcpscope::ui::action::Action;
 use tcpscope::ui::anomalies::{Entry, Severity, severity};
 use tcpscope::ui::app::{App, Screen, Tab};
 use tcpscope::ui::model::{Loaded, packets};
-use tcpscope::ui::playback::{Clock, Pacer};
+use tcpscope::ui::playback::Clock;
+use tcpscope::ui::run::Pacer;
 
 /// The frames of the packets of connection `ci` with an analysis finding.
 fn anomalous(app: &App, ci: usize) -> Vec<u64> {

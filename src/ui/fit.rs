@@ -235,7 +235,7 @@ mod tests {
 
     #[test]
     fn words_are_never_cut() {
-        assert_eq!(cut_words("seq=62518 ack=1", 12), "seq=62518 …");
+        assert_eq!(cut_words("seq=62518 ack=1", 12), "seq=62518…");
         assert_eq!(cut_words("seq=62518 ack=1", 8), "…");
         assert_eq!(cut_words("abc", 3), "abc");
     }
@@ -276,9 +276,15 @@ mod tests {
 
     #[test]
     fn times_differ_from_neighbours() {
-        assert_eq!(time_digits(700_000, &[700_100]), 4);
-        assert_eq!(time_digits(700_000, &[800_000]), 3);
-        assert_eq!(time_digits(700_000, &[700_001]), 6);
+        assert_eq!(time_digits(700_000, &[700_100]), 7);
+        assert_eq!(time_digits(700_000, &[800_000]), 4);
+        assert_eq!(time_digits(700_000, &[2_000_000]), 3);
+        assert_eq!(time_digits(700_000, &[700_001]), 9);
+        assert_eq!(
+            time_digits(700_000, &[700_000]),
+            3,
+            "an equal time does not count"
+        );
         assert_eq!(fmt_secs(700_000, 4), "0.0007");
         assert_eq!(fmt_secs(12_345_678_900, 3), "12.346");
         assert_eq!(rel_time(&[5, 5, 1_000_005], 1), "0.000");

@@ -16,6 +16,7 @@ pub mod bytes;
 pub mod conn_view;
 pub mod fit;
 pub mod http_detail;
+pub mod keys;
 pub mod layout;
 pub mod live;
 pub mod loader;

@@ -53,30 +53,6 @@ impl Clock for SystemClock {
     }
 }
 
-/// Feeds the `App` the time passed on a [`Clock`] as `Action::Tick` while it plays.
-pub struct Pacer<C: Clock> {
-    pub clock: C,
-    last: std::time::Duration,
-}
-
-impl<C: Clock> Pacer<C> {
-    pub fn new(clock: C) -> Pacer<C> {
-        let last = clock.now();
-        Pacer { clock, last }
-    }
-
-    /// Tell `app` how much time passed since the last call (only while it plays).
-    pub fn advance(&mut self, app: &mut crate::ui::app::App) {
-        let now = self.clock.now();
-        let dt = now.saturating_sub(self.last);
-        self.last = now;
-        if app.play.playing {
-            let ns = i64::try_from(dt.as_nanos()).unwrap_or(i64::MAX);
-            app.update(crate::ui::action::Action::Tick(ns));
-        }
-    }
-}
-
 impl Default for Playback {
     fn default() -> Playback {
         Playback {

@@ -7,7 +7,7 @@
 
 use crate::ui::action::{self, Action};
 use crate::ui::app::App;
-use crate::ui::playback::{Pacer, SystemClock};
+use crate::ui::playback::{Clock, SystemClock};
 use crate::ui::view;
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
 use crossterm::execute;
@@ -79,6 +79,30 @@ pub(crate) struct Guard;
 impl Drop for Guard {
     fn drop(&mut self) {
         restore_terminal();
+    }
+}
+
+/// Feeds the `App` the time passed on a [`Clock`] as `Action::Tick` while it plays.
+pub struct Pacer<C: Clock> {
+    pub clock: C,
+    last: std::time::Duration,
+}
+
+impl<C: Clock> Pacer<C> {
+    pub fn new(clock: C) -> Pacer<C> {
+        let last = clock.now();
+        Pacer { clock, last }
+    }
+
+    /// Tell `app` how much time passed since the last call (only while it plays).
+    pub fn advance(&mut self, app: &mut App) {
+        let now = self.clock.now();
+        let dt = now.saturating_sub(self.last);
+        self.last = now;
+        if app.play.playing {
+            let ns = i64::try_from(dt.as_nanos()).unwrap_or(i64::MAX);
+            app.update(Action::Tick(ns));
+        }
     }
 }
 

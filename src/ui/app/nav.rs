@@ -24,7 +24,7 @@ impl App {
                 self.play.pause_at_anomaly = !self.play.pause_at_anomaly;
             }
             Action::HelpScroll(n) => {
-                let max = crate::ui::view::help_max_scroll(self.size.0, self.size.1);
+                let max = crate::ui::keys::help_max_scroll(self.size.0, self.size.1);
                 let s = (self.help_scroll as i64 + i64::from(n)).clamp(0, max as i64);
                 self.help_scroll = s as usize;
             }

@@ -19,8 +19,8 @@ mod status;
 mod stream;
 
 pub use crate::ui::http_detail::body_lines;
+pub use crate::ui::keys::{HELP, help_max_scroll};
 pub use connections::columns_for;
-pub use help::{HELP, help_max_scroll};
 pub use ladder::arrow_text;
 pub use status::warnings;
 

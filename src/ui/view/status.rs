@@ -136,11 +136,12 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         parts.push(part(format!(" │ {m}"), Style::default(), 6));
     }
     for w in warnings(app) {
-        parts.push(part(format!(" │ ⚠ {w}"), th.anomaly(), 3));
+        parts.push(part(format!(" │ ⚠ {w}"), th.anomaly(), 4));
     }
-    parts.push(part(format!(" │ {}", escape(&app.source)), th.dim(), 1));
-    parts.push(part(format!(" │ {pk} packets │ {nc} conns"), th.dim(), 2));
-    parts.push(part(" │ ? help".into(), th.dim(), 3));
+    // Given up first: the counts, `? help`, then the source (a live capture's state).
+    parts.push(part(format!(" │ {}", escape(&app.source)), th.dim(), 3));
+    parts.push(part(format!(" │ {pk} packets │ {nc} conns"), th.dim(), 1));
+    parts.push(part(" │ ? help".into(), th.dim(), 2));
     let spans = fit_parts(parts, usize::from(area.width));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
