@@ -8,6 +8,7 @@
 
 mod classic;
 mod fallback;
+pub mod dsb;
 pub mod live;
 pub mod random;
 pub mod spool;

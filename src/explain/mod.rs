@@ -14,6 +14,7 @@ mod intro;
 pub mod narrative;
 mod packet;
 pub mod quiz;
+pub mod tls;
 
 pub use crate::ts::human_duration;
 pub use http::{exchange_summary, http_at_frame, request_line};
