@@ -46,7 +46,11 @@ fn report(pcap: &str, keys: Option<&str>) -> Value {
         args.extend(["--keylog", &k]);
     }
     let out = run(&args, None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = common::json(&out.stdout);
     let conns = v["connections"].as_array().unwrap();
     let tls: Vec<&Value> = conns.iter().filter(|c| c["app"] == "tls").collect();
@@ -75,9 +79,21 @@ fn every_suite_decrypts_to_the_served_file() {
         ("tls13-aes128", "TLS 1.3", "TLS_AES_128_GCM_SHA256"),
         ("tls13-aes256", "TLS 1.3", "TLS_AES_256_GCM_SHA384"),
         ("tls13-chacha20", "TLS 1.3", "TLS_CHACHA20_POLY1305_SHA256"),
-        ("tls12-aes128gcm", "TLS 1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
-        ("tls12-aes256gcm", "TLS 1.2", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
-        ("tls12-chacha20", "TLS 1.2", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"),
+        (
+            "tls12-aes128gcm",
+            "TLS 1.2",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        ),
+        (
+            "tls12-aes256gcm",
+            "TLS 1.2",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        ),
+        (
+            "tls12-chacha20",
+            "TLS 1.2",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        ),
     ];
     for (name, version, suite) in cases {
         let c = report(&format!("{name}.pcap"), Some(&format!("{name}.keys")));
@@ -96,7 +112,11 @@ fn every_suite_decrypts_to_the_served_file() {
         assert_eq!(http.len(), 1, "{name}");
         assert_eq!(http[0]["request"]["uri"], "/small.txt");
         assert_eq!(http[0]["response"]["status"], 200);
-        assert_eq!(http[0]["response"]["body_sha256"], served("small.txt"), "{name}");
+        assert_eq!(
+            http[0]["response"]["body_sha256"],
+            served("small.txt"),
+            "{name}"
+        );
         // The client's close_notify, decrypted.
         let alerts = t["alerts"].as_array().unwrap();
         assert!(
@@ -165,7 +185,10 @@ fn alpn_h2_is_noted_not_parsed() {
 
 #[test]
 fn dsb_and_environment_keys_are_used() {
-    let out = run(&["report", "--format", "json", &cap("tls13-dsb.pcapng")], None);
+    let out = run(
+        &["report", "--format", "json", &cap("tls13-dsb.pcapng")],
+        None,
+    );
     let v = common::json(&out.stdout);
     let t = &v["connections"][0]["tls"];
     assert_eq!(t["decrypted"], true);
@@ -181,8 +204,20 @@ fn dsb_and_environment_keys_are_used() {
 /// tshark's handshake messages per frame (`tls.handshake.type`, with the key log).
 fn tshark_messages(pcap: &str, keys: &str) -> Option<Vec<(u64, Vec<u64>)>> {
     let out = Command::new("tshark")
-        .args(["-r", &cap(pcap), "-o", &format!("tls.keylog_file:{}", cap(keys))])
-        .args(["-Y", "tls.handshake.type", "-T", "fields", "-e", "frame.number"])
+        .args([
+            "-r",
+            &cap(pcap),
+            "-o",
+            &format!("tls.keylog_file:{}", cap(keys)),
+        ])
+        .args([
+            "-Y",
+            "tls.handshake.type",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+        ])
         .args(["-e", "tls.handshake.type"])
         .output()
         .ok()?;
@@ -213,7 +248,12 @@ fn handshake_messages_agree_with_tshark() {
         20 => "Finished",
         _ => "?",
     };
-    for name in ["tls13-aes128", "tls13-chacha20", "tls12-aes128gcm", "tls12-chacha20"] {
+    for name in [
+        "tls13-aes128",
+        "tls13-chacha20",
+        "tls12-aes128gcm",
+        "tls12-chacha20",
+    ] {
         let Some(want) = tshark_messages(&format!("{name}.pcap"), &format!("{name}.keys")) else {
             eprintln!("tshark not installed: skipped");
             return;
@@ -249,7 +289,14 @@ fn wrong_keys_are_anomalies_and_secrets_never_printed() {
     let tmp = std::env::temp_dir().join(format!("tcpscope-wrong-{}.keys", std::process::id()));
     std::fs::write(&tmp, &wrong).unwrap();
     let out = run(
-        &["report", "--format", "json", &cap("tls13-aes128.pcap"), "--keylog", tmp.to_str().unwrap()],
+        &[
+            "report",
+            "--format",
+            "json",
+            &cap("tls13-aes128.pcap"),
+            "--keylog",
+            tmp.to_str().unwrap(),
+        ],
         None,
     );
     assert!(out.status.success());
@@ -288,7 +335,14 @@ fn a_long_key_log_is_read_quickly() {
     let t0 = std::time::Instant::now();
     let c = {
         let out = run(
-            &["report", "--format", "json", &cap("tls13-aes128.pcap"), "--keylog", tmp.to_str().unwrap()],
+            &[
+                "report",
+                "--format",
+                "json",
+                &cap("tls13-aes128.pcap"),
+                "--keylog",
+                tmp.to_str().unwrap(),
+            ],
             None,
         );
         common::json(&out.stdout)
@@ -364,10 +418,17 @@ mod bad_input {
         bytes.extend_from_slice(&(((1u32 << 14) + 2048 + 1) as u16).to_be_bytes());
         bytes.extend_from_slice(&[0; 100]);
         bytes.extend(record(21, &[2, 40]));
-        let info = run(&[(Dir::Client, &record(22, &client_hello(1))), (Dir::Server, &bytes)]);
+        let info = run(&[
+            (Dir::Client, &record(22, &client_hello(1))),
+            (Dir::Server, &bytes),
+        ]);
         assert_eq!(info.malformed_handshake, 1);
         assert_eq!(info.anomalies[0].frame, 2);
-        assert!(info.anomalies[0].what.contains("18433"), "{:?}", info.anomalies);
+        assert!(
+            info.anomalies[0].what.contains("18433"),
+            "{:?}",
+            info.anomalies
+        );
         assert_eq!(info.alerts.len(), 1);
         assert_eq!(info.alerts[0].description, "handshake_failure");
         assert_eq!(info.alerts[0].level, "fatal");
@@ -411,4 +472,51 @@ mod bad_input {
             prop_assert!(info.handshake.len() <= 256);
         }
     }
+}
+
+#[test]
+fn a_record_lost_in_a_capture_gap_is_skipped_and_counted() {
+    // Frame 100 of the keep-alive capture carries 1,448 bytes of big.bin's records.
+    let out = std::env::temp_dir().join(format!("tcpscope-gap-{}.pcap", std::process::id()));
+    let Ok(st) = Command::new("editcap")
+        .args([&cap("tls13-keepalive.pcap"), out.to_str().unwrap(), "100"])
+        .status()
+    else {
+        eprintln!("editcap not installed: skipped");
+        return;
+    };
+    assert!(st.success());
+    let keys = cap("tls13-keepalive.keys");
+    let o = run(
+        &[
+            "report",
+            "--format",
+            "json",
+            out.to_str().unwrap(),
+            "--keylog",
+            &keys,
+        ],
+        None,
+    );
+    std::fs::remove_file(&out).ok();
+    let c = &common::json(&o.stdout)["connections"][0];
+    assert_eq!(c["gaps"][0]["len"], 1448);
+    assert_eq!(c["tls"]["decrypt_failures"], 0);
+    let small = &c["http"][0]["response"];
+    assert_eq!(small["body_sha256"], served("small.txt"));
+    let big = &c["http"][1]["response"];
+    // One whole 16 kB record was lost: found again by its sequence number after the gap.
+    assert_eq!(big["body_bytes_missing"], 16384);
+    assert_eq!(big["body_bytes_wire"], 600_000 - 16384);
+    assert_eq!(big["body_sha256"], Value::Null);
+}
+
+#[test]
+fn keys_of_another_connection_decrypt_nothing() {
+    let c = report("tls13-aes128.pcap", Some("tls13-aes256.keys"));
+    let t = &c["tls"];
+    assert_eq!(t["decrypted"], false);
+    assert_eq!(t["decrypt_failures"], 0);
+    assert_eq!(t["keys_from"], Value::Null);
+    assert!(t["notes"][0].as_str().unwrap().contains("no key log entry"));
 }

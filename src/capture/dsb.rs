@@ -20,7 +20,8 @@ pub fn tls_secrets(path: &Path) -> Vec<u8> {
         return out;
     };
     let mut magic = [0u8; 4];
-    if std::io::Read::read_exact(&mut file, &mut magic).is_err() || magic != [0x0a, 0x0d, 0x0d, 0x0a]
+    if std::io::Read::read_exact(&mut file, &mut magic).is_err()
+        || magic != [0x0a, 0x0d, 0x0d, 0x0a]
     {
         return out;
     }

@@ -7,8 +7,8 @@
 //! Nothing here interprets packet bytes: that is `decode`'s job.
 
 mod classic;
-mod fallback;
 pub mod dsb;
+mod fallback;
 pub mod live;
 pub mod random;
 pub mod spool;

@@ -19,7 +19,10 @@ fn client_hello(info: &TlsInfo) -> String {
     if let Some(ch) = &info.client_hello {
         s += &format!(" {} cipher suites", ch.cipher_suites_offered);
         if !ch.supported_versions.is_empty() {
-            s += &format!(", the versions it speaks ({})", list(&ch.supported_versions));
+            s += &format!(
+                ", the versions it speaks ({})",
+                list(&ch.supported_versions)
+            );
         }
         if !ch.key_share_groups.is_empty() {
             s += &format!(
@@ -31,10 +34,16 @@ fn client_hello(info: &TlsInfo) -> String {
         s += " its versions and cipher suites";
     }
     if let Some(sni) = &info.sni {
-        s += &format!("; it names the site it wants (SNI {}), visible to anyone on the path", escape(sni));
+        s += &format!(
+            "; it names the site it wants (SNI {}), visible to anyone on the path",
+            escape(sni)
+        );
     }
     if !info.alpn_offered.is_empty() {
-        s += &format!("; application protocols offered (ALPN): {}", list(&info.alpn_offered));
+        s += &format!(
+            "; application protocols offered (ALPN): {}",
+            list(&info.alpn_offered)
+        );
     }
     s + "."
 }
@@ -104,7 +113,7 @@ fn sentence(info: &TlsInfo, h: &HandshakeEntry) -> String {
 
 /// Sentences for the TLS messages of one frame (empty when it has none).
 pub fn frame_sentences(c: &Connection, frame: u64) -> Vec<String> {
-    let Some(info) = c.tls.as_deref() else {
+    let Some(info) = c.tls_info() else {
         return Vec::new();
     };
     let mut out: Vec<String> = Vec::new();
@@ -123,7 +132,11 @@ pub fn frame_sentences(c: &Connection, frame: u64) -> Vec<String> {
             a.dir.name(),
             a.level,
             a.description,
-            if a.description == "close_notify" { ", the orderly end of the TLS session" } else { "" }
+            if a.description == "close_notify" {
+                ", the orderly end of the TLS session"
+            } else {
+                ""
+            }
         ));
     }
     for a in info.anomalies.iter().filter(|a| a.frame == frame) {
@@ -134,7 +147,7 @@ pub fn frame_sentences(c: &Connection, frame: u64) -> Vec<String> {
 
 /// What the TLS layer adds to the connection's summary.
 pub fn summary(c: &Connection) -> Vec<String> {
-    let Some(info) = c.tls.as_deref() else {
+    let Some(info) = c.tls_info() else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -144,7 +157,10 @@ pub fn summary(c: &Connection) -> Vec<String> {
             if info.keys_from.is_some_and(|k| k == crate::tls::KeySource::Dsb) { "capture's Decryption Secrets Block" } else { "key log file" }
         ));
         if !c.http.is_empty() {
-            out.push(format!("Inside the TLS records: {} HTTP exchange(s), read from the decrypted bytes.", c.http.len()));
+            out.push(format!(
+                "Inside the TLS records: {} HTTP exchange(s), read from the decrypted bytes.",
+                c.http.len()
+            ));
         }
     } else {
         out.push("Not decrypted: only the clear-text handshake is visible. With the key log the client wrote (`SSLKEYLOGFILE`), `--keylog FILE` shows the requests inside.".into());

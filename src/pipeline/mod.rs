@@ -114,10 +114,9 @@ pub struct Connection {
     #[serde(skip)]
     pub ftp: Option<Box<crate::ftp::FtpControl>>,
     /// TLS facts (`app` tls); its decrypted exchanges are in `http`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<Box<crate::tls::TlsInfo>>,
-    #[serde(skip)]
-    tls_live: Option<Box<tls::TlsLive>>,
+    /// (One box for both the live layer and the finished facts: `Connection` stays small.)
+    #[serde(skip_serializing_if = "tls::no_info", serialize_with = "tls::ser_info")]
+    tls: Option<Box<tls::TlsSlot>>,
 }
 
 impl Connection {
@@ -152,7 +151,7 @@ impl Connection {
             http: &mut self.http_live,
             ftp: &mut self.ftp,
             ends,
-            tls: &mut self.tls_live,
+            tls: &mut self.tls,
             keys,
         };
         tcp.on_segment(dir, seg, pkt.index, ts, &mut |d, ev| {
@@ -165,7 +164,7 @@ impl Connection {
                 && let Some(h) = self.http_live.as_mut()
             {
                 h.fin(d, pkt.index, ts);
-                if let Some(t) = self.tls_live.as_mut() {
+                if let Some(t) = self.tls.as_mut().and_then(|t| t.live.as_mut()) {
                     t.fin(d, pkt.index, ts);
                 }
             }
@@ -178,7 +177,7 @@ impl Connection {
                 http: &mut self.http_live,
                 ftp: &mut self.ftp,
                 ends,
-                tls: &mut self.tls_live,
+                tls: &mut self.tls,
                 keys,
             };
             tcp.release(&mut |d, ev| feed_app(&mut app, http_cfg, d, ev, ts));
@@ -198,18 +197,28 @@ impl Connection {
 
     /// Move the TLS layer's facts and decrypted exchanges into the connection.
     fn finish_tls(&mut self, ts: Ts) {
-        if let Some(t) = self.tls_live.take() {
+        if let Some(t) = self.tls.as_mut().and_then(|t| t.live.take()) {
             let (info, http) = t.finish(ts);
             if self.app == AppProto::Tls {
                 self.http = http;
-                self.tls = Some(Box::new(info));
+                self.tls = Some(Box::new(tls::TlsSlot {
+                    info: Some(info),
+                    live: None,
+                }));
+            } else {
+                self.tls = None;
             }
         }
     }
 
     /// Whether the TLS layer decrypted something (the APP column's `tls→http`).
     pub fn tls_decrypted(&self) -> bool {
-        self.tls.as_ref().is_some_and(|t| t.decrypted)
+        self.tls_info().is_some_and(|t| t.decrypted)
+    }
+
+    /// The connection's TLS facts (`app` tls), as of its end or of a snapshot.
+    pub fn tls_info(&self) -> Option<&crate::tls::TlsInfo> {
+        self.tls.as_ref().and_then(|t| t.info.as_ref())
     }
 }
 
@@ -218,7 +227,7 @@ struct AppSink<'c> {
     http: &'c mut Option<Box<HttpAssembler>>,
     ftp: &'c mut Option<Box<crate::ftp::FtpControl>>,
     ends: (Endpoint, Endpoint),
-    tls: &'c mut Option<Box<tls::TlsLive>>,
+    tls: &'c mut Option<Box<tls::TlsSlot>>,
     keys: Option<&'c std::sync::Arc<crate::tls::KeyLog>>,
 }
 
@@ -241,12 +250,18 @@ fn feed_app(
             StreamEvent::Gap { .. } => f.gap(dir),
         }
     }
-    let undecided = app.http.as_ref().is_none_or(|h| h.app() == AppProto::Unknown);
+    let undecided = app
+        .http
+        .as_ref()
+        .is_none_or(|h| h.app() == AppProto::Unknown);
     if app.tls.is_none() && undecided && tls::starts_tls(dir, &ev) {
-        *app.tls = Some(Box::new(tls::TlsLive::new(app.keys.cloned(), cfg)));
+        *app.tls = Some(Box::new(tls::TlsSlot {
+            info: None,
+            live: Some(tls::TlsLive::new(app.keys.cloned(), cfg)),
+        }));
     }
     feed_http(app.http, cfg, dir, ev, ts);
-    if let Some(t) = app.tls.as_mut() {
+    if let Some(t) = app.tls.as_mut().and_then(|t| t.live.as_mut()) {
         match app.http.as_ref().map_or(AppProto::Unknown, |h| h.app()) {
             AppProto::Tls | AppProto::Unknown => t.feed(dir, ev, ts),
             _ => *app.tls = None,
@@ -471,7 +486,6 @@ impl<'a> Analyzer<'a> {
                 http_live: None,
                 ftp: None,
                 tls: None,
-                tls_live: None,
             },
         );
         if self.live.len() > self.cfg.max_connections {
@@ -487,7 +501,7 @@ impl<'a> Analyzer<'a> {
                     http: &mut c.http_live,
                     ftp: &mut c.ftp,
                     ends: (c.client, c.server),
-                    tls: &mut c.tls_live,
+                    tls: &mut c.tls,
                     keys: self.cfg.keylog.as_ref(),
                 };
                 let http_cfg = self.http_cfg.as_ref();
@@ -632,7 +646,8 @@ impl<'a> Analyzer<'a> {
                 });
                 let h = c.http_live.as_ref();
                 let app = h.map_or(c.app, |h| h.app());
-                let tls = c.tls_live.as_ref().filter(|_| app == AppProto::Tls);
+                let tls = c.tls.as_ref().and_then(|t| t.live.as_ref());
+                let tls = tls.filter(|_| app == AppProto::Tls);
                 let tls = tls.map(|t| t.snapshot());
                 let http = match &tls {
                     Some((_, ex)) => ex.clone(),
@@ -658,8 +673,15 @@ impl<'a> Analyzer<'a> {
                     http_live: None,
                     released: true,
                     ftp: None,
-                    tls: tls.map(|(i, _)| Box::new(i)).or_else(|| c.tls.clone()),
-                    tls_live: None,
+                    tls: tls
+                        .map(|(i, _)| i)
+                        .or_else(|| c.tls_info().cloned())
+                        .map(|i| {
+                            Box::new(tls::TlsSlot {
+                                info: Some(i),
+                                live: None,
+                            })
+                        }),
                 }
             })
             .collect();

@@ -9,6 +9,24 @@ use crate::tls::{KeyLog, Plain, TlsInfo, TlsSession};
 use crate::ts::Ts;
 use std::sync::Arc;
 
+/// A connection's TLS part: the live layer while it runs, its facts once it ended.
+#[derive(Debug)]
+pub struct TlsSlot {
+    pub(super) info: Option<TlsInfo>,
+    pub(super) live: Option<TlsLive>,
+}
+
+pub(super) fn no_info(s: &Option<Box<TlsSlot>>) -> bool {
+    s.as_ref().is_none_or(|s| s.info.is_none())
+}
+
+pub(super) fn ser_info<S: serde::Serializer>(
+    s: &Option<Box<TlsSlot>>,
+    ser: S,
+) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&s.as_ref().and_then(|s| s.info.as_ref()), ser)
+}
+
 #[derive(Debug)]
 pub struct TlsLive {
     session: TlsSession,

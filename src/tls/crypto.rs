@@ -23,7 +23,8 @@ pub enum Hash {
 }
 
 impl Hash {
-    pub fn len(self) -> usize {
+    /// Output bytes.
+    pub fn size(self) -> usize {
         match self {
             Hash::Sha256 => 32,
             Hash::Sha384 => 48,
@@ -45,7 +46,13 @@ impl Suite {
     pub fn from_id(id: u16) -> Option<Suite> {
         use Cipher::*;
         use Hash::*;
-        let s = |cipher, hash, tls13| Some(Suite { cipher, hash, tls13 });
+        let s = |cipher, hash, tls13| {
+            Some(Suite {
+                cipher,
+                hash,
+                tls13,
+            })
+        };
         match id {
             0x1301 => s(Aes128Gcm, Sha256, true),
             0x1302 => s(Aes256Gcm, Sha384, true),
@@ -54,7 +61,7 @@ impl Suite {
             0xc02b | 0xc02f | 0x009e | 0x009c => s(Aes128Gcm, Sha256, false),
             0xc02c | 0xc030 | 0x009f | 0x009d => s(Aes256Gcm, Sha384, false),
             // ChaCha20-Poly1305 (RFC 7905)
-            0xcca8 | 0xcca9 | 0xccaa => s(Chacha20, Sha256, false),
+            0xcca8..=0xccaa => s(Chacha20, Sha256, false),
             _ => None,
         }
     }
@@ -132,7 +139,7 @@ pub fn expand_label(hash: Hash, secret: &[u8], label: &str, len: usize) -> Optio
 
 /// The TLS 1.2 PRF: P_hash(secret, label + seed) (RFC 5246 §5).
 pub fn prf12(hash: Hash, secret: &[u8], label: &[u8], seed: &[u8], len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + hash.len());
+    let mut out = Vec::with_capacity(len + hash.size());
     let mut a = hmac(hash, secret, &[label, seed]);
     while out.len() < len && !a.is_empty() {
         out.extend_from_slice(&hmac(hash, secret, &[&a, label, seed]));
@@ -169,9 +176,7 @@ impl Protection {
         let aead = match suite.cipher {
             Cipher::Aes128Gcm => Aead::Aes128(Box::new(Aes128Gcm::new_from_slice(key).ok()?)),
             Cipher::Aes256Gcm => Aead::Aes256(Box::new(Aes256Gcm::new_from_slice(key).ok()?)),
-            Cipher::Chacha20 => {
-                Aead::Chacha(Box::new(ChaCha20Poly1305::new_from_slice(key).ok()?))
-            }
+            Cipher::Chacha20 => Aead::Chacha(Box::new(ChaCha20Poly1305::new_from_slice(key).ok()?)),
         };
         let mut ivb = [0u8; 12];
         ivb.get_mut(..iv.len())?.copy_from_slice(iv);
@@ -186,7 +191,7 @@ impl Protection {
 
     /// TLS 1.3 keys from a traffic secret (RFC 8446 §7.3).
     pub fn tls13(suite: Suite, secret: &[u8]) -> Option<Protection> {
-        if secret.len() != suite.hash.len() {
+        if secret.len() != suite.hash.size() {
             return None;
         }
         let key = expand_label(suite.hash, secret, "key", suite.key_len())?;
@@ -197,7 +202,7 @@ impl Protection {
     /// The next generation after a KeyUpdate (RFC 8446 §7.2).
     pub fn key_update(&self) -> Option<Protection> {
         let h = self.suite.hash;
-        let next = expand_label(h, &self.secret, "traffic upd", h.len())?;
+        let next = expand_label(h, &self.secret, "traffic upd", h.size())?;
         Protection::tls13(self.suite, &next)
     }
 
@@ -299,10 +304,7 @@ mod tests {
             &hex("a0ba9f936cda311827a6f796ffd5198c"),
             100,
         );
-        assert_eq!(
-            out[..16].to_vec(),
-            hex("e3f229ba727be17b8d122620557cd453")
-        );
+        assert_eq!(out[..16].to_vec(), hex("e3f229ba727be17b8d122620557cd453"));
         assert_eq!(out.len(), 100);
     }
 

@@ -15,8 +15,15 @@ pub(super) const MAX_LIST: usize = 128;
 /// What the session needs to know from a message to move its key schedule.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Step {
-    ClientHello { random: [u8; 32] },
-    ServerHello { random: [u8; 32], version: u16, suite: u16, retry: bool },
+    ClientHello {
+        random: [u8; 32],
+    },
+    ServerHello {
+        random: [u8; 32],
+        version: u16,
+        suite: u16,
+        retry: bool,
+    },
     Finished,
     KeyUpdate,
     Other,
@@ -24,9 +31,8 @@ pub enum Step {
 
 /// The ServerHello random that marks a HelloRetryRequest (RFC 8446 §4.1.3).
 const HRR_RANDOM: [u8; 32] = [
-    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8,
-    0x91, 0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8,
-    0x33, 0x9C,
+    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
 ];
 
 fn push_capped<T>(v: &mut Vec<T>, x: T) {
@@ -132,7 +138,10 @@ fn client_hello(info: &mut TlsInfo, ch: &tls_parser::TlsClientHelloContents<'_>)
                 }
             }
             TlsExtension::KeyShare(b) => {
-                for g in key_share_groups(b).into_iter().filter(|g| !names::is_grease(*g)) {
+                for g in key_share_groups(b)
+                    .into_iter()
+                    .filter(|g| !names::is_grease(*g))
+                {
                     push_capped(&mut c.key_share_groups, names::group(g));
                 }
             }

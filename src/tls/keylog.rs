@@ -27,8 +27,11 @@ impl Label {
             b"SERVER_HANDSHAKE_TRAFFIC_SECRET" => Label::ServerHandshake,
             b"CLIENT_TRAFFIC_SECRET_0" => Label::ClientTraffic0,
             b"SERVER_TRAFFIC_SECRET_0" => Label::ServerTraffic0,
-            b"CLIENT_EARLY_TRAFFIC_SECRET" | b"EARLY_EXPORTER_SECRET" | b"EXPORTER_SECRET"
-            | b"ECH_SECRET" | b"ECH_CONFIG" => return Some(None),
+            b"CLIENT_EARLY_TRAFFIC_SECRET"
+            | b"EARLY_EXPORTER_SECRET"
+            | b"EXPORTER_SECRET"
+            | b"ECH_SECRET"
+            | b"ECH_CONFIG" => return Some(None),
             _ => return None,
         }))
     }
@@ -104,7 +107,7 @@ impl std::fmt::Debug for KeyLog {
 }
 
 fn unhex(s: &[u8], out: &mut [u8]) -> Option<usize> {
-    if s.len() % 2 != 0 || s.len() / 2 > out.len() {
+    if !s.len().is_multiple_of(2) || s.len() / 2 > out.len() {
         return None;
     }
     let v = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
@@ -142,7 +145,9 @@ impl KeyLog {
     }
 
     fn parse_line(&mut self, line: &[u8], source: KeySource) -> bool {
-        let mut parts = line.split(|b| b.is_ascii_whitespace()).filter(|p| !p.is_empty());
+        let mut parts = line
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|p| !p.is_empty());
         let (Some(label), Some(random), Some(secret), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {

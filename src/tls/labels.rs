@@ -105,6 +105,9 @@ mod tests {
             l[&6],
             "ServerHello TLS 1.3 AES_128_GCM, ChangeCipherSpec, {EncryptedExtensions, Certificate, Finished}"
         );
-        assert_eq!(short_suite("TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"), "CHACHA20_POLY1305");
+        assert_eq!(
+            short_suite("TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"),
+            "CHACHA20_POLY1305"
+        );
     }
 }

@@ -36,9 +36,14 @@ pub enum Framed {
     Record(Record),
     /// Bytes that belong to no record tcpscope could frame: lost in a gap, or skipped
     /// while resynchronising. Comes before the first record after them.
-    Lost { bytes: u64 },
+    Lost {
+        bytes: u64,
+    },
     /// A header that cannot be a TLS record (at `frame`): framing resynchronises.
-    Malformed { frame: u64, len: usize },
+    Malformed {
+        frame: u64,
+        len: usize,
+    },
 }
 
 fn plausible(h: &[u8]) -> bool {

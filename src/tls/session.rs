@@ -90,7 +90,13 @@ impl TlsSession {
         self.info
     }
 
-    pub fn push(&mut self, dir: Dir, bytes: &[u8], frame: u64, out: &mut dyn FnMut(Dir, Plain<'_>)) {
+    pub fn push(
+        &mut self,
+        dir: Dir,
+        bytes: &[u8],
+        frame: u64,
+        out: &mut dyn FnMut(Dir, Plain<'_>),
+    ) {
         let mut framed = std::mem::take(&mut self.scratch);
         self.dirs[dir.idx()].framer.push(bytes, frame, &mut framed);
         self.on_framed(dir, &mut framed, out);
@@ -105,7 +111,12 @@ impl TlsSession {
         st.hs_broken = false;
     }
 
-    fn on_framed(&mut self, dir: Dir, framed: &mut Vec<Framed>, out: &mut dyn FnMut(Dir, Plain<'_>)) {
+    fn on_framed(
+        &mut self,
+        dir: Dir,
+        framed: &mut Vec<Framed>,
+        out: &mut dyn FnMut(Dir, Plain<'_>),
+    ) {
         for f in framed.drain(..) {
             match f {
                 Framed::Record(r) => self.on_record(dir, &r, out),
@@ -154,7 +165,8 @@ impl TlsSession {
     ) {
         match ctype {
             20 => {
-                self.info.entry(frame, dir, "ChangeCipherSpec".into(), false);
+                self.info
+                    .entry(frame, dir, "ChangeCipherSpec".into(), false);
                 if !self.tls13 {
                     let st = &mut self.dirs[dir.idx()];
                     st.after_ccs = true;
@@ -190,8 +202,9 @@ impl TlsSession {
             return;
         }
         if self.info.alpn.as_deref() == Some("h2") {
-            self.info
-                .note("ALPN h2: the decrypted stream is HTTP/2, which tcpscope does not parse yet".into());
+            self.info.note(
+                "ALPN h2: the decrypted stream is HTTP/2, which tcpscope does not parse yet".into(),
+            );
             return;
         }
         let st = &mut self.dirs[dir.idx()];
@@ -213,7 +226,8 @@ impl TlsSession {
             if st.hs.len() < 4 {
                 return;
             }
-            let len = usize::from(st.hs[1]) << 16 | usize::from(st.hs[2]) << 8 | usize::from(st.hs[3]);
+            let len =
+                usize::from(st.hs[1]) << 16 | usize::from(st.hs[2]) << 8 | usize::from(st.hs[3]);
             if len > MAX_HANDSHAKE_MSG {
                 st.hs_broken = true;
                 st.hs.clear();
@@ -243,11 +257,9 @@ impl TlsSession {
         };
         self.info.entry(frame, dir, name, encrypted);
         match step {
-            Step::ClientHello { random } => {
-                if self.client_random.is_none() {
-                    self.client_random = Some(random);
-                    self.secrets = self.keys.as_ref().and_then(|k| k.get(&random)).cloned();
-                }
+            Step::ClientHello { random } if self.client_random.is_none() => {
+                self.client_random = Some(random);
+                self.secrets = self.keys.as_ref().and_then(|k| k.get(&random)).cloned();
             }
             Step::ServerHello {
                 random,
@@ -296,7 +308,8 @@ impl TlsSession {
         }
         if self.secrets.is_none() {
             self.info.note(
-                "no key log entry matches this connection's ClientHello random: not decrypted".into(),
+                "no key log entry matches this connection's ClientHello random: not decrypted"
+                    .into(),
             );
             return;
         }
@@ -317,7 +330,9 @@ impl TlsSession {
         }
         let (Some(cr), Some(master)) = (
             self.client_random,
-            self.secrets.as_ref().and_then(|e| e.get(Label::ClientRandom)),
+            self.secrets
+                .as_ref()
+                .and_then(|e| e.get(Label::ClientRandom)),
         ) else {
             self.info
                 .note("the key log has no CLIENT_RANDOM master secret for this connection".into());
@@ -352,7 +367,13 @@ impl TlsSession {
             // Plaintext lost: the ciphertext lost less each lost record's overhead.
             let overhead = 5 + 16 + if self.tls13 { 1 } else { 8 };
             let len = lost.saturating_sub(skipped.saturating_mul(overhead));
-            out(dir, Plain::Gap { offset: st.plain_off, len });
+            out(
+                dir,
+                Plain::Gap {
+                    offset: st.plain_off,
+                    len,
+                },
+            );
             st.plain_off += len;
         }
         st.unsynced_failures = 0;
@@ -401,10 +422,15 @@ impl TlsSession {
             // (server: EncryptedExtensions…Finished; client: Finished).
             st.opaque_hs += 1;
             let frame = r.first_frame;
-            self.info.entry(frame, dir, "EncryptedHandshake".into(), true);
+            self.info
+                .entry(frame, dir, "EncryptedHandshake".into(), true);
         } else if !self.tls13 && r.ctype() == 22 {
             st.opaque_hs += 1;
-            let name = if first_hs { "Finished" } else { "EncryptedHandshake" };
+            let name = if first_hs {
+                "Finished"
+            } else {
+                "EncryptedHandshake"
+            };
             self.info.entry(r.first_frame, dir, name.into(), true);
         } else if r.ctype() == 21 && self.info.alerts.len() < MAX_NOTES {
             self.info.alerts.push(Alert {
