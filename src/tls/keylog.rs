@@ -81,6 +81,14 @@ impl Entry {
     }
 }
 
+const NONE: u32 = u32::MAX;
+
+#[derive(Clone, Copy)]
+struct Slots {
+    idx: [u32; 5],
+    source: KeySource,
+}
+
 /// Longest line considered (a line beyond it is garbage, not buffered).
 pub const MAX_LINE: usize = 1024;
 /// Line numbers of bad lines kept for the warning.
@@ -89,7 +97,10 @@ const BAD_KEPT: usize = 5;
 /// All secrets of one run. `Debug` shows counts only.
 #[derive(Clone, Default)]
 pub struct KeyLog {
-    entries: HashMap<[u8; 32], Entry>,
+    /// Per client random: the index in `arena` of each label's secret (`NONE`: absent),
+    /// and the source. Compact: a key log may hold millions of lines.
+    entries: HashMap<[u8; 32], Slots>,
+    arena: Vec<Secret>,
     lines: u64,
     bad: u64,
     bad_lines: Vec<u64>,
@@ -178,16 +189,37 @@ impl KeyLog {
             return false;
         }
         s.len = n as u8;
-        let e = self.entries.entry(cr).or_default();
-        e.secrets[label.idx()] = Some(Box::new(s));
-        e.source.get_or_insert(source);
+        let Ok(at) = u32::try_from(self.arena.len()) else {
+            return false;
+        };
+        let e = self.entries.entry(cr).or_insert(Slots {
+            idx: [NONE; 5],
+            source,
+        });
+        match e.idx[label.idx()] {
+            NONE => {
+                e.idx[label.idx()] = at;
+                self.arena.push(s);
+            }
+            i => self.arena[i as usize] = s,
+        }
         true
     }
 
     /// The secrets for a ClientHello random.
-    pub(crate) fn get(&self, client_random: &[u8]) -> Option<&Entry> {
+    pub(crate) fn get(&self, client_random: &[u8]) -> Option<Entry> {
         let cr: [u8; 32] = client_random.try_into().ok()?;
-        self.entries.get(&cr)
+        let slots = self.entries.get(&cr)?;
+        let mut e = Entry {
+            source: Some(slots.source),
+            ..Default::default()
+        };
+        for (out, &i) in e.secrets.iter_mut().zip(&slots.idx) {
+            if i != NONE {
+                *out = self.arena.get(i as usize).map(|s| Box::new(*s));
+            }
+        }
+        Some(e)
     }
 
     /// Client randoms with at least one usable secret.

@@ -259,7 +259,7 @@ impl TlsSession {
         match step {
             Step::ClientHello { random } if self.client_random.is_none() => {
                 self.client_random = Some(random);
-                self.secrets = self.keys.as_ref().and_then(|k| k.get(&random)).cloned();
+                self.secrets = self.keys.as_ref().and_then(|k| k.get(&random));
             }
             Step::ServerHello {
                 random,
