@@ -54,5 +54,6 @@ pub mod pipeline;
 pub mod report;
 pub mod stream;
 pub mod tcp;
+pub mod tls;
 pub mod ts;
 pub mod ui;

@@ -7,6 +7,7 @@
 //! Nothing here interprets packet bytes: that is `decode`'s job.
 
 mod classic;
+pub mod dsb;
 mod fallback;
 pub mod live;
 pub mod random;

@@ -16,6 +16,10 @@ pub struct OpenArgs {
     /// Presenter mode: larger spacing, fewer columns (toggle with `P`).
     #[arg(long)]
     pub present: bool,
+    /// NSS key log (`SSLKEYLOGFILE`) to decrypt TLS with; default: `$SSLKEYLOGFILE` if set.
+    /// Secrets in a pcapng's Decryption Secrets Blocks are used as well.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -30,6 +34,10 @@ pub struct ExportArgs {
     /// their size and SHA-256 but not written.
     #[arg(long, default_value_t = 64 << 20)]
     pub max_body: usize,
+    /// NSS key log (`SSLKEYLOGFILE`) to decrypt TLS with; default: `$SSLKEYLOGFILE` if set.
+    /// Secrets in a pcapng's Decryption Secrets Blocks are used as well.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -54,6 +62,10 @@ pub struct ReportArgs {
     /// (counted as `evicted_connections`).
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections: u64,
+    /// NSS key log (`SSLKEYLOGFILE`) to decrypt TLS with; default: `$SSLKEYLOGFILE` if set.
+    /// Secrets in a pcapng's Decryption Secrets Blocks are used as well.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -105,6 +117,10 @@ pub struct LiveArgs {
     /// Presenter mode for the terminal UI.
     #[arg(long)]
     pub present: bool,
+    /// NSS key log (`SSLKEYLOGFILE`) to decrypt TLS with; default: `$SSLKEYLOGFILE` if set.
+    /// Secrets in a pcapng's Decryption Secrets Blocks are used as well.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -117,6 +133,10 @@ pub struct ExplainArgs {
     /// Plain text for terminals, or Markdown for handouts.
     #[arg(long, value_enum, default_value_t = Style::Text)]
     pub format: Style,
+    /// NSS key log (`SSLKEYLOGFILE`) to decrypt TLS with; default: `$SSLKEYLOGFILE` if set.
+    /// Secrets in a pcapng's Decryption Secrets Blocks are used as well.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -132,6 +152,10 @@ pub struct DiagramArgs {
     /// Draw only the opening (up to the handshake-completing ACK).
     #[arg(long)]
     pub handshake_only: bool,
+    /// NSS key log (`SSLKEYLOGFILE`) to decrypt TLS with; default: `$SSLKEYLOGFILE` if set.
+    /// Secrets in a pcapng's Decryption Secrets Blocks are used as well.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -155,6 +179,10 @@ pub struct QuizArgs {
     /// default whenever standard input or output is not a terminal, e.g. piped answers).
     #[arg(long)]
     pub text: bool,
+    /// NSS key log (`SSLKEYLOGFILE`) to decrypt TLS with; default: `$SSLKEYLOGFILE` if set.
+    /// Secrets in a pcapng's Decryption Secrets Blocks are used as well.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]

@@ -110,6 +110,7 @@ pub enum DemoAction {
 impl Config {
     /// The settings of the command `cli` asks for; an error names the option at fault.
     pub fn from_cli(cli: Cli) -> anyhow::Result<Config> {
+        super::keys::load(&cli)?;
         Ok(match cli.command {
             None => match cli.file {
                 Some(file) => Config::Open(ui::Options {

@@ -5,6 +5,7 @@
 
 pub mod args;
 pub mod config;
+pub mod keys;
 
 pub use args::{
     DemoArgs, DiagramArgs, ExplainArgs, ExportArgs, LiveArgs, OpenArgs, QuizArgs, ReportArgs,
@@ -66,6 +67,9 @@ pub struct Cli {
     /// Presenter mode for the terminal UI: larger spacing, fewer columns.
     #[arg(long)]
     pub present: bool,
+    /// NSS key log to decrypt TLS with (as for `open --keylog`).
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

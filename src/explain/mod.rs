@@ -14,6 +14,7 @@ mod intro;
 pub mod narrative;
 mod packet;
 pub mod quiz;
+pub mod tls;
 pub mod wire;
 
 pub use crate::ts::human_duration;

@@ -70,12 +70,18 @@ pub fn render(c: &Connection, style: Style) -> String {
                 "### Frame {} · {when} · {dir} · `{label}`\n\n",
                 p.frame
             ));
-            for s in packet(&cf, i) {
+            for s in packet(&cf, i)
+                .into_iter()
+                .chain(super::tls::frame_sentences(c, p.frame))
+            {
                 out.push_str(&format!("- {}\n", md_escape(&s)));
             }
         } else {
             out.push_str(&format!("Frame {}  {when}  {dir}  {label}\n", p.frame));
-            for s in packet(&cf, i) {
+            for s in packet(&cf, i)
+                .into_iter()
+                .chain(super::tls::frame_sentences(c, p.frame))
+            {
                 out.push_str(&format!("    {s}\n"));
             }
         }
@@ -84,7 +90,8 @@ pub fn render(c: &Connection, style: Style) -> String {
     if cf.packets.is_empty() {
         out.push_str("(no packet records were kept for this connection)\n\n");
     }
-    let outro = connection_outro(c);
+    let mut outro = connection_outro(c);
+    outro.extend(super::tls::summary(c));
     if md {
         out.push_str("### Summary\n\n");
         for s in &outro {

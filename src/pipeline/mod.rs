@@ -15,6 +15,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 mod stats;
+mod tls;
 pub use stats::{BackStep, CaptureStats, TimeOrder};
 
 /// Limits and switches of one analysis run.
@@ -36,6 +37,8 @@ pub struct Config {
     pub idle_timeout_ns: i64,
     /// A connection whose handshake never completed, idle this long, is finished.
     pub half_open_timeout_ns: i64,
+    /// TLS secrets (`--keylog`, `SSLKEYLOGFILE`, pcapng Decryption Secrets Blocks).
+    pub keylog: Option<std::sync::Arc<crate::tls::KeyLog>>,
 }
 
 impl Default for Config {
@@ -49,6 +52,7 @@ impl Default for Config {
             closed_linger_ns: 4_000_000_000,
             idle_timeout_ns: 600_000_000_000,
             half_open_timeout_ns: 60_000_000_000,
+            keylog: crate::tls::keylog::run_keys(),
         }
     }
 }
@@ -109,6 +113,10 @@ pub struct Connection {
     /// An FTP control connection's reader of announced data endpoints.
     #[serde(skip)]
     pub ftp: Option<Box<crate::ftp::FtpControl>>,
+    /// TLS facts (`app` tls); its decrypted exchanges are in `http`.
+    /// (One box for both the live layer and the finished facts: `Connection` stays small.)
+    #[serde(skip_serializing_if = "tls::no_info", serialize_with = "tls::ser_info")]
+    tls: Option<Box<tls::TlsSlot>>,
 }
 
 impl Connection {
@@ -132,6 +140,7 @@ impl Connection {
         seg: &crate::decode::TcpSegment<'_>,
         pkt: &RawPacket<'_>,
         http_cfg: Option<&HttpConfig>,
+        keys: Option<&std::sync::Arc<crate::tls::KeyLog>>,
     ) -> bool {
         let Some(tcp) = self.tcp.as_mut() else {
             return false;
@@ -142,6 +151,8 @@ impl Connection {
             http: &mut self.http_live,
             ftp: &mut self.ftp,
             ends,
+            tls: &mut self.tls,
+            keys,
         };
         tcp.on_segment(dir, seg, pkt.index, ts, &mut |d, ev| {
             feed_app(&mut app, http_cfg, d, ev, ts)
@@ -153,6 +164,9 @@ impl Connection {
                 && let Some(h) = self.http_live.as_mut()
             {
                 h.fin(d, pkt.index, ts);
+                if let Some(t) = self.tls.as_mut().and_then(|t| t.live.as_mut()) {
+                    t.fin(d, pkt.index, ts);
+                }
             }
         }
         let closing = tcp.is_closing();
@@ -163,11 +177,14 @@ impl Connection {
                 http: &mut self.http_live,
                 ftp: &mut self.ftp,
                 ends,
+                tls: &mut self.tls,
+                keys,
             };
             tcp.release(&mut |d, ev| feed_app(&mut app, http_cfg, d, ev, ts));
             if let Some(h) = self.http_live.take() {
                 self.set_http(h);
             }
+            self.finish_tls(ts);
         }
         closing
     }
@@ -177,6 +194,32 @@ impl Connection {
         self.app = h.app();
         self.http = h.into_exchanges();
     }
+
+    /// Move the TLS layer's facts and decrypted exchanges into the connection.
+    fn finish_tls(&mut self, ts: Ts) {
+        if let Some(t) = self.tls.as_mut().and_then(|t| t.live.take()) {
+            let (info, http) = t.finish(ts);
+            if self.app == AppProto::Tls {
+                self.http = http;
+                self.tls = Some(Box::new(tls::TlsSlot {
+                    info: Some(info),
+                    live: None,
+                }));
+            } else {
+                self.tls = None;
+            }
+        }
+    }
+
+    /// Whether the TLS layer decrypted something (the APP column's `tls→http`).
+    pub fn tls_decrypted(&self) -> bool {
+        self.tls_info().is_some_and(|t| t.decrypted)
+    }
+
+    /// The connection's TLS facts (`app` tls), as of its end or of a snapshot.
+    pub fn tls_info(&self) -> Option<&crate::tls::TlsInfo> {
+        self.tls.as_ref().and_then(|t| t.info.as_ref())
+    }
 }
 
 /// A connection's application readers, for the engine's stream callback.
@@ -184,6 +227,8 @@ struct AppSink<'c> {
     http: &'c mut Option<Box<HttpAssembler>>,
     ftp: &'c mut Option<Box<crate::ftp::FtpControl>>,
     ends: (Endpoint, Endpoint),
+    tls: &'c mut Option<Box<tls::TlsSlot>>,
+    keys: Option<&'c std::sync::Arc<crate::tls::KeyLog>>,
 }
 
 /// Hand reassembled bytes to the HTTP assembler (creating it at the first byte), and,
@@ -205,7 +250,23 @@ fn feed_app(
             StreamEvent::Gap { .. } => f.gap(dir),
         }
     }
+    let undecided = app
+        .http
+        .as_ref()
+        .is_none_or(|h| h.app() == AppProto::Unknown);
+    if app.tls.is_none() && undecided && tls::starts_tls(dir, &ev) {
+        *app.tls = Some(Box::new(tls::TlsSlot {
+            info: None,
+            live: Some(tls::TlsLive::new(app.keys.cloned(), cfg)),
+        }));
+    }
     feed_http(app.http, cfg, dir, ev, ts);
+    if let Some(t) = app.tls.as_mut().and_then(|t| t.live.as_mut()) {
+        match app.http.as_ref().map_or(AppProto::Unknown, |h| h.app()) {
+            AppProto::Tls | AppProto::Unknown => t.feed(dir, ev, ts),
+            _ => *app.tls = None,
+        }
+    }
 }
 
 /// Hand reassembled bytes to the HTTP assembler, creating it at the first byte.
@@ -341,7 +402,8 @@ impl<'a> Analyzer<'a> {
         c.count(look.dir, seg, pkt);
         // A header cut inside its first 20 bytes has no trustworthy seq/ack/flags: the
         // packet counts for its connection but is not analysed.
-        if !seg.partial_header && c.on_segment(look.dir, seg, pkt, self.http_cfg.as_ref()) {
+        let keys = self.cfg.keylog.as_ref();
+        if !seg.partial_header && c.on_segment(look.dir, seg, pkt, self.http_cfg.as_ref(), keys) {
             self.flows.mark_closed(src, dst);
         }
     }
@@ -423,6 +485,7 @@ impl<'a> Analyzer<'a> {
                 released: false,
                 http_live: None,
                 ftp: None,
+                tls: None,
             },
         );
         if self.live.len() > self.cfg.max_connections {
@@ -438,6 +501,8 @@ impl<'a> Analyzer<'a> {
                     http: &mut c.http_live,
                     ftp: &mut c.ftp,
                     ends: (c.client, c.server),
+                    tls: &mut c.tls,
+                    keys: self.cfg.keylog.as_ref(),
                 };
                 let http_cfg = self.http_cfg.as_ref();
                 let ts = c.end_ts;
@@ -450,6 +515,7 @@ impl<'a> Analyzer<'a> {
             if let Some(h) = c.http_live.take() {
                 c.set_http(h);
             }
+            c.finish_tls(c.end_ts);
             self.stats.measurements_skipped += c
                 .http
                 .iter()
@@ -579,6 +645,14 @@ impl<'a> Analyzer<'a> {
                     .into()
                 });
                 let h = c.http_live.as_ref();
+                let app = h.map_or(c.app, |h| h.app());
+                let tls = c.tls.as_ref().and_then(|t| t.live.as_ref());
+                let tls = tls.filter(|_| app == AppProto::Tls);
+                let tls = tls.map(|t| t.snapshot());
+                let http = match &tls {
+                    Some((_, ex)) => ex.clone(),
+                    None => h.map_or_else(|| c.http.clone(), |h| h.exchanges().to_vec()),
+                };
                 Connection {
                     id: c.id,
                     client: c.client,
@@ -594,11 +668,20 @@ impl<'a> Analyzer<'a> {
                     payload_bytes: c.payload_bytes,
                     tcp: None,
                     summary: summary.or_else(|| c.summary.clone()),
-                    app: h.map_or(c.app, |h| h.app()),
-                    http: h.map_or_else(|| c.http.clone(), |h| h.exchanges().to_vec()),
+                    app,
+                    http,
                     http_live: None,
                     released: true,
                     ftp: None,
+                    tls: tls
+                        .map(|(i, _)| i)
+                        .or_else(|| c.tls_info().cloned())
+                        .map(|i| {
+                            Box::new(tls::TlsSlot {
+                                info: Some(i),
+                                live: None,
+                            })
+                        }),
                 }
             })
             .collect();

@@ -56,7 +56,11 @@ impl Table {
             c.id,
             client,
             c.server.to_string(),
-            c.app.name(),
+            if c.tls_decrypted() {
+                "tls→http"
+            } else {
+                c.app.name()
+            },
             state,
             hs,
             irtt,

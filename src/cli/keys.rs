@@ -1,0 +1,103 @@
+//! The run's TLS key log: `--keylog FILE`, else `$SSLKEYLOGFILE`, plus the secrets of a
+//! pcapng's Decryption Secrets Blocks. Read once, before any analysis; warnings name
+//! line numbers, never a line's content.
+
+use super::{Cli, Command};
+use crate::tls::{KeyLog, KeySource, keylog};
+use anyhow::Context;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+/// The `--keylog` and capture file of the command, if it takes them.
+fn keylog_and_file(cli: &Cli) -> (Option<PathBuf>, Option<String>) {
+    match &cli.command {
+        None => (cli.keylog.clone(), cli.file.clone()),
+        Some(Command::Open(a)) => (a.keylog.clone(), Some(a.file.clone())),
+        Some(Command::Report(a)) => (a.keylog.clone(), Some(a.file.clone())),
+        Some(Command::ExportHttp(a)) => (a.keylog.clone(), Some(a.file.clone())),
+        Some(Command::Explain(a)) => (a.keylog.clone(), Some(a.file.clone())),
+        Some(Command::Diagram(a)) => (a.keylog.clone(), Some(a.file.clone())),
+        Some(Command::Quiz(a)) => (a.keylog.clone(), Some(a.file.clone())),
+        Some(Command::Live(a)) => (a.keylog.clone(), None),
+        Some(Command::Demo(_) | Command::Interfaces) => (None, None),
+    }
+}
+
+/// Add a key log file's lines, streaming (a line longer than the limit is counted as
+/// garbage without being held).
+pub fn read_keylog(k: &mut KeyLog, path: &Path, source: KeySource) -> anyhow::Result<()> {
+    let f = std::fs::File::open(path)
+        .with_context(|| format!("--keylog {}: cannot be opened", path.display()))?;
+    let mut r = std::io::BufReader::with_capacity(1 << 16, f);
+    let mut line = Vec::with_capacity(256);
+    let mut long = false;
+    loop {
+        let buf = r
+            .fill_buf()
+            .with_context(|| format!("--keylog {}: cannot be read", path.display()))?;
+        if buf.is_empty() {
+            break;
+        }
+        let (chunk, nl) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..i], Some(i)),
+            None => (buf, None),
+        };
+        if line.len() + chunk.len() > keylog::MAX_LINE {
+            long = true;
+        } else if !long {
+            line.extend_from_slice(chunk);
+        }
+        let used = nl.map_or(buf.len(), |i| i + 1);
+        r.consume(used);
+        if nl.is_some() {
+            end_line(k, &mut line, &mut long, source);
+        }
+    }
+    if !line.is_empty() || long {
+        end_line(k, &mut line, &mut long, source);
+    }
+    Ok(())
+}
+
+fn end_line(k: &mut KeyLog, line: &mut Vec<u8>, long: &mut bool, source: KeySource) {
+    if *long {
+        // Over the limit: counted as a bad line.
+        k.add_line(&[b'x'; keylog::MAX_LINE + 1], source);
+    } else {
+        k.add_line(line, source);
+    }
+    line.clear();
+    *long = false;
+}
+
+/// Read the run's secrets and make them every analysis's (`pipeline::Config::default`).
+pub fn load(cli: &Cli) -> anyhow::Result<()> {
+    let (flag, file) = keylog_and_file(cli);
+    let path = flag.or_else(|| {
+        std::env::var_os("SSLKEYLOGFILE")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    let mut k = KeyLog::new();
+    if let Some(p) = &path {
+        read_keylog(&mut k, p, KeySource::Keylog)?;
+        if let Some(w) = k.warning(&p.display().to_string()) {
+            eprintln!("warning: {w}");
+        }
+    }
+    if let Some(f) = file.filter(|f| f != "-") {
+        let dsb = crate::capture::dsb::tls_secrets(Path::new(&f));
+        if !dsb.is_empty() {
+            let mut d = KeyLog::new();
+            d.add_text(&dsb, KeySource::Dsb);
+            if let Some(w) = d.warning(&format!("{f}: Decryption Secrets Block")) {
+                eprintln!("warning: {w}");
+            }
+            k.add_text(&dsb, KeySource::Dsb);
+        }
+    }
+    if path.is_some() || !k.is_empty() {
+        keylog::set_run_keys(k);
+    }
+    Ok(())
+}
