@@ -14,6 +14,7 @@ use crate::ts::Ts;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+mod budget;
 mod stats;
 pub use stats::{BackStep, CaptureStats, TimeOrder};
 
@@ -61,7 +62,7 @@ impl Config {
         TombLimits {
             closed_linger_ns: self.closed_linger_ns,
             evicted_linger_ns: self.idle_timeout_ns,
-            cap: self.max_connections.saturating_mul(4).max(1024),
+            cap: self.max_connections.saturating_mul(2).max(1024),
         }
     }
 }
