@@ -93,7 +93,11 @@ fn live_flood_of_reused_ports_is_written_as_it_ends_and_stays_bounded() {
         w.store(l.load(Ordering::SeqCst), Ordering::SeqCst);
         None::<Vec<u8>>
     });
-    let frames = (0..N).flat_map(flood_frames).chain(wait);
+    // (An empty frame hands the last partial batch over before the wait.)
+    let frames = (0..N)
+        .flat_map(flood_frames)
+        .chain(std::iter::once(Vec::new()))
+        .chain(wait);
     let live = Live::replay("replay", 1, frames, None).expect("replay starts");
     let mut out = Lines {
         n: lines.clone(),

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 impl Live {
     /// Capture `frames` (whole frames of link type `linktype`, e.g. 1 for Ethernet) as if
     /// they arrived now, as fast as the consumer takes them, until they run out, the
-    /// capture is stopped, or `duration` ends.
+    /// capture is stopped, or `duration` ends. An empty frame is a pause: the packets
+    /// batched so far are handed over at once (as a capture does at each poll).
     pub fn replay(
         name: &str,
         linktype: u32,
@@ -52,6 +53,20 @@ fn feed(
     };
     let mut reason = StopReason::Count;
     for f in frames {
+        if f.is_empty() {
+            // A pause in the traffic: what is batched is handed over now.
+            let part = std::mem::replace(
+                &mut batch,
+                Batch {
+                    linktype,
+                    ..Default::default()
+                },
+            );
+            if !part.is_empty() && tx.send(Event::Packets(part)).is_err() {
+                return;
+            }
+            continue;
+        }
         if stop.load(Ordering::SeqCst) {
             reason = StopReason::Requested;
             break;
