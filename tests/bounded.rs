@@ -133,8 +133,10 @@ fn live_flood_of_reused_ports_is_written_as_it_ends_and_stays_bounded() {
     assert!(peak <= 100, "{peak} connections tracked at once");
     assert_eq!(st["evicted_connections"], 0);
     let text = String::from_utf8_lossy(&out.bytes);
-    let reused = text.matches("\"port_reuse_of\"").count() as u64;
-    assert!(reused > N - 2 * 60_000, "{reused} port reuses named");
+    // No RST became a connection of its own (mid-stream, roles guessed): each one found
+    // its SYN's connection, on the packets' time whatever the wall clock says.
+    let guessed = text.matches("\"role_guessed\":true").count();
+    assert_eq!(guessed, 0, "{guessed} connections opened mid-stream");
 }
 
 #[test]
