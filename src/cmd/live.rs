@@ -9,7 +9,7 @@
 //! is handed to the analyzer through `Analyzer::tick`.
 
 use super::stream_connections;
-use crate::capture::live::{Event, Live, LiveStats, StopReason};
+use crate::capture::live::{Batch, Event, Live, LiveStats, StopReason};
 use crate::cli::config;
 use crate::pipeline::{self, Analyzer};
 use crate::report::Format;
@@ -70,7 +70,7 @@ pub fn report_on(
     // A closed output stops the capture through its own stop flag.
     let stop = live.stop_flag();
     stream_connections(out, format, &stop, |each| {
-        let mut an = Analyzer::new(&format!("live:{}", live.interface), cfg);
+        let mut an = Analyzer::new(&format!("live:{}", live.interface), cfg.for_live());
         an.stream_to(each);
         let reason = analyse(&live, &mut an, &mut stats);
         an.stats.kernel_drops = Some(stats.kernel_drops);
@@ -78,6 +78,12 @@ pub fn report_on(
         problem = reason.problem(&live.interface);
         if let Some(p) = &problem {
             an.warn(p.clone());
+        }
+        let behind = an.stats.packets_not_analysed;
+        if behind > 0 {
+            an.warn(format!(
+                "{behind} packets captured but not analysed: --duration ended while they were queued (the analysis could not keep up)"
+            ));
         }
         Ok(an.finish().0)
     })?;
@@ -99,22 +105,55 @@ pub fn report_on(
     Ok(())
 }
 
-/// Feed the capture's batches to `an` until the capture stops; ticks the analyzer with the
-/// wall clock once a second so that connections expire on a quiet link.
+/// Analyse a batch (`skip`: none of it), checking the deadline as it goes; what is left
+/// when it passes is counted as not analysed. Whether the deadline has passed.
+fn analyse_batch(b: &Batch, an: &mut Analyzer<'_>, deadline: Option<Instant>, skip: bool) -> bool {
+    let mut over = skip;
+    for (i, p) in b.packets().enumerate() {
+        if !over && i % 256 == 255 && deadline.is_some_and(|d| Instant::now() >= d) {
+            over = true;
+        }
+        if over {
+            an.stats.packets_not_analysed += 1;
+        } else {
+            an.on_packet(&p);
+        }
+    }
+    over
+}
+
+/// Feed the capture's batches to `an` until the capture stops; on a quiet link ticks the
+/// analyzer with the wall clock once a second so that connections expire there too. At the end of
+/// `--duration` the capture is stopped and what is still queued is counted, not analysed
+/// (`packets_not_analysed`), so the run ends on time under any load.
 fn analyse(live: &Live, an: &mut Analyzer<'_>, stats: &mut LiveStats) -> StopReason {
     let mut last_tick = Instant::now();
+    let mut over = false;
+    let mut quiet = false;
     loop {
+        if !over && live.deadline.is_some_and(|d| Instant::now() >= d) {
+            over = true;
+        }
+        if over {
+            live.stop();
+        }
         match live.rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(Event::Packets(b)) => b.packets().for_each(|p| an.on_packet(&p)),
+            Ok(Event::Packets(b)) => over |= analyse_batch(&b, an, live.deadline, over),
             Ok(Event::Stats(s)) => *stats = s,
             Ok(Event::Stopped(r, s)) => {
                 *stats = s;
+                if over && r == StopReason::Requested {
+                    return StopReason::Duration;
+                }
                 return r;
             }
-            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Timeout) => quiet = true,
             Err(RecvTimeoutError::Disconnected) => return StopReason::Disconnected,
         }
-        if last_tick.elapsed() >= Duration::from_secs(1) {
+        // The wall clock stands in for packet time only once the queue is empty: while
+        // the analysis is behind, the packets' own times drive expiry (a tick ahead of
+        // them would expire connections whose next packets are still queued).
+        if std::mem::take(&mut quiet) && last_tick.elapsed() >= Duration::from_secs(1) {
             last_tick = Instant::now();
             an.tick(Ts::now());
         }

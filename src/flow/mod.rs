@@ -8,6 +8,9 @@ use serde::Serialize;
 use std::fmt;
 use std::net::IpAddr;
 
+mod tomb;
+pub use tomb::{Ended, TombLimits};
+
 /// One side of a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Endpoint {
@@ -108,6 +111,12 @@ pub struct Lookup {
     /// For a new connection: the id of the connection on the same tuple that it replaces
     /// (port reuse after a close), to be finished by the caller.
     pub replaces: Option<ConnId>,
+    /// For a new connection: the earlier connection on the same tuple that was closed
+    /// (port reuse), whether still tracked (`replaces`) or already finished.
+    pub reuse_of: Option<ConnId>,
+    /// The packet belongs to `conn`, which was already finished (closed and written at
+    /// once, or evicted): it is counted against it, not analysed.
+    pub late: Option<Ended>,
     /// For a new connection: who is client and server, and whether that was guessed.
     pub roles: Option<Roles>,
 }
@@ -127,13 +136,23 @@ struct Entry {
     closed: bool,
     /// The sequence number of the client's SYN that opened it, if one was seen.
     isn: Option<u32>,
+    /// The server answered with a SYN-ACK: a client SYN with another ISN is no longer
+    /// a new attempt unless the connection closed.
+    synack: bool,
+    /// Finished already (written) but its tuple is remembered for a while: later packets
+    /// are counted against it rather than opening a mid-stream connection.
+    ended: Option<Ended>,
+    /// Packet time (ns) of the latest packet on the tuple once it ended.
+    last_ns: i64,
 }
 
-/// Canonical tuple -> live connection.
+/// Canonical tuple -> live connection, and tuples of connections already finished
+/// (tombstones, bounded: see `tomb.rs`).
 #[derive(Default)]
 pub struct FlowTable {
     map: foldhash::HashMap<FlowKey, Entry>,
     next_id: ConnId,
+    tombs: tomb::Tombs,
 }
 
 /// Decide roles from the first packet seen of a connection.
@@ -188,7 +207,11 @@ impl FlowTable {
     }
 
     /// Find or create the connection of a packet from `src` to `dst` (`seq` is its
-    /// sequence number). `roles` is called only when a new connection is created.
+    /// sequence number, `now_ns` its time).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "a segment's addressing bits, spelled out"
+    )]
     pub fn lookup(
         &mut self,
         src: Endpoint,
@@ -196,30 +219,50 @@ impl FlowTable {
         syn: bool,
         ack: bool,
         seq: u32,
+        now_ns: i64,
     ) -> Lookup {
         let key = FlowKey::new(src, dst);
         let mut replaces = None;
-        if let Some(e) = self.map.get(&key) {
+        let mut reuse_of = None;
+        if let Some(e) = self.map.get_mut(&key) {
             // Port reuse: a fresh SYN on a closed connection opens a new one, unless it
             // is the same client's SYN with the same ISN: that is the same attempt sent
-            // again (a SYN retried after a RST), as Wireshark and the RFC see it.
+            // again (a SYN retried after a RST), as Wireshark and the RFC see it. A
+            // client's SYN with another ISN on a connection never answered by a SYN-ACK
+            // is a new attempt too (its RST was not captured, or was not acceptable).
             let same_attempt = src == e.client && e.isn == Some(seq);
-            let reuse = e.closed && syn && !ack && !same_attempt;
+            let fresh_syn = syn && !ack && !same_attempt;
+            let unanswered = src == e.client && e.isn.is_some() && !e.synack;
+            let reuse = fresh_syn && (e.closed || e.ended.is_some() || unanswered);
             if !reuse {
                 let dir = if src == e.client {
                     Dir::Client
                 } else {
                     Dir::Server
                 };
+                e.synack |= syn && ack && dir == Dir::Server;
+                if e.ended.is_some() {
+                    e.last_ns = e.last_ns.max(now_ns);
+                }
                 return Lookup {
                     conn: e.conn,
                     dir,
                     new: false,
                     replaces: None,
+                    reuse_of: None,
+                    late: e.ended,
                     roles: None,
                 };
             }
-            replaces = Some(e.conn);
+            if e.ended.is_none() {
+                replaces = Some(e.conn);
+            }
+            if e.closed || e.ended == Some(Ended::Closed) {
+                reuse_of = Some(e.conn);
+            }
+            if e.ended.is_some() {
+                self.tombs.count -= 1;
+            }
         }
         self.next_id += 1;
         let roles = roles_from_first(src, dst, syn, ack);
@@ -235,6 +278,9 @@ impl FlowTable {
                 client: roles.client,
                 closed: false,
                 isn: (syn && !ack).then_some(seq),
+                synack: syn && ack,
+                ended: None,
+                last_ns: now_ns,
             },
         );
         Lookup {
@@ -242,6 +288,8 @@ impl FlowTable {
             dir,
             new: true,
             replaces,
+            reuse_of,
+            late: None,
             roles: Some(roles),
         }
     }
@@ -253,11 +301,14 @@ impl FlowTable {
         }
     }
 
-    /// Forget a connection (expired or evicted); later packets start a new one.
+    /// Forget a connection (expired); later packets start a new one.
     pub fn remove(&mut self, a: Endpoint, b: Endpoint, conn: ConnId) {
         let key = FlowKey::new(a, b);
-        if self.map.get(&key).is_some_and(|e| e.conn == conn) {
-            self.map.remove(&key);
+        if self.map.get(&key).is_some_and(|e| e.conn == conn)
+            && let Some(e) = self.map.remove(&key)
+            && e.ended.is_some()
+        {
+            self.tombs.count -= 1;
         }
     }
 }
@@ -279,9 +330,9 @@ mod tests {
         let mut t = FlowTable::new();
         let c = ep("10.0.0.1:40000");
         let s = ep("10.0.0.2:80");
-        let l = t.lookup(c, s, true, false, 1);
+        let l = t.lookup(c, s, true, false, 1, 0);
         assert_eq!((l.conn, l.dir, l.new), (1, Dir::Client, true));
-        let l = t.lookup(s, c, true, true, 2);
+        let l = t.lookup(s, c, true, true, 2, 0);
         assert_eq!((l.conn, l.dir, l.new), (1, Dir::Server, false));
     }
 
@@ -302,16 +353,19 @@ mod tests {
         let mut t = FlowTable::new();
         let c = ep("[::1]:40000");
         let s = ep("[::1]:80");
-        assert_eq!(t.lookup(c, s, true, false, 1000).conn, 1);
+        assert_eq!(t.lookup(c, s, true, false, 1000, 0).conn, 1);
         // A retransmitted SYN on an open connection stays in it.
-        assert_eq!(t.lookup(c, s, true, false, 1000).conn, 1);
+        assert_eq!(t.lookup(c, s, true, false, 1000, 0).conn, 1);
         t.mark_closed(s, c);
         // The same SYN (same ISN) after a RST: the same attempt, sent again.
-        let l = t.lookup(c, s, true, false, 1000);
+        let l = t.lookup(c, s, true, false, 1000, 0);
         assert_eq!((l.conn, l.new, l.replaces), (1, false, None));
         // A new ISN on the closed tuple: a new connection (port reuse).
-        let l = t.lookup(c, s, true, false, 5000);
-        assert_eq!((l.conn, l.new, l.replaces), (2, true, Some(1)));
+        let l = t.lookup(c, s, true, false, 5000, 0);
+        assert_eq!(
+            (l.conn, l.new, l.replaces, l.reuse_of),
+            (2, true, Some(1), Some(1))
+        );
         assert_eq!(c.to_string(), "[::1]:40000");
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::capture::{RawPacket, linktype_name};
 use crate::decode::{self, Kind};
-use crate::flow::{ConnId, Dir, Endpoint, FlowTable};
+use crate::flow::{ConnId, Dir, Ended, Endpoint, FlowTable, TombLimits};
 use crate::http::{AppProto, Exchange, HttpAssembler, HttpConfig};
 use crate::tcp::reassembly::StreamEvent;
 use crate::tcp::{EngineConfig, TcpConn, TcpSummary};
@@ -14,6 +14,7 @@ use crate::ts::Ts;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+mod budget;
 mod stats;
 mod tls;
 pub use stats::{BackStep, CaptureStats, TimeOrder};
@@ -39,6 +40,34 @@ pub struct Config {
     pub half_open_timeout_ns: i64,
     /// TLS secrets (`--keylog`, `SSLKEYLOGFILE`, pcapng Decryption Secrets Blocks).
     pub keylog: Option<std::sync::Arc<crate::tls::KeyLog>>,
+    /// Live capture: a connection is finished the moment it closes (RST, or both FINs
+    /// acknowledged); its tuple is remembered for `closed_linger_ns` so that late packets
+    /// (TIME-WAIT) are counted against it. Off (files): it stays tracked that long, and
+    /// late packets are analysed in it.
+    pub finish_on_close: bool,
+    /// Hand finished connections on in id order (files: the same bytes whatever
+    /// `--threads`). Off (live capture): at once, so that one long connection does not
+    /// hold every later one back in memory.
+    pub in_id_order: bool,
+}
+
+impl Config {
+    /// The settings of a live capture: connections finished and handed on as soon as
+    /// they close, whatever is still open.
+    pub fn for_live(mut self) -> Self {
+        self.finish_on_close = true;
+        self.in_id_order = false;
+        self
+    }
+
+    /// How long the tuples of finished connections are remembered, and how many.
+    fn tomb_limits(&self) -> TombLimits {
+        TombLimits {
+            closed_linger_ns: self.closed_linger_ns,
+            evicted_linger_ns: self.idle_timeout_ns,
+            cap: self.max_connections.saturating_mul(2).max(1024),
+        }
+    }
 }
 
 impl Default for Config {
@@ -53,6 +82,8 @@ impl Default for Config {
             idle_timeout_ns: 600_000_000_000,
             half_open_timeout_ns: 60_000_000_000,
             keylog: crate::tls::keylog::run_keys(),
+            finish_on_close: false,
+            in_id_order: true,
         }
     }
 }
@@ -84,6 +115,10 @@ pub struct Connection {
     /// the earlier connection's id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port_reuse_of: Option<ConnId>,
+    /// Finished early because too many connections were tracked at once; its later
+    /// packets are counted in `capture.packets_after_eviction`, not analysed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub evicted: bool,
     pub first_frame: u64,
     pub last_frame: u64,
     /// The first packet's time.
@@ -354,10 +389,11 @@ impl<'a> Analyzer<'a> {
             h.keep_bodies &= cfg.keep_bodies;
             h
         });
+        let tombs = cfg.tomb_limits();
         Analyzer {
             http_cfg,
             cfg,
-            flows: FlowTable::new(),
+            flows: FlowTable::with_limits(tombs),
             live: foldhash::HashMap::default(),
             done: BTreeMap::new(),
             next_emit: 1,
@@ -387,11 +423,17 @@ impl<'a> Analyzer<'a> {
             return;
         };
         let (src, dst) = crate::flow::endpoints(&ip, seg);
-        let look = self
-            .flows
-            .lookup(src, dst, seg.flags.syn(), seg.flags.ack(), seg.seq);
+        let (syn, ack) = (seg.flags.syn(), seg.flags.ack());
+        let look = self.flows.lookup(src, dst, syn, ack, seg.seq, pkt.ts.0);
+        if let Some(why) = look.late {
+            match why {
+                Ended::Evicted => self.stats.packets_after_eviction += 1,
+                Ended::Closed => self.stats.packets_after_close += 1,
+            }
+            return;
+        }
         if let Some(old) = look.replaces {
-            self.finish_conn(old);
+            self.finish_conn(old, None);
         }
         if let Some(roles) = &look.roles {
             self.open_conn(&look, roles, pkt);
@@ -405,6 +447,9 @@ impl<'a> Analyzer<'a> {
         let keys = self.cfg.keylog.as_ref();
         if !seg.partial_header && c.on_segment(look.dir, seg, pkt, self.http_cfg.as_ref(), keys) {
             self.flows.mark_closed(src, dst);
+            if self.cfg.finish_on_close && c.tcp.as_ref().is_some_and(|t| t.is_closed()) {
+                self.finish_conn(look.conn, Some(Ended::Closed));
+            }
         }
     }
 
@@ -463,6 +508,10 @@ impl<'a> Analyzer<'a> {
         pkt: &RawPacket<'_>,
     ) {
         self.stats.connections += 1;
+        // Make room first: the connection being opened is never the one evicted.
+        if self.live.len() >= self.cfg.max_connections {
+            self.evict();
+        }
         self.live.insert(
             look.conn,
             Connection {
@@ -470,7 +519,8 @@ impl<'a> Analyzer<'a> {
                 client: roles.client,
                 server: roles.server,
                 role_guessed: roles.guessed,
-                port_reuse_of: look.replaces,
+                port_reuse_of: look.reuse_of,
+                evicted: false,
                 first_frame: pkt.index,
                 last_frame: pkt.index,
                 start_ts: pkt.ts,
@@ -488,14 +538,20 @@ impl<'a> Analyzer<'a> {
                 tls: None,
             },
         );
-        if self.live.len() > self.cfg.max_connections {
-            self.evict();
+        if self.cfg.finish_on_close {
+            let p = self.stats.peak_tracked_connections.get_or_insert(0);
+            *p = (*p).max(self.live.len() as u64);
         }
     }
 
-    fn finish_conn(&mut self, id: ConnId) {
+    /// Finish a live connection. With `why`, its tuple is remembered (a tombstone) so
+    /// that its later packets are counted against it; without, it is forgotten.
+    fn finish_conn(&mut self, id: ConnId, why: Option<Ended>) {
         if let Some(mut c) = self.live.remove(&id) {
-            self.flows.remove(c.client, c.server, id);
+            match why {
+                Some(w) => self.flows.bury(c.client, c.server, id, w, c.end_ts.0),
+                None => self.flows.remove(c.client, c.server, id),
+            }
             if let Some(mut tcp) = c.tcp.take() {
                 let mut app = AppSink {
                     http: &mut c.http_live,
@@ -521,8 +577,12 @@ impl<'a> Analyzer<'a> {
                 .iter()
                 .map(|x| u64::from(x.timings_skipped))
                 .sum::<u64>();
-            self.done.insert(c.id, c);
-            self.drain_in_order();
+            if self.cfg.in_id_order {
+                self.done.insert(c.id, c);
+                self.drain_in_order();
+            } else {
+                self.hand_on(c);
+            }
         }
     }
 
@@ -549,8 +609,10 @@ impl<'a> Analyzer<'a> {
             .collect();
         for id in expired {
             self.stats.expired_connections += 1;
-            self.finish_conn(id);
+            self.finish_conn(id, None);
         }
+        self.flows.expire_tombs(now.0);
+        self.stats.tuples_forgotten = self.flows.tombstones_forgotten();
     }
 
     /// Too many connections at once: finish the longest-idle tenth.
@@ -572,7 +634,10 @@ impl<'a> Analyzer<'a> {
         let n = (self.cfg.max_connections / 10).max(1);
         for (_, _, id) in idle.into_iter().take(n) {
             self.stats.evicted_connections += 1;
-            self.finish_conn(id);
+            if let Some(c) = self.live.get_mut(&id) {
+                c.evicted = true;
+            }
+            self.finish_conn(id, Some(Ended::Evicted));
         }
     }
 
@@ -659,6 +724,7 @@ impl<'a> Analyzer<'a> {
                     server: c.server,
                     role_guessed: c.role_guessed,
                     port_reuse_of: c.port_reuse_of,
+                    evicted: c.evicted,
                     first_frame: c.first_frame,
                     last_frame: c.last_frame,
                     start_ts: c.start_ts,
@@ -704,15 +770,20 @@ impl<'a> Analyzer<'a> {
     /// End of capture: every connection, in id order, and the capture facts.
     /// Hand finished connections on in id order, as far as no lower id is still live.
     fn drain_in_order(&mut self) {
-        while let Some(mut c) = self.done.remove(&self.next_emit) {
+        while let Some(c) = self.done.remove(&self.next_emit) {
             self.next_emit += 1;
-            if !self.shard {
-                label_ftp_data(&mut self.ftp_data, &mut c);
-            }
-            match self.emit.as_mut() {
-                Some(f) => f(c),
-                None => self.kept.push(c),
-            }
+            self.hand_on(c);
+        }
+    }
+
+    /// Label a finished connection and give it to the stream (or keep it).
+    fn hand_on(&mut self, mut c: Connection) {
+        if !self.shard {
+            label_ftp_data(&mut self.ftp_data, &mut c);
+        }
+        match self.emit.as_mut() {
+            Some(f) => f(c),
+            None => self.kept.push(c),
         }
     }
 
@@ -728,8 +799,9 @@ impl<'a> Analyzer<'a> {
         let mut ids: Vec<ConnId> = self.live.keys().copied().collect();
         ids.sort_unstable();
         for id in ids {
-            self.finish_conn(id);
+            self.finish_conn(id, None);
         }
+        self.stats.tuples_forgotten = self.flows.tombstones_forgotten();
         self.drain_in_order();
         if let Some(t) = &self.time {
             t.finish_into(&mut self.stats);

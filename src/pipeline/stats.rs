@@ -7,6 +7,10 @@ use crate::ts::Ts;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// Capture-wide facts for the report's `capture` object.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct CaptureStats {
@@ -26,6 +30,25 @@ pub struct CaptureStats {
     pub evicted_connections: u64,
     /// Connections finished during the run because they were closed or idle (packet time).
     pub expired_connections: u64,
+    /// Packets of evicted connections seen after their eviction: counted against the
+    /// evicted connection (its tuple is remembered), not analysed, no new connection.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub packets_after_eviction: u64,
+    /// Live capture: packets of a connection already closed and written (a late ACK or
+    /// retransmitted FIN in TIME-WAIT), counted against it, not analysed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub packets_after_close: u64,
+    /// Tuples of finished connections forgotten early because too many were remembered
+    /// (a later packet on one starts a new connection).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub tuples_forgotten: u64,
+    /// Live capture: packets captured but not analysed because `--duration` ended
+    /// while they were still queued (the analysis was behind the capture).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub packets_not_analysed: u64,
+    /// Live capture only: the most connections tracked at once (memory follows it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_tracked_connections: Option<u64>,
     /// Live capture only: packets the kernel dropped (its buffer was full), from pcap stats.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel_drops: Option<u64>,
@@ -67,6 +90,10 @@ impl CaptureStats {
         self.connections += o.connections;
         self.evicted_connections += o.evicted_connections;
         self.expired_connections += o.expired_connections;
+        self.packets_after_eviction += o.packets_after_eviction;
+        self.packets_after_close += o.packets_after_close;
+        self.tuples_forgotten += o.tuples_forgotten;
+        self.packets_not_analysed += o.packets_not_analysed;
         self.measurements_skipped += o.measurements_skipped;
         self.timestamps_backwards += o.timestamps_backwards;
         self.first_ts = match (self.first_ts, o.first_ts) {

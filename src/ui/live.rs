@@ -93,7 +93,7 @@ pub enum LiveMsg {
 /// Run the analyzer over the capture's batches, sending snapshots to `tx`.
 fn analysis_thread(live: Live, cfg: Config, quit: Arc<AtomicBool>, tx: Sender<LiveMsg>) {
     let ftx = tx.clone();
-    let mut an = Analyzer::new(&format!("live:{}", live.interface), cfg);
+    let mut an = Analyzer::new(&format!("live:{}", live.interface), cfg.for_live());
     an.stream_to(move |c| {
         let _ = ftx.send(LiveMsg::Finished(Box::new(c)));
     });
@@ -167,11 +167,13 @@ impl Feed {
         match m {
             LiveMsg::Finished(c) => {
                 self.pending.insert(c.id, *c);
+                self.cap_pending();
             }
             LiveMsg::Snapshot { conns, stats, live } => {
                 for c in conns {
                     self.pending.insert(c.id, c);
                 }
+                self.cap_pending();
                 self.stats = Some(*stats);
                 self.counters = live;
             }
@@ -184,6 +186,14 @@ impl Feed {
                 self.counters = live;
                 self.stopped = Some(reason);
             }
+        }
+    }
+
+    /// While frozen (or slow), updates wait here: no more than the table could show; the
+    /// oldest go first, counted with the connections that left the table.
+    fn cap_pending(&mut self) {
+        while self.pending.len() > MAX_SHOWN && self.pending.pop_first().is_some() {
+            self.dropped += 1;
         }
     }
 

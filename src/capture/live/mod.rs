@@ -20,6 +20,7 @@
 mod filter;
 mod interfaces;
 mod outbox;
+mod replay;
 mod run;
 
 pub use filter::{locate_error, marker};
@@ -219,6 +220,9 @@ pub struct Live {
     /// True when no `-i` was given and libpcap chose the interface.
     pub default_device: bool,
     pub rx: Receiver<Event>,
+    /// When `--duration` ends (the consumer stops analysing then too, so a backlog
+    /// under load does not stretch the run).
+    pub deadline: Option<std::time::Instant>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -251,6 +255,7 @@ impl Live {
             Some(i) => (i.clone(), false),
             None => (default_device()?, true),
         };
+        let deadline = cfg.duration.map(|d| std::time::Instant::now() + d);
         let cap = open(&iface, &cfg, cfg.immediate)?;
         // Immediate mode may have to give way to block delivery under load. The block-mode
         // handle is opened now, with a filter that takes nothing, so that the switch is one
@@ -290,6 +295,7 @@ impl Live {
             interface: iface,
             default_device,
             rx,
+            deadline,
             stop,
             thread: Some(thread),
         })
