@@ -430,3 +430,38 @@ fn sigterm_to_the_live_tui_restores_the_terminal_and_closes_the_w_file() {
     );
     let _ = std::fs::remove_file(&pcap);
 }
+
+/// Two SIGINTs back to back to a headless live report: the summary line is written, or
+/// stderr says it was not (it used to exit 1 in silence). Skipped without loopback capture.
+#[test]
+fn second_sigint_in_a_headless_live_report_is_never_silent() {
+    if let Some(why) = common::cannot_capture() {
+        eprintln!("skipping: cannot capture on lo: {}", why.trim());
+        return;
+    }
+    let child = Command::new(env!("CARGO_BIN_EXE_tcpscope"))
+        .args(["live", "-i", "lo", "-f", "tcp port 9", "--format", "ndjson"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    for _ in 0..2 {
+        let _ = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status();
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let summary = stdout.lines().any(|l| l.contains(r#""type":"summary""#));
+    let said = stderr.contains("the summary line were not written");
+    assert!(
+        summary || said,
+        "status {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    if said {
+        assert_eq!(out.status.code(), Some(130), "128 + SIGINT");
+    }
+}

@@ -17,7 +17,7 @@ impl<F: Formatter> Formatter for Safe<F> {
         let mut from = 0;
         for (i, c) in s.char_indices() {
             if crate::escape::is_unsafe(c) {
-                w.write_all(s[from..i].as_bytes())?;
+                w.write_all(&s.as_bytes()[from..i])?;
                 let mut units = [0u16; 2];
                 for u in c.encode_utf16(&mut units) {
                     write!(w, "\\u{u:04x}")?;
@@ -25,7 +25,7 @@ impl<F: Formatter> Formatter for Safe<F> {
                 from = i + c.len_utf8();
             }
         }
-        w.write_all(s[from..].as_bytes())
+        w.write_all(&s.as_bytes()[from..])
     }
 
     // Everything else as the wrapped formatter does it.
