@@ -58,7 +58,7 @@ fn push_char(out: &mut String, c: char, keep_newlines: bool) {
 }
 
 /// Characters that are not C0/DEL but still must not reach the terminal raw.
-fn is_unsafe(c: char) -> bool {
+pub(crate) fn is_unsafe(c: char) -> bool {
     let u = c as u32;
     (0x80..=0x9F).contains(&u)                 // C1 controls (CSI = U+009B, OSC = U+009D)
         || (0x200B..=0x200F).contains(&u)      // zero-width, LRM/RLM

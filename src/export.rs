@@ -55,7 +55,26 @@ pub fn safe_name(uri: &str, status: u16) -> String {
         };
     }
     out.truncate(120);
+    // Windows ignores trailing dots, and gives device names (CON, NUL.txt, com1.json, any
+    // case, any extension) to devices, not files: such a name gets a leading underscore.
+    while out.ends_with('.') {
+        out.pop();
+        out.push('_');
+    }
+    if windows_reserved(&out) {
+        out.insert(0, '_');
+    }
     out
+}
+
+/// `CON`, `PRN`, `AUX`, `NUL`, `COM0`..`COM9`, `LPT0`..`LPT9`, in any case, alone or
+/// before an extension: names Windows keeps for devices.
+fn windows_reserved(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or("").to_ascii_uppercase();
+    matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || (stem.len() == 4
+            && (stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.as_bytes()[3].is_ascii_digit())
 }
 
 fn percent_decode(s: &str) -> String {
@@ -82,11 +101,22 @@ fn percent_decode(s: &str) -> String {
 /// Create `dir/name`, or `dir/name-1.ext`, `-2` ... if taken. Never follows or
 /// replaces an existing file (create_new).
 fn create_unique(dir: &Path, name: &str) -> io::Result<(String, std::fs::File)> {
+    create_unique_from(dir, name, &mut Default::default())
+}
+
+/// [`create_unique`], starting at the suffix `next` remembers for `name` (and updating
+/// it): 10,000 bodies named `x` cost 10,000 tries, not 50 million.
+fn create_unique_from(
+    dir: &Path,
+    name: &str,
+    next: &mut std::collections::HashMap<String, u64>,
+) -> io::Result<(String, std::fs::File)> {
     let (stem, ext) = match name.rfind('.') {
         Some(i) if i > 0 => (&name[..i], &name[i..]),
         _ => (name, ""),
     };
-    for n in 0..10_000 {
+    let from = next.get(name).copied().unwrap_or(0);
+    for n in from..from.saturating_add(10_000) {
         let candidate = if n == 0 {
             name.to_string()
         } else {
@@ -97,7 +127,10 @@ fn create_unique(dir: &Path, name: &str) -> io::Result<(String, std::fs::File)> 
             .create_new(true)
             .open(dir.join(&candidate))
         {
-            Ok(f) => return Ok((candidate, f)),
+            Ok(f) => {
+                next.insert(name.to_string(), n + 1);
+                return Ok((candidate, f));
+            }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         }
@@ -105,7 +138,12 @@ fn create_unique(dir: &Path, name: &str) -> io::Result<(String, std::fs::File)> 
     Err(io::Error::other(format!("no free file name for {name}")))
 }
 
-fn export_one(dir: &Path, conn: u64, i: usize, x: &Exchange) -> io::Result<Option<Exported>> {
+fn export_one(
+    dir: &Path,
+    (conn, i): (u64, usize),
+    x: &Exchange,
+    next: &mut std::collections::HashMap<String, u64>,
+) -> io::Result<Option<Exported>> {
     let Some(r) = x.response.as_ref() else {
         return Ok(None);
     };
@@ -126,7 +164,7 @@ fn export_one(dir: &Path, conn: u64, i: usize, x: &Exchange) -> io::Result<Optio
     }
     match (&r.body, r.body_sha256.is_some(), r.body_truncated) {
         (Some(body), true, false) => {
-            let (name, mut f) = create_unique(dir, &safe_name(uri, r.status))?;
+            let (name, mut f) = create_unique_from(dir, &safe_name(uri, r.status), next)?;
             f.write_all(body)?;
             e.file = Some(name);
         }
@@ -143,9 +181,10 @@ pub fn export(dir: &Path, conns: &[Connection]) -> io::Result<(String, Vec<Expor
     // The index's name first: a captured `GET /index.tsv` must not take it.
     let (index_name, mut idx) = create_unique(dir, "index.tsv")?;
     let mut all = Vec::new();
+    let mut next = Default::default();
     for c in conns {
         for (i, x) in c.http.iter().enumerate() {
-            if let Some(e) = export_one(dir, c.id, i, x)? {
+            if let Some(e) = export_one(dir, (c.id, i), x, &mut next)? {
                 all.push(e);
             }
         }
@@ -191,6 +230,24 @@ mod tests {
         assert_eq!(safe_name("/a\u{1b}[2Jb", 200), "a__2Jb");
         assert_eq!(safe_name("/.bashrc", 200), "bashrc");
         assert!(!safe_name("/C:\\windows\\x", 200).contains('\\'));
+    }
+
+    #[test]
+    fn windows_device_names_are_never_written_as_they_are() {
+        for (uri, want) in [
+            ("/CON", "_CON"),
+            ("/a/NUL.txt", "_NUL.txt"),
+            ("/aux", "_aux"),
+            ("/COM1.json", "_COM1.json"),
+            ("/lpt9.tar.gz", "_lpt9.tar.gz"),
+            ("/Prn.", "Prn_"),
+            ("/x.", "x_"),
+            ("/console", "console"),
+            ("/COM10", "COM10"),
+            ("/nul_x", "nul_x"),
+        ] {
+            assert_eq!(safe_name(uri, 200), want, "{uri}");
+        }
     }
 
     #[test]

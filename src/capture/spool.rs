@@ -96,6 +96,15 @@ impl Drop for Spool {
     }
 }
 
+/// Remove every spool of this process (the UI ending on a signal without unwinding).
+pub fn remove_all() {
+    if let Ok(g) = GROWING.lock() {
+        for (p, _) in g.iter() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 /// A new file in the temporary directory that nobody else can read.
 fn create() -> io::Result<(PathBuf, File)> {
     let dir = std::env::temp_dir();

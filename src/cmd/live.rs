@@ -32,14 +32,31 @@ pub fn run(c: config::Live) -> anyhow::Result<()> {
     }
 }
 
-/// Stop on Ctrl-C / SIGTERM / SIGHUP (a second Ctrl-C exits at once).
+/// Stop on Ctrl-C / SIGTERM / SIGHUP: the capture ends, every connection and the summary
+/// line are written. A second signal while that is under way exits at once (status
+/// 128 + signal), and says on stderr that the summary was not written.
 fn install_signals(live: &Live) {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    use std::sync::atomic::Ordering;
     let flag = live.stop_flag();
-    for sig in [SIGINT, SIGTERM, SIGHUP] {
-        let _ = signal_hook::flag::register_conditional_shutdown(sig, 1, flag.clone());
-        let _ = signal_hook::flag::register(sig, flag.clone());
-    }
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("tcpscope-signals".into())
+        .spawn(move || {
+            let mut seen = 0;
+            for sig in signals.forever() {
+                seen += 1;
+                flag.store(true, Ordering::SeqCst);
+                if seen > 1 {
+                    eprintln!(
+                        "tcpscope: stopped at once by a second signal: connections not yet written and the summary line were not written"
+                    );
+                    std::process::exit(128 + sig);
+                }
+            }
+        });
 }
 
 /// The headless report of a capture already started, written to `out` until the capture

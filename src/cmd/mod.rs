@@ -44,6 +44,12 @@ pub fn exit_code(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_OK),
+        Err(e) if e.downcast_ref::<crate::ui::run::Interrupted>().is_some() => {
+            let sig = e
+                .downcast_ref::<crate::ui::run::Interrupted>()
+                .map_or(0, |i| i.0);
+            ExitCode::from(u8::try_from(128 + sig).unwrap_or(EXIT_ERROR))
+        }
         Err(e) => {
             let _ = writeln!(io::stderr(), "tcpscope: {e:#}");
             ExitCode::from(EXIT_ERROR)

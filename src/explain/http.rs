@@ -66,8 +66,16 @@ fn framing(x: &Exchange) -> String {
 
 /// Sentences for the HTTP messages that start or end in `frame`.
 pub fn http_at_frame(xs: &[Exchange], frame: u64) -> Vec<String> {
+    let all: Vec<usize> = (0..xs.len()).collect();
+    http_at_frame_of(xs, &all, frame)
+}
+
+/// Sentences for the HTTP messages that start or end in `frame`, looking only at the
+/// exchanges `ks` (ascending indices into `xs`; the others have nothing in `frame`).
+pub(super) fn http_at_frame_of(xs: &[Exchange], ks: &[usize], frame: u64) -> Vec<String> {
     let mut out = Vec::new();
-    for (k, x) in xs.iter().enumerate() {
+    for &k in ks {
+        let Some(x) = xs.get(k) else { continue };
         let line = request_line(x);
         if let Some(r) = &x.request {
             if r.frame == frame {

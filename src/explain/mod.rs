@@ -51,6 +51,40 @@ pub struct ConnFacts<'a> {
     pub server_port: Option<u16>,
     /// Built lazily from `packets` by [`ConnFacts::marks`].
     marks: OnceLock<Marks<'a>>,
+    /// Built lazily from `http` by [`ConnFacts::http_frames`].
+    http_frames: OnceLock<HttpFrames<'a>>,
+}
+
+/// For each frame, the exchanges with a message starting or ending in it (ascending), so
+/// that the HTTP sentences of a packet take one look-up, not a walk over every exchange
+/// (which made `explain` quadratic in the exchanges of a connection).
+#[derive(Clone, Debug, Default)]
+struct HttpFrames<'a> {
+    /// The exchanges the positions refer to.
+    http: &'a [Exchange],
+    at: std::collections::HashMap<u64, Vec<usize>>,
+}
+
+impl<'a> HttpFrames<'a> {
+    fn of(http: &'a [Exchange]) -> Self {
+        let mut at: std::collections::HashMap<u64, Vec<usize>> = Default::default();
+        for (k, x) in http.iter().enumerate() {
+            let mut frames: Vec<u64> = Vec::new();
+            if let Some(r) = &x.request {
+                frames.extend([r.frame, r.end_frame]);
+            }
+            frames.extend(x.interim.iter().map(|i| i.frame));
+            if let Some(r) = &x.response {
+                frames.extend([r.frame, r.end_frame]);
+            }
+            frames.sort_unstable();
+            frames.dedup();
+            for f in frames {
+                at.entry(f).or_default().push(k);
+            }
+        }
+        HttpFrames { http, at }
+    }
 }
 
 /// Where each side's SYNs, FINs and first ACK are in a packet list, so that "the peer's
@@ -134,6 +168,7 @@ impl<'a> ConnFacts<'a> {
             http: &c.http,
             server_port: Some(c.server.port),
             marks: OnceLock::new(),
+            http_frames: OnceLock::new(),
         }
     }
 
@@ -157,6 +192,17 @@ impl<'a> ConnFacts<'a> {
     fn marks(&self) -> Option<&Marks<'a>> {
         let m = self.marks.get_or_init(|| Marks::of(self.packets));
         std::ptr::eq(m.packets, self.packets).then_some(m)
+    }
+
+    /// The HTTP sentences of `frame`, found through an index of the exchanges by frame
+    /// built on first use (rebuilt if `http` was replaced after it was built).
+    fn http_at(&self, frame: u64) -> Vec<String> {
+        let idx = self.http_frames.get_or_init(|| HttpFrames::of(self.http));
+        if !std::ptr::eq(idx.http, self.http) {
+            return http_at_frame(self.http, frame);
+        }
+        let ks = idx.at.get(&frame).map_or(&[][..], |v| v.as_slice());
+        http::http_at_frame_of(self.http, ks, frame)
     }
 }
 

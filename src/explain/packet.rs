@@ -2,7 +2,7 @@
 //! changes with their rules, its analysis flags; and the short labels of the diagrams.
 
 use super::findings;
-use super::{ConnFacts, Marks, Topic, clean, http_at_frame, states_before};
+use super::{ConnFacts, Marks, Topic, clean, states_before};
 use crate::flow::Dir;
 use crate::tcp::PacketRecord;
 use crate::tcp::analysis::Finding;
@@ -91,14 +91,10 @@ pub fn packet_said(cf: &ConnFacts<'_>, i: usize) -> Vec<Said> {
         topic: Topic::Finding,
         text: finding(x),
     }));
-    said.extend(
-        http_at_frame(cf.http, p.frame)
-            .into_iter()
-            .map(|text| Said {
-                topic: Topic::Http,
-                text,
-            }),
-    );
+    said.extend(cf.http_at(p.frame).into_iter().map(|text| Said {
+        topic: Topic::Http,
+        text,
+    }));
     said
 }
 

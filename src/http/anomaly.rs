@@ -99,6 +99,53 @@ pub enum Anomaly {
     ClosedBeforeEndOfBody,
     /// The cap on notes per exchange was reached.
     MoreNotListed,
+    /// A request line refused by the parser, and why: the request is kept as an exchange
+    /// (its method, and its target up to the fault) instead of being skipped in silence.
+    RequestLineRefused(LineFault),
+}
+
+/// Why a start line could not be parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineFault {
+    /// No line end within the first `max` bytes.
+    TooLong { max: usize },
+    /// A byte no start line may hold (a control byte, DEL, or a CR not before LF), at
+    /// `offset` from the line's first byte.
+    Byte { byte: u8, offset: usize },
+}
+
+/// `65536` as `65,536`.
+fn thousands(n: usize) -> String {
+    let d = n.to_string();
+    let mut out = String::new();
+    for (i, c) in d.chars().enumerate() {
+        if i > 0 && (d.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl fmt::Display for LineFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            LineFault::TooLong { max } => {
+                write!(f, "request line longer than {} bytes", thousands(max))
+            }
+            LineFault::Byte { byte, offset } => {
+                let name = match byte {
+                    0 => "NUL byte".to_string(),
+                    0x1b => "ESC byte".to_string(),
+                    b'\r' => "bare CR".to_string(),
+                    b'\t' => "tab".to_string(),
+                    0x7f => "DEL byte".to_string(),
+                    b => format!("control byte 0x{b:02x}"),
+                };
+                write!(f, "{name} in request line at offset {offset}")
+            }
+        }
+    }
 }
 
 impl fmt::Display for CaptureGap {
@@ -160,7 +207,8 @@ impl Anomaly {
             | Anomaly::HeadLost { .. }
             | Anomaly::PairingUncertain { .. }
             | Anomaly::FollowsLostExchange { .. }
-            | Anomaly::Upgraded { .. } => return None,
+            | Anomaly::Upgraded { .. }
+            | Anomaly::RequestLineRefused(_) => return None,
         })
     }
 }
@@ -228,6 +276,7 @@ impl fmt::Display for Anomaly {
                 "follows an exchange lost in capture gaps: request head lost in {request_gap}, response head lost in {response_gap}"
             ),
             Anomaly::Upgraded { protocol } => write!(f, "upgraded: {protocol}"),
+            Anomaly::RequestLineRefused(fault) => fault.fmt(f),
             // Every other variant has a fixed sentence, written above.
             _ => Ok(()),
         }

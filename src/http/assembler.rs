@@ -294,6 +294,23 @@ impl HttpAssembler {
         };
         self.dirs[d].start_scanned = 0;
         match verdict {
+            Verdict::No if dir == Dir::Client => {
+                match detect::refused_request(rest, self.cfg.header_cap) {
+                    Some(fault) => {
+                        // A request, refused: HTTP once and for all, and said why.
+                        if self.app.is_none() {
+                            self.decide(AppProto::Http);
+                        }
+                        self.request_refused(rest, fault, frame_at(marks, pos));
+                    }
+                    None => {
+                        self.dirs[d].phase = Phase::AwaitStart {
+                            at_line_start: false,
+                        };
+                    }
+                }
+                Continue(pos)
+            }
             Verdict::No => {
                 self.dirs[d].phase = Phase::AwaitStart {
                     at_line_start: false,

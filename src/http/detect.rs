@@ -4,6 +4,7 @@
 //! Owns: byte-signature classification only. Must not touch exchange state,
 //! buffers or framing; callers decide what to do with the verdict.
 
+use super::anomaly::LineFault;
 use super::{AppProto, Dir, Status};
 
 /// Verdict on a byte prefix. `Maybe` means "consistent so far, need more
@@ -206,6 +207,29 @@ fn request_line(data: &[u8], max_line: usize) -> Verdict {
         i += 1;
     }
     Verdict::No
+}
+
+/// A client line that `start_line` refused but that begins like a request (a common
+/// method, then a space): why it was refused, when the bytes show it (a byte no request
+/// line may hold, or no line end within `max_line`). `None`: not a request line, or not
+/// enough bytes yet to say.
+pub(crate) fn refused_request(data: &[u8], max_line: usize) -> Option<LineFault> {
+    if !RESYNC_METHODS.iter().any(|m| data.starts_with(m)) {
+        return None;
+    }
+    for (i, &b) in data.iter().enumerate().take(max_line) {
+        match b {
+            b'\n' => return None,
+            b'\r' => match data.get(i + 1) {
+                Some(b'\n') => return None,
+                Some(_) => return Some(LineFault::Byte { byte: b, offset: i }),
+                None => return None,
+            },
+            0..=0x1f | 0x7f => return Some(LineFault::Byte { byte: b, offset: i }),
+            _ => {}
+        }
+    }
+    (data.len() >= max_line).then_some(LineFault::TooLong { max: max_line })
 }
 
 /// Extra tokens tolerated between a request target and the version.

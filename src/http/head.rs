@@ -4,7 +4,10 @@
 //! Owns: turning heads into the data model. Must not touch byte buffering.
 
 use super::Dir;
-use super::anomaly::Anomaly;
+use super::anomaly::{Anomaly, LineFault};
+
+/// The longest clean target prefix a refused request line keeps.
+const MAX_REFUSED_TARGET: usize = 2048;
 use super::assembler::HttpAssembler;
 use super::body::BodySink;
 use super::chunked::Chunked;
@@ -26,6 +29,52 @@ impl HttpAssembler {
         let idx = self.install_head(head, target, (frame, ts), (frame, ts));
         self.end_message(dir, idx, false);
         self.dirs[dir.idx()].phase = Phase::AwaitStart {
+            at_line_start: false,
+        };
+    }
+
+    /// A request line refused for `fault` at the start of `rest`: kept as an exchange (its
+    /// method, its target up to the fault when that is short) with the reason, so its
+    /// response still pairs with it; the rest of the line is skipped.
+    pub(super) fn request_refused(
+        &mut self,
+        rest: &[u8],
+        fault: LineFault,
+        (frame, ts): (u64, Ts),
+    ) {
+        let cut = match fault {
+            LineFault::Byte { offset, .. } => offset,
+            LineFault::TooLong { .. } => 0,
+        };
+        let line = rest.get(..cut).unwrap_or_default();
+        let (method, target) = match line.iter().position(|&b| b == b' ') {
+            Some(i) => (&line[..i], &line[i + 1..]),
+            None => (line, &b""[..]),
+        };
+        let method = match fault {
+            LineFault::TooLong { .. } => rest.iter().take_while(|&&b| b != b' ').copied().collect(),
+            LineFault::Byte { .. } => method.to_vec(),
+        };
+        // The target as far as it was clean, up to its first space, when short enough to
+        // show; the fault itself is named by the anomaly.
+        let target = target.split(|&b| b == b' ').next().unwrap_or_default();
+        let uri = if target.len() <= MAX_REFUSED_TARGET {
+            String::from_utf8_lossy(target).into_owned()
+        } else {
+            String::new()
+        };
+        let head = Head {
+            start: StartLine::Request {
+                method: String::from_utf8_lossy(&method).into_owned(),
+                uri,
+                version: String::new(),
+            },
+            headers: Vec::new(),
+            anomalies: vec![Anomaly::RequestLineRefused(fault)],
+        };
+        let idx = self.install_head(head, None, (frame, ts), (frame, ts));
+        self.end_message(Dir::Client, idx, false);
+        self.dirs[Dir::Client.idx()].phase = Phase::AwaitStart {
             at_line_start: false,
         };
     }

@@ -30,7 +30,7 @@ mod pairing;
 mod state;
 mod tunnel;
 
-pub use anomaly::{Anomaly, CaptureGap, ChunkError};
+pub use anomaly::{Anomaly, CaptureGap, ChunkError, LineFault};
 pub use assembler::HttpAssembler;
 pub use framing::header;
 pub use messages::{Exchange, Interim, Request, Response, Tunnel};

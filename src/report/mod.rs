@@ -6,6 +6,7 @@
 //! never holds every connection in memory; the capture summary comes last.
 
 pub mod diagram;
+pub mod json;
 pub mod text;
 
 use crate::pipeline::{CaptureStats, Connection};
@@ -62,10 +63,10 @@ impl<W: Write> Writer<W> {
                 } else {
                     b",\n"
                 })?;
-                serde_json::to_writer_pretty(&mut self.out, c)?;
+                json::to_writer_pretty(&mut self.out, c)?;
             }
             Format::Ndjson => {
-                serde_json::to_writer(
+                json::to_writer(
                     &mut self.out,
                     &ConnLine {
                         kind: "connection",
@@ -87,11 +88,11 @@ impl<W: Write> Writer<W> {
                     self.out.write_all(b"{\"connections\": [")?;
                 }
                 self.out.write_all(b"\n],\n\"capture\": ")?;
-                serde_json::to_writer_pretty(&mut self.out, stats)?;
+                json::to_writer_pretty(&mut self.out, stats)?;
                 self.out.write_all(b"\n}\n")?;
             }
             Format::Ndjson => {
-                serde_json::to_writer(
+                json::to_writer(
                     &mut self.out,
                     &SummaryLine {
                         kind: "summary",

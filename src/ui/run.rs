@@ -17,7 +17,59 @@ use crossterm::terminal::{
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use std::io;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The signal (SIGTERM, SIGINT, SIGHUP) that asked the UI to end, 0 while none did.
+static SIGNAL: AtomicI32 = AtomicI32::new(0);
+/// The event loop saw [`SIGNAL`] and is ending the UI the normal way.
+static SEEN: AtomicBool = AtomicBool::new(false);
+
+/// The UI ended on a signal: the terminal is restored, the spool removed, a `-w` file
+/// closed; the process exits with 128 + the signal's number.
+#[derive(Debug, thiserror::Error)]
+#[error("stopped by signal {0}")]
+pub struct Interrupted(pub i32);
+
+/// While the UI runs, SIGTERM, SIGINT and SIGHUP end it as `q` does (the event loop sees
+/// them within a frame): terminal restored, spool removed, a `-w` file closed whole, exit
+/// status 128 + signal. If the loop does not end within 5 s (stuck), the signal thread
+/// restores the terminal, removes the spools and exits itself.
+fn catch_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP]) else {
+            return;
+        };
+        let _ = std::thread::Builder::new()
+            .name("tcpscope-signals".into())
+            .spawn(move || {
+                let Some(sig) = signals.forever().next() else {
+                    return;
+                };
+                SIGNAL.store(sig, Ordering::SeqCst);
+                let t = Instant::now();
+                while t.elapsed() < Duration::from_secs(5) {
+                    std::thread::sleep(Duration::from_millis(50));
+                    if SEEN.load(Ordering::SeqCst) {
+                        return;
+                    }
+                }
+                restore_terminal();
+                crate::capture::spool::remove_all();
+                std::process::exit(128 + sig);
+            });
+    });
+}
+
+/// The signal that asked the UI to end, if one did.
+fn signalled() -> Option<i32> {
+    match SIGNAL.load(Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
+    }
+}
 
 /// Where the data on screen comes from: a capture file being loaded, or a live capture.
 pub(crate) trait Input {
@@ -42,6 +94,10 @@ pub(crate) fn event_loop(
         input.pump(app);
         hook(app);
         input.prepare(app);
+        if let Some(sig) = signalled() {
+            SEEN.store(true, Ordering::SeqCst);
+            return Err(Interrupted(sig).into());
+        }
         term.draw(|f| view::render(f, app))?;
         if app.quit {
             return Ok(());
@@ -129,6 +185,7 @@ pub(crate) fn enter_terminal(instead: &str) -> anyhow::Result<(Guard, Term)> {
             "the terminal UI reads keys from the terminal, and there is none here (/dev/tty: {e}); for text or JSON use `{instead}`"
         );
     }
+    catch_signals();
     let prev = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore_terminal();

@@ -1,0 +1,94 @@
+//! JSON as the reports write it: serde_json's, plus the characters that are invisible or
+//! reorder text on screen (bidi embeddings, overrides and isolates, zero-width
+//! characters, C1 controls, private use; the set `escape` shows as `\u{XXXX}` on a
+//! terminal) written as `\u202e` escapes, so a `jq` or `less` of the report cannot be
+//! made to show a URI reversed or hide bytes. The JSON values are unchanged: any parser
+//! reads the same strings back.
+
+use serde::Serialize;
+use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
+use std::io::{self, Write};
+
+/// A serde_json formatter that also escapes the characters `escape::is_unsafe` names.
+struct Safe<F>(F);
+
+impl<F: Formatter> Formatter for Safe<F> {
+    fn write_string_fragment<W: ?Sized + Write>(&mut self, w: &mut W, s: &str) -> io::Result<()> {
+        let mut from = 0;
+        for (i, c) in s.char_indices() {
+            if crate::escape::is_unsafe(c) {
+                w.write_all(&s.as_bytes()[from..i])?;
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    write!(w, "\\u{u:04x}")?;
+                }
+                from = i + c.len_utf8();
+            }
+        }
+        w.write_all(&s.as_bytes()[from..])
+    }
+
+    // Everything else as the wrapped formatter does it.
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn end_object_key<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_key(w)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+fn write<W: Write, F: Formatter, T: ?Sized + Serialize>(w: W, f: F, v: &T) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(w, Safe(f));
+    v.serialize(&mut ser).map_err(io::Error::from)
+}
+
+/// `serde_json::to_writer`, with the invisible characters escaped.
+pub fn to_writer<W: Write, T: ?Sized + Serialize>(w: W, v: &T) -> io::Result<()> {
+    write(w, CompactFormatter, v)
+}
+
+/// `serde_json::to_writer_pretty`, with the invisible characters escaped.
+pub fn to_writer_pretty<W: Write, T: ?Sized + Serialize>(w: W, v: &T) -> io::Result<()> {
+    write(w, PrettyFormatter::new(), v)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bidi_zero_width_and_c1_are_escaped_and_read_back() {
+        let s = "a\u{202e}b\u{200b}c\u{2066}\u{2069}\u{9b}\u{feff}\u{f0000}é";
+        let mut out = Vec::new();
+        super::to_writer(&mut out, &s).unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert_eq!(
+            text,
+            "\"a\\u202eb\\u200bc\\u2066\\u2069\\u009b\\ufeff\\udb80\\udc00é\""
+        );
+        let back: String = serde_json::from_slice(&out).unwrap();
+        assert_eq!(back, s);
+    }
+}
