@@ -96,7 +96,7 @@ pub fn rebuild_stream(source: &Source, conn: &Connection, cap: u64) -> Result<St
 
 /// Feed `feed` the frames of `conn`: by seeking to each when its packet records are all
 /// kept and the file has an index, else by reading the file from the start.
-fn read_frames(
+pub(crate) fn read_frames(
     source: &Source,
     conn: &Connection,
     feed: &mut dyn FnMut(&capture::RawPacket<'_>) -> ControlFlow<()>,

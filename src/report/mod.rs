@@ -6,6 +6,9 @@
 //! never holds every connection in memory; the capture summary comes last.
 
 pub mod diagram;
+pub mod seqgraph;
+pub mod seqsvg;
+pub mod slice;
 pub mod text;
 
 use crate::pipeline::{CaptureStats, Connection};
