@@ -172,6 +172,7 @@ impl App {
                 _ => 0,
             },
             Tab::Http => self.http_detail(60).len(),
+            Tab::Graph => crate::ui::view::GRAPH_ZOOM_LEVELS,
             Tab::Ladder | Tab::Packets => 0,
         }
     }
@@ -409,7 +410,7 @@ impl App {
                 let new = mv(self.conn_view.http_sel, self.visible_exchanges());
                 self.conn_view.select_exchange(new);
             }
-            Tab::States | Tab::Stream => {
+            Tab::States | Tab::Stream | Tab::Graph => {
                 let max = self.max_scroll() as i64;
                 let s = &mut self.conn_view.scroll;
                 *s = (*s as i64).saturating_add(delta).clamp(0, max) as usize;

@@ -9,16 +9,19 @@
 //! out and picks the view. Row counts shared with `app` come from `ui::layout`.
 
 mod connections;
+mod graph;
 mod help;
 mod http;
 mod ladder;
 mod packets;
+mod slide;
 mod states;
 mod status;
 mod stream;
 
 pub use crate::ui::http_detail::body_lines;
 pub use connections::columns_for;
+pub use graph::ZOOM_LEVELS as GRAPH_ZOOM_LEVELS;
 pub use help::HELP;
 pub use ladder::arrow_text;
 pub use status::warnings;
@@ -62,11 +65,13 @@ pub fn render(f: &mut Frame, app: &App) {
         (Some(_), None) => match app.screen {
             Screen::Connections => connections::render(f, app, th, body),
             Screen::Connection => match app.conn_view.tab {
+                Tab::Ladder | Tab::Packets if app.present => slide::render(f, app, th, body),
                 Tab::Ladder => ladder::render(f, app, th, body),
                 Tab::Packets => packets::render(f, app, th, body),
                 Tab::States => states::render(f, app, th, body),
                 Tab::Http => http::render(f, app, th, body),
                 Tab::Stream => stream::render(f, app, th, body),
+                Tab::Graph => graph::render(f, app, th, body),
             },
         },
     }
