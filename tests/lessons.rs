@@ -11,6 +11,9 @@
 //! `open FILE` as `report FILE`, `quiz` with `--text` (answers from a `printf` pipe, else
 //! none), `demo` as `--replay --format json` (no root needed, the bundled recording).
 
+mod common;
+
+use common::pcapgen::{Cap, report};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::Write;
@@ -195,7 +198,7 @@ fn step(vals: Vec<Value>, seg: &str) -> Vec<Value> {
     };
     let filter = |p: &Value, f: &str| -> bool {
         match f.split_once('=') {
-            Some((k, v)) => p[k].to_string() == v,
+            Some((k, v)) => serde_json::from_str::<Value>(v).is_ok_and(|w| p[k] == w),
             None if f == "syn" => p["flags"].as_str().is_some_and(|s| s.contains("SYN")),
             None if f == "resent" => flags(p).iter().any(|x| {
                 matches!(
@@ -340,4 +343,36 @@ fn the_checker_catches_a_wrong_number() {
         headless(&c.args).join(" "),
         "demo --scenario reset --replay --format json"
     );
+}
+
+/// §7: a response with neither Content-Length nor chunking ends at the server's FIN, so
+/// it is complete there (frame 9 here), not at its last data segment (frame 7), and its
+/// total time runs to the FIN.
+#[test]
+fn close_delimited_response_completes_at_the_fin() {
+    const C: bool = true;
+    const S: bool = false;
+    let mut c = Cap::new();
+    let req = b"GET /x HTTP/1.0\r\n\r\n";
+    let head = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n";
+    let (r, h) = (req.len() as u32, head.len() as u32);
+    c.seg(0, C, "S", 100, 0, &[]); // 1
+    c.seg(100, S, "SA", 500, 101, &[]); // 2
+    c.seg(200, C, "A", 101, 501, &[]); // 3
+    c.seg(300, C, "PA", 101, 501, req); // 4
+    c.seg(400, S, "PA", 501, 101 + r, head); // 5
+    c.seg(500, S, "PA", 501 + h, 101 + r, b"hello "); // 6
+    c.seg(600, S, "PA", 507 + h, 101 + r, b"world\n"); // 7
+    c.seg(700, C, "A", 101 + r, 513 + h, &[]); // 8
+    c.seg(50_600, S, "FA", 513 + h, 101 + r, &[]); // 9: the close, 50 ms later
+    c.seg(50_700, C, "FA", 101 + r, 514 + h, &[]); // 10
+    c.seg(50_800, S, "A", 514 + h, 102 + r, &[]); // 11
+    let d = report(&c.write("close-delimited.pcap"));
+    let x = &d["connections"][0]["http"][0];
+    assert_eq!(x["complete"], true, "{x}");
+    assert_eq!(x["response"]["frame"], 5, "{x}");
+    assert_eq!(x["response"]["end_frame"], 9, "{x}");
+    assert_eq!(x["response"]["body_bytes_wire"], 12, "{x}");
+    let total = x["total_ms"].as_f64().unwrap();
+    assert!((total - 50.3).abs() < 1e-6, "{total}");
 }
