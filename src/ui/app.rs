@@ -172,7 +172,7 @@ impl App {
                 _ => 0,
             },
             Tab::Http => self.http_detail(60).len(),
-            Tab::Graph => crate::ui::view::GRAPH_ZOOM_LEVELS,
+            Tab::Graph => layout::GRAPH_ZOOM_LEVELS,
             Tab::Ladder | Tab::Packets => 0,
         }
     }
@@ -242,7 +242,7 @@ impl App {
                 .set_tab(self.screen, self.conn_view.tab_after(1)),
             PrevTab => self
                 .conn_view
-                .set_tab(self.screen, self.conn_view.tab_after(4)),
+                .set_tab(self.screen, self.conn_view.tab_after(Tab::ALL.len() - 1)),
             FieldNext | FieldPrev => {
                 let (n, cur) = (self.tree().len(), self.current_field());
                 self.conn_view.step_field(a == FieldNext, n, cur);

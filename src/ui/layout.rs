@@ -8,6 +8,8 @@ use crate::ui::screen::Tab;
 
 /// Rows of the title bar.
 pub const TITLE_ROWS: u16 = 1;
+/// Zoom levels of the Graph tab (its scroll): level `z` shows 1/2^z of the connection.
+pub const GRAPH_ZOOM_LEVELS: usize = 12;
 /// Rows of the status bar.
 pub const STATUS_ROWS: u16 = 1;
 /// The screen row of a list's first entry: below the title bar and the list's header.

@@ -26,7 +26,7 @@ use ratatui::widgets::canvas::{Canvas, Line as CLine};
 use std::sync::{Arc, Mutex};
 
 /// Zoom steps: level `z` shows 1/2^z of the connection's duration.
-pub const ZOOM_LEVELS: usize = 12;
+use crate::ui::layout::GRAPH_ZOOM_LEVELS as ZOOM_LEVELS;
 
 /// SACK blocks of the last connection graphed (reading them means reading the file
 /// again, once per connection, not once per frame drawn).

@@ -21,7 +21,6 @@ mod stream;
 
 pub use crate::ui::http_detail::body_lines;
 pub use connections::columns_for;
-pub use graph::ZOOM_LEVELS as GRAPH_ZOOM_LEVELS;
 pub use help::HELP;
 pub use ladder::arrow_text;
 pub use status::warnings;

@@ -42,11 +42,20 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         .lines
         .iter()
         .filter(|l| app.play.playhead.is_none_or(|f| l.frame <= f))
-        .skip(app.conn_view.scroll.min(app.max_scroll()))
-        .take(rows);
-    for l in visible {
+        .skip(app.conn_view.scroll.min(app.max_scroll()));
+    // A line wider than the pane continues on the next rows: nothing is cut off.
+    let w = usize::from(area.width).max(1);
+    let mut shown = 0;
+    'rows: for l in visible {
         let st = if l.gap { th.anomaly() } else { th.side(l.dir) };
-        lines.push(Line::styled(l.text.clone(), st));
+        let chars: Vec<char> = l.text.chars().collect();
+        for part in chars.chunks(w).chain(chars.is_empty().then_some(&[][..])) {
+            if shown == rows {
+                break 'rows;
+            }
+            lines.push(Line::styled(part.iter().collect::<String>(), st));
+            shown += 1;
+        }
     }
     if s.lines.is_empty() {
         lines.push(Line::styled(
