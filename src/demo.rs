@@ -15,7 +15,10 @@
 //! `cmd::demo`. It is an edge module: it reads the clock and owns sockets; the analysis
 //! it feeds is the ordinary one.
 
+pub mod narrate;
+pub mod netns;
 mod scenarios;
+mod sockets;
 mod wire;
 
 pub use scenarios::{Scenario, Stage};
@@ -33,5 +36,7 @@ pub fn bundled(s: Scenario) -> &'static [u8] {
         Scenario::HalfClose => include_bytes!("../captures/demo-half-close.pcap"),
         Scenario::SlowReader => include_bytes!("../captures/demo-slow-reader.pcap"),
         Scenario::Timeout => include_bytes!("../captures/demo-timeout.pcap"),
+        // Recorded by captures/record.sh over the same kind of lossy link.
+        Scenario::Loss => include_bytes!("../captures/http-lossy-download.pcap"),
     }
 }

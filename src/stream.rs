@@ -8,7 +8,6 @@
 
 use crate::capture::{self, Source};
 use crate::decode;
-use crate::escape::escape_bytes;
 use crate::flow::Dir;
 use crate::http::{Exchange, HttpAssembler, HttpConfig};
 use crate::pipeline::Connection;
@@ -99,7 +98,7 @@ pub fn rebuild_stream(source: &Source, conn: &Connection, cap: u64) -> Result<St
 
 /// Feed `feed` the frames of `conn`: by seeking to each when its packet records are all
 /// kept and the file has an index, else by reading the file from the start.
-fn read_frames(
+pub(crate) fn read_frames(
     source: &Source,
     conn: &Connection,
     feed: &mut dyn FnMut(&capture::RawPacket<'_>) -> ControlFlow<()>,
@@ -274,7 +273,7 @@ fn push_lines(out: &mut StreamData, pieces: Vec<(Dir, u64, Piece)>) {
             Piece::Data(b) => {
                 out.bytes[dir.idx()] += b.len() as u64;
                 // CRLF line ends read as plain line ends here; a lone CR stays visible.
-                let text = escape_bytes(&b, true).replace("\\r\n", "\n");
+                let text = escape_raw(&b).replace("\\r\n", "\n");
                 let body = text.strip_suffix('\n').unwrap_or(&text);
                 for (k, part) in body.split('\n').enumerate() {
                     let append = k == 0 && prev_dir == Some(dir);
@@ -289,6 +288,30 @@ fn push_lines(out: &mut StreamData, pieces: Vec<(Dir, u64, Piece)>) {
             }
         }
     }
+}
+
+/// Raw stream bytes for display, byte by byte: printable ASCII as is, line ends kept,
+/// every other byte escaped (`\r`, `\t`, `^[` for control characters, `\xNN` from
+/// 0x80). Never decoded as UTF-8: in a gzip or binary body, byte pairs that happen to form valid UTF-8 would show as characters
+/// that were never sent (CJK, two cells wide), so each byte is one visible unit.
+pub fn escape_raw(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    for &x in b {
+        match x {
+            b'\n' => out.push('\n'),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x20..=0x7e => out.push(char::from(x)),
+            // Control characters as everywhere else in tcpscope (`crate::escape`).
+            0x00..=0x1f => {
+                out.push('^');
+                out.push(char::from(b'@' + x));
+            }
+            0x7f => out.push_str("^?"),
+            _ => out.push_str(&format!("\\x{x:02X}")),
+        }
+    }
+    out
 }
 
 /// Add `s` as a new line (or to the end of the last one), wrapping at `WRAP` chars.

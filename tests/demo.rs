@@ -227,7 +227,9 @@ fn list_names_every_scenario_in_one_line() {
         .lines()
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
-    assert_eq!(names, SCENARIOS, "{text}");
+    let mut all = SCENARIOS.to_vec();
+    all.push("loss");
+    assert_eq!(names, all, "{text}");
     assert!(text.lines().all(|l| l.len() > 30), "{text}");
 }
 
@@ -419,4 +421,74 @@ fn the_demo_sees_only_its_own_traffic() {
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }
+}
+
+/// What the loss demo must show, live or replayed: a download with retransmissions,
+/// duplicate ACKs and a fast retransmit, and the narration of the first loss.
+fn check_loss(d: &Value, err: &str) {
+    let c = &d["connections"][0];
+    let a = &c["analysis"];
+    let ctx = format!("{a}\n{err}");
+    assert!(a["retransmission"].as_u64().unwrap() > 0, "{ctx}");
+    assert!(a["duplicate_ack"].as_u64().unwrap() > 0, "{ctx}");
+    assert!(a["fast_retransmission"].as_u64().unwrap() > 0, "{ctx}");
+    assert_eq!(c["handshake"]["outcome"], "complete", "{ctx}");
+    assert!(
+        c["payload_bytes"]["server"].as_u64().unwrap() > 1_000_000,
+        "{ctx}"
+    );
+    for part in [
+        "First retransmission: frame ",
+        "First fast retransmit: frame ",
+        "Recovery: frame ",
+    ] {
+        assert!(err.contains(part), "no {part:?} in the narration:\n{err}");
+    }
+}
+
+/// The loss demo live: root builds the namespace pair; CI runs as root. The namespaces
+/// are gone afterwards and the host's loopback saw none of it.
+#[test]
+fn demo_loss_live_in_namespaces() {
+    if !common::is_root() {
+        eprintln!("skipping: the loss demo's network namespaces need root");
+        return;
+    }
+    let (d, err) = demo("loss", &[]);
+    assert!(!err.contains("replaying"), "{err}");
+    assert!(
+        d["capture"]["file"]
+            .as_str()
+            .unwrap()
+            .starts_with("live:tsl"),
+        "{d}"
+    );
+    check_loss(&d, &err);
+    let pid_ns = Command::new("ip").args(["netns", "list"]).output().unwrap();
+    let left = String::from_utf8_lossy(&pid_ns.stdout).into_owned();
+    assert!(
+        !left.lines().any(|l| l.starts_with("tcpscope-loss-")
+            && err.contains(l.split_whitespace().next().unwrap())),
+        "namespaces left behind: {left}"
+    );
+}
+
+#[test]
+fn demo_loss_replay() {
+    let (d, err) = demo("loss", &["--replay"]);
+    assert_eq!(
+        d["capture"]["file"],
+        "bundled:captures/http-lossy-download.pcap"
+    );
+    check_loss(&d, &err);
+    // The bundled recording's first loss, as tshark reads it: frame 84 resends seq
+    // 62518 (first sent in frame 67); the first fast retransmit is frame 164.
+    assert!(
+        err.contains("frame 84 resends seq 62518 (1448 bytes) first sent in frame 67"),
+        "{err}"
+    );
+    assert!(
+        err.contains("First fast retransmit: frame 164 resends seq 147950"),
+        "{err}"
+    );
 }

@@ -5,7 +5,7 @@
 use crate::demo::Scenario;
 use crate::explain::narrative::Style;
 use crate::report::Format;
-use crate::report::diagram::DiagramFormat;
+use crate::report::diagram::{DiagramFormat, FrameRange, Graph, TimeRange};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -146,9 +146,10 @@ pub struct DiagramArgs {
     /// Connection id (as `tcpscope report` lists them); default: the first.
     #[arg(long)]
     pub conn: Option<u64>,
-    /// Mermaid `sequenceDiagram` (GitHub, slides), plain ASCII, or SVG for print.
-    #[arg(long, value_enum, default_value_t = DiagramFormat::Mermaid)]
-    pub format: DiagramFormat,
+    /// Mermaid `sequenceDiagram` (GitHub, slides), plain ASCII, or SVG for print
+    /// [default: mermaid; svg with --graph].
+    #[arg(long, value_enum)]
+    pub format: Option<DiagramFormat>,
     /// Draw only the opening (up to the handshake-completing ACK).
     #[arg(long)]
     pub handshake_only: bool,
@@ -156,6 +157,18 @@ pub struct DiagramArgs {
     /// Secrets in a pcapng's Decryption Secrets Blocks are used as well.
     #[arg(long, value_name = "FILE")]
     pub keylog: Option<PathBuf>,
+    /// Draw only frames A to B (capture frame numbers, inclusive; `A-` or `-B` leave an
+    /// end open).
+    #[arg(long, value_name = "A-B", conflicts_with = "time")]
+    pub frames: Option<FrameRange>,
+    /// Draw only the packets A to B seconds after the connection's first (inclusive, as
+    /// the diagram's time column prints them).
+    #[arg(long, value_name = "A-B")]
+    pub time: Option<TimeRange>,
+    /// Draw a graph instead of the ladder: `seq` is the sequence-number/time graph
+    /// (Stevens/tcptrace style) of each direction, as SVG.
+    #[arg(long, value_enum)]
+    pub graph: Option<Graph>,
 }
 
 #[derive(clap::Args, Debug)]

@@ -63,6 +63,8 @@ pub struct Diagram {
     pub conn: u64,
     pub format: DiagramFormat,
     pub options: diagram::Options,
+    pub slice: diagram::Slice,
+    pub graph: Option<diagram::Graph>,
 }
 
 /// `tcpscope quiz`.
@@ -126,7 +128,7 @@ impl Config {
             Some(Command::Report(a)) => Config::Report(report(a)),
             Some(Command::ExportHttp(a)) => Config::ExportHttp(export_http(a)),
             Some(Command::Explain(a)) => Config::Explain(explain(a)),
-            Some(Command::Diagram(a)) => Config::Diagram(diagram(a)),
+            Some(Command::Diagram(a)) => Config::Diagram(diagram(a)?),
             Some(Command::Quiz(a)) => Config::Quiz(quiz(a)?),
             Some(Command::Live(a)) => Config::Live(live(a)?),
             Some(Command::Demo(a)) => Config::Demo(demo(a)),
@@ -180,15 +182,31 @@ fn explain(a: ExplainArgs) -> Explain {
     }
 }
 
-fn diagram(a: DiagramArgs) -> Diagram {
-    Diagram {
+fn diagram(a: DiagramArgs) -> anyhow::Result<Diagram> {
+    let format = match (a.graph, a.format) {
+        (Some(_), None | Some(DiagramFormat::Svg)) => DiagramFormat::Svg,
+        (Some(g), Some(f)) => anyhow::bail!(
+            "--graph {} is drawn as SVG only, not {}: use --format svg",
+            g.name(),
+            f.name()
+        ),
+        (None, f) => f.unwrap_or(DiagramFormat::Mermaid),
+    };
+    let slice = match (a.frames, a.time) {
+        (Some(r), _) => diagram::Slice::Frames(r),
+        (None, Some(r)) => diagram::Slice::Time(r),
+        (None, None) => diagram::Slice::All,
+    };
+    Ok(Diagram {
         file: a.file,
         conn: a.conn.unwrap_or(1),
-        format: a.format,
+        format,
         options: diagram::Options {
             handshake_only: a.handshake_only,
         },
-    }
+        slice,
+        graph: a.graph,
+    })
 }
 
 fn quiz(a: QuizArgs) -> anyhow::Result<Quiz> {

@@ -43,6 +43,9 @@ fn list() -> anyhow::Result<()> {
 
 /// Stage the scenario while capturing it; replay it when capture is not allowed.
 fn stage(a: &Demo) -> anyhow::Result<()> {
+    if a.scenario == Scenario::Loss {
+        return stage_loss(a);
+    }
     let stage =
         Stage::bind(a.scenario).context("cannot bind a port on 127.0.0.1 for the demo server")?;
     // Both ports of the scenario's one connection: other loopback traffic stays out.
@@ -63,6 +66,12 @@ fn stage(a: &Demo) -> anyhow::Result<()> {
             return replay(a);
         }
     };
+    run_staged(a, stage, live, filter)
+}
+
+/// Run a staged scenario under its capture: the UI or the report, then what client and
+/// server said.
+fn run_staged(a: &Demo, stage: Stage, live: Live, filter: String) -> anyhow::Result<()> {
     let log: Arc<Mutex<Vec<String>>> = Arc::default();
     let scenario = spawn_scenario(stage, live.stop_flag(), a.format.is_some(), log.clone())?;
     let result = show_live(a, live, filter);
@@ -81,6 +90,59 @@ fn stage(a: &Demo) -> anyhow::Result<()> {
         );
     }
     result
+}
+
+/// `loss`: the download in a namespace pair over a lossy veth link (`demo::netns`),
+/// captured on the client's end, then the story of its losses; without permission to
+/// build the link, the bundled lossy recording.
+fn stage_loss(a: &Demo) -> anyhow::Result<()> {
+    use crate::demo::netns::{CLIENT_IP, LossNet, SERVER_IP};
+    let net = match LossNet::create() {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!(
+                "tcpscope demo: cannot build the lossy link in network namespaces (needs root): {e}; replaying the bundled capture of `loss` instead"
+            );
+            return replay(a);
+        }
+    };
+    let listener = LossNet::within(&net.server_ns, || {
+        std::net::TcpListener::bind((SERVER_IP, 0))
+    })??;
+    let client = LossNet::within(&net.client_ns, || Stage::client_socket(CLIENT_IP))??;
+    let stage = Stage::from_parts(Scenario::Loss, listener, client, SERVER_IP)?;
+    let filter = stage.filter();
+    let tmp =
+        TempFile(std::env::temp_dir().join(format!("tcpscope-{}-loss.pcap", std::process::id())));
+    let saved = a.write.clone().unwrap_or_else(|| tmp.0.clone());
+    let mut cfg = capture_config(&filter, a);
+    cfg.interface = Some(net.client_if.clone());
+    cfg.write = Some(saved.clone());
+    let live = LossNet::within(&net.client_ns, || Live::start(cfg))?
+        .map_err(|e| anyhow::anyhow!("cannot capture on the demo's veth link: {e}"))?;
+    eprintln!(
+        "tcpscope demo: namespaces {} and {}, veth {}, every {}th data segment from the server dropped on arrival (after the capture sees it)",
+        net.client_ns,
+        net.server_ns,
+        net.client_if,
+        crate::demo::netns::DROP_EVERY
+    );
+    let r = run_staged(a, stage, live, filter);
+    drop(net);
+    tell_losses(&saved);
+    r
+}
+
+/// The story of the losses in the capture at `path` (stderr).
+fn tell_losses(path: &std::path::Path) {
+    let Ok(conns) = crate::classroom::load(&path.display().to_string()) else {
+        return;
+    };
+    if let Some(c) = conns.first() {
+        for l in crate::demo::narrate::loss_story(c) {
+            eprintln!("demo: {l}");
+        }
+    }
 }
 
 /// The live capture of the scenario: loopback, its two ports, every packet kept whole.
@@ -182,7 +244,10 @@ impl Drop for TempFile {
 /// Show the bundled capture of the scenario: the report, or the TUI stepping from the
 /// first packet.
 fn replay(a: &Demo) -> anyhow::Result<()> {
-    let name = format!("demo-{}.pcap", a.scenario);
+    let name = match a.scenario {
+        Scenario::Loss => "http-lossy-download.pcap".to_string(),
+        s => format!("demo-{s}.pcap"),
+    };
     let bytes = bundled(a.scenario);
     if let Some(w) = &a.write {
         std::fs::write(w, bytes).with_context(|| format!("cannot write {}", w.display()))?;
@@ -190,6 +255,9 @@ fn replay(a: &Demo) -> anyhow::Result<()> {
     let tmp =
         TempFile(std::env::temp_dir().join(format!("tcpscope-{}-{name}", std::process::id())));
     std::fs::write(&tmp.0, bytes).with_context(|| format!("cannot write {}", tmp.0.display()))?;
+    if a.scenario == Scenario::Loss && a.format.is_some() {
+        tell_losses(&tmp.0);
+    }
     match a.format {
         Some(f) => {
             let source = Source::File(tmp.0.clone());

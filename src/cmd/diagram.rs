@@ -1,13 +1,22 @@
-//! `tcpscope diagram`: a connection's ladder diagram (`report::diagram`).
+//! `tcpscope diagram`: a connection's ladder diagram (`report::diagram`), or its
+//! sequence-number graph (`report::seqgraph`), whole or a slice of it.
 
 use crate::classroom;
 use crate::cli::config::Diagram;
-use crate::report::diagram;
+use crate::report::{diagram, seqsvg};
 use std::io::{self, Write};
 
 pub fn run(c: Diagram) -> anyhow::Result<()> {
     let conns = classroom::select(classroom::load(&c.file)?, Some(c.conn), &c.file)?;
-    let text = diagram::render(&conns[0], c.format, c.options);
+    let text = match c.graph {
+        Some(diagram::Graph::Seq) => {
+            let source = crate::capture::Source::from_arg(&c.file);
+            let sacks = seqsvg::sack_blocks(&source, &conns[0]);
+            seqsvg::render_svg(&conns[0], &sacks, c.slice)
+        }
+        None => diagram::render_slice(&conns[0], c.format, c.options, c.slice),
+    }
+    .map_err(|e| anyhow::anyhow!("{}: {e}", c.file))?;
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;

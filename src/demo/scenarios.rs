@@ -4,10 +4,10 @@
 //! Every socket has timeouts, so no scenario can hang: the slowest (`timeout`,
 //! `slow-reader`) take under two seconds.
 
+use super::sockets::{bound_client, connect_bound, linger_zero};
 use super::wire::{self, Head};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd};
 use std::time::Duration;
 
 /// The scenarios `tcpscope demo --scenario` knows, in `--list` order.
@@ -23,10 +23,11 @@ pub enum Scenario {
     HalfClose,
     SlowReader,
     Timeout,
+    Loss,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 10] = [
+    pub const ALL: [Scenario; 11] = [
         Scenario::Get,
         Scenario::KeepAlive,
         Scenario::Pipelined,
@@ -37,6 +38,7 @@ impl Scenario {
         Scenario::HalfClose,
         Scenario::SlowReader,
         Scenario::Timeout,
+        Scenario::Loss,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +53,7 @@ impl Scenario {
             Scenario::HalfClose => "half-close",
             Scenario::SlowReader => "slow-reader",
             Scenario::Timeout => "timeout",
+            Scenario::Loss => "loss",
         }
     }
 
@@ -83,6 +86,9 @@ impl Scenario {
             Scenario::Timeout => {
                 "the server accepts but never answers; the client gives up after 1.5 s and closes"
             }
+            Scenario::Loss => {
+                "a 1 MiB download over a veth link that drops every 40th data segment (root: network namespaces): retransmissions, dup ACKs, SACK, fast retransmit"
+            }
         }
     }
 }
@@ -107,6 +113,8 @@ pub struct Stage {
     listener: Option<TcpListener>,
     /// The client's socket: bound, not yet connected.
     client: TcpStream,
+    /// The server's address (127.0.0.1, or the server namespace's for `loss`).
+    host: std::net::Ipv4Addr,
 }
 
 const IO_TIMEOUT: Duration = Duration::from_secs(4);
@@ -125,28 +133,51 @@ impl Stage {
         };
         // The window offered in the SYN depends on SO_RCVBUF: set before connect().
         let rcvbuf = (scenario == Scenario::SlowReader).then_some(2048);
-        let (client, client_port) = bound_client(rcvbuf)?;
+        let (client, client_port) = bound_client(rcvbuf, HOST.parse().expect("an IPv4 address"))?;
         Ok(Stage {
             scenario,
             port,
             client_port,
             listener,
             client,
+            host: HOST.parse().expect("an IPv4 address"),
         })
+    }
+
+    /// A stage from sockets made elsewhere (`loss` makes each in its own namespace).
+    pub fn from_parts(
+        scenario: Scenario,
+        listener: TcpListener,
+        client: (TcpStream, u16),
+        host: std::net::Ipv4Addr,
+    ) -> io::Result<Stage> {
+        Ok(Stage {
+            scenario,
+            port: listener.local_addr()?.port(),
+            client_port: client.1,
+            listener: Some(listener),
+            client: client.0,
+            host,
+        })
+    }
+
+    /// A client socket bound to `ip` (in the calling thread's network namespace).
+    pub fn client_socket(ip: std::net::Ipv4Addr) -> io::Result<(TcpStream, u16)> {
+        bound_client(None, ip)
     }
 
     /// The capture filter that takes this scenario's packets and nothing else.
     pub fn filter(&self) -> String {
         format!(
-            "tcp and host {HOST} and port {} and port {}",
-            self.port, self.client_port
+            "tcp and host {} and port {} and port {}",
+            self.host, self.port, self.client_port
         )
     }
 
     /// Run the server (on a thread) and the client (here) to the end of the scenario.
     pub fn run(self, say: Say<'_>) -> io::Result<()> {
         let sc = self.scenario;
-        let addr: SocketAddr = ([127, 0, 0, 1], self.port).into();
+        let addr: SocketAddr = (self.host, self.port).into();
         std::thread::scope(|scope| {
             let server = self.listener.map(|l| {
                 scope.spawn(move || {
@@ -189,113 +220,18 @@ fn drain(s: &mut TcpStream) -> io::Result<usize> {
     }
 }
 
-fn set_int_opt(s: &impl AsRawFd, level: i32, opt: i32, value: i32) -> io::Result<()> {
-    // SAFETY: a valid socket and a pointer to an int that lives for the call.
-    let r = unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            level,
-            opt,
-            (&value as *const i32).cast(),
-            std::mem::size_of::<i32>() as libc::socklen_t,
-        )
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
+/// Bytes the `loss` scenario downloads: enough segments (about 720) for several losses.
+const LOSS_BODY: usize = 1 << 20;
 
-/// SO_LINGER on with a zero timeout: close() then discards unsent data and sends RST.
-fn linger_zero(s: &TcpStream) -> io::Result<()> {
-    let l = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: a valid socket and a pointer to a linger struct that lives for the call.
-    let r = unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&l as *const libc::linger).cast(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-fn sockaddr(v4: std::net::SocketAddrV4) -> libc::sockaddr_in {
-    libc::sockaddr_in {
-        sin_family: libc::AF_INET as libc::sa_family_t,
-        sin_port: v4.port().to_be(),
-        sin_addr: libc::in_addr {
-            s_addr: u32::from(*v4.ip()).to_be(),
-        },
-        sin_zero: [0; 8],
-    }
-}
-
-/// A client socket bound to 127.0.0.1 on a port the kernel picks (with SO_RCVBUF set
-/// first when asked), not yet connected, and that port: std's `TcpStream` cannot bind
-/// before connecting.
-fn bound_client(rcvbuf: Option<i32>) -> io::Result<(TcpStream, u16)> {
-    // SAFETY: socket(2) with constant arguments; the descriptor is owned below.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fd is a fresh socket nobody else owns; the stream closes it on drop.
-    let s = unsafe { TcpStream::from_raw_fd(fd) };
-    if let Some(n) = rcvbuf {
-        set_int_opt(&s, libc::SOL_SOCKET, libc::SO_RCVBUF, n)?;
-    }
-    let sa = sockaddr(std::net::SocketAddrV4::new([127, 0, 0, 1].into(), 0));
-    // SAFETY: a valid socket and a sockaddr_in that lives for the call.
-    let r = unsafe {
-        libc::bind(
-            fd,
-            (&sa as *const libc::sockaddr_in).cast(),
-            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
-        )
-    };
-    if r != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let mut got = sockaddr(std::net::SocketAddrV4::new([0, 0, 0, 0].into(), 0));
-    let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-    // SAFETY: a valid socket, a sockaddr_in and its length that live for the call.
-    let r = unsafe { libc::getsockname(fd, (&mut got as *mut libc::sockaddr_in).cast(), &mut len) };
-    if r != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok((s, u16::from_be(got.sin_port)))
-}
-
-/// Connect the bound client socket to `addr` (loopback: it answers at once, SYN-ACK
-/// or RST).
-fn connect_bound(s: TcpStream, addr: SocketAddr) -> io::Result<TcpStream> {
-    let SocketAddr::V4(v4) = addr else {
-        return Err(io::Error::other("IPv4 only"));
-    };
-    let sa = sockaddr(v4);
-    // SAFETY: a valid socket and a sockaddr_in that lives for the call.
-    let r = unsafe {
-        libc::connect(
-            s.as_raw_fd(),
-            (&sa as *const libc::sockaddr_in).cast(),
-            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
-        )
-    };
-    if r != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(s)
+/// A body that does not compress or repeat (a simple LCG), the same every run.
+fn loss_body() -> Vec<u8> {
+    let mut x: u32 = 0x1234_5678;
+    (0..LOSS_BODY)
+        .map(|_| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (x >> 24) as u8
+        })
+        .collect()
 }
 
 fn page(name: &str) -> Vec<u8> {
@@ -322,6 +258,22 @@ fn serve(sc: Scenario, l: TcpListener, say: Say<'_>) -> io::Result<()> {
             let body = vec![b'z'; 48 * 1024];
             say("server: sending 48 KiB; the client's receive window will fill".into());
             wire::respond(&mut s, "200 OK", "application/octet-stream", &body, &[])?;
+            drain(&mut s).map(drop)
+        }
+        Scenario::Loss => {
+            read_req(&mut s, say)?;
+            say(format!(
+                "server: sending {} bytes over the lossy link",
+                LOSS_BODY
+            ));
+            wire::respond(
+                &mut s,
+                "200 OK",
+                "application/octet-stream",
+                &loss_body(),
+                &[],
+            )?;
+            s.shutdown(Shutdown::Write)?;
             drain(&mut s).map(drop)
         }
         Scenario::Timeout => {
@@ -510,6 +462,11 @@ fn client(sc: Scenario, sock: TcpStream, addr: SocketAddr, say: Say<'_>) -> io::
             got(&wire::read_response(s)?, say);
         }
         Scenario::Timeout => client_timeout(s, &host, say)?,
+        Scenario::Loss => {
+            send(s, &wire::get("/random-1m.bin", &host, &[]), say)?;
+            got(&wire::read_response(s)?, say);
+            say("client: done; closes first".into());
+        }
         Scenario::Refused => {}
     }
     Ok(())

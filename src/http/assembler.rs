@@ -519,11 +519,17 @@ impl HttpAssembler {
     }
 
     pub fn fin(&mut self, dir: Dir, frame: u64, ts: Ts) {
-        // The FIN itself carries no body bytes; message end stays at the
-        // last data byte, so frame/ts are not needed for the data model.
-        let _ = (frame, ts);
         if self.finished {
             return;
+        }
+        // A close-delimited body is known to be complete only at the FIN that ends it:
+        // the message ends there, not at its last data byte. Other messages end at
+        // their last byte (the FIN carries none of theirs).
+        let st = &self.dirs[dir.idx()];
+        if let (Phase::Body(BodyState::Close), Some(cur)) = (&st.phase, st.cur.as_ref())
+            && let Some(m) = self.exchanges[cur.idx].side_mut(dir)
+        {
+            (m.end_frame, m.end_ts) = (frame, ts);
         }
         if dir == Dir::Server {
             self.server_fin = true;

@@ -3,6 +3,7 @@
 //! flags, relative seq/ack and length; state changes and analysis flags as notes.
 //! Renderers only read the model; the facts come from the explain layer.
 
+pub use super::slice::{FrameRange, Slice, TimeRange};
 use crate::explain::{self, ConnFacts};
 use crate::flow::Dir;
 use crate::pipeline::Connection;
@@ -15,6 +16,31 @@ pub enum DiagramFormat {
     Mermaid,
     Ascii,
     Svg,
+}
+
+impl DiagramFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            DiagramFormat::Mermaid => "mermaid",
+            DiagramFormat::Ascii => "ascii",
+            DiagramFormat::Svg => "svg",
+        }
+    }
+}
+
+/// A graph drawn instead of the ladder (`--graph`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Graph {
+    /// Sequence number over time, per direction (`report::seqgraph`).
+    Seq,
+}
+
+impl Graph {
+    pub fn name(self) -> &'static str {
+        match self {
+            Graph::Seq => "seq",
+        }
+    }
 }
 
 /// What to draw.
@@ -130,12 +156,60 @@ fn handshake_end(c: &Connection, pkts: &[PacketRecord]) -> usize {
 
 /// Render the ladder of `c`.
 pub fn render(c: &Connection, format: DiagramFormat, opts: Options) -> String {
+    render_slice(c, format, opts, Slice::All).unwrap_or_default()
+}
+
+/// Render the part of `c`'s ladder inside `slice` (times stay relative to the
+/// connection's first packet, so a slice reads like the same rows of the whole); an
+/// error when the slice holds none of the connection's packets.
+pub fn render_slice(
+    c: &Connection,
+    format: DiagramFormat,
+    opts: Options,
+    slice: Slice,
+) -> Result<String, String> {
     let cf = ConnFacts::of(c);
-    let rows = rows(c, &cf, opts);
-    match format {
-        DiagramFormat::Mermaid => mermaid(c, &rows),
-        DiagramFormat::Ascii => ascii(c, &rows),
-        DiagramFormat::Svg => svg(c, &rows),
+    let mut rows = rows(c, &cf, opts);
+    let keep = slice.select(&cf.packets[..rows.len()]).map_err(|e| {
+        let msg = format!("connection {}: {e}", c.id);
+        if opts.handshake_only {
+            format!("{msg} (with --handshake-only: only its opening)")
+        } else {
+            msg
+        }
+    })?;
+    let cut = Cut {
+        before: keep.first().copied().unwrap_or(0),
+        after: rows.len() - keep.last().map_or(0, |l| l + 1),
+    };
+    if slice != Slice::All {
+        let keep: std::collections::HashSet<usize> = keep.into_iter().collect();
+        let mut i = 0;
+        rows.retain(|_| {
+            i += 1;
+            keep.contains(&(i - 1))
+        });
+    }
+    Ok(match format {
+        DiagramFormat::Mermaid => mermaid(c, &rows, cut),
+        DiagramFormat::Ascii => ascii(c, &rows, cut),
+        DiagramFormat::Svg => svg(c, &rows, cut),
+    })
+}
+
+/// Packets left out of a slice: before its first row and after its last.
+#[derive(Clone, Copy, Debug, Default)]
+struct Cut {
+    before: usize,
+    after: usize,
+}
+
+impl Cut {
+    fn before_note(self) -> Option<String> {
+        (self.before > 0).then(|| format!("… {} earlier packets not drawn", self.before))
+    }
+    fn after_note(self) -> Option<String> {
+        (self.after > 0).then(|| format!("… {} later packets not drawn", self.after))
     }
 }
 
@@ -158,7 +232,7 @@ pub fn mermaid_escape(s: &str) -> String {
     out
 }
 
-fn mermaid(c: &Connection, rows: &[Row<'_>]) -> String {
+fn mermaid(c: &Connection, rows: &[Row<'_>], cut: Cut) -> String {
     let mut o = String::from("sequenceDiagram\n");
     o.push_str(&format!(
         "    participant C as Client {}\n",
@@ -176,6 +250,11 @@ fn mermaid(c: &Connection, rows: &[Row<'_>]) -> String {
     if rows.is_empty() {
         o.push_str("    Note over C,S: no packet to draw (the handshake was not captured)\n");
     }
+    let cut_note = |n: Option<String>| {
+        n.map(|n| format!("    Note over C,S: {}\n", mermaid_escape(&n)))
+            .unwrap_or_default()
+    };
+    o.push_str(&cut_note(cut.before_note()));
     for r in rows {
         for (d, s) in &r.before {
             o.push_str(&note(*d, s));
@@ -205,6 +284,7 @@ fn mermaid(c: &Connection, rows: &[Row<'_>]) -> String {
             ));
         }
     }
+    o.push_str(&cut_note(cut.after_note()));
     o
 }
 
@@ -221,7 +301,7 @@ fn ascii_only(s: &str) -> String {
 const TIME_W: usize = 11;
 const NOTE_W: usize = 13;
 
-fn ascii(c: &Connection, rows: &[Row<'_>]) -> String {
+fn ascii(c: &Connection, rows: &[Row<'_>], cut: Cut) -> String {
     let inner = rows
         .iter()
         .map(|r| r.label.len() + 8)
@@ -238,6 +318,17 @@ fn ascii(c: &Connection, rows: &[Row<'_>]) -> String {
         let msg = "(no packet: the handshake was not captured)";
         o.push_str(&format!("{pad}|  {msg:<w$}|\n", w = inner - 2));
     }
+    let cut_line = |n: Option<String>| {
+        n.map(|n| {
+            format!(
+                "{pad}|  {:<w$}|\n",
+                ascii_only(&n.replace('…', "...")),
+                w = inner - 2
+            )
+        })
+        .unwrap_or_default()
+    };
+    o.push_str(&cut_line(cut.before_note()));
     for r in rows {
         if let Some(l) = ascii_notes(&r.before, inner) {
             o.push_str(&l);
@@ -260,6 +351,7 @@ fn ascii(c: &Connection, rows: &[Row<'_>]) -> String {
             o.push_str(&format!("{pad}|  {f:<w$}|\n", w = inner - 2));
         }
     }
+    o.push_str(&cut_line(cut.after_note()));
     o.push_str(&blank);
     o.push('\n');
     o
@@ -345,14 +437,28 @@ const TOP: u32 = 70;
 const STEP: u32 = 34;
 const SLOPE: u32 = 12;
 
-fn svg(c: &Connection, rows: &[Row<'_>]) -> String {
+fn svg(c: &Connection, rows: &[Row<'_>], cut: Cut) -> String {
     let extra: u32 = rows.iter().map(|r| u32::from(!r.flags.is_empty())).sum();
-    let h = TOP + STEP * (rows.len() as u32 + extra) + 40;
+    let notes = u32::from(cut.before > 0) + u32::from(cut.after > 0);
+    let h = TOP + STEP * (rows.len() as u32 + extra + notes) + 40;
     let mut o = svg_head(c, h);
     let mut y = TOP;
+    let note = |n: Option<String>, y: &mut u32, o: &mut String| {
+        if let Some(n) = n {
+            o.push_str(&format!(
+                "  <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#555\" font-style=\"italic\">{}</text>\n",
+                (XL + XR) / 2,
+                *y + 4,
+                xml_escape(&n)
+            ));
+            *y += STEP;
+        }
+    };
+    note(cut.before_note(), &mut y, &mut o);
     for r in rows {
         y = svg_row(r, y, &mut o);
     }
+    note(cut.after_note(), &mut y, &mut o);
     o.push_str("</svg>\n");
     o
 }

@@ -7,6 +7,9 @@
 
 pub mod diagram;
 pub mod json;
+pub mod seqgraph;
+pub mod seqsvg;
+pub mod slice;
 pub mod text;
 
 use crate::pipeline::{CaptureStats, Connection};

@@ -190,6 +190,7 @@ impl App {
                 _ => 0,
             },
             Tab::Http => self.http_detail(60).len(),
+            Tab::Graph => layout::GRAPH_ZOOM_LEVELS,
             Tab::Ladder | Tab::Packets => 0,
         }
     }
@@ -267,7 +268,7 @@ impl App {
                 .set_tab(self.screen, self.conn_view.tab_after(1)),
             PrevTab => self
                 .conn_view
-                .set_tab(self.screen, self.conn_view.tab_after(4)),
+                .set_tab(self.screen, self.conn_view.tab_after(Tab::ALL.len() - 1)),
             FieldNext | FieldPrev => {
                 let (n, cur) = (self.tree().len(), self.current_field());
                 self.conn_view.step_field(a == FieldNext, n, cur);
@@ -444,7 +445,7 @@ impl App {
                 let new = mv(self.conn_view.http_sel, self.visible_exchanges());
                 self.conn_view.select_exchange(new);
             }
-            Tab::States | Tab::Stream => {
+            Tab::States | Tab::Stream | Tab::Graph => {
                 let max = self.max_scroll() as i64;
                 let s = &mut self.conn_view.scroll;
                 *s = (*s as i64).saturating_add(delta).clamp(0, max) as usize;

@@ -12,7 +12,7 @@ pub const HELP: &[(&str, &str)] = &[
         "?",
         "this help (↑ ↓ PgUp PgDn scroll it, any other key closes it)",
     ),
-    ("P", "presenter mode: larger spacing, fewer columns"),
+    ("P", "presenter mode: ladder and explanation, no hex dump"),
     (
         "↑ ↓  k j",
         "move the selection (arrow, packet, exchange) or scroll",
@@ -44,8 +44,8 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("s  S", "cycle the sort column / reverse the order"),
     (
-        "1-5  Tab  Shift-Tab",
-        "Ladder, Packets, States, HTTP, Stream tabs",
+        "1-6  Tab  Shift-Tab",
+        "Ladder, Packets, States, HTTP, Stream, Graph tabs",
     ),
     (
         "[  ]",

@@ -8,6 +8,8 @@ use crate::ui::screen::Tab;
 
 /// Rows of the title bar.
 pub const TITLE_ROWS: u16 = 1;
+/// Zoom levels of the Graph tab (its scroll): level `z` shows 1/2^z of the connection.
+pub const GRAPH_ZOOM_LEVELS: usize = 12;
 /// Rows of the status bar.
 pub const STATUS_ROWS: u16 = 1;
 /// The screen row of a list's first entry: below the title bar and the list's header.
@@ -24,6 +26,8 @@ pub const STATES_TOP_ROWS: u16 = STATES_DIAGRAM_LINES as u16 + 2;
 pub fn list_rows(tab: Option<Tab>, h: u16, present: bool) -> usize {
     match tab {
         Some(Tab::Ladder) => ladder_rows(h, present),
+        // Presenter mode shows the ladder on the Packets tab too (`view::slide`).
+        Some(Tab::Packets) if present => ladder_rows(h, present),
         Some(Tab::Packets) => packets_list_rows(h),
         Some(Tab::Http) => http_list_rows(h),
         _ => table_rows(h),
@@ -36,7 +40,7 @@ pub fn scroll_rows(tab: Tab, h: u16) -> usize {
         Tab::States => states_list_rows(h),
         Tab::Stream => stream_rows(h),
         Tab::Http => http_detail_rows(h),
-        Tab::Ladder | Tab::Packets => 1,
+        Tab::Ladder | Tab::Packets | Tab::Graph => 1,
     }
 }
 
@@ -45,10 +49,20 @@ pub fn table_rows(h: u16) -> usize {
     usize::from(h).saturating_sub(4).max(1)
 }
 
-/// Rows of the Ladder tab's arrows: one a packet, two in presenter mode.
+/// Rows of the Ladder tab's arrows: one a packet, two in presenter mode (where the
+/// explanation takes the bottom of the screen).
 pub fn ladder_rows(h: u16, present: bool) -> usize {
     let rows = usize::from(h).saturating_sub(5).max(1);
-    if present { (rows / 2).max(1) } else { rows }
+    if present {
+        (rows.saturating_sub(usize::from(slide_explanation_rows(h))) / 2).max(1)
+    } else {
+        rows
+    }
+}
+
+/// Rows of presenter mode's explanation pane (a third of the screen, 6 to 12 rows).
+pub fn slide_explanation_rows(h: u16) -> u16 {
+    (h / 3).clamp(6, 12)
 }
 
 /// Rows of the packet list in the Packets tab (the rest shows the selected packet).

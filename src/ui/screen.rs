@@ -14,15 +14,17 @@ pub enum Tab {
     States,
     Http,
     Stream,
+    Graph,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 5] = [
+    pub const ALL: [Tab; 6] = [
         Tab::Ladder,
         Tab::Packets,
         Tab::States,
         Tab::Http,
         Tab::Stream,
+        Tab::Graph,
     ];
 
     pub fn title(self) -> &'static str {
@@ -32,6 +34,7 @@ impl Tab {
             Tab::States => "3 States",
             Tab::Http => "4 HTTP",
             Tab::Stream => "5 Stream",
+            Tab::Graph => "6 Graph",
         }
     }
 

@@ -10,10 +10,12 @@
 
 mod anomalies;
 mod connections;
+mod graph;
 mod help;
 mod http;
 mod ladder;
 mod packets;
+mod slide;
 mod states;
 mod status;
 mod stream;
@@ -63,11 +65,13 @@ pub fn render(f: &mut Frame, app: &App) {
         (Some(_), None) => match app.screen {
             Screen::Connections => connections::render(f, app, th, body),
             Screen::Connection => match app.conn_view.tab {
+                Tab::Ladder | Tab::Packets if app.present => slide::render(f, app, th, body),
                 Tab::Ladder => ladder::render(f, app, th, body),
                 Tab::Packets => packets::render(f, app, th, body),
                 Tab::States => states::render(f, app, th, body),
                 Tab::Http => http::render(f, app, th, body),
                 Tab::Stream => stream::render(f, app, th, body),
+                Tab::Graph => graph::render(f, app, th, body),
             },
         },
     }

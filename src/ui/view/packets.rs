@@ -270,7 +270,7 @@ fn render_hex(
 }
 
 /// What the selected packet (frame `frame`) does, in plain words.
-fn render_explanation(f: &mut Frame, app: &App, th: Theme, area: Rect, frame: u64) {
+pub(super) fn render_explanation(f: &mut Frame, app: &App, th: Theme, area: Rect, frame: u64) {
     let facts = app
         .conn()
         .map_or_else(|| ConnFacts::bare(app.packets()), ConnFacts::of);

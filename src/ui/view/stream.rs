@@ -42,21 +42,31 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         .lines
         .iter()
         .filter(|l| app.play.playhead.is_none_or(|f| l.frame <= f))
-        .skip(app.conn_view.scroll.min(app.max_scroll()))
-        .take(rows);
-    // `C:` / `S:` say the side without colour too; a line longer than the pane is cut
-    // between words, never inside one.
-    let w = usize::from(area.width).saturating_sub(3);
-    for l in visible {
+        .skip(app.conn_view.scroll.min(app.max_scroll()));
+    // `C:` / `S:` say the side without colour too; a line wider than the pane continues
+    // on the next rows (indented under its prefix): nothing is cut off.
+    let w = usize::from(area.width).saturating_sub(3).max(1);
+    let mut shown = 0;
+    'rows: for l in visible {
         let st = if l.gap { th.anomaly() } else { th.side(l.dir) };
         let side = match l.dir {
             crate::flow::Dir::Client => "C: ",
             crate::flow::Dir::Server => "S: ",
         };
-        lines.push(Line::styled(
-            format!("{side}{}", crate::ui::fit::cut_words(&l.text, w)),
-            st,
-        ));
+        let chars: Vec<char> = l.text.chars().collect();
+        let mut first = true;
+        for part in chars.chunks(w).chain(chars.is_empty().then_some(&[][..])) {
+            if shown == rows {
+                break 'rows;
+            }
+            let prefix = if first { side } else { "   " };
+            first = false;
+            lines.push(Line::styled(
+                format!("{prefix}{}", part.iter().collect::<String>()),
+                st,
+            ));
+            shown += 1;
+        }
     }
     if s.lines.is_empty() {
         lines.push(Line::styled(
