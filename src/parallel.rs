@@ -6,7 +6,7 @@
 //! Threads: the caller's thread reads the capture and routes packets in batches over
 //! bounded channels; workers analyse; the caller merges. No I/O beyond the reader.
 
-use crate::capture::{self, CaptureError, RawPacket, Source};
+use crate::capture::{self, Block, CaptureError, RawPacket, Source};
 use crate::decode;
 use crate::pipeline::{Analyzer, CaptureStats, Config, Connection, SweepClock, TimeOrder};
 use crate::ts::Ts;
@@ -14,14 +14,70 @@ use std::collections::VecDeque;
 use std::ops::ControlFlow;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-/// Packets copied out of the reader for one worker.
+/// Packets handed from the reader to one worker: ranges of the reader's current block
+/// (no copy), or copies when the reader has no block to share (pcapng, libpcap).
 #[derive(Default)]
 struct Batch {
+    /// The block `shared` packets lie in. A batch is sent when the reader moves to the
+    /// next block, so it holds one, and the blocks alive are those of packets in flight.
+    block: Option<Block>,
     bytes: Vec<u8>,
-    /// (frame, ts, linktype, orig_len, start, end) into `bytes`.
-    pkts: Vec<(u64, Ts, u32, u32, usize, usize)>,
+    pkts: Vec<Pkt>,
     /// Expiry sweeps: (index into `pkts` they come before, packet time).
     ticks: Vec<(usize, Ts)>,
+}
+
+/// One packet of a batch: its bytes are `start..end` of the block (`shared`) or of
+/// `bytes`.
+struct Pkt {
+    index: u64,
+    ts: Ts,
+    linktype: u32,
+    orig_len: u32,
+    shared: bool,
+    start: usize,
+    end: usize,
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.pkts.is_empty() && self.ticks.is_empty()
+    }
+
+    /// Add `p`, by reference when it lies in `block`.
+    fn push(&mut self, p: &RawPacket<'_>, block: Option<&Block>) {
+        let at = block.and_then(|b| b.offset_of(p.data).map(|o| (b, o)));
+        let (shared, start) = match at {
+            Some((b, o)) => {
+                // The reader sends a batch before it moves to another block.
+                debug_assert!(self.block.as_ref().is_none_or(|mine| mine.same(b)));
+                if self.block.is_none() {
+                    self.block = Some(b.clone());
+                }
+                (true, o)
+            }
+            None => {
+                let o = self.bytes.len();
+                self.bytes.extend_from_slice(p.data);
+                (false, o)
+            }
+        };
+        self.pkts.push(Pkt {
+            index: p.index,
+            ts: p.ts,
+            linktype: p.linktype,
+            orig_len: p.orig_len,
+            shared,
+            start,
+            end: start + p.data.len(),
+        });
+    }
+
+    fn full(&self) -> bool {
+        self.bytes.len() >= BATCH_BYTES
+            || self.pkts.len() >= BATCH_PKTS
+            || self.ticks.len() >= BATCH_PKTS
+    }
 }
 
 const BATCH_BYTES: usize = 1024 * 1024;
@@ -97,16 +153,18 @@ fn worker(
     });
     for batch in rx {
         let mut ticks = batch.ticks.iter().peekable();
-        for (i, &(index, ts, linktype, orig_len, s, e)) in batch.pkts.iter().enumerate() {
+        let shared = batch.block.as_ref().map_or(&[][..], Block::bytes);
+        for (i, p) in batch.pkts.iter().enumerate() {
             while let Some(&(_, now)) = ticks.next_if(|t| t.0 <= i) {
                 an.tick(now);
             }
+            let from = if p.shared { shared } else { &batch.bytes };
             an.on_packet(&RawPacket {
-                index,
-                ts,
-                linktype,
-                orig_len,
-                data: &batch.bytes[s..e],
+                index: p.index,
+                ts: p.ts,
+                linktype: p.linktype,
+                orig_len: p.orig_len,
+                data: &from[p.start..p.end],
             });
         }
         for &(_, now) in ticks {
@@ -115,6 +173,7 @@ fn worker(
         let _ = out.send((id, Out::Watermark(an.low_water())));
         // Hand the emptied buffers back: fresh 1 MiB allocations cost page faults.
         let mut batch = batch;
+        batch.block = None;
         batch.bytes.clear();
         batch.pkts.clear();
         batch.ticks.clear();
@@ -158,9 +217,24 @@ pub fn stream_with_progress(
             let mut batches: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
             let mut time = TimeOrder::default();
             let mut sweeps = SweepClock::default();
-            let res = capture::read_source(source, |p| {
+            let mut current: Option<Block> = None;
+            let res = capture::read_source_shared(source, |p, block| {
                 if progress.tally(p) {
                     return ControlFlow::Break(());
+                }
+                // A new block: hand over what points into the previous one.
+                if let Some(b) = block
+                    && !current.as_ref().is_some_and(|c| c.same(b))
+                {
+                    current = Some(b.clone());
+                    for (w, b) in batches.iter_mut().enumerate() {
+                        if !b.is_empty() {
+                            let fresh = recycle_rx.try_recv().unwrap_or_default();
+                            if txs[w].send(std::mem::replace(b, fresh)).is_err() {
+                                return ControlFlow::Break(());
+                            }
+                        }
+                    }
                 }
                 time.on_packet(p.index, p.ts);
                 if sweeps.due(p.ts) {
@@ -171,14 +245,8 @@ pub fn stream_with_progress(
                 }
                 let w = route(p.linktype, p.data, p.orig_len, workers);
                 let b = &mut batches[w];
-                let start = b.bytes.len();
-                b.bytes.extend_from_slice(p.data);
-                b.pkts
-                    .push((p.index, p.ts, p.linktype, p.orig_len, start, b.bytes.len()));
-                if b.bytes.len() >= BATCH_BYTES
-                    || b.pkts.len() >= BATCH_PKTS
-                    || b.ticks.len() >= BATCH_PKTS
-                {
+                b.push(p, block);
+                if b.full() {
                     let fresh = recycle_rx.try_recv().unwrap_or_default();
                     let full = std::mem::replace(b, fresh);
                     if txs[w].send(full).is_err() {
@@ -188,7 +256,7 @@ pub fn stream_with_progress(
                 ControlFlow::Continue(())
             });
             for (w, b) in batches.into_iter().enumerate() {
-                if !b.pkts.is_empty() || !b.ticks.is_empty() {
+                if !b.is_empty() {
                     let _ = txs[w].send(b);
                 }
             }

@@ -1,69 +1,76 @@
-//! Fast path for classic pcap files: the records are read straight from the file through
-//! a 1 MiB buffer. libpcap reads offline files through stdio in 4 KiB pieces (52,000 read
-//! calls for a 216 MB file, and two extra copies of every byte); on the benchmark file
-//! this path cut the system time roughly in half. The packets handed out are exactly
+//! Fast path for classic pcap files: the records are handed out straight from blocks of
+//! the file (mapped windows, or 1 MiB buffers filled by `read`: see `block.rs`). libpcap
+//! reads offline files through stdio in 4 KiB pieces (52,000 read calls for a 216 MB
+//! file, and two extra copies of every byte); on the benchmark file reading in large
+//! blocks cut the system time roughly in half. The packets handed out are exactly
 //! libpcap's (same frames, timestamps in nanoseconds, lengths, link type, same stopping
 //! point on damaged files): `tests/readers.rs` compares the two on every capture.
 //! pcapng, standard input and live capture still go through libpcap.
 
+use super::block::{Block, Feed};
 use super::random::{Layout, MAX_SNAPLEN, u32_at};
 use super::{CaptureError, RawPacket, ReadSummary, cut_warning};
 use crate::ts::Ts;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::ops::ControlFlow;
 use std::path::Path;
+
+/// What the reader hands each packet to: the packet, and the block its bytes lie in.
+pub(super) type Handler<'f> = dyn FnMut(&RawPacket<'_>, Option<&Block>) -> ControlFlow<()> + 'f;
 
 /// Read `path` if it is a classic pcap file; `Ok(None)` when it is not (the caller then
 /// uses libpcap).
 pub(super) fn read(
     path: &Path,
     name: &str,
-    f: &mut dyn FnMut(&RawPacket<'_>) -> ControlFlow<()>,
+    f: &mut Handler<'_>,
 ) -> Result<Option<ReadSummary>, CaptureError> {
     let file = File::open(path).map_err(|e| unreadable(name, &e))?;
-    // A spool of standard input is followed as it grows.
-    let mut file = super::spool::Tail::new(file, path);
+    let spool = super::spool::spool_state(path).is_some();
     let mut hdr = [0u8; 24];
-    if read_full(&mut file, &mut hdr).map_err(|e| unreadable(name, &e))? < 24 {
+    // A spool of standard input is followed as it grows.
+    let mut tail = super::spool::Tail::new(file, path);
+    if read_full(&mut tail, &mut hdr).map_err(|e| unreadable(name, &e))? < 24 {
         return Ok(None);
     }
     let Some(layout) = super::random::layout_of(&hdr) else {
         return Ok(None);
     };
-    // The buffer only once the file is known to be classic pcap.
+    // The blocks only once the file is known to be classic pcap; a spool grows, so it is
+    // read, never mapped.
+    let feed = match (spool, &tail) {
+        (false, t) => Feed::map(t.inner(), 24),
+        _ => None,
+    }
+    .unwrap_or_else(|| Feed::read(Box::new(tail)));
     let mut rd = Records {
-        r: BufReader::with_capacity(1 << 20, file),
+        feed,
+        block: None,
+        at: 0,
+        pos: 24,
         layout,
         name,
         summary: ReadSummary {
             reader: "built-in pcap reader",
             ..Default::default()
         },
-        data: Vec::with_capacity(65_536),
     };
-    loop {
-        let step = match rd.in_buffer(f) {
-            Some(step) => step,
-            None => rd.copied(f)?,
-        };
-        if step.is_break() {
-            break;
-        }
-    }
+    while rd.step(f)?.is_continue() {}
     Ok(Some(rd.summary))
 }
 
-type Handler<'f> = dyn FnMut(&RawPacket<'_>) -> ControlFlow<()> + 'f;
-
 /// The records of one classic pcap file after its header.
-struct Records<'n, R> {
-    r: BufReader<R>,
+struct Records<'n> {
+    feed: Feed,
+    /// The block being read and where the next record starts in it.
+    block: Option<Block>,
+    at: usize,
+    /// File offset of `at`.
+    pos: u64,
     layout: Layout,
     name: &'n str,
     summary: ReadSummary,
-    /// A record that did not lie whole in the buffer, copied out.
-    data: Vec<u8>,
 }
 
 /// A record's time from its seconds and fraction (micro- or nanoseconds).
@@ -75,55 +82,51 @@ fn ts_of(layout: &Layout, secs: u32, frac: u32) -> Ts {
     )
 }
 
-impl<R: Read> Records<'_, R> {
-    /// Most records lie whole inside the reader's buffer: hand them out from there
-    /// without a copy. `None`: the next one does not (or is odd), read it by copying.
-    fn in_buffer(&mut self, f: &mut Handler<'_>) -> Option<ControlFlow<()>> {
-        let (be, snaplen) = (self.layout.big_endian, self.layout.snaplen);
-        let buffered = self.r.buffer();
-        if buffered.len() < 16 {
-            return None;
-        }
-        let caplen = u32_at(buffered, 8, be);
-        let need = 16 + caplen as usize;
-        if caplen > MAX_SNAPLEN || (snaplen != 0 && caplen > snaplen) || buffered.len() < need {
-            return None;
-        }
-        self.summary.packets += 1;
-        let raw = RawPacket {
-            index: self.summary.packets,
-            ts: ts_of(
-                &self.layout,
-                u32_at(buffered, 0, be),
-                u32_at(buffered, 4, be),
-            ),
-            linktype: self.layout.linktype,
-            orig_len: u32_at(buffered, 12, be),
-            data: &buffered[16..need],
-        };
-        let step = f(&raw);
-        self.r.consume(need);
-        Some(step)
+impl Records<'_> {
+    /// Bytes of the current block from the next record on.
+    fn rest(&self) -> &[u8] {
+        self.block.as_ref().map_or(&[], |b| &b.bytes()[self.at..])
     }
 
-    /// The next record, read through a copy; a damaged one ends the file with libpcap's
-    /// warning.
-    fn copied(&mut self, f: &mut Handler<'_>) -> Result<ControlFlow<()>, CaptureError> {
-        let (be, snaplen) = (self.layout.big_endian, self.layout.snaplen);
-        let mut rec = [0u8; 16];
-        let got = read_full(&mut self.r, &mut rec).map_err(|e| unreadable(self.name, &e))?;
-        if got == 0 {
-            return Ok(ControlFlow::Break(()));
+    /// Make at least `need` bytes from the next record on lie in one block; false when the
+    /// file ends before.
+    fn have(&mut self, need: usize) -> Result<bool, CaptureError> {
+        if self.rest().len() >= need {
+            return Ok(true);
         }
-        if got < 16 {
+        let carry = self.block.as_ref().map(|b| (b, self.at));
+        let b = self
+            .feed
+            .next(carry, self.pos, need)
+            .map_err(|e| unreadable(self.name, &e))?;
+        self.block = Some(b);
+        self.at = 0;
+        Ok(self.rest().len() >= need)
+    }
+
+    /// Hand out the next record; a damaged one ends the file with libpcap's warning.
+    fn step(&mut self, f: &mut Handler<'_>) -> Result<ControlFlow<()>, CaptureError> {
+        let (be, snaplen) = (self.layout.big_endian, self.layout.snaplen);
+        if !self.have(16)? {
+            let got = self.rest().len();
+            if got == 0 {
+                return Ok(ControlFlow::Break(()));
+            }
             return Ok(self.cut(&format!(
                 "truncated dump file; tried to read 16 header bytes, only got {got}"
             )));
         }
-        let caplen = u32_at(&rec, 8, be);
+        let caplen = u32_at(self.rest(), 8, be);
         if caplen > MAX_SNAPLEN {
             return Ok(self.cut(&format!(
                 "invalid packet capture length {caplen}, bigger than snaplen of {MAX_SNAPLEN}"
+            )));
+        }
+        let need = 16 + caplen as usize;
+        if !self.have(need)? {
+            let got = self.rest().len() - 16;
+            return Ok(self.cut(&format!(
+                "truncated dump file; tried to read {caplen} captured bytes, only got {got}"
             )));
         }
         // Like libpcap: a record longer than the file's snapshot length is cut to it.
@@ -132,22 +135,19 @@ impl<R: Read> Records<'_, R> {
         } else {
             caplen
         } as usize;
-        self.data.resize(caplen as usize, 0);
-        let got = read_full(&mut self.r, &mut self.data).map_err(|e| unreadable(self.name, &e))?;
-        if got < self.data.len() {
-            return Ok(self.cut(&format!(
-                "truncated dump file; tried to read {caplen} captured bytes, only got {got}"
-            )));
-        }
         self.summary.packets += 1;
+        let rec = self.rest();
         let raw = RawPacket {
             index: self.summary.packets,
-            ts: ts_of(&self.layout, u32_at(&rec, 0, be), u32_at(&rec, 4, be)),
+            ts: ts_of(&self.layout, u32_at(rec, 0, be), u32_at(rec, 4, be)),
             linktype: self.layout.linktype,
-            orig_len: u32_at(&rec, 12, be),
-            data: &self.data[..keep],
+            orig_len: u32_at(rec, 12, be),
+            data: &rec[16..16 + keep],
         };
-        Ok(f(&raw))
+        let step = f(&raw, self.block.as_ref());
+        self.at += need;
+        self.pos += need as u64;
+        Ok(step)
     }
 
     /// The file ends at a damaged record.

@@ -6,12 +6,15 @@
 //! packets libpcap already delivered, so frame numbers stay those of the file.
 //! Nothing here interprets packet bytes: that is `decode`'s job.
 
+mod block;
 mod classic;
 pub mod dsb;
 mod fallback;
 pub mod live;
 pub mod random;
 pub mod spool;
+
+pub use block::Block;
 
 use crate::ts::Ts;
 use std::ops::ControlFlow;
@@ -95,6 +98,16 @@ pub fn read_source(
     source: &Source,
     mut f: impl FnMut(&RawPacket<'_>) -> ControlFlow<()>,
 ) -> Result<ReadSummary, CaptureError> {
+    read_source_shared(source, |p, _| f(p))
+}
+
+/// [`read_source`], also handing `f` the [`Block`] the packet's bytes lie in when there is
+/// one (classic pcap files): whoever keeps a clone of it may keep the packet's bytes past
+/// the call without copying them ([`Block::offset_of`] says where they are).
+pub fn read_source_shared(
+    source: &Source,
+    mut f: impl FnMut(&RawPacket<'_>, Option<&Block>) -> ControlFlow<()>,
+) -> Result<ReadSummary, CaptureError> {
     let name = source.display();
     if let Source::File(p) = source {
         precheck(p, &name)?;
@@ -102,8 +115,8 @@ pub fn read_source(
         let mut summary = match classic::read(p, &name, &mut f)? {
             Some(s) => s,
             // A spool of standard input may still be growing, which libpcap cannot follow.
-            None if spool.is_some() => fallback::read_pcapng(p, &name, 0, &mut f)?,
-            None => return read_with_libpcap(source, &name, f),
+            None if spool.is_some() => fallback::read_pcapng(p, &name, 0, &mut |p| f(p, None))?,
+            None => return read_with_libpcap(source, &name, |p| f(p, None)),
         };
         // Copying standard input failed (disk full, read error): say the input was cut.
         if let Some(e) = spool.and_then(|s| s.error()) {
@@ -113,7 +126,7 @@ pub fn read_source(
         }
         return Ok(summary);
     }
-    read_with_libpcap(source, &name, f)
+    read_with_libpcap(source, &name, |p| f(p, None))
 }
 
 /// Read with libpcap (pcapng and standard input; classic files too when called directly,

@@ -157,6 +157,11 @@ impl<R: Read> Tail<R> {
             state: spool_state(path),
         }
     }
+
+    /// What is read.
+    pub fn inner(&self) -> &R {
+        &self.inner
+    }
 }
 
 impl<R: Read> Read for Tail<R> {

@@ -6,6 +6,7 @@
 //! Pure: no I/O, no clock. A capture is attacker-controlled: nothing here may panic,
 //! and nothing allocates from a length field.
 
+mod fast;
 pub mod link;
 pub mod tcp;
 pub mod tree;
@@ -244,6 +245,14 @@ pub fn hash_endpoints(a: (&[u8], &[u8]), b: (&[u8], &[u8])) -> u64 {
 
 /// Decode one frame of link type `linktype` (LINKTYPE_ numbering).
 pub fn decode(linktype: u32, data: &[u8], orig_len: u32) -> Decoded<'_> {
+    if let Some(d) = fast::ethernet_ipv4_tcp(linktype, data, orig_len) {
+        return d;
+    }
+    decode_general(linktype, data, orig_len)
+}
+
+/// [`decode`] through etherparse, for every frame (the fast path must agree with it).
+fn decode_general(linktype: u32, data: &[u8], orig_len: u32) -> Decoded<'_> {
     let sliced = match link::strip(linktype, data) {
         link::Link::Ethernet(d) => match LaxSlicedPacket::from_ethernet(d) {
             Ok(s) => s,
@@ -311,7 +320,12 @@ fn from_sliced(s: LaxSlicedPacket<'_>, uncaptured: usize) -> Decoded<'_> {
     };
     // Only the first fragment carries the TCP header; reassembly is not attempted.
     if kind == Kind::Tcp && !ip.fragment {
-        add_tcp(&mut out, &s, payload.payload, uncaptured);
+        add_tcp(
+            &mut out,
+            claimed_ip_payload_len(&s),
+            payload.payload,
+            uncaptured,
+        );
     }
     out
 }
@@ -366,10 +380,11 @@ fn not_ip<'a>(s: &LaxSlicedPacket<'a>, cut: bool) -> Decoded<'a> {
     }
 }
 
-/// Parse the TCP segment in `payload` into `out`.
+/// Parse the TCP segment in `payload` into `out`; `claimed_len` is the payload length
+/// the IP header claims.
 fn add_tcp<'a>(
     out: &mut Decoded<'a>,
-    s: &LaxSlicedPacket<'a>,
+    claimed_len: Option<usize>,
     payload: &'a [u8],
     uncaptured: usize,
 ) {
@@ -378,7 +393,7 @@ fn add_tcp<'a>(
     // really carried (captured bytes plus those the snapshot length dropped), as Wireshark
     // does. A zero IP length (TSO captures) falls back to what was captured.
     let on_wire = payload.len() + uncaptured;
-    let claimed = claimed_ip_payload_len(s)
+    let claimed = claimed_len
         .filter(|n| *n > 0)
         .unwrap_or(on_wire)
         .min(on_wire)
