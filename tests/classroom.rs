@@ -92,7 +92,7 @@ fn explain_names_analysis_rules() {
         t.contains("⚠ Previous segment not captured: seq 63966 > next expected 62518: 1448 bytes before it were not captured"),
         "missing lost-segment rule"
     );
-    assert!(t.contains("⚠ Dup ACK: no data, same ACK 62518"));
+    assert!(t.contains("⚠ Dup ACK: dup ACK #1 of frame 81: no data, same ACK 62518"));
 }
 
 // --- Mermaid grammar -----------------------------------------------------------------

@@ -182,8 +182,8 @@ pub struct QuizArgs {
     /// analysis flags, first data each way).
     #[arg(long)]
     pub all: bool,
-    /// What to ask, comma-separated: flags, ack, state.
-    #[arg(long, value_delimiter = ',', default_value = "flags,ack,state")]
+    /// What to ask, comma-separated: flags, ack, state, loss.
+    #[arg(long, value_delimiter = ',', default_value = "flags,ack,state,loss")]
     pub ask: Vec<String>,
     /// Most packets to ask about (0: no limit; line-based quiz only).
     #[arg(long, default_value_t = 0)]

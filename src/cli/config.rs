@@ -213,7 +213,9 @@ fn quiz(a: QuizArgs) -> anyhow::Result<Quiz> {
     let kinds = a
         .ask
         .iter()
-        .map(|s| Kind::parse(s).with_context(|| format!("--ask {s}: expected flags, ack or state")))
+        .map(|s| {
+            Kind::parse(s).with_context(|| format!("--ask {s}: expected flags, ack, state or loss"))
+        })
         .collect::<anyhow::Result<Vec<Kind>>>()?;
     Ok(Quiz {
         file: a.file,

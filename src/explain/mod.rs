@@ -14,6 +14,7 @@ mod intro;
 pub mod narrative;
 mod packet;
 pub mod quiz;
+mod quiz_loss;
 pub mod tls;
 pub mod wire;
 
@@ -21,7 +22,8 @@ pub use crate::ts::human_duration;
 pub use http::{exchange_summary, http_at_frame, request_line};
 pub use intro::{connection_intro, connection_outro};
 pub use packet::{
-    Said, arrow_label, finding, flag_marker, packet, packet_said, state_changes, transition,
+    Said, arrow_label, finding, flag_marker, loss_marker, packet, packet_said, state_changes,
+    transition,
 };
 pub use wire::{WireHttp, WirePiece, wire_http};
 

@@ -191,7 +191,22 @@ fn ack(cf: &ConnFacts<'_>, marks: &Marks<'_>, i: usize, s: &mut Sentences) {
 /// The payload and the next new byte, or that there is none.
 fn data(p: &PacketRecord, s: &mut Sentences) {
     let f = p.flags;
-    if p.len > 0 {
+    let resent = p.analysis.iter().find_map(|x| match x {
+        Finding::Retransmission { expected, .. } => Some(*expected),
+        _ => None,
+    });
+    if p.len > 0
+        && let Some(next) = resent
+    {
+        let last = p.seq.wrapping_add(p.len).wrapping_sub(1);
+        s.push(format!(
+            "Carries {} data bytes again, seq {}..{}; the {}'s next new byte is still seq {next}, the highest it has sent so far (a resend does not move it).",
+            p.len,
+            p.seq,
+            last,
+            p.dir.name(),
+        ));
+    } else if p.len > 0 {
         let last = p.seq.wrapping_add(p.len).wrapping_sub(1);
         s.push(format!(
             "Carries {} data bytes, seq {}..{}; the {}'s next new byte is seq {} + {} = {}.",
@@ -332,4 +347,18 @@ pub fn flag_marker(p: &PacketRecord) -> Option<String> {
     }
     let v: Vec<&str> = p.analysis.iter().map(|f| f.flag().label()).collect();
     Some(format!("[{}]", v.join(", ")))
+}
+
+/// A short marker of a packet's place in a loss story, for ladder arrows: `↺67` for a
+/// resend of the bytes first sent in frame 67 (`↺` alone when that frame was not
+/// captured), `#2` for the second duplicate ACK in a row.
+pub fn loss_marker(p: &PacketRecord) -> Option<String> {
+    p.analysis.iter().find_map(|x| match x {
+        Finding::Retransmission { chain, .. } => Some(match chain.original_frame {
+            Some(f) => format!("↺{f}"),
+            None => "↺".to_string(),
+        }),
+        Finding::DuplicateAck { n, .. } => Some(format!("#{n}")),
+        _ => None,
+    })
 }

@@ -19,10 +19,13 @@ pub enum Kind {
     Flags,
     Ack,
     NextState,
+    /// Where the capture has loss: which seq a resend carries, how many duplicate ACKs
+    /// came before a fast retransmit, what ACK answers a resend (quiz_loss.rs).
+    Loss,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Flags, Kind::Ack, Kind::NextState];
+    pub const ALL: [Kind; 4] = [Kind::Flags, Kind::Ack, Kind::NextState, Kind::Loss];
 
     /// Parse "flags", "ack", "state" (for `--ask`).
     pub fn parse(s: &str) -> Option<Kind> {
@@ -30,6 +33,7 @@ impl Kind {
             "flags" | "flag" | "f" => Some(Kind::Flags),
             "ack" | "a" => Some(Kind::Ack),
             "state" | "states" | "next-state" | "s" => Some(Kind::NextState),
+            "loss" | "l" => Some(Kind::Loss),
             _ => None,
         }
     }
@@ -226,6 +230,7 @@ pub fn key_positions(pkts: &[PacketRecord]) -> Vec<usize> {
             || before != p.states_after
             || !p.analysis.is_empty()
             || first_data
+            || super::quiz_loss::ack_after_resend(pkts, i).is_some()
         {
             v.push(i);
         }
@@ -254,6 +259,10 @@ pub fn questions(cf: &ConnFacts<'_>, i: usize, kinds: &[Kind]) -> Vec<Question> 
             Kind::NextState => format!(
                 "Which RFC 9293 state is the {who} in after sending it? (e.g. ESTABLISHED, FIN-WAIT-1)"
             ),
+            Kind::Loss => match super::quiz_loss::prompt(cf.packets, i) {
+                Some(q) => q,
+                None => continue,
+            },
         };
         v.push(Question {
             index: i,
@@ -322,6 +331,7 @@ pub fn check(cf: &ConnFacts<'_>, q: &Question, answer: &str) -> Verdict {
                 explanation,
             }
         }
+        Kind::Loss => super::quiz_loss::check(cf, q.index, answer, &all),
         Kind::NextState => {
             let got = parse_state(answer);
             let want = sender_state(p);

@@ -70,6 +70,9 @@ fn label(p: &PacketRecord) -> String {
         s.push_str(&format!(" ack={}", p.ack));
     }
     s.push_str(&format!(" len={}", p.len));
+    if let Some(m) = explain::loss_marker(p) {
+        s.push_str(&format!(" {m}"));
+    }
     s
 }
 

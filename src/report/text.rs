@@ -170,6 +170,7 @@ fn analysis_notes(a: &crate::tcp::analysis::Counts) -> String {
         (a.lost_segment, "lost"),
         (a.ack_unseen, "ack-unseen"),
         (a.zero_window, "zero-win"),
+        (a.zero_window_probe, "zw-probe"),
         (a.keep_alive, "keep-alive"),
         (a.impossible_flags, "bad-flags"),
         (a.overlap_conflict, "overlap-diff"),

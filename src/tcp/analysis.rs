@@ -2,309 +2,7 @@
 //! (tcp.analysis.*), plus checks Wireshark does not make. Each flag keeps the values its
 //! rule compared, so a front end can say why it fired.
 
-use serde::Serialize;
-
-/// One analysis finding on a segment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum Flag {
-    Retransmission,
-    FastRetransmission,
-    SpuriousRetransmission,
-    OutOfOrder,
-    DuplicateAck,
-    ZeroWindow,
-    ZeroWindowProbe,
-    ZeroWindowProbeAck,
-    WindowFull,
-    WindowUpdate,
-    KeepAlive,
-    KeepAliveAck,
-    /// Wireshark's "previous segment not captured".
-    LostSegment,
-    /// Wireshark's "ACKed segment that wasn't captured".
-    AckUnseen,
-    /// Overlapping bytes differ from the first copy (first copy kept).
-    OverlapConflict,
-    /// A segment after the connection was closed (RST seen, or after the FINs were
-    /// acknowledged), e.g. RST/FIN after close.
-    AfterClose,
-    /// SYN+FIN, SYN+RST, FIN+RST or no flags at all.
-    ImpossibleFlags,
-    /// RST whose sequence number is in the receive window but not exactly the next
-    /// expected: RFC 5961 §3.2 says to answer with a challenge ACK, not to reset.
-    RstInWindow,
-    /// RST outside the receive window: RFC 5961 says to drop it.
-    RstOutOfWindow,
-    /// Window scale option above 14 (RFC 7323 §2.3: treated as 14).
-    BadWindowScale,
-    /// TCP Fast Open: data on a SYN.
-    SynData,
-    /// The reassembly buffer cap was reached: a gap was forced.
-    BufferCapHit,
-}
-
-impl Flag {
-    pub fn name(self) -> &'static str {
-        match self {
-            Flag::Retransmission => "retransmission",
-            Flag::FastRetransmission => "fast_retransmission",
-            Flag::SpuriousRetransmission => "spurious_retransmission",
-            Flag::OutOfOrder => "out_of_order",
-            Flag::DuplicateAck => "duplicate_ack",
-            Flag::ZeroWindow => "zero_window",
-            Flag::ZeroWindowProbe => "zero_window_probe",
-            Flag::ZeroWindowProbeAck => "zero_window_probe_ack",
-            Flag::WindowFull => "window_full",
-            Flag::WindowUpdate => "window_update",
-            Flag::KeepAlive => "keep_alive",
-            Flag::KeepAliveAck => "keep_alive_ack",
-            Flag::LostSegment => "lost_segment",
-            Flag::AckUnseen => "ack_unseen",
-            Flag::OverlapConflict => "overlap_conflict",
-            Flag::AfterClose => "after_close",
-            Flag::ImpossibleFlags => "impossible_flags",
-            Flag::RstInWindow => "rst_in_window",
-            Flag::RstOutOfWindow => "rst_out_of_window",
-            Flag::BadWindowScale => "bad_window_scale",
-            Flag::SynData => "syn_data",
-            Flag::BufferCapHit => "buffer_cap_hit",
-        }
-    }
-
-    /// Short label for packet lists and ladders.
-    pub fn label(self) -> &'static str {
-        match self {
-            Flag::Retransmission => "Retransmission",
-            Flag::FastRetransmission => "Fast Retransmission",
-            Flag::SpuriousRetransmission => "Spurious Retransmission",
-            Flag::OutOfOrder => "Out-Of-Order",
-            Flag::DuplicateAck => "Dup ACK",
-            Flag::ZeroWindow => "Zero Window",
-            Flag::ZeroWindowProbe => "Zero Window Probe",
-            Flag::ZeroWindowProbeAck => "Zero Window Probe ACK",
-            Flag::WindowFull => "Window Full",
-            Flag::WindowUpdate => "Window Update",
-            Flag::KeepAlive => "Keep-Alive",
-            Flag::KeepAliveAck => "Keep-Alive ACK",
-            Flag::LostSegment => "Previous segment not captured",
-            Flag::AckUnseen => "ACKed unseen segment",
-            Flag::OverlapConflict => "Overlap with different bytes",
-            Flag::AfterClose => "After close",
-            Flag::ImpossibleFlags => "Impossible flags",
-            Flag::RstInWindow => "RST in window (challenge ACK expected)",
-            Flag::RstOutOfWindow => "RST out of window (ignored)",
-            Flag::BadWindowScale => "Window scale > 14",
-            Flag::SynData => "Data on SYN (TFO)",
-            Flag::BufferCapHit => "Reassembly cap hit",
-        }
-    }
-}
-
-/// One finding on a segment, with the values its rule compared (sequence numbers
-/// relative to the sender's ISN, the peer's for ACK numbers). The engine records these;
-/// the sentences that say why a rule fired are built from them in `explain`, on demand.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Finding {
-    /// The segment starts at `seq`, below the next expected `expected`: resent.
-    /// `tsval_later`: its TSval is newer than the highest segment's while it came within
-    /// the reordering threshold (Wireshark would call it out-of-order).
-    Retransmission {
-        seq: u32,
-        expected: u32,
-        tsval_later: bool,
-    },
-    /// Resent within 20 ms of the peer's duplicate ACK number `dup_acks` asking for it.
-    FastRetransmission {
-        seq: u32,
-        dup_acks: i32,
-    },
-    /// `seq..end` was already acknowledged by the peer's ACK `acked`.
-    SpuriousRetransmission {
-        seq: u32,
-        end: u32,
-        acked: u32,
-    },
-    /// Below the next expected, `since_ms` after the highest segment (under
-    /// `threshold_ms`): reordered, not resent.
-    OutOfOrder {
-        seq: u32,
-        expected: u32,
-        since_ms: f64,
-        threshold_ms: f64,
-    },
-    /// The `n`th ACK in a row of `ack` with no data and the same window.
-    DuplicateAck {
-        ack: u32,
-        n: i32,
-    },
-    ZeroWindow,
-    /// One byte at the next expected `seq` while the peer's window is zero.
-    ZeroWindowProbe {
-        seq: u32,
-    },
-    ZeroWindowProbeAck,
-    /// The segment fills the peer's advertised `window` bytes.
-    WindowFull {
-        window: u64,
-    },
-    /// No data, same ACK, the window changed.
-    WindowUpdate {
-        from: u16,
-        to: u16,
-    },
-    /// `seq` = next expected `expected` - 1, with at most one byte.
-    KeepAlive {
-        seq: u32,
-        expected: u32,
-    },
-    KeepAliveAck,
-    /// `seq` is above the next expected `expected`: `missing` bytes were not captured.
-    LostSegment {
-        seq: u32,
-        expected: u32,
-        missing: i64,
-    },
-    /// `ack` is above the highest byte seen from the peer, `highest`.
-    AckUnseen {
-        ack: u32,
-        highest: u32,
-    },
-    OverlapConflict,
-    /// A segment after the connection ended: by a RST (`reset`) or both FINs acknowledged.
-    AfterClose {
-        reset: bool,
-    },
-    /// Flags that never occur together (the raw flag bits).
-    ImpossibleFlags {
-        flags: u16,
-    },
-    /// A RST at `seq`, inside the window but not the next expected `expected`.
-    RstInWindow {
-        seq: u32,
-        expected: u32,
-    },
-    /// A RST at `seq`, outside the receive window that starts at `window_start`.
-    RstOutOfWindow {
-        seq: u32,
-        window_start: u32,
-    },
-    /// A window scale above 14.
-    BadWindowScale {
-        scale: u8,
-    },
-    /// `bytes` of data on a SYN.
-    SynData {
-        bytes: u32,
-    },
-    /// More than `cap` out-of-order bytes were buffered: a gap was declared.
-    BufferCapHit {
-        cap: usize,
-    },
-}
-
-impl Finding {
-    /// The flag this finding raises (its kind, for counts and labels).
-    pub fn flag(&self) -> Flag {
-        match self {
-            Finding::Retransmission { .. } => Flag::Retransmission,
-            Finding::FastRetransmission { .. } => Flag::FastRetransmission,
-            Finding::SpuriousRetransmission { .. } => Flag::SpuriousRetransmission,
-            Finding::OutOfOrder { .. } => Flag::OutOfOrder,
-            Finding::DuplicateAck { .. } => Flag::DuplicateAck,
-            Finding::ZeroWindow => Flag::ZeroWindow,
-            Finding::ZeroWindowProbe { .. } => Flag::ZeroWindowProbe,
-            Finding::ZeroWindowProbeAck => Flag::ZeroWindowProbeAck,
-            Finding::WindowFull { .. } => Flag::WindowFull,
-            Finding::WindowUpdate { .. } => Flag::WindowUpdate,
-            Finding::KeepAlive { .. } => Flag::KeepAlive,
-            Finding::KeepAliveAck => Flag::KeepAliveAck,
-            Finding::LostSegment { .. } => Flag::LostSegment,
-            Finding::AckUnseen { .. } => Flag::AckUnseen,
-            Finding::OverlapConflict => Flag::OverlapConflict,
-            Finding::AfterClose { .. } => Flag::AfterClose,
-            Finding::ImpossibleFlags { .. } => Flag::ImpossibleFlags,
-            Finding::RstInWindow { .. } => Flag::RstInWindow,
-            Finding::RstOutOfWindow { .. } => Flag::RstOutOfWindow,
-            Finding::BadWindowScale { .. } => Flag::BadWindowScale,
-            Finding::SynData { .. } => Flag::SynData,
-            Finding::BufferCapHit { .. } => Flag::BufferCapHit,
-        }
-    }
-}
-
-/// Counts of each flag over a connection.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Counts {
-    pub retransmission: u32,
-    pub fast_retransmission: u32,
-    pub spurious_retransmission: u32,
-    pub out_of_order: u32,
-    pub duplicate_ack: u32,
-    pub zero_window: u32,
-    pub zero_window_probe: u32,
-    pub zero_window_probe_ack: u32,
-    pub window_full: u32,
-    pub window_update: u32,
-    pub keep_alive: u32,
-    pub keep_alive_ack: u32,
-    pub lost_segment: u32,
-    pub ack_unseen: u32,
-    pub overlap_conflict: u32,
-    pub after_close: u32,
-    pub impossible_flags: u32,
-    pub rst_in_window: u32,
-    pub rst_out_of_window: u32,
-    pub bad_window_scale: u32,
-    pub syn_data: u32,
-    pub buffer_cap_hit: u32,
-}
-
-impl Counts {
-    pub fn add(&mut self, f: Flag) {
-        let c = match f {
-            Flag::Retransmission => &mut self.retransmission,
-            Flag::FastRetransmission => &mut self.fast_retransmission,
-            Flag::SpuriousRetransmission => &mut self.spurious_retransmission,
-            Flag::OutOfOrder => &mut self.out_of_order,
-            Flag::DuplicateAck => &mut self.duplicate_ack,
-            Flag::ZeroWindow => &mut self.zero_window,
-            Flag::ZeroWindowProbe => &mut self.zero_window_probe,
-            Flag::ZeroWindowProbeAck => &mut self.zero_window_probe_ack,
-            Flag::WindowFull => &mut self.window_full,
-            Flag::WindowUpdate => &mut self.window_update,
-            Flag::KeepAlive => &mut self.keep_alive,
-            Flag::KeepAliveAck => &mut self.keep_alive_ack,
-            Flag::LostSegment => &mut self.lost_segment,
-            Flag::AckUnseen => &mut self.ack_unseen,
-            Flag::OverlapConflict => &mut self.overlap_conflict,
-            Flag::AfterClose => &mut self.after_close,
-            Flag::ImpossibleFlags => &mut self.impossible_flags,
-            Flag::RstInWindow => &mut self.rst_in_window,
-            Flag::RstOutOfWindow => &mut self.rst_out_of_window,
-            Flag::BadWindowScale => &mut self.bad_window_scale,
-            Flag::SynData => &mut self.syn_data,
-            Flag::BufferCapHit => &mut self.buffer_cap_hit,
-        };
-        *c += 1;
-    }
-
-    /// Anything a user should look at.
-    pub fn total_anomalies(&self) -> u32 {
-        self.retransmission
-            + self.out_of_order
-            + self.duplicate_ack
-            + self.zero_window
-            + self.lost_segment
-            + self.ack_unseen
-            + self.overlap_conflict
-            + self.impossible_flags
-            + self.rst_out_of_window
-            + self.rst_in_window
-    }
-}
-
-// --- The rules -----------------------------------------------------------------------
+pub use super::finding::{Chain, Counts, Finding, Flag, Sack, Trigger};
 
 use super::seq::SeqNum;
 use crate::decode::TcpSegment;
@@ -322,8 +20,17 @@ pub struct Side {
     pub next_seq_tsval: Option<u32>,
     /// Last ACK number this side sent.
     pub last_ack: Option<SeqNum>,
-    /// Time of this side's latest segment (Wireshark's lastacktime: any segment).
+    /// Time and frame of this side's latest segment (Wireshark's lastacktime: any
+    /// segment), and the SACK blocks it carried.
     pub last_seg_ts: Ts,
+    pub last_seg_frame: u64,
+    pub sack: [(SeqNum, SeqNum); 4],
+    pub sack_count: u8,
+    /// The frame where this side's ACK number became `last_ack` (Wireshark's
+    /// lastnondupack, which window updates do not move): the ACK a duplicate repeats.
+    pub last_ack_frame: u64,
+    /// The frame where this side's window became zero, while it is zero.
+    pub zero_window_frame: Option<u64>,
     /// Duplicate ACKs in a row; -1 after an ACKed-unseen (Wireshark's neutralised state).
     pub dup_acks: i32,
     pub window: Option<u16>,
@@ -380,6 +87,8 @@ struct Shape {
     /// Sequence space used: payload, plus one each for SYN and FIN.
     seglen: u32,
     window: u16,
+    sack: [(u32, u32); 4],
+    sack_count: u8,
 }
 
 impl Shape {
@@ -395,6 +104,8 @@ impl Shape {
             payload: seg.payload_len,
             seglen: seg.payload_len + u32::from(f.syn()) + u32::from(f.fin()),
             window: seg.window,
+            sack: seg.options.sack,
+            sack_count: seg.options.sack_count,
         }
     }
 }
@@ -411,12 +122,14 @@ pub fn check(ctx: &Ctx, seg: &TcpSegment<'_>, ts: Ts, out: &mut Vec<Finding>) ->
         zero_window(&s, out);
         lost_segment(ctx, &s, out);
     }
-    v.keep_alive = keep_alive(ctx, &s, out);
+    let (keep_alive, empty_probe) = keep_alive(ctx, &s, out);
+    v.keep_alive = keep_alive;
+    v.zero_window_probe |= empty_probe;
     window_update(ctx, &s, out);
     window_full(ctx, &s, out);
     v.dup_ack = duplicate_ack(ctx, &s, out);
     ack_unseen(ctx, &s, out);
-    if !v.keep_alive {
+    if !(keep_alive || empty_probe) {
         v.retransmitted = retransmission(ctx, &s, seg.options.timestamps, ts, out);
     }
     v
@@ -429,6 +142,8 @@ fn zero_window_probe(ctx: &Ctx, s: &Shape, out: &mut Vec<Finding>) -> bool {
     if hit {
         out.push(Finding::ZeroWindowProbe {
             seq: ctx.me.rel(s.seq),
+            window_frame: ctx.peer.zero_window_frame.unwrap_or(0),
+            empty: false,
         });
     }
     hit
@@ -455,19 +170,29 @@ fn lost_segment(ctx: &Ctx, s: &Shape, out: &mut Vec<Finding>) {
     }
 }
 
-/// At most one byte at next expected - 1: a keep-alive.
-fn keep_alive(ctx: &Ctx, s: &Shape, out: &mut Vec<Finding>) -> bool {
+/// At most one byte at next expected - 1: a keep-alive; but when the peer's window is
+/// zero and the segment is empty, a zero-window probe (Linux probes a zero window this
+/// way, RFC 9293 §3.8.6.1; Wireshark calls it a keep-alive). Returns (keep-alive, probe).
+fn keep_alive(ctx: &Ctx, s: &Shape, out: &mut Vec<Finding>) -> (bool, bool) {
     let Some(n) = ctx.me.next_seq else {
-        return false;
+        return (false, false);
     };
     let hit = s.seglen <= 1 && s.plain && n.add(u32::MAX) == s.seq;
+    if hit && s.seglen == 0 && ctx.peer.window == Some(0) {
+        out.push(Finding::ZeroWindowProbe {
+            seq: ctx.me.rel(s.seq),
+            window_frame: ctx.peer.zero_window_frame.unwrap_or(0),
+            empty: true,
+        });
+        return (false, true);
+    }
     if hit {
         out.push(Finding::KeepAlive {
             seq: ctx.me.rel(s.seq),
             expected: ctx.me.rel(n),
         });
     }
-    hit
+    (hit, false)
 }
 
 /// The same ACK as before (`me`'s last), at next expected.
@@ -528,9 +253,18 @@ fn duplicate_ack(ctx: &Ctx, s: &Shape, out: &mut Vec<Finding>) -> Option<i32> {
     } else {
         ctx.me.dup_acks + 1
     };
+    let mut sack = Sack {
+        count: s.sack_count.min(4),
+        ..Sack::default()
+    };
+    for (k, &(l, r)) in s.sack.iter().take(usize::from(sack.count)).enumerate() {
+        sack.blocks[k] = (ctx.peer.rel(SeqNum(l)), ctx.peer.rel(SeqNum(r)));
+    }
     out.push(Finding::DuplicateAck {
         ack: ctx.peer.rel(s.ack),
         n,
+        of_frame: ctx.me.last_ack_frame,
+        sack,
     });
     Some(n)
 }
@@ -579,6 +313,7 @@ fn retransmission(
         seq,
         expected,
         tsval_later: false,
+        chain: Chain::default(),
     };
     if s.payload > 0
         && let Some(rack) = ctx.peer.last_ack
@@ -619,6 +354,7 @@ fn retransmission(
             seq,
             expected,
             tsval_later: tsval_later && reordered,
+            chain: Chain::default(),
         });
         return true;
     }
@@ -691,7 +427,14 @@ mod tests {
         let mut c = ctx();
         c.peer.window = Some(0);
         let (f, v) = run(&c, &seg(A, 1001, 5001, 1, 1000), 10);
-        assert_eq!(f, [Finding::ZeroWindowProbe { seq: 1001 }]);
+        assert_eq!(
+            f,
+            [Finding::ZeroWindowProbe {
+                seq: 1001,
+                window_frame: 0,
+                empty: false
+            }]
+        );
         assert!(v.zero_window_probe);
     }
 
@@ -751,7 +494,15 @@ mod tests {
     #[test]
     fn duplicate_ack_counts_and_answers_to_probes_are_not_duplicates() {
         let (f, v) = run(&ctx(), &seg(A, 1001, 5001, 0, 1000), 10);
-        assert_eq!(f, [Finding::DuplicateAck { ack: 5001, n: 1 }]);
+        assert_eq!(
+            f,
+            [Finding::DuplicateAck {
+                ack: 5001,
+                n: 1,
+                of_frame: 0,
+                sack: Sack::default()
+            }]
+        );
         assert_eq!(v.dup_ack, Some(1));
         let mut c = ctx();
         c.me.dup_acks = 2;
@@ -799,7 +550,8 @@ mod tests {
                 Finding::Retransmission {
                     seq: 901,
                     expected: 1001,
-                    tsval_later: false
+                    tsval_later: false,
+                    chain: Chain::default(),
                 }
             ]
         );
@@ -846,7 +598,8 @@ mod tests {
             [Finding::Retransmission {
                 seq: 501,
                 expected: 1001,
-                tsval_later: false
+                tsval_later: false,
+                chain: Chain::default(),
             }]
         );
         assert!(v.retransmitted);
@@ -865,7 +618,8 @@ mod tests {
             [Finding::Retransmission {
                 seq: 501,
                 expected: 1001,
-                tsval_later: true
+                tsval_later: true,
+                chain: Chain::default(),
             }]
         );
         assert!(v.retransmitted);

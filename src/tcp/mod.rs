@@ -7,16 +7,20 @@
 
 pub mod analysis;
 mod endpoint;
+mod finding;
 pub mod handshake;
 pub mod measure;
+mod open;
 pub mod reassembly;
+mod record;
 pub mod rst;
+mod sent;
 pub mod seq;
 pub mod state;
 mod summary;
 pub mod zeek;
 
-use crate::decode::{TcpFlags, TcpSegment};
+use crate::decode::TcpSegment;
 use crate::flow::Dir;
 use crate::ts::Ts;
 use analysis::{Counts, Finding, Flag};
@@ -24,9 +28,12 @@ use handshake::Handshake;
 use measure::Meter;
 pub use measure::Rtt;
 use reassembly::{Reassembler, StreamEvent};
+pub use record::{GapRecord, PacketRecord};
+#[cfg(test)]
+pub(crate) use record::{test_handshake, test_record};
 use seq::SeqNum;
 use serde::Serialize;
-use state::{EndpointState, TcpState};
+use state::EndpointState;
 pub use summary::{FinalStates, PerDirF64, PerDirOpt, PerDirU64, States, TcpSummary};
 use zeek::{History, ZSegment};
 
@@ -54,45 +61,6 @@ impl Default for EngineConfig {
     }
 }
 
-/// One packet of a connection, as the packet list and ladder show it.
-#[derive(Clone, Debug, Serialize)]
-pub struct PacketRecord {
-    pub frame: u64,
-    pub ts: Ts,
-    pub dir: Dir,
-    #[serde(serialize_with = "ser_flags")]
-    pub flags: TcpFlags,
-    pub seq: u32,
-    pub ack: u32,
-    pub len: u32,
-    pub window: u32,
-    /// The window with the negotiated scale applied (None when the scale is unknown).
-    pub window_scaled: Option<u64>,
-    pub analysis: Vec<Finding>,
-    /// The snapshot length cut this segment's option list.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub options_truncated: bool,
-    /// For a duplicate ACK: its number (#n).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dup_ack_num: Option<u32>,
-    /// States of (client, server) after this packet.
-    #[serde(skip)]
-    pub states_after: (TcpState, TcpState),
-}
-
-fn ser_flags<S: serde::Serializer>(f: &TcpFlags, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(f)
-}
-
-/// A run of bytes never captured, in one direction.
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct GapRecord {
-    pub dir: Dir,
-    /// Stream offset (relative sequence number) where the gap starts.
-    pub rel_seq: u64,
-    pub len: u64,
-}
-
 /// What the engine knows about one direction (one sender).
 #[derive(Debug)]
 struct Half {
@@ -112,6 +80,8 @@ struct Half {
     fin_reported: bool,
     reasm: Reassembler,
     meter: Meter,
+    /// The segments it sent, for the chain of each resend (only with packet records).
+    sent: sent::SentLog,
 }
 
 impl Half {
@@ -127,6 +97,7 @@ impl Half {
             fin_reported: false,
             reasm: Reassembler::new(cap),
             meter: Meter::default(),
+            sent: sent::SentLog::default(),
         }
     }
 }
@@ -327,6 +298,9 @@ impl TcpConn {
         self.open(dir, seg, frame, ts);
         let ctx = self.rule_context(dir);
         let verdict = analysis::check(&ctx, seg, ts, &mut found);
+        if self.cfg.keep_packets {
+            self.link_resend(dir, seg, frame, ts, &ctx, &mut found);
+        }
         let rst_accepted = f.rst() && self.judge_rst(dir, seg, &mut found);
         self.update_states(dir, seg, frame, ts, rst_accepted);
         self.update_zeek(dir, seg);
@@ -335,129 +309,11 @@ impl TcpConn {
         self.release_held_fin(dir, frame, ts);
         self.release_held_fin(dir.other(), frame, ts);
         self.measure(dir, seg, ts, in_time, verdict.retransmitted);
-        self.track(dir, seg, ts, &verdict);
+        self.track(dir, seg, frame, ts, &verdict);
         for x in &found {
             self.counts.add(x.flag());
         }
         self.record(dir, seg, frame, ts, found, verdict.dup_ack);
-    }
-
-    fn on_first_packet(&mut self, dir: Dir, syn: bool, frame: u64, ts: Ts) {
-        self.first_packet = false;
-        if dir == Dir::Server {
-            self.history.flipped();
-        }
-        if !syn {
-            // Capture began mid-connection: both endpoints assumed ESTABLISHED.
-            for x in [Dir::Client, Dir::Server] {
-                self.apply(x, state::Event::CaptureMidConnection, frame, ts, true);
-            }
-        }
-    }
-
-    /// Checks on the segment's own header: impossible flags, a window scale above 14,
-    /// anything but a bare ACK after the connection ended, data on a SYN.
-    fn check_flags(&self, seg: &TcpSegment<'_>, out: &mut Vec<Finding>) {
-        let f = seg.flags;
-        let (syn, fin, rst) = (f.syn(), f.fin(), f.rst());
-        let two_of = u8::from(syn) + u8::from(fin) + u8::from(rst) >= 2;
-        if two_of || f.0 & 0x1FF == 0 {
-            out.push(Finding::ImpossibleFlags { flags: f.0 });
-        }
-        if syn
-            && let Some(scale) = seg.options.wscale
-            && scale > 14
-        {
-            out.push(Finding::BadWindowScale { scale });
-        }
-        let seglen = seg.payload_len + u32::from(syn) + u32::from(fin);
-        let fresh_syn = syn && !f.ack();
-        if self.is_closed() && !fresh_syn && (seglen > 0 || rst) {
-            out.push(Finding::AfterClose {
-                reset: self.rst_seen,
-            });
-        }
-        if syn && seg.payload_len > 0 {
-            out.push(Finding::SynData {
-                bytes: seg.payload_len,
-            });
-        }
-    }
-
-    /// The opening: each side's base for relative numbers, window scales, the handshake's
-    /// SYN / SYN-ACK / completing ACK / RST.
-    fn open(&mut self, dir: Dir, seg: &TcpSegment<'_>, frame: u64, ts: Ts) {
-        let f = seg.flags;
-        let (d, o) = (dir.idx(), dir.other().idx());
-        let (seq, ack) = (SeqNum(seg.seq), SeqNum(seg.ack));
-        if f.syn() {
-            self.open_syn(dir, seg, frame, ts);
-        } else if self.half[d].side.base.is_none() {
-            // No SYN seen from this side: number its bytes as though the SYN had been
-            // the sequence number just before its first segment (Wireshark's and Zeek's
-            // convention: the first byte seen is relative 1).
-            self.half[d].side.base = Some(seq.add(u32::MAX));
-        }
-        // The peer's numbering starts with whichever comes first: its own first segment,
-        // or the first ACK sent to it (which names its next byte, relative 1).
-        if f.ack() && self.half[o].side.base.is_none() {
-            self.half[o].side.base = Some(ack.add(u32::MAX));
-        }
-        // Without the peer's SYN, its stream starts at the first byte this side
-        // acknowledges, if that comes before the peer's data: a head lost right after a
-        // missing SYN-ACK is then a gap the HTTP layer can see, not a silent start.
-        let ho = &mut self.half[o];
-        if self.cfg.reassemble && f.ack() && !f.rst() && !ho.syn_seen && !ho.reasm.is_started() {
-            ho.reasm.start(ack);
-        }
-        if dir == Dir::Client
-            && f.ack()
-            && !f.syn()
-            && !f.rst()
-            && let Some(sisn) = self.handshake.server_isn
-            && ack.ge(SeqNum(sisn).add(1))
-        {
-            self.handshake.on_completing_ack(frame, ts);
-        }
-        if f.rst() {
-            self.handshake.on_rst(dir == Dir::Server, frame, ts);
-        }
-    }
-
-    fn open_syn(&mut self, dir: Dir, seg: &TcpSegment<'_>, frame: u64, ts: Ts) {
-        let f = seg.flags;
-        let seq = SeqNum(seg.seq);
-        let h = &mut self.half[dir.idx()];
-        if !h.syn_seen || h.side.base.is_none() {
-            h.side.base = Some(seq);
-        }
-        h.syn_seen = true;
-        if seg.options.wscale.is_some() {
-            h.wscale = seg.options.wscale;
-        }
-        if self.cfg.reassemble && !h.reasm.is_started() {
-            h.reasm.start(seq.add(1));
-        }
-        match (f.ack(), dir) {
-            (false, Dir::Client) => {
-                // The same SYN again after the attempt was refused: the attempt goes on
-                // (the flow table kept it in this connection because the ISN matches).
-                if self.rst_seen
-                    && !self.handshake.is_complete()
-                    && self.handshake.client_isn == Some(seg.seq)
-                {
-                    self.rst_seen = false;
-                }
-                let hs = &mut self.handshake;
-                hs.on_client_syn(seg.seq, &seg.options, seg.payload_len, frame, ts);
-            }
-            (false, Dir::Server) => self
-                .handshake
-                .on_server_syn(seg.seq, &seg.options, frame, ts),
-            (true, Dir::Server) => self.handshake.on_syn_ack(seg.seq, &seg.options, frame, ts),
-            (true, Dir::Client) => {}
-        }
-        self.scaling = self.half.iter().all(|h| h.syn_seen && h.wscale.is_some());
     }
 
     /// What Wireshark's rules read about both sides, as known before this segment.
@@ -589,7 +445,7 @@ impl TcpConn {
     }
 
     /// Remember what the next segment's rules compare against.
-    fn track(&mut self, dir: Dir, seg: &TcpSegment<'_>, ts: Ts, v: &analysis::Verdict) {
+    fn track(&mut self, dir: Dir, seg: &TcpSegment<'_>, frame: u64, ts: Ts, v: &analysis::Verdict) {
         let f = seg.flags;
         let (seq, ack) = (SeqNum(seg.seq), SeqNum(seg.ack));
         let seglen = seg.payload_len + u32::from(f.syn()) + u32::from(f.fin());
@@ -609,14 +465,24 @@ impl TcpConn {
             h.max_to_be_acked = Some(end);
         }
         s.last_seg_ts = ts;
+        s.last_seg_frame = frame;
+        s.sack_count = seg.options.sack_count.min(4);
+        for (k, &(l, r)) in seg.options.sack_blocks().iter().enumerate() {
+            s.sack[k] = (SeqNum(l), SeqNum(r));
+        }
         if f.ack() && s.last_ack != Some(ack) {
             s.last_ack = Some(ack);
+            s.last_ack_frame = frame;
             if v.dup_ack.is_none() {
                 s.dup_acks = 0;
             }
         }
         if !f.rst() {
             s.window = Some(seg.window);
+            s.zero_window_frame = match seg.window {
+                0 => s.zero_window_frame.or(Some(frame)),
+                _ => None,
+            };
         }
         s.last_keep_alive = v.keep_alive;
         s.last_zwp = zwp;
@@ -689,6 +555,7 @@ impl TcpConn {
         for h in &mut self.half {
             h.reasm = Reassembler::new(0);
             h.meter.release();
+            h.sent.release();
         }
     }
 
@@ -713,53 +580,3 @@ impl TcpConn {
 
 #[cfg(test)]
 mod tests;
-
-/// A packet record for other modules' unit tests (explanations, quiz).
-#[cfg(test)]
-pub(crate) fn test_record(
-    dir: Dir,
-    flags: u16,
-    seq: u32,
-    ack: u32,
-    len: u32,
-    after: (TcpState, TcpState),
-) -> PacketRecord {
-    PacketRecord {
-        frame: 1,
-        ts: Ts(0),
-        dir,
-        flags: TcpFlags(flags),
-        seq,
-        ack,
-        len,
-        window: 64240,
-        window_scaled: Some(64240),
-        analysis: Vec::new(),
-        options_truncated: false,
-        dup_ack_num: None,
-        states_after: after,
-    }
-}
-
-/// A three-way handshake as records (frames 1-3), for other modules' unit tests.
-#[cfg(test)]
-pub(crate) fn test_handshake() -> Vec<PacketRecord> {
-    use TcpState::*;
-    let syn_ack = TcpFlags::SYN | TcpFlags::ACK;
-    let mut v = vec![
-        test_record(Dir::Client, TcpFlags::SYN, 0, 0, 0, (SynSent, Listen)),
-        test_record(Dir::Server, syn_ack, 0, 1, 0, (Established, SynReceived)),
-        test_record(
-            Dir::Client,
-            TcpFlags::ACK,
-            1,
-            1,
-            0,
-            (Established, Established),
-        ),
-    ];
-    for (k, p) in v.iter_mut().enumerate() {
-        p.frame = k as u64 + 1;
-    }
-    v
-}
