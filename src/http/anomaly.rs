@@ -99,6 +99,8 @@ pub enum Anomaly {
     ClosedBeforeEndOfBody,
     /// The cap on notes per exchange was reached.
     MoreNotListed,
+    /// Something about an HTTP/2 stream or connection (see `H2Note`).
+    Http2(super::h2note::H2Note),
 }
 
 impl fmt::Display for CaptureGap {
@@ -160,7 +162,8 @@ impl Anomaly {
             | Anomaly::HeadLost { .. }
             | Anomaly::PairingUncertain { .. }
             | Anomaly::FollowsLostExchange { .. }
-            | Anomaly::Upgraded { .. } => return None,
+            | Anomaly::Upgraded { .. }
+            | Anomaly::Http2(_) => return None,
         })
     }
 }
@@ -228,6 +231,7 @@ impl fmt::Display for Anomaly {
                 "follows an exchange lost in capture gaps: request head lost in {request_gap}, response head lost in {response_gap}"
             ),
             Anomaly::Upgraded { protocol } => write!(f, "upgraded: {protocol}"),
+            Anomaly::Http2(n) => n.fmt(f),
             // Every other variant has a fixed sentence, written above.
             _ => Ok(()),
         }

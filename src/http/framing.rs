@@ -379,14 +379,7 @@ pub(crate) fn body_framing(
             }
         }
     }
-    let ce: Vec<String> = tokens(headers, "content-encoding")
-        .filter(|t| t != "identity")
-        .collect();
-    let content_encoding = if ce.is_empty() {
-        None
-    } else {
-        Some(ce.join(", "))
-    };
+    let content_encoding = content_encoding(headers);
     let kind = if no_body {
         BodyKind::None
     } else if !te.is_empty() {
@@ -551,5 +544,17 @@ mod tests {
         }
         let head = parse_head(Dir::Client, b"GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n", 10);
         assert_eq!(head.headers, h(&[("X", "a b")]));
+    }
+}
+
+/// The Content-Encoding codings (identity dropped), joined as the data model keeps them.
+pub(crate) fn content_encoding(headers: &[(String, String)]) -> Option<String> {
+    let ce: Vec<String> = tokens(headers, "content-encoding")
+        .filter(|t| t != "identity")
+        .collect();
+    if ce.is_empty() {
+        None
+    } else {
+        Some(ce.join(", "))
     }
 }

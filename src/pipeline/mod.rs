@@ -14,7 +14,9 @@ use crate::ts::Ts;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+mod h2;
 mod stats;
+pub use h2::H2State;
 pub use stats::{BackStep, CaptureStats, TimeOrder};
 
 /// Limits and switches of one analysis run.
@@ -100,6 +102,12 @@ pub struct Connection {
     /// HTTP exchanges, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub http: Vec<Exchange>,
+    /// HTTP/2 connection facts (settings, frames, flow control), when it spoke HTTP/2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http2: Option<Box<crate::http2::Http2Summary>>,
+    /// HTTP/2 routing: the preface probe, or the live session.
+    #[serde(skip)]
+    pub h2_live: H2State,
     #[serde(skip)]
     /// Created at the first payload byte: most connections of a SYN flood never need one.
     pub http_live: Option<Box<HttpAssembler>>,
@@ -140,6 +148,7 @@ impl Connection {
         let ts = pkt.ts;
         let mut app = AppSink {
             http: &mut self.http_live,
+            h2: &mut self.h2_live,
             ftp: &mut self.ftp,
             ends,
         };
@@ -161,13 +170,12 @@ impl Connection {
             self.released = true;
             let mut app = AppSink {
                 http: &mut self.http_live,
+                h2: &mut self.h2_live,
                 ftp: &mut self.ftp,
                 ends,
             };
             tcp.release(&mut |d, ev| feed_app(&mut app, http_cfg, d, ev, ts));
-            if let Some(h) = self.http_live.take() {
-                self.set_http(h);
-            }
+            self.settle_app(http_cfg);
         }
         closing
     }
@@ -177,11 +185,32 @@ impl Connection {
         self.app = h.app();
         self.http = h.into_exchanges();
     }
+
+    /// The connection is over for the application readers: bytes a probe still holds go
+    /// to HTTP/1, then HTTP/1 and HTTP/2 results move into the connection.
+    fn settle_app(&mut self, http_cfg: Option<&HttpConfig>) {
+        if let (H2State::Held(p), Some(cfg)) = (&mut self.h2_live, http_cfg) {
+            let held = p.take_held();
+            self.h2_live = H2State::Off;
+            h2::replay(&mut self.h2_live, &mut self.http_live, cfg, held);
+        }
+        if let Some(h) = self.http_live.take() {
+            self.set_http(h);
+        }
+        if let H2State::Live(s) = std::mem::take(&mut self.h2_live) {
+            let (ex, sum) = s.into_parts();
+            self.app = AppProto::Http2;
+            self.http.extend(ex);
+            self.http2 = Some(Box::new(sum));
+        }
+        self.h2_live = H2State::Off;
+    }
 }
 
 /// A connection's application readers, for the engine's stream callback.
 struct AppSink<'c> {
     http: &'c mut Option<Box<HttpAssembler>>,
+    h2: &'c mut H2State,
     ftp: &'c mut Option<Box<crate::ftp::FtpControl>>,
     ends: (Endpoint, Endpoint),
 }
@@ -205,30 +234,27 @@ fn feed_app(
             StreamEvent::Gap { .. } => f.gap(dir),
         }
     }
-    feed_http(app.http, cfg, dir, ev, ts);
+    if let Some(cfg) = cfg {
+        h2::route(app.h2, app.http, cfg, dir, ev, ts);
+    }
 }
 
-/// Hand reassembled bytes to the HTTP assembler, creating it at the first byte.
-fn feed_http(
-    http: &mut Option<Box<HttpAssembler>>,
-    cfg: Option<&HttpConfig>,
-    dir: Dir,
-    ev: StreamEvent<'_>,
-    ts: Ts,
-) {
-    // A gap is payload too (sent, never captured): a stream that opens with one must
-    // reach the assembler, or the head lost in it goes unnoticed.
-    if http.is_none()
-        && let Some(cfg) = cfg
-    {
-        *http = Some(Box::new(HttpAssembler::new(cfg.clone())));
+/// A live connection's exchanges so far (HTTP/1 then HTTP/2), for a snapshot.
+fn live_exchanges(c: &Connection) -> Vec<Exchange> {
+    let mut v = c
+        .http_live
+        .as_ref()
+        .map_or_else(|| c.http.clone(), |h| h.exchanges().to_vec());
+    if let H2State::Live(s) = &c.h2_live {
+        v.extend_from_slice(s.exchanges());
     }
-    let Some(h) = http.as_mut() else {
-        return;
-    };
-    match ev {
-        StreamEvent::Data { bytes, frame, .. } => h.push(dir, bytes, frame, ts),
-        StreamEvent::Gap { offset, len } => h.gap_at(dir, offset, len),
+    v
+}
+
+fn live_h2(c: &Connection) -> Option<Box<crate::http2::Http2Summary>> {
+    match &c.h2_live {
+        H2State::Live(s) => Some(Box::new(s.summary().clone())),
+        _ => c.http2.clone(),
     }
 }
 
@@ -420,6 +446,8 @@ impl<'a> Analyzer<'a> {
                 summary: None,
                 app: AppProto::Unknown,
                 http: Vec::new(),
+                http2: None,
+                h2_live: H2State::default(),
                 released: false,
                 http_live: None,
                 ftp: None,
@@ -436,6 +464,7 @@ impl<'a> Analyzer<'a> {
             if let Some(mut tcp) = c.tcp.take() {
                 let mut app = AppSink {
                     http: &mut c.http_live,
+                    h2: &mut c.h2_live,
                     ftp: &mut c.ftp,
                     ends: (c.client, c.server),
                 };
@@ -447,9 +476,7 @@ impl<'a> Analyzer<'a> {
                     u64::from(sum.rtt.samples_skipped) + u64::from(sum.handshake.timings_skipped);
                 c.summary = Some(Box::new(sum));
             }
-            if let Some(h) = c.http_live.take() {
-                c.set_http(h);
-            }
+            c.settle_app(self.http_cfg.as_ref());
             self.stats.measurements_skipped += c
                 .http
                 .iter()
@@ -594,8 +621,14 @@ impl<'a> Analyzer<'a> {
                     payload_bytes: c.payload_bytes,
                     tcp: None,
                     summary: summary.or_else(|| c.summary.clone()),
-                    app: h.map_or(c.app, |h| h.app()),
-                    http: h.map_or_else(|| c.http.clone(), |h| h.exchanges().to_vec()),
+                    app: if matches!(c.h2_live, H2State::Live(_)) {
+                        AppProto::Http2
+                    } else {
+                        h.map_or(c.app, |h| h.app())
+                    },
+                    http: live_exchanges(c),
+                    http2: live_h2(c),
+                    h2_live: H2State::Off,
                     http_live: None,
                     released: true,
                     ftp: None,
