@@ -61,7 +61,7 @@ EOF
 chmod -R a+rX "$DOC"
 
 start_tcpdump() {  # file port
-    ip netns exec $NS tcpdump -i lo --immediate-mode -U -s 0 -w "$WORK/$1" "tcp port $2" >/dev/null 2>&1 &
+    ip netns exec $NS tcpdump -i lo --immediate-mode -B 65536 -U -s 0 -w "$WORK/$1" "tcp port $2" >/dev/null 2>&1 &
     PIDS+=($!)
     TCPDUMP=$!
     sleep 2
@@ -83,6 +83,8 @@ start_tcpdump h2-prior-knowledge.pcap 8080
 nsx curl -s --http2-prior-knowledge -o /dev/null http://127.0.0.1:8080/small.txt
 stop_tcpdump h2-prior-knowledge.pcap
 
+# curl 7.88 fails (exit 16) to multiplex prior-knowledge requests on one connection:
+# --parallel-immediate gives one HTTP/2 connection per URL; nghttp below multiplexes.
 start_tcpdump h2-parallel.pcap 8080
 nsx curl -s --http2-prior-knowledge --parallel --parallel-immediate -o /dev/null -o /dev/null \
     -o /dev/null -o /dev/null http://127.0.0.1:8080/a.txt http://127.0.0.1:8080/b.txt \

@@ -24,7 +24,9 @@ fn served() -> HashMap<String, String> {
 /// The JSON of every connection of a capture.
 fn conns(path: &std::path::Path) -> Vec<Value> {
     let (_, cs) = headless::run_path(path).unwrap();
-    cs.iter().map(|c| serde_json::to_value(c).unwrap()).collect()
+    cs.iter()
+        .map(|c| serde_json::to_value(c).unwrap())
+        .collect()
 }
 
 fn h2_conn(name: &str) -> Value {
@@ -47,7 +49,10 @@ fn streams(c: &Value) -> Vec<(u64, String, String, u64, String, String)> {
                 e["request"]["method"].as_str().unwrap_or("").to_string(),
                 e["request"]["uri"].as_str().unwrap_or("").to_string(),
                 e["response"]["status"].as_u64().unwrap_or(0),
-                e["response"]["body_sha256"].as_str().unwrap_or("").to_string(),
+                e["response"]["body_sha256"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
                 e["end_state"].as_str().unwrap().to_string(),
             )
         })
@@ -69,21 +74,51 @@ fn tshark_frames(name: &str) -> Option<BTreeMap<String, u64>> {
     let out = std::process::Command::new("tshark")
         .args(["-r"])
         .arg(common::bundled(name))
-        .args(["-d", "tcp.port==8080,http2", "-d", "tcp.port==8081,http2", "-d"])
-        .args(["tcp.port==8082,http", "-Y", "http2", "-T", "fields", "-e", "http2.type"])
+        .args([
+            "-d",
+            "tcp.port==8080,http2",
+            "-d",
+            "tcp.port==8081,http2",
+            "-d",
+        ])
+        .args([
+            "tcp.port==8082,http",
+            "-Y",
+            "http2",
+            "-T",
+            "fields",
+            "-e",
+            "http2.type",
+        ])
         .output()
         .ok()?;
     if !out.status.success() {
         return None;
     }
     const NAMES: [&str; 10] = [
-        "DATA", "HEADERS", "PRIORITY", "RST_STREAM", "SETTINGS", "PUSH_PROMISE", "PING",
-        "GOAWAY", "WINDOW_UPDATE", "CONTINUATION",
+        "DATA",
+        "HEADERS",
+        "PRIORITY",
+        "RST_STREAM",
+        "SETTINGS",
+        "PUSH_PROMISE",
+        "PING",
+        "GOAWAY",
+        "WINDOW_UPDATE",
+        "CONTINUATION",
     ];
     let mut m = BTreeMap::new();
-    for t in String::from_utf8_lossy(&out.stdout).split([',', '\n']).filter(|t| !t.is_empty()) {
+    for t in String::from_utf8_lossy(&out.stdout)
+        .split([',', '\n'])
+        .filter(|t| !t.is_empty())
+    {
         let i: usize = t.trim().parse().ok()?;
-        *m.entry(NAMES.get(i).map_or("UNKNOWN".to_string(), |s| s.to_string())).or_insert(0) += 1;
+        *m.entry(
+            NAMES
+                .get(i)
+                .map_or("UNKNOWN".to_string(), |s| s.to_string()),
+        )
+        .or_insert(0) += 1;
     }
     Some(m)
 }
@@ -103,7 +138,10 @@ fn prior_knowledge_get_is_one_complete_stream() {
     let s = streams(&c);
     assert_eq!(s.len(), 1);
     assert_eq!(s[0].0, 1);
-    assert_eq!((s[0].1.as_str(), s[0].2.as_str(), s[0].3), ("GET", "/small.txt", 200));
+    assert_eq!(
+        (s[0].1.as_str(), s[0].2.as_str(), s[0].3),
+        ("GET", "/small.txt", 200)
+    );
     assert_eq!(s[0].4, sha["/small.txt"]);
     assert_eq!(s[0].5, "complete");
     let ex = &c["http"][0];
@@ -111,37 +149,80 @@ fn prior_knowledge_get_is_one_complete_stream() {
     assert_eq!(ex["response"]["version"], "HTTP/2");
     let h2 = &c["http2"];
     assert_eq!(h2["origin"], "prior-knowledge");
-    assert!(h2["settings"]["client"].as_object().is_some_and(|m| !m.is_empty()));
+    assert!(
+        h2["settings"]["client"]
+            .as_object()
+            .is_some_and(|m| !m.is_empty())
+    );
     assert!(h2["settings"]["server"].as_object().is_some());
     assert_eq!(h2["hpack_failures"], 0);
     check_frames_against_tshark("h2-prior-knowledge.pcap", &c);
 }
 
+/// curl 7.88 cannot multiplex prior-knowledge requests (see record-http2.sh): one
+/// HTTP/2 connection per URL, each its stream 1.
 #[test]
-fn parallel_streams_interleave_and_hash_to_the_served_files() {
+fn curl_parallel_connections_hash_to_the_served_files() {
     let sha = served();
-    let c = h2_conn("h2-parallel.pcap");
-    let s = streams(&c);
-    let paths: Vec<&str> = s.iter().map(|x| x.2.as_str()).collect();
-    assert_eq!(s.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 3, 5, 7], "stream id order");
-    for p in ["/a.txt", "/b.txt", "/c.txt", "/big.bin"] {
-        assert!(paths.contains(&p), "{p} in {paths:?}");
-    }
-    for x in &s {
-        assert_eq!(x.3, 200);
-        assert_eq!(x.4, sha[&x.2], "{}", x.2);
-        assert_eq!(x.5, "complete");
-    }
-    // Interleaving: some stream's response starts before another's ends.
-    let http = c["http"].as_array().unwrap();
-    let spans: Vec<(u64, u64)> = http
-        .iter()
-        .map(|e| (e["response"]["frame"].as_u64().unwrap(), e["response"]["end_frame"].as_u64().unwrap()))
+    let name = "h2-parallel.pcap";
+    let cs: Vec<Value> = conns(&common::bundled(name))
+        .into_iter()
+        .filter(|c| c["app"] == "http2")
         .collect();
-    let overlap = spans.iter().any(|a| spans.iter().any(|b| a != b && b.0 > a.0 && b.0 < a.1));
-    assert!(overlap, "responses interleave: {spans:?}");
-    assert!(c["http2"]["windows"].as_array().is_some_and(|w| !w.is_empty()));
-    check_frames_against_tshark("h2-parallel.pcap", &c);
+    assert_eq!(cs.len(), 4);
+    let mut paths = Vec::new();
+    let mut ours = BTreeMap::new();
+    for c in &cs {
+        let s = streams(c);
+        assert_eq!(s.len(), 1);
+        let x = &s[0];
+        assert_eq!(
+            (x.0, x.3, x.4.as_str(), x.5.as_str()),
+            (1, 200, sha[&x.2].as_str(), "complete"),
+            "{x:?}"
+        );
+        paths.push(x.2.clone());
+        for (k, v) in frame_total(c) {
+            *ours.entry(k).or_insert(0) += v;
+        }
+    }
+    paths.sort();
+    assert_eq!(paths, ["/a.txt", "/b.txt", "/big.bin", "/c.txt"]);
+    // big.bin (300,000 bytes) needs more than the initial 65,535-byte windows.
+    let big = cs
+        .iter()
+        .find(|c| c["http"][0]["request"]["uri"] == "/big.bin")
+        .unwrap();
+    assert!(
+        big["http2"]["windows"]
+            .as_array()
+            .is_some_and(|w| !w.is_empty())
+    );
+    if let Some(theirs) = tshark_frames(name) {
+        assert_eq!(ours, theirs, "{name}: frame counts vs tshark -Y http2");
+    }
+}
+
+/// A real capture that lost packets (tcpdump on a busy loopback, kept as recorded): the
+/// big.bin connection's first 44,888 server bytes and the client's HEADERS were never
+/// captured. Its framing is lost, nothing is guessed; the other three are whole.
+#[test]
+fn capture_loss_loses_framing_without_guessing() {
+    let cs: Vec<Value> = conns(&common::bundled("h2-capture-loss.pcap"));
+    let complete = cs
+        .iter()
+        .filter(|c| c["http"][0]["end_state"] == "complete")
+        .count();
+    assert_eq!(complete, 3);
+    let lossy = cs
+        .iter()
+        .find(|c| c["http2"]["unparsed_bytes"]["server"].as_u64() > Some(0))
+        .unwrap();
+    assert!(
+        lossy["http"].as_array().is_none_or(|h| h.is_empty()),
+        "no exchange invented"
+    );
+    assert!(anomalies(lossy).contains("server framing lost in a gap of 44888 bytes"));
 }
 
 #[test]
@@ -151,9 +232,34 @@ fn nghttp_streams_and_goaway() {
     let s = streams(&c);
     assert_eq!(s.len(), 4, "{s:?}");
     for x in &s {
-        assert_eq!((x.3, x.4.as_str(), x.5.as_str()), (200, sha[&x.2].as_str(), "complete"), "{x:?}");
+        assert_eq!(
+            (x.3, x.4.as_str(), x.5.as_str()),
+            (200, sha[&x.2].as_str(), "complete"),
+            "{x:?}"
+        );
     }
+    assert_eq!(
+        s.iter().map(|x| x.0).collect::<Vec<_>>(),
+        vec![13, 15, 17, 19],
+        "stream id order"
+    );
     assert_eq!(c["http2"]["goaway"]["error"], "NO_ERROR");
+    // Multiplexing: some stream's response starts before another's ends.
+    let spans: Vec<(u64, u64)> = c["http"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["response"]["frame"].as_u64().unwrap(),
+                e["response"]["end_frame"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let overlap = (0..spans.len()).any(|i| {
+        (0..spans.len()).any(|j| i != j && spans[j].0 >= spans[i].0 && spans[j].0 < spans[i].1)
+    });
+    assert!(overlap, "responses interleave: {spans:?}");
     check_frames_against_tshark("h2-nghttp-multi.pcap", &c);
 }
 
@@ -176,7 +282,10 @@ fn nginx_gzip_body_decodes_to_the_file() {
     let e = &c["http"][0];
     assert_eq!(e["response"]["content_encoding"], "gzip");
     assert_eq!(e["response"]["body_sha256"], sha["/a.txt"].as_str());
-    assert!(e["response"]["body_bytes_wire"].as_u64().unwrap() < e["response"]["body_bytes_decoded"].as_u64().unwrap());
+    assert!(
+        e["response"]["body_bytes_wire"].as_u64().unwrap()
+            < e["response"]["body_bytes_decoded"].as_u64().unwrap()
+    );
     check_frames_against_tshark("h2-nginx-gzip.pcap", &c);
 }
 
@@ -185,7 +294,11 @@ fn upgrade_h2c_hands_stream_1_to_http2() {
     let sha = served();
     let c = h2_conn("h2-upgrade.pcap");
     let http = c["http"].as_array().unwrap();
-    assert_eq!(http.len(), 2, "the HTTP/1.1 upgrade exchange, then stream 1");
+    assert_eq!(
+        http.len(),
+        2,
+        "the HTTP/1.1 upgrade exchange, then stream 1"
+    );
     assert_eq!(http[0]["response"]["status"], 101);
     assert_eq!(http[0]["tunnel"]["app"], "http2");
     assert_eq!(http[1]["stream_id"], 1);
@@ -211,7 +324,9 @@ fn frame(ty: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
 
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// :method GET, :scheme http, :path /, :authority example (literal, not indexed).
-const GET_BLOCK: &[u8] = &[0x82, 0x86, 0x84, 0x01, 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e'];
+const GET_BLOCK: &[u8] = &[
+    0x82, 0x86, 0x84, 0x01, 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e',
+];
 
 /// A capture of one h2c connection: handshake, then each (from_client, bytes) in
 /// segments of at most 1400 bytes; `lose` names segments (by index of the chunk list)
@@ -273,8 +388,14 @@ fn frame_length_2_pow_24_minus_1_is_skipped_with_notes() {
     let c = only(&h2_capture("h2-huge-frame", &[(true, v)], &[]));
     assert_eq!(c["app"], "http2");
     let a = anomalies(&c);
-    assert!(a.contains("frame of 16777215 bytes exceeds SETTINGS_MAX_FRAME_SIZE 16384"), "{a}");
-    assert!(a.contains("HEADERS frame of 16777215 bytes too long to read: skipped"), "{a}");
+    assert!(
+        a.contains("frame of 16777215 bytes exceeds SETTINGS_MAX_FRAME_SIZE 16384"),
+        "{a}"
+    );
+    assert!(
+        a.contains("HEADERS frame of 16777215 bytes too long to read: skipped"),
+        "{a}"
+    );
     assert_eq!(c["http2"]["frames"]["client"]["HEADERS"], 1);
 }
 
@@ -303,7 +424,10 @@ fn continuation_flood_is_capped_and_poisons_the_table() {
     v.extend(frame(1, 0x5, 3, GET_BLOCK));
     let c = only(&h2_capture("h2-continuation-flood", &[(true, v)], &[]));
     let a = anomalies(&c);
-    assert!(a.contains("header block over 65536 bytes in 656 frames"), "{a}");
+    assert!(
+        a.contains("header block over 65536 bytes in 657 frames"),
+        "{a}"
+    );
     assert_eq!(c["http2"]["frames"]["client"]["CONTINUATION"], 5001);
     // Stream 3's block comes after a block whose table changes are unknown.
     assert!(a.contains("client header block undecodable"), "{a}");
@@ -315,20 +439,46 @@ fn huge_hpack_table_size_is_refused() {
     let mut srv = frame(4, 0, 0, &[0, 1, 0xff, 0xff, 0xff, 0xff]);
     srv.extend(frame(4, 1, 0, &[]));
     let mut cli = client_hello();
-    cli.extend(frame(1, 0x5, 1, &[0x3f, 0xe1, 0xff, 0xff, 0x7f, 0x82, 0x84, 0x86]));
+    cli.extend(frame(
+        1,
+        0x5,
+        1,
+        &[0x3f, 0xe1, 0xff, 0xff, 0x7f, 0x82, 0x84, 0x86],
+    ));
     cli.extend(frame(1, 0x5, 3, GET_BLOCK));
-    let c = only(&h2_capture("h2-hpack-table", &[(false, srv), (true, cli)], &[]));
+    let c = only(&h2_capture(
+        "h2-hpack-table",
+        &[(false, srv), (true, cli)],
+        &[],
+    ));
     let a = anomalies(&c);
-    assert!(a.contains("HPACK table size 4294967295 above the cap 1048576"), "{a}");
-    assert!(a.contains("HPACK table size 268435456 above the cap 1048576"), "{a}");
-    assert_eq!(c["http2"]["hpack_failures"], 2, "the refused block and the one after");
-    assert_eq!(c["http2"]["settings"]["server"]["SETTINGS_HEADER_TABLE_SIZE"], 4_294_967_295u64);
+    assert!(
+        a.contains("HPACK table size 4294967295 above the cap 1048576"),
+        "{a}"
+    );
+    assert!(
+        a.contains("HPACK table size 268435456 above the cap 1048576"),
+        "{a}"
+    );
+    assert_eq!(
+        c["http2"]["hpack_failures"], 2,
+        "the refused block and the one after"
+    );
+    assert_eq!(
+        c["http2"]["settings"]["server"]["SETTINGS_HEADER_TABLE_SIZE"],
+        4_294_967_295u64
+    );
 }
 
 #[test]
 fn invalid_huffman_is_an_hpack_error() {
     let mut cli = client_hello();
-    cli.extend(frame(1, 0x5, 1, &[0x82, 0x00, 0x01, b'a', 0x84, 0xff, 0xff, 0xff, 0xff]));
+    cli.extend(frame(
+        1,
+        0x5,
+        1,
+        &[0x82, 0x00, 0x01, b'a', 0x84, 0xff, 0xff, 0xff, 0xff],
+    ));
     let c = only(&h2_capture("h2-bad-huffman", &[(true, cli)], &[]));
     let a = anomalies(&c);
     assert!(a.contains("HPACK error"), "{a}");
@@ -365,7 +515,10 @@ fn gap_inside_data_keeps_framing_gap_over_headers_poisons() {
     assert_eq!(s1["response"]["body_bytes_missing"], 1400);
     assert_eq!(s1["response"]["body_sha256"], Value::Null);
     let a = anomalies(&c);
-    assert!(a.contains("server framing lost in a gap of 14 bytes"), "{a}");
+    assert!(
+        a.contains("server framing lost in a gap of 10 bytes"),
+        "{a}"
+    );
     assert_eq!(c["http2"]["unparsed_bytes"]["server"], 14);
     let s3 = &c["http"][1];
     assert_eq!(s3["stream_id"], 3);

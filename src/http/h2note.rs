@@ -20,7 +20,11 @@ pub enum H2Note {
     /// A frame longer than the peer's SETTINGS_MAX_FRAME_SIZE (a FRAME_SIZE_ERROR).
     FrameTooLarge { dir: Dir, len: u32, max: u32 },
     /// A non-DATA frame longer than this tool buffers: skipped unread.
-    FrameSkipped { dir: Dir, ty: &'static str, len: u32 },
+    FrameSkipped {
+        dir: Dir,
+        ty: &'static str,
+        len: u32,
+    },
     /// A dynamic table size asked for above this tool's cap.
     TableSizeOverCap { dir: Dir, size: u64, cap: u32 },
     /// A gap broke the framing: the direction's remaining bytes are not parsed.

@@ -33,11 +33,11 @@ mod tunnel;
 
 pub use anomaly::{Anomaly, CaptureGap, ChunkError};
 pub use assembler::HttpAssembler;
-pub use framing::header;
+pub(crate) use body::BodySink;
 pub(crate) use framing::content_encoding;
+pub use framing::header;
 pub use h2note::H2Note;
 pub use messages::{Exchange, Interim, MessageMeta, Request, Response, StreamInfo, Tunnel};
-pub(crate) use body::BodySink;
 #[cfg(test)]
 mod tests;
 

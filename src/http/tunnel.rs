@@ -7,9 +7,9 @@ use super::anomaly::Anomaly;
 use super::assembler::HttpAssembler;
 use super::detect::{self, Sniff};
 use super::framing;
+use super::messages::Request;
 use super::messages::Tunnel;
 use super::state::Phase;
-use super::messages::Request;
 use super::{AppProto, Dir, Status};
 
 /// An Upgrade: h2c answered by 101 (RFC 7540 §3.2): the request became stream 1 and the

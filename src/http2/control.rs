@@ -73,7 +73,9 @@ impl Http2Session {
                     self.streams.end_side(dir, h.stream, cur.at, &self.cfg);
                 }
             }
-            FrameType::Headers | FrameType::PushPromise => self.open_block(dir, &h, p, cur.at, record),
+            FrameType::Headers | FrameType::PushPromise => {
+                self.open_block(dir, &h, p, cur.at, record)
+            }
             FrameType::Continuation => self.continue_block(dir, &h, p),
             FrameType::Settings => self.settings(dir, &h, p),
             FrameType::Ping => self.ping(dir, &h, p, cur.at),
@@ -88,7 +90,8 @@ impl Http2Session {
                         frame: cur.at.0,
                     });
                 }
-                self.streams.reset(dir, h.stream, frame::error_name(code), cur.at, &self.cfg);
+                self.streams
+                    .reset(dir, h.stream, frame::error_name(code), cur.at, &self.cfg);
             }
             FrameType::WindowUpdate => self.window_update(dir, &h, p, cur.at, record),
             FrameType::Priority | FrameType::Unknown(_) => {}
@@ -99,7 +102,14 @@ impl Http2Session {
         self.note(H2Note::Protocol { dir, what });
     }
 
-    fn open_block(&mut self, dir: Dir, h: &FrameHeader, p: &[u8], at: (u64, Ts), record: Option<usize>) {
+    fn open_block(
+        &mut self,
+        dir: Dir,
+        h: &FrameHeader,
+        p: &[u8],
+        at: (u64, Ts),
+        record: Option<usize>,
+    ) {
         if h.stream == 0 {
             self.protocol(dir, "a header block on stream 0");
         }
@@ -125,7 +135,10 @@ impl Http2Session {
     }
 
     fn continue_block(&mut self, dir: Dir, h: &FrameHeader, p: &[u8]) {
-        let Some(b) = self.block[dir.idx()].as_mut().filter(|b| b.stream == h.stream) else {
+        let Some(b) = self.block[dir.idx()]
+            .as_mut()
+            .filter(|b| b.stream == h.stream)
+        else {
             self.protocol(dir, "CONTINUATION without a header block open");
             self.hpack[dir.idx()].poison();
             return;
@@ -178,7 +191,8 @@ impl Http2Session {
             // The list cap: four header sections' worth (a bomb decodes to megabytes).
             self.hpack[dir.idx()].decode(&b.buf, self.cfg.max_headers, self.cfg.header_cap)
         };
-        if let Err(n) = &decoded {
+        // (an over-long block was noted when it passed the cap)
+        if let (Err(n), false) = (&decoded, b.over) {
             self.note(n.clone());
         }
         let target = b.promised.unwrap_or(b.stream);
@@ -211,7 +225,10 @@ impl Http2Session {
         for e in p.chunks_exact(6) {
             let id = u16::from_be_bytes([e[0], e[1]]);
             let v = u32::from_be_bytes([e[2], e[3], e[4], e[5]]);
-            self.sum.settings.get_mut(dir).insert(frame::setting_name(id), v);
+            self.sum
+                .settings
+                .get_mut(dir)
+                .insert(frame::setting_name(id), v);
             let other = peer(dir).idx();
             match id {
                 // The sender's decoder bounds the table the other side encodes with.
@@ -242,7 +259,11 @@ impl Http2Session {
             }
             return;
         }
-        let Some(i) = self.pings.iter().position(|q| q.0 == peer(dir) && q.1 == data) else {
+        let Some(i) = self
+            .pings
+            .iter()
+            .position(|q| q.0 == peer(dir) && q.1 == data)
+        else {
             return;
         };
         let (from, _, frame, ts) = self.pings.remove(i);

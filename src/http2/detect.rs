@@ -17,8 +17,17 @@ pub const PROBE_HOLD_CAP: usize = 64 << 10;
 /// Something delivered while undecided, kept to hand on.
 #[derive(Clone, Debug)]
 pub enum Held {
-    Bytes { dir: Dir, bytes: Vec<u8>, frame: u64, ts: Ts },
-    Gap { dir: Dir, offset: u64, len: u64 },
+    Bytes {
+        dir: Dir,
+        bytes: Vec<u8>,
+        frame: u64,
+        ts: Ts,
+    },
+    Gap {
+        dir: Dir,
+        offset: u64,
+        len: u64,
+    },
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -39,7 +48,14 @@ pub struct Probe {
 impl Probe {
     /// Offer what `dir` delivered (`offset`: the stream offset of a gap). Once the verdict
     /// is given, `take_held` returns everything offered so far, this one included.
-    pub fn offer(&mut self, dir: Dir, input: Input<'_>, offset: u64, frame: u64, ts: Ts) -> Verdict {
+    pub fn offer(
+        &mut self,
+        dir: Dir,
+        input: Input<'_>,
+        offset: u64,
+        frame: u64,
+        ts: Ts,
+    ) -> Verdict {
         let verdict = match (dir, input) {
             (Dir::Client, Input::Bytes(b)) => {
                 let at = self.client_seen;
@@ -70,7 +86,9 @@ impl Probe {
             }
             Input::Gap(len) => self.held.push(Held::Gap { dir, offset, len }),
         }
-        if verdict == Verdict::Undecided && (self.held_bytes > PROBE_HOLD_CAP || self.held.len() > 1024) {
+        if verdict == Verdict::Undecided
+            && (self.held_bytes > PROBE_HOLD_CAP || self.held.len() > 1024)
+        {
             return Verdict::NotHttp2;
         }
         verdict
@@ -90,11 +108,20 @@ mod tests {
     fn preface_split_over_pushes_is_found() {
         let mut p = Probe::default();
         let t = Ts::default();
-        assert_eq!(p.offer(Dir::Client, Input::Bytes(&PREFACE[..5]), 0, 1, t), Verdict::Undecided);
-        assert_eq!(p.offer(Dir::Server, Input::Bytes(b"\0\0\0\x04"), 0, 2, t), Verdict::Undecided);
+        assert_eq!(
+            p.offer(Dir::Client, Input::Bytes(&PREFACE[..5]), 0, 1, t),
+            Verdict::Undecided
+        );
+        assert_eq!(
+            p.offer(Dir::Server, Input::Bytes(b"\0\0\0\x04"), 0, 2, t),
+            Verdict::Undecided
+        );
         let mut rest = PREFACE[5..].to_vec();
         rest.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
-        assert_eq!(p.offer(Dir::Client, Input::Bytes(&rest), 5, 3, t), Verdict::Http2);
+        assert_eq!(
+            p.offer(Dir::Client, Input::Bytes(&rest), 5, 3, t),
+            Verdict::Http2
+        );
         assert_eq!(p.take_held().len(), 3);
     }
 
@@ -102,13 +129,26 @@ mod tests {
     fn http1_and_gaps_are_not_http2() {
         let t = Ts::default();
         let mut p = Probe::default();
-        assert_eq!(p.offer(Dir::Client, Input::Bytes(b"GET / HTTP/1.1\r\n"), 0, 1, t), Verdict::NotHttp2);
+        assert_eq!(
+            p.offer(Dir::Client, Input::Bytes(b"GET / HTTP/1.1\r\n"), 0, 1, t),
+            Verdict::NotHttp2
+        );
         let mut p = Probe::default();
-        assert_eq!(p.offer(Dir::Client, Input::Bytes(b"PRI * HTTP/1.1"), 0, 1, t), Verdict::NotHttp2);
+        assert_eq!(
+            p.offer(Dir::Client, Input::Bytes(b"PRI * HTTP/1.1"), 0, 1, t),
+            Verdict::NotHttp2
+        );
         let mut p = Probe::default();
-        assert_eq!(p.offer(Dir::Client, Input::Gap(100), 0, 1, t), Verdict::NotHttp2);
+        assert_eq!(
+            p.offer(Dir::Client, Input::Gap(100), 0, 1, t),
+            Verdict::NotHttp2
+        );
         let mut p = Probe::default();
         let big = vec![0u8; PROBE_HOLD_CAP + 1];
-        assert_eq!(p.offer(Dir::Server, Input::Bytes(&big), 0, 1, t), Verdict::NotHttp2, "bounded");
+        assert_eq!(
+            p.offer(Dir::Server, Input::Bytes(&big), 0, 1, t),
+            Verdict::NotHttp2,
+            "bounded"
+        );
     }
 }

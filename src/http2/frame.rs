@@ -234,7 +234,11 @@ mod tests {
         };
         let p = [2, 0, 0, 0, 0, 16, b'a', b'b', 0, 0];
         assert_eq!(header_fragment(&h, &p), Some((&b"ab"[..], None)));
-        assert_eq!(header_fragment(&h, &[200, 1, 2]), None, "padding longer than the frame");
+        assert_eq!(
+            header_fragment(&h, &[200, 1, 2]),
+            None,
+            "padding longer than the frame"
+        );
         let pp = FrameHeader {
             ty: FrameType::PushPromise,
             flags: 0,

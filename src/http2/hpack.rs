@@ -168,29 +168,50 @@ mod tests {
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
         assert_eq!(d, Some(want1));
-        let b2 = [0x82, 0x86, 0x84, 0xbe, 0x58, 0x86, 0xa8, 0xeb, 0x10, 0x64, 0x9c, 0xbf];
+        let b2 = [
+            0x82, 0x86, 0x84, 0xbe, 0x58, 0x86, 0xa8, 0xeb, 0x10, 0x64, 0x9c, 0xbf,
+        ];
         let d = h.decode(&b2, 100, 1 << 16).ok().map(|d| d.fields);
         let d = d.unwrap_or_default();
         assert_eq!(d.get(3).map(|f| f.1.as_str()), Some("www.example.com"));
-        assert_eq!(d.get(4).map(|f| (f.0.as_str(), f.1.as_str())), Some(("cache-control", "no-cache")));
+        assert_eq!(
+            d.get(4).map(|f| (f.0.as_str(), f.1.as_str())),
+            Some(("cache-control", "no-cache"))
+        );
     }
 
     #[test]
     fn poisoned_table_refuses_and_counts() {
         let mut h = Hpack::new(Dir::Server);
         h.poison();
-        assert!(matches!(h.decode(&[0x88], 100, 1 << 16), Err(H2Note::TablePoisoned { .. })));
+        assert!(matches!(
+            h.decode(&[0x88], 100, 1 << 16),
+            Err(H2Note::TablePoisoned { .. })
+        ));
         assert_eq!(h.failures, 1);
     }
 
     #[test]
     fn huge_table_size_update_is_refused_not_allocated() {
         let mut h = Hpack::new(Dir::Client);
-        assert!(h.peer_table_size(u32::MAX).is_some(), "over the cap is noted");
+        assert!(
+            h.peer_table_size(u32::MAX).is_some(),
+            "over the cap is noted"
+        );
         // A size update to 2^28 (beyond the 1 MiB cap), then an indexed field.
         let block = [0x3f, 0xe1, 0xff, 0xff, 0x7f, 0x82];
         let r = h.decode(&block, 100, 1 << 16);
-        assert!(matches!(r, Err(H2Note::TableSizeOverCap { size: 268_435_456, .. })), "{:?}", r.err());
+        assert!(
+            matches!(
+                r,
+                Err(H2Note::TableSizeOverCap {
+                    size: 268_435_456,
+                    ..
+                })
+            ),
+            "{:?}",
+            r.err()
+        );
         assert!(h.is_poisoned());
     }
 
@@ -200,7 +221,10 @@ mod tests {
         // Literal without indexing, new name "a", Huffman value of 0xff 0xff 0xff 0xff
         // (the EOS code inside a string: RFC 7541 §5.2 says decoding error).
         let block = [0x00, 0x01, b'a', 0x84, 0xff, 0xff, 0xff, 0xff];
-        assert!(matches!(h.decode(&block, 100, 1 << 16), Err(H2Note::HpackError { .. })));
+        assert!(matches!(
+            h.decode(&block, 100, 1 << 16),
+            Err(H2Note::HpackError { .. })
+        ));
     }
 
     #[test]

@@ -47,7 +47,13 @@ mod tests {
     use crate::flow::Dir;
     use crate::ts::Ts;
 
-    fn rec(ty: FrameType, stream: u32, len: u32, flags: &[&str], what: Option<&str>) -> FrameRecord {
+    fn rec(
+        ty: FrameType,
+        stream: u32,
+        len: u32,
+        flags: &[&str],
+        what: Option<&str>,
+    ) -> FrameRecord {
         FrameRecord {
             dir: Dir::Client,
             ty,
@@ -63,13 +69,25 @@ mod tests {
 
     #[test]
     fn labels_as_the_issue_writes_them() {
-        let h = rec(FrameType::Headers, 1, 30, &["END_HEADERS"], Some("GET /big.bin"));
+        let h = rec(
+            FrameType::Headers,
+            1,
+            30,
+            &["END_HEADERS"],
+            Some("GET /big.bin"),
+        );
         assert_eq!(frame_label(&h), "HEADERS s1 GET /big.bin");
-        assert_eq!(frame_label(&rec(FrameType::Data, 3, 16_384, &[], None)), "DATA s3 16 kB");
+        assert_eq!(
+            frame_label(&rec(FrameType::Data, 3, 16_384, &[], None)),
+            "DATA s3 16 kB"
+        );
         let w = rec(FrameType::WindowUpdate, 0, 4, &[], Some("+65535"));
         assert_eq!(frame_label(&w), "WINDOW_UPDATE s0 +65535");
         let d = rec(FrameType::Data, 1, 18, &["END_STREAM"], None);
         assert_eq!(frame_label(&d), "DATA s1 18 B END_STREAM");
-        assert_eq!(frame_label(&rec(FrameType::Settings, 0, 0, &["ACK"], None)), "SETTINGS s0 ACK");
+        assert_eq!(
+            frame_label(&rec(FrameType::Settings, 0, 0, &["ACK"], None)),
+            "SETTINGS s0 ACK"
+        );
     }
 }

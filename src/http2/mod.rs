@@ -84,7 +84,10 @@ impl Http2Session {
     pub fn new(cfg: HttpConfig, origin: Origin) -> Self {
         let mut s = Http2Session {
             rd: [reader::DirReader::new(true), reader::DirReader::new(false)],
-            hpack: [hpack::Hpack::new(Dir::Client), hpack::Hpack::new(Dir::Server)],
+            hpack: [
+                hpack::Hpack::new(Dir::Client),
+                hpack::Hpack::new(Dir::Server),
+            ],
             block: [None, None],
             streams: streams::Streams::default(),
             sum: Http2Summary::default(),

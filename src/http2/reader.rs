@@ -101,7 +101,9 @@ impl Http2Session {
                     rd.hdr_at = (frame, ts);
                 }
                 let n = (HEADER_LEN - rd.hdr_len).min(b.len());
-                if let (Some(dst), Some(src)) = (rd.hdr.get_mut(rd.hdr_len..rd.hdr_len + n), b.get(..n)) {
+                if let (Some(dst), Some(src)) =
+                    (rd.hdr.get_mut(rd.hdr_len..rd.hdr_len + n), b.get(..n))
+                {
                     dst.copy_from_slice(src);
                 }
                 rd.hdr_len += n;
@@ -144,7 +146,11 @@ impl Http2Session {
             self.fragment_lost(dir, &h, at);
             Mode::Skip
         };
-        let cap = if mode == Mode::Buffer { h.len as usize } else { 0 };
+        let cap = if mode == Mode::Buffer {
+            h.len as usize
+        } else {
+            0
+        };
         self.rd[dir.idx()].cur = Some(InFrame {
             h,
             got: 0,
@@ -153,7 +159,12 @@ impl Http2Session {
             at,
             pad: None,
             missing: 0,
-            record: self.sum.frame_list.len().checked_sub(1).filter(|_| !self.sum.frame_list_truncated),
+            record: self
+                .sum
+                .frame_list
+                .len()
+                .checked_sub(1)
+                .filter(|_| !self.sum.frame_list_truncated),
         });
         if h.len == 0 {
             self.end_frame(dir);
@@ -181,7 +192,11 @@ impl Http2Session {
                 }
             }
         }
-        if self.rd[dir.idx()].cur.as_ref().is_some_and(|c| c.got == c.h.len) {
+        if self.rd[dir.idx()]
+            .cur
+            .as_ref()
+            .is_some_and(|c| c.got == c.h.len)
+        {
             self.end_frame(dir);
         }
         n
@@ -197,7 +212,10 @@ impl Http2Session {
         }
         let inside = rd.preface_left == 0
             && rd.hdr_len == 0
-            && rd.cur.as_ref().is_some_and(|c| u64::from(c.h.len - c.got) >= len);
+            && rd
+                .cur
+                .as_ref()
+                .is_some_and(|c| u64::from(c.h.len - c.got) >= len);
         if !inside {
             rd.lost = true;
             rd.cur = None;
@@ -235,7 +253,8 @@ impl Http2Session {
         ) {
             self.hpack[dir.idx()].poison();
             self.block[dir.idx()] = None;
-            self.streams.headers_lost(dir, h.stream, h.at_end_stream(), at);
+            self.streams
+                .headers_lost(dir, h.stream, h.at_end_stream(), at);
         }
     }
 
@@ -287,7 +306,10 @@ fn data_part<'a>(h: &FrameHeader, pad: &mut Option<u8>, start: u32, chunk: &'a [
     }
     let header = u32::from(h.has(frame::PADDED));
     // Padding as long as the payload or longer is a PROTOCOL_ERROR: no data then.
-    let end = h.len.saturating_sub(u32::from(pad.unwrap_or(0))).max(header);
+    let end = h
+        .len
+        .saturating_sub(u32::from(pad.unwrap_or(0)))
+        .max(header);
     let from = start;
     let to = (start + chunk.len() as u32).min(end);
     if to <= from {

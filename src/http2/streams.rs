@@ -90,7 +90,12 @@ impl Streams {
     }
 
     /// A header block for a stream; returns the ladder's words for it (`GET /a`, `200`).
-    pub(super) fn headers(&mut self, b: HeaderBlock, windows: [i64; 2], cfg: &HttpConfig) -> Option<String> {
+    pub(super) fn headers(
+        &mut self,
+        b: HeaderBlock,
+        windows: [i64; 2],
+        cfg: &HttpConfig,
+    ) -> Option<String> {
         let idx = self.open(b.stream, windows)?.idx;
         let mut new_sink = None;
         let (fields, note, ok) = match b.decoded {
@@ -111,7 +116,11 @@ impl Streams {
         };
         let pseudo = |k: &str| header(&fields, k).unwrap_or_default().to_string();
         // The request side: the client's first block, or a push's promised request.
-        let dir = if b.promised_on.is_some() { Dir::Client } else { b.dir };
+        let dir = if b.promised_on.is_some() {
+            Dir::Client
+        } else {
+            b.dir
+        };
         let mut label;
         match dir {
             Dir::Client if ex.request.is_none() => {
@@ -277,7 +286,14 @@ impl Streams {
     }
 
     /// RST_STREAM from `by`: both sides end where they are.
-    pub(super) fn reset(&mut self, by: Dir, id: u32, error: String, at: (u64, Ts), _cfg: &HttpConfig) {
+    pub(super) fn reset(
+        &mut self,
+        by: Dir,
+        id: u32,
+        error: String,
+        at: (u64, Ts),
+        _cfg: &HttpConfig,
+    ) {
         let Some(st) = self.map.get_mut(&id) else {
             return;
         };
@@ -311,7 +327,9 @@ impl Streams {
                     self.finish_side(d, id, (0, Ts::default()), false);
                 }
             }
-            let Some(st) = self.map.get(&id) else { continue };
+            let Some(st) = self.map.get(&id) else {
+                continue;
+            };
             let ex = &mut self.exchanges[st.idx];
             let complete = ex.complete;
             let Some(info) = ex.h2.as_mut() else { continue };

@@ -72,9 +72,12 @@ pub(super) fn route(
                     let mut s = Box::new(Http2Session::new(cfg.clone(), Origin::PriorKnowledge));
                     for e in &held {
                         match e {
-                            Held::Bytes { dir, bytes, frame, ts } => {
-                                s.push(*dir, Input::Bytes(bytes), *frame, *ts)
-                            }
+                            Held::Bytes {
+                                dir,
+                                bytes,
+                                frame,
+                                ts,
+                            } => s.push(*dir, Input::Bytes(bytes), *frame, *ts),
                             Held::Gap { dir, len, .. } => s.push(*dir, Input::Gap(*len), 0, ts),
                         }
                     }
@@ -91,7 +94,10 @@ pub(super) fn route(
             let h = http.get_or_insert_with(|| Box::new(HttpAssembler::new(cfg.clone())));
             push_http(h, dir, input, offset, frame, ts);
             if let Some((req, bytes)) = h.take_h2c() {
-                let mut s = Box::new(Http2Session::new(cfg.clone(), Origin::Upgrade(Box::new(req))));
+                let mut s = Box::new(Http2Session::new(
+                    cfg.clone(),
+                    Origin::Upgrade(Box::new(req)),
+                ));
                 for (d, b) in &bytes {
                     s.push(*d, Input::Bytes(b), frame, ts);
                 }
@@ -111,7 +117,12 @@ pub(super) fn replay(
 ) {
     for e in held {
         match e {
-            Held::Bytes { dir, bytes, frame, ts } => route(
+            Held::Bytes {
+                dir,
+                bytes,
+                frame,
+                ts,
+            } => route(
                 h2,
                 http,
                 cfg,
@@ -123,9 +134,14 @@ pub(super) fn replay(
                 },
                 ts,
             ),
-            Held::Gap { dir, offset, len } => {
-                route(h2, http, cfg, dir, StreamEvent::Gap { offset, len }, Ts::default())
-            }
+            Held::Gap { dir, offset, len } => route(
+                h2,
+                http,
+                cfg,
+                dir,
+                StreamEvent::Gap { offset, len },
+                Ts::default(),
+            ),
         }
     }
 }
