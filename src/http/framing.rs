@@ -417,6 +417,18 @@ pub(crate) fn body_framing(
     }
 }
 
+/// The Content-Encoding codings (identity dropped), joined as the data model keeps them.
+pub(crate) fn content_encoding(headers: &[(String, String)]) -> Option<String> {
+    let ce: Vec<String> = tokens(headers, "content-encoding")
+        .filter(|t| t != "identity")
+        .collect();
+    if ce.is_empty() {
+        None
+    } else {
+        Some(ce.join(", "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -544,17 +556,5 @@ mod tests {
         }
         let head = parse_head(Dir::Client, b"GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n", 10);
         assert_eq!(head.headers, h(&[("X", "a b")]));
-    }
-}
-
-/// The Content-Encoding codings (identity dropped), joined as the data model keeps them.
-pub(crate) fn content_encoding(headers: &[(String, String)]) -> Option<String> {
-    let ce: Vec<String> = tokens(headers, "content-encoding")
-        .filter(|t| t != "identity")
-        .collect();
-    if ce.is_empty() {
-        None
-    } else {
-        Some(ce.join(", "))
     }
 }

@@ -20,11 +20,14 @@ pub(super) struct H2cHandoff {
     held: Vec<(Dir, Vec<u8>)>,
 }
 
+/// The upgraded request and the tunnel bytes seen so far, in order.
+pub type H2cTaken = (Request, Vec<(Dir, Vec<u8>)>);
+
 impl HttpAssembler {
     /// Once, after the 101 to an Upgrade: h2c: the upgraded request and the bytes that
     /// followed the 101 in the pushes so far. Later bytes are still counted as tunnel
     /// bytes here; the caller passes them to HTTP/2 itself.
-    pub fn take_h2c(&mut self) -> Option<(Request, Vec<(Dir, Vec<u8>)>)> {
+    pub fn take_h2c(&mut self) -> Option<H2cTaken> {
         let h = self.h2c.as_mut()?;
         let req = h.request.take()?;
         Some((req, std::mem::take(&mut h.held)))

@@ -208,10 +208,10 @@ impl Http2Session {
             self.initial_window,
             &self.cfg,
         );
-        if let (Some(i), Some(w)) = (b.record, what) {
-            if let Some(r) = self.sum.frame_list.get_mut(i) {
-                r.what = Some(w);
-            }
+        if let (Some(i), Some(w)) = (b.record, what)
+            && let Some(r) = self.sum.frame_list.get_mut(i)
+        {
+            r.what = Some(w);
         }
     }
 
@@ -219,7 +219,7 @@ impl Http2Session {
         if h.has(frame::ACK) {
             return;
         }
-        if p.len() % 6 != 0 {
+        if !p.len().is_multiple_of(6) {
             self.protocol(dir, "SETTINGS length not a multiple of 6");
         }
         for e in p.chunks_exact(6) {

@@ -22,6 +22,22 @@ pub enum H2State {
     /// Not prior knowledge: the HTTP/1 assembler has the bytes.
     Off,
     Live(Box<Http2Session>),
+    /// The connection is over: what it did in HTTP/2.
+    Done(Box<crate::http2::Http2Summary>),
+}
+
+pub(super) fn no_summary(s: &Option<Box<H2State>>) -> bool {
+    !matches!(s.as_deref(), Some(H2State::Done(_)))
+}
+
+pub(super) fn summary<S: serde::Serializer>(
+    s: &Option<Box<H2State>>,
+    ser: S,
+) -> Result<S::Ok, S::Error> {
+    match s.as_deref() {
+        Some(H2State::Done(sum)) => serde::Serialize::serialize(sum, ser),
+        _ => ser.serialize_none(),
+    }
 }
 
 impl std::fmt::Debug for H2State {
@@ -31,6 +47,7 @@ impl std::fmt::Debug for H2State {
             H2State::Held(_) => "Held",
             H2State::Off => "Off",
             H2State::Live(_) => "Live",
+            H2State::Done(_) => "Done",
         })
     }
 }
@@ -90,7 +107,7 @@ pub(super) fn route(
                 }
             }
         }
-        H2State::Off => {
+        H2State::Off | H2State::Done(_) => {
             let h = http.get_or_insert_with(|| Box::new(HttpAssembler::new(cfg.clone())));
             push_http(h, dir, input, offset, frame, ts);
             if let Some((req, bytes)) = h.take_h2c() {

@@ -102,12 +102,14 @@ pub struct Connection {
     /// HTTP exchanges, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub http: Vec<Exchange>,
-    /// HTTP/2 connection facts (settings, frames, flow control), when it spoke HTTP/2.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub http2: Option<Box<crate::http2::Http2Summary>>,
-    /// HTTP/2 routing: the preface probe, or the live session.
-    #[serde(skip)]
-    pub h2_live: H2State,
+    /// HTTP/2 routing (the preface probe, the live session), then the connection's HTTP/2
+    /// facts (settings, frames, flow control), serialized as `http2` when it spoke HTTP/2.
+    #[serde(
+        rename = "http2",
+        skip_serializing_if = "h2::no_summary",
+        serialize_with = "h2::summary"
+    )]
+    pub h2_live: Option<Box<H2State>>,
     #[serde(skip)]
     /// Created at the first payload byte: most connections of a SYN flood never need one.
     pub http_live: Option<Box<HttpAssembler>>,
@@ -189,28 +191,28 @@ impl Connection {
     /// The connection is over for the application readers: bytes a probe still holds go
     /// to HTTP/1, then HTTP/1 and HTTP/2 results move into the connection.
     fn settle_app(&mut self, http_cfg: Option<&HttpConfig>) {
-        if let (H2State::Held(p), Some(cfg)) = (&mut self.h2_live, http_cfg) {
+        if let (Some(H2State::Held(p)), Some(cfg)) = (self.h2_live.as_deref_mut(), http_cfg) {
             let held = p.take_held();
-            self.h2_live = H2State::Off;
-            h2::replay(&mut self.h2_live, &mut self.http_live, cfg, held);
+            let mut off = H2State::Off;
+            h2::replay(&mut off, &mut self.http_live, cfg, held);
+            self.h2_live = Some(Box::new(off));
         }
         if let Some(h) = self.http_live.take() {
             self.set_http(h);
         }
-        if let H2State::Live(s) = std::mem::take(&mut self.h2_live) {
+        if let Some(H2State::Live(s)) = self.h2_live.take().map(|b| *b) {
             let (ex, sum) = s.into_parts();
             self.app = AppProto::Http2;
             self.http.extend(ex);
-            self.http2 = Some(Box::new(sum));
+            self.h2_live = Some(Box::new(H2State::Done(Box::new(sum))));
         }
-        self.h2_live = H2State::Off;
     }
 }
 
 /// A connection's application readers, for the engine's stream callback.
 struct AppSink<'c> {
     http: &'c mut Option<Box<HttpAssembler>>,
-    h2: &'c mut H2State,
+    h2: &'c mut Option<Box<H2State>>,
     ftp: &'c mut Option<Box<crate::ftp::FtpControl>>,
     ends: (Endpoint, Endpoint),
 }
@@ -235,7 +237,14 @@ fn feed_app(
         }
     }
     if let Some(cfg) = cfg {
-        h2::route(app.h2, app.http, cfg, dir, ev, ts);
+        h2::route(
+            app.h2.get_or_insert_with(Default::default),
+            app.http,
+            cfg,
+            dir,
+            ev,
+            ts,
+        );
     }
 }
 
@@ -245,17 +254,19 @@ fn live_exchanges(c: &Connection) -> Vec<Exchange> {
         .http_live
         .as_ref()
         .map_or_else(|| c.http.clone(), |h| h.exchanges().to_vec());
-    if let H2State::Live(s) = &c.h2_live {
+    if let Some(H2State::Live(s)) = c.h2_live.as_deref() {
         v.extend_from_slice(s.exchanges());
     }
     v
 }
 
-fn live_h2(c: &Connection) -> Option<Box<crate::http2::Http2Summary>> {
-    match &c.h2_live {
-        H2State::Live(s) => Some(Box::new(s.summary().clone())),
-        _ => c.http2.clone(),
-    }
+fn live_h2(c: &Connection) -> Option<Box<H2State>> {
+    let sum = match c.h2_live.as_deref() {
+        Some(H2State::Live(s)) => s.summary().clone(),
+        Some(H2State::Done(s)) => (**s).clone(),
+        _ => return None,
+    };
+    Some(Box::new(H2State::Done(Box::new(sum))))
 }
 
 /// The pipeline for one capture.
@@ -446,8 +457,7 @@ impl<'a> Analyzer<'a> {
                 summary: None,
                 app: AppProto::Unknown,
                 http: Vec::new(),
-                http2: None,
-                h2_live: H2State::default(),
+                h2_live: None,
                 released: false,
                 http_live: None,
                 ftp: None,
@@ -621,14 +631,13 @@ impl<'a> Analyzer<'a> {
                     payload_bytes: c.payload_bytes,
                     tcp: None,
                     summary: summary.or_else(|| c.summary.clone()),
-                    app: if matches!(c.h2_live, H2State::Live(_)) {
+                    app: if matches!(c.h2_live.as_deref(), Some(H2State::Live(_))) {
                         AppProto::Http2
                     } else {
                         h.map_or(c.app, |h| h.app())
                     },
                     http: live_exchanges(c),
-                    http2: live_h2(c),
-                    h2_live: H2State::Off,
+                    h2_live: live_h2(c),
                     http_live: None,
                     released: true,
                     ftp: None,
