@@ -200,7 +200,9 @@ impl Connection {
         if let Some(h) = self.http_live.take() {
             self.set_http(h);
         }
-        if let Some(H2State::Live(s)) = self.h2_live.take().map(|b| *b) {
+        if matches!(self.h2_live.as_deref(), Some(H2State::Live(_)))
+            && let Some(H2State::Live(s)) = self.h2_live.take().map(|b| *b)
+        {
             let (ex, sum) = s.into_parts();
             self.app = AppProto::Http2;
             self.http.extend(ex);
