@@ -49,6 +49,7 @@ pub mod flow;
 pub mod ftp;
 pub mod headless;
 pub mod http;
+pub mod http2;
 pub mod parallel;
 pub mod pipeline;
 pub mod report;

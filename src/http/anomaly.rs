@@ -102,6 +102,8 @@ pub enum Anomaly {
     /// A request line refused by the parser, and why: the request is kept as an exchange
     /// (its method, and its target up to the fault) instead of being skipped in silence.
     RequestLineRefused(LineFault),
+    /// Something about an HTTP/2 stream or connection (see `H2Note`).
+    Http2(super::h2note::H2Note),
 }
 
 /// Why a start line could not be parsed.
@@ -208,7 +210,8 @@ impl Anomaly {
             | Anomaly::PairingUncertain { .. }
             | Anomaly::FollowsLostExchange { .. }
             | Anomaly::Upgraded { .. }
-            | Anomaly::RequestLineRefused(_) => return None,
+            | Anomaly::RequestLineRefused(_)
+            | Anomaly::Http2(_) => return None,
         })
     }
 }
@@ -277,6 +280,7 @@ impl fmt::Display for Anomaly {
             ),
             Anomaly::Upgraded { protocol } => write!(f, "upgraded: {protocol}"),
             Anomaly::RequestLineRefused(fault) => fault.fmt(f),
+            Anomaly::Http2(n) => n.fmt(f),
             // Every other variant has a fixed sentence, written above.
             _ => Ok(()),
         }

@@ -16,7 +16,7 @@ use super::framing;
 use super::messages::{Exchange, MAX_NOTES};
 use super::pairing::{GapRef, Loss, MIN_HEAD, Orphan, Run, Slot};
 use super::state::{BodyState, DirState, Mark, Phase, frame_at};
-use super::tunnel::TunnelSniff;
+use super::tunnel::{H2cHandoff, TunnelSniff};
 use super::{AppProto, Dir, HttpConfig, HttpEvent, Status};
 use crate::ts::Ts;
 
@@ -47,6 +47,9 @@ pub struct HttpAssembler {
     /// late (held behind a hole) and that were sent before the response began.
     pub(super) orphans: Vec<Orphan>,
     pub(super) tunnel: Option<TunnelSniff>,
+    /// An Upgrade to h2c was answered by 101: the request and the first tunnel bytes,
+    /// for the HTTP/2 session to take (see `take_h2c`).
+    pub(super) h2c: Option<H2cHandoff>,
     pub(super) run: Option<Run>,
     /// The server closed with a FIN (not the capture's end).
     pub(super) server_fin: bool,
@@ -65,6 +68,7 @@ impl HttpAssembler {
             awaiting: VecDeque::new(),
             orphans: Vec::new(),
             tunnel: None,
+            h2c: None,
             run: None,
             server_fin: false,
             events: Vec::new(),

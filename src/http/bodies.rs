@@ -183,22 +183,8 @@ impl HttpAssembler {
     }
 
     pub(super) fn update_exchange(&mut self, idx: usize) {
-        let Some(ex) = self.exchanges.get_mut(idx) else {
-            return;
-        };
-        if let (Some(req), Some(resp)) = (&ex.request, &ex.response) {
-            // A response stamped before the request ended (an early answer, or a clock
-            // that went back) gives no timing: left out and counted, never negative.
-            let ttfb = req.complete.then(|| resp.ts.ms_since(req.end_ts));
-            let total = resp.complete.then(|| resp.end_ts.ms_since(req.ts));
-            let ok = |v: Option<f64>| v.filter(|ms| *ms >= 0.0 && ms.is_finite());
-            ex.timings_skipped = u32::from(ok(ttfb).is_none() && ttfb.is_some())
-                + u32::from(ok(total).is_none() && total.is_some());
-            ex.ttfb_ms = ok(ttfb);
-            ex.total_ms = ok(total);
-            ex.complete = req.complete && resp.complete;
-        } else {
-            ex.complete = false;
+        if let Some(ex) = self.exchanges.get_mut(idx) {
+            ex.update_timings();
         }
     }
 }

@@ -50,6 +50,14 @@ pub(crate) fn sniff(dir: Dir, early: &[u8], greeting: &[u8]) -> Sniff {
     if maybe == Verdict::Yes {
         return Sniff::Found(AppProto::Ssh);
     }
+    // The HTTP/2 client preface (RFC 9113 §3.4): its first 8 bytes are enough here.
+    if dir == Dir::Client {
+        match prefix_state(early, b"PRI * HT", false) {
+            Verdict::Yes => return Sniff::Found(AppProto::Http2),
+            Verdict::Maybe => maybe = Verdict::Maybe,
+            Verdict::No => {}
+        }
+    }
     let greeted = greeting.starts_with(b"220");
     let commands: &[(&[u8], AppProto, bool)] = &[
         (b"EHLO ", AppProto::Smtp, false),

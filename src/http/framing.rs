@@ -379,14 +379,7 @@ pub(crate) fn body_framing(
             }
         }
     }
-    let ce: Vec<String> = tokens(headers, "content-encoding")
-        .filter(|t| t != "identity")
-        .collect();
-    let content_encoding = if ce.is_empty() {
-        None
-    } else {
-        Some(ce.join(", "))
-    };
+    let content_encoding = content_encoding(headers);
     let kind = if no_body {
         BodyKind::None
     } else if !te.is_empty() {
@@ -421,6 +414,18 @@ pub(crate) fn body_framing(
         content_encoding,
         undecodable_transfer,
         anomalies,
+    }
+}
+
+/// The Content-Encoding codings (identity dropped), joined as the data model keeps them.
+pub(crate) fn content_encoding(headers: &[(String, String)]) -> Option<String> {
+    let ce: Vec<String> = tokens(headers, "content-encoding")
+        .filter(|t| t != "identity")
+        .collect();
+    if ce.is_empty() {
+        None
+    } else {
+        Some(ce.join(", "))
     }
 }
 

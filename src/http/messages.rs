@@ -182,6 +182,29 @@ pub struct Exchange {
     /// After a 2xx answer to CONNECT or a 101: the bytes that followed are a tunnel.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tunnel: Option<Tunnel>,
+    /// An HTTP/2 stream: its id and how it ended (absent for HTTP/1.x).
+    #[serde(flatten)]
+    pub h2: Option<StreamInfo>,
+}
+
+/// What an HTTP/2 exchange adds: the stream it ran on and how that stream ended.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct StreamInfo {
+    pub stream_id: u32,
+    /// `complete`, `reset` (RST_STREAM), `refused` (above GOAWAY's last stream id, never
+    /// processed) or `incomplete`.
+    pub end_state: &'static str,
+    /// The RST_STREAM error code's name when `reset` (or refused by REFUSED_STREAM).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset_error: Option<String>,
+    /// Which side sent the RST_STREAM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset_by: Option<Dir>,
+    /// A server push: the stream whose PUSH_PROMISE announced it, and that frame.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promised_on: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promise_frame: Option<u64>,
 }
 
 /// A CONNECT tunnel or an upgraded connection: bytes after the answer are not HTTP.
@@ -205,14 +228,33 @@ pub(super) const MAX_NOTES: usize = 16;
 
 impl Exchange {
     /// The message `dir` sent, if seen.
-    pub(super) fn side_mut(&mut self, dir: Dir) -> Option<&mut MessageMeta> {
+    pub(crate) fn side_mut(&mut self, dir: Dir) -> Option<&mut MessageMeta> {
         match dir {
             Dir::Client => self.request.as_mut().map(|r| &mut r.meta),
             Dir::Server => self.response.as_mut().map(|r| &mut r.meta),
         }
     }
 
-    pub(super) fn note(&mut self, msg: Anomaly) {
+    /// ttfb, total and `complete` from the two sides as they now are.
+    pub(crate) fn update_timings(&mut self) {
+        let ex = self;
+        if let (Some(req), Some(resp)) = (&ex.request, &ex.response) {
+            // A response stamped before the request ended (an early answer, or a clock
+            // that went back) gives no timing: left out and counted, never negative.
+            let ttfb = req.complete.then(|| resp.ts.ms_since(req.end_ts));
+            let total = resp.complete.then(|| resp.end_ts.ms_since(req.ts));
+            let ok = |v: Option<f64>| v.filter(|ms| *ms >= 0.0 && ms.is_finite());
+            ex.timings_skipped = u32::from(ok(ttfb).is_none() && ttfb.is_some())
+                + u32::from(ok(total).is_none() && total.is_some());
+            ex.ttfb_ms = ok(ttfb);
+            ex.total_ms = ok(total);
+            ex.complete = req.complete && resp.complete;
+        } else {
+            ex.complete = false;
+        }
+    }
+
+    pub(crate) fn note(&mut self, msg: Anomaly) {
         if self.anomalies.len() >= MAX_NOTES {
             if self.anomalies.last() != Some(&Anomaly::MoreNotListed) {
                 self.anomalies.push(Anomaly::MoreNotListed);

@@ -24,6 +24,7 @@ mod body;
 mod chunked;
 mod detect;
 mod framing;
+mod h2note;
 mod head;
 mod messages;
 mod pairing;
@@ -32,8 +33,11 @@ mod tunnel;
 
 pub use anomaly::{Anomaly, CaptureGap, ChunkError, LineFault};
 pub use assembler::HttpAssembler;
+pub(crate) use body::BodySink;
+pub(crate) use framing::content_encoding;
 pub use framing::header;
-pub use messages::{Exchange, Interim, Request, Response, Tunnel};
+pub use h2note::H2Note;
+pub use messages::{Exchange, Interim, MessageMeta, Request, Response, StreamInfo, Tunnel};
 #[cfg(test)]
 mod tests;
 
@@ -57,6 +61,8 @@ pub enum AppProto {
     Tls,
     Ssh,
     Smtp,
+    /// HTTP/2: the client preface, or an Upgrade to h2c (RFC 9113 §3).
+    Http2,
     /// An FTP control connection (a 220 greeting answered by USER, AUTH, FEAT or SYST).
     Ftp,
     /// A connection to an endpoint an FTP control connection announced (PASV/EPSV/PORT/EPRT);
@@ -74,6 +80,7 @@ impl AppProto {
             AppProto::Tls => "tls",
             AppProto::Ssh => "ssh",
             AppProto::Smtp => "smtp",
+            AppProto::Http2 => "http2",
             AppProto::Ftp => "ftp",
             AppProto::FtpData => "ftp-data",
             AppProto::Unknown => "unknown",

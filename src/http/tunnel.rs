@@ -7,9 +7,32 @@ use super::anomaly::Anomaly;
 use super::assembler::HttpAssembler;
 use super::detect::{self, Sniff};
 use super::framing;
+use super::messages::Request;
 use super::messages::Tunnel;
 use super::state::Phase;
 use super::{AppProto, Dir, Status};
+
+/// An Upgrade: h2c answered by 101 (RFC 7540 §3.2): the request became stream 1 and the
+/// bytes after the 101 are HTTP/2, for the http2 module to take once.
+pub(super) struct H2cHandoff {
+    request: Option<Request>,
+    /// Tunnel bytes seen before the hand-over, in order.
+    held: Vec<(Dir, Vec<u8>)>,
+}
+
+/// The upgraded request and the tunnel bytes seen so far, in order.
+pub type H2cTaken = (Request, Vec<(Dir, Vec<u8>)>);
+
+impl HttpAssembler {
+    /// Once, after the 101 to an Upgrade: h2c: the upgraded request and the bytes that
+    /// followed the 101 in the pushes so far. Later bytes are still counted as tunnel
+    /// bytes here; the caller passes them to HTTP/2 itself.
+    pub fn take_h2c(&mut self) -> Option<H2cTaken> {
+        let h = self.h2c.as_mut()?;
+        let req = h.request.take()?;
+        Some((req, std::mem::take(&mut h.held)))
+    }
+}
 
 /// Bytes of a tunnel looked at to tell what runs inside.
 pub(super) const TUNNEL_SNIFF: usize = 16;
@@ -25,6 +48,9 @@ impl HttpAssembler {
     /// Bytes inside a tunnel: counted, and the first ones tell what runs inside.
     pub(super) fn tunnel_bytes(&mut self, dir: Dir, bytes: &[u8]) {
         let cap = self.cfg.header_cap;
+        if let Some(h) = self.h2c.as_mut().filter(|h| h.request.is_some()) {
+            h.held.push((dir, bytes.to_vec()));
+        }
         let Some(t) = self.tunnel.as_mut() else {
             return;
         };
@@ -99,6 +125,12 @@ impl HttpAssembler {
                     .unwrap_or_else(|| "unknown".to_string());
                 // As the target was always read back from the "upgraded: " note.
                 let target = protocol.trim_start_matches("upgraded: ").to_string();
+                if target.trim().eq_ignore_ascii_case("h2c") {
+                    self.h2c = request.cloned().map(|r| H2cHandoff {
+                        request: Some(r),
+                        held: Vec::new(),
+                    });
+                }
                 ("upgrade", target, Anomaly::Upgraded { protocol })
             }
             None => (

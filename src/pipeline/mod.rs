@@ -15,8 +15,10 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 mod budget;
+mod h2;
 mod stats;
 mod tls;
+pub use h2::H2State;
 pub use stats::{BackStep, CaptureStats, TimeOrder};
 
 /// Limits and switches of one analysis run.
@@ -139,6 +141,14 @@ pub struct Connection {
     /// HTTP exchanges, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub http: Vec<Exchange>,
+    /// HTTP/2 routing (the preface probe, the live session), then the connection's HTTP/2
+    /// facts (settings, frames, flow control), serialized as `http2` when it spoke HTTP/2.
+    #[serde(
+        rename = "http2",
+        skip_serializing_if = "h2::no_summary",
+        serialize_with = "h2::summary"
+    )]
+    pub h2_live: Option<Box<H2State>>,
     #[serde(skip)]
     /// Created at the first payload byte: most connections of a SYN flood never need one.
     pub http_live: Option<Box<HttpAssembler>>,
@@ -184,6 +194,7 @@ impl Connection {
         let ts = pkt.ts;
         let mut app = AppSink {
             http: &mut self.http_live,
+            h2: &mut self.h2_live,
             ftp: &mut self.ftp,
             ends,
             tls: &mut self.tls,
@@ -210,15 +221,14 @@ impl Connection {
             self.released = true;
             let mut app = AppSink {
                 http: &mut self.http_live,
+                h2: &mut self.h2_live,
                 ftp: &mut self.ftp,
                 ends,
                 tls: &mut self.tls,
                 keys,
             };
             tcp.release(&mut |d, ev| feed_app(&mut app, http_cfg, d, ev, ts));
-            if let Some(h) = self.http_live.take() {
-                self.set_http(h);
-            }
+            self.settle_app(http_cfg);
             self.finish_tls(ts);
         }
         closing
@@ -255,11 +265,34 @@ impl Connection {
     pub fn tls_info(&self) -> Option<&crate::tls::TlsInfo> {
         self.tls.as_ref().and_then(|t| t.info.as_ref())
     }
+
+    /// The connection is over for the application readers: bytes a probe still holds go
+    /// to HTTP/1, then HTTP/1 and HTTP/2 results move into the connection.
+    fn settle_app(&mut self, http_cfg: Option<&HttpConfig>) {
+        if let (Some(H2State::Held(p)), Some(cfg)) = (self.h2_live.as_deref_mut(), http_cfg) {
+            let held = p.take_held();
+            let mut off = H2State::Off;
+            h2::replay(&mut off, &mut self.http_live, cfg, held);
+            self.h2_live = Some(Box::new(off));
+        }
+        if let Some(h) = self.http_live.take() {
+            self.set_http(h);
+        }
+        if matches!(self.h2_live.as_deref(), Some(H2State::Live(_)))
+            && let Some(H2State::Live(s)) = self.h2_live.take().map(|b| *b)
+        {
+            let (ex, sum) = s.into_parts();
+            self.app = AppProto::Http2;
+            self.http.extend(ex);
+            self.h2_live = Some(Box::new(H2State::Done(Box::new(sum))));
+        }
+    }
 }
 
 /// A connection's application readers, for the engine's stream callback.
 struct AppSink<'c> {
     http: &'c mut Option<Box<HttpAssembler>>,
+    h2: &'c mut Option<Box<H2State>>,
     ftp: &'c mut Option<Box<crate::ftp::FtpControl>>,
     ends: (Endpoint, Endpoint),
     tls: &'c mut Option<Box<tls::TlsSlot>>,
@@ -295,7 +328,16 @@ fn feed_app(
             live: Some(tls::TlsLive::new(app.keys.cloned(), cfg)),
         }));
     }
-    feed_http(app.http, cfg, dir, ev, ts);
+    if let Some(cfg) = cfg {
+        h2::route(
+            app.h2.get_or_insert_with(Default::default),
+            app.http,
+            cfg,
+            dir,
+            ev,
+            ts,
+        );
+    }
     if let Some(t) = app.tls.as_mut().and_then(|t| t.live.as_mut()) {
         match app.http.as_ref().map_or(AppProto::Unknown, |h| h.app()) {
             AppProto::Tls | AppProto::Unknown => t.feed(dir, ev, ts),
@@ -304,28 +346,25 @@ fn feed_app(
     }
 }
 
-/// Hand reassembled bytes to the HTTP assembler, creating it at the first byte.
-fn feed_http(
-    http: &mut Option<Box<HttpAssembler>>,
-    cfg: Option<&HttpConfig>,
-    dir: Dir,
-    ev: StreamEvent<'_>,
-    ts: Ts,
-) {
-    // A gap is payload too (sent, never captured): a stream that opens with one must
-    // reach the assembler, or the head lost in it goes unnoticed.
-    if http.is_none()
-        && let Some(cfg) = cfg
-    {
-        *http = Some(Box::new(HttpAssembler::new(cfg.clone())));
+/// A live connection's exchanges so far (HTTP/1 then HTTP/2), for a snapshot.
+fn live_exchanges(c: &Connection) -> Vec<Exchange> {
+    let mut v = c
+        .http_live
+        .as_ref()
+        .map_or_else(|| c.http.clone(), |h| h.exchanges().to_vec());
+    if let Some(H2State::Live(s)) = c.h2_live.as_deref() {
+        v.extend_from_slice(s.exchanges());
     }
-    let Some(h) = http.as_mut() else {
-        return;
+    v
+}
+
+fn live_h2(c: &Connection) -> Option<Box<H2State>> {
+    let sum = match c.h2_live.as_deref() {
+        Some(H2State::Live(s)) => s.summary().clone(),
+        Some(H2State::Done(s)) => (**s).clone(),
+        _ => return None,
     };
-    match ev {
-        StreamEvent::Data { bytes, frame, .. } => h.push(dir, bytes, frame, ts),
-        StreamEvent::Gap { offset, len } => h.gap_at(dir, offset, len),
-    }
+    Some(Box::new(H2State::Done(Box::new(sum))))
 }
 
 /// The pipeline for one capture.
@@ -532,6 +571,7 @@ impl<'a> Analyzer<'a> {
                 summary: None,
                 app: AppProto::Unknown,
                 http: Vec::new(),
+                h2_live: None,
                 released: false,
                 http_live: None,
                 ftp: None,
@@ -555,6 +595,7 @@ impl<'a> Analyzer<'a> {
             if let Some(mut tcp) = c.tcp.take() {
                 let mut app = AppSink {
                     http: &mut c.http_live,
+                    h2: &mut c.h2_live,
                     ftp: &mut c.ftp,
                     ends: (c.client, c.server),
                     tls: &mut c.tls,
@@ -568,9 +609,7 @@ impl<'a> Analyzer<'a> {
                     u64::from(sum.rtt.samples_skipped) + u64::from(sum.handshake.timings_skipped);
                 c.summary = Some(Box::new(sum));
             }
-            if let Some(h) = c.http_live.take() {
-                c.set_http(h);
-            }
+            c.settle_app(self.http_cfg.as_ref());
             c.finish_tls(c.end_ts);
             self.stats.measurements_skipped += c
                 .http
@@ -734,8 +773,13 @@ impl<'a> Analyzer<'a> {
                     payload_bytes: c.payload_bytes,
                     tcp: None,
                     summary: summary.or_else(|| c.summary.clone()),
-                    app,
-                    http,
+                    app: if matches!(c.h2_live.as_deref(), Some(H2State::Live(_))) {
+                        AppProto::Http2
+                    } else {
+                        app
+                    },
+                    http: if tls.is_some() { http } else { live_exchanges(c) },
+                    h2_live: live_h2(c),
                     http_live: None,
                     released: true,
                     ftp: None,

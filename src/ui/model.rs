@@ -68,6 +68,7 @@ pub fn app_name(a: AppProto) -> &'static str {
         AppProto::Tls => "tls",
         AppProto::Ssh => "ssh",
         AppProto::Smtp => "smtp",
+        AppProto::Http2 => "http2",
         AppProto::Ftp => "ftp",
         AppProto::FtpData => "ftp-data",
         AppProto::Unknown => "-",

@@ -1,0 +1,128 @@
+//! The connection's HTTP/2 facts as the JSON has them (`"http2": {...}`, docs/json.md):
+//! SETTINGS per side, frame counts, GOAWAY, RST_STREAMs, flow-control windows over time,
+//! PING round trips, HPACK failures; and the frame list the ladder labels.
+//!
+//! Owns: the serialized shape. Must not touch parsing.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::frame::FrameType;
+use super::{Dir, FrameCounts, PerSide};
+use crate::http::Anomaly;
+use crate::ts::Ts;
+
+/// Window samples kept per connection (each WINDOW_UPDATE, each window reaching zero).
+pub const MAX_WINDOW_SAMPLES: usize = 2000;
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Http2Summary {
+    /// `prior-knowledge` (the client preface first) or `upgrade` (HTTP/1.1 Upgrade: h2c).
+    pub origin: &'static str,
+    /// Each side's SETTINGS, by parameter name, the last value sent.
+    pub settings: PerSide<BTreeMap<String, u32>>,
+    /// Frames each side sent, by type name (`UNKNOWN` for types outside RFC 9113).
+    pub frames: PerSide<FrameCounts>,
+    /// The last GOAWAY, if any.
+    pub goaway: Option<Goaway>,
+    pub rst_streams: Vec<RstRecord>,
+    /// Times a sender's connection or stream window reached zero or below after DATA.
+    pub window_blocked: u64,
+    /// Header blocks not decoded (HPACK error, or the table unknown after a loss).
+    pub hpack_failures: u64,
+    /// Send windows over time: after each WINDOW_UPDATE and each DATA that exhausted one.
+    pub windows: Vec<WindowSample>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub windows_truncated: bool,
+    /// PING round trips (a PING to its ACK, as seen at the capture point).
+    pub pings: Vec<PingRtt>,
+    /// Streams opened, and those past the cap not listed in `http`.
+    pub streams: u64,
+    pub streams_not_listed: u64,
+    /// Bytes not parsed as frames (after a gap broke the framing, or a bad preface).
+    pub unparsed_bytes: PerSide<u64>,
+    pub anomalies: Vec<Anomaly>,
+    /// Every frame in order (not serialized: the ladder and explain read it).
+    #[serde(skip)]
+    pub frame_list: Vec<FrameRecord>,
+    #[serde(skip)]
+    pub frame_list_truncated: bool,
+}
+
+impl Http2Summary {
+    /// The server's GOAWAY last stream id: client streams above it were never processed.
+    pub fn goaway_last_stream(&self) -> Option<u32> {
+        self.goaway
+            .as_ref()
+            .filter(|g| g.from == Dir::Server)
+            .map(|g| g.last_stream_id)
+    }
+
+    pub(super) fn sample(&mut self, at: (u64, Ts), sender: Dir, stream: u32, window: i64) {
+        if self.windows.len() < MAX_WINDOW_SAMPLES {
+            self.windows.push(WindowSample {
+                frame: at.0,
+                ts: at.1,
+                sender,
+                stream_id: stream,
+                window,
+            });
+        } else {
+            self.windows_truncated = true;
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Goaway {
+    pub from: Dir,
+    pub last_stream_id: u32,
+    pub error: String,
+    /// Additional debug data, lossily as text (first 256 bytes).
+    pub debug: String,
+    pub frame: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RstRecord {
+    pub stream_id: u32,
+    pub from: Dir,
+    pub error: String,
+    pub frame: u64,
+}
+
+/// What `sender` may still send (connection window for stream 0), at `frame`.
+#[derive(Clone, Debug, Serialize)]
+pub struct WindowSample {
+    pub frame: u64,
+    pub ts: Ts,
+    pub sender: Dir,
+    pub stream_id: u32,
+    pub window: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PingRtt {
+    pub from: Dir,
+    pub frame: u64,
+    pub ack_frame: u64,
+    pub rtt_ms: Option<f64>,
+}
+
+/// One frame as the ladder shows it.
+#[derive(Clone, Debug)]
+pub struct FrameRecord {
+    pub dir: Dir,
+    pub ty: FrameType,
+    /// The type byte of an UNKNOWN frame.
+    pub type_byte: Option<u8>,
+    pub flags: Vec<String>,
+    pub stream: u32,
+    pub len: u32,
+    /// The packet holding the frame header's first byte.
+    pub frame: u64,
+    pub ts: Ts,
+    /// HEADERS: `GET /path` or `200`; WINDOW_UPDATE: `+N`.
+    pub what: Option<String>,
+}

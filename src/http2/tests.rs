@@ -1,0 +1,1 @@
+//! Session tests over hand-built frame streams.
