@@ -234,7 +234,11 @@ impl Rebuild<'_> {
                 prev = x.1;
             }
         }
-        out.wire = wire_of(&pieces);
+        // The wire labels follow HTTP/1.x framing: HTTP/2 (frames) and TLS (records) are
+        // other framings, labelled by their own layers.
+        if self.conn.app == crate::http::AppProto::Http {
+            out.wire = wire_of(&pieces);
+        }
         push_lines(&mut out, pieces);
         out
     }

@@ -126,15 +126,25 @@ fn stream_tab_renders_raw_bytes_escaped_and_whole_at_80x24() {
     let s = screen(&app);
     let rows: Vec<&str> = s.lines().skip(2).collect();
     let want = &st.lines[long].text;
+    // Each row is a 3-cell side prefix (`C: `/`S: `, then blanks under it) and 77 bytes.
     let chunks: Vec<&str> = (0..want.len())
-        .step_by(80)
-        .map(|i| &want[i..(i + 80).min(want.len())])
+        .step_by(77)
+        .map(|i| &want[i..(i + 77).min(want.len())])
         .collect();
     assert!(chunks.len() >= 2, "{want}");
+    let side = match st.lines[long].dir {
+        tcpscope::flow::Dir::Client => "C: ",
+        tcpscope::flow::Dir::Server => "S: ",
+    };
     for (i, c) in chunks.iter().enumerate().take(rows.len()) {
-        assert_eq!(rows[i], c.trim_end(), "row {i} of {want:?}\n{s}");
+        let prefix = if i == 0 { side } else { "   " };
+        assert_eq!(
+            rows[i],
+            format!("{prefix}{c}").trim_end(),
+            "row {i} of {want:?}\n{s}"
+        );
     }
-    assert!(rows[0].starts_with(&want[..10]), "{s}");
+    assert!(rows[0][3..].starts_with(&want[..10]), "{s}");
     assert!(
         s.chars().all(|c| (c as u32) < 0x2e80),
         "wide characters on screen:\n{s}"

@@ -101,6 +101,10 @@ fn body_labels_add_up_to_the_analysis_bodies() {
         let Some(Ok(st)) = app.open_stream() else {
             continue;
         };
+        // HTTP/1.x only: an HTTP/2 connection's bytes are frames, not labelled here.
+        if c.app != tcpscope::http::AppProto::Http {
+            continue;
+        }
         if c.http.is_empty() || st.lines.iter().any(|l| l.gap) || st.truncated {
             continue;
         }

@@ -133,13 +133,14 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         parts.push(part(format!(" {q}"), th.highlight(), KEEP));
     }
     if let Some(m) = &app.message {
-        parts.push(part(format!(" │ {m}"), Style::default(), 6));
+        parts.push(part(format!(" │ {m}"), Style::default(), 3));
     }
     for w in warnings(app) {
         parts.push(part(format!(" │ ⚠ {w}"), th.anomaly(), 4));
     }
-    // Given up first: the counts, `? help`, then the source (a live capture's state).
-    parts.push(part(format!(" │ {}", escape(&app.source)), th.dim(), 3));
+    // Given up first: the counts, `? help`, a message, warnings; the source (a live
+    // capture's state: capturing or stopped, drops) is a fact and stays longest.
+    parts.push(part(format!(" │ {}", escape(&app.source)), th.dim(), 6));
     parts.push(part(format!(" │ {pk} packets │ {nc} conns"), th.dim(), 1));
     parts.push(part(" │ ? help".into(), th.dim(), 2));
     let spans = fit_parts(parts, usize::from(area.width));
