@@ -84,7 +84,7 @@ const BATCH_BYTES: usize = 1024 * 1024;
 const BATCH_PKTS: usize = 8192;
 
 enum Out {
-    Conn(Connection),
+    Conn(Box<Connection>),
     /// No connection of this worker still to come has a first frame below this.
     Watermark(u64),
     Done(Box<CaptureStats>),
@@ -149,7 +149,7 @@ fn worker(
     an.as_shard();
     let conn_out = out.clone();
     an.stream_to(move |c| {
-        let _ = conn_out.send((id, Out::Conn(c)));
+        let _ = conn_out.send((id, Out::Conn(Box::new(c))));
     });
     for batch in rx {
         let mut ticks = batch.ticks.iter().peekable();
@@ -308,7 +308,7 @@ fn merge(
     };
     for (w, msg) in rx.iter() {
         match msg {
-            Out::Conn(c) => queues[w].push_back(c),
+            Out::Conn(c) => queues[w].push_back(*c),
             Out::Watermark(f) => water[w] = f,
             Out::Done(s) => {
                 done[w] = true;
