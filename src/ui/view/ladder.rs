@@ -115,10 +115,9 @@ fn arrow_with(p: &PacketRecord, pieces: &[Piece], w: usize) -> String {
 }
 
 /// The loss marker of a packet for the ladder (`↺67`: a retransmission of frame 67;
-/// `#2`: the second duplicate ACK). The loss analysis (src/tcp or src/explain) provides
-/// it; until it lands, none.
-fn loss_marker(_c: &Connection, _p: &PacketRecord) -> Option<String> {
-    None
+/// `#2`: the second duplicate ACK), from the loss analysis.
+fn loss_marker(_c: &Connection, p: &PacketRecord) -> Option<String> {
+    crate::explain::loss_marker(p)
 }
 
 pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
