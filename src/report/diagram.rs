@@ -293,12 +293,19 @@ fn mermaid(c: &Connection, rows: &[Row<'_>], cut: Cut) -> String {
 
 // --- ASCII ------------------------------------------------------------------------------
 
-/// Plain ASCII: anything else becomes `?` (labels and notes are ASCII already).
+/// Plain ASCII: the resend marker `↺67` becomes `re:67`, `…` becomes `...`, and anything
+/// else non-ASCII `?` (labels and notes are ASCII otherwise).
 fn ascii_only(s: &str) -> String {
-    explain::clean(s)
-        .chars()
-        .map(|c| if c.is_ascii() { c } else { '?' })
-        .collect()
+    let mut out = String::new();
+    for c in explain::clean(s).chars() {
+        match c {
+            '↺' => out.push_str("re:"),
+            '…' => out.push_str("..."),
+            c if c.is_ascii() => out.push(c),
+            _ => out.push('?'),
+        }
+    }
+    out
 }
 
 const TIME_W: usize = 11;
