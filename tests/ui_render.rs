@@ -443,3 +443,25 @@ fn a_lost_response_is_listed_as_missing() {
         assert!(!s.contains("(waiting)"), "{s}");
     }
 }
+
+/// §7 of the teaching issue: the timeout demo's request, never answered before the client
+/// closed, says so ("the client gave up after 1.5 s"), not "(waiting)", once the whole
+/// connection is shown; while stepping before the FIN nothing is claimed yet.
+#[test]
+fn an_unanswered_request_says_the_client_gave_up() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/demo-timeout.pcap");
+    for (w, h) in [(80, 24), (160, 45)] {
+        let src = Source::File(path.clone());
+        let data = loader::load(&src, |_| {}).expect("load");
+        let mut app = App::new("demo-timeout.pcap");
+        app.color = false;
+        app.update(Action::Resize(w, h));
+        app.set_loaded(data);
+        let s = tab(&mut app, &src, Tab::Http);
+        assert!(
+            s.contains("GET /never → no response: the client gave up after 1.5 s"),
+            "{w}x{h}\n{s}"
+        );
+        assert!(!s.contains("(waiting)"), "{s}");
+    }
+}

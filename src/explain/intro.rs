@@ -185,7 +185,7 @@ pub fn connection_outro(c: &Connection) -> Vec<String> {
 /// A request never answered before the client closed: " → no response: the client gave
 /// up after 1.5 s (its FIN, frame 7)". None when a response came or the client did not
 /// close.
-fn gave_up(c: &Connection, x: &crate::http::Exchange) -> Option<String> {
+pub fn gave_up(c: &Connection, x: &crate::http::Exchange) -> Option<String> {
     if x.response.is_some() || !x.anomalies.is_empty() {
         return None;
     }

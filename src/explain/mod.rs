@@ -20,7 +20,7 @@ pub mod wire;
 
 pub use crate::ts::human_duration;
 pub use http::{exchange_summary, http_at_frame, request_line};
-pub use intro::{connection_intro, connection_outro};
+pub use intro::{connection_intro, connection_outro, gave_up};
 pub use packet::{
     Said, arrow_label, finding, flag_marker, loss_marker, packet, packet_said, state_changes,
     transition,

@@ -17,7 +17,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 #[cfg(test)]
 fn exchange_summary(x: &Exchange, show_resp: bool) -> String {
-    exchange_pieces(x, show_resp)
+    exchange_pieces(x, show_resp, None)
         .iter()
         .map(|p| p.text.as_str())
         .collect::<Vec<_>>()
@@ -26,7 +26,7 @@ fn exchange_summary(x: &Exchange, show_resp: bool) -> String {
 
 /// The pieces of an exchange's list line; the timing goes first, then the size, then the
 /// reason, then the URI (words of text, never a number, are what remains).
-fn exchange_pieces(x: &Exchange, show_resp: bool) -> Vec<Piece> {
+fn exchange_pieces(x: &Exchange, show_resp: bool, gave_up: Option<String>) -> Vec<Piece> {
     let mut v = Vec::new();
     match &x.request {
         Some(r) => {
@@ -57,6 +57,11 @@ fn exchange_pieces(x: &Exchange, show_resp: bool) -> Vec<Piece> {
         (None, true) if !x.anomalies.is_empty() => {
             v.push(Piece::new("→ no response captured ⚠", usize::MAX))
         }
+        // The connection is over without an answer: the client closed first.
+        (None, true) if gave_up.is_some() => v.push(Piece::new(
+            gave_up.unwrap_or_default().trim_start().to_string(),
+            usize::MAX,
+        )),
         _ => v.push(Piece::new("→ (waiting)", usize::MAX)),
     }
     v
@@ -115,7 +120,13 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         if i == app.conn_view.http_sel {
             st = st.add_modifier(Modifier::REVERSED);
         }
-        let pieces = exchange_pieces(x, app.play.response_settled(x));
+        // Only once the whole connection is shown (no spoiler while stepping).
+        let gave_up = app
+            .play
+            .shows(c.last_frame)
+            .then(|| crate::explain::gave_up(c, x))
+            .flatten();
+        let pieces = exchange_pieces(x, app.play.response_settled(x), gave_up);
         let room = usize::from(list_a.width).saturating_sub(4);
         lines.push(Line::styled(
             format!("{:>3} {}", i + 1, fit_pieces(&pieces, room)),
