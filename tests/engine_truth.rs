@@ -259,6 +259,10 @@ fn a_refused_port_never_had_a_listener() {
     assert_eq!(states(k, "client"), ["SYN-SENT", "CLOSED"]);
     assert!(states(k, "server").is_empty());
     assert_eq!(k["final_states"]["server"], "CLOSED");
+    // No handshake, so no iRTT (the text report's column says `-`); the SYN→RST round
+    // trip is kept under its own name: 50 µs.
+    assert!(k["handshake"]["irtt_ms"].is_null(), "{}", k["handshake"]);
+    assert_eq!(k["handshake"]["syn_to_rst_ms"], 0.05);
     let t = explain(&p);
     assert!(
         t.contains("no process listens on port 81: the connection is refused"),

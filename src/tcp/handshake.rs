@@ -94,6 +94,10 @@ pub struct Handshake {
     pub syn_to_syn_ack_ms: Option<f64>,
     /// SYN-ACK to ACK: the client side of the iRTT.
     pub syn_ack_to_ack_ms: Option<f64>,
+    /// A refusal: the (last) SYN to the RST that refused it. Not an iRTT: there was no
+    /// handshake to time (`irtt_ms` stays null), but the round trip is a fact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syn_to_rst_ms: Option<f64>,
     pub client_isn: Option<u32>,
     pub server_isn: Option<u32>,
     pub options: Options,
@@ -132,6 +136,7 @@ impl Default for Handshake {
             syn_retransmissions: 0,
             syn_ack_retransmissions: 0,
             irtt_ms: None,
+            syn_to_rst_ms: None,
             syn_to_syn_ack_ms: None,
             syn_ack_to_ack_ms: None,
             client_isn: None,
@@ -320,10 +325,11 @@ impl Handshake {
         if self.rst_frame.is_none() {
             let in_time = self.in_time(ts);
             self.rst_frame = Some(frame);
-            // A refusal is a full round trip too: SYN out, RST back (Wireshark reports
-            // it as the initial RTT as well).
+            // A refusal is a round trip (SYN out, RST back) but no handshake: it is kept
+            // as `syn_to_rst_ms`, never shown as an iRTT.
             if from_server && self.syn_ack_frame.is_none() {
-                self.irtt_ms = self.timing(self.last_syn_ts, self.last_syn_in_time, ts, in_time);
+                self.syn_to_rst_ms =
+                    self.timing(self.last_syn_ts, self.last_syn_in_time, ts, in_time);
             }
         }
         self.outcome = if from_server && self.syn_ack_frame.is_none() {
