@@ -99,6 +99,19 @@ pub fn human_duration(ns: i64) -> String {
     format!("{text} {unit}")
 }
 
+/// A count for people: `24576` → `24,576`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -116,24 +116,15 @@ pub enum LineFault {
     Byte { byte: u8, offset: usize },
 }
 
-/// `65536` as `65,536`.
-fn thousands(n: usize) -> String {
-    let d = n.to_string();
-    let mut out = String::new();
-    for (i, c) in d.chars().enumerate() {
-        if i > 0 && (d.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 impl fmt::Display for LineFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             LineFault::TooLong { max } => {
-                write!(f, "request line longer than {} bytes", thousands(max))
+                write!(
+                    f,
+                    "request line longer than {} bytes",
+                    crate::ts::thousands(max as u64)
+                )
             }
             LineFault::Byte { byte, offset } => {
                 let name = match byte {

@@ -28,18 +28,7 @@ pub struct Timing {
     pub aborted: Option<String>,
 }
 
-/// `24576` → `24,576`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
+pub use crate::ts::thousands;
 
 fn handshake_part(conn: &Connection, index: usize) -> HandshakePart {
     if index > 0 {
