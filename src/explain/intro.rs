@@ -184,34 +184,17 @@ pub fn connection_outro(c: &Connection) -> Vec<String> {
 
 /// A request never answered before the client closed: " → no response: the client gave
 /// up after 1.5 s (its FIN, frame 7)". None when a response came or the client did not
-/// close.
-pub fn gave_up(c: &Connection, x: &crate::http::Exchange) -> Option<String> {
-    if x.response.is_some() || !x.anomalies.is_empty() {
-        return None;
-    }
-    let req = x.request.as_ref()?;
-    let pk = c.summary.as_ref()?.packets.as_ref()?;
-    let fin = pk.iter().find(|p| {
-        p.dir == crate::flow::Dir::Client && p.flags.fin() && p.frame > req.meta.end_frame
-    })?;
-    // Server data before the client's FIN would be a response the parser missed.
-    if pk.iter().any(|p| {
-        p.dir == crate::flow::Dir::Server
-            && p.len > 0
-            && p.frame > req.meta.end_frame
-            && p.frame < fin.frame
-    }) {
-        return None;
-    }
-    let secs = fin.ts.secs_since(req.meta.end_ts);
-    let after = if secs >= 1.0 {
-        format!("{secs:.1} s")
+/// close (the assembler's `client_gave_up`).
+pub fn gave_up(_c: &Connection, x: &crate::http::Exchange) -> Option<String> {
+    let g = x.client_gave_up?;
+    let after = if g.waited_ms >= 1000.0 {
+        format!("{:.1} s", g.waited_ms / 1e3)
     } else {
-        ms(secs * 1e3)
+        ms(g.waited_ms)
     };
     Some(format!(
         " → no response: the client gave up after {after} (its FIN, frame {})",
-        fin.frame
+        g.fin_frame
     ))
 }
 

@@ -53,6 +53,8 @@ pub struct HttpAssembler {
     pub(super) run: Option<Run>,
     /// The server closed with a FIN (not the capture's end).
     pub(super) server_fin: bool,
+    /// The client's FIN (frame, ts) and the frame of the server's last bytes before it.
+    pub(super) client_fin: Option<(u64, Ts, u64)>,
     pub(super) events: Vec<HttpEvent>,
     pub(super) anomalies: Vec<Anomaly>,
     pub(super) finished: bool,
@@ -71,6 +73,7 @@ impl HttpAssembler {
             h2c: None,
             run: None,
             server_fin: false,
+            client_fin: None,
             events: Vec::new(),
             anomalies: Vec::new(),
             finished: false,
@@ -151,6 +154,7 @@ impl HttpAssembler {
         }
         let d = dir.idx();
         self.dirs[d].offset = self.dirs[d].offset.saturating_add(bytes.len() as u64);
+        self.dirs[d].last_frame = frame;
         if self.app.is_none() {
             self.sniff(dir, bytes);
         }
@@ -537,6 +541,8 @@ impl HttpAssembler {
         }
         if dir == Dir::Server {
             self.server_fin = true;
+        } else if self.client_fin.is_none() {
+            self.client_fin = Some((frame, ts, self.dirs[Dir::Server.idx()].last_frame));
         }
         self.close_dir(dir, false);
     }
@@ -558,9 +564,31 @@ impl HttpAssembler {
         {
             self.exchanges[i].note(loss.gap.head_lost(Dir::Server));
         }
+        self.mark_given_up();
         if self.app.is_none() {
             self.app = Some(AppProto::Unknown);
         }
         self.finished = true;
+    }
+
+    /// Requests left unanswered when the client closed, with nothing from the server
+    /// since they were sent: the client gave up waiting (`client_gave_up`).
+    fn mark_given_up(&mut self) {
+        let Some((fin_frame, fin_ts, server_last)) = self.client_fin else {
+            return;
+        };
+        for x in &mut self.exchanges {
+            let Some(req) = x.request.as_ref() else {
+                continue;
+            };
+            let waiting = x.response.is_none() && x.tunnel.is_none() && x.anomalies.is_empty();
+            if waiting && req.complete && req.end_frame < fin_frame && server_last <= req.end_frame
+            {
+                x.client_gave_up = Some(super::messages::GaveUp {
+                    fin_frame,
+                    waited_ms: fin_ts.ms_since(req.end_ts),
+                });
+            }
+        }
     }
 }

@@ -185,6 +185,19 @@ pub struct Exchange {
     /// An HTTP/2 stream: its id and how it ended (absent for HTTP/1.x).
     #[serde(flatten)]
     pub h2: Option<StreamInfo>,
+    /// No response: the client closed its side (FIN) after the request while the server
+    /// had sent nothing for it. Absent when a response came or the client did not close.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_gave_up: Option<GaveUp>,
+}
+
+/// A request the client stopped waiting for: its FIN came before any answer.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct GaveUp {
+    /// The frame of the client's FIN.
+    pub fin_frame: u64,
+    /// From the request's last byte to the client's FIN.
+    pub waited_ms: f64,
 }
 
 /// What an HTTP/2 exchange adds: the stream it ran on and how that stream ended.

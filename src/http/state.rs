@@ -69,6 +69,8 @@ pub(super) struct DirState {
     /// (bytes, count) of complete messages, head and body: the average size estimates how
     /// many messages a gap swallowed.
     pub(super) sizes: (u64, u64),
+    /// The frame of the last bytes pushed (0: none yet).
+    pub(super) last_frame: u64,
 }
 
 impl DirState {
@@ -90,6 +92,7 @@ impl DirState {
             resync: false,
             loss: None,
             sizes: (0, 0),
+            last_frame: 0,
         }
     }
 

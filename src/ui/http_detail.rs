@@ -208,7 +208,10 @@ fn response(d: &DetailOf, out: &mut Vec<DetailLine>) {
     }
     out.push(DetailLine::Raw(String::new()));
     let Some(b) = d.resp_body.filter(|b| !b.is_empty()) else {
-        out.push(DetailLine::Styled(Tone::Dim, "(no body)".into()));
+        match cut_body(r, d.conn.tcp.is_none()) {
+            Some(why) => out.push(DetailLine::Styled(Tone::Warn, why)),
+            None => out.push(DetailLine::Styled(Tone::Dim, "(no body)".into())),
+        }
         return;
     };
     let dec = match &r.content_encoding {
@@ -222,6 +225,33 @@ fn response(d: &DetailOf, out: &mut Vec<DetailLine>) {
         let kept = format!("(first {} of {} bytes kept)", b.len(), r.body_bytes_decoded);
         out.push(DetailLine::Styled(Tone::Warn, kept));
     }
+    if let Some(why) = cut_body(r, d.conn.tcp.is_none()) {
+        out.push(DetailLine::Styled(Tone::Warn, why));
+    }
+}
+
+/// Why a response's body is not whole, in words (None when it is, or has none): the
+/// connection ended before the announced length arrived, or bytes were lost in gaps.
+/// `ended`: the connection is over (not still live).
+fn cut_body(r: &crate::http::Response, ended: bool) -> Option<String> {
+    if r.complete {
+        return None;
+    }
+    let got = r.body_bytes;
+    if !ended {
+        return Some(format!("(body still arriving: {got} bytes so far)"));
+    }
+    let lost = r.body_bytes_missing.filter(|&n| n > 0);
+    Some(match (r.body_bytes_announced, lost) {
+        (_, Some(n)) => format!("(body incomplete: {n} bytes lost in capture gaps)"),
+        (Some(all), None) => format!(
+            "(body cut: {got} of {all} announced bytes arrived before the connection ended)"
+        ),
+        (None, None) if got == 0 => {
+            "(body cut: the connection ended before any body byte arrived)".into()
+        }
+        (None, None) => format!("(body cut: the connection ended after {got} bytes)"),
+    })
 }
 
 /// The request's or the response's body of `x`, if kept.
