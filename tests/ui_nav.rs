@@ -13,7 +13,7 @@ use std::rc::Rc;
 use std::time::Duration;
 use tcpscope::tcp::analysis::Flag;
 use tcpscope::ui::action::Action;
-use tcpscope::ui::anomalies::{Entry, Severity, severity};
+use tcpscope::ui::anomalies::{Entry, Kind, Severity, severity};
 use tcpscope::ui::app::{App, Screen, Tab};
 use tcpscope::ui::model::{Loaded, packets};
 use tcpscope::ui::playback::Clock;
@@ -142,12 +142,22 @@ fn anomaly_list_groups_by_severity_and_kind_and_enter_jumps() {
     // Counts per kind equal the model's.
     let c = &app.data.as_ref().unwrap().conns[0];
     for g in &l.groups {
-        let n = packets(c)
-            .iter()
-            .filter(|p| p.analysis.iter().any(|f| f.flag() == g.flag))
-            .count();
-        assert_eq!(g.items.len(), n, "{:?}", g.flag);
-        assert_eq!(g.severity, severity(g.flag));
+        let n = match g.kind {
+            Kind::Tcp(flag) => {
+                assert_eq!(g.severity, severity(flag));
+                packets(c)
+                    .iter()
+                    .filter(|p| p.analysis.iter().any(|f| f.flag() == flag))
+                    .count()
+            }
+            Kind::Http(k) => c
+                .http
+                .iter()
+                .flat_map(|x| &x.anomalies)
+                .filter(|a| a.kind() == k)
+                .count(),
+        };
+        assert_eq!(g.items.len(), n, "{:?}", g.kind);
     }
     // Most severe first.
     assert!(l.groups.windows(2).all(|w| w[0].severity <= w[1].severity));
@@ -156,7 +166,7 @@ fn anomaly_list_groups_by_severity_and_kind_and_enter_jumps() {
     let scr = screen(&app);
     let g0 = &l.groups[0];
     assert!(
-        scr.contains(&format!("{} ({})", g0.flag.label(), g0.items.len())),
+        scr.contains(&format!("{} ({})", g0.kind.label(), g0.items.len())),
         "{scr}"
     );
     // Down to the first group's second finding, Enter: there.
@@ -359,4 +369,40 @@ fn no_spoilers_while_stepping() {
         s.contains('┐') && s.contains("iRTT"),
         "once the ACK is in: {s}"
     );
+}
+
+/// HTTP anomalies are findings too: a response with both Content-Length and
+/// Transfer-Encoding is listed under its own HTTP heading, at the response's frame, and
+/// Enter goes there.
+#[test]
+fn anomaly_list_lists_http_anomalies_at_their_frame() {
+    use common::pcapgen::Cap;
+    let get = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+    let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n";
+    let mut c = Cap::new();
+    c.seg(0, true, "S", 100, 0, b"");
+    c.seg(1000, false, "SA", 500, 101, b"");
+    c.seg(2000, true, "A", 101, 501, b"");
+    c.seg(3000, true, "PA", 101, 501, get);
+    let after = 101 + get.len() as u32;
+    c.seg(9000, false, "PA", 501, after, resp);
+    c.seg(10000, true, "A", after, 501 + resp.len() as u32, b"");
+    let path = c.write("ui-nav-http-anomaly");
+    let data =
+        tcpscope::ui::loader::load(&tcpscope::capture::Source::File(path), |_| {}).expect("load");
+    let mut app = App::new("x.pcap");
+    app.update(Action::Resize(120, 40));
+    app.set_loaded(data);
+    press(&mut app, KeyCode::Char('e'));
+    let l = app.anomalies.clone().expect("open");
+    let g = l
+        .groups
+        .iter()
+        .find(|g| matches!(g.kind, Kind::Http(_)))
+        .expect("an HTTP group");
+    assert_eq!(g.items.len(), 1);
+    assert_eq!(g.items[0].frame, 5);
+    let scr = screen(&app);
+    assert!(scr.contains("HTTP: "), "{scr}");
+    assert!(scr.contains("frame 5"), "{scr}");
 }

@@ -207,6 +207,52 @@ impl Anomaly {
     }
 }
 
+impl Anomaly {
+    /// The kind of anomaly in a few words, the same for every instance whatever its
+    /// values (the anomaly list groups by it).
+    pub fn kind(&self) -> &'static str {
+        if let Some(s) = self.fixed() {
+            return s;
+        }
+        match self {
+            Anomaly::TooManyHeaders { .. } => "too many headers",
+            Anomaly::ExtraTokens { .. } => "extra tokens in request line",
+            Anomaly::UnsupportedTransferCoding { .. } => "unsupported transfer-coding",
+            Anomaly::Chunk(_) => "chunked framing error",
+            Anomaly::UnsupportedContentEncoding { .. } => "unsupported content-encoding",
+            Anomaly::DecompressionBomb { .. } => "decompression bomb",
+            Anomaly::DecodingFailed { .. } => "content decoding failed",
+            Anomaly::Gap { .. } => "gap inside a message",
+            Anomaly::GapBetweenMessages { .. } => "gap between messages",
+            Anomaly::HeadLost { .. } => "message head lost in a gap",
+            Anomaly::PairingUncertain { .. } => "pairing uncertain after a gap",
+            Anomaly::FollowsLostExchange { .. } => "follows an exchange lost in gaps",
+            Anomaly::Upgraded { .. } => "upgraded",
+            Anomaly::RequestLineRefused(_) => "request line refused",
+            Anomaly::Http2(_) => "HTTP/2",
+            _ => "other",
+        }
+    }
+
+    /// Whether it means data was lost or could not be read (a warning), rather than a
+    /// remark on how the peer wrote its message (a note).
+    pub fn is_loss(&self) -> bool {
+        matches!(
+            self,
+            Anomaly::Chunk(_)
+                | Anomaly::DecompressionBomb { .. }
+                | Anomaly::DecodingFailed { .. }
+                | Anomaly::Gap { .. }
+                | Anomaly::GapBetweenMessages { .. }
+                | Anomaly::HeadLost { .. }
+                | Anomaly::PairingUncertain { .. }
+                | Anomaly::FollowsLostExchange { .. }
+                | Anomaly::IncompleteAtEndOfCapture
+                | Anomaly::ClosedBeforeEndOfBody
+        )
+    }
+}
+
 impl fmt::Display for Anomaly {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(s) = self.fixed() {

@@ -1,6 +1,6 @@
 //! The anomaly list (`e`), like Wireshark's Expert Info: every analysis finding of the
-//! open connection (or of the whole capture, from the connections list) grouped by
-//! severity and kind, with counts; Enter on a line jumps to its frame. Only findings at
+//! open connection (or of the whole capture, from the connections list), TCP's and the
+//! HTTP exchanges' anomalies, grouped by severity and kind, with counts; Enter on a line jumps to its frame. Only findings at
 //! or before the playhead are listed (no spoilers while stepping). Pure: built from the
 //! loaded data, read by the view.
 
@@ -51,11 +51,28 @@ pub struct Item {
     pub what: String,
 }
 
+/// What a group gathers: one TCP analysis flag, or one kind of HTTP anomaly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Tcp(Flag),
+    Http(&'static str),
+}
+
+impl Kind {
+    /// The group's heading.
+    pub fn label(self) -> String {
+        match self {
+            Kind::Tcp(f) => f.label().to_string(),
+            Kind::Http(k) => format!("HTTP: {k}"),
+        }
+    }
+}
+
 /// The findings of one severity and kind, in frame order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Group {
     pub severity: Severity,
-    pub flag: Flag,
+    pub kind: Kind,
     pub items: Vec<Item>,
 }
 
@@ -81,6 +98,17 @@ impl AnomalyList {
     /// The findings of connections `conns` (indices into `d.conns`).
     pub fn build(d: &Loaded, conns: &[usize], capture_wide: bool) -> AnomalyList {
         let mut groups: Vec<Group> = Vec::new();
+        let mut add = |kind: Kind, severity: Severity, item: Item| match groups
+            .iter_mut()
+            .find(|g| g.kind == kind)
+        {
+            Some(g) => g.items.push(item),
+            None => groups.push(Group {
+                severity,
+                kind,
+                items: vec![item],
+            }),
+        };
         for &ci in conns {
             let c = &d.conns[ci];
             for p in packets(c) {
@@ -92,14 +120,31 @@ impl AnomalyList {
                         frame: p.frame,
                         what: format!("seq={} ack={} len={}", p.seq, p.ack, p.len),
                     };
-                    match groups.iter_mut().find(|g| g.flag == flag) {
-                        Some(g) => g.items.push(item),
-                        None => groups.push(Group {
-                            severity: severity(flag),
-                            flag,
-                            items: vec![item],
-                        }),
-                    }
+                    add(Kind::Tcp(flag), severity(flag), item);
+                }
+            }
+            for (k, x) in c.http.iter().enumerate() {
+                // Where the exchange shows: its response's head, else its request's.
+                let frame = x
+                    .response
+                    .as_ref()
+                    .map(|r| r.frame)
+                    .or(x.request.as_ref().map(|r| r.frame));
+                let Some(frame) = frame else { continue };
+                for a in &x.anomalies {
+                    let sev = if a.is_loss() {
+                        Severity::Warning
+                    } else {
+                        Severity::Note
+                    };
+                    let what = crate::escape::escape(&format!("exchange {}: {a}", k + 1));
+                    let item = Item {
+                        conn: ci,
+                        conn_id: c.id,
+                        frame,
+                        what,
+                    };
+                    add(Kind::Http(a.kind()), sev, item);
                 }
             }
         }
@@ -107,10 +152,10 @@ impl AnomalyList {
             g.items.sort_by_key(|i| i.frame);
         }
         groups.sort_by(|a, b| {
-            (a.severity, std::cmp::Reverse(a.items.len()), a.flag.label()).cmp(&(
+            (a.severity, std::cmp::Reverse(a.items.len()), a.kind.label()).cmp(&(
                 b.severity,
                 std::cmp::Reverse(b.items.len()),
-                b.flag.label(),
+                b.kind.label(),
             ))
         });
         AnomalyList {

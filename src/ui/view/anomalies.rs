@@ -23,7 +23,7 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     for (i, e) in entries.iter().enumerate().skip(off).take(rows) {
         let (text, st) = match e {
             Entry::Header(g, n) => (
-                format!("{:<8} {} ({n})", g.severity.name(), g.flag.label()),
+                format!("{:<8} {} ({n})", g.severity.name(), g.kind.label()),
                 th.header(),
             ),
             Entry::Item(it) => {
