@@ -172,6 +172,29 @@ fn seq_graph_points_match_tshark() {
     assert_eq!(g.dirs[0].new_bytes(), 86);
 }
 
+/// The client's panel of the lossy download: an 86-byte request under the server's
+/// 65,624-byte window edge. The span follows the data (0 to 88, plus a quarter), not the
+/// window, which is clipped at the top and said so in the SVG.
+#[test]
+fn a_window_far_above_the_data_is_clipped_not_scaled_to() {
+    let c = lossy();
+    let sacks = seqsvg::sack_blocks(&Source::File(path(LOSSY)), &c);
+    let pkts = c.summary.as_ref().unwrap().packets.as_ref().unwrap();
+    let g = seqgraph::build(pkts, &sacks, Slice::All);
+    let cli = &g.dirs[0];
+    // Data to 88: the request ends at 87, its FIN takes one more.
+    assert_eq!(cli.seq_span(), Some((0, 88 + 88 / 4)));
+    let top = cli.acks.iter().map(|a| a.window_edge).max().unwrap();
+    assert_eq!(cli.window_clipped(), Some(top));
+    // The server's window stays within twice its data: drawn whole.
+    assert_eq!(g.dirs[1].window_clipped(), None);
+    let svg = seqsvg::render_svg(&c, &sacks, Slice::All).unwrap();
+    assert!(
+        svg.contains(&format!("window edge above the top (up to seq {top})")),
+        "{svg}"
+    );
+}
+
 #[test]
 fn seq_graph_slices_and_svg() {
     let c = lossy();

@@ -90,7 +90,11 @@ impl DirGraph {
         span(ts)
     }
 
-    /// The sequence span of everything drawn: segments, ACKs, window edges, SACKs.
+    /// The sequence span to draw: segments, ACKs and SACKs, and the window edges too
+    /// unless they reach more than twice as far as the data (a 64 KB window over an
+    /// 86-byte request would flatten the data to a line); then the span ends a quarter
+    /// above the data and the window edge is drawn clipped at the top
+    /// ([`DirGraph::window_clipped`] says how far it went).
     pub fn seq_span(&self) -> Option<(u64, u64)> {
         let lo = self
             .segments
@@ -98,14 +102,32 @@ impl DirGraph {
             .map(|s| s.seq)
             .chain(self.acks.iter().map(|a| a.ack))
             .min()?;
-        let hi = self
+        let data_hi = self
             .segments
             .iter()
             .map(|s| s.end)
-            .chain(self.acks.iter().map(|a| a.window_edge))
+            .chain(self.acks.iter().map(|a| a.ack))
             .chain(self.sacks.iter().map(|s| s.right))
-            .max()?;
-        Some((lo, hi.max(lo + 1)))
+            .max()?
+            .max(lo + 1);
+        let win_hi = self.acks.iter().map(|a| a.window_edge).max().unwrap_or(0);
+        let range = data_hi - lo;
+        let hi = if win_hi <= data_hi.saturating_add(range) {
+            win_hi.max(data_hi)
+        } else {
+            data_hi.saturating_add(range / 4).max(data_hi + 1)
+        };
+        Some((lo, hi))
+    }
+
+    /// The highest window edge when it lies above the drawn span (clipped there).
+    pub fn window_clipped(&self) -> Option<u64> {
+        let (_, hi) = self.seq_span()?;
+        self.acks
+            .iter()
+            .map(|a| a.window_edge)
+            .max()
+            .filter(|&w| w > hi)
     }
 
     /// Bytes of data in the graph (first transmissions only).

@@ -186,10 +186,18 @@ fn panel(c: &Connection, d: &DirGraph, top: u32, o: &mut String) {
     step_line(&sc, d.acks.iter().map(|a| (a.t, a.ack)), "#008000", o);
     step_line(
         &sc,
-        d.acks.iter().map(|a| (a.t, a.window_edge)),
+        d.acks.iter().map(|a| (a.t, a.window_edge.min(s1))),
         "#d08000",
         o,
     );
+    if let Some(w) = d.window_clipped() {
+        let _ = writeln!(
+            o,
+            "  <text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#d08000\">window edge above the top (up to seq {w})</text>",
+            L + PW - 4,
+            top + 34
+        );
+    }
     for a in d.acks.iter().filter(|a| a.dup.is_some()) {
         let _ = writeln!(
             o,
