@@ -134,3 +134,43 @@ fn a_cut_response_body_is_called_cut_in_the_http_detail() {
         assert!(!lines.contains("(no body)"), "{lines}");
     }
 }
+
+/// `explain` names each chunk where its size line arrives. captures/demo-chunked.pcap:
+/// tshark (`-Y http -T fields -e http.chunk_size`) reads chunks of 17, 21, 17 and 0
+/// bytes; the server's segments are frames 8 (23 bytes: `11\r\n` + 17 + CRLF), 10 (27:
+/// `15\r\n` + 21 + CRLF), 12 (23) and 14 (5: `0\r\n\r\n`).
+#[test]
+fn explain_narrates_each_chunk_at_its_frame() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/demo-chunked.pcap");
+    let text =
+        String::from_utf8(common::pcapgen::run(&["explain", path.to_str().unwrap()])).unwrap();
+    let mut frame = 0u64;
+    let mut seen = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("Frame ") {
+            frame = rest.split_whitespace().next().unwrap().parse().unwrap();
+        } else if line.trim_start().starts_with("Chunked body") {
+            seen.push((frame, line.trim().to_string()));
+        }
+    }
+    let want = [
+        (
+            8,
+            "Chunked body of response 1: chunk 1 has the size line `11` (hex) = 17 bytes of body, then CRLF.",
+        ),
+        (
+            10,
+            "Chunked body of response 1: chunk 2 has the size line `15` (hex) = 21 bytes of body, then CRLF.",
+        ),
+        (
+            12,
+            "Chunked body of response 1: chunk 3 has the size line `11` (hex) = 17 bytes of body, then CRLF.",
+        ),
+        (
+            14,
+            "Chunked body of response 1: the last-chunk (size line `0`) ends the body after 3 chunks; trailer fields, if any, then an empty line follow.",
+        ),
+    ];
+    let want: Vec<(u64, String)> = want.iter().map(|(f, s)| (*f, s.to_string())).collect();
+    assert_eq!(seen, want, "{text}");
+}

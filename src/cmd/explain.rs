@@ -5,14 +5,28 @@ use crate::cli::config::Explain;
 use crate::explain::narrative;
 use std::io::{self, Write};
 
+/// Bytes of each direction kept when a stream is rebuilt for its chunk sizes.
+const STREAM_CAP: u64 = 1 << 20;
+
 pub fn run(c: Explain) -> anyhow::Result<()> {
     let conns = classroom::select(classroom::load(&c.file)?, c.conn, &c.file)?;
     let mut out = io::BufWriter::new(io::stdout().lock());
+    let source = crate::capture::Source::from_arg(&c.file);
     for (k, conn) in conns.iter().enumerate() {
         if k > 0 {
             out.write_all(b"\n")?;
         }
-        out.write_all(narrative::render(conn, c.style).as_bytes())?;
+        // Chunk sizes are read off the rebuilt streams, only where a response is chunked
+        // (standard input cannot be read twice: then the story goes without them).
+        let chunked = conn
+            .http
+            .iter()
+            .any(|x| x.response.as_ref().is_some_and(|r| r.chunked));
+        let stream = chunked
+            .then(|| crate::stream::rebuild_stream(&source, conn, STREAM_CAP).ok())
+            .flatten();
+        let wire = stream.as_ref().map(|s| &s.wire);
+        out.write_all(narrative::render_with(conn, c.style, wire).as_bytes())?;
     }
     out.flush()?;
     Ok(())

@@ -29,6 +29,12 @@ pub fn md_escape(s: &str) -> String {
 
 /// The narrative of one connection.
 pub fn render(c: &Connection, style: Style) -> String {
+    render_with(c, style, None)
+}
+
+/// [`render`], with the HTTP framing of the rebuilt byte streams (`wire`) when the edge
+/// could rebuild them: then each segment carrying a chunk-size line says so.
+pub fn render_with(c: &Connection, style: Style, wire: Option<&super::WireHttp>) -> String {
     let cf = ConnFacts::of(c);
     let mut out = String::new();
     let md = style == Style::Markdown;
@@ -73,6 +79,7 @@ pub fn render(c: &Connection, style: Style) -> String {
             for s in packet(&cf, i)
                 .into_iter()
                 .chain(super::tls::frame_sentences(c, p.frame))
+                .chain(chunk_sentences(wire, p.frame))
             {
                 out.push_str(&format!("- {}\n", md_escape(&s)));
             }
@@ -81,6 +88,7 @@ pub fn render(c: &Connection, style: Style) -> String {
             for s in packet(&cf, i)
                 .into_iter()
                 .chain(super::tls::frame_sentences(c, p.frame))
+                .chain(chunk_sentences(wire, p.frame))
             {
                 out.push_str(&format!("    {s}\n"));
             }
@@ -101,6 +109,34 @@ pub fn render(c: &Connection, style: Style) -> String {
         out.push_str("Summary\n");
         for s in &outro {
             out.push_str(&format!("    {s}\n"));
+        }
+    }
+    out
+}
+
+/// What the chunk-size lines whose line ends in `frame` say: "chunk size line `11`
+/// (hex) = 17 bytes of body follow", and the last-chunk that ends the body.
+fn chunk_sentences(wire: Option<&super::WireHttp>, frame: u64) -> Vec<String> {
+    let Some(w) = wire else { return Vec::new() };
+    let mut out = Vec::new();
+    for (n, chunks) in w.chunks.iter().enumerate() {
+        for (k, ch) in chunks.iter().enumerate().filter(|(_, c)| c.frame == frame) {
+            out.push(if ch.size == 0 {
+                format!(
+                    "Chunked body of response {}: the last-chunk (size line `0`) ends the body after {} chunk{}; trailer fields, if any, then an empty line follow.",
+                    n + 1,
+                    k,
+                    if k == 1 { "" } else { "s" }
+                )
+            } else {
+                format!(
+                    "Chunked body of response {}: chunk {} has the size line `{:x}` (hex) = {} bytes of body, then CRLF.",
+                    n + 1,
+                    k + 1,
+                    ch.size,
+                    ch.size
+                )
+            });
         }
     }
     out
