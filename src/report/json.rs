@@ -14,6 +14,11 @@ struct Safe<F>(F);
 
 impl<F: Formatter> Formatter for Safe<F> {
     fn write_string_fragment<W: ?Sized + Write>(&mut self, w: &mut W, s: &str) -> io::Result<()> {
+        // No ASCII character is in the set (C0 controls never reach here: serde_json
+        // escapes them itself), and most strings are ASCII: checked a word at a time.
+        if s.is_ascii() {
+            return w.write_all(s.as_bytes());
+        }
         let mut from = 0;
         for (i, c) in s.char_indices() {
             if crate::escape::is_unsafe(c) {
@@ -78,6 +83,22 @@ pub fn to_writer_pretty<W: Write, T: ?Sized + Serialize>(w: W, v: &T) -> io::Res
 
 #[cfg(test)]
 mod tests {
+    /// The ASCII fast path: every ASCII character passes (none is in the set), control
+    /// characters are escaped by serde_json as before.
+    #[test]
+    fn ascii_passes_and_controls_stay_escaped() {
+        assert!((0u8..0x80).all(|b| !crate::escape::is_unsafe(char::from(b))));
+        let s = "GET /a?b=c \"q\" \\ \u{1b}[31m\t";
+        let mut out = Vec::new();
+        super::to_writer(&mut out, &s).unwrap();
+        assert_eq!(
+            String::from_utf8(out.clone()).unwrap(),
+            "\"GET /a?b=c \\\"q\\\" \\\\ \\u001b[31m\\t\""
+        );
+        let back: String = serde_json::from_slice(&out).unwrap();
+        assert_eq!(back, s);
+    }
+
     #[test]
     fn bidi_zero_width_and_c1_are_escaped_and_read_back() {
         let s = "a\u{202e}b\u{200b}c\u{2066}\u{2069}\u{9b}\u{feff}\u{f0000}é";
