@@ -5,7 +5,8 @@
 //! - `tcpscope_public_captures`: the shared public captures (`../shared/captures/public`
 //!   beside the repo, or `TCPSCOPE_PUBLIC_CAPTURES`) with their MANIFEST.tsv;
 //! - `tcpscope_root`: the build runs as root (live capture, network namespaces);
-//! - `tcpscope_tmux`, `tcpscope_hping3`, `tcpscope_python3`: the program is on PATH.
+//! - `tcpscope_tmux`, `tcpscope_hping3`, `tcpscope_python3`, `tcpscope_tshark`,
+//!   `tcpscope_editcap`: the program is on PATH.
 //!
 //! With `TCPSCOPE_CI=1` (set by .ci/run), missing public captures stop the build: CI
 //! must not pass by skipping them.
@@ -16,12 +17,14 @@
 
 use std::path::{Path, PathBuf};
 
-pub const CFGS: [&str; 5] = [
+pub const CFGS: [&str; 7] = [
     "tcpscope_public_captures",
     "tcpscope_root",
     "tcpscope_tmux",
     "tcpscope_hping3",
     "tcpscope_python3",
+    "tcpscope_tshark",
+    "tcpscope_editcap",
 ];
 
 pub fn emit() -> Result<(), String> {
@@ -55,6 +58,8 @@ pub fn emit() -> Result<(), String> {
         ("tcpscope_tmux", "tmux"),
         ("tcpscope_hping3", "hping3"),
         ("tcpscope_python3", "python3"),
+        ("tcpscope_tshark", "tshark"),
+        ("tcpscope_editcap", "editcap"),
     ] {
         if on_path(program) {
             println!("cargo::rustc-cfg={cfg}");

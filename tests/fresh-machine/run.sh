@@ -88,11 +88,12 @@ else
 fi
 
 # none: no libpcap at all: stops in the build script with the one line.
-start=$(date +%s.%N)
+start=$(date +%s%N)
 if build none all 0; then
     echo "FAIL none: built without any libpcap"; fails=1
 else
-    secs=$(echo "$(date +%s.%N) - $start" | bc)
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    secs="$((ms / 1000)).$(printf %03d $((ms % 1000)))"
     line="$(grep -o "tcpscope needs libpcap.*" "$scratch/none.log" | head -1)"
     compiled=$(grep -c "Compiling" "$scratch/none.log")
     if [ -n "$line" ]; then
