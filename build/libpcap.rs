@@ -66,15 +66,17 @@ pub fn link() -> Result<(), String> {
 }
 
 /// What was found: the development link's directory, or a runtime library.
-enum Found {
+pub enum Found {
     Dev(PathBuf),
     Runtime(PathBuf),
 }
 
-/// A `libpcap.so` in `dirs`; else a runtime library in `dirs` or among `listed` (from
+/// A `libpcap.so` (or `libpcap.a`) in `dirs`; else a runtime library in `dirs` or among `listed` (from
 /// `ldconfig -p`): `libpcap.so.1`, then `libpcap.so.0.8`, then any `libpcap.so.N...`.
-fn find(dirs: &[PathBuf], listed: &[PathBuf]) -> Option<Found> {
-    if let Some(d) = dirs.iter().find(|d| d.join("libpcap.so").exists()) {
+pub fn find(dirs: &[PathBuf], listed: &[PathBuf]) -> Option<Found> {
+    // `-lpcap` takes libpcap.so, or the static libpcap.a (also in the development package).
+    let linkable = |d: &&PathBuf| d.join("libpcap.so").exists() || d.join("libpcap.a").exists();
+    if let Some(d) = dirs.iter().find(linkable) {
         return Some(Found::Dev(d.clone()));
     }
     let mut candidates: Vec<PathBuf> = Vec::new();
