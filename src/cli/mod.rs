@@ -145,6 +145,8 @@ Usage:
   tcpscope diagram FILE --conn ID --format mermaid   its ladder diagram (mermaid|ascii|svg)
   tcpscope quiz FILE                                 predict each next packet, scored
   tcpscope export-http FILE -o DIR                   write every HTTP body to DIR
+  tcpscope completions bash|zsh|fish|...             shell completions (README: how to install)
+  tcpscope man | man -l -                            the manual page
 
 Try it on a bundled capture (captures/README.md lists them all):
   tcpscope captures/http-get.pcap
