@@ -2,15 +2,14 @@
 //! command, turn the result into an exit status. Everything else is in the library
 //! (`cli` for the arguments, `cmd` for the commands).
 
-use clap::Parser;
 use std::process::ExitCode;
-use tcpscope::cli::{self, Cli, Config};
+use tcpscope::cli::{self, Config};
 use tcpscope::cmd;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match cli::parse(std::env::args_os().collect()) {
         Ok(c) => c,
-        Err(e) => return cli::clap_exit(&e),
+        Err(code) => return code,
     };
     cmd::exit_code(Config::from_cli(cli).and_then(cmd::run))
 }

@@ -323,6 +323,10 @@ fn evicted_connections_are_marked_and_their_later_packets_start_no_new_connectio
 
 /// hping3 on loopback against a closed port, `tcpscope live --format ndjson` beside it.
 #[test]
+#[cfg_attr(
+    not(all(tcpscope_root, tcpscope_hping3)),
+    ignore = "needs root and hping3: a SYN flood on lo"
+)]
 fn hping3_flood_on_loopback_stays_bounded_and_ends_on_time() {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {

@@ -166,42 +166,52 @@ fn live(name: &str) {
 }
 
 #[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
 fn demo_get() {
     live("get");
 }
 #[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
 fn demo_keep_alive() {
     live("keep-alive");
 }
 #[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
 fn demo_pipelined() {
     live("pipelined");
 }
 #[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
 fn demo_chunked() {
     live("chunked");
 }
 #[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
 fn demo_post_continue() {
     live("post-continue");
 }
 #[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
 fn demo_refused() {
     live("refused");
 }
 #[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
 fn demo_reset() {
     live("reset");
 }
 #[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
 fn demo_half_close() {
     live("half-close");
 }
 #[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
 fn demo_slow_reader() {
     live("slow-reader");
 }
 #[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
 fn demo_timeout() {
     live("timeout");
 }
@@ -244,6 +254,10 @@ fn unknown_scenario_is_a_usage_error() {
 }
 
 #[test]
+#[cfg_attr(
+    not(tcpscope_root),
+    ignore = "needs root: runs the binary as user nobody"
+)]
 fn without_permission_the_bundled_capture_is_replayed() {
     let Some(out) = common::as_nobody(&["demo", "--scenario", "keep-alive", "--format", "json"])
     else {
@@ -350,11 +364,16 @@ fn tui_steps_from_the_syn(replay: bool) {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(tcpscope_root, tcpscope_tmux)),
+    ignore = "needs root and tmux: the live demo in a tmux pane"
+)]
 fn tui_live_demo_steps_from_the_syn() {
     tui_steps_from_the_syn(false);
 }
 
 #[test]
+#[cfg_attr(not(tcpscope_tmux), ignore = "needs tmux")]
 fn tui_replayed_demo_steps_from_the_syn() {
     tui_steps_from_the_syn(true);
 }
@@ -362,6 +381,7 @@ fn tui_replayed_demo_steps_from_the_syn() {
 /// Other programs use loopback too: while a busy connection pumps data and new
 /// connections come and go on 127.0.0.1, each demo still reports exactly its own.
 #[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
 fn the_demo_sees_only_its_own_traffic() {
     use std::io::{Read, Write};
     use std::sync::Arc;
@@ -449,6 +469,10 @@ fn check_loss(d: &Value, err: &str) {
 /// The loss demo live: root builds the namespace pair; CI runs as root. The namespaces
 /// are gone afterwards and the host's loopback saw none of it.
 #[test]
+#[cfg_attr(
+    not(tcpscope_root),
+    ignore = "needs root: network namespaces and a veth pair"
+)]
 fn demo_loss_live_in_namespaces() {
     if !common::is_root() {
         eprintln!("skipping: the loss demo's network namespaces need root");

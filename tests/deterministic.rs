@@ -97,6 +97,10 @@ fn bundled_captures_give_the_same_bytes_every_run_and_thread_count() {
 }
 
 #[test]
+#[cfg_attr(
+    not(tcpscope_public_captures),
+    ignore = "needs the shared public captures at ../shared/captures/public (or TCPSCOPE_PUBLIC_CAPTURES)"
+)]
 fn public_captures_give_the_same_bytes_every_run_and_thread_count() {
     let Some(dir) = common::public_dir() else {
         return;

@@ -367,6 +367,10 @@ fn zeek_rules_for_conn_state_and_history() {
 /// Zeek's own conn.log baselines for public traces (when the shared captures are here):
 /// conn_state and history agree connection by connection.
 #[test]
+#[cfg_attr(
+    not(tcpscope_public_captures),
+    ignore = "needs the shared public captures at ../shared/captures/public (or TCPSCOPE_PUBLIC_CAPTURES)"
+)]
 fn conn_state_and_history_equal_zeek_baselines() {
     let Some(dir) = common::public_dir() else {
         return;

@@ -261,6 +261,10 @@ fn smtp_stays_smtp_and_a_greeting_alone_decides_nothing() {
 /// Zeek's conn.log for its FTP trace names each connection's service (`ftp`,
 /// `ftp-data`); ours must agree connection by connection.
 #[test]
+#[cfg_attr(
+    not(tcpscope_public_captures),
+    ignore = "needs the shared public captures at ../shared/captures/public (or TCPSCOPE_PUBLIC_CAPTURES)"
+)]
 fn public_zeek_ftp_trace_matches_zeeks_services() {
     let Some(dir) = common::public_dir() else {
         return;

@@ -352,31 +352,37 @@ fn signal_restores_the_terminal(how: &str, sig: &str, num: i32) {
 }
 
 #[test]
+#[cfg_attr(not(tcpscope_tmux), ignore = "needs tmux")]
 fn sigterm_to_the_file_tui_restores_the_terminal() {
     signal_restores_the_terminal("file", "TERM", 15);
 }
 
 #[test]
+#[cfg_attr(not(tcpscope_tmux), ignore = "needs tmux")]
 fn sighup_to_the_file_tui_restores_the_terminal() {
     signal_restores_the_terminal("file", "HUP", 1);
 }
 
 #[test]
+#[cfg_attr(not(tcpscope_tmux), ignore = "needs tmux")]
 fn sigint_to_the_file_tui_restores_the_terminal() {
     signal_restores_the_terminal("file", "INT", 2);
 }
 
 #[test]
+#[cfg_attr(not(tcpscope_tmux), ignore = "needs tmux")]
 fn sigterm_to_the_stdin_tui_restores_the_terminal_and_removes_the_spool() {
     signal_restores_the_terminal("stdin", "TERM", 15);
 }
 
 #[test]
+#[cfg_attr(not(tcpscope_tmux), ignore = "needs tmux")]
 fn sighup_to_the_stdin_tui_restores_the_terminal_and_removes_the_spool() {
     signal_restores_the_terminal("stdin", "HUP", 1);
 }
 
 #[test]
+#[cfg_attr(not(tcpscope_tmux), ignore = "needs tmux")]
 fn sigint_to_the_stdin_tui_restores_the_terminal_and_removes_the_spool() {
     signal_restores_the_terminal("stdin", "INT", 2);
 }
@@ -384,6 +390,10 @@ fn sigint_to_the_stdin_tui_restores_the_terminal_and_removes_the_spool() {
 /// The live TUI writing `-w` gets SIGTERM: terminal restored, exit 143, and the `-w` file
 /// reads whole. Skipped without loopback capture (root).
 #[test]
+#[cfg_attr(
+    not(all(tcpscope_root, tcpscope_tmux)),
+    ignore = "needs root and tmux: the live TUI in a tmux pane"
+)]
 fn sigterm_to_the_live_tui_restores_the_terminal_and_closes_the_w_file() {
     if let Some(why) = common::cannot_capture() {
         eprintln!("skipping: cannot capture on lo: {}", why.trim());
@@ -434,6 +444,7 @@ fn sigterm_to_the_live_tui_restores_the_terminal_and_closes_the_w_file() {
 /// Two SIGINTs back to back to a headless live report: the summary line is written, or
 /// stderr says it was not (it used to exit 1 in silence). Skipped without loopback capture.
 #[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
 fn second_sigint_in_a_headless_live_report_is_never_silent() {
     if let Some(why) = common::cannot_capture() {
         eprintln!("skipping: cannot capture on lo: {}", why.trim());

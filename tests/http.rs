@@ -146,6 +146,10 @@ fn http_exception(name: &str, stream: i64) -> Option<((usize, usize), &'static s
 }
 
 #[test]
+#[cfg_attr(
+    not(tcpscope_public_captures),
+    ignore = "needs the shared public captures at ../shared/captures/public (or TCPSCOPE_PUBLIC_CAPTURES)"
+)]
 fn request_and_response_counts_match_tshark() {
     let Some(dir) = common::public_dir() else {
         return;
@@ -195,6 +199,10 @@ fn request_and_response_counts_match_tshark() {
 }
 
 #[test]
+#[cfg_attr(
+    not(tcpscope_python3),
+    ignore = "needs python3 (and ../shared/bench/gen_http_pcap.py)"
+)]
 fn benchmark_workload_every_exchange_with_its_body() {
     let generator = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/bench/gen_http_pcap.py");

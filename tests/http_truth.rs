@@ -619,6 +619,10 @@ fn lost_request_and_its_response_shift_nothing() {
 /// against the sequence numbers: the 8 responses seen answer, in order, the requests in
 /// frames 4, 9, 14, 19, 22, 29, (lost), 37.
 #[test]
+#[cfg_attr(
+    not(tcpscope_public_captures),
+    ignore = "needs the shared public captures at ../shared/captures/public (or TCPSCOPE_PUBLIC_CAPTURES)"
+)]
 fn public_capture_with_drops_pairs_by_the_evidence() {
     let Some(path) = common::public_dir()
         .map(|d| d.join("zeek-http-zero-length-bodies-with-drops.pcap"))

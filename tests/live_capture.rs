@@ -88,6 +88,7 @@ fn start(args: &[&str]) -> (Child, mpsc::Receiver<String>) {
 }
 
 #[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
 fn headless_json_sees_handshake_states_and_http_and_w_file_matches() {
     need_capture!();
     let (port, server) = serve_one();
@@ -172,6 +173,7 @@ fn headless_json_sees_handshake_states_and_http_and_w_file_matches() {
 }
 
 #[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
 fn ndjson_writes_each_connection_when_it_closes() {
     need_capture!();
     let (port, server) = serve_one();
@@ -210,6 +212,7 @@ fn ndjson_writes_each_connection_when_it_closes() {
 }
 
 #[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
 fn count_stops_and_w_file_is_whole() {
     need_capture!();
     let (port, server) = serve_one();
@@ -246,6 +249,7 @@ fn count_stops_and_w_file_is_whole() {
 }
 
 #[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
 fn bad_filter_shows_libpcap_message_and_marks_the_token() {
     need_capture!();
     let out = tcpscope()
@@ -286,6 +290,7 @@ fn bad_filter_shows_libpcap_message_and_marks_the_token() {
 }
 
 #[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
 fn unknown_interface_lists_the_existing_ones() {
     need_capture!();
     let out = tcpscope()
@@ -327,6 +332,10 @@ fn interfaces_lists_loopback_with_flags_and_linktype() {
 }
 
 #[test]
+#[cfg_attr(
+    not(tcpscope_root),
+    ignore = "needs root: runs the binary as user nobody"
+)]
 fn no_permission_says_how_to_grant_it() {
     if !is_root() {
         eprintln!("skipping: needs root to switch to an unprivileged user");
@@ -346,6 +355,10 @@ fn no_permission_says_how_to_grant_it() {
 }
 
 #[test]
+#[cfg_attr(
+    not(tcpscope_root),
+    ignore = "needs root: network namespaces and a veth pair"
+)]
 fn interface_going_down_stops_cleanly() {
     need_capture!();
     let a = format!("tsl{}", std::process::id() % 100_000);
@@ -425,6 +438,7 @@ fn collect(
 /// (docs/live.md). Across the switch nothing may be lost and nothing delivered twice: the
 /// packets, byte for byte, are those a block-mode capture of the same traffic saw beside it.
 #[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
 fn immediate_mode_switch_under_load_loses_and_repeats_nothing() {
     use tcpscope::capture::live::{Live, LiveConfig};
     need_capture!();

@@ -52,6 +52,10 @@ fn get(port: u16, path: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(tcpscope_root, tcpscope_tmux)),
+    ignore = "needs root and tmux: the live TUI in a tmux pane"
+)]
 fn live_tui_shows_connection_ladder_states_freeze_and_quits_cleanly() {
     if let Some(why) = skip_reason() {
         eprintln!("skipping: {why}");

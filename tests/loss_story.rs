@@ -424,6 +424,7 @@ fn carries(p: &Value, seq: u64) -> bool {
 }
 
 #[test]
+#[cfg_attr(not(tcpscope_tshark), ignore = "needs tshark")]
 fn originals_and_dup_acks_agree_with_tshark_on_the_lossy_captures() {
     // tshark's rto_frame is the eldest segment it still lists as unacknowledged, "likely
     // the one retransmitted here" (packet-tcp.c). Where it is, we name the same frame;

@@ -38,3 +38,15 @@ fn sharded_runs_equal_single_threaded_runs() {
         assert_eq!(one.1, three.1, "{}: connections", cap.display());
     }
 }
+
+/// The tests above take the shared public captures too when they are there; without
+/// them this one is listed as ignored, so that the smaller coverage shows in the output.
+#[test]
+#[cfg_attr(
+    not(tcpscope_public_captures),
+    ignore = "needs the shared public captures at ../shared/captures/public: the tests above checked the bundled captures only"
+)]
+fn the_shared_public_captures_are_included() {
+    let dir = common::public_dir().expect("public captures");
+    assert!(!common::public_captures(&dir).is_empty());
+}

@@ -29,6 +29,10 @@ fn connection_exception(name: &str) -> Option<(usize, &'static str)> {
 }
 
 #[test]
+#[cfg_attr(
+    not(tcpscope_public_captures),
+    ignore = "needs the shared public captures at ../shared/captures/public (or TCPSCOPE_PUBLIC_CAPTURES)"
+)]
 fn every_public_capture_matches_tshark_counts() {
     let Some(dir) = common::public_dir() else {
         return;
@@ -92,6 +96,10 @@ fn every_public_capture_matches_tshark_counts() {
 }
 
 #[test]
+#[cfg_attr(
+    not(tcpscope_public_captures),
+    ignore = "needs the shared public captures at ../shared/captures/public (or TCPSCOPE_PUBLIC_CAPTURES)"
+)]
 fn packet_counts_equal_manifest() {
     let Some(dir) = common::public_dir() else {
         return;
@@ -113,6 +121,10 @@ fn packet_counts_equal_manifest() {
 }
 
 #[test]
+#[cfg_attr(
+    not(tcpscope_public_captures),
+    ignore = "needs the shared public captures at ../shared/captures/public (or TCPSCOPE_PUBLIC_CAPTURES)"
+)]
 fn damaged_files_report_what_precedes_the_damage() {
     let Some(dir) = common::public_dir() else {
         return;
@@ -135,6 +147,10 @@ fn damaged_files_report_what_precedes_the_damage() {
 }
 
 #[test]
+#[cfg_attr(
+    not(tcpscope_public_captures),
+    ignore = "needs the shared public captures at ../shared/captures/public (or TCPSCOPE_PUBLIC_CAPTURES)"
+)]
 fn mixed_interface_pcapng_is_read_by_the_fallback() {
     let Some(dir) = common::public_dir() else {
         return;
@@ -148,6 +164,10 @@ fn mixed_interface_pcapng_is_read_by_the_fallback() {
 }
 
 #[test]
+#[cfg_attr(
+    not(tcpscope_public_captures),
+    ignore = "needs the shared public captures at ../shared/captures/public (or TCPSCOPE_PUBLIC_CAPTURES)"
+)]
 fn nanosecond_timestamps_keep_every_digit() {
     let Some(dir) = common::public_dir() else {
         return;
@@ -160,6 +180,10 @@ fn nanosecond_timestamps_keep_every_digit() {
 }
 
 #[test]
+#[cfg_attr(
+    not(tcpscope_public_captures),
+    ignore = "needs the shared public captures at ../shared/captures/public (or TCPSCOPE_PUBLIC_CAPTURES)"
+)]
 fn link_types_are_named() {
     let Some(dir) = common::public_dir() else {
         return;

@@ -79,3 +79,15 @@ fn records_across_window_ends_and_a_cut_last_record() {
     assert!(ours == theirs, "frames differ");
     assert_eq!((w1, w2), (1, 1));
 }
+
+/// The tests above take the shared public captures too when they are there; without
+/// them this one is listed as ignored, so that the smaller coverage shows in the output.
+#[test]
+#[cfg_attr(
+    not(tcpscope_public_captures),
+    ignore = "needs the shared public captures at ../shared/captures/public: the tests above checked the bundled captures only"
+)]
+fn the_shared_public_captures_are_included() {
+    let dir = common::public_dir().expect("public captures");
+    assert!(!common::public_captures(&dir).is_empty());
+}

@@ -44,6 +44,10 @@ fn our_flags(conns: &[Connection]) -> BTreeMap<u64, BTreeSet<&'static str>> {
 }
 
 #[test]
+#[cfg_attr(
+    not(tcpscope_public_captures),
+    ignore = "needs the shared public captures at ../shared/captures/public (or TCPSCOPE_PUBLIC_CAPTURES)"
+)]
 fn analysis_flags_and_irtt_equal_tshark_on_every_public_capture() {
     let Some(dir) = common::public_dir() else {
         return;

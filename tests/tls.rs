@@ -234,6 +234,7 @@ fn tshark_messages(pcap: &str, keys: &str) -> Option<Vec<(u64, Vec<u64>)>> {
 }
 
 #[test]
+#[cfg_attr(not(tcpscope_tshark), ignore = "needs tshark")]
 fn handshake_messages_agree_with_tshark() {
     let names = |t: u64| match t {
         1 => "ClientHello",
@@ -475,6 +476,7 @@ mod bad_input {
 }
 
 #[test]
+#[cfg_attr(not(tcpscope_editcap), ignore = "needs editcap (Wireshark)")]
 fn a_record_lost_in_a_capture_gap_is_skipped_and_counted() {
     // Frame 100 of the keep-alive capture carries 1,448 bytes of big.bin's records.
     let out = std::env::temp_dir().join(format!("tcpscope-gap-{}.pcap", std::process::id()));

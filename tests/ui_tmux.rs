@@ -12,6 +12,7 @@ fn arrows(p: &str) -> usize {
 }
 
 #[test]
+#[cfg_attr(not(tcpscope_tmux), ignore = "needs tmux")]
 fn open_ladder_step_and_quit_under_tmux() {
     let bin = env!("CARGO_BIN_EXE_tcpscope");
     let cap = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/http-get.pcap");
@@ -61,6 +62,7 @@ fn open_ladder_step_and_quit_under_tmux() {
 /// rest, shows the connection, and the hex view re-reads the frame from its copy of the
 /// input, which is gone after `q`.
 #[test]
+#[cfg_attr(not(tcpscope_tmux), ignore = "needs tmux")]
 fn piped_capture_opens_as_it_arrives_and_hex_view_works() {
     let bin = env!("CARGO_BIN_EXE_tcpscope");
     let cap = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/http-keepalive.pcap");
@@ -100,6 +102,7 @@ fn piped_capture_opens_as_it_arrives_and_hex_view_works() {
 
 /// `tcpscope -` on a terminal says how to pipe a capture in.
 #[test]
+#[cfg_attr(not(tcpscope_tmux), ignore = "needs tmux")]
 fn dash_on_a_terminal_explains_itself() {
     let bin = env!("CARGO_BIN_EXE_tcpscope");
     let Some(t) = Tmux::shell("tty", 160, 10, &[]) else {

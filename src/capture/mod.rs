@@ -49,12 +49,26 @@ impl Source {
         }
     }
 
+    /// The source as given: its path, or `-` (the report's `file` field).
     pub fn display(&self) -> String {
         match self {
             Source::File(p) => p.display().to_string(),
             Source::Stdin => "-".to_string(),
         }
     }
+
+    /// The source as messages name it: its path, or `standard input`.
+    pub fn label(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Stdin => "standard input".to_string(),
+        }
+    }
+}
+
+/// How an argument names its capture in messages: the path, or `standard input` for `-`.
+pub fn label(arg: &str) -> String {
+    Source::from_arg(arg).label()
 }
 
 /// Why a capture could not be read at all. Problems after the first packet are warnings.
@@ -70,6 +84,18 @@ pub enum CaptureError {
         "{file}: not a pcap or pcapng capture ({detail}); record one with `tcpdump -w FILE` or convert it with `editcap -F pcap`"
     )]
     NotACapture { file: String, detail: String },
+    #[error("{file}: empty file (0 bytes): not a capture; give a pcap or pcapng file")]
+    Empty { file: String },
+    #[error(
+        "standard input: empty (0 bytes): not a capture; pipe one in, e.g. `tcpdump -w - | tcpscope report -`"
+    )]
+    EmptyInput,
+    #[error("{file}: {format}-compressed: decompress it first ({tool})")]
+    Compressed {
+        file: String,
+        format: &'static str,
+        tool: &'static str,
+    },
     #[error("{file}: cannot be read: {detail}")]
     Unreadable { file: String, detail: String },
 }
@@ -108,10 +134,13 @@ pub fn read_source_shared(
     source: &Source,
     mut f: impl FnMut(&RawPacket<'_>, Option<&Block>) -> ControlFlow<()>,
 ) -> Result<ReadSummary, CaptureError> {
-    let name = source.display();
+    let name = source.label();
     if let Source::File(p) = source {
-        precheck(p, &name)?;
         let spool = spool::spool_state(p);
+        // A spool of standard input may still be empty, its first bytes on their way.
+        if spool.is_none() {
+            precheck(p, &name)?;
+        }
         let mut summary = match classic::read(p, &name, &mut f)? {
             Some(s) => s,
             // A spool of standard input may still be growing, which libpcap cannot follow.
@@ -150,7 +179,7 @@ pub fn read_with_libpcap(
             {
                 return fallback::read_pcapng(p, &name, 0, &mut f);
             }
-            return Err(open_error(&name, &detail));
+            return Err(open_error(&name, &detail, matches!(source, Source::Stdin)));
         }
     };
     let linktype = dlt_to_linktype(cap.get_datalink().0);
@@ -219,13 +248,26 @@ fn is_mixed_linktype_error(detail: &str) -> bool {
     detail.contains("an interface has a") && detail.contains("different from the")
 }
 
+/// Why the capture file `source` names cannot be read, found before reading it (and
+/// before the terminal UI takes the screen): missing, a folder, unreadable, empty, or
+/// compressed in a format not read directly. Standard input passes.
+pub fn check(source: &Source) -> Result<(), CaptureError> {
+    match source {
+        Source::File(p) => precheck(p, &source.label()),
+        Source::Stdin => Ok(()),
+    }
+}
+
 fn precheck(p: &Path, name: &str) -> Result<(), CaptureError> {
     match std::fs::metadata(p) {
         Ok(m) if m.is_dir() => Err(CaptureError::IsDirectory {
             file: name.to_string(),
         }),
+        Ok(m) if m.is_file() && m.len() == 0 => Err(CaptureError::Empty {
+            file: name.to_string(),
+        }),
         Ok(_) => match std::fs::File::open(p) {
-            Ok(_) => Ok(()),
+            Ok(f) => sniff(f, name),
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
                 Err(CaptureError::PermissionDenied {
                     file: name.to_string(),
@@ -251,9 +293,55 @@ fn precheck(p: &Path, name: &str) -> Result<(), CaptureError> {
     }
 }
 
-fn open_error(name: &str, detail: &str) -> CaptureError {
+/// Compressed formats that are not read directly, by their magic bytes: the format's
+/// name and the tool that decompresses it. gzip (1f 8b), zstd (28 b5 2f fd) and xz
+/// (fd 37 7a 58 5a 00) are read directly (decompressed as they are read), so are not here.
+const UNSUPPORTED_COMPRESSION: &[(&[u8], &str, &str)] = &[
+    (b"BZh", "bzip2", "bunzip2"),
+    (&[0x04, 0x22, 0x4d, 0x18], "lz4", "unlz4"),
+    (b"PK\x03\x04", "zip", "unzip"),
+    (&[b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c], "7z", "7z x"),
+];
+
+/// A compressed file's format, from its first bytes, when it is not read directly.
+pub fn unsupported_compression(head: &[u8]) -> Option<(&'static str, &'static str)> {
+    UNSUPPORTED_COMPRESSION
+        .iter()
+        .find(|(magic, _, _)| head.starts_with(magic))
+        .map(|&(_, format, tool)| (format, tool))
+}
+
+/// Look at the first bytes of an open capture file: a compressed file is named as such.
+fn sniff(mut f: std::fs::File, name: &str) -> Result<(), CaptureError> {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    let mut n = 0;
+    while n < head.len() {
+        match f.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // The reader that follows says what is wrong with the file.
+            Err(_) => return Ok(()),
+        }
+    }
+    match unsupported_compression(&head[..n]) {
+        Some((format, tool)) => Err(CaptureError::Compressed {
+            file: name.to_string(),
+            format,
+            tool,
+        }),
+        None => Ok(()),
+    }
+}
+
+fn open_error(name: &str, detail: &str, stdin: bool) -> CaptureError {
     let d = libpcap_message(detail);
     let lower = d.to_ascii_lowercase();
+    // Standard input that ended before a byte came (a file is checked before).
+    if stdin && lower.contains("truncated dump file") && lower.ends_with("only got 0") {
+        return CaptureError::EmptyInput;
+    }
     if lower.contains("unknown file format")
         || lower.contains("bad dump file format")
         || lower.contains("truncated dump file")

@@ -32,6 +32,10 @@ pub enum Config {
     Live(Live),
     Demo(Demo),
     Interfaces,
+    /// `tcpscope completions SHELL`.
+    Completions(clap_complete::Shell),
+    /// `tcpscope man`.
+    Man,
 }
 
 /// `tcpscope report`.
@@ -133,6 +137,8 @@ impl Config {
             Some(Command::Live(a)) => Config::Live(live(a)?),
             Some(Command::Demo(a)) => Config::Demo(demo(a)),
             Some(Command::Interfaces) => Config::Interfaces,
+            Some(Command::Completions(a)) => Config::Completions(a.shell),
+            Some(Command::Man) => Config::Man,
         })
     }
 }

@@ -19,7 +19,9 @@ fn keylog_and_file(cli: &Cli) -> (Option<PathBuf>, Option<String>) {
         Some(Command::Diagram(a)) => (a.keylog.clone(), Some(a.file.clone())),
         Some(Command::Quiz(a)) => (a.keylog.clone(), Some(a.file.clone())),
         Some(Command::Live(a)) => (a.keylog.clone(), None),
-        Some(Command::Demo(_) | Command::Interfaces) => (None, None),
+        Some(Command::Demo(_) | Command::Interfaces | Command::Completions(_) | Command::Man) => {
+            (None, None)
+        }
     }
 }
 

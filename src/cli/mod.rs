@@ -4,7 +4,9 @@
 //! nothing here reads a capture or writes a report.
 
 pub mod args;
+pub mod argv;
 pub mod config;
+pub mod docs;
 pub mod keys;
 
 pub use args::{
@@ -18,6 +20,27 @@ use std::process::ExitCode;
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
+
+/// Read the command line (program name first): the command word first (`argv`: a
+/// mistyped command is named as such, not taken for a missing file), then everything by
+/// clap. On `Err`, the message is printed and the process should exit with the code.
+pub fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, ExitCode> {
+    let is_file = |p: &std::path::Path| p.is_file();
+    let exists = |p: &std::path::Path| p.exists();
+    let args = match argv::resolve(
+        &<Cli as clap::CommandFactory>::command(),
+        args,
+        &exists,
+        &is_file,
+    ) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("tcpscope: {e}");
+            return Err(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    Cli::try_parse_from(args).map_err(|e| clap_exit(&e))
+}
 
 /// What clap's own answer becomes: `--help` and `--version` are printed and succeed, a
 /// usage error is printed and exits 2.
@@ -33,6 +56,10 @@ Exit status:
   0  success (also when the output pipe is closed early, e.g. `| head`)
   1  error: the capture could not be read (missing, unreadable, not a capture)
   2  usage error: unknown command or option
+
+A FILE named like a command (`report`, `open`, ...) is opened when it is the only
+argument and that command needs a file (`tcpscope report` beside a file `report`);
+`tcpscope ./report` or `tcpscope -- report` always opens the file.
 
 Examples:
   tcpscope report captures/http-get.pcap
@@ -96,6 +123,13 @@ pub enum Command {
     Demo(DemoArgs),
     /// List the interfaces libpcap can capture on, with addresses, flags and link types.
     Interfaces,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard
+    /// output.
+    #[command(after_help = docs::COMPLETIONS_HELP)]
+    Completions(docs::CompletionsArgs),
+    /// Print the manual page (roff) to standard output: `tcpscope man | man -l -`.
+    #[command(after_help = docs::MAN_HELP)]
+    Man,
 }
 
 pub const NO_ARGS_USAGE: &str = "\
@@ -111,6 +145,8 @@ Usage:
   tcpscope diagram FILE --conn ID --format mermaid   its ladder diagram (mermaid|ascii|svg)
   tcpscope quiz FILE                                 predict each next packet, scored
   tcpscope export-http FILE -o DIR                   write every HTTP body to DIR
+  tcpscope completions bash|zsh|fish|...             shell completions (README: how to install)
+  tcpscope man | man -l -                            the manual page
 
 Try it on a bundled capture (captures/README.md lists them all):
   tcpscope captures/http-get.pcap

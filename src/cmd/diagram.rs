@@ -16,7 +16,7 @@ pub fn run(c: Diagram) -> anyhow::Result<()> {
         }
         None => diagram::render_slice(&conns[0], c.format, c.options, c.slice),
     }
-    .map_err(|e| anyhow::anyhow!("{}: {e}", c.file))?;
+    .map_err(|e| anyhow::anyhow!("{}: {e}", crate::capture::label(&c.file)))?;
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;

@@ -6,6 +6,13 @@ use crate::headless;
 use std::io::{self, Write};
 
 pub fn run(c: ExportHttp) -> anyhow::Result<()> {
+    // Before the capture is read: a wrong -o is known at once.
+    if c.out.exists() && !c.out.is_dir() {
+        anyhow::bail!(
+            "{}: not a folder; give -o a folder to write the bodies into (it is created if missing)",
+            c.out.display()
+        );
+    }
     let (_, conns) = headless::run(&c.source, c.analysis)?;
     let dir = c.out.as_path();
     let (index, done) = crate::export::export(dir, &conns)

@@ -35,6 +35,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         Config::Live(c) => live::run(c),
         Config::Demo(c) => demo::run(c),
         Config::Interfaces => interfaces::run(),
+        Config::Completions(shell) => Ok(crate::cli::docs::completions(shell, &mut io::stdout())?),
+        Config::Man => Ok(crate::cli::docs::man(&mut io::stdout())?),
     }
 }
 

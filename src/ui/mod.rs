@@ -85,11 +85,7 @@ pub fn run_with(opts: Options, hook: &mut dyn FnMut(&mut App)) -> anyhow::Result
     let mut source = Source::from_arg(&opts.file);
     let mut title = source.display();
     // Fail before touching the terminal when the file cannot be opened at all.
-    if let Source::File(p) = &source
-        && let Err(e) = std::fs::File::open(p)
-    {
-        anyhow::bail!("{}: {e}", p.display());
-    }
+    crate::capture::check(&source)?;
     if matches!(source, Source::Stdin) {
         use std::io::IsTerminal;
         if io::stdin().is_terminal() {

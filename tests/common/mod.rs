@@ -19,6 +19,13 @@ pub fn public_dir() -> Option<PathBuf> {
         });
     if dir.join("MANIFEST.tsv").is_file() {
         Some(dir)
+    } else if cfg!(tcpscope_public_captures) {
+        // The build found them (build/testenv.rs); a test that needs them must not pass
+        // by skipping them now.
+        panic!(
+            "public captures not found at {} although the build found them: `touch build.rs` after moving them",
+            dir.display()
+        );
     } else {
         eprintln!(
             "skipping: public captures not found at {} (set TCPSCOPE_PUBLIC_CAPTURES)",
