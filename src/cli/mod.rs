@@ -6,6 +6,7 @@
 pub mod args;
 pub mod config;
 pub mod keys;
+pub mod select;
 
 pub use args::{
     DemoArgs, DiagramArgs, ExplainArgs, ExportArgs, LiveArgs, OpenArgs, QuizArgs, ReportArgs,

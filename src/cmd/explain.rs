@@ -6,7 +6,7 @@ use crate::explain::narrative;
 use std::io::{self, Write};
 
 pub fn run(c: Explain) -> anyhow::Result<()> {
-    let conns = classroom::select(classroom::load(&c.file)?, c.conn, &c.file)?;
+    let conns = classroom::select_by(classroom::load(&c.file)?, &c.select, &c.file)?;
     let mut out = io::BufWriter::new(io::stdout().lock());
     for (k, conn) in conns.iter().enumerate() {
         if k > 0 {
