@@ -64,6 +64,9 @@ pub struct App {
     pub anomalies: Option<crate::ui::anomalies::AnomalyList>,
     /// First line of the help shown (it scrolls on small terminals).
     pub help_scroll: usize,
+    /// `w` asked for this connection (index into `data.conns`) to be written as a pcap;
+    /// the runtime does it (`ui::save`) and says where in `message`.
+    pub write_pcap: Option<usize>,
 }
 
 impl App {
@@ -91,6 +94,7 @@ impl App {
             after_g: false,
             anomalies: None,
             help_scroll: 0,
+            write_pcap: None,
         }
     }
 
@@ -284,6 +288,16 @@ impl App {
             TogglePresent => self.present = !self.present,
             Back => self.back(),
             Resize(w, h) => self.size = (w, h),
+            WritePcap => {
+                let target = match self.screen {
+                    Screen::Connection => self.conn_view.conn,
+                    Screen::Connections => self.selected_conn(),
+                };
+                match target {
+                    Some(i) => self.write_pcap = Some(i),
+                    None => self.message = Some("w: no connection selected".into()),
+                }
+            }
             ToggleFreeze | Goto(_) | NextAnomaly | PrevAnomaly | ToggleAnomalies | CyclePace
             | TogglePauseAtAnomaly | HelpScroll(_) => {}
         }
