@@ -38,12 +38,22 @@ fn duckdb_answers_match_plain_python_on_ndjson_and_zeek_logs() {
         std::fs::write(nd.join(format!("{name}.ndjson")), out).unwrap();
         let z = root.join(format!("zeek-{name}"));
         common::pcapgen::run(&[
-            "report", "--format", "zeek", "--out", z.to_str().unwrap(), f.to_str().unwrap(),
+            "report",
+            "--format",
+            "zeek",
+            "--out",
+            z.to_str().unwrap(),
+            f.to_str().unwrap(),
         ]);
         zeek_dirs.push(z);
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/duckdb_check.py");
-    let out = match Command::new("python3").arg(script).arg(&nd).args(&zeek_dirs).output() {
+    let out = match Command::new("python3")
+        .arg(script)
+        .arg(&nd)
+        .args(&zeek_dirs)
+        .output()
+    {
         Ok(o) => o,
         Err(e) if !in_ci() => {
             println!("skipping duckdb_answers_match...: python3 cannot be run ({e})");
@@ -66,7 +76,11 @@ fn duckdb_answers_match_plain_python_on_ndjson_and_zeek_logs() {
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("all DuckDB answers match"), "{stdout}");
     // The checks ran on something: each kind of answer was compared.
-    for what in ["connections per conn_state", "p95 TTFB", "http.log joins conn.log"] {
+    for what in [
+        "connections per conn_state",
+        "p95 TTFB",
+        "http.log joins conn.log",
+    ] {
         assert!(stdout.contains(&format!("ok  {what}")), "{what}: {stdout}");
     }
     let _ = std::fs::remove_dir_all(&root);

@@ -81,7 +81,10 @@ fn each_option_keeps_what_the_full_json_says_and_the_summary_counts_the_capture(
         ids(&all.iter().filter(|c| pred(c)).cloned().collect::<Vec<_>>())
     };
     let ends = |c: &Value| {
-        [c["client"].as_str().unwrap().to_string(), c["server"].as_str().unwrap().to_string()]
+        [
+            c["client"].as_str().unwrap().to_string(),
+            c["server"].as_str().unwrap().to_string(),
+        ]
     };
     let cases: Vec<(Vec<&str>, Vec<u64>)> = vec![
         (vec!["--conn", "3,5"], vec![3, 5]),
@@ -99,7 +102,11 @@ fn each_option_keeps_what_the_full_json_says_and_the_summary_counts_the_capture(
         ),
         (
             vec!["--port", "81,8082"],
-            pick(&|c| ends(c).iter().any(|e| e.ends_with(":81") || e.ends_with(":8082"))),
+            pick(&|c| {
+                ends(c)
+                    .iter()
+                    .any(|e| e.ends_with(":81") || e.ends_with(":8082"))
+            }),
         ),
         (vec!["--app", "unknown"], pick(&|c| c["app"] == "unknown")),
         (vec!["--state", "SF"], pick(&|c| c["conn_state"] == "SF")),
@@ -116,15 +123,24 @@ fn each_option_keeps_what_the_full_json_says_and_the_summary_counts_the_capture(
         ),
     ];
     for (args, want) in cases {
-        assert!(!want.is_empty() || args[0] == "--anomalies", "{args:?} picks something");
+        assert!(
+            !want.is_empty() || args[0] == "--anomalies",
+            "{args:?} picks something"
+        );
         let (got, summary) = ndjson(&f, &args);
         assert_eq!(ids(&got), want, "{args:?}");
         for c in &got {
             let full = all.iter().find(|a| a["id"] == c["id"]).unwrap();
-            assert_eq!(c, full, "{args:?}: a selected connection is the same record");
+            assert_eq!(
+                c, full,
+                "{args:?}: a selected connection is the same record"
+            );
         }
         assert_eq!(summary["selected"], want.len() as u64, "{args:?}");
-        assert_eq!(summary["capture"], whole["capture"], "{args:?}: totals of the capture");
+        assert_eq!(
+            summary["capture"], whole["capture"],
+            "{args:?}: totals of the capture"
+        );
     }
     // The sets above are not all the same (the options do filter).
     assert_ne!(pick(&|c| c["conn_state"] == "SF").len(), all.len());
@@ -133,14 +149,30 @@ fn each_option_keeps_what_the_full_json_says_and_the_summary_counts_the_capture(
 #[test]
 fn json_and_text_say_what_was_selected() {
     let f = merged();
-    let out = common::pcapgen::run(&["report", "--format", "json", "--port", "81", f.to_str().unwrap()]);
+    let out = common::pcapgen::run(&[
+        "report",
+        "--format",
+        "json",
+        "--port",
+        "81",
+        f.to_str().unwrap(),
+    ]);
     let v = common::json(&out);
     assert_eq!(v["schema"], 1);
     assert_eq!(v["selected"], 1);
     assert_eq!(v["capture"]["connections"], 7);
     assert_eq!(v["connections"][0]["server"], "10.77.2.2:81");
-    let text = String::from_utf8(common::pcapgen::run(&["report", "--state", "SF", f.to_str().unwrap()])).unwrap();
-    let line = text.lines().find(|l| l.starts_with("selected:")).expect("selected line");
+    let text = String::from_utf8(common::pcapgen::run(&[
+        "report",
+        "--state",
+        "SF",
+        f.to_str().unwrap(),
+    ]))
+    .unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("selected:"))
+        .expect("selected line");
     assert_eq!(line, "selected: 5 of 7 connections (--state SF)");
 }
 
@@ -178,11 +210,15 @@ fn explain_and_diagram_take_the_selection() {
     let f = f.to_str().unwrap();
     let o = common::pcapgen::run(&["explain", f, "--state", "REJ"]);
     let text = String::from_utf8(o).unwrap();
-    assert!(text.contains("10.77.2.2:81"), "the refused connection: {text}");
+    assert!(
+        text.contains("10.77.2.2:81"),
+        "the refused connection: {text}"
+    );
     assert!(!text.contains("10.77.2.2:8082"), "only it");
     // diagram: `--conn N` as before, and the first connection a selection keeps.
     let by_id = common::pcapgen::run(&["diagram", f, "--conn", "5", "--format", "ascii"]);
-    let by_host = common::pcapgen::run(&["diagram", f, "--host", "fd00:77:1::2", "--format", "ascii"]);
+    let by_host =
+        common::pcapgen::run(&["diagram", f, "--host", "fd00:77:1::2", "--format", "ascii"]);
     assert_eq!(by_id, by_host, "connection 5 is the IPv6 one");
     let first = common::pcapgen::run(&["diagram", f, "--format", "ascii"]);
     let one = common::pcapgen::run(&["diagram", f, "--conn", "1", "--format", "ascii"]);
@@ -200,9 +236,19 @@ fn export_http_exports_only_the_selected_connections() {
         let s = String::from_utf8(out).unwrap();
         s.split_whitespace().nth(1).unwrap().parse().unwrap()
     };
-    let n_all = count(common::pcapgen::run(&["export-http", f.to_str().unwrap(), "-o", all.to_str().unwrap()]));
+    let n_all = count(common::pcapgen::run(&[
+        "export-http",
+        f.to_str().unwrap(),
+        "-o",
+        all.to_str().unwrap(),
+    ]));
     let n_sel = count(common::pcapgen::run(&[
-        "export-http", f.to_str().unwrap(), "-o", sel.to_str().unwrap(), "--conn", "1",
+        "export-http",
+        f.to_str().unwrap(),
+        "-o",
+        sel.to_str().unwrap(),
+        "--conn",
+        "1",
     ]));
     assert_eq!(n_sel, 3, "connection 1 is the keep-alive one: 3 bodies");
     assert!(n_all > n_sel);
@@ -231,7 +277,13 @@ fn write_copies_exactly_the_selected_connections_frames() {
         let list: Vec<String> = ids.iter().map(u64::to_string).collect();
         let out = tmp(&format!("conn-{}.pcap", list.join("-")));
         let o = tcpscope(&[
-            "report", "--format", "json", "--conn", &list.join(","), "-w", out.to_str().unwrap(),
+            "report",
+            "--format",
+            "json",
+            "--conn",
+            &list.join(","),
+            "-w",
+            out.to_str().unwrap(),
             f.to_str().unwrap(),
         ]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -240,23 +292,36 @@ fn write_copies_exactly_the_selected_connections_frames() {
         assert_eq!(lt, 1, "Ethernet kept");
         assert_eq!(got.len(), want.len(), "{ids:?}: frame count");
         for (g, n) in got.iter().zip(&want) {
-            assert_eq!(g, &src[(*n - 1) as usize], "{ids:?}: frame {n} byte for byte");
+            assert_eq!(
+                g,
+                &src[(*n - 1) as usize],
+                "{ids:?}: frame {n} byte for byte"
+            );
         }
         let report = common::json(&o.stdout);
         let pk: u64 = report["connections"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|c| c["packets"]["client"].as_u64().unwrap() + c["packets"]["server"].as_u64().unwrap())
+            .map(|c| {
+                c["packets"]["client"].as_u64().unwrap() + c["packets"]["server"].as_u64().unwrap()
+            })
             .sum();
         assert_eq!(pk, want.len() as u64);
         let e = String::from_utf8_lossy(&o.stderr);
         assert!(e.contains(&format!("wrote {} frames", want.len())), "{e}");
         // tcpdump reads it back: one line per frame.
-        match Command::new("tcpdump").args(["-nn", "-r"]).arg(&out).output() {
+        match Command::new("tcpdump")
+            .args(["-nn", "-r"])
+            .arg(&out)
+            .output()
+        {
             Ok(t) => {
                 assert!(t.status.success(), "{}", String::from_utf8_lossy(&t.stderr));
-                assert_eq!(String::from_utf8_lossy(&t.stdout).lines().count(), want.len());
+                assert_eq!(
+                    String::from_utf8_lossy(&t.stdout).lines().count(),
+                    want.len()
+                );
             }
             Err(e) => eprintln!("skipping the tcpdump read-back: tcpdump not runnable ({e})"),
         }
@@ -274,7 +339,11 @@ fn write_refuses_standard_input_and_the_capture_itself() {
     let o = tcpscope(&["report", "-w", f.to_str().unwrap(), f.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("is the capture being read"));
-    assert_eq!(std::fs::read(&f).unwrap(), before, "the capture is untouched");
+    assert_eq!(
+        std::fs::read(&f).unwrap(),
+        before,
+        "the capture is untouched"
+    );
     let o = tcpscope(&["report", "-w", "/tmp/x.pcap", "-"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not standard input"));

@@ -32,14 +32,20 @@ fn w_writes_the_connection_under_the_cursor_and_never_overwrites() {
     write_wanted(&mut app, Some(&src), &dir);
     let first = dir.join("tcpscope-conn-1.pcap");
     let msg = app.message.clone().unwrap();
-    assert_eq!(msg, format!("wrote connection 1 (21 frames) to {}", first.display()));
+    assert_eq!(
+        msg,
+        format!("wrote connection 1 (21 frames) to {}", first.display())
+    );
     // The temporary folder's long path needs a wide bar (in use it is `./tcpscope-conn-1.pcap`).
     app.size = (250, 40);
     assert!(screen(&app).contains(&msg), "status bar: {}", screen(&app));
     let (_, src_recs) = rawpcap::read(&cap("http-keepalive.pcap"));
     let (lt, recs) = rawpcap::read(&first);
     assert_eq!(lt, 1);
-    assert_eq!(recs, src_recs, "every frame, byte for byte, with its timestamp");
+    assert_eq!(
+        recs, src_recs,
+        "every frame, byte for byte, with its timestamp"
+    );
     // Again: a numbered name, the first file untouched.
     let before = std::fs::read(&first).unwrap();
     press(&mut app, KeyCode::Char('w'));
@@ -47,7 +53,12 @@ fn w_writes_the_connection_under_the_cursor_and_never_overwrites() {
     let second = dir.join("tcpscope-conn-1-2.pcap");
     assert_eq!(std::fs::read(&first).unwrap(), before);
     assert_eq!(std::fs::read(&second).unwrap(), before);
-    assert!(app.message.clone().unwrap().ends_with("tcpscope-conn-1-2.pcap"));
+    assert!(
+        app.message
+            .clone()
+            .unwrap()
+            .ends_with("tcpscope-conn-1-2.pcap")
+    );
     // Nothing asked: nothing written.
     write_wanted(&mut app, Some(&src), &dir);
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
@@ -67,13 +78,19 @@ fn w_in_an_open_connection_writes_that_one_only() {
     assert_eq!(app.screen, Screen::Connection);
     let c = app.conn().unwrap();
     let (id, n) = (c.id, c.packets.client + c.packets.server);
-    let frames: Vec<u64> = tcpscope::ui::model::packets(c).iter().map(|p| p.frame).collect();
+    let frames: Vec<u64> = tcpscope::ui::model::packets(c)
+        .iter()
+        .map(|p| p.frame)
+        .collect();
     press(&mut app, KeyCode::Char('w'));
     write_wanted(&mut app, Some(&Source::File(merged.clone())), &dir);
     let (_, all) = rawpcap::read(&merged);
     let (_, got) = rawpcap::read(&dir.join(format!("tcpscope-conn-{id}.pcap")));
     assert_eq!(got.len() as u64, n);
-    let want: Vec<_> = frames.iter().map(|f| all[(*f - 1) as usize].clone()).collect();
+    let want: Vec<_> = frames
+        .iter()
+        .map(|f| all[(*f - 1) as usize].clone())
+        .collect();
     assert_eq!(got, want);
 }
 
@@ -82,7 +99,12 @@ fn w_on_standard_input_or_live_says_why_not() {
     let mut app = single("http-get.pcap");
     press(&mut app, KeyCode::Char('w'));
     write_wanted(&mut app, Some(&Source::Stdin), &tmp("stdin"));
-    assert!(app.message.clone().unwrap().contains("standard input cannot be read again"));
+    assert!(
+        app.message
+            .clone()
+            .unwrap()
+            .contains("standard input cannot be read again")
+    );
     press(&mut app, KeyCode::Char('w'));
     write_wanted(&mut app, None, &tmp("live"));
     assert!(app.message.unwrap().contains("-w"));

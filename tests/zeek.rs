@@ -40,7 +40,13 @@ fn parse(path: &Path, fields: &str, types: &str) -> Log {
         }
         let cells: Vec<&str> = l.split('\t').collect();
         assert_eq!(cells.len(), names.len(), "{}: {l}", path.display());
-        rows.push(names.iter().map(|n| n.to_string()).zip(cells.iter().map(|c| c.to_string())).collect());
+        rows.push(
+            names
+                .iter()
+                .map(|n| n.to_string())
+                .zip(cells.iter().map(|c| c.to_string()))
+                .collect(),
+        );
     }
     assert_eq!(headers["fields"], fields.replace(' ', "\t"));
     assert_eq!(headers["types"], types.replace(' ', "\t"));
@@ -83,7 +89,8 @@ fn json_exact(bytes: &[u8]) -> Value {
         if b == b'"' {
             in_str = true;
         }
-        if b.is_ascii_digit() && !t[i - 1].is_ascii_digit() && t[i - 1] != b'.' && t[i - 1] != b'-' {
+        if b.is_ascii_digit() && !t[i - 1].is_ascii_digit() && t[i - 1] != b'.' && t[i - 1] != b'-'
+        {
             let mut j = i;
             while t[j].is_ascii_digit() {
                 j += 1;
@@ -146,12 +153,16 @@ fn unescape(s: &str) -> String {
 fn addr_port(ep: &Value) -> (String, String) {
     let s = ep.as_str().unwrap();
     let (a, p) = s.rsplit_once(':').unwrap();
-    (a.trim_start_matches('[').trim_end_matches(']').to_string(), p.to_string())
+    (
+        a.trim_start_matches('[').trim_end_matches(']').to_string(),
+        p.to_string(),
+    )
 }
 
 fn header(msg: &Value, name: &str) -> Option<String> {
     msg["headers"].as_array()?.iter().find_map(|h| {
-        (h[0].as_str().unwrap().eq_ignore_ascii_case(name)).then(|| h[1].as_str().unwrap().to_string())
+        (h[0].as_str().unwrap().eq_ignore_ascii_case(name))
+            .then(|| h[1].as_str().unwrap().to_string())
     })
 }
 
@@ -168,7 +179,12 @@ fn check_conn(row: &BTreeMap<String, String>, c: &Value, uids: &mut BTreeMap<Str
         "unknown" => "-",
         a => a,
     };
-    let missed: u64 = c["gaps"].as_array().unwrap().iter().map(|g| g["len"].as_u64().unwrap()).sum();
+    let missed: u64 = c["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["len"].as_u64().unwrap())
+        .sum();
     let timed = |v: &Value| if dur > 0 { v.to_string() } else { "-".into() };
     let history = c["history"].as_str().unwrap();
     let want: BTreeMap<&str, String> = [
@@ -181,7 +197,11 @@ fn check_conn(row: &BTreeMap<String, String>, c: &Value, uids: &mut BTreeMap<Str
         ("service", service.into()),
         (
             "duration",
-            if dur > 0 { format!("{}.{:06}", dur / 1_000_000_000, dur % 1_000_000_000 / 1000) } else { "-".into() },
+            if dur > 0 {
+                format!("{}.{:06}", dur / 1_000_000_000, dur % 1_000_000_000 / 1000)
+            } else {
+                "-".into()
+            },
         ),
         ("orig_bytes", timed(&c["payload_bytes"]["client"])),
         ("resp_bytes", timed(&c["payload_bytes"]["server"])),
@@ -189,7 +209,14 @@ fn check_conn(row: &BTreeMap<String, String>, c: &Value, uids: &mut BTreeMap<Str
         ("local_orig", "-".into()),
         ("local_resp", "-".into()),
         ("missed_bytes", missed.to_string()),
-        ("history", if history.is_empty() { "-".into() } else { history.into() }),
+        (
+            "history",
+            if history.is_empty() {
+                "-".into()
+            } else {
+                history.into()
+            },
+        ),
         ("orig_pkts", c["packets"]["client"].to_string()),
         ("orig_ip_bytes", "-".into()),
         ("resp_pkts", c["packets"]["server"].to_string()),
@@ -202,8 +229,16 @@ fn check_conn(row: &BTreeMap<String, String>, c: &Value, uids: &mut BTreeMap<Str
         assert_eq!(&row[*k], v, "conn {} field {k}", c["id"]);
     }
     let uid = &row["uid"];
-    assert!(uid.len() == 18 && uid.starts_with('C') && uid[1..].bytes().all(|b| b.is_ascii_alphanumeric()), "{uid}");
-    assert!(uids.insert(uid.clone(), c.clone()).is_none(), "uid {uid} unique");
+    assert!(
+        uid.len() == 18
+            && uid.starts_with('C')
+            && uid[1..].bytes().all(|b| b.is_ascii_alphanumeric()),
+        "{uid}"
+    );
+    assert!(
+        uids.insert(uid.clone(), c.clone()).is_none(),
+        "uid {uid} unique"
+    );
 }
 
 fn check_http(row: &BTreeMap<String, String>, c: &Value, depth: usize, x: &Value) {
@@ -211,12 +246,19 @@ fn check_http(row: &BTreeMap<String, String>, c: &Value, depth: usize, x: &Value
     let resp = &x["response"];
     let has = |m: &Value| !m.is_null();
     let rh = |n: &str| if has(req) { header(req, n) } else { None };
-    let version = if has(resp) { resp["version"].as_str() } else { req["version"].as_str() }
-        .map(|v| v.trim_start_matches("HTTP/").to_string());
+    let version = if has(resp) {
+        resp["version"].as_str()
+    } else {
+        req["version"].as_str()
+    }
+    .map(|v| v.trim_start_matches("HTTP/").to_string());
     let (oh, op) = addr_port(&c["client"]);
     let (sh, sp) = addr_port(&c["server"]);
     let want: Vec<(&str, String)> = vec![
-        ("ts", zeek_time(if has(req) { &req["ts"] } else { &resp["ts"] })),
+        (
+            "ts",
+            zeek_time(if has(req) { &req["ts"] } else { &resp["ts"] }),
+        ),
         ("id.orig_h", oh),
         ("id.orig_p", op),
         ("id.resp_h", sh),
@@ -229,43 +271,86 @@ fn check_http(row: &BTreeMap<String, String>, c: &Value, depth: usize, x: &Value
         ("version", opt(version)),
         ("user_agent", opt(rh("user-agent"))),
         ("origin", opt(rh("origin"))),
-        ("request_body_len", req["body_bytes_decoded"].as_u64().unwrap_or(0).to_string()),
-        ("response_body_len", resp["body_bytes_decoded"].as_u64().unwrap_or(0).to_string()),
-        ("status_code", opt(resp["status"].as_u64().map(|s| s.to_string()))),
+        (
+            "request_body_len",
+            req["body_bytes_decoded"].as_u64().unwrap_or(0).to_string(),
+        ),
+        (
+            "response_body_len",
+            resp["body_bytes_decoded"].as_u64().unwrap_or(0).to_string(),
+        ),
+        (
+            "status_code",
+            opt(resp["status"].as_u64().map(|s| s.to_string())),
+        ),
         ("status_msg", opt(resp["reason"].as_str().map(String::from))),
         (
             "info_code",
-            opt(x["interim"].as_array().and_then(|i| i.last()).map(|i| i["status"].to_string())),
+            opt(x["interim"]
+                .as_array()
+                .and_then(|i| i.last())
+                .map(|i| i["status"].to_string())),
         ),
         ("info_msg", "-".into()),
         ("tags", "(empty)".into()),
         ("password", "-".into()),
     ];
     for (k, v) in want {
-        let got = if v == "-" || k == "tags" { row[k].clone() } else { unescape(&row[k]) };
+        let got = if v == "-" || k == "tags" {
+            row[k].clone()
+        } else {
+            unescape(&row[k])
+        };
         assert_eq!(got, v, "conn {} exchange {depth} field {k}", c["id"]);
     }
     if rh("authorization").is_none() {
         assert_eq!(row["username"], "-");
     }
-    if ["via", "x-forwarded-for", "forwarded"].iter().all(|h| rh(h).is_none()) {
+    if ["via", "x-forwarded-for", "forwarded"]
+        .iter()
+        .all(|h| rh(h).is_none())
+    {
         assert_eq!(row["proxied"], "-");
     }
-    for k in ["orig_fuids", "orig_filenames", "orig_mime_types", "resp_fuids", "resp_filenames", "resp_mime_types"] {
+    for k in [
+        "orig_fuids",
+        "orig_filenames",
+        "orig_mime_types",
+        "resp_fuids",
+        "resp_filenames",
+        "resp_mime_types",
+    ] {
         assert_eq!(row[k], "-", "{k}");
     }
 }
 
 /// Check both logs of `file` against its JSON report; the number of HTTP rows.
 fn check(file: &Path) -> usize {
-    let json = json_exact(&common::pcapgen::run(&["report", "--format", "json", file.to_str().unwrap()]));
+    let json = json_exact(&common::pcapgen::run(&[
+        "report",
+        "--format",
+        "json",
+        file.to_str().unwrap(),
+    ]));
     let dir = tmpdir(&file.file_name().unwrap().to_string_lossy());
-    common::pcapgen::run(&["report", "--format", "zeek", "--out", dir.to_str().unwrap(), file.to_str().unwrap()]);
+    common::pcapgen::run(&[
+        "report",
+        "--format",
+        "zeek",
+        "--out",
+        dir.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
     let conn = parse(&dir.join("conn.log"), CONN, CONN_TYPES);
     let http = parse(&dir.join("http.log"), HTTP, HTTP_TYPES);
     let cap = &json["capture"];
     for log in [&conn, &http] {
-        assert_eq!(log.headers["open"], zeek_date(&cap["first_ts"]), "{}", file.display());
+        assert_eq!(
+            log.headers["open"],
+            zeek_date(&cap["first_ts"]),
+            "{}",
+            file.display()
+        );
         assert_eq!(log.headers["close"], zeek_date(&cap["last_ts"]));
     }
     assert_eq!(conn.headers["path"], "conn");
@@ -279,19 +364,40 @@ fn check(file: &Path) -> usize {
     let exchanges: Vec<(&Value, usize, &Value)> = conns
         .iter()
         .flat_map(|c| {
-            c.get("http").and_then(|h| h.as_array()).into_iter().flatten().enumerate().map(move |(i, x)| (c, i + 1, x))
+            c.get("http")
+                .and_then(|h| h.as_array())
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(move |(i, x)| (c, i + 1, x))
         })
         .collect();
     assert_eq!(http.rows.len(), exchanges.len(), "{}", file.display());
     for (row, (c, depth, x)) in http.rows.iter().zip(&exchanges) {
         check_http(row, c, *depth, x);
         let joined = &uids[&row["uid"]];
-        assert_eq!(joined["id"], c["id"], "http.log's uid joins its connection in conn.log");
+        assert_eq!(
+            joined["id"], c["id"],
+            "http.log's uid joins its connection in conn.log"
+        );
     }
     // The same capture gives the same uids.
-    let again = tmpdir(&format!("again-{}", file.file_name().unwrap().to_string_lossy()));
-    common::pcapgen::run(&["report", "--format", "zeek", "--out", again.to_str().unwrap(), file.to_str().unwrap()]);
-    assert_eq!(std::fs::read(dir.join("conn.log")).unwrap(), std::fs::read(again.join("conn.log")).unwrap());
+    let again = tmpdir(&format!(
+        "again-{}",
+        file.file_name().unwrap().to_string_lossy()
+    ));
+    common::pcapgen::run(&[
+        "report",
+        "--format",
+        "zeek",
+        "--out",
+        again.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(dir.join("conn.log")).unwrap(),
+        std::fs::read(again.join("conn.log")).unwrap()
+    );
     exchanges.len()
 }
 
@@ -331,12 +437,25 @@ fn conn_and_http_logs_match_the_json_field_by_field() {
 fn a_refused_connection_has_zeeks_unset_duration_and_bytes() {
     let dir = tmpdir("refused");
     let f = common::bundled("tcp-refused.pcap");
-    common::pcapgen::run(&["report", "--format", "zeek", "--out", dir.to_str().unwrap(), f.to_str().unwrap()]);
+    common::pcapgen::run(&[
+        "report",
+        "--format",
+        "zeek",
+        "--out",
+        dir.to_str().unwrap(),
+        f.to_str().unwrap(),
+    ]);
     let conn = parse(&dir.join("conn.log"), CONN, CONN_TYPES);
     let r = &conn.rows[0];
-    assert_eq!((r["conn_state"].as_str(), r["history"].as_str()), ("REJ", "Sr"));
+    assert_eq!(
+        (r["conn_state"].as_str(), r["history"].as_str()),
+        ("REJ", "Sr")
+    );
     assert_eq!(r["service"], "-");
-    assert_eq!((r["orig_pkts"].as_str(), r["resp_pkts"].as_str()), ("1", "1"));
+    assert_eq!(
+        (r["orig_pkts"].as_str(), r["resp_pkts"].as_str()),
+        ("1", "1")
+    );
     // One SYN and its RST in the same microsecond or not: duration and bytes follow it.
     let http = parse(&dir.join("http.log"), HTTP, HTTP_TYPES);
     assert!(http.rows.is_empty());
@@ -347,10 +466,24 @@ fn logs_are_never_overwritten_and_out_must_be_a_folder() {
     let dir = tmpdir("twice");
     let f = common::bundled("http-get.pcap");
     let f = f.to_str().unwrap();
-    common::pcapgen::run(&["report", "--format", "zeek", "--out", dir.to_str().unwrap(), f]);
+    common::pcapgen::run(&[
+        "report",
+        "--format",
+        "zeek",
+        "--out",
+        dir.to_str().unwrap(),
+        f,
+    ]);
     let before = std::fs::read(dir.join("conn.log")).unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_tcpscope"))
-        .args(["report", "--format", "zeek", "--out", dir.to_str().unwrap(), f])
+        .args([
+            "report",
+            "--format",
+            "zeek",
+            "--out",
+            dir.to_str().unwrap(),
+            f,
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
@@ -358,12 +491,25 @@ fn logs_are_never_overwritten_and_out_must_be_a_folder() {
     assert_eq!(std::fs::read(dir.join("conn.log")).unwrap(), before);
     let file = dir.join("conn.log");
     let o = Command::new(env!("CARGO_BIN_EXE_tcpscope"))
-        .args(["report", "--format", "zeek", "--out", file.to_str().unwrap(), f])
+        .args([
+            "report",
+            "--format",
+            "zeek",
+            "--out",
+            file.to_str().unwrap(),
+            f,
+        ])
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a folder"));
-    for args in [vec!["report", "--format", "zeek", f], vec!["report", "--out", "/tmp", f]] {
-        let o = Command::new(env!("CARGO_BIN_EXE_tcpscope")).args(&args).output().unwrap();
+    for args in [
+        vec!["report", "--format", "zeek", f],
+        vec!["report", "--out", "/tmp", f],
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_tcpscope"))
+            .args(&args)
+            .output()
+            .unwrap();
         assert_eq!(o.status.code(), Some(1), "{args:?}");
     }
 }
@@ -377,13 +523,26 @@ fn zeek_cut_reads_the_logs() {
     }
     let dir = tmpdir("cut");
     let f = common::bundled("http-keepalive.pcap");
-    common::pcapgen::run(&["report", "--format", "zeek", "--out", dir.to_str().unwrap(), f.to_str().unwrap()]);
+    common::pcapgen::run(&[
+        "report",
+        "--format",
+        "zeek",
+        "--out",
+        dir.to_str().unwrap(),
+        f.to_str().unwrap(),
+    ]);
     let o = Command::new("sh")
         .arg("-c")
-        .arg(format!("zeek-cut uri status_code < {}", dir.join("http.log").display()))
+        .arg(format!(
+            "zeek-cut uri status_code < {}",
+            dir.join("http.log").display()
+        ))
         .output()
         .unwrap();
     let text = String::from_utf8(o.stdout).unwrap();
     let got: BTreeSet<&str> = text.lines().collect();
-    assert_eq!(got, BTreeSet::from(["/index.html\t200", "/data.json\t200", "/hello.txt\t200"]));
+    assert_eq!(
+        got,
+        BTreeSet::from(["/index.html\t200", "/data.json\t200", "/hello.txt\t200"])
+    );
 }

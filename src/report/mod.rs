@@ -7,8 +7,8 @@
 
 pub mod diagram;
 pub mod json;
-pub mod seqgraph;
 pub mod select;
+pub mod seqgraph;
 pub mod seqsvg;
 pub mod slice;
 pub mod text;

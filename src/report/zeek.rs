@@ -199,7 +199,7 @@ fn conn_row(c: &Connection, uid: &str) -> Vec<String> {
         Some(s) => (
             s.conn_state,
             s.history.as_str(),
-            s.gaps.iter().map(|g| u64::from(g.len)).sum::<u64>(),
+            s.gaps.iter().map(|g| g.len).sum::<u64>(),
         ),
         None => ("OTH", "", 0),
     };
@@ -354,7 +354,11 @@ fn proxied(headers: &[(String, String)]) -> String {
 /// A Zeek `time`/`interval`: seconds with six decimals (microseconds, truncated).
 pub fn time(t: Ts) -> String {
     let us = t.0.div_euclid(1000);
-    format!("{}.{:06}", us.div_euclid(1_000_000), us.rem_euclid(1_000_000))
+    format!(
+        "{}.{:06}",
+        us.div_euclid(1_000_000),
+        us.rem_euclid(1_000_000)
+    )
 }
 
 /// `#open`/`#close`: `YYYY-MM-DD-HH-MM-SS` in UTC.
@@ -414,7 +418,10 @@ mod tests {
             zeek_date(Ts(1_700_000_000_123_456_789)),
             "2023-11-14-22-13-20"
         );
-        assert_eq!(zeek_date(Ts(951_825_600 * 1_000_000_000)), "2000-02-29-12-00-00");
+        assert_eq!(
+            zeek_date(Ts(951_825_600 * 1_000_000_000)),
+            "2000-02-29-12-00-00"
+        );
         assert_eq!(time(Ts(1_700_000_000_123_456_789)), "1700000000.123456");
         assert_eq!(escape("a\tb\\c\u{e9}"), "a\\x09b\\x5cc\\xc3\\xa9");
         assert_eq!(escape("-"), "\\x2d");

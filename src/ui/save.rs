@@ -31,7 +31,10 @@ pub fn write_wanted(app: &mut App, source: Option<&Source>, dir: &Path) {
         Some(Source::Stdin) => {
             "w: standard input cannot be read again; save the capture to a file first".into()
         }
-        None => "w: a live capture saves every packet with -w; open that file to pick one connection".into(),
+        None => {
+            "w: a live capture saves every packet with -w; open that file to pick one connection"
+                .into()
+        }
     });
 }
 

@@ -19,14 +19,21 @@ pub fn read(path: &Path) -> (u32, Vec<Rec>) {
     let nanos = match u32at(0) {
         0xa1b2_c3d4 => false,
         0xa1b2_3c4d => true,
-        m => panic!("{}: not a little-endian classic pcap (magic {m:08x})", path.display()),
+        m => panic!(
+            "{}: not a little-endian classic pcap (magic {m:08x})",
+            path.display()
+        ),
     };
     let linktype = u32at(20);
     let mut at = 24;
     let mut v = Vec::new();
     while at + 16 <= b.len() {
         let (s, f, cap, orig) = (u32at(at), u32at(at + 4), u32at(at + 8), u32at(at + 12));
-        let frac = if nanos { i64::from(f) } else { i64::from(f) * 1000 };
+        let frac = if nanos {
+            i64::from(f)
+        } else {
+            i64::from(f) * 1000
+        };
         let data = b[at + 16..at + 16 + cap as usize].to_vec();
         v.push(Rec {
             ts_ns: i64::from(s) * 1_000_000_000 + frac,
@@ -44,7 +51,11 @@ pub fn merge(files: &[&Path], out: &Path) {
     let mut lt = None;
     for f in files {
         let (l, recs) = read(f);
-        assert!(lt.is_none_or(|x| x == l), "{}: another link type", f.display());
+        assert!(
+            lt.is_none_or(|x| x == l),
+            "{}: another link type",
+            f.display()
+        );
         lt = Some(l);
         all.extend(recs);
     }
