@@ -546,3 +546,16 @@ fn zeek_cut_reads_the_logs() {
         BTreeSet::from(["/index.html\t200", "/data.json\t200", "/hello.txt\t200"])
     );
 }
+
+#[test]
+fn live_and_demo_refuse_the_zeek_format_with_the_way_to_get_it() {
+    for cmd in ["live", "demo"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_tcpscope"))
+            .args([cmd, "--format", "zeek"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{cmd}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains("--format zeek is for files"), "{cmd}: {e}");
+    }
+}

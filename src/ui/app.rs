@@ -64,8 +64,7 @@ pub struct App {
     pub anomalies: Option<crate::ui::anomalies::AnomalyList>,
     /// First line of the help shown (it scrolls on small terminals).
     pub help_scroll: usize,
-    /// `w` asked for this connection (index into `data.conns`) to be written as a pcap;
-    /// the runtime does it (`ui::save`) and says where in `message`.
+    /// `w` asked for this connection (index in `data.conns`) as a pcap (`ui::save`).
     pub write_pcap: Option<usize>,
 }
 
@@ -289,13 +288,12 @@ impl App {
             Back => self.back(),
             Resize(w, h) => self.size = (w, h),
             WritePcap => {
-                let target = match self.screen {
+                self.write_pcap = match self.screen {
                     Screen::Connection => self.conn_view.conn,
                     Screen::Connections => self.selected_conn(),
                 };
-                match target {
-                    Some(i) => self.write_pcap = Some(i),
-                    None => self.message = Some("w: no connection selected".into()),
+                if self.write_pcap.is_none() {
+                    self.message = Some("w: no connection selected".into());
                 }
             }
             ToggleFreeze | Goto(_) | NextAnomaly | PrevAnomaly | ToggleAnomalies | CyclePace
