@@ -7,6 +7,7 @@ use crate::explain::quiz::{self, Kind, Score};
 use crate::explain::{ConnFacts, arrow_label};
 use crate::headless;
 use crate::pipeline::{Config, Connection};
+use crate::report::select::Selection;
 use anyhow::bail;
 use std::io::{self, BufRead, Write};
 
@@ -26,21 +27,34 @@ pub fn select(
     id: Option<u64>,
     file: &str,
 ) -> anyhow::Result<Vec<Connection>> {
+    let sel = Selection {
+        conns: id.into_iter().collect(),
+        ..Selection::default()
+    };
+    select_by(conns, &sel, file)
+}
+
+/// The connections `sel` keeps (`--conn`, `--host`, ...); an error when the capture has
+/// none, when an id names no connection, or when nothing matches.
+pub fn select_by(
+    conns: Vec<Connection>,
+    sel: &Selection,
+    file: &str,
+) -> anyhow::Result<Vec<Connection>> {
     if conns.is_empty() {
         bail!("{file} holds no TCP connection");
     }
-    match id {
-        None => Ok(conns),
-        Some(id) => {
-            let n = conns.len();
-            match conns.into_iter().find(|c| c.id == id) {
-                Some(c) => Ok(vec![c]),
-                None => bail!(
-                    "{file} has no connection {id}: its connections are 1..={n} (`tcpscope report {file}` lists them)"
-                ),
-            }
-        }
+    sel.check_ids(conns.len() as u64, file)
+        .map_err(anyhow::Error::msg)?;
+    let n = conns.len();
+    let kept: Vec<Connection> = conns.into_iter().filter(|c| sel.matches(c)).collect();
+    if kept.is_empty() {
+        bail!(
+            "{file}: none of its {n} connections matches {} (`tcpscope report {file}` lists them)",
+            sel.describe()
+        );
     }
+    Ok(kept)
 }
 
 /// The line-based quiz: questions to `out`, answers from `input` (one per line; an empty

@@ -13,6 +13,7 @@ mod fallback;
 pub mod live;
 pub mod random;
 pub mod spool;
+pub mod write;
 
 pub use block::Block;
 

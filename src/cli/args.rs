@@ -38,6 +38,8 @@ pub struct ExportArgs {
     /// Secrets in a pcapng's Decryption Secrets Blocks are used as well.
     #[arg(long, value_name = "FILE")]
     pub keylog: Option<PathBuf>,
+    #[command(flatten)]
+    pub select: super::select::SelectArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -66,6 +68,10 @@ pub struct ReportArgs {
     /// Secrets in a pcapng's Decryption Secrets Blocks are used as well.
     #[arg(long, value_name = "FILE")]
     pub keylog: Option<PathBuf>,
+    #[command(flatten)]
+    pub select: super::select::SelectArgs,
+    #[command(flatten)]
+    pub outputs: super::select::ReportOutArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -127,9 +133,6 @@ pub struct LiveArgs {
 pub struct ExplainArgs {
     /// Capture file (pcap or pcapng); `-` reads standard input.
     pub file: String,
-    /// Connection id (as `tcpscope report` lists them); default: every connection.
-    #[arg(long)]
-    pub conn: Option<u64>,
     /// Plain text for terminals, or Markdown for handouts.
     #[arg(long, value_enum, default_value_t = Style::Text)]
     pub format: Style,
@@ -137,15 +140,18 @@ pub struct ExplainArgs {
     /// Secrets in a pcapng's Decryption Secrets Blocks are used as well.
     #[arg(long, value_name = "FILE")]
     pub keylog: Option<PathBuf>,
+    // Which connections to tell (default: every one).
+    #[command(flatten)]
+    pub select: super::select::SelectArgs,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct DiagramArgs {
     /// Capture file (pcap or pcapng); `-` reads standard input.
     pub file: String,
-    /// Connection id (as `tcpscope report` lists them); default: the first.
-    #[arg(long)]
-    pub conn: Option<u64>,
+    // Which connection to draw: the first selected (default: the first of the capture).
+    #[command(flatten)]
+    pub select: super::select::SelectArgs,
     /// Mermaid `sequenceDiagram` (GitHub, slides), plain ASCII, or SVG for print
     /// [default: mermaid; svg with --graph].
     #[arg(long, value_enum)]

@@ -13,6 +13,7 @@ use crate::explain::quiz::Kind;
 use crate::pipeline;
 use crate::report::Format;
 use crate::report::diagram::{self, DiagramFormat};
+use crate::report::select::Selection;
 use crate::ui;
 use anyhow::Context;
 use std::path::PathBuf;
@@ -43,6 +44,12 @@ pub struct Report {
     pub source: Source,
     pub analysis: pipeline::Config,
     pub format: Format,
+    /// Which connections to report (all when empty).
+    pub select: Selection,
+    /// `-w`: the selected connections' frames into this pcap.
+    pub write: Option<PathBuf>,
+    /// `--format zeek --out DIR`: the folder of the logs.
+    pub out: Option<PathBuf>,
 }
 
 /// `tcpscope export-http`.
@@ -50,21 +57,23 @@ pub struct ExportHttp {
     pub source: Source,
     pub analysis: pipeline::Config,
     pub out: PathBuf,
+    pub select: Selection,
 }
 
 /// `tcpscope explain`.
 pub struct Explain {
     /// As given (`-` for standard input): it names the capture in messages.
     pub file: String,
-    /// One connection, or every one.
-    pub conn: Option<u64>,
+    /// The connections to tell (every one when empty).
+    pub select: Selection,
     pub style: Style,
 }
 
 /// `tcpscope diagram`.
 pub struct Diagram {
     pub file: String,
-    pub conn: u64,
+    /// The first connection it selects is drawn (the capture's first when empty).
+    pub select: Selection,
     pub format: DiagramFormat,
     pub options: diagram::Options,
     pub slice: diagram::Slice,
@@ -129,13 +138,13 @@ impl Config {
                 file: a.file,
                 present: a.present,
             }),
-            Some(Command::Report(a)) => Config::Report(report(a)),
-            Some(Command::ExportHttp(a)) => Config::ExportHttp(export_http(a)),
-            Some(Command::Explain(a)) => Config::Explain(explain(a)),
+            Some(Command::Report(a)) => Config::Report(report(a)?),
+            Some(Command::ExportHttp(a)) => Config::ExportHttp(export_http(a)?),
+            Some(Command::Explain(a)) => Config::Explain(explain(a)?),
             Some(Command::Diagram(a)) => Config::Diagram(diagram(a)?),
             Some(Command::Quiz(a)) => Config::Quiz(quiz(a)?),
             Some(Command::Live(a)) => Config::Live(live(a)?),
-            Some(Command::Demo(a)) => Config::Demo(demo(a)),
+            Some(Command::Demo(a)) => Config::Demo(demo(a)?),
             Some(Command::Interfaces) => Config::Interfaces,
             Some(Command::Completions(a)) => Config::Completions(a.shell),
             Some(Command::Man) => Config::Man,
@@ -148,7 +157,7 @@ fn count(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
-fn report(a: ReportArgs) -> Report {
+fn report(a: ReportArgs) -> anyhow::Result<Report> {
     let mut analysis = pipeline::Config {
         max_connections: count(a.max_connections),
         ..pipeline::Config::default()
@@ -158,14 +167,50 @@ fn report(a: ReportArgs) -> Report {
     if a.no_http {
         analysis.http = None;
     }
-    Report {
-        source: Source::from_arg(&a.file),
+    let source = Source::from_arg(&a.file);
+    let (write, out) = (a.outputs.write, a.outputs.out);
+    match (a.format, &out) {
+        (Format::Zeek, None) => {
+            anyhow::bail!("--format zeek writes conn.log and http.log into a folder: add --out DIR")
+        }
+        (Format::Zeek, Some(_)) | (_, None) => {}
+        (f, Some(_)) => anyhow::bail!(
+            "--out DIR is for --format zeek; --format {} prints to standard output",
+            format_name(f)
+        ),
+    }
+    if write.is_some() && matches!(source, Source::Stdin) {
+        anyhow::bail!(
+            "-w reads the capture a second time to copy its frames: give a file, not standard input"
+        );
+    }
+    Ok(Report {
+        source,
         analysis,
         format: a.format,
+        select: a.select.into_selection()?,
+        write,
+        out,
+    })
+}
+
+fn format_name(f: Format) -> String {
+    use clap::ValueEnum;
+    f.to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_string())
+}
+
+/// `live`/`demo --format`: the formats that print to standard output.
+fn stream_format(f: Option<Format>) -> anyhow::Result<Option<Format>> {
+    match f {
+        Some(Format::Zeek) => anyhow::bail!(
+            "--format zeek is for files: record with -w, then `tcpscope report FILE --format zeek --out DIR`"
+        ),
+        f => Ok(f),
     }
 }
 
-fn export_http(a: ExportArgs) -> ExportHttp {
+fn export_http(a: ExportArgs) -> anyhow::Result<ExportHttp> {
     let mut analysis = pipeline::Config {
         keep_bodies: true,
         ..pipeline::Config::default()
@@ -173,19 +218,20 @@ fn export_http(a: ExportArgs) -> ExportHttp {
     if let Some(h) = analysis.http.as_mut() {
         h.body_cap = a.max_body;
     }
-    ExportHttp {
+    Ok(ExportHttp {
         source: Source::from_arg(&a.file),
         analysis,
         out: PathBuf::from(a.out),
-    }
+        select: a.select.into_selection()?,
+    })
 }
 
-fn explain(a: ExplainArgs) -> Explain {
-    Explain {
+fn explain(a: ExplainArgs) -> anyhow::Result<Explain> {
+    Ok(Explain {
         file: a.file,
-        conn: a.conn,
+        select: a.select.into_selection()?,
         style: a.format,
-    }
+    })
 }
 
 fn diagram(a: DiagramArgs) -> anyhow::Result<Diagram> {
@@ -205,7 +251,7 @@ fn diagram(a: DiagramArgs) -> anyhow::Result<Diagram> {
     };
     Ok(Diagram {
         file: a.file,
-        conn: a.conn.unwrap_or(1),
+        select: a.select.into_selection()?,
         format,
         options: diagram::Options {
             handshake_only: a.handshake_only,
@@ -234,6 +280,7 @@ fn quiz(a: QuizArgs) -> anyhow::Result<Quiz> {
 }
 
 fn live(a: LiveArgs) -> anyhow::Result<Live> {
+    stream_format(a.format)?;
     let capture = live_capture(&a)?;
     // The TUI keeps what its views show; a report, what `report` keeps.
     let mut analysis = match a.format {
@@ -276,7 +323,8 @@ fn live_capture(a: &LiveArgs) -> anyhow::Result<LiveConfig> {
     })
 }
 
-fn demo(a: DemoArgs) -> Demo {
+fn demo(a: DemoArgs) -> anyhow::Result<Demo> {
+    stream_format(a.format)?;
     let action = if a.list {
         DemoAction::List
     } else if a.replay {
@@ -284,11 +332,11 @@ fn demo(a: DemoArgs) -> Demo {
     } else {
         DemoAction::Stage
     };
-    Demo {
+    Ok(Demo {
         scenario: a.scenario,
         action,
         format: a.format,
         write: a.write,
         present: a.present,
-    }
+    })
 }

@@ -8,6 +8,7 @@ pub mod argv;
 pub mod config;
 pub mod docs;
 pub mod keys;
+pub mod select;
 
 pub use args::{
     DemoArgs, DiagramArgs, ExplainArgs, ExportArgs, LiveArgs, OpenArgs, QuizArgs, ReportArgs,

@@ -7,7 +7,9 @@ use crate::report::{diagram, seqsvg};
 use std::io::{self, Write};
 
 pub fn run(c: Diagram) -> anyhow::Result<()> {
-    let conns = classroom::select(classroom::load(&c.file)?, Some(c.conn), &c.file)?;
+    // The first connection selected (the capture's first when nothing is asked for).
+    let mut conns = classroom::select_by(classroom::load(&c.file)?, &c.select, &c.file)?;
+    conns.truncate(1);
     let text = match c.graph {
         Some(diagram::Graph::Seq) => {
             let source = crate::capture::Source::from_arg(&c.file);

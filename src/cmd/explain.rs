@@ -9,7 +9,7 @@ use std::io::{self, Write};
 const STREAM_CAP: u64 = 1 << 20;
 
 pub fn run(c: Explain) -> anyhow::Result<()> {
-    let conns = classroom::select(classroom::load(&c.file)?, c.conn, &c.file)?;
+    let conns = classroom::select_by(classroom::load(&c.file)?, &c.select, &c.file)?;
     let mut out = io::BufWriter::new(io::stdout().lock());
     let source = crate::capture::Source::from_arg(&c.file);
     for (k, conn) in conns.iter().enumerate() {

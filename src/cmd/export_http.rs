@@ -13,7 +13,11 @@ pub fn run(c: ExportHttp) -> anyhow::Result<()> {
             c.out.display()
         );
     }
-    let (_, conns) = headless::run(&c.source, c.analysis)?;
+    let (stats, mut conns) = headless::run(&c.source, c.analysis)?;
+    c.select
+        .check_ids(stats.connections, &c.source.display())
+        .map_err(anyhow::Error::msg)?;
+    conns.retain(|conn| c.select.matches(conn));
     let dir = c.out.as_path();
     let (index, done) = crate::export::export(dir, &conns)
         .map_err(|e| anyhow::anyhow!("cannot write to {}: {e}", dir.display()))?;

@@ -1,18 +1,144 @@
-//! `tcpscope report`: every connection of a capture, as a table, JSON or NDJSON, written
-//! as each finishes (memory follows the connections open at once, not the file's size).
+//! `tcpscope report`: every connection of a capture (or those selected), as a table,
+//! JSON, NDJSON or Zeek logs, written as each finishes (memory follows the connections
+//! open at once, not the file's size); with `-w`, the selected connections' frames are
+//! then copied to a pcap (a second pass over the file).
 
-use super::stream_connections;
 use crate::cli::config::Report;
 use crate::headless;
 use crate::parallel::ReadProgress;
-use std::io::{self, BufWriter};
+use crate::pipeline::{CaptureStats, Connection};
+use crate::report::select::{FrameMatcher, Selection};
+use crate::report::zeek::ZeekWriter;
+use crate::report::{Format, Writer};
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
+/// Where the selected connections go.
+enum Sink<'a> {
+    Stream(Writer<BufWriter<io::StdoutLock<'a>>>),
+    Zeek(ZeekWriter<BufWriter<File>>),
+}
+
+impl Sink<'_> {
+    fn connection(&mut self, c: &Connection) -> io::Result<()> {
+        match self {
+            Sink::Stream(w) => w.connection(c),
+            Sink::Zeek(z) => z.connection(c),
+        }
+    }
+
+    fn finish(self, stats: &CaptureStats) -> io::Result<()> {
+        match self {
+            Sink::Stream(w) => w.finish(stats).map(drop),
+            Sink::Zeek(z) => z.finish(stats).map(drop),
+        }
+    }
+}
 
 pub fn run(c: Report) -> anyhow::Result<()> {
-    let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let file = c.source.display();
+    let mut sink = match (c.format, &c.out) {
+        (Format::Zeek, Some(dir)) => Sink::Zeek(zeek_writer(dir)?),
+        _ => {
+            let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+            let w = Writer::new(out, c.format);
+            Sink::Stream(match c.select.is_all() {
+                true => w,
+                false => w.selected(c.select.describe()),
+            })
+        }
+    };
     let progress = ReadProgress::default();
-    stream_connections(out, c.format, &progress.stop, |each| {
-        Ok(headless::stream_with_progress(
-            &c.source, c.analysis, &progress, each,
-        )?)
-    })
+    let sel = &c.select;
+    // With --conn, the (few) connections are held to the end, so that an id naming no
+    // connection is an error before anything is written.
+    let hold = !sel.conns.is_empty();
+    let mut held = Vec::new();
+    let mut frames = FrameMatcher::default();
+    let mut write_err: Option<io::Error> = None;
+    let stats = headless::stream_with_progress(&c.source, c.analysis, &progress, &mut |conn| {
+        if !sel.matches(&conn) {
+            return;
+        }
+        if c.write.is_some() {
+            frames.add(&conn);
+        }
+        if hold {
+            held.push(conn);
+        } else if write_err.is_none()
+            && let Err(e) = sink.connection(&conn)
+        {
+            write_err = Some(e);
+            progress.stop.store(true, Ordering::SeqCst);
+        }
+    })?;
+    if let Some(e) = write_err {
+        return Err(e.into());
+    }
+    check(sel, &stats, &file)?;
+    for conn in &held {
+        sink.connection(conn)?;
+    }
+    sink.finish(&stats)?;
+    if let Some(path) = &c.write {
+        write_pcap(&c.source, path, &frames)?;
+    }
+    Ok(())
+}
+
+fn check(sel: &Selection, stats: &CaptureStats, file: &str) -> anyhow::Result<()> {
+    sel.check_ids(stats.connections, file)
+        .map_err(anyhow::Error::msg)
+}
+
+/// Copy the selected connections' frames into `path`, saying so on stderr.
+fn write_pcap(
+    source: &crate::capture::Source,
+    path: &Path,
+    frames: &FrameMatcher,
+) -> anyhow::Result<()> {
+    let last = frames.last_frame();
+    let w = crate::capture::write::write_frames_to(source, path, last, &mut |p| frames.matches(p))?;
+    let _ = writeln!(
+        io::stderr(),
+        "tcpscope: wrote {} frames of {} connection{} to {}",
+        w.frames,
+        frames.len(),
+        if frames.len() == 1 { "" } else { "s" },
+        path.display()
+    );
+    Ok(())
+}
+
+/// conn.log and http.log in `dir` (created if missing); existing logs are never replaced.
+fn zeek_writer(dir: &Path) -> anyhow::Result<ZeekWriter<BufWriter<File>>> {
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!(
+            "{}: not a folder; --out names the folder conn.log and http.log go into",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("{}: cannot create the folder: {e}", dir.display()))?;
+    let open = |name: &str| -> anyhow::Result<BufWriter<File>> {
+        let p = dir.join(name);
+        let f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&p)
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::AlreadyExists => anyhow::anyhow!(
+                    "{}: exists; logs are never overwritten: remove it or give another --out folder",
+                    p.display()
+                ),
+                _ => anyhow::anyhow!("{}: cannot be written: {e}", p.display()),
+            })?;
+        Ok(BufWriter::with_capacity(1 << 16, f))
+    };
+    if dir.join("http.log").exists() {
+        open("http.log")?;
+    }
+    Ok(ZeekWriter::new(open("conn.log")?, open("http.log")?)?)
 }

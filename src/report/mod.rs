@@ -7,10 +7,12 @@
 
 pub mod diagram;
 pub mod json;
+pub mod select;
 pub mod seqgraph;
 pub mod seqsvg;
 pub mod slice;
 pub mod text;
+pub mod zeek;
 
 use crate::pipeline::{CaptureStats, Connection};
 use serde::Serialize;
@@ -22,12 +24,23 @@ pub enum Format {
     Text,
     Json,
     Ndjson,
+    /// Zeek's conn.log and http.log (TSV) into a folder: `report --format zeek --out DIR`.
+    Zeek,
 }
+
+/// The version of the JSON and NDJSON layout (`"schema"` in the document and in the
+/// NDJSON summary line). Fields may be added within a version; a field renamed, removed
+/// or changed in meaning gives a new version (docs/json.md).
+pub const SCHEMA: u32 = 1;
 
 #[derive(Serialize)]
 struct SummaryLine<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
+    schema: u32,
+    /// Connections written, when a selection (`--conn`, `--host`, ...) was applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    selected: Option<u64>,
     capture: &'a CaptureStats,
 }
 
@@ -45,6 +58,8 @@ pub struct Writer<W: Write> {
     format: Format,
     count: u64,
     text: text::Table,
+    /// The selection applied, as typed (`--port 80`), when there was one.
+    selection: Option<String>,
 }
 
 impl<W: Write> Writer<W> {
@@ -54,18 +69,32 @@ impl<W: Write> Writer<W> {
             format,
             count: 0,
             text: text::Table::default(),
+            selection: None,
         }
+    }
+
+    /// The connections handed over are a selection (described as typed): the summary
+    /// says how many were selected; its counts stay those of the whole capture.
+    pub fn selected(mut self, description: String) -> Self {
+        self.selection = Some(description);
+        self
+    }
+
+    fn selected_count(&self) -> Option<u64> {
+        self.selection.as_ref().map(|_| self.count)
     }
 
     pub fn connection(&mut self, c: &Connection) -> io::Result<()> {
         match self.format {
             Format::Text => self.text.row(&mut self.out, c)?,
+            // Written by `zeek::ZeekWriter` into files, never to a stream.
+            Format::Zeek => return Ok(()),
             Format::Json => {
-                self.out.write_all(if self.count == 0 {
-                    b"{\"connections\": [\n"
+                if self.count == 0 {
+                    write!(self.out, "{{\"schema\": {SCHEMA},\n\"connections\": [\n")?;
                 } else {
-                    b",\n"
-                })?;
+                    self.out.write_all(b",\n")?;
+                }
                 json::to_writer_pretty(&mut self.out, c)?;
             }
             Format::Ndjson => {
@@ -85,20 +114,37 @@ impl<W: Write> Writer<W> {
 
     pub fn finish(mut self, stats: &CaptureStats) -> io::Result<W> {
         match self.format {
-            Format::Text => text::summary(&mut self.out, stats, &self.text)?,
+            Format::Text => {
+                text::summary(&mut self.out, stats, &self.text)?;
+                if let Some(sel) = &self.selection {
+                    writeln!(
+                        self.out,
+                        "selected: {} of {} connections ({sel})",
+                        self.count, stats.connections
+                    )?;
+                }
+            }
+            Format::Zeek => {}
             Format::Json => {
                 if self.count == 0 {
-                    self.out.write_all(b"{\"connections\": [")?;
+                    write!(self.out, "{{\"schema\": {SCHEMA},\n\"connections\": [")?;
                 }
-                self.out.write_all(b"\n],\n\"capture\": ")?;
+                self.out.write_all(b"\n],\n")?;
+                if let Some(n) = self.selected_count() {
+                    writeln!(self.out, "\"selected\": {n},")?;
+                }
+                self.out.write_all(b"\"capture\": ")?;
                 json::to_writer_pretty(&mut self.out, stats)?;
                 self.out.write_all(b"\n}\n")?;
             }
             Format::Ndjson => {
+                let selected = self.selected_count();
                 json::to_writer(
                     &mut self.out,
                     &SummaryLine {
                         kind: "summary",
+                        schema: SCHEMA,
+                        selected,
                         capture: stats,
                     },
                 )?;

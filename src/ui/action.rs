@@ -63,6 +63,8 @@ pub enum Action {
     TogglePauseAtAnomaly,
     /// Scroll the help by this many lines.
     HelpScroll(i16),
+    /// `w`: write the selected connection's frames to a pcap file.
+    WritePcap,
 }
 
 /// What a key of the go-to-frame prompt does.
@@ -231,6 +233,7 @@ pub fn map_key(cx: &KeyContext, k: KeyEvent) -> Option<Action> {
         KeyCode::Char('e') => Some(ToggleAnomalies),
         KeyCode::Char('m') => Some(CyclePace),
         KeyCode::Char('a') => Some(TogglePauseAtAnomaly),
+        KeyCode::Char('w') => Some(WritePcap),
         _ => None,
     };
     if common.is_some() {

@@ -64,6 +64,8 @@ pub struct App {
     pub anomalies: Option<crate::ui::anomalies::AnomalyList>,
     /// First line of the help shown (it scrolls on small terminals).
     pub help_scroll: usize,
+    /// `w` asked for this connection (index in `data.conns`) as a pcap (`ui::save`).
+    pub write_pcap: Option<usize>,
 }
 
 impl App {
@@ -91,6 +93,7 @@ impl App {
             after_g: false,
             anomalies: None,
             help_scroll: 0,
+            write_pcap: None,
         }
     }
 
@@ -284,6 +287,15 @@ impl App {
             TogglePresent => self.present = !self.present,
             Back => self.back(),
             Resize(w, h) => self.size = (w, h),
+            WritePcap => {
+                self.write_pcap = match self.screen {
+                    Screen::Connection => self.conn_view.conn,
+                    Screen::Connections => self.selected_conn(),
+                };
+                if self.write_pcap.is_none() {
+                    self.message = Some("w: no connection selected".into());
+                }
+            }
             ToggleFreeze | Goto(_) | NextAnomaly | PrevAnomaly | ToggleAnomalies | CyclePace
             | TogglePauseAtAnomaly | HelpScroll(_) => {}
         }

@@ -74,6 +74,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("Backspace", "back to the connections list"),
     ("mouse", "left click selects a row, the wheel scrolls"),
     ("f", "live capture: freeze / resume the display"),
+    (
+        "w",
+        "write the selected connection's frames to tcpscope-conn-N.pcap here",
+    ),
     ("↑ ↓  PgUp PgDn", "in this help: scroll"),
 ];
 

@@ -357,6 +357,7 @@ impl crate::ui::run::Input for LiveInput {
 
     fn prepare(&mut self, app: &mut App) {
         app.source = self.feed.status(app);
+        crate::ui::save::write_wanted(app, None, std::path::Path::new("."));
         load_bytes(app, self.saved.as_ref());
     }
 

@@ -24,6 +24,7 @@ pub mod model;
 pub mod playback;
 pub mod quiz;
 pub mod run;
+pub mod save;
 pub mod screen;
 pub mod table;
 pub mod theme;
@@ -49,6 +50,7 @@ pub const STREAM_CAP: u64 = 8 << 20;
 /// cached answers only the frame or connection it was read for: a failure is kept (not
 /// read again each frame) while the same packet stays selected, and another is read anew.
 pub fn load_wanted(app: &mut App, source: &Source) {
+    save::write_wanted(app, Some(source), std::path::Path::new("."));
     if let Some(fr) = app.wanted_frame() {
         let have = match &app.frame_bytes {
             Some(Ok(b)) => b.frame == fr,

@@ -4,6 +4,7 @@
 
 pub mod pcap;
 pub mod pcapgen;
+pub mod rawpcap;
 pub mod tmux;
 pub mod ui;
 
