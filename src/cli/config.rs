@@ -3,7 +3,10 @@
 //! own part of `Config`: sources, analysis settings, capture settings, formats, never a
 //! clap struct, and never a value it still has to check.
 
-use super::args::{DemoArgs, DiagramArgs, ExplainArgs, ExportArgs, LiveArgs, QuizArgs, ReportArgs};
+use super::args::{
+    ColorChoice, DemoArgs, Diagnostics, DiagramArgs, ExplainArgs, ExportArgs, LiveArgs, QuizArgs,
+    ReportArgs,
+};
 use super::{Cli, Command};
 use crate::capture::Source;
 use crate::capture::live::LiveConfig;
@@ -39,6 +42,31 @@ pub struct Report {
     pub source: Source,
     pub analysis: pipeline::Config,
     pub format: Format,
+    pub output: Output,
+}
+
+/// How a command that reads a capture file writes besides its data: the text table's
+/// width, colour, the progress bar, what warnings do.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Output {
+    /// Every column in full (`--wide`).
+    pub wide: bool,
+    pub color: ColorChoice,
+    /// No progress bar (`--quiet`).
+    pub quiet: bool,
+    /// Exit status 1 when the capture gave warnings (`--strict`).
+    pub strict: bool,
+}
+
+impl Output {
+    fn of(d: Diagnostics, color: ColorChoice, wide: bool) -> Output {
+        Output {
+            wide,
+            color,
+            quiet: d.quiet,
+            strict: d.strict,
+        }
+    }
 }
 
 /// `tcpscope export-http`.
@@ -46,6 +74,7 @@ pub struct ExportHttp {
     pub source: Source,
     pub analysis: pipeline::Config,
     pub out: PathBuf,
+    pub output: Output,
 }
 
 /// `tcpscope explain`.
@@ -55,6 +84,7 @@ pub struct Explain {
     /// One connection, or every one.
     pub conn: Option<u64>,
     pub style: Style,
+    pub output: Output,
 }
 
 /// `tcpscope diagram`.
@@ -65,6 +95,7 @@ pub struct Diagram {
     pub options: diagram::Options,
     pub slice: diagram::Slice,
     pub graph: Option<diagram::Graph>,
+    pub output: Output,
 }
 
 /// `tcpscope quiz`.
@@ -156,6 +187,7 @@ fn report(a: ReportArgs) -> Report {
         source: Source::from_arg(&a.file),
         analysis,
         format: a.format,
+        output: Output::of(a.diag, a.color, a.wide),
     }
 }
 
@@ -171,6 +203,7 @@ fn export_http(a: ExportArgs) -> ExportHttp {
         source: Source::from_arg(&a.file),
         analysis,
         out: PathBuf::from(a.out),
+        output: Output::of(a.diag, ColorChoice::Never, false),
     }
 }
 
@@ -179,6 +212,7 @@ fn explain(a: ExplainArgs) -> Explain {
         file: a.file,
         conn: a.conn,
         style: a.format,
+        output: Output::of(a.diag, a.color, false),
     }
 }
 
@@ -206,6 +240,7 @@ fn diagram(a: DiagramArgs) -> anyhow::Result<Diagram> {
         },
         slice,
         graph: a.graph,
+        output: Output::of(a.diag, ColorChoice::Never, false),
     })
 }
 

@@ -1,13 +1,14 @@
 //! `tcpscope diagram`: a connection's ladder diagram (`report::diagram`), or its
 //! sequence-number graph (`report::seqgraph`), whole or a slice of it.
 
-use crate::classroom;
+use super::{load_classroom, select_or_warn, warn};
 use crate::cli::config::Diagram;
 use crate::report::{diagram, seqsvg};
 use std::io::{self, Write};
 
 pub fn run(c: Diagram) -> anyhow::Result<()> {
-    let conns = classroom::select(classroom::load(&c.file)?, Some(c.conn), &c.file)?;
+    let (stats, conns) = load_classroom(&c.file, &c.output)?;
+    let conns = select_or_warn(&stats, conns, Some(c.conn), &c.file)?;
     let text = match c.graph {
         Some(diagram::Graph::Seq) => {
             let source = crate::capture::Source::from_arg(&c.file);
@@ -20,5 +21,6 @@ pub fn run(c: Diagram) -> anyhow::Result<()> {
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;
-    Ok(())
+    drop(out);
+    warn::report(&stats, c.output.strict)
 }
