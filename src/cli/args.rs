@@ -51,7 +51,8 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Add every packet of each connection: direction, flags, relative seq/ack, length,
-    /// window and its analysis flags with the reason each fired.
+    /// window and its analysis flags (in JSON with the reason each fired; in text one
+    /// line per packet under its connection, as `tshark -r` prints them).
     #[arg(long)]
     pub packets: bool,
     /// Analysis threads (connections are sharded over them); 0 = one per core, up to 4.

@@ -160,8 +160,8 @@ pub fn wrap_items(items: &[String], w: usize) -> Vec<String> {
     for it in items {
         if cur.is_empty() {
             cur = it.clone();
-        } else if width(&cur) + 2 + width(it) + 1 <= w {
-            // `+ 1`: the trailing comma the line keeps when it wraps.
+        } else if width(&cur) + 2 + width(it) < w {
+            // `<`, not `<=`: room for the trailing comma the line keeps when it wraps.
             cur.push_str(", ");
             cur.push_str(it);
         } else {

@@ -99,9 +99,9 @@ impl Layout {
     fn starts(&self) -> [usize; N] {
         let mut s = [0; N];
         let mut at = 0;
-        for i in 0..N {
+        for (i, start) in s.iter_mut().enumerate() {
             if self.shown[i] {
-                s[i] = at;
+                *start = at;
                 at += self.w[i] + self.sep;
             }
         }
