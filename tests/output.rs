@@ -476,7 +476,7 @@ fn a_damaged_capture_warns_on_stderr_in_every_format_and_strict_fails() {
         assert_eq!(
             lines[1..],
             [format!(
-                "tcpscope: {file}: 1 warning and --strict: the report above may be incomplete"
+                "tcpscope: {file}: 1 warning and --strict: the output above may be incomplete"
             )],
             "{format}"
         );

@@ -21,7 +21,7 @@ pub fn report(stats: &CaptureStats, strict: bool) -> anyhow::Result<()> {
     let n = stats.warnings.len();
     if strict && n > 0 {
         anyhow::bail!(
-            "{file}: {n} warning{} and --strict: the report above may be incomplete",
+            "{file}: {n} warning{} and --strict: the output above may be incomplete",
             if n == 1 { "" } else { "s" }
         );
     }

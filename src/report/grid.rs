@@ -119,8 +119,11 @@ pub fn shorten_endpoint(s: &str, w: usize) -> String {
     if width(s) <= w {
         return s.to_string();
     }
-    // The part kept whole: `]:port` plus any marker after it.
-    let tail_at = s.rfind("]:").unwrap_or(s.len());
+    // The part kept whole: `]:port` plus any marker after it. An IPv4 endpoint is all
+    // digits: never shortened.
+    let Some(tail_at) = s.rfind("]:").filter(|_| s.starts_with('[')) else {
+        return s.to_string();
+    };
     let (addr, tail) = s.split_at(tail_at);
     let addr_chars: Vec<char> = addr.chars().collect();
     let tail_w = width(tail);
@@ -195,7 +198,7 @@ mod tests {
         l.cell("abcdefgh", 0, 4, false, None);
         l.cell("x", 6, 2, false, None);
         l.cell("7", 10, 3, true, None);
-        assert_eq!(l.finish(), "abcdefgh x   7");
+        assert_eq!(l.finish(), "abcdefgh x  7");
     }
 
     #[test]

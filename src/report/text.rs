@@ -300,6 +300,7 @@ fn state_paint(state: &str) -> Option<Paint> {
 fn fit(rows: &[Row], more: bool, budget: Option<usize>) -> Layout {
     let mut min = [0; N];
     let mut natural = [0; N];
+    let mut soft = [0; N];
     for i in 0..N {
         let cells = rows.iter().map(|r| width(&r.cells[i]));
         natural[i] = cells.clone().fold(width(HEADS[i]), usize::max);
@@ -320,6 +321,7 @@ fn fit(rows: &[Row], more: bool, budget: Option<usize>) -> Layout {
             HS => short.min(10),
             _ => short,
         };
+        soft[i] = natural[i];
         if more && i != ANALYSIS {
             natural[i] = natural[i].max(ROOMY[i]);
         }
@@ -346,6 +348,8 @@ fn fit(rows: &[Row], more: bool, budget: Option<usize>) -> Layout {
                     below,
                 );
                 if budget.is_none_or(|b| l.total(analysis_need) <= b) {
+                    let mut l = l;
+                    reclaim(&mut l, &soft, natural[ANALYSIS]);
                     return l;
                 }
                 last = Some(l);
@@ -353,6 +357,28 @@ fn fit(rows: &[Row], more: bool, budget: Option<usize>) -> Layout {
         }
     }
     last.unwrap_or_else(|| try_fit(&natural, &min, &[], 2, budget, analysis_need, false))
+}
+
+/// Room kept for values not measured yet, given back (down to the widths measured) to
+/// an ANALYSIS that would otherwise wrap short of `want` columns.
+fn reclaim(l: &mut Layout, soft: &[usize; N], want: usize) {
+    let Some(b) = l.budget else {
+        return;
+    };
+    if l.below || !l.shown[ANALYSIS] {
+        return;
+    }
+    for i in [
+        IRTT, DUR, PKTS, BYTES, HTTP, ID, APP, STATE, HS, CLIENT, SERVER,
+    ] {
+        let room = b.saturating_sub(l.analysis_at());
+        if room >= want {
+            break;
+        }
+        if l.shown[i] {
+            l.w[i] -= (want - room).min(l.w[i].saturating_sub(soft[i]));
+        }
+    }
 }
 
 /// The widest layout with `dropped` left out and `sep` spaces between columns that fits
