@@ -145,6 +145,91 @@ fn the_text_table_fits_the_width_with_every_column_aligned() {
     }
 }
 
+/// `n` short connections (each on its own client port): handshake, request, reply, close;
+/// every seventh is refused instead, every fifth loses its reply's first copy.
+fn many_connections(n: u16) -> PathBuf {
+    let mut cap = Cap::new();
+    for k in 0..n {
+        cap.client_port = 20000 + k;
+        let t = i64::from(k) * 10_000;
+        if k % 7 == 3 {
+            cap.seg(t, true, "S", 1000, 0, b"");
+            cap.seg(t + 100, false, "RA", 0, 1001, b"");
+            continue;
+        }
+        cap.seg(t, true, "S", 1000, 0, b"");
+        cap.seg(t + 100, false, "SA", 5000, 1001, b"");
+        cap.seg(t + 200, true, "A", 1001, 5001, b"");
+        cap.seg(
+            t + 300,
+            true,
+            "PA",
+            1001,
+            5001,
+            b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        );
+        if k % 5 == 0 {
+            cap.seg(
+                t + 400,
+                false,
+                "PA",
+                5001,
+                1028,
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
+            );
+        }
+        cap.seg(
+            t + 900,
+            false,
+            "PA",
+            5001,
+            1028,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
+        );
+        cap.seg(t + 1000, true, "FA", 1028, 5041, b"");
+        cap.seg(t + 1100, false, "FA", 5041, 1029, b"");
+        cap.seg(t + 1200, true, "A", 1029, 5042, b"");
+    }
+    cap.write("many")
+}
+
+#[test]
+fn rows_beyond_the_measured_ones_keep_to_the_columns() {
+    let path = many_connections(150);
+    let file = path.to_string_lossy().into_owned();
+    let j = json_report(&file);
+    let conns = j["connections"].as_array().unwrap();
+    assert_eq!(conns.len(), 150);
+    for w in [80usize, 120] {
+        let ws = w.to_string();
+        let text = stdout(&["report", &file], &[("COLUMNS", &ws)]);
+        for l in text.lines().filter(|l| !l.starts_with("capture ")) {
+            assert!(l.width() <= w, "at {w}: {l:?}");
+            assert!(!l.ends_with(' '), "at {w}: {l:?}");
+        }
+        let (header, rows) = table(&text);
+        assert_eq!(rows.len(), 150, "{text}");
+        let state = column(&header, "STATE").unwrap();
+        let server = column(&header, "SERVER").unwrap();
+        let client = column(&header, "CLIENT").unwrap();
+        for ((id, row), c) in rows.iter().zip(conns) {
+            assert_eq!(*id, c["id"].as_u64().unwrap());
+            assert_eq!(word_at(row, client), c["client"].as_str().unwrap(), "{row}");
+            assert_eq!(
+                word_at(row, state),
+                c["conn_state"].as_str().unwrap(),
+                "{row}"
+            );
+            assert_eq!(word_at(row, server), c["server"].as_str().unwrap(), "{row}");
+        }
+        let refused = rows
+            .iter()
+            .filter(|(_, r)| word_at(r, state) == "REJ")
+            .count();
+        assert_eq!(refused, 21, "every seventh of 150 refused");
+    }
+}
+
 #[test]
 fn a_narrow_table_says_which_columns_it_left_out_and_wide_shows_them() {
     let file = cap("tcp-lossy-client-side.pcap");

@@ -70,8 +70,9 @@ const RIGHT: [bool; N] = [
 const ROOMY: [usize; N] = [5, 21, 21, 8, 6, 22, 9, 9, 11, 17, 6, 8];
 /// Columns left out, in this order, when the table cannot fit otherwise.
 const DROP: [usize; 4] = [HS, PKTS, DUR, IRTT];
-/// Columns whose padding goes first, then the endpoints, then the handshake name.
-const SHRINK: [usize; 10] = [IRTT, DUR, PKTS, BYTES, HTTP, ID, APP, STATE, CLIENT, HS];
+/// Columns whose padding goes first, then the endpoints, the room kept for ids to come
+/// (they only grow), then the handshake name.
+const SHRINK: [usize; 10] = [IRTT, DUR, PKTS, BYTES, HTTP, APP, STATE, CLIENT, ID, HS];
 /// The least room ANALYSIS gets before it wraps.
 const ANALYSIS_MIN: usize = 16;
 
@@ -369,7 +370,7 @@ fn reclaim(l: &mut Layout, soft: &[usize; N], want: usize) {
         return;
     }
     for i in [
-        IRTT, DUR, PKTS, BYTES, HTTP, ID, APP, STATE, HS, CLIENT, SERVER,
+        IRTT, DUR, PKTS, BYTES, HTTP, APP, STATE, HS, CLIENT, SERVER, ID,
     ] {
         let room = b.saturating_sub(l.analysis_at());
         if room >= want {
