@@ -251,6 +251,7 @@ pub enum ColorChoice {
     Auto,
     /// Always, even into a pipe or file (and whatever NO_COLOR says).
     Always,
+    /// Never.
     Never,
 }
 
