@@ -6,18 +6,28 @@ use crate::capture::Source;
 use crate::explain::quiz::{self, Kind, Score};
 use crate::explain::{ConnFacts, arrow_label};
 use crate::headless;
-use crate::pipeline::{Config, Connection};
+use crate::parallel::ReadProgress;
+use crate::pipeline::{CaptureStats, Config, Connection};
 use crate::report::select::Selection;
 use anyhow::bail;
 use std::io::{self, BufRead, Write};
 
 /// Analyse `file` keeping every packet record.
 pub fn load(file: &str) -> anyhow::Result<Vec<Connection>> {
+    Ok(load_with(file, &ReadProgress::default())?.1)
+}
+
+/// `load`, publishing how far reading got in `progress`, with the capture's facts.
+pub fn load_with(
+    file: &str,
+    progress: &ReadProgress,
+) -> anyhow::Result<(CaptureStats, Vec<Connection>)> {
     let source = Source::from_arg(file);
     let mut cfg = Config::default();
     cfg.engine.keep_packets = true;
-    let (_, conns) = headless::run(&source, cfg)?;
-    Ok(conns)
+    let mut conns = Vec::new();
+    let stats = headless::stream_with_progress(&source, cfg, progress, &mut |c| conns.push(c))?;
+    Ok((stats, conns))
 }
 
 /// The connections asked for: one by id, or all (`None`); `file` names the capture in

@@ -28,6 +28,8 @@ fn record_file() -> PathBuf {
 fn output(cap: &Path, args: &[&str]) -> Vec<u8> {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tcpscope"))
         .current_dir(cap.parent().unwrap())
+        // The text table fits COLUMNS when it is set: record the full-width table.
+        .env_remove("COLUMNS")
         .arg("report")
         .arg(cap.file_name().unwrap())
         .args(args)

@@ -452,7 +452,12 @@ fn connect_with_odd_request_line_is_a_tunnel_to_smtp() {
     assert_eq!(text_http_cell(&path), "1");
     let text = cli(&["report", "--format", "text", path.to_str().unwrap()]);
     assert!(
-        text.lines().nth(1).unwrap().contains(" 1 tunnel:smtp "),
+        // The HTTP cell whole (no line ends in a space: it may close the line).
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .split("  ")
+            .any(|cell| cell.trim() == "1 tunnel:smtp"),
         "{text}"
     );
 }

@@ -40,6 +40,8 @@ pub struct ExportArgs {
     pub keylog: Option<PathBuf>,
     #[command(flatten)]
     pub select: super::select::SelectArgs,
+    #[command(flatten)]
+    pub diag: Diagnostics,
 }
 
 #[derive(clap::Args, Debug)]
@@ -51,7 +53,8 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Add every packet of each connection: direction, flags, relative seq/ack, length,
-    /// window and its analysis flags with the reason each fired.
+    /// window and its analysis flags (in JSON with the reason each fired; in text one
+    /// line per packet under its connection, as `tshark -r` prints them).
     #[arg(long)]
     pub packets: bool,
     /// Analysis threads (connections are sharded over them); 0 = one per core, up to 4.
@@ -72,6 +75,16 @@ pub struct ReportArgs {
     pub select: super::select::SelectArgs,
     #[command(flatten)]
     pub outputs: super::select::ReportOutArgs,
+    /// Text: every column in full, endpoints never shortened, whatever the terminal's
+    /// width (the default when standard output is not a terminal and COLUMNS is unset).
+    #[arg(long)]
+    pub wide: bool,
+    /// Text: colour connection states and analysis flags (auto: only on a terminal, and
+    /// not when NO_COLOR is set).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    #[command(flatten)]
+    pub diag: Diagnostics,
 }
 
 #[derive(clap::Args, Debug)]
@@ -143,6 +156,12 @@ pub struct ExplainArgs {
     // Which connections to tell (default: every one).
     #[command(flatten)]
     pub select: super::select::SelectArgs,
+    /// Text: colour the analysis flags and resets (auto: only on a terminal, and not when
+    /// NO_COLOR is set).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    #[command(flatten)]
+    pub diag: Diagnostics,
 }
 
 #[derive(clap::Args, Debug)]
@@ -175,6 +194,8 @@ pub struct DiagramArgs {
     /// (Stevens/tcptrace style) of each direction, as SVG.
     #[arg(long, value_enum)]
     pub graph: Option<Graph>,
+    #[command(flatten)]
+    pub diag: Diagnostics,
 }
 
 #[derive(clap::Args, Debug)]
@@ -226,4 +247,29 @@ pub struct DemoArgs {
     /// Presenter mode for the terminal UI.
     #[arg(long)]
     pub present: bool,
+}
+
+/// When the text outputs are coloured (`--color`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Only when standard output is a terminal and NO_COLOR is unset or empty.
+    #[default]
+    Auto,
+    /// Always, even into a pipe or file (and whatever NO_COLOR says).
+    Always,
+    /// Never.
+    Never,
+}
+
+/// What a command that reads a capture file says on standard error besides its output.
+#[derive(clap::Args, Clone, Copy, Debug, Default)]
+pub struct Diagnostics {
+    /// No progress bar (it shows on standard error only when that is a terminal and
+    /// reading takes over half a second). Warnings are still printed.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Exit with status 1 when the capture gave any warning (cut short, a bogus record),
+    /// after writing the output. The warnings go to standard error either way.
+    #[arg(long)]
+    pub strict: bool,
 }

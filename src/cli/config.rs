@@ -3,7 +3,10 @@
 //! own part of `Config`: sources, analysis settings, capture settings, formats, never a
 //! clap struct, and never a value it still has to check.
 
-use super::args::{DemoArgs, DiagramArgs, ExplainArgs, ExportArgs, LiveArgs, QuizArgs, ReportArgs};
+use super::args::{
+    ColorChoice, DemoArgs, Diagnostics, DiagramArgs, ExplainArgs, ExportArgs, LiveArgs, QuizArgs,
+    ReportArgs,
+};
 use super::{Cli, Command};
 use crate::capture::Source;
 use crate::capture::live::LiveConfig;
@@ -50,6 +53,31 @@ pub struct Report {
     pub write: Option<PathBuf>,
     /// `--format zeek --out DIR`: the folder of the logs.
     pub out: Option<PathBuf>,
+    pub output: Output,
+}
+
+/// How a command that reads a capture file writes besides its data: the text table's
+/// width, colour, the progress bar, what warnings do.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Output {
+    /// Every column in full (`--wide`).
+    pub wide: bool,
+    pub color: ColorChoice,
+    /// No progress bar (`--quiet`).
+    pub quiet: bool,
+    /// Exit status 1 when the capture gave warnings (`--strict`).
+    pub strict: bool,
+}
+
+impl Output {
+    fn of(d: Diagnostics, color: ColorChoice, wide: bool) -> Output {
+        Output {
+            wide,
+            color,
+            quiet: d.quiet,
+            strict: d.strict,
+        }
+    }
 }
 
 /// `tcpscope export-http`.
@@ -58,6 +86,7 @@ pub struct ExportHttp {
     pub analysis: pipeline::Config,
     pub out: PathBuf,
     pub select: Selection,
+    pub output: Output,
 }
 
 /// `tcpscope explain`.
@@ -67,6 +96,7 @@ pub struct Explain {
     /// The connections to tell (every one when empty).
     pub select: Selection,
     pub style: Style,
+    pub output: Output,
 }
 
 /// `tcpscope diagram`.
@@ -78,6 +108,7 @@ pub struct Diagram {
     pub options: diagram::Options,
     pub slice: diagram::Slice,
     pub graph: Option<diagram::Graph>,
+    pub output: Output,
 }
 
 /// `tcpscope quiz`.
@@ -191,6 +222,7 @@ fn report(a: ReportArgs) -> anyhow::Result<Report> {
         select: a.select.into_selection()?,
         write,
         out,
+        output: Output::of(a.diag, a.color, a.wide),
     })
 }
 
@@ -223,6 +255,7 @@ fn export_http(a: ExportArgs) -> anyhow::Result<ExportHttp> {
         analysis,
         out: PathBuf::from(a.out),
         select: a.select.into_selection()?,
+        output: Output::of(a.diag, ColorChoice::Never, false),
     })
 }
 
@@ -231,6 +264,7 @@ fn explain(a: ExplainArgs) -> anyhow::Result<Explain> {
         file: a.file,
         select: a.select.into_selection()?,
         style: a.format,
+        output: Output::of(a.diag, a.color, false),
     })
 }
 
@@ -258,6 +292,7 @@ fn diagram(a: DiagramArgs) -> anyhow::Result<Diagram> {
         },
         slice,
         graph: a.graph,
+        output: Output::of(a.diag, ColorChoice::Never, false),
     })
 }
 

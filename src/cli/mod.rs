@@ -55,7 +55,8 @@ pub fn clap_exit(e: &clap::Error) -> ExitCode {
 const AFTER_HELP: &str = "\
 Exit status:
   0  success (also when the output pipe is closed early, e.g. `| head`)
-  1  error: the capture could not be read (missing, unreadable, not a capture)
+  1  error: the capture could not be read (missing, unreadable, not a capture), or
+     with --strict, it gave warnings (cut short, a bogus record)
   2  usage error: unknown command or option
 
 A FILE named like a command (`report`, `open`, ...) is opened when it is the only
@@ -65,7 +66,13 @@ argument and that command needs a file (`tcpscope report` beside a file `report`
 Examples:
   tcpscope report captures/http-get.pcap
   tcpscope report --format json captures/http-keepalive.pcap | jq '.connections[0]'
-  tcpdump -i lo -w - | tcpscope report -";
+  tcpdump -i lo -w - | tcpscope report -
+
+Output: the text table fits the terminal (COLUMNS if set; into a pipe: every column
+in full, as with --wide); --color auto|always|never (NO_COLOR is honoured); a progress
+bar on standard error for files that take over half a second (not with -q, or when
+standard error is not a terminal); warnings also on standard error as
+`tcpscope: warning: FILE: ...`.";
 
 const LIVE_HELP: &str = "\
 Examples:

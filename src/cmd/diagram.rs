@@ -1,14 +1,15 @@
 //! `tcpscope diagram`: a connection's ladder diagram (`report::diagram`), or its
 //! sequence-number graph (`report::seqgraph`), whole or a slice of it.
 
-use crate::classroom;
+use super::{load_classroom, select_or_warn, warn};
 use crate::cli::config::Diagram;
 use crate::report::{diagram, seqsvg};
 use std::io::{self, Write};
 
 pub fn run(c: Diagram) -> anyhow::Result<()> {
     // The first connection selected (the capture's first when nothing is asked for).
-    let mut conns = classroom::select_by(classroom::load(&c.file)?, &c.select, &c.file)?;
+    let (stats, conns) = load_classroom(&c.file, &c.output)?;
+    let mut conns = select_or_warn(&stats, conns, &c.select, &c.file)?;
     conns.truncate(1);
     let text = match c.graph {
         Some(diagram::Graph::Seq) => {
@@ -22,5 +23,6 @@ pub fn run(c: Diagram) -> anyhow::Result<()> {
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;
-    Ok(())
+    drop(out);
+    warn::report(&stats, c.output.strict)
 }

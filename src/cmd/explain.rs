@@ -1,15 +1,18 @@
 //! `tcpscope explain`: a connection's story in plain language (`explain::narrative`).
+//! With colour (`--color`), the analysis markers and resets of the text stand out.
 
-use crate::classroom;
+use super::{load_classroom, select_or_warn, term, warn};
 use crate::cli::config::Explain;
-use crate::explain::narrative;
+use crate::explain::narrative::{self, Style};
 use std::io::{self, Write};
 
 /// Bytes of each direction kept when a stream is rebuilt for its chunk sizes.
 const STREAM_CAP: u64 = 1 << 20;
 
 pub fn run(c: Explain) -> anyhow::Result<()> {
-    let conns = classroom::select_by(classroom::load(&c.file)?, &c.select, &c.file)?;
+    let (stats, conns) = load_classroom(&c.file, &c.output)?;
+    let conns = select_or_warn(&stats, conns, &c.select, &c.file)?;
+    let color = c.style == Style::Text && term::color(c.output.color);
     let mut out = io::BufWriter::new(io::stdout().lock());
     let source = crate::capture::Source::from_arg(&c.file);
     for (k, conn) in conns.iter().enumerate() {
@@ -26,8 +29,14 @@ pub fn run(c: Explain) -> anyhow::Result<()> {
             .then(|| crate::stream::rebuild_stream(&source, conn, STREAM_CAP).ok())
             .flatten();
         let wire = stream.as_ref().map(|s| &s.wire);
-        out.write_all(narrative::render_with(conn, c.style, wire).as_bytes())?;
+        let text = narrative::render_with(conn, c.style, wire);
+        if color {
+            out.write_all(crate::report::grid::paint_explain(&text).as_bytes())?;
+        } else {
+            out.write_all(text.as_bytes())?;
+        }
     }
     out.flush()?;
-    Ok(())
+    drop(out);
+    warn::report(&stats, c.output.strict)
 }

@@ -1,9 +1,12 @@
 //! `tcpscope export-http`: every decoded HTTP body into a folder, with an index
 //! (`export` names and writes the files).
 
+use super::{progress, warn};
 use crate::cli::config::ExportHttp;
 use crate::headless;
+use crate::parallel::ReadProgress;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 pub fn run(c: ExportHttp) -> anyhow::Result<()> {
     // Before the capture is read: a wrong -o is known at once.
@@ -13,7 +16,17 @@ pub fn run(c: ExportHttp) -> anyhow::Result<()> {
             c.out.display()
         );
     }
-    let (stats, mut conns) = headless::run(&c.source, c.analysis)?;
+    let progress = Arc::new(ReadProgress::default());
+    let bar = progress::Bar::start(
+        Arc::clone(&progress),
+        &c.source,
+        progress::wanted(c.output.quiet),
+    );
+    let mut conns = Vec::new();
+    let read =
+        headless::stream_with_progress(&c.source, c.analysis, &progress, &mut |x| conns.push(x));
+    bar.finish();
+    let stats = read?;
     c.select
         .check_ids(stats.connections, &c.source.display())
         .map_err(anyhow::Error::msg)?;
@@ -30,5 +43,7 @@ pub fn run(c: ExportHttp) -> anyhow::Result<()> {
         dir.display(),
         dir.display()
     )?;
-    Ok(out.flush()?)
+    out.flush()?;
+    drop(out);
+    warn::report(&stats, c.output.strict)
 }

@@ -12,12 +12,15 @@ pub mod export_http;
 pub mod interfaces;
 pub mod live;
 pub mod open;
+pub mod progress;
 pub mod quiz;
 pub mod report;
+pub mod term;
+pub mod warn;
 
 use crate::cli::{Config, EXIT_ERROR, EXIT_OK, NO_ARGS_USAGE};
 use crate::pipeline::{CaptureStats, Connection};
-use crate::report::{Format, Writer};
+use crate::report::{Format, Writer, text};
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -87,7 +90,19 @@ pub fn stream_connections<W: Write>(
     stop: &AtomicBool,
     run: impl FnOnce(&mut dyn FnMut(Connection)) -> anyhow::Result<CaptureStats>,
 ) -> anyhow::Result<()> {
-    let mut writer = Writer::new(out, format);
+    stream_report(out, format, text::Options::default(), stop, run).map(|_| ())
+}
+
+/// `stream_connections` with the text table laid out as `text` says; returns the
+/// capture's facts (their warnings, for standard error).
+pub fn stream_report<W: Write>(
+    out: W,
+    format: Format,
+    text: text::Options,
+    stop: &AtomicBool,
+    run: impl FnOnce(&mut dyn FnMut(Connection)) -> anyhow::Result<CaptureStats>,
+) -> anyhow::Result<CaptureStats> {
+    let mut writer = Writer::with_text(out, format, text);
     let mut write_err: Option<io::Error> = None;
     let stats = run(&mut |c| {
         if write_err.is_none()
@@ -101,5 +116,35 @@ pub fn stream_connections<W: Write>(
         return Err(e.into());
     }
     writer.finish(&stats)?;
-    Ok(())
+    Ok(stats)
+}
+
+/// Read the capture `file` for `explain` or `diagram` (every packet kept), with the
+/// progress bar `output` allows; the connections and the capture's facts.
+pub fn load_classroom(
+    file: &str,
+    output: &crate::cli::config::Output,
+) -> anyhow::Result<(CaptureStats, Vec<Connection>)> {
+    let progress = std::sync::Arc::new(crate::parallel::ReadProgress::default());
+    let bar = progress::Bar::start(
+        std::sync::Arc::clone(&progress),
+        &crate::capture::Source::from_arg(file),
+        progress::wanted(output.quiet),
+    );
+    let r = crate::classroom::load_with(file, &progress);
+    bar.finish();
+    r
+}
+
+/// `conns` narrowed to what `sel` keeps (`--conn`, `--host`, ...); on an error, the
+/// capture's warnings are printed first, so they are never lost.
+pub fn select_or_warn(
+    stats: &CaptureStats,
+    conns: Vec<Connection>,
+    sel: &crate::report::select::Selection,
+    file: &str,
+) -> anyhow::Result<Vec<Connection>> {
+    crate::classroom::select_by(conns, sel, file).inspect_err(|_| {
+        let _ = warn::report(stats, false);
+    })
 }

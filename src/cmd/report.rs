@@ -1,23 +1,28 @@
 //! `tcpscope report`: every connection of a capture (or those selected), as a table,
 //! JSON, NDJSON or Zeek logs, written as each finishes (memory follows the connections
 //! open at once, not the file's size); with `-w`, the selected connections' frames are
-//! then copied to a pcap (a second pass over the file).
+//! then copied to a pcap (a second pass over the file). A progress bar on standard error
+//! while a long file is read; the capture's warnings on standard error after the report.
 
+use super::progress::{self, Lifting};
+use super::{term, warn};
 use crate::cli::config::Report;
 use crate::headless;
 use crate::parallel::ReadProgress;
 use crate::pipeline::{CaptureStats, Connection};
 use crate::report::select::{FrameMatcher, Selection};
+use crate::report::text;
 use crate::report::zeek::ZeekWriter;
 use crate::report::{Format, Writer};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 /// Where the selected connections go.
 enum Sink<'a> {
-    Stream(Writer<BufWriter<io::StdoutLock<'a>>>),
+    Stream(Writer<BufWriter<Lifting<io::StdoutLock<'a>>>>),
     Zeek(ZeekWriter<BufWriter<File>>),
 }
 
@@ -39,18 +44,28 @@ impl Sink<'_> {
 
 pub fn run(c: Report) -> anyhow::Result<()> {
     let file = c.source.display();
+    let progress = Arc::new(ReadProgress::default());
+    let bar = progress::Bar::start(
+        Arc::clone(&progress),
+        &c.source,
+        progress::wanted(c.output.quiet),
+    );
     let mut sink = match (c.format, &c.out) {
         (Format::Zeek, Some(dir)) => Sink::Zeek(zeek_writer(dir)?),
         _ => {
-            let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-            let w = Writer::new(out, c.format);
+            let text = text::Options {
+                width: term::report_width(c.output.wide),
+                color: term::color(c.output.color),
+                sample: text::SAMPLE_ROWS,
+            };
+            let out = BufWriter::with_capacity(1 << 16, bar.writer(io::stdout().lock()));
+            let w = Writer::with_text(out, c.format, text);
             Sink::Stream(match c.select.is_all() {
                 true => w,
                 false => w.selected(c.select.describe()),
             })
         }
     };
-    let progress = ReadProgress::default();
     let sel = &c.select;
     // With --conn, the (few) connections are held to the end, so that an id naming no
     // connection is an error before anything is written.
@@ -58,7 +73,7 @@ pub fn run(c: Report) -> anyhow::Result<()> {
     let mut held = Vec::new();
     let mut frames = FrameMatcher::default();
     let mut write_err: Option<io::Error> = None;
-    let stats = headless::stream_with_progress(&c.source, c.analysis, &progress, &mut |conn| {
+    let read = headless::stream_with_progress(&c.source, c.analysis, &progress, &mut |conn| {
         if !sel.matches(&conn) {
             return;
         }
@@ -73,7 +88,9 @@ pub fn run(c: Report) -> anyhow::Result<()> {
             write_err = Some(e);
             progress.stop.store(true, Ordering::SeqCst);
         }
-    })?;
+    });
+    bar.finish();
+    let stats = read?;
     if let Some(e) = write_err {
         return Err(e.into());
     }
@@ -85,7 +102,7 @@ pub fn run(c: Report) -> anyhow::Result<()> {
     if let Some(path) = &c.write {
         write_pcap(&c.source, path, &frames)?;
     }
-    Ok(())
+    warn::report(&stats, c.output.strict)
 }
 
 fn check(sel: &Selection, stats: &CaptureStats, file: &str) -> anyhow::Result<()> {

@@ -6,12 +6,15 @@
 //! never holds every connection in memory; the capture summary comes last.
 
 pub mod diagram;
+pub mod grid;
 pub mod json;
+pub mod packets;
 pub mod select;
 pub mod seqgraph;
 pub mod seqsvg;
 pub mod slice;
 pub mod text;
+pub mod text_summary;
 pub mod zeek;
 
 use crate::pipeline::{CaptureStats, Connection};
@@ -64,11 +67,16 @@ pub struct Writer<W: Write> {
 
 impl<W: Write> Writer<W> {
     pub fn new(out: W, format: Format) -> Self {
+        Self::with_text(out, format, text::Options::default())
+    }
+
+    /// A report whose text table is laid out as `text` says (width, colour).
+    pub fn with_text(out: W, format: Format, text: text::Options) -> Self {
         Writer {
             out,
             format,
             count: 0,
-            text: text::Table::default(),
+            text: text::Table::new(text),
             selection: None,
         }
     }
@@ -115,7 +123,7 @@ impl<W: Write> Writer<W> {
     pub fn finish(mut self, stats: &CaptureStats) -> io::Result<W> {
         match self.format {
             Format::Text => {
-                text::summary(&mut self.out, stats, &self.text)?;
+                text::summary(&mut self.out, stats, &mut self.text)?;
                 if let Some(sel) = &self.selection {
                     writeln!(
                         self.out,
