@@ -56,11 +56,7 @@ impl Table {
             c.id,
             client,
             c.server.to_string(),
-            if c.tls_decrypted() {
-                "tls→http"
-            } else {
-                c.app.name()
-            },
+            c.app_label(),
             state,
             hs,
             irtt,
