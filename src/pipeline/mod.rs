@@ -21,6 +21,7 @@ use connection::{AppSink, feed_app, live_exchanges, live_h2};
 pub use connection::{Connection, PerDir};
 pub use h2::H2State;
 pub use stats::{BackStep, CaptureStats, TimeOrder};
+pub use tls::TlsReplay;
 
 /// Limits and switches of one analysis run.
 #[derive(Clone, Debug)]

@@ -47,15 +47,19 @@ pub(super) fn starts_tls(dir: Dir, ev: &StreamEvent<'_>) -> bool {
     matches!(ev, StreamEvent::Data { offset: 0, bytes: [0x16, ..], .. } if dir == Dir::Client)
 }
 
-/// Where the plaintext goes: the same HTTP/2-or-HTTP/1 routing as a cleartext stream.
+/// What sees the plaintext besides the parsers (the TUI's rebuilt Stream tab).
+pub type Tap<'a> = &'a mut dyn FnMut(Dir, &StreamEvent<'_>);
+
+/// Where the plaintext goes: `tap`, then the same HTTP/2-or-HTTP/1 routing as a cleartext
+/// stream.
 fn to_app<'a>(
     cfg: &'a Option<HttpConfig>,
     http: &'a mut Option<Box<HttpAssembler>>,
     h2: &'a mut H2State,
     ts: Ts,
+    tap: Tap<'a>,
 ) -> impl FnMut(Dir, Plain<'_>) + 'a {
     move |d, p| {
-        let Some(cfg) = cfg.as_ref() else { return };
         let ev = match p {
             Plain::Data { bytes, frame } => StreamEvent::Data {
                 bytes,
@@ -64,7 +68,35 @@ fn to_app<'a>(
             },
             Plain::Gap { offset, len } => StreamEvent::Gap { offset, len },
         };
-        h2::route(h2, http, cfg, d, ev, ts);
+        tap(d, &ev);
+        if let Some(cfg) = cfg.as_ref() {
+            h2::route(h2, http, cfg, d, ev, ts);
+        }
+    }
+}
+
+/// A connection's TLS layer run again over its frames, for the TUI's rebuilt streams: the
+/// plaintext is parsed (HTTP/1 or HTTP/2, bodies kept as `cfg` says) and handed to a tap.
+#[derive(Debug)]
+pub struct TlsReplay(TlsLive);
+
+impl TlsReplay {
+    pub fn new(keys: Option<Arc<KeyLog>>, cfg: &HttpConfig) -> Self {
+        TlsReplay(TlsLive::new(keys, Some(cfg)))
+    }
+
+    /// One reassembled event of the TLS byte stream (ciphertext).
+    pub fn feed(&mut self, dir: Dir, ev: StreamEvent<'_>, ts: Ts, tap: Tap<'_>) {
+        self.0.feed_tapped(dir, ev, ts, tap);
+    }
+
+    pub fn fin(&mut self, dir: Dir, frame: u64, ts: Ts) {
+        self.0.fin(dir, frame, ts);
+    }
+
+    /// The decrypted exchanges (HTTP/1, then HTTP/2 streams).
+    pub fn finish(self, ts: Ts, tap: Tap<'_>) -> Vec<Exchange> {
+        self.0.finish_tapped(ts, tap).http
     }
 }
 
@@ -90,12 +122,16 @@ impl TlsLive {
     }
 
     pub(super) fn feed(&mut self, dir: Dir, ev: StreamEvent<'_>, ts: Ts) {
+        self.feed_tapped(dir, ev, ts, &mut |_, _| {});
+    }
+
+    fn feed_tapped(&mut self, dir: Dir, ev: StreamEvent<'_>, ts: Ts, tap: Tap<'_>) {
         match ev {
             StreamEvent::Data { bytes, frame, .. } => self.session.push(
                 dir,
                 bytes,
                 frame,
-                &mut to_app(&self.cfg, &mut self.http, &mut self.h2, ts),
+                &mut to_app(&self.cfg, &mut self.http, &mut self.h2, ts, tap),
             ),
             StreamEvent::Gap { len, .. } => self.session.gap(dir, len),
         }
@@ -133,13 +169,17 @@ impl TlsLive {
     }
 
     pub(super) fn finish(self, ts: Ts) -> TlsDone {
+        self.finish_tapped(ts, &mut |_, _| {})
+    }
+
+    fn finish_tapped(self, ts: Ts, tap: Tap<'_>) -> TlsDone {
         let TlsLive {
             session,
             cfg,
             mut http,
             mut h2,
         } = self;
-        let info = session.finish(&mut to_app(&cfg, &mut http, &mut h2, ts));
+        let info = session.finish(&mut to_app(&cfg, &mut http, &mut h2, ts, tap));
         // Bytes the preface probe still holds (the connection ended before the client's
         // 24th byte) are HTTP/1's.
         if let (H2State::Held(p), Some(c)) = (&mut h2, cfg.as_ref()) {
