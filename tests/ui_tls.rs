@@ -125,3 +125,61 @@ fn ladder_labels_the_tls_handshake() {
     assert!(s.contains("PA seq=1370 {NewSessionTicket}…"), "{s}");
     insta::assert_snapshot!("tls_h2_ladder_80x24", s);
 }
+
+#[test]
+fn packets_tab_shows_the_tls_record_tree() {
+    keys();
+    let src = Source::File(cap("tls/tls12-h2.pcap"));
+    let data = loader::load(&src, |_| {}).expect("load");
+    let mut app = App::new("captures/tls/tls12-h2.pcap");
+    app.color = false;
+    app.update(Action::Resize(160, 45));
+    app.set_loaded(data);
+    app.update(Action::Open);
+    for _ in 0..5 {
+        app.update(Action::Down); // frame 6: ServerHello, Certificate, ... in clear
+    }
+    app.update(Action::Open);
+    assert_eq!(app.conn_view.tab, Tab::Packets);
+    load_wanted(&mut app, &src);
+    let tree: Vec<String> = app.tree().iter().map(|f| f.text.clone()).collect();
+    let at = tree
+        .iter()
+        .position(|t| t == "Transport Layer Security")
+        .unwrap_or_else(|| panic!("{tree:?}"));
+    // tshark -r tls12-h2.pcap -Y frame.number==6 -T fields -e tls.record.content_type
+    // -e tls.record.length -e tls.handshake.type: "22,22,22,22  106,810,300,4  2,11,12,14".
+    let t = &tree[at..];
+    let recs: Vec<&String> = t.iter().filter(|x| x.starts_with("TLS record: ")).collect();
+    assert_eq!(
+        recs,
+        [
+            "TLS record: Handshake, TLS 1.2, 106 bytes",
+            "TLS record: Handshake, TLS 1.2, 810 bytes",
+            "TLS record: Handshake, TLS 1.2, 300 bytes",
+            "TLS record: Handshake, TLS 1.2, 4 bytes",
+        ]
+    );
+    let msgs: Vec<&String> = t.iter().filter(|x| x.starts_with("Handshake: ")).collect();
+    assert_eq!(
+        msgs,
+        [
+            "Handshake: ServerHello (2), 102 bytes",
+            "Handshake: Certificate (11), 806 bytes",
+            "Handshake: ServerKeyExchange (12), 296 bytes",
+            "Handshake: ServerHelloDone (14), 0 bytes",
+        ]
+    );
+    // `]` walks the fields down to the TLS lines, which the tree pane then shows.
+    for _ in 0..tree.len() {
+        if app.current_field() > at {
+            break;
+        }
+        app.update(Action::FieldNext);
+    }
+    let s = screen(&app);
+    assert!(
+        s.contains("TLS record: Handshake, TLS 1.2, 106 bytes"),
+        "{s}"
+    );
+}
