@@ -69,8 +69,9 @@ open(os.path.join(d, "small.txt"), "w").write("".join(r.choice("abcdefghij\n") f
 open(os.path.join(d, "big.bin"), "wb").write(bytes(r.getrandbits(8) for _ in range(600_000)))
 words = ["tcp", "tls", "record", "handshake", "key", "log", "nginx", "curl", "<p>", "</p>\n"]
 open(os.path.join(d, "page.html"), "w").write("<html>" + " ".join(r.choice(words) for _ in range(40_000)) + "</html>\n")
+open(os.path.join(d, "mid.bin"), "wb").write(bytes(r.getrandbits(8) for _ in range(100_000)))
 PY
-    (cd "$DOC" && sha256sum small.txt big.bin page.html) > "$OUT/served-sha256.txt"
+    (cd "$DOC" && sha256sum small.txt big.bin page.html mid.bin) > "$OUT/served-sha256.txt"
     openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=tls.test" \
         -addext "subjectAltName=DNS:tls.test" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
 }
@@ -127,11 +128,27 @@ record() {
     log "$name: $(stat -c %s "$pcap") bytes"
 }
 
+# HTTP/2 over TLS (ALPN h2): several requests multiplexed on one connection by
+# `curl --parallel` (curl waits for the connection and multiplexes by default), one of
+# them gzip-encoded (--compressed: nginx gzips text/html), one a 404.
+record_h2() {
+    record tls13-h2 yes --http2 $U/small.txt
+    record tls13-h2-parallel yes --http2 --parallel --compressed $U/small.txt \
+        -o /dev/null $U/page.html -o /dev/null $U/mid.bin -o /dev/null $U/missing.txt
+    record tls12-h2 yes --http2 --tls-max 1.2 --ciphers ECDHE-RSA-CHACHA20-POLY1305 $U/small.txt
+}
+
 U=https://tls.test
 mkdir -p "$OUT"
 setup_net
 make_files
 start_nginx
+# ONLY=h2: re-record only the HTTP/2-over-TLS captures (the others keep their keys).
+if [[ ${ONLY:-} == h2 ]]; then
+    record_h2
+    log "done (h2 only)"
+    exit 0
+fi
 H1=(--http1.1)
 record tls13-aes128 yes "${H1[@]}" --tlsv1.3 --tls13-ciphers TLS_AES_128_GCM_SHA256 $U/small.txt
 record tls13-aes256 yes "${H1[@]}" --tlsv1.3 --tls13-ciphers TLS_AES_256_GCM_SHA384 $U/small.txt
@@ -141,7 +158,7 @@ record tls12-aes256gcm yes "${H1[@]}" --tls-max 1.2 --ciphers ECDHE-RSA-AES256-G
 record tls12-chacha20 yes "${H1[@]}" --tls-max 1.2 --ciphers ECDHE-RSA-CHACHA20-POLY1305 $U/small.txt
 record tls13-keepalive yes "${H1[@]}" $U/small.txt -o /dev/null $U/big.bin
 record tls13-gzip-chunked yes "${H1[@]}" --compressed $U/page.html
-record tls13-h2 yes --http2 $U/small.txt
+record_h2
 record tls13-nokeys no "${H1[@]}" $U/small.txt
 # A lossy download: the server drops every 40th large segment once (TCP retransmits).
 ip netns exec $NS_S nft -f - <<NFT

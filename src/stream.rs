@@ -48,6 +48,9 @@ pub struct StreamData {
     /// What HTTP each data segment carries, and each chunked response's chunks (from the
     /// pieces' byte offsets; see `explain::wire`).
     pub wire: crate::explain::WireHttp,
+    /// The lines and exchanges are TLS plaintext decrypted with the run's key log (the
+    /// lines of a TLS connection are its records otherwise).
+    pub decrypted: bool,
 }
 
 const WRAP: usize = 200;
@@ -80,15 +83,23 @@ pub fn rebuild_stream(source: &Source, conn: &Connection, cap: u64) -> Result<St
     if matches!(source, Source::Stdin) {
         return Err("standard input cannot be read again: the stream cannot be rebuilt".into());
     }
+    // A decrypted TLS connection shows its plaintext: the TLS layer runs again with the
+    // run's key log (`--keylog`, SSLKEYLOGFILE, the capture's secrets).
+    let tls = conn.tls_decrypted().then(|| {
+        crate::pipeline::TlsReplay::new(crate::tls::keylog::run_keys(), &HttpConfig::default())
+    });
     let mut r = Rebuild {
         conn,
         tcp: TcpConn::new(EngineConfig::default()),
         sink: Sink {
             http: HttpAssembler::new(HttpConfig::default()),
-            pieces: Vec::new(),
-            total: 0,
-            cap,
-            truncated: false,
+            tls,
+            pieces: Pieces {
+                pieces: Vec::new(),
+                total: 0,
+                cap,
+                truncated: false,
+            },
         },
         fins: Vec::new(),
     };
@@ -134,9 +145,16 @@ pub(crate) fn read_frames(
     }
 }
 
-/// What the engine's stream events go to: the HTTP assembler and the kept pieces.
+/// What the engine's stream events go to: the HTTP assembler (or, for a decrypted TLS
+/// connection, the TLS layer and what it decrypts) and the kept pieces.
 struct Sink {
     http: HttpAssembler,
+    tls: Option<crate::pipeline::TlsReplay>,
+    pieces: Pieces,
+}
+
+/// The pieces kept for display, up to the byte cap.
+struct Pieces {
     /// (direction, frame, piece); a gap's frame is 0 until [`Rebuild::finish`].
     pieces: Vec<(Dir, u64, Piece)>,
     total: u64,
@@ -144,11 +162,10 @@ struct Sink {
     truncated: bool,
 }
 
-impl Sink {
-    fn on_event(&mut self, dir: Dir, ev: StreamEvent<'_>) {
-        match ev {
+impl Pieces {
+    fn keep(&mut self, dir: Dir, ev: &StreamEvent<'_>) {
+        match *ev {
             StreamEvent::Data { bytes, frame, .. } => {
-                self.http.push(dir, bytes, frame, Ts(0));
                 if self.total >= self.cap {
                     self.truncated = true;
                     return;
@@ -158,10 +175,22 @@ impl Sink {
                 self.pieces
                     .push((dir, frame, Piece::Data(bytes[..take].to_vec())));
             }
-            StreamEvent::Gap { offset, len } => {
-                self.http.gap_at(dir, offset, len);
-                self.pieces.push((dir, 0, Piece::Gap(len)))
-            }
+            StreamEvent::Gap { len, .. } => self.pieces.push((dir, 0, Piece::Gap(len))),
+        }
+    }
+}
+
+impl Sink {
+    fn on_event(&mut self, dir: Dir, ev: StreamEvent<'_>) {
+        if let Some(t) = self.tls.as_mut() {
+            let pieces = &mut self.pieces;
+            t.feed(dir, ev, Ts(0), &mut |d, e| pieces.keep(d, e));
+            return;
+        }
+        self.pieces.keep(dir, &ev);
+        match ev {
+            StreamEvent::Data { bytes, frame, .. } => self.http.push(dir, bytes, frame, Ts(0)),
+            StreamEvent::Gap { offset, len } => self.http.gap_at(dir, offset, len),
         }
     }
 }
@@ -216,15 +245,29 @@ impl Rebuild<'_> {
         // direction is all that matters to the assembler).
         for (dir, frame) in self.fins {
             self.sink.http.fin(dir, frame, Ts(0));
+            if let Some(t) = self.sink.tls.as_mut() {
+                t.fin(dir, frame, Ts(0));
+            }
         }
-        self.sink.http.finish();
+        let decrypted = self.sink.tls.is_some();
+        let http = match self.sink.tls.take() {
+            Some(t) => {
+                let pieces = &mut self.sink.pieces;
+                t.finish(Ts(0), &mut |d, e| pieces.keep(d, e))
+            }
+            None => {
+                self.sink.http.finish();
+                self.sink.http.into_exchanges()
+            }
+        };
         let mut out = StreamData {
             conn_id: self.conn.id,
-            truncated: self.sink.truncated,
-            http: self.sink.http.into_exchanges(),
+            truncated: self.sink.pieces.truncated,
+            http,
+            decrypted,
             ..Default::default()
         };
-        let mut pieces = self.sink.pieces;
+        let mut pieces = self.sink.pieces.pieces;
         // Gaps carry no frame: give them the frame of the data before them.
         let mut prev = self.conn.first_frame;
         for x in pieces.iter_mut() {

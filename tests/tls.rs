@@ -173,14 +173,15 @@ fn without_keys_the_clear_handshake_is_still_reported() {
 }
 
 #[test]
-fn alpn_h2_is_noted_not_parsed() {
+fn alpn_h2_is_handed_to_http2() {
+    // More in tests/tls_h2.rs.
     let c = report("tls13-h2.pcap", Some("tls13-h2.keys"));
     assert_eq!(c["app"], "tls");
     assert_eq!(c["tls"]["alpn"], "h2");
     assert_eq!(c["tls"]["decrypted"], true);
-    assert!(c.get("http").is_none());
-    let notes = c["tls"]["notes"].to_string();
-    assert!(notes.contains("HTTP/2"), "{notes}");
+    assert_eq!(c["http"][0]["stream_id"], 1);
+    assert_eq!(c["http"][0]["response"]["body_sha256"], served("small.txt"));
+    assert_eq!(c["http2"]["origin"], "tls");
 }
 
 #[test]

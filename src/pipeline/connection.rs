@@ -171,11 +171,15 @@ impl Connection {
     /// Move the TLS layer's facts and decrypted exchanges into the connection.
     pub(super) fn finish_tls(&mut self, ts: Ts) {
         if let Some(t) = self.tls.as_mut().and_then(|t| t.live.take()) {
-            let (info, http) = t.finish(ts);
+            let done = t.finish(ts);
             if self.app == AppProto::Tls {
-                self.http = http;
+                self.http = done.http;
+                if let Some(sum) = done.h2 {
+                    // `app` stays tls; the `http2` object is the decrypted stream's.
+                    self.h2_live = Some(Box::new(H2State::Done(Box::new(sum))));
+                }
                 self.tls = Some(Box::new(tls::TlsSlot {
-                    info: Some(info),
+                    info: Some(done.info),
                     live: None,
                 }));
             } else {
@@ -187,6 +191,19 @@ impl Connection {
     /// Whether the TLS layer decrypted something (the APP column's `tls→http`).
     pub fn tls_decrypted(&self) -> bool {
         self.tls_info().is_some_and(|t| t.decrypted)
+    }
+
+    /// The APP column: the detected protocol, or for a decrypted TLS connection what its
+    /// plaintext was (`tls→http`, `tls→h2`: `app` itself stays `tls`). `h2` is HTTP/2's
+    /// ALPN name, and keeps the column 8 wide like `tls→http`.
+    pub fn app_label(&self) -> &'static str {
+        if !self.tls_decrypted() {
+            self.app.name()
+        } else if matches!(self.h2_live.as_deref(), Some(H2State::Done(_))) {
+            "tls→h2"
+        } else {
+            "tls→http"
+        }
     }
 
     /// The connection's TLS facts (`app` tls), as of its end or of a snapshot.

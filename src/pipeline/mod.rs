@@ -21,6 +21,7 @@ use connection::{AppSink, feed_app, live_exchanges, live_h2};
 pub use connection::{Connection, PerDir};
 pub use h2::H2State;
 pub use stats::{BackStep, CaptureStats, TimeOrder};
+pub use tls::TlsReplay;
 
 /// Limits and switches of one analysis run.
 #[derive(Clone, Debug)]
@@ -476,9 +477,10 @@ impl<'a> Analyzer<'a> {
                 let app = h.map_or(c.app, |h| h.app());
                 let tls = c.tls.as_ref().and_then(|t| t.live.as_ref());
                 let tls = tls.filter(|_| app == AppProto::Tls);
-                let tls = tls.map(|t| t.snapshot());
+                let mut tls = tls.map(|t| t.snapshot());
+                let tls_h2 = tls.as_mut().and_then(|t| t.h2.take());
                 let http = match &tls {
-                    Some((_, ex)) => ex.clone(),
+                    Some(t) => t.http.clone(),
                     None => h.map_or_else(|| c.http.clone(), |h| h.exchanges().to_vec()),
                 };
                 Connection {
@@ -507,12 +509,15 @@ impl<'a> Analyzer<'a> {
                     } else {
                         live_exchanges(c)
                     },
-                    h2_live: live_h2(c),
+                    h2_live: match tls_h2 {
+                        Some(s) => Some(Box::new(H2State::Done(Box::new(s)))),
+                        None => live_h2(c),
+                    },
                     http_live: None,
                     released: true,
                     ftp: None,
                     tls: tls
-                        .map(|(i, _)| i)
+                        .map(|t| t.info)
                         .or_else(|| c.tls_info().cloned())
                         .map(|i| {
                             Box::new(tls::TlsSlot {

@@ -250,17 +250,12 @@ impl Row {
             ),
             None => ("-".into(), "-".into(), "-".into(), Vec::new()),
         };
-        let app = if c.tls_decrypted() {
-            "tls→http"
-        } else {
-            c.app.name()
-        };
         let state_paint = state_paint(&state);
         let cells = [
             c.id.to_string(),
             client,
             c.server.to_string(),
-            app.to_string(),
+            c.app_label().to_string(),
             state,
             hs,
             irtt,

@@ -14,6 +14,7 @@ pub mod labels;
 pub mod names;
 pub mod record;
 mod session;
+pub mod tree;
 
 pub use keylog::{KeyLog, KeySource};
 pub use session::TlsSession;

@@ -201,12 +201,6 @@ impl TlsSession {
         if body.is_empty() {
             return;
         }
-        if self.info.alpn.as_deref() == Some("h2") {
-            self.info.note(
-                "ALPN h2: the decrypted stream is HTTP/2, which tcpscope does not parse yet".into(),
-            );
-            return;
-        }
         let st = &mut self.dirs[dir.idx()];
         st.plain_off += body.len() as u64;
         out(dir, Plain::Data { bytes: body, frame });

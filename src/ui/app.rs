@@ -200,7 +200,11 @@ impl App {
 
     /// Rows of the current tab's scrolling pane on screen.
     pub fn scroll_rows(&self) -> usize {
-        layout::scroll_rows(self.conn_view.tab, self.size.1)
+        let rows = layout::scroll_rows(self.conn_view.tab, self.size.1);
+        // The Stream tab of a TLS connection has a line more above: what its bytes are.
+        let tls = self.conn_view.tab == Tab::Stream
+            && self.conn().is_some_and(|c| c.tls_info().is_some());
+        rows - usize::from(tls && rows > 1)
     }
 
     /// The furthest the pane scrolls: its last line at the top.

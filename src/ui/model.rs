@@ -355,3 +355,17 @@ pub fn state_path(from: TcpState, to: TcpState) -> Vec<TcpState> {
         _ => vec![to],
     }
 }
+
+/// The words that say a connection's HTTP and stream are TLS plaintext decrypted here
+/// (`decrypted TLS 1.3 (key log)`): shown in words, so NO_COLOR shows it too.
+pub fn decrypted_note(c: &crate::pipeline::Connection) -> Option<String> {
+    let t = c.tls_info().filter(|t| t.decrypted)?;
+    let from = match t.keys_from {
+        Some(crate::tls::KeySource::Dsb) => "capture's secrets",
+        _ => "key log",
+    };
+    Some(format!(
+        "decrypted {} ({from})",
+        t.version.as_deref().unwrap_or("TLS")
+    ))
+}

@@ -8,12 +8,23 @@ use crate::ui::bytes::{BytesError, FrameBytes};
 use crate::ui::http_detail;
 
 impl App {
-    /// Header tree of the loaded frame when it is the selected packet's.
+    /// Header tree of the loaded frame when it is the selected packet's; on a TLS
+    /// connection, with the TLS records that begin in its payload.
     pub fn tree(&self) -> Vec<crate::decode::tree::Field> {
-        match self.selected_frame_bytes() {
-            Some(Ok(fb)) => fb.tree(),
-            _ => Vec::new(),
+        let Some(Ok(fb)) = self.selected_frame_bytes() else {
+            return Vec::new();
+        };
+        let mut v = fb.tree();
+        let tls = self.conn().is_some_and(|c| c.tls_info().is_some());
+        let payload = v
+            .iter()
+            .rev()
+            .find(|f| f.depth == 0 && f.text.starts_with("Payload: "))
+            .and_then(|f| f.range);
+        if let (true, Some((at, _))) = (tls, payload) {
+            v.extend(crate::tls::tree::records(&fb.data, at));
         }
+        v
     }
 
     /// The selected packet's bytes, or why they could not be read; None while they are

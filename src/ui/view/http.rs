@@ -7,13 +7,13 @@ use crate::ui::app::App;
 use crate::ui::fit::{Piece, fit_pieces};
 use crate::ui::http_detail::{DetailLine, Tone};
 use crate::ui::layout;
-use crate::ui::model::{app_name, fmt_ms};
+use crate::ui::model::{app_name, decrypted_note, fmt_ms};
 use crate::ui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 #[cfg(test)]
 fn exchange_summary(x: &Exchange, show_resp: bool) -> String {
@@ -97,20 +97,24 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     let Some(c) = app.conn() else { return };
     let n = app.visible_exchanges();
     if c.http.is_empty() {
-        f.render_widget(
-            Paragraph::new(format!(
-                "no HTTP in this connection (app: {})",
-                app_name(c.app)
-            )),
-            area,
-        );
+        let msg = match c.tls_info() {
+            Some(t) if !t.decrypted => "no HTTP visible: TLS, not decrypted (give the key log with --keylog FILE or SSLKEYLOGFILE)".to_string(),
+            _ => format!("no HTTP in this connection (app: {})", app_name(c.app)),
+        };
+        f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: false }), area);
         return;
     }
     let list_rows = layout::http_list_rows(app.size.1);
     let [list_a, detail_a] =
         Layout::vertical([Constraint::Length(list_rows as u16 + 1), Constraint::Min(1)])
             .areas(area);
-    let mut lines = vec![Line::styled(format!("{n} exchange(s)"), th.header())];
+    // Plaintext that came from TLS says so in words (NO_COLOR shows it too).
+    let mut head = vec![Span::styled(format!("{n} exchange(s)"), th.header())];
+    if let Some(d) = decrypted_note(c) {
+        head.push(Span::raw("  "));
+        head.push(Span::styled(format!("[{d}]"), th.state()));
+    }
+    let mut lines = vec![Line::from(head)];
     let off = layout::http_list_offset(app.conn_view.http_sel, app.size.1);
     for (i, x) in c.http.iter().enumerate().take(n).skip(off).take(list_rows) {
         let mut st = Style::default();

@@ -185,7 +185,7 @@ fn render_detail(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         }]
     };
     let (tree, data): (Vec<Field>, Option<&[u8]>) = match app.selected_frame_bytes() {
-        Some(Ok(fb)) => (fb.tree(), Some(&fb.data[..])),
+        Some(Ok(fb)) => (app.tree(), Some(&fb.data[..])),
         Some(Err(e)) => (note(escape(&e.msg)), None),
         _ => (note("reading the frame from the file…".into()), None),
     };

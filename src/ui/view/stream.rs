@@ -26,7 +26,28 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             return;
         }
     };
-    let mut lines = vec![Line::from(vec![
+    let mut lines = Vec::new();
+    // Plaintext that came from TLS says so in words (NO_COLOR shows it too); the records
+    // of a TLS connection not decrypted say that they are ciphertext.
+    let c = app.conn();
+    match (s.decrypted, c.and_then(|c| c.tls_info())) {
+        (true, _) => {
+            let d = c
+                .and_then(crate::ui::model::decrypted_note)
+                .unwrap_or_default();
+            lines.push(Line::styled(
+                format!("[{d}: the plaintext inside the TLS records]"),
+                th.state(),
+            ));
+        }
+        (false, Some(_)) => lines.push(Line::styled(
+            "[TLS records, encrypted: no key log for this connection]",
+            th.dim(),
+        )),
+        _ => {}
+    }
+    let rows = usize::from(area.height.saturating_sub(1 + lines.len() as u16));
+    lines.push(Line::from(vec![
         Span::styled(format!("C: client → server {} B", s.bytes[0]), th.client()),
         Span::raw("   "),
         Span::styled(format!("S: server → client {} B", s.bytes[1]), th.server()),
@@ -35,8 +56,7 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         } else {
             ""
         }),
-    ])];
-    let rows = usize::from(area.height.saturating_sub(1));
+    ]));
     // `update` keeps the scroll within the lines; this only guards lines that shrank since.
     let visible = s
         .lines
