@@ -37,6 +37,9 @@ pub enum Config {
 /// `tcpscope report`.
 pub struct Report {
     pub source: Source,
+    /// Several files reported one after another (no `--merge`): all of them in order,
+    /// `source` being the first; empty otherwise.
+    pub files: Vec<Source>,
     pub analysis: pipeline::Config,
     pub format: Format,
 }
@@ -113,8 +116,9 @@ impl Config {
     /// The settings of the command `cli` asks for; an error names the option at fault.
     pub fn from_cli(cli: Cli) -> anyhow::Result<Config> {
         super::keys::load(&cli)?;
+        read_settings(&cli)?;
         Ok(match cli.command {
-            None => match cli.file {
+            None => match cli.input.pick(cli.file.as_ref()) {
                 Some(file) => Config::Open(ui::Options {
                     file,
                     present: cli.present,
@@ -122,7 +126,7 @@ impl Config {
                 None => Config::Usage,
             },
             Some(Command::Open(a)) => Config::Open(ui::Options {
-                file: a.file,
+                file: a.input.pick(a.file.as_ref()).unwrap_or_default(),
                 present: a.present,
             }),
             Some(Command::Report(a)) => Config::Report(report(a)),
@@ -135,6 +139,31 @@ impl Config {
             Some(Command::Interfaces) => Config::Interfaces,
         })
     }
+}
+
+/// The read filter and packet count of a file command, checked (a filter no link type
+/// accepts is refused before any file is opened) and made the process's read settings
+/// (`capture::input`), so every reader of the capture applies them.
+fn read_settings(cli: &Cli) -> anyhow::Result<()> {
+    let input = match &cli.command {
+        None => &cli.input,
+        Some(Command::Open(a)) => &a.input,
+        Some(Command::Report(a)) => &a.input,
+        Some(Command::ExportHttp(a)) => &a.input,
+        Some(Command::Explain(a)) => &a.input,
+        Some(Command::Diagram(a)) => &a.input,
+        Some(Command::Quiz(a)) => &a.input,
+        Some(Command::Live(_) | Command::Demo(_) | Command::Interfaces) => return Ok(()),
+    };
+    let filter = input.filter.clone().filter(|f| !f.trim().is_empty());
+    if let Some(f) = &filter {
+        crate::capture::input::check(f)?;
+    }
+    crate::capture::input::set(crate::capture::input::Input {
+        filter,
+        count: input.count,
+    });
+    Ok(())
 }
 
 /// A count option as a `usize` (saturating where `usize` is narrower than `u64`).
@@ -152,8 +181,19 @@ fn report(a: ReportArgs) -> Report {
     if a.no_http {
         analysis.http = None;
     }
+    let mut files: Vec<Source> = match &a.input.read {
+        Some(r) => vec![Source::from_arg(r)],
+        None => a.files.iter().map(|f| Source::from_arg(f)).collect(),
+    };
+    let source = match files.len() {
+        0 => Source::Stdin,
+        1 => files.remove(0),
+        _ if a.merge => Source::Merged(std::mem::take(&mut files)),
+        _ => files[0].clone(),
+    };
     Report {
-        source: Source::from_arg(&a.file),
+        source,
+        files,
         analysis,
         format: a.format,
     }
@@ -168,7 +208,7 @@ fn export_http(a: ExportArgs) -> ExportHttp {
         h.body_cap = a.max_body;
     }
     ExportHttp {
-        source: Source::from_arg(&a.file),
+        source: Source::from_arg(&a.input.pick(a.file.as_ref()).unwrap_or_default()),
         analysis,
         out: PathBuf::from(a.out),
     }
@@ -176,7 +216,7 @@ fn export_http(a: ExportArgs) -> ExportHttp {
 
 fn explain(a: ExplainArgs) -> Explain {
     Explain {
-        file: a.file,
+        file: a.input.pick(a.file.as_ref()).unwrap_or_default(),
         conn: a.conn,
         style: a.format,
     }
@@ -198,7 +238,7 @@ fn diagram(a: DiagramArgs) -> anyhow::Result<Diagram> {
         (None, None) => diagram::Slice::All,
     };
     Ok(Diagram {
-        file: a.file,
+        file: a.input.pick(a.file.as_ref()).unwrap_or_default(),
         conn: a.conn.unwrap_or(1),
         format,
         options: diagram::Options {
@@ -218,7 +258,7 @@ fn quiz(a: QuizArgs) -> anyhow::Result<Quiz> {
         })
         .collect::<anyhow::Result<Vec<Kind>>>()?;
     Ok(Quiz {
-        file: a.file,
+        file: a.input.pick(a.file.as_ref()).unwrap_or_default(),
         conn: a.conn.unwrap_or(1),
         kinds,
         all: a.all,
