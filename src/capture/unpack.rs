@@ -92,6 +92,41 @@ pub fn decoder(codec: Codec, input: impl Read + Send + 'static, cut: Cut) -> Box
     })
 }
 
+/// `input` decompressed if its first bytes name a codec, as it is otherwise; decided at
+/// the first read (so a pipe that has sent nothing yet does not block the caller). For
+/// copies of a stream (the terminal UI's spool) that must hold the capture itself.
+pub fn auto(input: impl Read + Send + 'static) -> Box<dyn Read + Send> {
+    Box::new(Auto {
+        raw: Some(Box::new(input)),
+        inner: None,
+    })
+}
+
+struct Auto {
+    raw: Option<Box<dyn Read + Send>>,
+    inner: Option<Box<dyn Read + Send>>,
+}
+
+impl Read for Auto {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(raw) = self.raw.take() {
+            let (head, r) = peek(raw)?;
+            self.inner = Some(match Codec::sniff(&head) {
+                Some(c) => decoder(c, r, Cut::default()),
+                None => Box::new(r),
+            });
+        }
+        self.inner.as_mut().map_or(Ok(0), |r| r.read(buf))
+    }
+}
+
+/// The codec a file is compressed with, from its first bytes (None: not compressed, or
+/// not readable, which the reader then reports).
+pub fn of_file(path: &std::path::Path) -> Option<Codec> {
+    let (head, _) = peek(std::fs::File::open(path).ok()?).ok()?;
+    Codec::sniff(&head)
+}
+
 /// Every Zstandard frame of the input in turn (`zstd` writes one per input, and
 /// concatenated `.zst` files are valid).
 struct Zstd<R: Read> {
