@@ -52,9 +52,12 @@ pub fn cut_warning(cut: &Cut) -> Option<String> {
     cut.lock().ok().and_then(|c| c.clone())
 }
 
+/// A reader whose first bytes were looked at: they come first again.
+pub type Peeked<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
 /// The first bytes of `r` (up to `SNIFF_LEN`, fewer when it ends before), read without
 /// losing them: the returned reader gives them again.
-pub fn peek<R: Read>(mut r: R) -> io::Result<(Vec<u8>, io::Chain<io::Cursor<Vec<u8>>, R>)> {
+pub fn peek<R: Read>(mut r: R) -> io::Result<(Vec<u8>, Peeked<R>)> {
     let mut head = vec![0u8; SNIFF_LEN];
     let mut n = 0;
     while n < SNIFF_LEN {

@@ -34,7 +34,7 @@ pub fn run(c: Report) -> anyhow::Result<()> {
 /// What one file's analysis thread sends the writer.
 enum Msg {
     Conn(Box<Connection>),
-    Done(anyhow::Result<CaptureStats>),
+    Done(anyhow::Result<Box<CaptureStats>>),
 }
 
 /// Connections a file ahead of the writer may queue before it waits.
@@ -58,7 +58,7 @@ fn run_each<W: Write>(out: W, files: &[Source], cfg: Config, format: Format) -> 
                     let res = headless::stream_with_progress(src, cfg, progress, &mut |c| {
                         let _ = tx.send(Msg::Conn(Box::new(c)));
                     });
-                    let _ = tx.send(Msg::Done(res.map_err(anyhow::Error::from)));
+                    let _ = tx.send(Msg::Done(res.map(Box::new).map_err(anyhow::Error::from)));
                 });
                 rxs.push(Some(rx));
                 started += 1;
@@ -132,7 +132,7 @@ impl<W: Write> Sink<W> {
                 Msg::Done(s) => stats = Some(s?),
             }
         }
-        let mut s = stats.ok_or_else(|| anyhow::anyhow!("{name}: the analysis thread failed"))?;
+        let mut s = *stats.ok_or_else(|| anyhow::anyhow!("{name}: the analysis thread failed"))?;
         self.next_id = self.next_id.max(offset + s.connections + 1);
         if self.format == Format::Text {
             // Each file's table ends with its own summary.
