@@ -549,3 +549,23 @@ fn filter_and_count_apply_to_compressed_and_stdin_input() {
     );
     assert_eq!(nameless(piped), nameless(plain));
 }
+
+#[test]
+fn a_missing_file_among_several_stops_before_any_output() {
+    let (a, b) = two_captures();
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let missing = "/nonexistent/tcpscope-none.pcap";
+    for merge in [false, true] {
+        let mut args = vec!["report", "--format", "json", a, missing, b];
+        if merge {
+            args.push("--merge");
+        }
+        let out = tcpscope(&args, None);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!("tcpscope: {missing}: no such file; check the path\n")
+        );
+    }
+}

@@ -23,6 +23,12 @@ const BATCH: usize = 512;
 
 /// The packets of every source in `all`, merged by time.
 pub(super) fn read(all: &[Source], f: &mut Handler<'_>) -> Result<ReadSummary, CaptureError> {
+    // A file that cannot be opened stops the merge before any packet is handed out.
+    for src in all {
+        if let Source::File(p) = src {
+            super::precheck(p, &src.display())?;
+        }
+    }
     std::thread::scope(|scope| {
         let mut readers = Vec::with_capacity(all.len());
         let mut heads: Vec<Head> = Vec::with_capacity(all.len());

@@ -42,6 +42,14 @@ const QUEUE: usize = 4096;
 
 /// Report `files` one after another.
 fn run_each<W: Write>(out: W, files: &[Source], cfg: Config, format: Format) -> anyhow::Result<()> {
+    // A missing file is said before anything is written, not after the files before it.
+    for s in files {
+        if let Source::File(p) = s
+            && std::fs::metadata(p).is_err_and(|e| e.kind() == io::ErrorKind::NotFound)
+        {
+            return Err(crate::capture::CaptureError::NotFound { file: s.display() }.into());
+        }
+    }
     let progress = ReadProgress::default();
     let lanes = crate::parallel::default_workers().min(files.len()).max(1);
     // Files run side by side, each single-threaded: the cores go to files, not shards.
