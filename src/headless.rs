@@ -53,7 +53,9 @@ pub fn stream_with_progress(
     for w in summary.warnings {
         an.warn(w);
     }
-    Ok(an.finish().0)
+    let mut stats = an.finish().0;
+    stats.packets_filtered_out = summary.filtered_out;
+    Ok(stats)
 }
 
 /// Analyse a file with the default configuration.

@@ -273,6 +273,7 @@ pub fn stream_with_progress(
         let mut stats = stats;
         stats.file = name.clone();
         stats.warnings.extend(summary.warnings);
+        stats.packets_filtered_out = summary.filtered_out;
         time.finish_into(&mut stats);
         Ok(stats)
     })

@@ -44,6 +44,33 @@ pub(super) fn read(
         _ => None,
     }
     .unwrap_or_else(|| Feed::read(Box::new(tail)));
+    Ok(Some(records(feed, layout, name, f)?))
+}
+
+/// Read a classic pcap file from a stream (decompressed, or standard input), header
+/// included; `Ok(None)` when it is not one.
+pub(super) fn read_stream(
+    mut r: Box<dyn Read + Send>,
+    name: &str,
+    f: &mut Handler<'_>,
+) -> Result<Option<ReadSummary>, CaptureError> {
+    let mut hdr = [0u8; 24];
+    if read_full(&mut r, &mut hdr).map_err(|e| unreadable(name, &e))? < 24 {
+        return Ok(None);
+    }
+    let Some(layout) = super::random::layout_of(&hdr) else {
+        return Ok(None);
+    };
+    Ok(Some(records(Feed::read(r), layout, name, f)?))
+}
+
+/// Hand out every record after the header.
+fn records(
+    feed: Feed,
+    layout: super::random::Layout,
+    name: &str,
+    f: &mut Handler<'_>,
+) -> Result<ReadSummary, CaptureError> {
     let mut rd = Records {
         feed,
         block: None,
@@ -57,7 +84,7 @@ pub(super) fn read(
         },
     };
     while rd.step(f)?.is_continue() {}
-    Ok(Some(rd.summary))
+    Ok(rd.summary)
 }
 
 /// The records of one classic pcap file after its header.

@@ -41,6 +41,16 @@ pub(super) fn read_pcapng(
         detail: e.to_string(),
     })?;
     let file = super::spool::Tail::new(file, path);
+    read_pcapng_from(Box::new(file), name, skip, f)
+}
+
+/// [`read_pcapng`] from a stream (a decompressed file).
+pub(super) fn read_pcapng_from(
+    file: Box<dyn std::io::Read + Send>,
+    name: &str,
+    skip: u64,
+    f: &mut dyn FnMut(&RawPacket<'_>) -> ControlFlow<()>,
+) -> Result<ReadSummary, CaptureError> {
     let mut reader = PcapNGReader::new(1 << 20, file).map_err(|e| CaptureError::NotACapture {
         file: name.to_string(),
         detail: format!("{e:?}"),

@@ -10,9 +10,12 @@ mod block;
 mod classic;
 pub mod dsb;
 mod fallback;
+pub mod input;
 pub mod live;
+mod merge;
 pub mod random;
 pub mod spool;
+pub mod unpack;
 pub mod write;
 
 pub use block::Block;
@@ -39,6 +42,9 @@ pub struct RawPacket<'a> {
 pub enum Source {
     File(PathBuf),
     Stdin,
+    /// Several files merged by timestamp into one stream, as `mergecap` writes them:
+    /// frames are numbered in merged order (those of `mergecap -w` of the same files).
+    Merged(Vec<Source>),
 }
 
 impl Source {
@@ -55,6 +61,11 @@ impl Source {
         match self {
             Source::File(p) => p.display().to_string(),
             Source::Stdin => "-".to_string(),
+            Source::Merged(all) => all
+                .iter()
+                .map(Source::display)
+                .collect::<Vec<_>>()
+                .join(" + "),
         }
     }
 
@@ -63,6 +74,11 @@ impl Source {
         match self {
             Source::File(p) => p.display().to_string(),
             Source::Stdin => "standard input".to_string(),
+            Source::Merged(all) => all
+                .iter()
+                .map(Source::label)
+                .collect::<Vec<_>>()
+                .join(" + "),
         }
     }
 }
@@ -99,6 +115,19 @@ pub enum CaptureError {
     },
     #[error("{file}: cannot be read: {detail}")]
     Unreadable { file: String, detail: String },
+    /// The read filter (`-f`) libpcap refused, with a caret under where it points.
+    #[error(
+        "{}bad read filter{}: {message}\n  {filter}\n  {marker}\nsee `man pcap-filter` for the syntax (e.g. `tcp port 80 and host 10.0.0.1`)",
+        if file.is_empty() { String::new() } else { format!("{file}: ") },
+        if linktype.is_empty() { String::new() } else { format!(" for its link type {linktype}") }
+    )]
+    BadFilter {
+        file: String,
+        linktype: String,
+        filter: String,
+        message: String,
+        marker: String,
+    },
 }
 
 /// What reading a source produced besides packets.
@@ -109,6 +138,8 @@ pub struct ReadSummary {
     pub warnings: Vec<String>,
     /// Which reader produced the packets ("libpcap" or "pcap-parser").
     pub reader: &'static str,
+    /// Packets the read filter (`-f`) left out: read, counted, not handed out.
+    pub filtered_out: u64,
 }
 
 /// Map libpcap's DLT numbers back to LINKTYPE values. libpcap on Linux reports raw-IP files
@@ -131,32 +162,177 @@ pub fn read_source(
 /// [`read_source`], also handing `f` the [`Block`] the packet's bytes lie in when there is
 /// one (classic pcap files): whoever keeps a clone of it may keep the packet's bytes past
 /// the call without copying them ([`Block::offset_of`] says where they are).
+///
+/// Every reader goes through here: the read filter and packet count of the command
+/// ([`input::current`]) are applied here, so all readers of a source see the same packets.
 pub fn read_source_shared(
     source: &Source,
     mut f: impl FnMut(&RawPacket<'_>, Option<&Block>) -> ControlFlow<()>,
 ) -> Result<ReadSummary, CaptureError> {
-    let name = source.label();
-    if let Source::File(p) = source {
-        let spool = spool::spool_state(p);
-        // A spool of standard input may still be empty, its first bytes on their way.
-        if spool.is_none() {
-            precheck(p, &name)?;
-        }
-        let mut summary = match classic::read(p, &name, &mut f)? {
-            Some(s) => s,
-            // A spool of standard input may still be growing, which libpcap cannot follow.
-            None if spool.is_some() => fallback::read_pcapng(p, &name, 0, &mut |p| f(p, None))?,
-            None => return read_with_libpcap(source, &name, |p| f(p, None)),
-        };
-        // Copying standard input failed (disk full, read error): say the input was cut.
-        if let Some(e) = spool.and_then(|s| s.error()) {
-            summary
-                .warnings
-                .push(format!("standard input was cut short: {e}"));
-        }
-        return Ok(summary);
+    let settings = input::current();
+    let mut gate = input::Gate::new(&settings, &source.label());
+    if gate.is_open() {
+        return read_any(source, &mut f);
     }
-    read_with_libpcap(source, &name, |p| f(p, None))
+    let mut summary = read_any(source, &mut |p, b| match gate.admit(p) {
+        input::Verdict::Pass => match f(p, b) {
+            // The count reached: stop here, not at the next packet (nothing more read).
+            ControlFlow::Continue(()) if gate.full() => ControlFlow::Break(()),
+            r => r,
+        },
+        input::Verdict::Skip => ControlFlow::Continue(()),
+        input::Verdict::Stop => ControlFlow::Break(()),
+    })?;
+    if let Some(e) = gate.error.take() {
+        return Err(e);
+    }
+    summary.filtered_out = gate.filtered_out;
+    Ok(summary)
+}
+
+/// Every packet of `source`, as the file holds them.
+fn read_any(source: &Source, f: &mut classic::Handler<'_>) -> Result<ReadSummary, CaptureError> {
+    let name = source.label();
+    let p = match source {
+        Source::File(p) => p,
+        Source::Stdin => return read_stream(Box::new(std::io::stdin()), &name, None, f),
+        Source::Merged(all) => return merge::read(all, f),
+    };
+    let spool = spool::spool_state(p);
+    // A spool of standard input may still be empty, its first bytes on their way.
+    if spool.is_none() {
+        precheck(p, &name)?;
+    }
+    // A spool holds decompressed bytes, and may still be empty: it is never sniffed.
+    if spool.is_none()
+        && let Some(codec) = sniff_file(p, &name)?
+    {
+        let open = || open_file(p, &name);
+        let reopen = |skip: u64, f: &mut dyn FnMut(&RawPacket<'_>) -> ControlFlow<()>| {
+            let cut = unpack::Cut::default();
+            let r = unpack::decoder(codec, open()?, cut);
+            fallback::read_pcapng_from(r, &name, skip, f)
+        };
+        return read_stream(Box::new(open()?), &name, Some(&reopen), f);
+    }
+    let mut summary = match classic::read(p, &name, f)? {
+        Some(s) => s,
+        // A spool of standard input may still be growing, which libpcap cannot follow.
+        None if spool.is_some() => fallback::read_pcapng(p, &name, 0, &mut |p| f(p, None))?,
+        None => return read_with_libpcap(source, &name, |p| f(p, None)),
+    };
+    // Copying standard input failed (disk full, read error): say the input was cut.
+    if let Some(e) = spool.and_then(|s| s.error()) {
+        summary
+            .warnings
+            .push(format!("standard input was cut short: {e}"));
+    }
+    Ok(summary)
+}
+
+fn open_file(p: &Path, name: &str) -> Result<std::fs::File, CaptureError> {
+    std::fs::File::open(p).map_err(|e| CaptureError::Unreadable {
+        file: name.to_string(),
+        detail: e.to_string(),
+    })
+}
+
+/// The compression of a file, from its first bytes.
+fn sniff_file(p: &Path, name: &str) -> Result<Option<unpack::Codec>, CaptureError> {
+    let (head, _) = unpack::peek(open_file(p, name)?).map_err(|e| CaptureError::Unreadable {
+        file: name.to_string(),
+        detail: e.to_string(),
+    })?;
+    Ok(unpack::Codec::sniff(&head))
+}
+
+/// Read again from the start, skipping what libpcap delivered, with the built-in pcapng
+/// reader (a pcapng file whose interfaces differ in link type); None when the input
+/// cannot be read twice.
+type Reopen<'a> = dyn Fn(u64, &mut dyn FnMut(&RawPacket<'_>) -> ControlFlow<()>) -> Result<ReadSummary, CaptureError>
+    + 'a;
+
+/// A capture arriving as a stream (standard input, a decompressed file), compressed or
+/// not: classic pcap is read by the built-in reader, anything else by libpcap through a
+/// pipe (so pcapng, and the error for what is no capture, are libpcap's as for a file).
+fn read_stream(
+    r: Box<dyn std::io::Read + Send>,
+    name: &str,
+    reopen: Option<&Reopen<'_>>,
+    f: &mut classic::Handler<'_>,
+) -> Result<ReadSummary, CaptureError> {
+    let io_err = |e: std::io::Error| CaptureError::Unreadable {
+        file: name.to_string(),
+        detail: e.to_string(),
+    };
+    let (head, r) = unpack::peek(r).map_err(io_err)?;
+    let cut = unpack::Cut::default();
+    let r: Box<dyn std::io::Read + Send> = match unpack::Codec::sniff(&head) {
+        Some(c) => unpack::decoder(c, r, cut.clone()),
+        None => Box::new(r),
+    };
+    let (head, r) = unpack::peek(r).map_err(io_err)?;
+    let classic = head.len() >= 4
+        && matches!(
+            u32::from_le_bytes([head[0], head[1], head[2], head[3]]),
+            0xa1b2_c3d4 | 0xa1b2_3c4d | 0xd4c3_b2a1 | 0x4d3c_b2a1
+        );
+    let mut summary = if classic {
+        match classic::read_stream(Box::new(r), name, f)? {
+            Some(s) => s,
+            None => {
+                return Err(CaptureError::NotACapture {
+                    file: name.to_string(),
+                    detail: "a pcap header cut short or of an unknown version".into(),
+                });
+            }
+        }
+    } else {
+        via_pipe(Box::new(r), name, reopen, &mut |p| f(p, None))?
+    };
+    // Why the bytes ended first: the reader's complaint about a cut record follows from it.
+    if let Some(w) = unpack::cut_warning(&cut) {
+        summary.warnings.insert(0, w);
+    }
+    Ok(summary)
+}
+
+/// libpcap reading a stream: the bytes are copied into a pipe on a thread, and libpcap
+/// opens the pipe by its `/dev/fd` name.
+fn via_pipe(
+    mut r: Box<dyn std::io::Read + Send>,
+    name: &str,
+    reopen: Option<&Reopen<'_>>,
+    f: &mut dyn FnMut(&RawPacket<'_>) -> ControlFlow<()>,
+) -> Result<ReadSummary, CaptureError> {
+    use std::os::fd::AsRawFd;
+    let unreadable = |e: std::io::Error| CaptureError::Unreadable {
+        file: name.to_string(),
+        detail: e.to_string(),
+    };
+    let (rx, mut tx) = std::io::pipe().map_err(unreadable)?;
+    std::thread::Builder::new()
+        .name("tcpscope-pipe".into())
+        .spawn(move || {
+            // Ends at the input's end, or when libpcap stopped reading (broken pipe).
+            let _ = std::io::copy(&mut r, &mut tx);
+        })
+        .map_err(unreadable)?;
+    let path = PathBuf::from(format!("/dev/fd/{}", rx.as_raw_fd()));
+    let cap = pcap::Capture::from_file_with_precision(&path, pcap::Precision::Nano);
+    // libpcap has its own descriptor now: with ours closed, the copy ends when it stops.
+    drop(rx);
+    match cap {
+        Ok(cap) => libpcap_loop(cap, f, reopen),
+        Err(e) => {
+            let detail = e.to_string();
+            match reopen {
+                Some(again) if is_mixed_linktype_error(&detail) => again(0, f),
+                // Only standard input comes without a way to read it again.
+                _ => Err(open_error(name, &detail, reopen.is_none())),
+            }
+        }
+    }
 }
 
 /// Read with libpcap (pcapng and standard input; classic files too when called directly,
@@ -169,20 +345,38 @@ pub fn read_with_libpcap(
     let name = name.to_string();
     let path_arg = match source {
         Source::File(p) => p.clone(),
-        Source::Stdin => PathBuf::from("-"),
+        _ => PathBuf::from("-"),
     };
-    let mut cap = match pcap::Capture::from_file_with_precision(&path_arg, pcap::Precision::Nano) {
-        Ok(c) => c,
+    let reopen = |skip: u64, f: &mut dyn FnMut(&RawPacket<'_>) -> ControlFlow<()>| match source {
+        Source::File(p) => fallback::read_pcapng(p, &name, skip, f),
+        _ => Err(CaptureError::Unreadable {
+            file: name.clone(),
+            detail: "standard input cannot be read twice".into(),
+        }),
+    };
+    let reopen: Option<&Reopen<'_>> = match source {
+        Source::File(_) => Some(&reopen),
+        _ => None,
+    };
+    match pcap::Capture::from_file_with_precision(&path_arg, pcap::Precision::Nano) {
+        Ok(cap) => libpcap_loop(cap, &mut f, reopen),
         Err(e) => {
             let detail = e.to_string();
-            if let Source::File(p) = source
-                && is_mixed_linktype_error(&detail)
-            {
-                return fallback::read_pcapng(p, &name, 0, &mut f);
+            match reopen {
+                Some(again) if is_mixed_linktype_error(&detail) => again(0, &mut f),
+                _ => Err(open_error(&name, &detail, matches!(source, Source::Stdin))),
             }
-            return Err(open_error(&name, &detail, matches!(source, Source::Stdin)));
         }
-    };
+    }
+}
+
+/// Every packet libpcap delivers from `cap`; a pcapng whose interfaces differ in link
+/// type is read on with `reopen` from where libpcap stopped.
+fn libpcap_loop(
+    mut cap: pcap::Capture<pcap::Offline>,
+    f: &mut dyn FnMut(&RawPacket<'_>) -> ControlFlow<()>,
+    reopen: Option<&Reopen<'_>>,
+) -> Result<ReadSummary, CaptureError> {
     let linktype = dlt_to_linktype(cap.get_datalink().0);
     let mut summary = ReadSummary {
         reader: "libpcap",
@@ -207,11 +401,11 @@ pub fn read_with_libpcap(
             Err(pcap::Error::NoMorePackets) => break,
             Err(e) => {
                 let detail = e.to_string();
-                if let Source::File(p) = source
+                if let Some(again) = reopen
                     && is_mixed_linktype_error(&detail)
                 {
                     let already = summary.packets;
-                    let mut rest = fallback::read_pcapng(p, &name, already, &mut f)?;
+                    let mut rest = again(already, f)?;
                     rest.warnings.insert(
                         0,
                         format!(
@@ -256,6 +450,7 @@ pub fn check(source: &Source) -> Result<(), CaptureError> {
     match source {
         Source::File(p) => precheck(p, &source.label()),
         Source::Stdin => Ok(()),
+        Source::Merged(all) => all.iter().try_for_each(check),
     }
 }
 

@@ -8,11 +8,37 @@ use crate::report::Format;
 use crate::report::diagram::{DiagramFormat, FrameRange, Graph, TimeRange};
 use std::path::PathBuf;
 
+/// How a file command reads its capture: `-r`, `-f`, `-c` as tcpdump has them.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct InputArgs {
+    /// Capture file to read (the same as giving it as the argument, as in `tcpdump -r`).
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    pub read: Option<String>,
+    /// Read filter in BPF syntax, e.g. `tcp port 80` (see `man pcap-filter`), compiled by
+    /// libpcap for the file's link type as `tcpdump -r FILE 'tcp port 80'` does. Frame
+    /// numbers stay those of the file (as in Wireshark), so they match an unfiltered run.
+    #[arg(short = 'f', long = "filter", value_name = "BPF")]
+    pub filter: Option<String>,
+    /// Stop after N packets; with --filter, N packets that pass it (as tcpdump -c counts).
+    #[arg(short = 'c', long = "count", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+}
+
+impl InputArgs {
+    /// The capture file: `-r FILE`, else the positional argument.
+    pub fn pick(&self, positional: Option<&String>) -> Option<String> {
+        self.read.clone().or_else(|| positional.cloned())
+    }
+}
+
 #[derive(clap::Args, Debug)]
 pub struct OpenArgs {
-    /// Capture file (pcap or pcapng); `-` reads a capture piped in, as it arrives
+    /// Capture file (pcap or pcapng, plain or compressed: gzip, zstd, xz); `-` reads a capture piped in, as it arrives
     /// (`tcpdump -w - | tcpscope open -`).
-    pub file: String,
+    #[arg(required_unless_present = "read", conflicts_with = "read")]
+    pub file: Option<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Presenter mode: larger spacing, fewer columns (toggle with `P`).
     #[arg(long)]
     pub present: bool,
@@ -24,8 +50,11 @@ pub struct OpenArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ExportArgs {
-    /// Capture file (pcap or pcapng); `-` reads standard input.
-    pub file: String,
+    /// Capture file (pcap or pcapng, plain or compressed: gzip, zstd, xz); `-` reads standard input.
+    #[arg(required_unless_present = "read", conflicts_with = "read")]
+    pub file: Option<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Folder to write into (created if missing). Existing files are never overwritten:
     /// a numbered name is used instead.
     #[arg(short = 'o', long = "out")]
@@ -46,8 +75,18 @@ pub struct ExportArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ReportArgs {
-    /// Capture file (pcap or pcapng); `-` reads standard input.
-    pub file: String,
+    /// Capture files (pcap or pcapng, plain or compressed with gzip, zstd or xz); `-`
+    /// reads standard input. Several files are reported one after another, each
+    /// connection with its `file` (ids go on from file to file), unless --merge.
+    #[arg(required_unless_present = "read", conflicts_with = "read")]
+    pub files: Vec<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Merge several files by timestamp into one capture, as `mergecap` does (frames
+    /// numbered in merged order): for captures of the same traffic taken in turn or at
+    /// several points.
+    #[arg(long)]
+    pub merge: bool,
     /// Output format: a readable table, one JSON document, or one JSON line per connection
     /// followed by a summary line.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -144,8 +183,11 @@ pub struct LiveArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ExplainArgs {
-    /// Capture file (pcap or pcapng); `-` reads standard input.
-    pub file: String,
+    /// Capture file (pcap or pcapng, plain or compressed: gzip, zstd, xz); `-` reads standard input.
+    #[arg(required_unless_present = "read", conflicts_with = "read")]
+    pub file: Option<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Plain text for terminals, or Markdown for handouts.
     #[arg(long, value_enum, default_value_t = Style::Text)]
     pub format: Style,
@@ -166,8 +208,11 @@ pub struct ExplainArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct DiagramArgs {
-    /// Capture file (pcap or pcapng); `-` reads standard input.
-    pub file: String,
+    /// Capture file (pcap or pcapng, plain or compressed: gzip, zstd, xz); `-` reads standard input.
+    #[arg(required_unless_present = "read", conflicts_with = "read")]
+    pub file: Option<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
     // Which connection to draw: the first selected (default: the first of the capture).
     #[command(flatten)]
     pub select: super::select::SelectArgs,
@@ -200,8 +245,11 @@ pub struct DiagramArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct QuizArgs {
-    /// Capture file (pcap or pcapng).
-    pub file: String,
+    /// Capture file (pcap or pcapng, plain or compressed: gzip, zstd, xz).
+    #[arg(required_unless_present = "read", conflicts_with = "read")]
+    pub file: Option<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Connection id (as `tcpscope report` lists them); default: the first.
     #[arg(long)]
     pub conn: Option<u64>,

@@ -45,6 +45,9 @@ pub enum Config {
 /// `tcpscope report`.
 pub struct Report {
     pub source: Source,
+    /// Several files reported one after another (no `--merge`): all of them in order,
+    /// `source` being the first; empty otherwise.
+    pub files: Vec<Source>,
     pub analysis: pipeline::Config,
     pub format: Format,
     /// Which connections to report (all when empty).
@@ -157,8 +160,9 @@ impl Config {
     /// The settings of the command `cli` asks for; an error names the option at fault.
     pub fn from_cli(cli: Cli) -> anyhow::Result<Config> {
         super::keys::load(&cli)?;
+        read_settings(&cli)?;
         Ok(match cli.command {
-            None => match cli.file {
+            None => match cli.input.pick(cli.file.as_ref()) {
                 Some(file) => Config::Open(ui::Options {
                     file,
                     present: cli.present,
@@ -166,7 +170,7 @@ impl Config {
                 None => Config::Usage,
             },
             Some(Command::Open(a)) => Config::Open(ui::Options {
-                file: a.file,
+                file: a.input.pick(a.file.as_ref()).unwrap_or_default(),
                 present: a.present,
             }),
             Some(Command::Report(a)) => Config::Report(report(a)?),
@@ -181,6 +185,37 @@ impl Config {
             Some(Command::Man) => Config::Man,
         })
     }
+}
+
+/// The read filter and packet count of a file command, checked (a filter no link type
+/// accepts is refused before any file is opened) and made the process's read settings
+/// (`capture::input`), so every reader of the capture applies them.
+fn read_settings(cli: &Cli) -> anyhow::Result<()> {
+    let input = match &cli.command {
+        None => &cli.input,
+        Some(Command::Open(a)) => &a.input,
+        Some(Command::Report(a)) => &a.input,
+        Some(Command::ExportHttp(a)) => &a.input,
+        Some(Command::Explain(a)) => &a.input,
+        Some(Command::Diagram(a)) => &a.input,
+        Some(Command::Quiz(a)) => &a.input,
+        Some(
+            Command::Live(_)
+            | Command::Demo(_)
+            | Command::Interfaces
+            | Command::Completions(_)
+            | Command::Man,
+        ) => return Ok(()),
+    };
+    let filter = input.filter.clone().filter(|f| !f.trim().is_empty());
+    if let Some(f) = &filter {
+        crate::capture::input::check(f)?;
+    }
+    crate::capture::input::set(crate::capture::input::Input {
+        filter,
+        count: input.count,
+    });
+    Ok(())
 }
 
 /// A count option as a `usize` (saturating where `usize` is narrower than `u64`).
@@ -198,7 +233,16 @@ fn report(a: ReportArgs) -> anyhow::Result<Report> {
     if a.no_http {
         analysis.http = None;
     }
-    let source = Source::from_arg(&a.file);
+    let mut files: Vec<Source> = match &a.input.read {
+        Some(r) => vec![Source::from_arg(r)],
+        None => a.files.iter().map(|f| Source::from_arg(f)).collect(),
+    };
+    let source = match files.len() {
+        0 => Source::Stdin,
+        1 => files.remove(0),
+        _ if a.merge => Source::Merged(std::mem::take(&mut files)),
+        _ => files[0].clone(),
+    };
     let (write, out) = (a.outputs.write, a.outputs.out);
     match (a.format, &out) {
         (Format::Zeek, None) => {
@@ -215,8 +259,14 @@ fn report(a: ReportArgs) -> anyhow::Result<Report> {
             "-w reads the capture a second time to copy its frames: give a file, not standard input"
         );
     }
+    if write.is_some() && !files.is_empty() {
+        anyhow::bail!(
+            "-w copies the frames of one capture: give one file, or several with --merge"
+        );
+    }
     Ok(Report {
         source,
+        files,
         analysis,
         format: a.format,
         select: a.select.into_selection()?,
@@ -251,7 +301,7 @@ fn export_http(a: ExportArgs) -> anyhow::Result<ExportHttp> {
         h.body_cap = a.max_body;
     }
     Ok(ExportHttp {
-        source: Source::from_arg(&a.file),
+        source: Source::from_arg(&a.input.pick(a.file.as_ref()).unwrap_or_default()),
         analysis,
         out: PathBuf::from(a.out),
         select: a.select.into_selection()?,
@@ -261,7 +311,7 @@ fn export_http(a: ExportArgs) -> anyhow::Result<ExportHttp> {
 
 fn explain(a: ExplainArgs) -> anyhow::Result<Explain> {
     Ok(Explain {
-        file: a.file,
+        file: a.input.pick(a.file.as_ref()).unwrap_or_default(),
         select: a.select.into_selection()?,
         style: a.format,
         output: Output::of(a.diag, a.color, false),
@@ -284,7 +334,7 @@ fn diagram(a: DiagramArgs) -> anyhow::Result<Diagram> {
         (None, None) => diagram::Slice::All,
     };
     Ok(Diagram {
-        file: a.file,
+        file: a.input.pick(a.file.as_ref()).unwrap_or_default(),
         select: a.select.into_selection()?,
         format,
         options: diagram::Options {
@@ -305,7 +355,7 @@ fn quiz(a: QuizArgs) -> anyhow::Result<Quiz> {
         })
         .collect::<anyhow::Result<Vec<Kind>>>()?;
     Ok(Quiz {
-        file: a.file,
+        file: a.input.pick(a.file.as_ref()).unwrap_or_default(),
         conn: a.conn.unwrap_or(1),
         kinds,
         all: a.all,

@@ -11,13 +11,13 @@ use std::path::{Path, PathBuf};
 /// The `--keylog` and capture file of the command, if it takes them.
 fn keylog_and_file(cli: &Cli) -> (Option<PathBuf>, Option<String>) {
     match &cli.command {
-        None => (cli.keylog.clone(), cli.file.clone()),
-        Some(Command::Open(a)) => (a.keylog.clone(), Some(a.file.clone())),
-        Some(Command::Report(a)) => (a.keylog.clone(), Some(a.file.clone())),
-        Some(Command::ExportHttp(a)) => (a.keylog.clone(), Some(a.file.clone())),
-        Some(Command::Explain(a)) => (a.keylog.clone(), Some(a.file.clone())),
-        Some(Command::Diagram(a)) => (a.keylog.clone(), Some(a.file.clone())),
-        Some(Command::Quiz(a)) => (a.keylog.clone(), Some(a.file.clone())),
+        None => (cli.keylog.clone(), cli.input.pick(cli.file.as_ref())),
+        Some(Command::Open(a)) => (a.keylog.clone(), a.input.pick(a.file.as_ref())),
+        Some(Command::Report(a)) => (a.keylog.clone(), a.input.pick(a.files.first())),
+        Some(Command::ExportHttp(a)) => (a.keylog.clone(), a.input.pick(a.file.as_ref())),
+        Some(Command::Explain(a)) => (a.keylog.clone(), a.input.pick(a.file.as_ref())),
+        Some(Command::Diagram(a)) => (a.keylog.clone(), a.input.pick(a.file.as_ref())),
+        Some(Command::Quiz(a)) => (a.keylog.clone(), a.input.pick(a.file.as_ref())),
         Some(Command::Live(a)) => (a.keylog.clone(), None),
         Some(Command::Demo(_) | Command::Interfaces | Command::Completions(_) | Command::Man) => {
             (None, None)

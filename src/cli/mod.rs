@@ -105,6 +105,8 @@ pub struct Cli {
     /// NSS key log to decrypt TLS with (as for `open --keylog`).
     #[arg(long, value_name = "FILE")]
     pub keylog: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub input: args::InputArgs,
 }
 
 #[derive(Subcommand, Debug)]

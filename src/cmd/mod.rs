@@ -15,6 +15,7 @@ pub mod open;
 pub mod progress;
 pub mod quiz;
 pub mod report;
+mod report_files;
 pub mod term;
 pub mod warn;
 

@@ -31,6 +31,10 @@ impl Bar {
     pub fn start(progress: Arc<ReadProgress>, source: &Source, shown: bool) -> Bar {
         let total = match source {
             Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            Source::Merged(all) => all.iter().try_fold(0, |n, s| match s {
+                Source::File(p) => std::fs::metadata(p).ok().map(|m| n + m.len()),
+                _ => None,
+            }),
             Source::Stdin => None,
         };
         let bar = match total {

@@ -43,6 +43,23 @@ impl Sink<'_> {
 }
 
 pub fn run(c: Report) -> anyhow::Result<()> {
+    let text = text::Options {
+        width: term::report_width(c.output.wide),
+        color: term::color(c.output.color),
+        sample: text::SAMPLE_ROWS,
+    };
+    if c.files.len() > 1 {
+        if c.format == Format::Zeek {
+            anyhow::bail!(
+                "--format zeek writes the logs of one capture: give one file, or several with --merge"
+            );
+        }
+        let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+        let stats =
+            super::report_files::run_each(out, &c.files, c.analysis, c.format, text, &c.select)?;
+        check(&c.select, &stats, "the files")?;
+        return warn::report(&stats, c.output.strict);
+    }
     let file = c.source.display();
     let progress = Arc::new(ReadProgress::default());
     let bar = progress::Bar::start(
@@ -53,11 +70,6 @@ pub fn run(c: Report) -> anyhow::Result<()> {
     let mut sink = match (c.format, &c.out) {
         (Format::Zeek, Some(dir)) => Sink::Zeek(zeek_writer(dir)?),
         _ => {
-            let text = text::Options {
-                width: term::report_width(c.output.wide),
-                color: term::color(c.output.color),
-                sample: text::SAMPLE_ROWS,
-            };
             let out = BufWriter::with_capacity(1 << 16, bar.writer(io::stdout().lock()));
             let w = Writer::with_text(out, c.format, text);
             Sink::Stream(match c.select.is_all() {

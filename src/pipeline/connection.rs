@@ -33,6 +33,10 @@ impl PerDir {
 #[derive(Debug, Serialize)]
 pub struct Connection {
     pub id: ConnId,
+    /// The capture it was read from, when several files are reported one after another
+    /// (`report a.pcap b.pcap`); absent for one file or `--merge`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<Box<str>>,
     pub client: Endpoint,
     pub server: Endpoint,
     pub role_guessed: bool,

@@ -280,6 +280,7 @@ impl<'a> Analyzer<'a> {
             look.conn,
             Connection {
                 id: look.conn,
+                file: None,
                 client: roles.client,
                 server: roles.server,
                 role_guessed: roles.guessed,
@@ -485,6 +486,7 @@ impl<'a> Analyzer<'a> {
                 };
                 Connection {
                     id: c.id,
+                    file: c.file.clone(),
                     client: c.client,
                     server: c.server,
                     role_guessed: c.role_guessed,

@@ -34,6 +34,10 @@ pub struct CaptureStats {
     /// evicted connection (its tuple is remembered), not analysed, no new connection.
     #[serde(skip_serializing_if = "is_zero")]
     pub packets_after_eviction: u64,
+    /// Packets of the file the read filter (`-f`) left out: `packets` plus these are
+    /// the packets read.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub packets_filtered_out: u64,
     /// Live capture: packets of a connection already closed and written (a late ACK or
     /// retransmitted FIN in TIME-WAIT), counted against it, not analysed.
     #[serde(skip_serializing_if = "is_zero")]
@@ -65,6 +69,10 @@ pub struct CaptureStats {
     /// end's time was before the other's or before an earlier packet of the connection.
     pub measurements_skipped: u64,
     pub warnings: Vec<String>,
+    /// Several files reported one after another: each file's own facts, in order (the
+    /// fields above are their totals).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<CaptureStats>,
     /// First frame of each link type, so the list reads in order of first appearance
     /// however the capture was sharded.
     #[serde(skip)]
@@ -92,6 +100,7 @@ impl CaptureStats {
         self.expired_connections += o.expired_connections;
         self.packets_after_eviction += o.packets_after_eviction;
         self.packets_after_close += o.packets_after_close;
+        self.packets_filtered_out += o.packets_filtered_out;
         self.tuples_forgotten += o.tuples_forgotten;
         self.packets_not_analysed += o.packets_not_analysed;
         self.measurements_skipped += o.measurements_skipped;

@@ -120,6 +120,11 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
+    /// The output, without a summary (a report of several files writes its own).
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
     pub fn finish(mut self, stats: &CaptureStats) -> io::Result<W> {
         match self.format {
             Format::Text => {

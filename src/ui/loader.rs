@@ -79,7 +79,7 @@ pub fn source_size(source: &Source) -> Option<u64> {
         // A spool of standard input grows while it is read: no total to show.
         Source::File(p) if crate::capture::spool::spool_state(p).is_some() => None,
         Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
-        Source::Stdin => None,
+        Source::Stdin | Source::Merged(_) => None,
     }
 }
 

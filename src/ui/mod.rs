@@ -99,14 +99,26 @@ pub fn run_with(opts: Options, hook: &mut dyn FnMut(&mut App)) -> anyhow::Result
     let (_guard, mut term) = run::enter_terminal(&format!("tcpscope report {}", opts.file))?;
     // Standard input is copied to a temporary file as it arrives (the views re-read frames
     // from the file); the keys come from the terminal itself.
-    let _spool = if matches!(source, Source::Stdin) {
-        let spool = crate::capture::spool::Spool::from_stdin()
-            .map_err(|e| anyhow::anyhow!("cannot make a temporary copy of standard input: {e}"))?;
-        source = Source::File(spool.path.clone());
-        title = "standard input".into();
-        Some(spool)
-    } else {
-        None
+    // A compressed file too, decompressed into the copy as it is read.
+    use crate::capture::{spool::Spool, unpack};
+    let _spool = match &source {
+        Source::Stdin => {
+            let spool = Spool::from_reader(unpack::auto(io::stdin())).map_err(|e| {
+                anyhow::anyhow!("cannot make a temporary copy of standard input: {e}")
+            })?;
+            source = Source::File(spool.path.clone());
+            title = "standard input".into();
+            Some(spool)
+        }
+        Source::File(p) if unpack::of_file(p).is_some() => {
+            let file = std::fs::File::open(p).map_err(|e| anyhow::anyhow!("{title}: {e}"))?;
+            let spool = Spool::from_reader(unpack::auto(file)).map_err(|e| {
+                anyhow::anyhow!("{title}: cannot make a decompressed temporary copy: {e}")
+            })?;
+            source = Source::File(spool.path.clone());
+            Some(spool)
+        }
+        _ => None,
     };
     let mut input = loader::FileInput::spawn(source);
     let mut app = App::new(&title);

@@ -28,6 +28,9 @@ pub fn write_wanted(app: &mut App, source: Option<&Source>, dir: &Path) {
             ),
             Err(e) => format!("connection {id} not written: {e}"),
         },
+        Some(Source::Merged(_)) => {
+            "w: the capture is several files merged; open one of them to pick a connection".into()
+        }
         Some(Source::Stdin) => {
             "w: standard input cannot be read again; save the capture to a file first".into()
         }

@@ -44,7 +44,7 @@ fn sacks_of(app: &App, c: &crate::pipeline::Connection) -> Arc<Sacks> {
     // A live session's name is an interface, not a file.
     let readable = match &source {
         Source::File(p) => p.is_file(),
-        Source::Stdin => false,
+        Source::Stdin | Source::Merged(_) => false,
     };
     let s = Arc::new(if readable {
         seqsvg::sack_blocks(&source, c)
