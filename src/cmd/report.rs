@@ -22,7 +22,7 @@ use std::sync::atomic::Ordering;
 
 /// Where the selected connections go.
 enum Sink<'a> {
-    Stream(Writer<BufWriter<Lifting<io::StdoutLock<'a>>>>),
+    Stream(Box<Writer<BufWriter<Lifting<io::StdoutLock<'a>>>>>),
     Zeek(ZeekWriter<BufWriter<File>>),
 }
 
@@ -36,7 +36,7 @@ impl Sink<'_> {
 
     fn finish(self, stats: &CaptureStats) -> io::Result<()> {
         match self {
-            Sink::Stream(w) => w.finish(stats).map(drop),
+            Sink::Stream(w) => (*w).finish(stats).map(drop),
             Sink::Zeek(z) => z.finish(stats).map(drop),
         }
     }
@@ -72,10 +72,10 @@ pub fn run(c: Report) -> anyhow::Result<()> {
         _ => {
             let out = BufWriter::with_capacity(1 << 16, bar.writer(io::stdout().lock()));
             let w = Writer::with_text(out, c.format, text);
-            Sink::Stream(match c.select.is_all() {
+            Sink::Stream(Box::new(match c.select.is_all() {
                 true => w,
                 false => w.selected(c.select.describe()),
-            })
+            }))
         }
     };
     let sel = &c.select;
