@@ -130,8 +130,9 @@ fn takes_value(cmd: &clap::Command, is: impl Fn(&clap::Arg) -> bool) -> bool {
 
 /// Whether a command needs a capture file (a required positional argument).
 fn needs_file(sub: &clap::Command) -> bool {
+    // The capture argument: FILE (or FILES), required unless `-r` names it.
     sub.get_arguments()
-        .any(|a| a.is_positional() && a.is_required_set())
+        .any(|a| a.is_positional() && matches!(a.get_id().as_str(), "file" | "files"))
 }
 
 /// Every command name (with aliases), and `help`, which clap adds.
