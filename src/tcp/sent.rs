@@ -212,10 +212,10 @@ impl TcpConn {
         found: &mut [Finding],
     ) {
         let f = seg.flags;
-        if f.ack() {
-            if let Some(s) = self.half[dir.other().idx()].sent.as_mut() {
-                s.on_ack(SeqNum(seg.ack));
-            }
+        if f.ack()
+            && let Some(s) = self.half[dir.other().idx()].sent.as_mut()
+        {
+            s.on_ack(SeqNum(seg.ack));
         }
         let seglen = seg.payload_len + u32::from(f.syn()) + u32::from(f.fin());
         if seglen == 0 || f.rst() {
