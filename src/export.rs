@@ -2,9 +2,17 @@
 //! Export Objects. File names come from the URI, made safe: one path component, no
 //! `..`, no leading dot, no control characters, never an absolute path, never
 //! overwriting a file (a numbered suffix is added). `index.tsv` lists every exchange.
+//!
+//! While the capture is read, bodies stream into part files ([`spool`]); here each part
+//! gets its final name, in connection order. A body longer than `--max-body` is listed
+//! with its size and SHA-256 and not written; a decompression bomb is written up to the
+//! cap where decoding stopped, and flagged ("decompression bomb: stopped at N bytes").
 
-use crate::http::Exchange;
+pub mod spool;
+
+use crate::http::{Exchange, Response};
 use crate::pipeline::Connection;
+use spool::Spool;
 use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::path::Path;
@@ -143,10 +151,12 @@ fn export_one(
     (conn, i): (u64, usize),
     x: &Exchange,
     next: &mut std::collections::HashMap<String, u64>,
+    spool: Option<&Spool>,
 ) -> io::Result<Option<Exported>> {
     let Some(r) = x.response.as_ref() else {
         return Ok(None);
     };
+    let part = r.body_spill.and_then(|t| spool.and_then(|s| s.take(t)));
     let uri = x.request.as_ref().map_or("", |q| q.uri.as_str());
     let mut e = Exported {
         conn,
@@ -160,23 +170,106 @@ fn export_one(
         note: String::new(),
     };
     if r.body_bytes_decoded == 0 {
+        if let Some(p) = part {
+            spool::remove(p.path.as_deref());
+        }
         return Ok(None);
     }
+    let name = || safe_name(uri, r.status);
+    match part {
+        Some(p) => place_part(dir, &mut e, p, name, next)?,
+        None => write_kept(dir, &mut e, r, name, next)?,
+    }
+    Ok(Some(e))
+}
+
+/// A body kept in memory (no spool): written whole, or noted.
+fn write_kept(
+    dir: &Path,
+    e: &mut Exported,
+    r: &Response,
+    name: impl Fn() -> String,
+    next: &mut std::collections::HashMap<String, u64>,
+) -> io::Result<()> {
     match (&r.body, r.body_sha256.is_some(), r.body_truncated) {
         (Some(body), true, false) => {
-            let (name, mut f) = create_unique_from(dir, &safe_name(uri, r.status), next)?;
+            let (name, mut f) = create_unique_from(dir, &name(), next)?;
             f.write_all(body)?;
             e.file = Some(name);
         }
-        (_, _, true) => e.note = "body larger than --max-body: hashed, not kept".into(),
-        _ => e.note = "body incomplete in the capture".into(),
+        (_, _, true) => e.note = NOTE_TOO_LONG.into(),
+        _ => e.note = NOTE_INCOMPLETE.into(),
     }
-    Ok(Some(e))
+    Ok(())
+}
+
+const NOTE_TOO_LONG: &str = "body larger than --max-body: hashed, not kept";
+const NOTE_INCOMPLETE: &str = "body incomplete in the capture";
+
+/// A body streamed to a part file: renamed to its final name when it is to be written
+/// (whole, or a bomb up to where decoding stopped), removed otherwise.
+fn place_part(
+    dir: &Path,
+    e: &mut Exported,
+    p: spool::Part,
+    name: impl Fn() -> String,
+    next: &mut std::collections::HashMap<String, u64>,
+) -> io::Result<()> {
+    let keep = if p.end.bomb {
+        e.note = format!("decompression bomb: stopped at {} bytes", p.end.decoded);
+        if p.len < p.end.decoded {
+            e.note += &format!(" (first {} written: --max-body)", p.len);
+        }
+        // The hash column tells what the file holds.
+        e.sha256 = p.sha256.clone();
+        e.size = p.len;
+        true
+    } else if p.end.truncated {
+        e.note = NOTE_TOO_LONG.into();
+        false
+    } else if !p.end.whole {
+        e.note = NOTE_INCOMPLETE.into();
+        false
+    } else {
+        true
+    };
+    match (keep, p.path) {
+        (true, Some(from)) => {
+            // Reserve the name (never replacing anything), then move the part onto it.
+            let (name, _) = create_unique_from(dir, &name(), next)?;
+            std::fs::rename(&from, dir.join(&name))?;
+            e.file = Some(name);
+        }
+        (_, path) => spool::remove(path.as_deref()),
+    }
+    Ok(())
 }
 
 /// Write the bodies of `conns` into `dir` (created if missing) and an index; returns the
 /// index's file name (`index.tsv`, or `index-N.tsv` when taken) and what was exported.
 pub fn export(dir: &Path, conns: &[Connection]) -> io::Result<(String, Vec<Exported>)> {
+    export_spooled(dir, conns, None)
+}
+
+/// [`export`], with the bodies the analysis streamed into `spool` (its leftover parts
+/// removed at the end).
+pub fn export_spooled(
+    dir: &Path,
+    conns: &[Connection],
+    spool: Option<&Spool>,
+) -> io::Result<(String, Vec<Exported>)> {
+    let res = export_all(dir, conns, spool);
+    let closed = spool.map_or(Ok(()), Spool::close);
+    let res = res?;
+    closed?;
+    Ok(res)
+}
+
+fn export_all(
+    dir: &Path,
+    conns: &[Connection],
+    spool: Option<&Spool>,
+) -> io::Result<(String, Vec<Exported>)> {
     std::fs::create_dir_all(dir)?;
     // The index's name first: a captured `GET /index.tsv` must not take it.
     let (index_name, mut idx) = create_unique(dir, "index.tsv")?;
@@ -184,7 +277,7 @@ pub fn export(dir: &Path, conns: &[Connection]) -> io::Result<(String, Vec<Expor
     let mut next = Default::default();
     for c in conns {
         for (i, x) in c.http.iter().enumerate() {
-            if let Some(e) = export_one(dir, (c.id, i), x, &mut next)? {
+            if let Some(e) = export_one(dir, (c.id, i), x, &mut next, spool)? {
                 all.push(e);
             }
         }

@@ -405,3 +405,94 @@ impl Drop for Killed {
         let _ = self.0.wait();
     }
 }
+
+/// `n` handshake-only connections (SYN, SYN-ACK, ACK), each on its own client address
+/// and port.
+fn handshakes(n: u32) -> Pcap {
+    let mut pcap = Pcap::new();
+    let server = ([10, 1, 0, 1], 80);
+    for i in 0..n {
+        let client = (
+            [10, 2, (i >> 16) as u8, (i >> 8) as u8],
+            1024 + (i & 255) as u16,
+        );
+        let isn = i.wrapping_mul(2_654_435_761);
+        let sisn = isn ^ 0x5a5a_5a5a;
+        let t = i64::from(i) * 3_000;
+        pcap.record(t, &tcp_frame(client, server, isn, 0, "S", 65535, &[], &[]));
+        let synack = tcp_frame(
+            server,
+            client,
+            sisn,
+            isn.wrapping_add(1),
+            "SA",
+            65535,
+            &[],
+            &[],
+        );
+        pcap.record(t + 1_000, &synack);
+        let ack = tcp_frame(
+            client,
+            server,
+            isn.wrapping_add(1),
+            sisn.wrapping_add(1),
+            "A",
+            65535,
+            &[],
+            &[],
+        );
+        pcap.record(t + 2_000, &ack);
+    }
+    pcap
+}
+
+/// Peak RSS (KiB) of `report FILE --format ndjson --threads 1 --max-connections 1000000`.
+fn report_rss_kb(file: &std::path::Path) -> Option<u64> {
+    let time = std::path::Path::new("/usr/bin/time");
+    if !time.exists() {
+        return None;
+    }
+    let out = std::process::Command::new(time)
+        .args([
+            "-f",
+            "maxrss_kb %M",
+            env!("CARGO_BIN_EXE_tcpscope"),
+            "report",
+        ])
+        .arg(file)
+        .args([
+            "--format",
+            "ndjson",
+            "--threads",
+            "1",
+            "--max-connections",
+            "1000000",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss_kb "))
+        .and_then(|s| s.trim().parse().ok())
+}
+
+/// Memory per tracked handshake-only connection (docs/memory.md): 200,000 of them all
+/// tracked at once, RSS beyond a 1,000-connection run, per connection. Measured 2,876
+/// bytes before the Vec capacities and boxes of this change, 2.4 KB after: the issue's
+/// 2 KB is not reached yet; this bound keeps what was gained.
+#[test]
+fn a_tracked_handshake_only_connection_costs_under_2_5_kb() {
+    let small = handshakes(1_000).write("hs1k.pcap");
+    let big = handshakes(200_000).write("hs200k.pcap");
+    let (Some(base), Some(peak)) = (report_rss_kb(&small), report_rss_kb(&big)) else {
+        eprintln!("skipping: no GNU time at /usr/bin/time");
+        return;
+    };
+    let per = (peak.saturating_sub(base) * 1024) / 199_000;
+    eprintln!("peak {peak} KiB, base {base} KiB: {per} bytes per handshake-only connection");
+    assert!(per <= 2_500, "{per} bytes per connection");
+    for f in [small, big] {
+        let _ = std::fs::remove_dir_all(f.parent().unwrap());
+    }
+}

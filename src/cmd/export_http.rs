@@ -3,18 +3,28 @@
 
 use super::{progress, warn};
 use crate::cli::config::ExportHttp;
+use crate::export::spool::Spool;
 use crate::headless;
+use crate::http::Spill;
 use crate::parallel::ReadProgress;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-pub fn run(c: ExportHttp) -> anyhow::Result<()> {
+pub fn run(mut c: ExportHttp) -> anyhow::Result<()> {
     // Before the capture is read: a wrong -o is known at once.
     if c.out.exists() && !c.out.is_dir() {
         anyhow::bail!(
             "{}: not a folder; give -o a folder to write the bodies into (it is created if missing)",
             c.out.display()
         );
+    }
+    let dir = c.out.as_path();
+    let cannot = |e: std::io::Error| anyhow::anyhow!("cannot write to {}: {e}", dir.display());
+    // Bodies stream into the folder as they are decoded (held bytes: one budget).
+    std::fs::create_dir_all(dir).map_err(cannot)?;
+    let spool = Spool::new(dir);
+    if let Some(h) = c.analysis.http.as_mut() {
+        h.spill = Some(Spill(Arc::new(Arc::clone(&spool))));
     }
     let progress = Arc::new(ReadProgress::default());
     let bar = progress::Bar::start(
@@ -26,14 +36,20 @@ pub fn run(c: ExportHttp) -> anyhow::Result<()> {
     let read =
         headless::stream_with_progress(&c.source, c.analysis, &progress, &mut |x| conns.push(x));
     bar.finish();
-    let stats = read?;
-    c.select
-        .check_ids(stats.connections, &c.source.display())
-        .map_err(anyhow::Error::msg)?;
+    let stats = match read {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = spool.close();
+            return Err(e.into());
+        }
+    };
+    if let Err(e) = c.select.check_ids(stats.connections, &c.source.label()) {
+        let _ = spool.close();
+        anyhow::bail!(e);
+    }
+    // Bodies of connections not selected are left in the spool, removed as it closes.
     conns.retain(|conn| c.select.matches(conn));
-    let dir = c.out.as_path();
-    let (index, done) = crate::export::export(dir, &conns)
-        .map_err(|e| anyhow::anyhow!("cannot write to {}: {e}", dir.display()))?;
+    let (index, done) = crate::export::export_spooled(dir, &conns, Some(&spool)).map_err(cannot)?;
     let written = done.iter().filter(|e| e.file.is_some()).count();
     let mut out = io::stdout().lock();
     writeln!(

@@ -162,6 +162,7 @@ impl HttpAssembler {
             m.body_bytes_missing = cur.missing_bytes;
             m.body_sha256 = out.sha256;
             m.body = out.body;
+            m.body_spill = out.spill;
             m.body_truncated = out.truncated;
         }
         self.end_message(dir, cur.idx, complete);

@@ -7,17 +7,24 @@
 use std::io::{self, Write};
 
 use super::anomaly::Anomaly;
+use super::spill::{BodyEnd, BodyWriter};
+use super::{Dir, HttpConfig};
 
 use flate2::write::{DeflateDecoder, GzDecoder, ZlibDecoder};
 use sha2::{Digest, Sha256};
 
-/// Decoded output: counts, hashes and (up to a cap) keeps the bytes.
-/// Writing past `decoded_cap` fails so the upstream decoder stops at once.
+/// Decoded output: counts, hashes and (up to a cap) keeps the bytes, in memory or by
+/// handing them to the caller's writer as they come (then nothing is held here).
+/// Writing past `decoded_cap` keeps the bytes up to it and fails, so the upstream
+/// decoder stops at once.
 struct Output {
     hasher: Sha256,
     len: u64,
     decoded_cap: u64,
     store: Option<Vec<u8>>,
+    writer: Option<Box<dyn BodyWriter>>,
+    /// Bytes kept (stored or handed to the writer).
+    kept: usize,
     body_cap: usize,
     truncated: bool,
     over_cap: bool,
@@ -28,28 +35,49 @@ impl Write for Output {
         if self.over_cap {
             return Err(io::Error::other("decoded cap reached"));
         }
-        let n = buf.len() as u64;
-        if self.len.saturating_add(n) > self.decoded_cap {
+        let room = usize::try_from(self.decoded_cap.saturating_sub(self.len)).unwrap_or(usize::MAX);
+        let part = buf.get(..room.min(buf.len())).unwrap_or_default();
+        self.hasher.update(part);
+        self.len += part.len() as u64;
+        self.keep(part);
+        if part.len() < buf.len() {
+            // Stopped exactly at the cap: what came before it is kept (and written).
             self.over_cap = true;
             self.store = None;
             return Err(io::Error::other("decoded cap reached"));
-        }
-        self.hasher.update(buf);
-        self.len += n;
-        if let Some(store) = &mut self.store {
-            if store.len() + buf.len() <= self.body_cap {
-                store.extend_from_slice(buf);
-            } else {
-                // Beyond body_cap we only count and hash; free what we had.
-                self.store = None;
-                self.truncated = true;
-            }
         }
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+impl Output {
+    /// Keep `part` (up to `body_cap` in all): beyond it only count and hash, free what
+    /// was stored; a writer keeps the first `body_cap` bytes (the caller decides).
+    fn keep(&mut self, part: &[u8]) {
+        if self.truncated || (self.store.is_none() && self.writer.is_none()) {
+            return;
+        }
+        let room = self.body_cap.saturating_sub(self.kept);
+        if part.len() > room {
+            if let (Some(w), Some(head)) = (&mut self.writer, part.get(..room)) {
+                w.write(head);
+            }
+            self.kept += room;
+            self.store = None;
+            self.truncated = true;
+            return;
+        }
+        if let Some(store) = &mut self.store {
+            store.extend_from_slice(part);
+        }
+        if let Some(w) = &mut self.writer {
+            w.write(part);
+        }
+        self.kept += part.len();
     }
 }
 
@@ -79,6 +107,8 @@ pub(crate) struct BodyOutcome {
     pub sha256: Option<String>,
     pub body: Option<Vec<u8>>,
     pub truncated: bool,
+    /// The caller's token for the bytes its writer got (`BodyWriter::finish`).
+    pub spill: Option<u64>,
 }
 
 pub(crate) struct BodySink {
@@ -99,6 +129,47 @@ pub(crate) struct BodySink {
 }
 
 impl BodySink {
+    /// The sink for a message in `dir` under `cfg`: a response's bytes go to the caller's
+    /// writer when there is one (a request's are then not kept), else kept in memory when
+    /// `keep_bodies`, up to `body_cap`.
+    pub(crate) fn for_message(
+        content_encoding: Option<&str>,
+        decodable: bool,
+        cfg: &HttpConfig,
+        dir: Dir,
+    ) -> Self {
+        let writer = match (&cfg.spill, dir) {
+            (Some(s), Dir::Server) => Some(s.0.open()),
+            _ => None,
+        };
+        let keep = cfg.keep_bodies && (cfg.spill.is_none() || writer.is_some());
+        let mut sink = Self::new(
+            content_encoding,
+            decodable,
+            keep.then_some(cfg.body_cap),
+            cfg.decoded_cap,
+        );
+        if let Some(w) = writer {
+            sink.set_writer(w);
+        }
+        sink
+    }
+
+    /// Hand kept bytes to `w` instead of storing them.
+    fn set_writer(&mut self, w: Box<dyn BodyWriter>) {
+        let out = match &mut self.dec {
+            Decoder::Gzip(d) => Some(d.get_mut()),
+            Decoder::Zlib(d) => Some(d.get_mut()),
+            Decoder::Raw(d) => Some(d.get_mut()),
+            Decoder::Brotli(d) => Some(d.get_mut()),
+            _ => self.out.as_mut(),
+        };
+        if let Some(o) = out {
+            o.store = None;
+            o.writer = Some(w);
+        }
+    }
+
     pub(crate) fn new(
         content_encoding: Option<&str>,
         decodable: bool,
@@ -108,9 +179,15 @@ impl BodySink {
         let out = Output {
             hasher: Sha256::new(),
             len: 0,
-            decoded_cap: decoded_cap as u64,
+            // Without a content coding, the decoded bytes are the wire bytes: no bomb.
+            decoded_cap: match content_encoding {
+                None => u64::MAX,
+                Some(_) => decoded_cap as u64,
+            },
             // Not keeping bodies is not truncating them: no store, nothing cut.
             store: body_cap.map(|_| Vec::new()),
+            writer: None,
+            kept: 0,
             body_cap: body_cap.unwrap_or(0),
             truncated: false,
             over_cap: false,
@@ -312,6 +389,14 @@ impl BodySink {
                 sha256: ok.then(|| hex(&o.hasher.finalize())),
                 truncated: o.truncated,
                 body: if ok { o.store } else { None },
+                spill: o.writer.map(|w| {
+                    w.finish(BodyEnd {
+                        whole: ok,
+                        truncated: o.truncated,
+                        bomb: o.over_cap,
+                        decoded: o.len,
+                    })
+                }),
             },
             None => BodyOutcome {
                 wire,
@@ -329,6 +414,8 @@ impl Output {
             len: 0,
             decoded_cap: 0,
             store: None,
+            writer: None,
+            kept: 0,
             body_cap: 0,
             truncated: false,
             over_cap: true,

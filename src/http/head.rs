@@ -234,11 +234,11 @@ impl HttpAssembler {
             BodyKind::Chunked => BodyState::Chunked(Box::new(Chunked::new(self.cfg.header_cap))),
             BodyKind::Close => BodyState::Close,
         };
-        let sink = BodySink::new(
+        let sink = BodySink::for_message(
             fr.content_encoding.as_deref(),
             !fr.undecodable_transfer,
-            self.cfg.keep_bodies.then_some(self.cfg.body_cap),
-            self.cfg.decoded_cap,
+            &self.cfg,
+            dir,
         );
         let st = &mut self.dirs[dir.idx()];
         st.cur = Some(Current {

@@ -45,6 +45,9 @@ pub struct MessageMeta {
     pub chunked: bool,
     /// Not serialized.
     pub body: Option<Vec<u8>>,
+    /// The caller's token for the decoded bytes its writer got, when bodies went to one
+    /// (`HttpConfig::spill`) instead of `body`. Not serialized.
+    pub body_spill: Option<u64>,
     pub body_truncated: bool,
     pub body_sha256: Option<String>,
     pub complete: bool,

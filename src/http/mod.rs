@@ -28,6 +28,7 @@ mod h2note;
 mod head;
 mod messages;
 mod pairing;
+mod spill;
 mod state;
 mod tunnel;
 
@@ -38,6 +39,7 @@ pub(crate) use framing::content_encoding;
 pub use framing::header;
 pub use h2note::H2Note;
 pub use messages::{Exchange, Interim, MessageMeta, Request, Response, StreamInfo, Tunnel};
+pub use spill::{BodyEnd, BodySpill, BodyWriter, Spill};
 #[cfg(test)]
 mod tests;
 
@@ -100,6 +102,9 @@ pub struct HttpConfig {
     pub header_cap: usize,
     /// Headers stored per message.
     pub max_headers: usize,
+    /// Where response bodies go as they are decoded (export-http); None: kept in memory
+    /// (`keep_bodies`, up to `body_cap`). With one, request bodies are not kept.
+    pub spill: Option<Spill>,
 }
 
 impl Default for HttpConfig {
@@ -110,6 +115,7 @@ impl Default for HttpConfig {
             decoded_cap: 64 << 20,
             header_cap: 64 << 10,
             max_headers: 100,
+            spill: None,
         }
     }
 }

@@ -106,14 +106,7 @@ impl Streams {
         if let Some(n) = note {
             ex.note(Anomaly::Http2(n));
         }
-        let sink = || {
-            BodySink::new(
-                content_encoding(&fields).as_deref(),
-                ok,
-                cfg.keep_bodies.then_some(cfg.body_cap),
-                cfg.decoded_cap,
-            )
-        };
+        let sink = |dir| BodySink::for_message(content_encoding(&fields).as_deref(), ok, cfg, dir);
         let pseudo = |k: &str| header(&fields, k).unwrap_or_default().to_string();
         // The request side: the client's first block, or a push's promised request.
         let dir = if b.promised_on.is_some() {
@@ -130,7 +123,7 @@ impl Streams {
                     None => pseudo(":authority"),
                 };
                 label = ok.then(|| format!("{method} {uri}"));
-                let s = sink();
+                let s = sink(Dir::Client);
                 let meta = meta(fields, b.at);
                 ex.request = Some(Request { method, uri, meta });
                 new_sink = Some((0, s));
@@ -145,7 +138,7 @@ impl Streams {
                         ts: b.at.1,
                     });
                 } else {
-                    let s = sink();
+                    let s = sink(Dir::Server);
                     let meta = meta(fields, b.at);
                     ex.response = Some(Response {
                         status,
@@ -273,6 +266,7 @@ impl Streams {
                 }
                 m.body_sha256 = out.sha256.filter(|_| data_seen);
                 m.body = out.body;
+                m.body_spill = out.spill;
                 m.body_truncated = out.truncated;
             }
         }

@@ -96,7 +96,9 @@ impl Default for Config {
 pub struct Analyzer<'a> {
     cfg: Config,
     flows: FlowTable,
-    live: foldhash::HashMap<ConnId, Connection>,
+    /// Boxed: the table's slack (up to half its buckets) then costs 8 bytes a bucket,
+    /// not a whole `Connection` (docs/memory.md).
+    live: foldhash::HashMap<ConnId, Box<Connection>>,
     /// Finished connections waiting for every lower id to finish, so they leave in id order.
     done: BTreeMap<ConnId, Connection>,
     /// The next id to hand out.
@@ -278,7 +280,7 @@ impl<'a> Analyzer<'a> {
         }
         self.live.insert(
             look.conn,
-            Connection {
+            Box::new(Connection {
                 id: look.conn,
                 file: None,
                 client: roles.client,
@@ -302,7 +304,7 @@ impl<'a> Analyzer<'a> {
                 http_live: None,
                 ftp: None,
                 tls: None,
-            },
+            }),
         );
         if self.cfg.finish_on_close {
             let p = self.stats.peak_tracked_connections.get_or_insert(0);
@@ -313,7 +315,8 @@ impl<'a> Analyzer<'a> {
     /// Finish a live connection. With `why`, its tuple is remembered (a tombstone) so
     /// that its later packets are counted against it; without, it is forgotten.
     fn finish_conn(&mut self, id: ConnId, why: Option<Ended>) {
-        if let Some(mut c) = self.live.remove(&id) {
+        if let Some(c) = self.live.remove(&id) {
+            let mut c = *c;
             match why {
                 Some(w) => self.flows.bury(c.client, c.server, id, w, c.end_ts.0),
                 None => self.flows.remove(c.client, c.server, id),

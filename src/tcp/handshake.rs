@@ -176,6 +176,11 @@ fn push_attempt(
             *skipped += u32::from(t.is_none());
             t
         });
+        // Most handshakes send one SYN and one SYN-ACK: room for one, not Vec's four
+        // (docs/memory.md: 96 bytes per list per tracked connection).
+        if v.capacity() == 0 {
+            v.reserve_exact(1);
+        }
         v.push(Attempt {
             frame,
             ts,

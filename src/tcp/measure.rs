@@ -105,6 +105,11 @@ impl Meter {
             if self.outstanding.len() >= MAX_OUTSTANDING {
                 self.outstanding.pop_front();
             }
+            // A handshake-only connection has one segment outstanding per side (its
+            // SYN): room for one, not VecDeque's four (docs/memory.md).
+            if self.outstanding.capacity() == 0 {
+                self.outstanding.reserve_exact(1);
+            }
             self.outstanding.push_back(Outstanding {
                 end,
                 ts,

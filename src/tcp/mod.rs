@@ -80,8 +80,9 @@ struct Half {
     fin_reported: bool,
     reasm: Reassembler,
     meter: Meter,
-    /// The segments it sent, for the chain of each resend (only with packet records).
-    sent: sent::SentLog,
+    /// The segments it sent, for the chain of each resend (only with packet records:
+    /// boxed and created then, so a connection without them does not carry it).
+    sent: Option<Box<sent::SentLog>>,
 }
 
 impl Half {
@@ -97,7 +98,7 @@ impl Half {
             fin_reported: false,
             reasm: Reassembler::new(cap),
             meter: Meter::default(),
-            sent: sent::SentLog::default(),
+            sent: None,
         }
     }
 }
@@ -555,7 +556,9 @@ impl TcpConn {
         for h in &mut self.half {
             h.reasm = Reassembler::new(0);
             h.meter.release();
-            h.sent.release();
+            if let Some(s) = h.sent.as_mut() {
+                s.release();
+            }
         }
     }
 

@@ -212,8 +212,10 @@ impl TcpConn {
         found: &mut [Finding],
     ) {
         let f = seg.flags;
-        if f.ack() {
-            self.half[dir.other().idx()].sent.on_ack(SeqNum(seg.ack));
+        if f.ack()
+            && let Some(s) = self.half[dir.other().idx()].sent.as_mut()
+        {
+            s.on_ack(SeqNum(seg.ack));
         }
         let seglen = seg.payload_len + u32::from(f.syn()) + u32::from(f.fin());
         if seglen == 0 || f.rst() {
@@ -222,7 +224,7 @@ impl TcpConn {
         let seq = SeqNum(seg.seq);
         let now = Sent { frame, ts };
         let resent = found.iter().any(|x| x.flag() == Flag::Retransmission);
-        let log = &mut self.half[dir.idx()].sent;
+        let log = self.half[dir.idx()].sent.get_or_insert_with(Box::default);
         let prior = log.on_sent(seq, seq.add(seglen), now, resent);
         if !resent {
             return;
