@@ -85,8 +85,13 @@ fn live_tui_shows_connection_ladder_states_freeze_and_quits_cleanly() {
     assert!(p.contains("complete"), "handshake complete:\n{p}");
     // Its ladder and both endpoints' states.
     t.keys(&["Enter"]);
+    // The whole ladder, not a screen caught while it is still being drawn.
     let p = t.wait("the ladder", |p| {
-        p.contains("1 Ladder") && p.contains("SYN, ACK")
+        p.contains("1 Ladder")
+            && p.contains("SYN, ACK")
+            && ["SYN-SENT", "SYN-RECEIVED", "ESTABLISHED"]
+                .iter()
+                .all(|s| p.contains(s))
     });
     assert!(p.contains("─ SYN seq=0"), "{p}");
     for st in ["SYN-SENT", "SYN-RECEIVED", "ESTABLISHED"] {
