@@ -71,11 +71,8 @@ pub fn run(c: Report) -> anyhow::Result<()> {
         (Format::Zeek, Some(dir)) => Sink::Zeek(zeek_writer(dir)?),
         _ => {
             let out = BufWriter::with_capacity(1 << 16, bar.writer(io::stdout().lock()));
-            let w = Writer::with_text(out, c.format, text);
-            Sink::Stream(Box::new(match c.select.is_all() {
-                true => w,
-                false => w.selected(c.select.describe()),
-            }))
+            let w = Writer::with_text(out, c.format, text).for_selection(&c.select);
+            Sink::Stream(Box::new(w))
         }
     };
     let sel = &c.select;

@@ -116,11 +116,7 @@ impl<'s, W: Write> Sink<'s, W> {
 
     /// A report writer on `out` as the command asked (layout, selection).
     fn writer_on(&self, out: W) -> Writer<W> {
-        let w = Writer::with_text(out, self.format, self.text.clone());
-        match self.sel.is_all() {
-            true => w,
-            false => w.selected(self.sel.describe()),
-        }
+        Writer::with_text(out, self.format, self.text.clone()).for_selection(self.sel)
     }
 
     /// Write one file's connections as they come, then take in its summary.

@@ -173,7 +173,7 @@ pub fn connection_outro(c: &Connection) -> Vec<String> {
         }
     }
     for (k, x) in c.http.iter().enumerate() {
-        let line = match gave_up(c, x) {
+        let line = match gave_up(x) {
             Some(g) => format!("{}{g}", crate::explain::request_line(x)),
             None => exchange_summary(x),
         };
@@ -185,7 +185,7 @@ pub fn connection_outro(c: &Connection) -> Vec<String> {
 /// A request never answered before the client closed: " → no response: the client gave
 /// up after 1.5 s (its FIN, frame 7)". None when a response came or the client did not
 /// close (the assembler's `client_gave_up`).
-pub fn gave_up(_c: &Connection, x: &crate::http::Exchange) -> Option<String> {
+pub fn gave_up(x: &crate::http::Exchange) -> Option<String> {
     let g = x.client_gave_up?;
     let after = if g.waited_ms >= 1000.0 {
         format!("{:.1} s", g.waited_ms / 1e3)

@@ -88,6 +88,15 @@ impl<W: Write> Writer<W> {
         self
     }
 
+    /// [`Writer::selected`] when `sel` keeps only some connections; unchanged when it
+    /// keeps them all.
+    pub fn for_selection(self, sel: &select::Selection) -> Self {
+        match sel.is_all() {
+            true => self,
+            false => self.selected(sel.describe()),
+        }
+    }
+
     fn selected_count(&self) -> Option<u64> {
         self.selection.as_ref().map(|_| self.count)
     }

@@ -128,7 +128,7 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         let gave_up = app
             .play
             .shows(c.last_frame)
-            .then(|| crate::explain::gave_up(c, x))
+            .then(|| crate::explain::gave_up(x))
             .flatten();
         let pieces = exchange_pieces(x, app.play.response_settled(x), gave_up);
         let room = usize::from(list_a.width).saturating_sub(4);
