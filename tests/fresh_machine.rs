@@ -22,7 +22,7 @@ fn builds_with_only_the_runtime_libpcap_and_stops_at_once_without_any() {
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for case in ["ok control", "ok runtime", "ok none"] {
+    for case in ["ok control", "ok runtime", "ok none", "ok at-once"] {
         assert!(
             text.lines().any(|l| l.starts_with(case)),
             "no `{case}` in:\n{text}"

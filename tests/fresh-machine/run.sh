@@ -9,7 +9,13 @@
 #   runtime  dev files hidden (only libpcap.so.0.8 and the real file left): must build,
 #            and the binary must read a capture
 #   none     every libpcap file hidden: the build script must stop with the one line
-#            naming the packages, before the dependencies are compiled
+#            naming the packages
+#   at-once  every libpcap file hidden, tcpscope itself built from a clean target folder,
+#            as the README says: the check in build/rustc-wrapper (run by cargo before
+#            rustc, see .cargo/config.toml) must stop it before any crate is compiled
+#
+# The three linkcheck cases run without the wrapper (RUSTC_WRAPPER empty), so they test
+# build/libpcap.rs alone: it is the fallback when the wrapper is replaced.
 #
 # Needs root, unshare and overlayfs; exits 77 (skipped) without them. Prints one line per
 # case: `ok CASE ...` or `FAIL CASE ...`; exit status 1 if any failed.
@@ -61,7 +67,7 @@ fails=0
 build() { # CASE WHAT SKIP: cargo build of the tiny crate, its log in $scratch/CASE.log
     local case="$1" what="$2" skip="$3"
     # A different target dir per case, so every case runs both build scripts afresh.
-    run_hidden "$what" env LINKCHECK_SKIP="$skip" CARGO_TARGET_DIR="$scratch/target-$case" \
+    run_hidden "$what" env RUSTC_WRAPPER= LINKCHECK_SKIP="$skip" CARGO_TARGET_DIR="$scratch/target-$case" \
         cargo build --manifest-path "$scratch/src/Cargo.toml" >"$scratch/$case.log" 2>&1
 }
 
@@ -100,6 +106,23 @@ else
         echo "ok none: stopped after ${secs}s ($compiled crates compiled, in flight or before the build script ran): $line"
     else
         echo "FAIL none: no one-line message naming the package (see $scratch/none.log)"; fails=1
+    fi
+fi
+# at-once: the real crate, no libpcap at all, nothing built yet: stops before compiling.
+rm -rf "$scratch/target-at-once"
+start=$(date +%s%N)
+if (cd "$repo" && run_hidden all env -u RUSTC_WRAPPER CARGO_TARGET_DIR="$scratch/target-at-once" \
+        cargo build --release >"$scratch/at-once.log" 2>&1); then
+    echo "FAIL at-once: tcpscope built without any libpcap"; fails=1
+else
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    secs="$((ms / 1000)).$(printf %03d $((ms % 1000)))"
+    line="$(grep -o "tcpscope needs libpcap.*" "$scratch/at-once.log" | head -1)"
+    compiled=$(grep -c "Compiling" "$scratch/at-once.log")
+    if [ -n "$line" ] && [ "$compiled" = 0 ]; then
+        echo "ok at-once: stopped after ${secs}s with $compiled crates compiled: $line"
+    else
+        echo "FAIL at-once: $compiled crates compiled before it stopped, message: ${line:-none} (see $scratch/at-once.log)"; fails=1
     fi
 fi
 exit $fails
