@@ -138,7 +138,20 @@ record_h2() {
     record tls12-h2 yes --http2 --tls-max 1.2 --ciphers ECDHE-RSA-CHACHA20-POLY1305 $U/small.txt
 }
 
+# A HelloRetryRequest and a resumed session: nginx reloaded with P-256 as its only
+# group (curl's key share is X25519, so the server asks for a second ClientHello) and
+# session tickets on; the second connection resumes the first one's session (PSK: no
+# Certificate), the first closes with `Connection: close`.
+record_retry() {
+    sed -i -e 's/ssl_session_tickets off;/ssl_session_tickets on; ssl_ecdh_curve prime256v1;/' "$WORK/nginx.conf"
+    kill -HUP "$NGINX_PID"; sleep 1
+    record tls13-hrr yes "${H1[@]}" --tlsv1.3 $U/small.txt
+    record tls13-resume yes "${H1[@]}" --tlsv1.3 -H 'Connection: close' $U/small.txt \
+        --next -k --resolve tls.test:443:$S4 "${H1[@]}" --tlsv1.3 -o /dev/null $U/mid.bin
+}
+
 U=https://tls.test
+H1=(--http1.1)
 mkdir -p "$OUT"
 setup_net
 make_files
@@ -149,7 +162,12 @@ if [[ ${ONLY:-} == h2 ]]; then
     log "done (h2 only)"
     exit 0
 fi
-H1=(--http1.1)
+# ONLY=retry: re-record only tls13-hrr and tls13-resume.
+if [[ ${ONLY:-} == retry ]]; then
+    record_retry
+    log "done (retry only)"
+    exit 0
+fi
 record tls13-aes128 yes "${H1[@]}" --tlsv1.3 --tls13-ciphers TLS_AES_128_GCM_SHA256 $U/small.txt
 record tls13-aes256 yes "${H1[@]}" --tlsv1.3 --tls13-ciphers TLS_AES_256_GCM_SHA384 $U/small.txt
 record tls13-chacha20 yes "${H1[@]}" --tlsv1.3 --tls13-ciphers TLS_CHACHA20_POLY1305_SHA256 $U/small.txt
@@ -172,5 +190,6 @@ NFT
 record tls12-lossy yes "${H1[@]}" --tls-max 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256 $U/big.bin
 ip netns exec $NS_S nft list table inet tlsloss | grep -o "counter.*" >&2 || true
 ip netns exec $NS_S nft delete table inet tlsloss
+record_retry
 editcap --inject-secrets "tls,$OUT/tls13-aes128.keys" "$OUT/tls13-aes128.pcap" "$OUT/tls13-dsb.pcapng"
 log "done: $(ls "$OUT" | wc -l) files in $OUT"

@@ -58,6 +58,80 @@ fn report(pcap: &str, keys: Option<&str>) -> Value {
     tls[0].clone()
 }
 
+/// Every TLS connection of NAME.pcap, decrypted with NAME.keys.
+fn report_all(name: &str) -> Vec<Value> {
+    let (p, k) = (cap(&format!("{name}.pcap")), cap(&format!("{name}.keys")));
+    let out = run(&["report", "--format", "json", &p, "--keylog", &k], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = common::json(&out.stdout);
+    let conns = v["connections"].as_array().unwrap();
+    conns
+        .iter()
+        .filter(|c| c["app"] == "tls")
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_hello_retry_request_is_followed_by_a_clear_second_client_hello_and_decrypts() {
+    // nginx with P-256 only, curl's key share X25519: the server asks again. The
+    // ChangeCipherSpec records around the retry are TLS 1.3's compatibility ones: the
+    // second ClientHello and the ServerHello after them are in clear (RFC 8446 §4.1.4,
+    // §D.4), and the handshake keys come from the ServerHello, not the retry.
+    let c = report("tls13-hrr.pcap", Some("tls13-hrr.keys"));
+    let t = &c["tls"];
+    assert_eq!(t["version"], "TLS 1.3");
+    assert_eq!(t["decrypted"], true, "{t}");
+    assert_eq!(t["decrypt_failures"], 0);
+    assert_eq!(t["server_hello"]["hello_retry_request"], true);
+    assert_eq!(t["key_exchange_group"], "secp256r1");
+    let clear: Vec<String> = messages(&c)
+        .into_iter()
+        .filter(|m| m.2 != "ChangeCipherSpec")
+        .map(|m| format!("{} {}", m.1, m.2))
+        .take(4)
+        .collect();
+    assert_eq!(
+        clear,
+        [
+            "client ClientHello",
+            "server HelloRetryRequest",
+            "client ClientHello",
+            "server ServerHello"
+        ]
+    );
+    let http = c["http"].as_array().unwrap();
+    assert_eq!(http.len(), 1);
+    assert_eq!(http[0]["response"]["status"], 200);
+    assert_eq!(http[0]["response"]["body_sha256"], served("small.txt"));
+}
+
+#[test]
+fn a_resumed_session_decrypts_without_a_certificate() {
+    let conns = report_all("tls13-resume");
+    assert_eq!(conns.len(), 2);
+    let names = |c: &Value| -> Vec<String> { messages(c).into_iter().map(|m| m.2).collect() };
+    assert!(names(&conns[0]).iter().any(|m| m == "Certificate"));
+    // The second connection resumes the first one's session (a pre-shared key from its
+    // NewSessionTicket): no Certificate, and its own secrets in the key log.
+    assert!(
+        !names(&conns[1]).iter().any(|m| m == "Certificate"),
+        "{:?}",
+        names(&conns[1])
+    );
+    let want = [served("small.txt"), served("mid.bin")];
+    for (c, sha) in conns.iter().zip(want) {
+        assert_eq!(c["tls"]["decrypted"], true);
+        assert_eq!(c["tls"]["decrypt_failures"], 0);
+        assert_eq!(c["http"][0]["response"]["status"], 200);
+        assert_eq!(c["http"][0]["response"]["body_sha256"], sha);
+    }
+}
+
 fn messages(c: &Value) -> Vec<(u64, String, String)> {
     c["tls"]["handshake"]
         .as_array()
@@ -255,17 +329,21 @@ fn handshake_messages_agree_with_tshark() {
         "tls13-chacha20",
         "tls12-aes128gcm",
         "tls12-chacha20",
+        "tls13-hrr",
+        "tls13-resume",
     ] {
         let Some(want) = tshark_messages(&format!("{name}.pcap"), &format!("{name}.keys")) else {
             eprintln!("tshark not installed: skipped");
             return;
         };
-        let c = report(&format!("{name}.pcap"), Some(&format!("{name}.keys")));
-        let got: Vec<(u64, String)> = messages(&c)
-            .into_iter()
+        let mut got: Vec<(u64, String)> = report_all(name)
+            .iter()
+            .flat_map(messages)
             .filter(|m| m.2 != "ChangeCipherSpec")
-            .map(|m| (m.0, m.2))
+            // tshark names a HelloRetryRequest by its wire type: a ServerHello (2).
+            .map(|m| (m.0, m.2.replace("HelloRetryRequest", "ServerHello")))
             .collect();
+        got.sort_by_key(|m| m.0);
         let want: Vec<(u64, String)> = want
             .into_iter()
             .flat_map(|(f, ts)| ts.into_iter().map(move |t| (f, names(t).to_string())))

@@ -183,6 +183,11 @@ fn server_hello(info: &mut TlsInfo, sh: &tls_parser::TlsServerHelloContents<'_>)
         }
     }
     let retry = sh.random == &HRR_RANDOM[..];
+    // The ServerHello after a HelloRetryRequest replaces it, but the retry stays a fact.
+    let after_retry = info
+        .server_hello
+        .as_ref()
+        .is_some_and(|s| s.hello_retry_request);
     info.version = Some(names::version(version));
     info.cipher_suite = Some(names::suite(sh.cipher.0));
     info.server_hello = Some(ServerHelloInfo {
@@ -191,7 +196,7 @@ fn server_hello(info: &mut TlsInfo, sh: &tls_parser::TlsServerHelloContents<'_>)
         random: hex(sh.random),
         session_id: hex(sh.session_id.unwrap_or_default()),
         cipher_suite: names::suite(sh.cipher.0),
-        hello_retry_request: retry,
+        hello_retry_request: retry || after_retry,
     });
     let mut random = [0u8; 32];
     if sh.random.len() == 32 {

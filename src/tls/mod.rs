@@ -90,6 +90,8 @@ pub struct ServerHelloInfo {
     pub random: String,
     pub session_id: String,
     pub cipher_suite: String,
+    /// The server asked for a second ClientHello (a HelloRetryRequest, TLS 1.3) before
+    /// this ServerHello, or this is that request (when no ServerHello followed).
     pub hello_retry_request: bool,
 }
 

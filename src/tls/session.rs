@@ -255,6 +255,14 @@ impl TlsSession {
                 self.client_random = Some(random);
                 self.secrets = self.keys.as_ref().and_then(|k| k.get(&random));
             }
+            // A HelloRetryRequest exists only in TLS 1.3: the ChangeCipherSpec records
+            // around it are the compatibility kind (RFC 8446 §D.4), and the client's
+            // second ClientHello and the real ServerHello that follow are in clear.
+            Step::ServerHello {
+                version,
+                retry: true,
+                ..
+            } => self.tls13 = version == 0x0304,
             Step::ServerHello {
                 random,
                 version,
