@@ -42,6 +42,25 @@ pub fn h2_frames(c: &Connection) -> &[FrameRecord] {
     }
 }
 
+/// The labels of `c` with what only the capture read again tells (a TLS connection's
+/// record sizes); from the connection alone when it cannot be read again (standard
+/// input).
+pub fn read_labels(source: &crate::capture::Source, c: &Connection) -> BTreeMap<u64, FrameLabel> {
+    if c.tls_info().is_none() {
+        return frame_labels(c, Rebuilt::default());
+    }
+    match crate::stream::rebuild_stream(source, c, 0) {
+        Ok(s) => frame_labels(
+            c,
+            Rebuilt {
+                records: Some(&s.tls_records),
+                wire: None,
+            },
+        ),
+        Err(_) => frame_labels(c, Rebuilt::default()),
+    }
+}
+
 /// Each labelled frame's label.
 pub fn frame_labels(c: &Connection, rb: Rebuilt<'_>) -> BTreeMap<u64, FrameLabel> {
     let h2: BTreeMap<u64, (String, String, Option<u32>)> =
