@@ -217,3 +217,21 @@ fn ladder_labels_application_data_with_size_and_what_it_carries() {
     assert!(s.contains("Application Data "), "{s}");
     assert!(!s.contains("→ GET"), "{s}");
 }
+
+#[test]
+fn lanes_show_the_decrypted_h2_streams() {
+    let (_, s) = open_tab("tls13-h2-parallel.pcap", Tab::Lanes, 160, 45);
+    assert!(s.contains("HTTP/2: 4 streams on one connection"), "{s}");
+    for want in [
+        "s1 GET /small.txt   200",
+        "s3 GET /page.html   200",
+        "s5 GET /mid.bin     200",
+        "s7 GET /missing.txt 404",
+    ] {
+        assert!(s.contains(want), "{want}: {s}");
+    }
+    insta::assert_snapshot!("tls_h2_lanes_160x45", s);
+    let (_, s) = open_tab("tls13-h2-parallel.pcap", Tab::Lanes, 80, 24);
+    assert!(s.contains("s7 GET /missing.txt 404"), "{s}");
+    insta::assert_snapshot!("tls_h2_lanes_80x24", s);
+}
