@@ -143,8 +143,13 @@ fn explain(info: &TlsInfo, k: usize, right: &HandshakeEntry) -> Vec<String> {
         .remove(&right.frame)
         .unwrap_or_default();
     let version = info.version.as_deref().unwrap_or("TLS");
+    let braces = if flight.contains('{') {
+        " (in braces: sent encrypted)"
+    } else {
+        ""
+    };
     let mut v = vec![format!(
-        "In this {version} connection the {} sends at frame {}: {} (in braces: sent encrypted).",
+        "In this {version} connection the {} sends at frame {}: {}{braces}.",
         right.dir.name(),
         right.frame,
         crate::escape::escape(&flight)
