@@ -194,16 +194,7 @@ impl App {
             },
             Tab::Http => self.http_detail(60).len(),
             Tab::Graph => layout::GRAPH_ZOOM_LEVELS,
-            Tab::Lanes => self.conn().map_or(0, |c| {
-                c.http
-                    .iter()
-                    .filter(|x| {
-                        x.request
-                            .as_ref()
-                            .is_some_and(|r| self.play.shows(r.meta.frame))
-                    })
-                    .count()
-            }),
+            Tab::Lanes => self.visible_exchanges(),
             Tab::Ladder | Tab::Packets => 0,
         }
     }
