@@ -81,7 +81,7 @@ pub fn quiz_lines(
     let mut positions = if all {
         (0..cf.packets.len()).collect()
     } else {
-        quiz::key_positions(cf.packets)
+        quiz::key_positions_for(c, &cf)
     };
     if max > 0 {
         positions.truncate(max);
@@ -114,7 +114,7 @@ pub fn quiz_lines(
             shown += 1;
         }
         writeln!(out)?;
-        for q in quiz::questions(&cf, pos, kinds) {
+        for q in quiz::questions_for(c, &cf, pos, kinds) {
             write!(out, "{}\n> ", q.prompt)?;
             out.flush()?;
             let mut line = String::new();
@@ -126,7 +126,7 @@ pub fn quiz_lines(
             if ans.eq_ignore_ascii_case("q") || ans.eq_ignore_ascii_case("quit") {
                 break 'outer;
             }
-            let v = quiz::check(&cf, &q, ans);
+            let v = quiz::check_for(c, &cf, &q, ans);
             if ans.is_empty() {
                 writeln!(out, "skipped: the answer is {}", v.expected)?;
             } else {

@@ -51,6 +51,8 @@ pub struct StreamData {
     /// The lines and exchanges are TLS plaintext decrypted with the run's key log (the
     /// lines of a TLS connection are its records otherwise).
     pub decrypted: bool,
+    /// A TLS connection's Application Data records (size and frame), for the ladder.
+    pub tls_records: Vec<crate::tls::labels::AppRecord>,
 }
 
 const WRAP: usize = 200;
@@ -93,6 +95,7 @@ pub fn rebuild_stream(source: &Source, conn: &Connection, cap: u64) -> Result<St
         tcp: TcpConn::new(EngineConfig::default()),
         sink: Sink {
             http: HttpAssembler::new(HttpConfig::default()),
+            scan: (conn.app == crate::http::AppProto::Tls).then(Default::default),
             tls,
             pieces: Pieces {
                 pieces: Vec::new(),
@@ -149,6 +152,8 @@ pub(crate) fn read_frames(
 /// connection, the TLS layer and what it decrypts) and the kept pieces.
 struct Sink {
     http: HttpAssembler,
+    /// A TLS connection's records, framed from the ciphertext (decrypted or not).
+    scan: Option<crate::tls::labels::RecordScan>,
     tls: Option<crate::pipeline::TlsReplay>,
     pieces: Pieces,
 }
@@ -182,6 +187,12 @@ impl Pieces {
 
 impl Sink {
     fn on_event(&mut self, dir: Dir, ev: StreamEvent<'_>) {
+        if let Some(s) = self.scan.as_mut() {
+            match ev {
+                StreamEvent::Data { bytes, frame, .. } => s.push(dir, bytes, frame),
+                StreamEvent::Gap { len, .. } => s.gap(dir, len),
+            }
+        }
         if let Some(t) = self.tls.as_mut() {
             let pieces = &mut self.pieces;
             t.feed(dir, ev, Ts(0), &mut |d, e| pieces.keep(d, e));
@@ -265,6 +276,7 @@ impl Rebuild<'_> {
             truncated: self.sink.pieces.truncated,
             http,
             decrypted,
+            tls_records: self.sink.scan.take().map(|s| s.records).unwrap_or_default(),
             ..Default::default()
         };
         let mut pieces = self.sink.pieces.pieces;

@@ -260,3 +260,115 @@ fn text_flag_keeps_the_line_based_quiz() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Score: 2/2 (100%)"), "{text}");
 }
+
+/// Space until a question is asked (packets without one are revealed on the way).
+fn step_to_question(app: &mut App) {
+    for _ in 0..50 {
+        if asking(app).is_some() {
+            return;
+        }
+        press(app, KeyCode::Char(' '));
+    }
+}
+
+/// The capture's connection 1 open in quiz mode asking `kinds` only.
+fn quiz_on(name: &str, kinds: &[Kind]) -> App {
+    let mut app = single(name);
+    let mut started = false;
+    quiz::start(&mut app, 1, kinds, false, &mut started);
+    assert!(started);
+    app
+}
+
+#[test]
+fn tls_question_asks_which_message_comes_next() {
+    // tls12-h2: ClientHello (4); ServerHello, Certificate, ServerKeyExchange,
+    // ServerHelloDone (6); ClientKeyExchange, ChangeCipherSpec, {Finished} (8);
+    // ChangeCipherSpec, {Finished} (9): all in clear but the Finished messages.
+    let mut app = quiz_on("tls/tls12-h2.pcap", &[Kind::Tls]);
+    step_to_question(&mut app);
+    let q = &asking(&app).expect("a question").questions[0];
+    assert_eq!((q.kind, q.frame), (Kind::Tls, 6));
+    assert!(
+        q.prompt.contains("client's ClientHello (frame 4)"),
+        "{}",
+        q.prompt
+    );
+    assert!(q.prompt.contains(") ServerHello"), "{}", q.prompt);
+    // The packets before the question were revealed unasked; frame 6 is still hidden.
+    assert!(app.visible_packets().iter().all(|p| p.frame < 6));
+    answer(&mut app, "serverhello");
+    let (ans, v) = asking(&app).unwrap().answered.clone().unwrap();
+    assert_eq!(ans, "serverhello");
+    assert!(v.correct && v.expected == "ServerHello", "{v:?}");
+    assert!(
+        v.explanation[0].contains(
+            "ServerHello TLS 1.2 CHACHA20_POLY1305, Certificate, ServerKeyExchange, ServerHelloDone"
+        ),
+        "{v:?}"
+    );
+    assert!(v.explanation[1].starts_with("TLS 1.2"), "{v:?}");
+    assert_eq!(score(&app), (1, 1));
+    press(&mut app, KeyCode::Enter); // next: frame 6 revealed
+    step_to_question(&mut app);
+    let q = asking(&app).unwrap().questions[0].clone();
+    assert_eq!(q.frame, 8);
+    // By number: the choice list is sorted by name; pick one that is not the answer.
+    let wrong = if q.prompt.contains("1) ClientKeyExchange") {
+        "2"
+    } else {
+        "1"
+    };
+    answer(&mut app, wrong);
+    let (_, v) = asking(&app).unwrap().answered.clone().unwrap();
+    assert!(!v.correct && v.expected == "ClientKeyExchange", "{v:?}");
+    assert_eq!(score(&app), (1, 2));
+    // The overlay shows the question and its choices at 80x24 without cutting a word.
+    app.update(Action::Resize(80, 24));
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| view::render(f, &app)).unwrap();
+}
+
+#[test]
+fn tls_question_in_the_line_quiz_and_only_on_tls() {
+    let conns = tcpscope::classroom::load(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("captures/tls/tls12-h2.pcap")
+            .to_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let s = tcpscope::classroom::quiz_lines(
+        &conns[0],
+        &[Kind::Tls],
+        false,
+        0,
+        &mut "ServerHello\nClientKeyExchange\nFinished\n".as_bytes(),
+        &mut out,
+    )
+    .unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("which message comes next?"), "{out}");
+    // Frames 6, 8 and 9 (the server's ChangeCipherSpec passed over: Finished).
+    assert_eq!((s.right, s.asked), (3, 3), "{out}");
+    let plain = tcpscope::classroom::load(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("captures/http-get.pcap")
+            .to_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let s = tcpscope::classroom::quiz_lines(
+        &plain[0],
+        &[Kind::Tls],
+        false,
+        0,
+        &mut "".as_bytes(),
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(s.asked, 0);
+    assert_eq!(Kind::parse("tls"), Some(Kind::Tls));
+}

@@ -183,3 +183,55 @@ fn packets_tab_shows_the_tls_record_tree() {
         "{s}"
     );
 }
+
+#[test]
+fn ladder_labels_application_data_with_size_and_what_it_carries() {
+    // tshark -o tls.keylog_file:tls13-aes128.keys -Y tls -e tls.record.length: frame 9
+    // one record of 98 B (GET), frame 15 one of 1757 B (200); 11 and 12 NewSessionTickets.
+    let (_, s) = open_tab("tls13-aes128.pcap", Tab::Ladder, 160, 45);
+    assert!(s.contains("Application Data 98 B → GET /small.txt"), "{s}");
+    assert!(s.contains("Application Data 1,757 B → 200 OK"), "{s}");
+    assert!(s.contains("{NewSessionTicket}"), "{s}");
+    assert!(
+        !s.contains("Application Data 74 B"),
+        "tickets are not data: {s}"
+    );
+    assert!(s.contains("Alert close_notify"), "{s}");
+    insta::assert_snapshot!("tls13_h1_ladder_160x45", s);
+    let (_, s) = open_tab("tls13-aes128.pcap", Tab::Ladder, 80, 24);
+    // Narrow: what the record carries stays, its size goes first.
+    assert!(s.contains("GET /small.txt"), "{s}");
+    insta::assert_snapshot!("tls13_h1_ladder_80x24", s);
+    // Over TLS, HTTP/2 frames label the records that carry them.
+    let (_, s) = open_tab("tls13-h2-parallel.pcap", Tab::Ladder, 160, 45);
+    assert!(
+        s.contains("Application Data 42 B → HEADERS s3 GET /page.html END_STREAM"),
+        "{s}"
+    );
+    assert!(
+        s.contains("Application Data 1,526 B → DATA s1 1 kB END_STREAM"),
+        "{s}"
+    );
+    // Without keys: the records' sizes, nothing about their content.
+    let (_, s) = open_tab("tls13-nokeys.pcap", Tab::Ladder, 160, 45);
+    assert!(s.contains("Application Data "), "{s}");
+    assert!(!s.contains("→ GET"), "{s}");
+}
+
+#[test]
+fn lanes_show_the_decrypted_h2_streams() {
+    let (_, s) = open_tab("tls13-h2-parallel.pcap", Tab::Lanes, 160, 45);
+    assert!(s.contains("HTTP/2: 4 streams on one connection"), "{s}");
+    for want in [
+        "s1 GET /small.txt   200",
+        "s3 GET /page.html   200",
+        "s5 GET /mid.bin     200",
+        "s7 GET /missing.txt 404",
+    ] {
+        assert!(s.contains(want), "{want}: {s}");
+    }
+    insta::assert_snapshot!("tls_h2_lanes_160x45", s);
+    let (_, s) = open_tab("tls13-h2-parallel.pcap", Tab::Lanes, 80, 24);
+    assert!(s.contains("s7 GET /missing.txt 404"), "{s}");
+    insta::assert_snapshot!("tls_h2_lanes_80x24", s);
+}

@@ -317,6 +317,27 @@ fn check_tab(app: &App, scr: &str, ctx: &str) {
         }
         // The graph draws points, its axis labels are whole numbers of the model (tests/diagram_tui.rs).
         Tab::Stream | Tab::Graph => {}
+        // A lane's status is one of the connection's responses' (or `…`: not seen yet).
+        Tab::Lanes => {
+            let c = app.conn().unwrap();
+            for line in scr.lines().skip(2).filter(|l| l.contains('│')) {
+                let Some(st) = line
+                    .split('│')
+                    .next()
+                    .and_then(|h| h.split_whitespace().last())
+                else {
+                    continue;
+                };
+                if let Ok(n) = st.parse::<u16>() {
+                    assert!(
+                        c.http
+                            .iter()
+                            .any(|x| x.response.as_ref().is_some_and(|r| r.status == n)),
+                        "{ctx}: status {n} is no response's: {line:?}"
+                    );
+                }
+            }
+        }
     }
 }
 

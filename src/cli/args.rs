@@ -257,8 +257,12 @@ pub struct QuizArgs {
     /// analysis flags, first data each way).
     #[arg(long)]
     pub all: bool,
-    /// What to ask, comma-separated: flags, ack, state, loss.
-    #[arg(long, value_delimiter = ',', default_value = "flags,ack,state,loss")]
+    /// What to ask, comma-separated: flags, ack, state, loss, tls.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "flags,ack,state,loss,tls"
+    )]
     pub ask: Vec<String>,
     /// Most packets to ask about (0: no limit; line-based quiz only).
     #[arg(long, default_value_t = 0)]

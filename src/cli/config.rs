@@ -351,7 +351,8 @@ fn quiz(a: QuizArgs) -> anyhow::Result<Quiz> {
         .ask
         .iter()
         .map(|s| {
-            Kind::parse(s).with_context(|| format!("--ask {s}: expected flags, ack, state or loss"))
+            Kind::parse(s)
+                .with_context(|| format!("--ask {s}: expected flags, ack, state, loss or tls"))
         })
         .collect::<anyhow::Result<Vec<Kind>>>()?;
     Ok(Quiz {

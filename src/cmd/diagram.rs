@@ -17,7 +17,11 @@ pub fn run(c: Diagram) -> anyhow::Result<()> {
             let sacks = seqsvg::sack_blocks(&source, &conns[0]);
             seqsvg::render_svg(&conns[0], &sacks, c.slice)
         }
-        None => diagram::render_slice(&conns[0], c.format, c.options, c.slice),
+        None => {
+            let source = crate::capture::Source::from_arg(&c.file);
+            let labels = crate::report::labels::read_labels(&source, &conns[0]);
+            diagram::render_labelled(&conns[0], c.format, c.options, c.slice, &labels)
+        }
     }
     .map_err(|e| anyhow::anyhow!("{}: {e}", crate::capture::label(&c.file)))?;
     let mut out = io::stdout().lock();

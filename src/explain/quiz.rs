@@ -8,6 +8,10 @@
 //! "TIME-WAIT", "time_wait", "timewait", "SYN_RECV", "fw1".
 
 use super::{ConnFacts, Topic, packet_said};
+use crate::pipeline::Connection;
+
+#[path = "quiz_tls.rs"]
+pub mod tls;
 use crate::decode::TcpFlags;
 use crate::flow::Dir;
 use crate::tcp::PacketRecord;
@@ -22,10 +26,18 @@ pub enum Kind {
     /// Where the capture has loss: which seq a resend carries, how many duplicate ACKs
     /// came before a fast retransmit, what ACK answers a resend (quiz_loss.rs).
     Loss,
+    /// On a TLS connection: which handshake message comes next (quiz_tls.rs).
+    Tls,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Flags, Kind::Ack, Kind::NextState, Kind::Loss];
+    pub const ALL: [Kind; 5] = [
+        Kind::Flags,
+        Kind::Ack,
+        Kind::NextState,
+        Kind::Loss,
+        Kind::Tls,
+    ];
 
     /// Parse "flags", "ack", "state" (for `--ask`).
     pub fn parse(s: &str) -> Option<Kind> {
@@ -34,6 +46,7 @@ impl Kind {
             "ack" | "a" => Some(Kind::Ack),
             "state" | "states" | "next-state" | "s" => Some(Kind::NextState),
             "loss" | "l" => Some(Kind::Loss),
+            "tls" | "t" => Some(Kind::Tls),
             _ => None,
         }
     }
@@ -263,6 +276,8 @@ pub fn questions(cf: &ConnFacts<'_>, i: usize, kinds: &[Kind]) -> Vec<Question> 
                 Some(q) => q,
                 None => continue,
             },
+            // Needs the connection's TLS facts: see `questions_for`.
+            Kind::Tls => continue,
         };
         v.push(Question {
             index: i,
@@ -272,6 +287,49 @@ pub fn questions(cf: &ConnFacts<'_>, i: usize, kinds: &[Kind]) -> Vec<Question> 
         });
     }
     v
+}
+
+/// Packets worth a question on connection `c`: [`key_positions`] and, on a TLS
+/// connection, those carrying a handshake message after the first.
+pub fn key_positions_for(c: &Connection, cf: &ConnFacts<'_>) -> Vec<usize> {
+    let mut v = key_positions(cf.packets);
+    if let Some(info) = c.tls_info() {
+        v.extend(
+            cf.packets
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| tls::asks(info, p))
+                .map(|(i, _)| i),
+        );
+        v.sort_unstable();
+        v.dedup();
+    }
+    v
+}
+
+/// [`questions`] and, on a TLS connection, the TLS question ("which message comes
+/// next?") when packet `i` has one and `kinds` holds `tls`.
+pub fn questions_for(
+    c: &Connection,
+    cf: &ConnFacts<'_>,
+    i: usize,
+    kinds: &[Kind],
+) -> Vec<Question> {
+    let mut v = questions(cf, i, kinds);
+    if kinds.contains(&Kind::Tls)
+        && let Some(q) = c.tls_info().and_then(|t| tls::question(t, cf.packets, i))
+    {
+        v.push(q);
+    }
+    v
+}
+
+/// [`check`], the TLS question included.
+pub fn check_for(c: &Connection, cf: &ConnFacts<'_>, q: &Question, answer: &str) -> Verdict {
+    match (q.kind, c.tls_info()) {
+        (Kind::Tls, Some(info)) => tls::check(info, q, answer),
+        _ => check(cf, q, answer),
+    }
 }
 
 /// Check an answer to `q`.
@@ -332,6 +390,12 @@ pub fn check(cf: &ConnFacts<'_>, q: &Question, answer: &str) -> Verdict {
             }
         }
         Kind::Loss => super::quiz_loss::check(cf, q.index, answer, &all),
+        Kind::Tls => Verdict {
+            correct: false,
+            unparsed: true,
+            expected: String::new(),
+            explanation: vec!["(not a TLS connection)".into()],
+        },
         Kind::NextState => {
             let got = parse_state(answer);
             let want = sender_state(p);

@@ -41,6 +41,37 @@ fn size(n: u32) -> String {
     }
 }
 
+/// The HTTP/2 frames each TCP frame completed: their labels in order, and the first
+/// stream other than 0 among them (the one the ladder marks), by TCP frame.
+pub fn by_frame(
+    frames: &[FrameRecord],
+) -> std::collections::BTreeMap<u64, (Vec<String>, Option<u32>)> {
+    let mut out: std::collections::BTreeMap<u64, (Vec<String>, Option<u32>)> =
+        std::collections::BTreeMap::new();
+    for f in frames {
+        let e = out.entry(f.frame).or_default();
+        e.0.push(frame_label(f));
+        if f.stream != 0 && e.1.is_none() {
+            e.1 = Some(f.stream);
+        }
+    }
+    out
+}
+
+/// Several frames' labels on one line: all of them joined with ` + `, and the short form
+/// the first alone, without its END_STREAM, with how many more
+/// (`HEADERS s1 GET /a +2 more`).
+pub fn joined(labels: &[String]) -> (String, String) {
+    let full = labels.join(" + ");
+    let bare = |l: &str| l.strip_suffix(" END_STREAM").unwrap_or(l).to_string();
+    let short = match labels {
+        [] => String::new(),
+        [one] => bare(one),
+        [first, rest @ ..] => format!("{} +{} more", bare(first), rest.len()),
+    };
+    (full, short)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +120,26 @@ mod tests {
             frame_label(&rec(FrameType::Settings, 0, 0, &["ACK"], None)),
             "SETTINGS s0 ACK"
         );
+    }
+
+    #[test]
+    fn frames_of_one_segment_join_or_shorten() {
+        let mut a = rec(FrameType::Settings, 0, 0, &[], None);
+        a.frame = 12;
+        let mut b = rec(FrameType::Headers, 1, 30, &[], Some("GET /a"));
+        b.frame = 12;
+        let mut c = rec(FrameType::Headers, 3, 30, &[], Some("GET /b"));
+        c.frame = 12;
+        let mut d = rec(FrameType::Data, 3, 2048, &[], None);
+        d.frame = 14;
+        let by = by_frame(&[a, b, c, d]);
+        assert_eq!(by[&12].1, Some(1));
+        assert_eq!(by[&14].1, Some(3));
+        let (full, short) = joined(&by[&12].0);
+        assert_eq!(full, "SETTINGS s0 + HEADERS s1 GET /a + HEADERS s3 GET /b");
+        assert_eq!(short, "SETTINGS s0 +2 more");
+        assert_eq!(joined(&by[&14].0).1, "DATA s3 2 kB");
+        let end = ["HEADERS s1 GET /a END_STREAM".to_string()];
+        assert_eq!(joined(&end).1, "HEADERS s1 GET /a");
     }
 }

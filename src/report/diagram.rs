@@ -76,7 +76,7 @@ fn label(p: &PacketRecord) -> String {
     s
 }
 
-fn rows<'a>(c: &'a Connection, cf: &ConnFacts<'a>, opts: Options) -> Vec<Row<'a>> {
+fn rows<'a>(c: &'a Connection, cf: &ConnFacts<'a>, opts: Options, labels: &Labels) -> Vec<Row<'a>> {
     let pkts = cf.packets;
     let end = if opts.handshake_only {
         handshake_end(c, pkts)
@@ -126,10 +126,16 @@ fn rows<'a>(c: &'a Connection, cf: &ConnFacts<'a>, opts: Options) -> Vec<Row<'a>
                     _ => x.flag().label().to_string(),
                 })
                 .collect();
+            let mut label = label(p);
+            // What the segment carries: TLS messages and records, HTTP/2 frames.
+            if let Some(l) = labels.get(&p.frame) {
+                label.push(' ');
+                label.push_str(&l.full);
+            }
             Row {
                 p,
                 t: t0.map_or(0.0, |t| p.ts.secs_since(t)),
-                label: label(p),
+                label,
                 before,
                 after,
                 flags,
@@ -157,6 +163,9 @@ fn handshake_end(c: &Connection, pkts: &[PacketRecord]) -> usize {
     end
 }
 
+/// What each frame's arrow carries (`report::labels`, the TUI ladder's too).
+pub type Labels = std::collections::BTreeMap<u64, super::labels::FrameLabel>;
+
 /// Render the ladder of `c`.
 pub fn render(c: &Connection, format: DiagramFormat, opts: Options) -> String {
     render_slice(c, format, opts, Slice::All).unwrap_or_default()
@@ -164,15 +173,30 @@ pub fn render(c: &Connection, format: DiagramFormat, opts: Options) -> String {
 
 /// Render the part of `c`'s ladder inside `slice` (times stay relative to the
 /// connection's first packet, so a slice reads like the same rows of the whole); an
-/// error when the slice holds none of the connection's packets.
+/// error when the slice holds none of the connection's packets. Labels from the
+/// connection alone (TLS messages, HTTP/2 frames; no record sizes: see
+/// [`render_labelled`]).
 pub fn render_slice(
     c: &Connection,
     format: DiagramFormat,
     opts: Options,
     slice: Slice,
 ) -> Result<String, String> {
+    let labels = super::labels::frame_labels(c, Default::default());
+    render_labelled(c, format, opts, slice, &labels)
+}
+
+/// [`render_slice`] with the labels given (from the capture read again: TLS record
+/// sizes).
+pub fn render_labelled(
+    c: &Connection,
+    format: DiagramFormat,
+    opts: Options,
+    slice: Slice,
+    labels: &Labels,
+) -> Result<String, String> {
     let cf = ConnFacts::of(c);
-    let mut rows = rows(c, &cf, opts);
+    let mut rows = rows(c, &cf, opts, labels);
     let keep = slice.select(&cf.packets[..rows.len()]).map_err(|e| {
         let msg = format!("connection {}: {e}", c.id);
         if opts.handshake_only {
@@ -293,7 +317,8 @@ fn mermaid(c: &Connection, rows: &[Row<'_>], cut: Cut) -> String {
 
 // --- ASCII ------------------------------------------------------------------------------
 
-/// Plain ASCII: the resend marker `↺67` becomes `re:67`, `…` becomes `...`, and anything
+/// Plain ASCII: the resend marker `↺67` becomes `re:67`, `…` becomes `...`, `→` `->`,
+/// `×` `x`, and anything
 /// else non-ASCII `?` (labels and notes are ASCII otherwise).
 fn ascii_only(s: &str) -> String {
     let mut out = String::new();
@@ -301,6 +326,8 @@ fn ascii_only(s: &str) -> String {
         match c {
             '↺' => out.push_str("re:"),
             '…' => out.push_str("..."),
+            '→' => out.push_str("->"),
+            '×' => out.push('x'),
             c if c.is_ascii() => out.push(c),
             _ => out.push('?'),
         }

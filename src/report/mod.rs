@@ -8,6 +8,7 @@
 pub mod diagram;
 pub mod grid;
 pub mod json;
+pub mod labels;
 pub mod packets;
 pub mod select;
 pub mod seqgraph;

@@ -247,7 +247,7 @@ pub fn map_key(cx: &KeyContext, k: KeyEvent) -> Option<Action> {
             _ => None,
         },
         Screen::Connection => match k.code {
-            KeyCode::Char(c @ '1'..='6') => Some(SelectTab(Tab::ALL[(c as u8 - b'1') as usize])),
+            KeyCode::Char(c @ '1'..='7') => Some(SelectTab(Tab::ALL[(c as u8 - b'1') as usize])),
             KeyCode::Tab => Some(NextTab),
             KeyCode::BackTab => Some(PrevTab),
             KeyCode::Backspace => Some(Back),

@@ -194,6 +194,7 @@ impl App {
             },
             Tab::Http => self.http_detail(60).len(),
             Tab::Graph => layout::GRAPH_ZOOM_LEVELS,
+            Tab::Lanes => self.visible_exchanges(),
             Tab::Ladder | Tab::Packets => 0,
         }
     }
@@ -338,7 +339,7 @@ impl App {
             // States and Stream: the last page (not the last line alone at the top).
             Bottom
                 if self.screen == Screen::Connection
-                    && matches!(self.conn_view.tab, Tab::States | Tab::Stream) =>
+                    && matches!(self.conn_view.tab, Tab::States | Tab::Stream | Tab::Lanes) =>
             {
                 self.conn_view.scroll = self.last_page();
             }
@@ -461,7 +462,7 @@ impl App {
                 let new = mv(self.conn_view.http_sel, self.visible_exchanges());
                 self.conn_view.select_exchange(new);
             }
-            Tab::States | Tab::Stream | Tab::Graph => {
+            Tab::States | Tab::Stream | Tab::Graph | Tab::Lanes => {
                 let max = self.max_scroll() as i64;
                 let s = &mut self.conn_view.scroll;
                 *s = (*s as i64).saturating_add(delta).clamp(0, max) as usize;

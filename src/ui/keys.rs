@@ -44,8 +44,8 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("s  S", "cycle the sort column / reverse the order"),
     (
-        "1-6  Tab  Shift-Tab",
-        "Ladder, Packets, States, HTTP, Stream, Graph tabs",
+        "1-7  Tab  Shift-Tab",
+        "Ladder, Packets, States, HTTP, Stream, Graph, Lanes tabs (Lanes: the HTTP exchanges or HTTP/2 streams over time, a waterfall)",
     ),
     (
         "[  ]",

@@ -39,9 +39,15 @@ pub fn scroll_rows(tab: Tab, h: u16) -> usize {
     match tab {
         Tab::States => states_list_rows(h),
         Tab::Stream => stream_rows(h),
+        Tab::Lanes => lanes_rows(h),
         Tab::Http => http_detail_rows(h),
         Tab::Ladder | Tab::Packets | Tab::Graph => 1,
     }
+}
+
+/// Rows of the Lanes tab: its heading, time axis and legend aside.
+pub fn lanes_rows(h: u16) -> usize {
+    usize::from(h).saturating_sub(5).max(1)
 }
 
 /// Rows of the connections table (below its header).

@@ -15,16 +15,19 @@ pub enum Tab {
     Http,
     Stream,
     Graph,
+    /// HTTP exchanges as lanes over time (a waterfall).
+    Lanes,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Ladder,
         Tab::Packets,
         Tab::States,
         Tab::Http,
         Tab::Stream,
         Tab::Graph,
+        Tab::Lanes,
     ];
 
     pub fn title(self) -> &'static str {
@@ -35,6 +38,7 @@ impl Tab {
             Tab::Http => "4 HTTP",
             Tab::Stream => "5 Stream",
             Tab::Graph => "6 Graph",
+            Tab::Lanes => "7 Lanes",
         }
     }
 

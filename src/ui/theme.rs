@@ -73,4 +73,20 @@ impl Theme {
     pub fn warn(self) -> Style {
         self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
     }
+    /// An HTTP/2 stream's colour (client streams 1, 3, 5… take the palette in turn; 0
+    /// and the monochrome theme: none).
+    pub fn stream(self, id: u32) -> Style {
+        const PALETTE: [Color; 6] = [
+            Color::Yellow,
+            Color::Green,
+            Color::Blue,
+            Color::LightRed,
+            Color::LightCyan,
+            Color::LightMagenta,
+        ];
+        if id == 0 {
+            return Style::default();
+        }
+        self.fg(PALETTE[(id as usize / 2) % PALETTE.len()])
+    }
 }

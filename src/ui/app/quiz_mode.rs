@@ -140,10 +140,11 @@ fn ask_next(app: &mut App) {
     };
     let questions = match (next_target(app), app.data.as_ref()) {
         (Some((ci, i)), Some(d)) => {
-            let cf = ConnFacts::of(&d.conns[ci]);
-            let key = quiz.all || logic::key_positions(cf.packets).contains(&i);
+            let c = &d.conns[ci];
+            let cf = ConnFacts::of(c);
+            let key = quiz.all || logic::key_positions_for(c, &cf).contains(&i);
             let qs = if key {
-                logic::questions(&cf, i, &quiz.kinds)
+                logic::questions_for(c, &cf, i, &quiz.kinds)
             } else {
                 Vec::new()
             };
@@ -184,7 +185,7 @@ fn submit(app: &mut App) {
             app.data.as_ref().and_then(|d| d.conns.get(ask.conn)),
         ) {
             let answer = ask.input.trim().to_string();
-            let v = logic::check(&ConnFacts::of(c), q, &answer);
+            let v = logic::check_for(c, &ConnFacts::of(c), q, &answer);
             if !answer.is_empty() {
                 quiz.score.record(&v);
             }

@@ -91,47 +91,6 @@ pub fn arrow_pieces(p: &PacketRecord, loss: Option<&str>, http: Option<&str>) ->
     v
 }
 
-/// A TLS label's short form, once flags are letters: the clear messages without their
-/// details (two at most, `…` for more) and the first encrypted one
-/// (`ServerHello TLS 1.3 AES_256_GCM, ChangeCipherSpec, {EncryptedExtensions, …}`).
-fn tls_short(l: &str) -> String {
-    let (clear, enc) = match l.find('{') {
-        Some(i) => (l[..i].trim_end_matches([',', ' ']), Some(&l[i..])),
-        None => (l, None),
-    };
-    // Details in parentheses hold commas of their own (`(SNI a, ALPN h2,http/1.1)`).
-    let mut bare = String::new();
-    let mut depth = 0usize;
-    for ch in clear.chars() {
-        match ch {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => bare.push(ch),
-            _ => {}
-        }
-    }
-    // Two clear messages stay (`ServerHello …, ChangeCipherSpec`); more become `…`.
-    let msgs: Vec<&str> = bare
-        .split(", ")
-        .map(str::trim)
-        .filter(|m| !m.is_empty())
-        .collect();
-    let mut parts: Vec<String> = match msgs.as_slice() {
-        [] => Vec::new(),
-        [a] => vec![a.to_string()],
-        [a, b] => vec![a.to_string(), b.to_string()],
-        [a, ..] => vec![a.to_string(), "…".into()],
-    };
-    if let Some(e) = enc {
-        let inner = e.trim_start_matches('{').trim_end_matches('}');
-        parts.push(match inner.split_once(", ") {
-            Some((first, _)) => format!("{{{first}, …}}"),
-            None => format!("{{{inner}}}"),
-        });
-    }
-    parts.join(", ")
-}
-
 /// The arrow for one segment, `w` cells wide, its label fitted whole.
 pub fn arrow_text(p: &PacketRecord, w: usize) -> String {
     arrow_with(p, &arrow_pieces(p, None, None), w)
@@ -195,30 +154,29 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     let mut lines: Vec<Line> = vec![header(c, &g, th)];
     // No spoiler: the bracket appears once the packet that closes it has been revealed.
     let bracket = Bracket::of(c).filter(|b| app.play.shows(b.ack));
-    // The HTTP each segment carries, once the streams are rebuilt (see `load_wanted`).
-    let http = match app.open_stream() {
-        Some(Ok(s)) => Some(&s.wire.labels),
-        _ => None,
+    // What each segment carries (HTTP/1.x, HTTP/2 frames, TLS messages and records),
+    // from the streams once rebuilt (see `load_wanted`); escaped there.
+    let rebuilt = match app.open_stream() {
+        Some(Ok(s)) => crate::report::labels::Rebuilt {
+            records: Some(&s.tls_records),
+            wire: Some(&s.wire.labels),
+        },
+        _ => Default::default(),
     };
-    // TLS handshake messages by frame (`ClientHello (SNI …)`, `{EncryptedExtensions, …}`),
-    // escaped: SNI and ALPN are captured strings.
-    let tls: std::collections::BTreeMap<u64, String> = c
-        .tls_info()
-        .map(crate::tls::labels::frame_labels)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(f, l)| (f, crate::escape::escape(&l)))
-        .collect();
+    let labels = crate::report::labels::frame_labels(c, rebuilt);
     for (&i, t) in shown.iter().zip(&texts) {
         let p = &pk[i];
-        let wire = http.and_then(|h| h.get(&p.frame));
-        let tls_label = tls.get(&p.frame).filter(|_| wire.is_none());
-        let label = wire.or(tls_label).map(String::as_str);
-        let mut pieces = arrow_pieces(p, loss_marker(c, p).as_deref(), label);
-        if let (Some(l), Some(last)) = (tls_label, pieces.last_mut()) {
-            *last = Piece::new(l.clone(), step::HTTP).with_short(step::LETTERS, tls_short(l));
+        let fl = labels.get(&p.frame);
+        let mut pieces = arrow_pieces(p, loss_marker(c, p).as_deref(), None);
+        if let Some(l) = fl {
+            let mut piece = Piece::new(l.full.clone(), step::HTTP);
+            if l.short != l.full {
+                piece = piece.with_short(step::LETTERS, l.short.clone());
+            }
+            pieces.push(piece);
         }
-        let mut spans = arrow_row(app, &g, th, i, t, &pieces);
+        let stream = fl.and_then(|l| l.stream);
+        let mut spans = arrow_row(app, &g, th, i, t, &pieces, stream);
         if let Some(b) = bracket.as_ref().and_then(|b| b.at(p.frame, g.bracket)) {
             spans.push(Span::styled(b, th.warn()));
         }
@@ -315,9 +273,14 @@ fn arrow_row(
     i: usize,
     t: &RowText,
     pieces: &[Piece],
+    stream: Option<u32>,
 ) -> Vec<Span<'static>> {
     let p = &app.visible_packets()[i];
-    let st = super::packets::packet_style(th, p, i == app.conn_view.pkt_sel);
+    let mut st = super::packets::packet_style(th, p, i == app.conn_view.pkt_sel);
+    // An HTTP/2 frame's arrow takes its stream's colour (the label says `s1` as well).
+    if let Some(id) = stream.filter(|_| p.analysis.is_empty()) {
+        st = st.patch(th.stream(id));
+    }
     let mut left = format!(
         "{:>fw$} {:>tw$}",
         p.frame,
@@ -391,39 +354,5 @@ impl Bracket {
             return None;
         };
         Some(b)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tls_short;
-
-    #[test]
-    fn tls_labels_shorten_to_their_message_names() {
-        assert_eq!(
-            tls_short("ClientHello (SNI tls.test, ALPN h2,http/1.1)"),
-            "ClientHello"
-        );
-        assert_eq!(
-            tls_short(
-                "ServerHello TLS 1.3 AES_256_GCM, {EncryptedExtensions, Certificate, CertificateVerify, Finished}"
-            ),
-            "ServerHello TLS 1.3 AES_256_GCM, {EncryptedExtensions, …}"
-        );
-        assert_eq!(
-            tls_short("ChangeCipherSpec, {Finished}"),
-            "ChangeCipherSpec, {Finished}"
-        );
-        assert_eq!(
-            tls_short(
-                "ServerHello TLS 1.2 CHACHA20_POLY1305, Certificate, ServerKeyExchange, ServerHelloDone"
-            ),
-            "ServerHello TLS 1.2 CHACHA20_POLY1305, …"
-        );
-        assert_eq!(
-            tls_short("ClientKeyExchange, ChangeCipherSpec, {Finished}"),
-            "ClientKeyExchange, ChangeCipherSpec, {Finished}"
-        );
-        assert_eq!(tls_short("{NewSessionTicket}"), "{NewSessionTicket}");
     }
 }

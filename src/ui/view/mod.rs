@@ -14,6 +14,7 @@ mod graph;
 mod help;
 mod http;
 mod ladder;
+mod lanes;
 mod packets;
 mod slide;
 mod states;
@@ -72,6 +73,7 @@ pub fn render(f: &mut Frame, app: &App) {
                 Tab::Http => http::render(f, app, th, body),
                 Tab::Stream => stream::render(f, app, th, body),
                 Tab::Graph => graph::render(f, app, th, body),
+                Tab::Lanes => lanes::render(f, app, th, body),
             },
         },
     }
@@ -89,11 +91,16 @@ fn render_title(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     let room = usize::from(area.width).saturating_sub(10);
     match (app.screen, app.conn()) {
         (Screen::Connection, Some(c)) => {
-            let tabs: Vec<String> = Tab::ALL
+            let mut tabs: Vec<String> = Tab::ALL
                 .iter()
                 .map(|t| format!(" {} ", t.title()))
                 .collect();
-            let tabs_w: usize = tabs.iter().map(|t| width(t) + 1).sum();
+            let mut tabs_w: usize = tabs.iter().map(|t| width(t) + 1).sum();
+            // Narrow: the tabs without their padding, so all seven fit with the id.
+            if tabs_w + 6 > room {
+                tabs = Tab::ALL.iter().map(|t| t.title().to_string()).collect();
+                tabs_w = tabs.iter().map(|t| width(t) + 1).sum();
+            }
             // The tabs matter more than the endpoints, which show whole or not at all.
             let who = fit_pieces(
                 &[
