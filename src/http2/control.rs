@@ -173,7 +173,8 @@ impl Http2Session {
     fn abandon_block(&mut self, dir: Dir) {
         if let Some(b) = self.block[dir.idx()].take() {
             self.hpack[dir.idx()].poison();
-            self.streams.headers_lost(dir, b.stream, b.end_stream, b.at);
+            self.streams
+                .headers_lost(dir, b.stream, b.end_stream, b.at, self.initial_window);
         }
     }
 
@@ -242,6 +243,12 @@ impl Http2Session {
                     self.initial_window[other] = i64::from(v);
                     self.streams.shift_windows(peer(dir), delta);
                 }
+                // Outside 2^14..2^24-1 is a PROTOCOL_ERROR (RFC 9113 §6.5.2): not believed.
+                frame::SETTINGS_MAX_FRAME_SIZE if !(16_384..=16_777_215).contains(&v) => self
+                    .protocol(
+                        dir,
+                        "SETTINGS_MAX_FRAME_SIZE outside 16384..16777215: ignored",
+                    ),
                 frame::SETTINGS_MAX_FRAME_SIZE => self.max_frame[other] = v,
                 _ => {}
             }

@@ -133,6 +133,8 @@ impl Http2Session {
         self.sum.streams_not_listed = self.streams.dropped;
         self.sum.unparsed_bytes.client = self.rd[0].unparsed;
         self.sum.unparsed_bytes.server = self.rd[1].unparsed;
+        self.sum.unparsed_after_gap.client = self.rd[0].lost_at.clone();
+        self.sum.unparsed_after_gap.server = self.rd[1].lost_at.clone();
     }
 
     /// The exchanges so far, one per stream, in stream id order once finished.

@@ -10,6 +10,7 @@
 //! Owns: `DirReader`. Must not touch streams or settings (see `control`).
 
 use super::frame::{self, FrameHeader, FrameType, HEADER_LEN};
+use super::summary::LostFraming;
 use super::{Dir, Http2Session};
 use crate::http::H2Note;
 use crate::ts::Ts;
@@ -29,6 +30,10 @@ pub(super) struct DirReader {
     /// The framing was lost: nothing more is parsed.
     pub(super) lost: bool,
     pub(super) unparsed: u64,
+    /// Frame headers read so far.
+    pub(super) frames: u64,
+    /// The gap that broke the framing, once it did.
+    pub(super) lost_at: Option<LostFraming>,
 }
 
 pub(super) struct InFrame {
@@ -70,6 +75,8 @@ impl DirReader {
             cur: None,
             lost: false,
             unparsed: 0,
+            frames: 0,
+            lost_at: None,
         }
     }
 }
@@ -81,6 +88,10 @@ impl Http2Session {
             let rd = &mut self.rd[d];
             if rd.lost {
                 rd.unparsed += b.len() as u64;
+                if let Some(l) = rd.lost_at.as_mut() {
+                    l.bytes += b.len() as u64;
+                    l.frame.get_or_insert(frame);
+                }
                 return;
             }
             if rd.preface_left > 0 {
@@ -110,6 +121,7 @@ impl Http2Session {
                 b = b.get(n..).unwrap_or_default();
                 if rd.hdr_len == HEADER_LEN {
                     rd.hdr_len = 0;
+                    rd.frames += 1;
                     let h = FrameHeader::parse(&rd.hdr);
                     let at = rd.hdr_at;
                     self.start_frame(dir, h, at);
@@ -205,9 +217,13 @@ impl Http2Session {
     /// `len` bytes of `dir` were never captured.
     pub(super) fn gap(&mut self, dir: Dir, len: u64) {
         let d = dir.idx();
+        let streams_open = self.streams.open_in(dir);
         let rd = &mut self.rd[d];
         if rd.lost {
             rd.unparsed = rd.unparsed.saturating_add(len);
+            if let Some(l) = rd.lost_at.as_mut() {
+                l.later_gaps = l.later_gaps.saturating_add(len);
+            }
             return;
         }
         let inside = rd.preface_left == 0
@@ -218,7 +234,17 @@ impl Http2Session {
                 .is_some_and(|c| u64::from(c.h.len - c.got) >= len);
         if !inside {
             rd.lost = true;
+            // The frame in progress (its header read, its end not) is not complete.
+            let frames_before = rd.frames - u64::from(rd.cur.is_some());
             rd.cur = None;
+            rd.lost_at = Some(LostFraming {
+                frame: None,
+                gap: len,
+                bytes: 0,
+                later_gaps: 0,
+                frames_before,
+                streams_open,
+            });
             self.note(H2Note::FramingLost { dir, gap: len });
             // Header blocks of this direction may be in the lost bytes.
             self.hpack[d].poison();
@@ -254,7 +280,7 @@ impl Http2Session {
             self.hpack[dir.idx()].poison();
             self.block[dir.idx()] = None;
             self.streams
-                .headers_lost(dir, h.stream, h.at_end_stream(), at);
+                .headers_lost(dir, h.stream, h.at_end_stream(), at, self.initial_window);
         }
     }
 

@@ -42,6 +42,10 @@ pub struct Http2Summary {
     pub streams_not_listed: u64,
     /// Bytes not parsed as frames (after a gap broke the framing, or a bad preface).
     pub unparsed_bytes: PerSide<u64>,
+    /// Where each direction's framing was lost in a gap, and what was not parsed after it
+    /// (absent when no direction lost its framing).
+    #[serde(skip_serializing_if = "UnparsedAfterGap::is_empty")]
+    pub unparsed_after_gap: UnparsedAfterGap,
     pub anomalies: Vec<Anomaly>,
     /// Every frame in order (not serialized: the ladder and explain read it).
     #[serde(skip)]
@@ -72,6 +76,45 @@ impl Http2Summary {
             self.windows_truncated = true;
         }
     }
+}
+
+/// Per direction, the gap that broke its framing (only the directions that lost it).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct UnparsedAfterGap {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<LostFraming>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<LostFraming>,
+}
+
+impl UnparsedAfterGap {
+    pub fn is_empty(&self) -> bool {
+        self.client.is_none() && self.server.is_none()
+    }
+
+    pub fn get(&self, d: Dir) -> Option<&LostFraming> {
+        match d {
+            Dir::Client => self.client.as_ref(),
+            Dir::Server => self.server.as_ref(),
+        }
+    }
+}
+
+/// A direction whose framing a gap broke: nothing of it was read as frames after it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LostFraming {
+    /// The packet of the first captured byte after the gap (None: nothing came after it).
+    pub frame: Option<u64>,
+    /// Length of the gap that broke the framing.
+    pub gap: u64,
+    /// Captured bytes after it, not parsed.
+    pub bytes: u64,
+    /// Bytes lost in later gaps of the same direction.
+    pub later_gaps: u64,
+    /// Frames seen complete in this direction before the gap.
+    pub frames_before: u64,
+    /// Streams still open in this direction when the gap came (they end `incomplete`).
+    pub streams_open: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
