@@ -17,7 +17,7 @@
 mod control;
 pub mod detect;
 pub mod frame;
-mod hpack;
+pub mod hpack;
 pub mod label;
 mod reader;
 mod streams;
@@ -32,7 +32,7 @@ use crate::ts::Ts;
 
 pub use crate::flow::Dir;
 pub use detect::Probe;
-pub use summary::{FrameRecord, Http2Summary};
+pub use summary::{FrameDetail, FrameRecord, HeaderDetail, Http2Summary, ShownField};
 
 /// What one direction delivered: bytes in order, or bytes never captured.
 #[derive(Clone, Copy, Debug)]

@@ -105,6 +105,9 @@ impl Http2Session {
                 }
                 rd.preface_left -= n;
                 b = b.get(n..).unwrap_or_default();
+                if rd.preface_left == 0 {
+                    self.sum.preface_frame = Some(frame);
+                }
                 continue;
             }
             if rd.cur.is_none() {
@@ -291,9 +294,11 @@ impl Http2Session {
         let before = self.conn_window[d];
         self.conn_window[d] -= len;
         let at = self.rd[d].hdr_at;
+        let mut blocked = Vec::new();
         if before > 0 && self.conn_window[d] <= 0 {
             self.sum.window_blocked += 1;
             self.sum.sample(at, dir, 0, self.conn_window[d]);
+            blocked.push((0, self.conn_window[d]));
         }
         if let Some(w) = self.streams.window_mut(dir, h.stream) {
             let before = *w;
@@ -302,7 +307,12 @@ impl Http2Session {
             if before > 0 && now <= 0 {
                 self.sum.window_blocked += 1;
                 self.sum.sample(at, dir, h.stream, now);
+                blocked.push((h.stream, now));
             }
+        }
+        if !blocked.is_empty() && !self.sum.frame_list_truncated {
+            let last = self.sum.frame_list.len().checked_sub(1);
+            self.set_detail(last, super::summary::FrameDetail::Blocked(blocked));
         }
     }
 }

@@ -52,7 +52,19 @@ pub struct Http2Summary {
     pub frame_list: Vec<FrameRecord>,
     #[serde(skip)]
     pub frame_list_truncated: bool,
+    /// The packet that completed the client's connection preface (explain).
+    #[serde(skip)]
+    pub preface_frame: Option<u64>,
+    /// Header fields kept for explain so far (bounded by `MAX_SHOWN_FIELDS`).
+    #[serde(skip)]
+    pub shown_fields: usize,
 }
+
+/// Header fields kept (name, value, representation) for explain, per connection.
+pub const MAX_SHOWN_FIELDS: usize = 4096;
+
+/// Characters of a field value kept for explain.
+pub const SHOWN_VALUE_CHARS: usize = 96;
 
 impl Http2Summary {
     /// The server's GOAWAY last stream id: client streams above it were never processed.
@@ -168,4 +180,49 @@ pub struct FrameRecord {
     pub ts: Ts,
     /// HEADERS: `GET /path` or `200`; WINDOW_UPDATE: `+N`.
     pub what: Option<String>,
+    /// What explain tells about the frame beyond its header.
+    pub detail: Option<Box<FrameDetail>>,
+}
+
+/// A frame's content as explain needs it.
+#[derive(Clone, Debug)]
+pub enum FrameDetail {
+    /// SETTINGS parameters in the order sent (name, value).
+    Settings(Vec<(String, u32)>),
+    Headers(HeaderDetail),
+    /// WINDOW_UPDATE: the increment, and the window it leaves the other side (None: a
+    /// stream not known).
+    WindowUpdate {
+        increment: i64,
+        window: Option<i64>,
+    },
+    /// DATA that brought windows to zero or below: (stream, 0 for the connection; window).
+    Blocked(Vec<(u32, i64)>),
+}
+
+/// A header block (HEADERS or PUSH_PROMISE and its CONTINUATIONs) on its opening frame.
+#[derive(Clone, Debug, Default)]
+pub struct HeaderDetail {
+    /// Bytes of HPACK in the block.
+    pub block_len: usize,
+    /// Fields decoded (kept or not).
+    pub fields: usize,
+    /// The first fields with how each was sent (bounded: `MAX_SHOWN_FIELDS` per
+    /// connection, `hpack::MAX_REPS` per block).
+    pub shown: Vec<ShownField>,
+    /// Dynamic table size updates at the block's start.
+    pub size_updates: Vec<u64>,
+    /// Why the block was not decoded.
+    pub error: Option<String>,
+    /// A PUSH_PROMISE: the promised stream.
+    pub promised: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ShownField {
+    pub name: String,
+    /// At most `SHOWN_VALUE_CHARS` characters (`value_cut` says so).
+    pub value: String,
+    pub value_cut: bool,
+    pub rep: super::hpack::Rep,
 }
