@@ -255,6 +255,10 @@ fn gap_over_a_frame_boundary_marks_the_rest_unparsed() {
     for s in [1, 3] {
         let e = exchange(&c, s);
         assert_eq!(e["end_state"], "incomplete", "{e}");
+        assert!(
+            anomalies(e).contains("HTTP/2 server framing lost in a gap of 400 bytes"),
+            "{e}"
+        );
         assert_eq!(e["response"]["status"], 200);
         assert_eq!(e["response"]["body_sha256"], Value::Null);
         assert_eq!(e["request"]["complete"], true);

@@ -252,7 +252,7 @@ impl Http2Session {
             // Header blocks of this direction may be in the lost bytes.
             self.hpack[d].poison();
             self.block[d] = None;
-            self.streams.lost(dir);
+            self.streams.lost(dir, len);
             return;
         }
         let Some(cur) = rd.cur.as_mut() else { return };

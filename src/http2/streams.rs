@@ -242,9 +242,10 @@ impl Streams {
     }
 
     /// The framing of `dir` was lost: what its open streams send from here is unknown.
-    pub(super) fn lost(&mut self, dir: Dir) {
+    pub(super) fn lost(&mut self, dir: Dir, gap: u64) {
         let d = dir.idx();
         for st in self.map.values_mut().filter(|s| !s.ended[d]) {
+            self.exchanges[st.idx].note(Anomaly::Http2(H2Note::FramingLost { dir, gap }));
             st.missing[d] = st.missing[d].max(1);
             if let Some(s) = st.sinks[d].as_mut() {
                 s.mark_missing();
