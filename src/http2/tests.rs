@@ -42,12 +42,12 @@ fn random_frames_and_gaps_never_panic_and_stay_bounded() {
         let mut s = Http2Session::new(HttpConfig::default(), Origin::PriorKnowledge);
         s.push(Dir::Client, Input::Bytes(frame::PREFACE), 1, Ts::default());
         for i in 0..40u64 {
-            let dir = if r.next() % 2 == 0 {
+            let dir = if r.next().is_multiple_of(2) {
                 Dir::Client
             } else {
                 Dir::Server
             };
-            if r.next() % 10 == 0 {
+            if r.next().is_multiple_of(10) {
                 s.push(
                     dir,
                     Input::Gap(u64::from(r.next() % 5000)),
