@@ -223,6 +223,21 @@ fn capture_loss_loses_framing_without_guessing() {
         "no exchange invented"
     );
     assert!(anomalies(lossy).contains("server framing lost in a gap of 44888 bytes"));
+    // tshark -Y tcp.analysis.lost_segment: frame 64 (client, seq 120) and 65 (server, seq
+    // 44904 = 1 + the 15-byte SETTINGS + the 44,888 lost): the client's 55-byte HEADERS
+    // and the server's first 44,888 bytes after its SETTINGS were never captured.
+    let lost = &lossy["http2"]["unparsed_after_gap"];
+    assert_eq!(lost["server"]["gap"], 44_888);
+    assert_eq!(lost["server"]["frame"], 65);
+    assert_eq!(lost["server"]["bytes"], 255_404);
+    assert_eq!(lost["server"]["frames_before"], 1, "its SETTINGS");
+    assert_eq!(lost["client"]["gap"], 55);
+    assert_eq!(lost["client"]["frame"], Value::Null, "nothing after it");
+    assert_eq!(
+        lost["client"]["frames_before"], 2,
+        "SETTINGS, WINDOW_UPDATE"
+    );
+    assert_eq!(lossy["http2"]["unparsed_bytes"]["server"], 255_404);
 }
 
 #[test]

@@ -140,6 +140,13 @@ fn request_starts(k: usize, r: &Request, line: &str) -> String {
 
 /// Request `k` (0-based, not the first) after exchange `prev`: pipelined or kept alive.
 fn request_follows(prev: &Exchange, k: usize, r: &Request) -> String {
+    // HTTP/2 streams are concurrent, not pipelined: no order to keep.
+    if prev.h2.is_some() {
+        return format!(
+            "HTTP/2: request {} goes on its own stream of the same connection; its answer need not wait for the earlier ones.",
+            k + 1
+        );
+    }
     let pipelined = match &prev.response {
         None => true,
         Some(pr) => r.ts < pr.end_ts,

@@ -10,6 +10,7 @@
 
 pub mod findings;
 mod http;
+pub mod http2;
 mod intro;
 pub mod narrative;
 mod packet;

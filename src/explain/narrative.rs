@@ -36,6 +36,8 @@ pub fn render(c: &Connection, style: Style) -> String {
 /// could rebuild them: then each segment carrying a chunk-size line says so.
 pub fn render_with(c: &Connection, style: Style, wire: Option<&super::WireHttp>) -> String {
     let cf = ConnFacts::of(c);
+    let h2 = super::http2::Story::of(c);
+    let h2_at = |f: u64| h2.as_ref().map_or_else(Vec::new, |s| s.frame_sentences(f));
     let mut out = String::new();
     let md = style == Style::Markdown;
     let intro = connection_intro(c);
@@ -79,6 +81,7 @@ pub fn render_with(c: &Connection, style: Style, wire: Option<&super::WireHttp>)
             for s in packet(&cf, i)
                 .into_iter()
                 .chain(super::tls::frame_sentences(c, p.frame))
+                .chain(h2_at(p.frame))
                 .chain(chunk_sentences(wire, p.frame))
             {
                 out.push_str(&format!("- {}\n", md_escape(&s)));
@@ -88,6 +91,7 @@ pub fn render_with(c: &Connection, style: Style, wire: Option<&super::WireHttp>)
             for s in packet(&cf, i)
                 .into_iter()
                 .chain(super::tls::frame_sentences(c, p.frame))
+                .chain(h2_at(p.frame))
                 .chain(chunk_sentences(wire, p.frame))
             {
                 out.push_str(&format!("    {s}\n"));
@@ -100,6 +104,7 @@ pub fn render_with(c: &Connection, style: Style, wire: Option<&super::WireHttp>)
     }
     let mut outro = connection_outro(c);
     outro.extend(super::tls::summary(c));
+    outro.extend(h2.as_ref().map_or_else(Vec::new, |s| s.summary()));
     if md {
         out.push_str("### Summary\n\n");
         for s in &outro {

@@ -6,7 +6,7 @@
 //! or how exchanges are built (see `streams`).
 
 use super::frame::{self, FrameHeader, FrameType, be32};
-use super::summary::{FrameRecord, Goaway, PingRtt, RstRecord};
+use super::summary::{FrameDetail, FrameRecord, Goaway, PingRtt, RstRecord};
 use super::{Dir, Http2Session, MAX_FRAME_RECORDS, peer};
 use crate::http::H2Note;
 use crate::ts::Ts;
@@ -43,6 +43,7 @@ impl Http2Session {
                 frame: at.0,
                 ts: at.1,
                 what: None,
+                detail: None,
             });
         } else {
             self.sum.frame_list_truncated = true;
@@ -77,7 +78,7 @@ impl Http2Session {
                 self.open_block(dir, &h, p, cur.at, record)
             }
             FrameType::Continuation => self.continue_block(dir, &h, p),
-            FrameType::Settings => self.settings(dir, &h, p),
+            FrameType::Settings => self.settings(dir, &h, p, record),
             FrameType::Ping => self.ping(dir, &h, p, cur.at),
             FrameType::Goaway => self.goaway(dir, p, cur.at),
             FrameType::RstStream => {
@@ -173,7 +174,8 @@ impl Http2Session {
     fn abandon_block(&mut self, dir: Dir) {
         if let Some(b) = self.block[dir.idx()].take() {
             self.hpack[dir.idx()].poison();
-            self.streams.headers_lost(dir, b.stream, b.end_stream, b.at);
+            self.streams
+                .headers_lost(dir, b.stream, b.end_stream, b.at, self.initial_window);
         }
     }
 
@@ -195,6 +197,8 @@ impl Http2Session {
         if let (Err(n), false) = (&decoded, b.over) {
             self.note(n.clone());
         }
+        let detail = self.header_detail(&b.buf, &decoded, b.promised);
+        self.set_detail(b.record, FrameDetail::Headers(detail));
         let target = b.promised.unwrap_or(b.stream);
         let what = self.streams.headers(
             super::streams::HeaderBlock {
@@ -215,10 +219,22 @@ impl Http2Session {
         }
     }
 
-    fn settings(&mut self, dir: Dir, h: &FrameHeader, p: &[u8]) {
+    fn settings(&mut self, dir: Dir, h: &FrameHeader, p: &[u8], record: Option<usize>) {
         if h.has(frame::ACK) {
             return;
         }
+        let sent: Vec<(String, u32)> = p
+            .chunks_exact(6)
+            .take(64)
+            .map(|e| {
+                let id = u16::from_be_bytes([e[0], e[1]]);
+                (
+                    frame::setting_name(id),
+                    u32::from_be_bytes([e[2], e[3], e[4], e[5]]),
+                )
+            })
+            .collect();
+        self.set_detail(record, FrameDetail::Settings(sent));
         if !p.len().is_multiple_of(6) {
             self.protocol(dir, "SETTINGS length not a multiple of 6");
         }
@@ -242,6 +258,12 @@ impl Http2Session {
                     self.initial_window[other] = i64::from(v);
                     self.streams.shift_windows(peer(dir), delta);
                 }
+                // Outside 2^14..2^24-1 is a PROTOCOL_ERROR (RFC 9113 §6.5.2): not believed.
+                frame::SETTINGS_MAX_FRAME_SIZE if !(16_384..=16_777_215).contains(&v) => self
+                    .protocol(
+                        dir,
+                        "SETTINGS_MAX_FRAME_SIZE outside 16384..16777215: ignored",
+                    ),
                 frame::SETTINGS_MAX_FRAME_SIZE => self.max_frame[other] = v,
                 _ => {}
             }
@@ -323,6 +345,63 @@ impl Http2Session {
         };
         if let Some(w) = w {
             self.sum.sample(at, sender, h.stream, w);
+        }
+        self.set_detail(
+            record,
+            FrameDetail::WindowUpdate {
+                increment: inc,
+                window: w,
+            },
+        );
+    }
+
+    /// What explain tells about a header block: its fields and how each was sent.
+    fn header_detail(
+        &mut self,
+        block: &[u8],
+        decoded: &Result<super::hpack::Decoded, H2Note>,
+        promised: Option<u32>,
+    ) -> super::summary::HeaderDetail {
+        let mut d = super::summary::HeaderDetail {
+            block_len: block.len(),
+            promised,
+            ..Default::default()
+        };
+        let fields = match decoded {
+            Ok(x) => &x.fields,
+            Err(e) => {
+                d.error = Some(e.to_string());
+                return d;
+            }
+        };
+        d.fields = fields.len();
+        let reps = super::hpack::representations(block).unwrap_or_default();
+        let budget = super::summary::MAX_SHOWN_FIELDS.saturating_sub(self.sum.shown_fields);
+        let mut fields = fields.iter();
+        for rep in reps {
+            if rep.kind == super::hpack::RepKind::SizeUpdate {
+                d.size_updates.push(rep.index);
+                continue;
+            }
+            let Some((n, v)) = fields.next().filter(|_| d.shown.len() < budget) else {
+                break;
+            };
+            let cut = v.chars().count() > super::summary::SHOWN_VALUE_CHARS;
+            d.shown.push(super::summary::ShownField {
+                name: n.chars().take(super::summary::SHOWN_VALUE_CHARS).collect(),
+                value: v.chars().take(super::summary::SHOWN_VALUE_CHARS).collect(),
+                value_cut: cut,
+                rep,
+            });
+        }
+        self.sum.shown_fields += d.shown.len();
+        d
+    }
+
+    /// Attach what explain tells to a kept frame record.
+    pub(super) fn set_detail(&mut self, record: Option<usize>, d: FrameDetail) {
+        if let Some(r) = record.and_then(|i| self.sum.frame_list.get_mut(i)) {
+            r.detail = Some(Box::new(d));
         }
     }
 }

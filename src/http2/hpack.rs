@@ -24,6 +24,92 @@ pub(super) struct Hpack {
     pub(super) failures: u64,
 }
 
+/// How one field (or a table size update) was sent in a header block (RFC 7541 §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RepKind {
+    /// The whole field from the table (`index`: static 1..61, dynamic from 62).
+    Indexed,
+    /// A literal the decoder adds to its dynamic table (§6.2.1).
+    Incremental,
+    /// A literal not added to the table (§6.2.2).
+    WithoutIndexing,
+    /// A literal no intermediary may index (§6.2.3): a secret.
+    NeverIndexed,
+    /// A dynamic table size update (§6.3): `index` holds the new size.
+    SizeUpdate,
+}
+
+/// One representation: its kind, its index (0: a new name sent as a literal; for a size
+/// update the size), and whether its value string was Huffman coded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rep {
+    pub kind: RepKind,
+    pub index: u64,
+    pub huffman: bool,
+}
+
+/// Representations read from one block at most (the explain layer's; a block may hold
+/// thousands).
+pub const MAX_REPS: usize = 64;
+
+/// The representations of a header block, in order, at most `MAX_REPS` (None when the
+/// block does not parse: the decoder then says why).
+pub fn representations(block: &[u8]) -> Option<Vec<Rep>> {
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    while at < block.len() && out.len() < MAX_REPS {
+        let b = *block.get(at)?;
+        let (kind, prefix) = match b {
+            0x80.. => (RepKind::Indexed, 7),
+            0x40..=0x7f => (RepKind::Incremental, 6),
+            0x20..=0x3f => (RepKind::SizeUpdate, 5),
+            0x10..=0x1f => (RepKind::NeverIndexed, 4),
+            _ => (RepKind::WithoutIndexing, 4),
+        };
+        let index = integer(block, &mut at, prefix)?;
+        let mut huffman = false;
+        if !matches!(kind, RepKind::Indexed | RepKind::SizeUpdate) {
+            if index == 0 {
+                skip_string(block, &mut at)?;
+            }
+            huffman = skip_string(block, &mut at)?;
+        }
+        out.push(Rep {
+            kind,
+            index,
+            huffman,
+        });
+    }
+    Some(out)
+}
+
+/// An HPACK integer with an N-bit prefix at `*at` (RFC 7541 §5.1), at most 10 bytes.
+fn integer(b: &[u8], at: &mut usize, prefix: u32) -> Option<u64> {
+    let max = (1u64 << prefix) - 1;
+    let mut v = u64::from(*b.get(*at)?) & max;
+    *at += 1;
+    if v < max {
+        return Some(v);
+    }
+    for i in 0..9u32 {
+        let c = *b.get(*at)?;
+        *at += 1;
+        v = v.checked_add(u64::from(c & 0x7f).checked_shl(7 * i)?)?;
+        if c & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Skip a string literal; whether it was Huffman coded.
+fn skip_string(b: &[u8], at: &mut usize) -> Option<bool> {
+    let huffman = *b.get(*at)? & 0x80 != 0;
+    let len = usize::try_from(integer(b, at, 7)?).ok()?;
+    *at = at.checked_add(len).filter(|&e| e <= b.len())?;
+    Some(huffman)
+}
+
 /// A decoded header block.
 pub(super) struct Decoded {
     pub(super) fields: Vec<(String, String)>,
@@ -241,6 +327,36 @@ mod tests {
     }
 
     #[test]
+    fn representations_are_read_from_the_prefixes() {
+        // RFC 7541 C.4.1 then C.4.2 (static 2, 6, 4; a Huffman literal with incremental
+        // indexing, name index 1; then dynamic index 62), a size update, a never-indexed
+        // literal with a new name, a literal without indexing.
+        let b = [
+            0x82, 0x86, 0x84, 0x41, 0x8c, 0xf1, 0xe3, 0xc2, 0xe5, 0xf2, 0x3a, 0x6b, 0xa0, 0xab,
+            0x90, 0xf4, 0xff, 0xbe, 0x3f, 0xe1, 0x1f, 0x10, 0x01, b'k', 0x01, b'v', 0x04, 0x01,
+            b'/',
+        ];
+        let r = representations(&b).unwrap_or_default();
+        let k: Vec<(RepKind, u64, bool)> = r.iter().map(|r| (r.kind, r.index, r.huffman)).collect();
+        assert_eq!(
+            k,
+            vec![
+                (RepKind::Indexed, 2, false),
+                (RepKind::Indexed, 6, false),
+                (RepKind::Indexed, 4, false),
+                (RepKind::Incremental, 1, true),
+                (RepKind::Indexed, 62, false),
+                (RepKind::SizeUpdate, 4096, false),
+                (RepKind::NeverIndexed, 0, false),
+                (RepKind::WithoutIndexing, 4, false),
+            ]
+        );
+        assert_eq!(representations(&[0x41, 0x8c, 0xf1]), None, "cut string");
+        let many = vec![0x82u8; 1000];
+        assert_eq!(representations(&many).map(|v| v.len()), Some(MAX_REPS));
+    }
+
+    #[test]
     fn random_bytes_never_panic() {
         let mut x: u32 = 12345;
         for _ in 0..2000 {
@@ -252,6 +368,7 @@ mod tests {
                 })
                 .collect();
             let _ = h.decode(&block, 100, 1 << 16);
+            let _ = representations(&block);
         }
     }
 }

@@ -95,6 +95,7 @@ mod tests {
             frame: 1,
             ts: Ts::default(),
             what: what.map(str::to_string),
+            detail: None,
         }
     }
 

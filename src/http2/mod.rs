@@ -17,7 +17,7 @@
 mod control;
 pub mod detect;
 pub mod frame;
-mod hpack;
+pub mod hpack;
 pub mod label;
 mod reader;
 mod streams;
@@ -32,7 +32,7 @@ use crate::ts::Ts;
 
 pub use crate::flow::Dir;
 pub use detect::Probe;
-pub use summary::{FrameRecord, Http2Summary};
+pub use summary::{FrameDetail, FrameRecord, HeaderDetail, Http2Summary, ShownField};
 
 /// What one direction delivered: bytes in order, or bytes never captured.
 #[derive(Clone, Copy, Debug)]
@@ -133,6 +133,8 @@ impl Http2Session {
         self.sum.streams_not_listed = self.streams.dropped;
         self.sum.unparsed_bytes.client = self.rd[0].unparsed;
         self.sum.unparsed_bytes.server = self.rd[1].unparsed;
+        self.sum.unparsed_after_gap.client = self.rd[0].lost_at.clone();
+        self.sum.unparsed_after_gap.server = self.rd[1].lost_at.clone();
     }
 
     /// The exchanges so far, one per stream, in stream id order once finished.

@@ -10,6 +10,7 @@
 //! Owns: `DirReader`. Must not touch streams or settings (see `control`).
 
 use super::frame::{self, FrameHeader, FrameType, HEADER_LEN};
+use super::summary::LostFraming;
 use super::{Dir, Http2Session};
 use crate::http::H2Note;
 use crate::ts::Ts;
@@ -29,6 +30,10 @@ pub(super) struct DirReader {
     /// The framing was lost: nothing more is parsed.
     pub(super) lost: bool,
     pub(super) unparsed: u64,
+    /// Frame headers read so far.
+    pub(super) frames: u64,
+    /// The gap that broke the framing, once it did.
+    pub(super) lost_at: Option<LostFraming>,
 }
 
 pub(super) struct InFrame {
@@ -70,6 +75,8 @@ impl DirReader {
             cur: None,
             lost: false,
             unparsed: 0,
+            frames: 0,
+            lost_at: None,
         }
     }
 }
@@ -81,6 +88,10 @@ impl Http2Session {
             let rd = &mut self.rd[d];
             if rd.lost {
                 rd.unparsed += b.len() as u64;
+                if let Some(l) = rd.lost_at.as_mut() {
+                    l.bytes += b.len() as u64;
+                    l.frame.get_or_insert(frame);
+                }
                 return;
             }
             if rd.preface_left > 0 {
@@ -94,6 +105,9 @@ impl Http2Session {
                 }
                 rd.preface_left -= n;
                 b = b.get(n..).unwrap_or_default();
+                if rd.preface_left == 0 {
+                    self.sum.preface_frame = Some(frame);
+                }
                 continue;
             }
             if rd.cur.is_none() {
@@ -110,6 +124,7 @@ impl Http2Session {
                 b = b.get(n..).unwrap_or_default();
                 if rd.hdr_len == HEADER_LEN {
                     rd.hdr_len = 0;
+                    rd.frames += 1;
                     let h = FrameHeader::parse(&rd.hdr);
                     let at = rd.hdr_at;
                     self.start_frame(dir, h, at);
@@ -205,9 +220,13 @@ impl Http2Session {
     /// `len` bytes of `dir` were never captured.
     pub(super) fn gap(&mut self, dir: Dir, len: u64) {
         let d = dir.idx();
+        let streams_open = self.streams.open_in(dir);
         let rd = &mut self.rd[d];
         if rd.lost {
             rd.unparsed = rd.unparsed.saturating_add(len);
+            if let Some(l) = rd.lost_at.as_mut() {
+                l.later_gaps = l.later_gaps.saturating_add(len);
+            }
             return;
         }
         let inside = rd.preface_left == 0
@@ -218,12 +237,22 @@ impl Http2Session {
                 .is_some_and(|c| u64::from(c.h.len - c.got) >= len);
         if !inside {
             rd.lost = true;
+            // The frame in progress (its header read, its end not) is not complete.
+            let frames_before = rd.frames - u64::from(rd.cur.is_some());
             rd.cur = None;
+            rd.lost_at = Some(LostFraming {
+                frame: None,
+                gap: len,
+                bytes: 0,
+                later_gaps: 0,
+                frames_before,
+                streams_open,
+            });
             self.note(H2Note::FramingLost { dir, gap: len });
             // Header blocks of this direction may be in the lost bytes.
             self.hpack[d].poison();
             self.block[d] = None;
-            self.streams.lost(dir);
+            self.streams.lost(dir, len);
             return;
         }
         let Some(cur) = rd.cur.as_mut() else { return };
@@ -254,7 +283,7 @@ impl Http2Session {
             self.hpack[dir.idx()].poison();
             self.block[dir.idx()] = None;
             self.streams
-                .headers_lost(dir, h.stream, h.at_end_stream(), at);
+                .headers_lost(dir, h.stream, h.at_end_stream(), at, self.initial_window);
         }
     }
 
@@ -265,9 +294,11 @@ impl Http2Session {
         let before = self.conn_window[d];
         self.conn_window[d] -= len;
         let at = self.rd[d].hdr_at;
+        let mut blocked = Vec::new();
         if before > 0 && self.conn_window[d] <= 0 {
             self.sum.window_blocked += 1;
             self.sum.sample(at, dir, 0, self.conn_window[d]);
+            blocked.push((0, self.conn_window[d]));
         }
         if let Some(w) = self.streams.window_mut(dir, h.stream) {
             let before = *w;
@@ -276,7 +307,12 @@ impl Http2Session {
             if before > 0 && now <= 0 {
                 self.sum.window_blocked += 1;
                 self.sum.sample(at, dir, h.stream, now);
+                blocked.push((h.stream, now));
             }
+        }
+        if !blocked.is_empty() && !self.sum.frame_list_truncated {
+            let last = self.sum.frame_list.len().checked_sub(1);
+            self.set_detail(last, super::summary::FrameDetail::Blocked(blocked));
         }
     }
 }

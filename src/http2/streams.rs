@@ -161,8 +161,14 @@ impl Streams {
             info.promise_frame = Some(b.at.0);
             label = label.map(|l| format!("promise s{} {l}", b.stream));
         }
-        if let (Some((d, s)), Some(st)) = (new_sink, self.map.get_mut(&b.stream)) {
-            st.sinks[d] = Some(s);
+        if let Some(st) = self.map.get_mut(&b.stream) {
+            if let Some((d, s)) = new_sink {
+                st.sinks[d] = Some(s);
+            }
+            // An undecodable head: that side's message is not known whole.
+            if !ok {
+                st.missing[dir.idx()] = st.missing[dir.idx()].max(1);
+            }
         }
         if b.end_stream || b.promised_on.is_some() {
             self.end_side(dir, b.stream, b.at, cfg);
@@ -207,24 +213,39 @@ impl Streams {
     }
 
     /// The header block `dir` sent on a stream was lost (gap, cap, protocol error).
-    pub(super) fn headers_lost(&mut self, dir: Dir, id: u32, end_stream: bool, at: (u64, Ts)) {
+    /// The stream is opened if this was its first block: it existed, its head is unknown.
+    pub(super) fn headers_lost(
+        &mut self,
+        dir: Dir,
+        id: u32,
+        end_stream: bool,
+        at: (u64, Ts),
+        windows: [i64; 2],
+    ) {
         if id == 0 {
             return;
         }
-        let Some(st) = self.map.get_mut(&id) else {
+        let Some(st) = self.open(id, windows) else {
             return;
         };
         st.missing[dir.idx()] = st.missing[dir.idx()].max(1);
-        self.exchanges[st.idx].note(Anomaly::Http2(H2Note::HeaderBlockLost { dir }));
+        let idx = st.idx;
+        self.exchanges[idx].note(Anomaly::Http2(H2Note::HeaderBlockLost { dir }));
         if end_stream {
             self.finish_side(dir, id, at, false);
         }
     }
 
+    /// Streams `dir` has not ended (listed ones).
+    pub(super) fn open_in(&self, dir: Dir) -> u64 {
+        self.map.values().filter(|s| !s.ended[dir.idx()]).count() as u64
+    }
+
     /// The framing of `dir` was lost: what its open streams send from here is unknown.
-    pub(super) fn lost(&mut self, dir: Dir) {
+    pub(super) fn lost(&mut self, dir: Dir, gap: u64) {
         let d = dir.idx();
         for st in self.map.values_mut().filter(|s| !s.ended[d]) {
+            self.exchanges[st.idx].note(Anomaly::Http2(H2Note::FramingLost { dir, gap }));
             st.missing[d] = st.missing[d].max(1);
             if let Some(s) = st.sinks[d].as_mut() {
                 s.mark_missing();

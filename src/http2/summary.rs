@@ -42,13 +42,29 @@ pub struct Http2Summary {
     pub streams_not_listed: u64,
     /// Bytes not parsed as frames (after a gap broke the framing, or a bad preface).
     pub unparsed_bytes: PerSide<u64>,
+    /// Where each direction's framing was lost in a gap, and what was not parsed after it
+    /// (absent when no direction lost its framing).
+    #[serde(skip_serializing_if = "UnparsedAfterGap::is_empty")]
+    pub unparsed_after_gap: UnparsedAfterGap,
     pub anomalies: Vec<Anomaly>,
     /// Every frame in order (not serialized: the ladder and explain read it).
     #[serde(skip)]
     pub frame_list: Vec<FrameRecord>,
     #[serde(skip)]
     pub frame_list_truncated: bool,
+    /// The packet that completed the client's connection preface (explain).
+    #[serde(skip)]
+    pub preface_frame: Option<u64>,
+    /// Header fields kept for explain so far (bounded by `MAX_SHOWN_FIELDS`).
+    #[serde(skip)]
+    pub shown_fields: usize,
 }
+
+/// Header fields kept (name, value, representation) for explain, per connection.
+pub const MAX_SHOWN_FIELDS: usize = 4096;
+
+/// Characters of a field value kept for explain.
+pub const SHOWN_VALUE_CHARS: usize = 96;
 
 impl Http2Summary {
     /// The server's GOAWAY last stream id: client streams above it were never processed.
@@ -72,6 +88,45 @@ impl Http2Summary {
             self.windows_truncated = true;
         }
     }
+}
+
+/// Per direction, the gap that broke its framing (only the directions that lost it).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct UnparsedAfterGap {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<LostFraming>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<LostFraming>,
+}
+
+impl UnparsedAfterGap {
+    pub fn is_empty(&self) -> bool {
+        self.client.is_none() && self.server.is_none()
+    }
+
+    pub fn get(&self, d: Dir) -> Option<&LostFraming> {
+        match d {
+            Dir::Client => self.client.as_ref(),
+            Dir::Server => self.server.as_ref(),
+        }
+    }
+}
+
+/// A direction whose framing a gap broke: nothing of it was read as frames after it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LostFraming {
+    /// The packet of the first captured byte after the gap (None: nothing came after it).
+    pub frame: Option<u64>,
+    /// Length of the gap that broke the framing.
+    pub gap: u64,
+    /// Captured bytes after it, not parsed.
+    pub bytes: u64,
+    /// Bytes lost in later gaps of the same direction.
+    pub later_gaps: u64,
+    /// Frames seen complete in this direction before the gap.
+    pub frames_before: u64,
+    /// Streams still open in this direction when the gap came (they end `incomplete`).
+    pub streams_open: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -125,4 +180,49 @@ pub struct FrameRecord {
     pub ts: Ts,
     /// HEADERS: `GET /path` or `200`; WINDOW_UPDATE: `+N`.
     pub what: Option<String>,
+    /// What explain tells about the frame beyond its header.
+    pub detail: Option<Box<FrameDetail>>,
+}
+
+/// A frame's content as explain needs it.
+#[derive(Clone, Debug)]
+pub enum FrameDetail {
+    /// SETTINGS parameters in the order sent (name, value).
+    Settings(Vec<(String, u32)>),
+    Headers(HeaderDetail),
+    /// WINDOW_UPDATE: the increment, and the window it leaves the other side (None: a
+    /// stream not known).
+    WindowUpdate {
+        increment: i64,
+        window: Option<i64>,
+    },
+    /// DATA that brought windows to zero or below: (stream, 0 for the connection; window).
+    Blocked(Vec<(u32, i64)>),
+}
+
+/// A header block (HEADERS or PUSH_PROMISE and its CONTINUATIONs) on its opening frame.
+#[derive(Clone, Debug, Default)]
+pub struct HeaderDetail {
+    /// Bytes of HPACK in the block.
+    pub block_len: usize,
+    /// Fields decoded (kept or not).
+    pub fields: usize,
+    /// The first fields with how each was sent (bounded: `MAX_SHOWN_FIELDS` per
+    /// connection, `hpack::MAX_REPS` per block).
+    pub shown: Vec<ShownField>,
+    /// Dynamic table size updates at the block's start.
+    pub size_updates: Vec<u64>,
+    /// Why the block was not decoded.
+    pub error: Option<String>,
+    /// A PUSH_PROMISE: the promised stream.
+    pub promised: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ShownField {
+    pub name: String,
+    /// At most `SHOWN_VALUE_CHARS` characters (`value_cut` says so).
+    pub value: String,
+    pub value_cut: bool,
+    pub rep: super::hpack::Rep,
 }

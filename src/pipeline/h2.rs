@@ -169,3 +169,15 @@ fn push_http(h: &mut HttpAssembler, dir: Dir, input: Input<'_>, offset: u64, fra
         Input::Gap(len) => h.gap_at(dir, offset, len),
     }
 }
+
+impl crate::pipeline::Connection {
+    /// The connection's HTTP/2 facts once it is over (or as of a snapshot), if it spoke
+    /// HTTP/2 (cleartext or inside decrypted TLS).
+    pub fn http2(&self) -> Option<&crate::http2::Http2Summary> {
+        match self.h2_live.as_deref() {
+            Some(H2State::Done(s)) => Some(s),
+            Some(H2State::Live(s)) => Some(s.summary()),
+            _ => None,
+        }
+    }
+}
