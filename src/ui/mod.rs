@@ -13,6 +13,7 @@ pub mod action;
 pub mod anomalies;
 pub mod app;
 pub mod bytes;
+pub mod compact;
 pub mod conn_view;
 pub mod fit;
 pub mod http_detail;
@@ -50,6 +51,7 @@ pub const STREAM_CAP: u64 = 8 << 20;
 /// cached answers only the frame or connection it was read for: a failure is kept (not
 /// read again each frame) while the same packet stays selected, and another is read anew.
 pub fn load_wanted(app: &mut App, source: &Source) {
+    reanalyse_opened(app, source);
     save::write_wanted(app, Some(source), std::path::Path::new("."));
     if let Some(fr) = app.wanted_frame() {
         let have = match &app.frame_bytes {
@@ -72,6 +74,33 @@ pub fn load_wanted(app: &mut App, source: &Source) {
             let r = crate::stream::rebuild_stream(source, c, STREAM_CAP)
                 .map_err(|e| bytes::BytesError::of(id, e));
             app.stream = Some(r);
+        }
+    }
+}
+
+/// The connection opened is kept compact: make its whole analysis again from the file
+/// (once; a failure is said and not retried for it).
+fn reanalyse_opened(app: &mut App, source: &Source) {
+    let Some(i) = app
+        .conn_view
+        .conn
+        .filter(|_| app.screen == app::Screen::Connection)
+    else {
+        return;
+    };
+    let Some(d) = app.data.as_mut().filter(|d| d.needs_reanalysis(i)) else {
+        return;
+    };
+    let c = &d.conns[i];
+    match compact::reanalyse(source, c) {
+        Ok(full) => d.opened = Some((i, Box::new(full))),
+        Err(e) => {
+            app.message = Some(format!(
+                "connection {}: {}",
+                c.id,
+                crate::escape::escape(&e)
+            ));
+            d.failed = Some(i);
         }
     }
 }
