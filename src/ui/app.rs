@@ -112,7 +112,7 @@ impl App {
     }
 
     /// [`App::add_conns`] for connections whole or compact (the file loader's).
-    pub fn add_arrived(&mut self, conns: Vec<crate::ui::compact::Arrived>) {
+    pub fn add_arrived(&mut self, conns: Vec<model::Arrived>) {
         match self.data.as_mut() {
             Some(d) => d.append_arrived(conns),
             None => {

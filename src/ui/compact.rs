@@ -9,10 +9,20 @@
 //! playback (its row shows its totals once the playhead passes its last frame).
 
 use crate::capture::{self, RawPacket, Source};
+use crate::pipeline::Config;
 use crate::pipeline::{Analyzer, Connection};
-use crate::ts::Ts;
+pub use crate::ui::model::Arrived;
 use crate::ui::model::{RowInfo, packets};
 use std::ops::ControlFlow;
+
+/// The analysis settings the file UI needs: every packet record.
+pub fn ui_config() -> Config {
+    // Bodies are not kept: the HTTP tab parses its connection again from the file, with
+    // bodies, when it is opened (see `crate::stream::rebuild_stream`).
+    let mut cfg = Config::default();
+    cfg.engine.keep_packets = true;
+    cfg
+}
 
 /// Estimated bytes of whole records the file TUI keeps before it keeps compact ones.
 pub const FULL_BUDGET: usize = 24 << 20;
@@ -20,14 +30,6 @@ pub const FULL_BUDGET: usize = 24 << 20;
 /// What the status line says once some connections are kept compact.
 /// (The anomaly list, the quiz and capture playback cover whole records only.)
 pub const COMPACT_NOTE: &str = "re-read when opened, not in e/quiz/playback";
-
-/// A finished connection on its way to the UI, with its table facts and packet times
-/// (for the capture timeline) taken before it was made compact.
-pub struct Arrived {
-    pub conn: Connection,
-    pub row: RowInfo,
-    pub ticks: Vec<(u64, Ts)>,
-}
 
 /// Whole records kept so far against [`FULL_BUDGET`].
 #[derive(Debug)]
@@ -91,7 +93,7 @@ pub fn reanalyse(source: &Source, c: &Connection) -> Result<Connection, String> 
     if matches!(source, Source::Stdin) {
         return Err("standard input cannot be read again".into());
     }
-    let mut cfg = crate::ui::loader::ui_config();
+    let mut cfg = ui_config();
     cfg.max_connections = usize::MAX / 4;
     cfg.workers = 1;
     let mut an = Analyzer::new(&c.client.to_string(), cfg);

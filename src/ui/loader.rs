@@ -25,14 +25,7 @@ pub enum LoadMsg {
     Done(Result<Box<CaptureStats>, String>),
 }
 
-/// The analysis settings the UI needs: every packet record.
-pub fn ui_config() -> Config {
-    // Bodies are not kept: the HTTP tab parses its connection again from the file, with
-    // bodies, when it is opened (see `crate::stream::rebuild_stream`).
-    let mut cfg = Config::default();
-    cfg.engine.keep_packets = true;
-    cfg
-}
+pub use crate::ui::compact::ui_config;
 
 /// Live sessions cannot re-read their packets from a file (unless saved with `-w`), so
 /// the HTTP bodies are kept with the analysis (each capped, connections expire).

@@ -5,8 +5,9 @@
 //! capture as an input source in `live`. State and its transitions live in `app` (per-view
 //! state in `table`, `conn_view`, `playback`; where-am-I enums in `screen`)
 //! (pure: Key -> Action -> update), drawing in `view` (reads `&App`), loading on a thread
-//! in `loader`, re-reading bytes on demand in `bytes`, and geometry shared by state and
-//! views in `layout`. Text for people comes from `crate::explain` and `crate::escape`.
+//! in `loader` (beyond a budget, connections kept as compact records and analysed again
+//! from the file when opened: `compact`), re-reading bytes on demand in `bytes`, and
+//! geometry shared by state and views in `layout`. Text for people comes from `crate::explain` and `crate::escape`.
 //! No core module depends on anything here.
 
 pub mod action;

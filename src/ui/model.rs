@@ -217,6 +217,14 @@ pub fn byte_count(c: &Connection) -> u64 {
     c.payload_bytes.client + c.payload_bytes.server
 }
 
+/// A finished connection on its way to the UI, with its table facts and, when it was
+/// made compact (`ui::compact`), its packet times for the capture timeline.
+pub struct Arrived {
+    pub conn: Connection,
+    pub row: RowInfo,
+    pub ticks: Vec<(u64, Ts)>,
+}
+
 /// One packet of the capture on the playhead's timeline.
 #[derive(Clone, Copy, Debug)]
 pub struct Tick {
@@ -262,7 +270,7 @@ impl Loaded {
         self.append_arrived(
             conns
                 .into_iter()
-                .map(|c| crate::ui::compact::Arrived {
+                .map(|c| Arrived {
                     row: RowInfo::new(&c),
                     conn: c,
                     ticks: Vec::new(),
@@ -272,7 +280,7 @@ impl Loaded {
     }
 
     /// Add connections, whole or compact, with their table facts.
-    pub fn append_arrived(&mut self, conns: Vec<crate::ui::compact::Arrived>) {
+    pub fn append_arrived(&mut self, conns: Vec<Arrived>) {
         self.conns.reserve(conns.len());
         self.rows.reserve(conns.len());
         for a in conns {
