@@ -2,7 +2,7 @@
 //! as what the connections table needs (its `Connection` without the engine's summary,
 //! HTTP exchanges or packet records, and a [`RowInfo`]); its full analysis is made again
 //! from the file's frames when the user opens it ([`reanalyse`]). A flood of 10^6 SYNs
-//! then costs about 300 bytes a connection instead of 2 KB (docs/memory.md).
+//! then costs about 360 bytes a connection in the UI instead of 2 KB (docs/memory.md).
 //!
 //! What a compact connection loses until it is opened, said on screen (status line,
 //! `COMPACT_NOTE`): its packets in the capture-wide anomaly list, the quiz and capture
