@@ -349,7 +349,7 @@ fn without_colour_the_sides_stay_apart() {
 #[test]
 fn no_spoilers_while_stepping() {
     let mut app = single("http-get.pcap");
-    let total = app.data.as_ref().unwrap().rows[0].packets;
+    let total = tcpscope::ui::model::packet_count(&app.data.as_ref().unwrap().conns[0]);
     // The list: one packet in, the row counts one packet, and no handshake verdict yet.
     press(&mut app, KeyCode::Char(' '));
     let s = screen(&app);

@@ -512,6 +512,11 @@ impl TcpConn {
         } else {
             0
         };
+        if self.packets.capacity() == 0 {
+            // Room for one: a SYN flood's connections have one packet (4 records of
+            // room would cost 300 bytes each; docs/memory.md).
+            self.packets.reserve_exact(1);
+        }
         self.packets.push(PacketRecord {
             frame,
             ts,

@@ -110,7 +110,7 @@ impl AnomalyList {
             }),
         };
         for &ci in conns {
-            let c = &d.conns[ci];
+            let Some(c) = d.conn(ci) else { continue };
             for p in packets(c) {
                 for f in &p.analysis {
                     let flag = f.flag();

@@ -111,6 +111,19 @@ impl App {
         self.refilter();
     }
 
+    /// [`App::add_conns`] for connections whole or compact (the file loader's).
+    pub fn add_arrived(&mut self, conns: Vec<model::Arrived>) {
+        match self.data.as_mut() {
+            Some(d) => d.append_arrived(conns),
+            None => {
+                let mut d = Loaded::new(CaptureStats::default(), Vec::new());
+                d.append_arrived(conns);
+                self.data = Some(d);
+            }
+        }
+        self.refilter();
+    }
+
     /// Loading ended: the final capture facts.
     pub fn finish_loading(&mut self, stats: CaptureStats) {
         self.loading = None;
@@ -129,7 +142,7 @@ impl App {
 
     pub fn conn(&self) -> Option<&Connection> {
         let d = self.data.as_ref()?;
-        d.conns.get(self.conn_view.conn?)
+        d.conn(self.conn_view.conn?)
     }
 
     pub fn packets(&self) -> &[PacketRecord] {

@@ -8,8 +8,9 @@
 
 use crate::capture::Source;
 use crate::parallel::ReadProgress;
-use crate::pipeline::{CaptureStats, Config, Connection};
+use crate::pipeline::{CaptureStats, Config};
 use crate::ui::app::App;
+use crate::ui::compact::{Arrived, Budget};
 use crate::ui::model::Loaded;
 pub use crate::ui::model::Progress;
 use std::sync::Arc;
@@ -17,20 +18,14 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 pub enum LoadMsg {
-    /// Connections that finished (in id order): shown while the rest loads.
-    Conns(Vec<Connection>),
+    /// Connections that finished (in id order), whole or compact (`ui::compact`): shown
+    /// while the rest loads.
+    Conns(Vec<Arrived>),
     /// Loading ended: the capture facts, or why it failed.
     Done(Result<Box<CaptureStats>, String>),
 }
 
-/// The analysis settings the UI needs: every packet record.
-pub fn ui_config() -> Config {
-    // Bodies are not kept: the HTTP tab parses its connection again from the file, with
-    // bodies, when it is opened (see `crate::stream::rebuild_stream`).
-    let mut cfg = Config::default();
-    cfg.engine.keep_packets = true;
-    cfg
-}
+pub use crate::ui::compact::ui_config;
 
 /// Live sessions cannot re-read their packets from a file (unless saved with `-w`), so
 /// the HTTP bodies are kept with the analysis (each capped, connections expire).
@@ -45,12 +40,23 @@ pub fn live_ui_config() -> Config {
 pub fn load_streaming(
     source: &Source,
     counters: &ReadProgress,
-    mut on_conns: impl FnMut(Vec<Connection>),
+    mut on_conns: impl FnMut(Vec<Arrived>),
 ) -> Result<CaptureStats, String> {
-    let mut batch: Vec<Connection> = Vec::new();
+    load_streaming_within(source, counters, Budget::default(), &mut on_conns)
+}
+
+/// [`load_streaming`] with a budget of whole records: beyond it connections go compact
+/// (made on this thread, so that a batch of whole records never piles up in memory).
+pub fn load_streaming_within(
+    source: &Source,
+    counters: &ReadProgress,
+    mut budget: Budget,
+    on_conns: &mut dyn FnMut(Vec<Arrived>),
+) -> Result<CaptureStats, String> {
+    let mut batch: Vec<Arrived> = Vec::new();
     let mut last = Instant::now();
     let stats = crate::headless::stream_with_progress(source, ui_config(), counters, &mut |c| {
-        batch.push(c);
+        batch.push(budget.arrive(c));
         if last.elapsed() >= Duration::from_millis(200) {
             last = Instant::now();
             on_conns(std::mem::take(&mut batch));
@@ -70,7 +76,9 @@ pub fn load(source: &Source, mut on_progress: impl FnMut(Progress)) -> Result<Lo
     let mut conns = Vec::new();
     let stats = load_streaming(source, &counters, |v| conns.extend(v))?;
     on_progress(progress_of(source_size(source), &counters, start));
-    Ok(Loaded::new(stats, conns))
+    let mut d = Loaded::new(stats, Vec::new());
+    d.append_arrived(conns);
+    Ok(d)
 }
 
 /// Size of the file being read (None for standard input).
@@ -148,7 +156,7 @@ impl crate::ui::run::Input for FileInput {
         }
         while self.open {
             match self.rx.try_recv() {
-                Ok(LoadMsg::Conns(v)) => app.add_conns(v),
+                Ok(LoadMsg::Conns(v)) => app.add_arrived(v),
                 Ok(LoadMsg::Done(Ok(stats))) => {
                     app.finish_loading(*stats);
                     self.open = false;

@@ -5,14 +5,16 @@
 //! capture as an input source in `live`. State and its transitions live in `app` (per-view
 //! state in `table`, `conn_view`, `playback`; where-am-I enums in `screen`)
 //! (pure: Key -> Action -> update), drawing in `view` (reads `&App`), loading on a thread
-//! in `loader`, re-reading bytes on demand in `bytes`, and geometry shared by state and
-//! views in `layout`. Text for people comes from `crate::explain` and `crate::escape`.
+//! in `loader` (beyond a budget, connections kept as compact records and analysed again
+//! from the file when opened: `compact`), re-reading bytes on demand in `bytes`, and
+//! geometry shared by state and views in `layout`. Text for people comes from `crate::explain` and `crate::escape`.
 //! No core module depends on anything here.
 
 pub mod action;
 pub mod anomalies;
 pub mod app;
 pub mod bytes;
+pub mod compact;
 pub mod conn_view;
 pub mod fit;
 pub mod http_detail;
@@ -50,6 +52,7 @@ pub const STREAM_CAP: u64 = 8 << 20;
 /// cached answers only the frame or connection it was read for: a failure is kept (not
 /// read again each frame) while the same packet stays selected, and another is read anew.
 pub fn load_wanted(app: &mut App, source: &Source) {
+    reanalyse_opened(app, source);
     save::write_wanted(app, Some(source), std::path::Path::new("."));
     if let Some(fr) = app.wanted_frame() {
         let have = match &app.frame_bytes {
@@ -72,6 +75,33 @@ pub fn load_wanted(app: &mut App, source: &Source) {
             let r = crate::stream::rebuild_stream(source, c, STREAM_CAP)
                 .map_err(|e| bytes::BytesError::of(id, e));
             app.stream = Some(r);
+        }
+    }
+}
+
+/// The connection opened is kept compact: make its whole analysis again from the file
+/// (once; a failure is said and not retried for it).
+fn reanalyse_opened(app: &mut App, source: &Source) {
+    let Some(i) = app
+        .conn_view
+        .conn
+        .filter(|_| app.screen == app::Screen::Connection)
+    else {
+        return;
+    };
+    let Some(d) = app.data.as_mut().filter(|d| d.needs_reanalysis(i)) else {
+        return;
+    };
+    let c = &d.conns[i];
+    match compact::reanalyse(source, c) {
+        Ok(full) => d.opened = Some((i, Box::new(full))),
+        Err(e) => {
+            app.message = Some(format!(
+                "connection {}: {}",
+                c.id,
+                crate::escape::escape(&e)
+            ));
+            d.failed = Some(i);
         }
     }
 }

@@ -87,19 +87,22 @@ pub fn outcome_name(o: Outcome) -> &'static str {
     }
 }
 
-/// Facts of one connection the table sorts and filters on.
+/// Facts of one connection the table sorts and filters on (kept for every connection,
+/// compact ones included: no allocation but the HTTP words).
 #[derive(Clone, Debug)]
 pub struct RowInfo {
-    pub client: String,
-    pub server: String,
     pub outcome: &'static str,
     pub irtt_ms: Option<f64>,
-    pub packets: u64,
-    pub bytes: u64,
-    pub http: usize,
+    pub conn_state: &'static str,
+    /// Final (client, server) states.
+    pub finals: (TcpState, TcpState),
+    /// The connection is kept compact (`ui::compact`): no summary nor packet records
+    /// until it is opened.
+    pub compact: bool,
+    pub http: u32,
     pub anomalies: u32,
-    /// Lower-case words the filter matches against.
-    pub haystack: String,
+    /// The HTTP words the filter matches (methods, URIs, statuses), lower case.
+    pub words: Option<Box<str>>,
 }
 
 /// The packets the engine kept for a connection (empty when none were kept).
@@ -139,59 +142,87 @@ pub fn states_at(c: &Connection, at: Option<u64>) -> (TcpState, TcpState) {
 impl RowInfo {
     pub fn new(c: &Connection) -> RowInfo {
         let hs = c.summary.as_ref().map(|s| &s.handshake);
-        let outcome = hs.map_or("-", |h| outcome_name(h.outcome));
         let anomalies = c
             .summary
             .as_ref()
             .map_or(0, |s| s.analysis.total_anomalies())
             + c.http.iter().map(|x| x.anomalies.len() as u32).sum::<u32>();
-        let (cs, ss) = final_states(c);
+        let mut words = String::new();
+        for x in &c.http {
+            if let Some(r) = &x.request {
+                words.push(' ');
+                words.push_str(&r.method);
+                words.push(' ');
+                words.push_str(&r.uri);
+            }
+            if let Some(r) = &x.response {
+                words.push_str(&format!(" {}", r.status));
+            }
+        }
+        RowInfo {
+            outcome: hs.map_or("-", |h| outcome_name(h.outcome)),
+            irtt_ms: hs.and_then(|h| h.irtt_ms),
+            conn_state: c.summary.as_ref().map_or("", |s| s.conn_state),
+            finals: final_states(c),
+            compact: false,
+            http: c.http.len() as u32,
+            anomalies,
+            words: (!words.is_empty()).then(|| words.to_lowercase().into_boxed_str()),
+        }
+    }
+
+    /// Lower-case words the filter matches against (made when a filter is applied, so
+    /// that a million rows hold no string).
+    pub fn haystack(&self, c: &Connection) -> String {
+        let (cs, ss) = self.finals;
         let mut hay = format!(
             "{} {} {} {} {} {} {}",
             c.client,
             c.server,
             app_name(c.app),
-            c.summary.as_ref().map_or("", |s| s.conn_state),
+            self.conn_state,
             cs,
             ss,
-            outcome
+            self.outcome
         );
-        if !c.http.is_empty() {
+        if self.http > 0 {
             hay.push_str(" http");
         }
-        if anomalies > 0 {
+        if self.anomalies > 0 {
             hay.push_str(" anomalies anomaly");
         }
-        for x in &c.http {
-            if let Some(r) = &x.request {
-                hay.push(' ');
-                hay.push_str(&r.method);
-                hay.push(' ');
-                hay.push_str(&r.uri);
-            }
-            if let Some(r) = &x.response {
-                hay.push_str(&format!(" {}", r.status));
-            }
+        let mut hay = hay.to_lowercase();
+        if let Some(w) = &self.words {
+            hay.push_str(w);
         }
-        RowInfo {
-            client: c.client.to_string(),
-            server: c.server.to_string(),
-            outcome,
-            irtt_ms: hs.and_then(|h| h.irtt_ms),
-            packets: c.packets.client + c.packets.server,
-            bytes: c.payload_bytes.client + c.payload_bytes.server,
-            http: c.http.len(),
-            anomalies,
-            haystack: hay.to_lowercase(),
-        }
+        hay
     }
 
-    /// Every whitespace-separated term of `filter` occurs in the haystack.
-    pub fn matches(&self, filter: &str) -> bool {
+    /// Every whitespace-separated term of `filter` occurs in the haystack of `c`.
+    pub fn matches(&self, c: &Connection, filter: &str) -> bool {
+        let hay = self.haystack(c);
         filter
             .split_whitespace()
-            .all(|t| self.haystack.contains(&t.to_lowercase()))
+            .all(|t| hay.contains(&t.to_lowercase()))
     }
+}
+
+/// Packets of a connection (both directions).
+pub fn packet_count(c: &Connection) -> u64 {
+    c.packets.client + c.packets.server
+}
+
+/// Payload bytes of a connection (both directions).
+pub fn byte_count(c: &Connection) -> u64 {
+    c.payload_bytes.client + c.payload_bytes.server
+}
+
+/// A finished connection on its way to the UI, with its table facts and, when it was
+/// made compact (`ui::compact`), its packet times for the capture timeline.
+pub struct Arrived {
+    pub conn: Connection,
+    pub row: RowInfo,
+    pub ticks: Vec<(u64, Ts)>,
 }
 
 /// One packet of the capture on the playhead's timeline.
@@ -208,71 +239,103 @@ pub struct Loaded {
     pub stats: CaptureStats,
     pub conns: Vec<Connection>,
     pub rows: Vec<RowInfo>,
-    /// Every kept packet of every connection, by frame.
+    /// Every packet of every connection, by frame.
     pub timeline: Vec<Tick>,
+    /// Connections kept compact (`ui::compact`).
+    pub compact: usize,
+    /// The whole analysis of the compact connection opened last (index in `conns`),
+    /// made again from the file.
+    pub opened: Option<(usize, Box<Connection>)>,
+    /// The compact connection whose analysis could not be made again (not retried).
+    pub failed: Option<usize>,
 }
 
 impl Loaded {
     pub fn new(stats: CaptureStats, conns: Vec<Connection>) -> Loaded {
-        let rows = conns.iter().map(RowInfo::new).collect();
-        let mut timeline: Vec<Tick> = Vec::new();
-        for (i, c) in conns.iter().enumerate() {
-            for p in packets(c) {
-                timeline.push(Tick {
-                    frame: p.frame,
-                    ts: p.ts,
-                    conn: i as u32,
-                });
-            }
-        }
-        timeline.sort_unstable_by_key(|t| t.frame);
-        Loaded {
+        let mut d = Loaded {
             stats,
-            conns,
-            rows,
-            timeline,
-        }
+            conns: Vec::new(),
+            rows: Vec::new(),
+            timeline: Vec::new(),
+            compact: 0,
+            opened: None,
+            failed: None,
+        };
+        d.append(conns);
+        d
     }
 
     /// Add connections that finished later (loading fills the table in as it goes).
     pub fn append(&mut self, conns: Vec<Connection>) {
-        let base = self.conns.len();
-        for (k, c) in conns.iter().enumerate() {
-            self.rows.push(RowInfo::new(c));
-            for p in packets(c) {
-                self.timeline.push(Tick {
-                    frame: p.frame,
-                    ts: p.ts,
-                    conn: (base + k) as u32,
-                });
+        self.append_arrived(
+            conns
+                .into_iter()
+                .map(|c| Arrived {
+                    row: RowInfo::new(&c),
+                    conn: c,
+                    ticks: Vec::new(),
+                })
+                .collect(),
+        );
+    }
+
+    /// Add connections, whole or compact, with their table facts.
+    pub fn append_arrived(&mut self, conns: Vec<Arrived>) {
+        self.conns.reserve(conns.len());
+        self.rows.reserve(conns.len());
+        for a in conns {
+            let i = self.conns.len() as u32;
+            let tick = |(frame, ts)| Tick { frame, ts, conn: i };
+            if a.row.compact {
+                self.compact += 1;
+                self.timeline.extend(a.ticks.into_iter().map(tick));
+            } else {
+                let p = packets(&a.conn);
+                self.timeline
+                    .extend(p.iter().map(|p| (p.frame, p.ts)).map(tick));
             }
+            self.rows.push(a.row);
+            self.conns.push(a.conn);
         }
-        self.conns.extend(conns);
         self.timeline.sort_by_key(|t| t.frame);
+    }
+
+    /// Connection `i` with its whole analysis when there is one: the kept record, or
+    /// the one made again from the file when it was opened.
+    pub fn conn(&self, i: usize) -> Option<&Connection> {
+        match &self.opened {
+            Some((j, c)) if *j == i => Some(c),
+            _ => self.conns.get(i),
+        }
+    }
+
+    /// Whether connection `i` is compact and not opened (its whole analysis is not here).
+    pub fn needs_reanalysis(&self, i: usize) -> bool {
+        self.rows.get(i).is_some_and(|r| r.compact)
+            && self.opened.as_ref().is_none_or(|(j, _)| *j != i)
+            && self.failed != Some(i)
     }
 
     /// Compare two connections (by index) on a column.
     pub fn cmp(&self, col: Column, a: usize, b: usize) -> Ordering {
         let (ca, cb) = (&self.conns[a], &self.conns[b]);
         let (ra, rb) = (&self.rows[a], &self.rows[b]);
+        let (pa, pb) = (packet_count(ca), packet_count(cb));
         let o = match col {
             Column::Id => ca.id.cmp(&cb.id),
             Column::Client => ca.client.cmp(&cb.client),
             Column::Server => ca.server.cmp(&cb.server),
             Column::App => app_name(ca.app).cmp(app_name(cb.app)),
-            Column::ConnState => {
-                let f = |c: &Connection| c.summary.as_ref().map_or("", |s| s.conn_state);
-                f(ca).cmp(f(cb))
-            }
-            Column::ClientState => final_states(ca).0.name().cmp(final_states(cb).0.name()),
-            Column::ServerState => final_states(ca).1.name().cmp(final_states(cb).1.name()),
+            Column::ConnState => ra.conn_state.cmp(rb.conn_state),
+            Column::ClientState => ra.finals.0.name().cmp(rb.finals.0.name()),
+            Column::ServerState => ra.finals.1.name().cmp(rb.finals.1.name()),
             Column::Handshake => ra.outcome.cmp(rb.outcome).then(
                 ra.irtt_ms
                     .partial_cmp(&rb.irtt_ms)
                     .unwrap_or(Ordering::Equal),
             ),
-            Column::Packets => ra.packets.cmp(&rb.packets),
-            Column::Bytes => ra.bytes.cmp(&rb.bytes),
+            Column::Packets => pa.cmp(&pb),
+            Column::Bytes => byte_count(ca).cmp(&byte_count(cb)),
             Column::Http => ra.http.cmp(&rb.http),
             Column::Anomalies => ra.anomalies.cmp(&rb.anomalies),
         };

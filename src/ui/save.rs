@@ -16,7 +16,7 @@ pub fn write_wanted(app: &mut App, source: Option<&Source>, dir: &Path) {
     let Some(i) = app.write_pcap.take() else {
         return;
     };
-    let Some(c) = app.data.as_ref().and_then(|d| d.conns.get(i)) else {
+    let Some(c) = app.data.as_ref().and_then(|d| d.conn(i)) else {
         return;
     };
     let id = c.id;

@@ -66,7 +66,7 @@ impl TableState {
         };
         let f = self.filter.trim();
         let mut v: Vec<usize> = (0..d.conns.len())
-            .filter(|&i| f.is_empty() || d.rows[i].matches(f))
+            .filter(|&i| f.is_empty() || d.rows[i].matches(&d.conns[i], f))
             .collect();
         let col = self.sort;
         if col != Column::Id {

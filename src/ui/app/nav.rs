@@ -77,7 +77,8 @@ impl App {
         let d = self.data.as_ref()?;
         if let Some(ci) = self.conn_view.conn
             && self.screen == Screen::Connection
-            && packets(&d.conns[ci])
+            && d.conn(ci)
+                .map_or(&[][..], packets)
                 .binary_search_by_key(&frame, |p| p.frame)
                 .is_ok()
         {
@@ -127,7 +128,7 @@ impl App {
     pub(super) fn packet_at(&self, frame: u64) -> Option<&PacketRecord> {
         let d = self.data.as_ref()?;
         let ci = self.conn_of_frame(frame)?;
-        let p = packets(&d.conns[ci]);
+        let p = packets(d.conn(ci)?);
         p.binary_search_by_key(&frame, |x| x.frame)
             .ok()
             .map(|i| &p[i])
@@ -175,7 +176,7 @@ impl App {
         let d = self.data.as_ref()?;
         let ph = self.play.playhead;
         let is_hit = |t: &&crate::ui::model::Tick| {
-            let p = packets(&d.conns[t.conn as usize]);
+            let p = d.conn(t.conn as usize).map_or(&[][..], packets);
             p.binary_search_by_key(&t.frame, |x| x.frame)
                 .is_ok_and(|i| !p[i].analysis.is_empty())
         };

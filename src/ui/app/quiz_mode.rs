@@ -117,14 +117,14 @@ pub fn next_target(app: &App) -> Option<(usize, usize)> {
     match app.screen {
         Screen::Connection => {
             let ci = app.conn_view.conn?;
-            let cf = ConnFacts::of(d.conns.get(ci)?);
+            let cf = ConnFacts::of(d.conn(ci)?);
             let i = cf.packets.iter().position(|p| after(p.frame))?;
             Some((ci, i))
         }
         Screen::Connections => {
             let t = d.timeline.iter().find(|t| after(t.frame))?;
             let ci = t.conn as usize;
-            let cf = ConnFacts::of(d.conns.get(ci)?);
+            let cf = ConnFacts::of(d.conn(ci)?);
             let i = cf.packets.iter().position(|p| p.frame == t.frame)?;
             Some((ci, i))
         }
@@ -140,7 +140,7 @@ fn ask_next(app: &mut App) {
     };
     let questions = match (next_target(app), app.data.as_ref()) {
         (Some((ci, i)), Some(d)) => {
-            let c = &d.conns[ci];
+            let c = d.conn(ci).expect("a connection");
             let cf = ConnFacts::of(c);
             let key = quiz.all || logic::key_positions_for(c, &cf).contains(&i);
             let qs = if key {
@@ -182,7 +182,7 @@ fn submit(app: &mut App) {
             reveal = ask.current >= ask.questions.len();
         } else if let (Some(q), Some(c)) = (
             ask.questions.get(ask.current),
-            app.data.as_ref().and_then(|d| d.conns.get(ask.conn)),
+            app.data.as_ref().and_then(|d| d.conn(ask.conn)),
         ) {
             let answer = ask.input.trim().to_string();
             let v = logic::check_for(c, &ConnFacts::of(c), q, &answer);

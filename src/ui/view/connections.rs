@@ -2,9 +2,10 @@
 //! connections not begun yet. Builds widgets only for the rows on screen.
 
 use crate::escape::escape;
+use crate::tcp::state::TcpState;
 use crate::ui::app::App;
 use crate::ui::fit::{fit_endpoint, whole};
-use crate::ui::model::{Column, app_name, fmt_ms, packets, states_at};
+use crate::ui::model::{Column, app_name, byte_count, fmt_ms, packet_count, packets, states_at};
 use crate::ui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -81,13 +82,24 @@ fn as_of(app: &App, i: usize) -> AsOf {
     };
     let Some(f) = app.play.playhead else {
         return AsOf {
-            packets: r.packets,
-            bytes: r.bytes,
-            http: r.http,
+            packets: packet_count(c),
+            bytes: byte_count(c),
+            http: r.http as usize,
             anomalies: r.anomalies,
             handshake: Some(hs),
         };
     };
+    if r.compact {
+        // No packet records: the totals once the playhead has passed the last frame.
+        let done = c.last_frame <= f;
+        return AsOf {
+            packets: if done { packet_count(c) } else { 0 },
+            bytes: if done { byte_count(c) } else { 0 },
+            http: if done { r.http as usize } else { 0 },
+            anomalies: if done { r.anomalies } else { 0 },
+            handshake: done.then_some(hs),
+        };
+    }
     let pk = packets(c);
     let seen = &pk[..pk.partition_point(|p| p.frame <= f)];
     let settled = c.summary.as_ref().is_some_and(|s| {
@@ -114,16 +126,20 @@ fn conn_cell(app: &App, i: usize, col: Column, th: Theme, w: usize, n: &AsOf) ->
     };
     let c = &d.conns[i];
     let r = &d.rows[i];
-    let (cs, ss) = states_at(c, app.play.playhead);
+    let (cs, ss) = match app.play.playhead {
+        Some(f) if r.compact && c.last_frame > f => (TcpState::Closed, TcpState::Closed),
+        _ if r.compact => r.finals,
+        at => states_at(c, at),
+    };
     let text = |s: String| Cell::from(whole(&s, w));
     match col {
         Column::Id => text(c.id.to_string()),
-        Column::Client => Cell::from(fit_endpoint(&r.client, w)).style(th.client()),
-        Column::Server => Cell::from(fit_endpoint(&r.server, w)).style(th.server()),
+        Column::Client => Cell::from(fit_endpoint(&c.client.to_string(), w)).style(th.client()),
+        Column::Server => Cell::from(fit_endpoint(&c.server.to_string(), w)).style(th.server()),
         Column::App => text(app_name(c.app).to_string()),
         Column::ConnState => text(
             if app.play.playhead.is_none() {
-                c.summary.as_ref().map_or("", |s| s.conn_state)
+                r.conn_state
             } else {
                 ""
             }

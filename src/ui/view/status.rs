@@ -22,8 +22,11 @@ pub fn warnings(app: &App) -> Vec<String> {
         Screen::Connection => app.conn(),
         Screen::Connections => app
             .selected_conn()
-            .and_then(|i| app.data.as_ref().and_then(|d| d.conns.get(i))),
+            .and_then(|i| app.data.as_ref().and_then(|d| d.conn(i))),
     };
+    if let Some(d) = app.data.as_ref().filter(|d| d.compact > 0) {
+        w.push(compact_note(d, app));
+    }
     if let Some(c) = c
         && let Some(s) = &c.summary
     {
@@ -145,4 +148,23 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     parts.push(part(" │ ? help".into(), th.dim(), 2));
     let spans = fit_parts(parts, usize::from(area.width));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// What compact records leave out, in words (`ui::compact`).
+fn compact_note(d: &crate::ui::model::Loaded, app: &App) -> String {
+    let opened = app.screen == Screen::Connection
+        && app
+            .conn_view
+            .conn
+            .is_some_and(|i| d.rows.get(i).is_some_and(|r| r.compact));
+    if opened {
+        "kept compact: analysed again from the file when opened".into()
+    } else {
+        format!(
+            "{}/{} conns compact: {}",
+            d.compact,
+            d.conns.len(),
+            crate::ui::compact::COMPACT_NOTE
+        )
+    }
 }
