@@ -24,10 +24,11 @@ pub enum Scenario {
     SlowReader,
     Timeout,
     Loss,
+    Https,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 11] = [
+    pub const ALL: [Scenario; 12] = [
         Scenario::Get,
         Scenario::KeepAlive,
         Scenario::Pipelined,
@@ -39,6 +40,7 @@ impl Scenario {
         Scenario::SlowReader,
         Scenario::Timeout,
         Scenario::Loss,
+        Scenario::Https,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,7 +56,13 @@ impl Scenario {
             Scenario::SlowReader => "slow-reader",
             Scenario::Timeout => "timeout",
             Scenario::Loss => "loss",
+            Scenario::Https => "https",
         }
+    }
+
+    /// Staged inside TLS: the client writes a key log, the recording carries it (DSB).
+    pub fn is_tls(self) -> bool {
+        matches!(self, Scenario::Https)
     }
 
     /// One line for `--list`.
@@ -89,6 +97,9 @@ impl Scenario {
             Scenario::Loss => {
                 "a 1 MiB download over a veth link that drops every 40th data segment (root: network namespaces): retransmissions, dup ACKs, SACK, fast retransmit"
             }
+            Scenario::Https => {
+                "two GETs inside TLS 1.3 (self-signed certificate); the client writes its key log, so the capture shows both the ciphertext and the HTTP inside"
+            }
         }
     }
 }
@@ -115,6 +126,8 @@ pub struct Stage {
     client: TcpStream,
     /// The server's address (127.0.0.1, or the server namespace's for `loss`).
     host: std::net::Ipv4Addr,
+    /// Where the TLS scenarios' client appends its secrets.
+    pub keylog: Option<std::path::PathBuf>,
 }
 
 const IO_TIMEOUT: Duration = Duration::from_secs(4);
@@ -141,6 +154,7 @@ impl Stage {
             listener,
             client,
             host: HOST.parse().expect("an IPv4 address"),
+            keylog: None,
         })
     }
 
@@ -158,6 +172,7 @@ impl Stage {
             listener: Some(listener),
             client: client.0,
             host,
+            keylog: None,
         })
     }
 
@@ -178,17 +193,28 @@ impl Stage {
     pub fn run(self, say: Say<'_>) -> io::Result<()> {
         let sc = self.scenario;
         let addr: SocketAddr = (self.host, self.port).into();
+        let tls = match sc {
+            Scenario::Https => Some(super::https::Tls::new(b"http/1.1", self.keylog.as_ref())?),
+            _ => None,
+        };
         std::thread::scope(|scope| {
+            let tls = tls.as_ref();
             let server = self.listener.map(|l| {
                 scope.spawn(move || {
-                    let r = serve(sc, l, say);
+                    let r = match tls {
+                        Some(t) => super::https::serve(t, l, say),
+                        None => serve(sc, l, say),
+                    };
                     if let Err(e) = &r {
                         say(format!("server: stopped: {e}"));
                     }
                     r
                 })
             });
-            let client = client(sc, self.client, addr, say);
+            let client = match tls {
+                Some(t) => super::https::client(t, self.client, addr, say),
+                None => client(sc, self.client, addr, say),
+            };
             if let Err(e) = &client {
                 say(format!("client: stopped: {e}"));
             }
@@ -203,13 +229,13 @@ impl Stage {
     }
 }
 
-fn timeouts(s: &TcpStream) -> io::Result<()> {
+pub(super) fn timeouts(s: &TcpStream) -> io::Result<()> {
     s.set_read_timeout(Some(IO_TIMEOUT))?;
     s.set_write_timeout(Some(IO_TIMEOUT))
 }
 
 /// Read until the peer's FIN (data, if any, is counted and dropped).
-fn drain(s: &mut TcpStream) -> io::Result<usize> {
+pub(super) fn drain(s: &mut impl Read) -> io::Result<usize> {
     let mut n = 0;
     let mut buf = [0u8; 4096];
     loop {
@@ -234,7 +260,7 @@ fn loss_body() -> Vec<u8> {
         .collect()
 }
 
-fn page(name: &str) -> Vec<u8> {
+pub(super) fn page(name: &str) -> Vec<u8> {
     format!("Hello from the tcpscope demo server: this is {name}.\n").into_bytes()
 }
 
@@ -250,7 +276,7 @@ fn serve(sc: Scenario, l: TcpListener, say: Say<'_>) -> io::Result<()> {
         Scenario::Get | Scenario::KeepAlive | Scenario::Pipelined => serve_gets(&mut s, say),
         Scenario::Chunked => serve_chunked(&mut s, say),
         Scenario::PostContinue => serve_post(&mut s, say),
-        Scenario::Refused => Ok(()),
+        Scenario::Refused | Scenario::Https => Ok(()),
         Scenario::Reset => serve_reset(s, say),
         Scenario::HalfClose => serve_half_close(&mut s, say),
         Scenario::SlowReader => {
@@ -287,7 +313,7 @@ fn serve(sc: Scenario, l: TcpListener, say: Say<'_>) -> io::Result<()> {
 }
 
 /// Read a request head (byte by byte, so nothing of the next request is consumed).
-fn read_req(s: &mut TcpStream, say: Say<'_>) -> io::Result<Option<Head>> {
+pub(super) fn read_req(s: &mut impl Read, say: Say<'_>) -> io::Result<Option<Head>> {
     let h = wire::read_head(s)?;
     if let Some(h) = &h {
         say(format!(
@@ -467,7 +493,7 @@ fn client(sc: Scenario, sock: TcpStream, addr: SocketAddr, say: Say<'_>) -> io::
             got(&wire::read_response(s)?, say);
             say("client: done; closes first".into());
         }
-        Scenario::Refused => {}
+        Scenario::Refused | Scenario::Https => {}
     }
     Ok(())
 }
@@ -482,7 +508,7 @@ fn send(s: &mut TcpStream, bytes: &[u8], say: Say<'_>) -> io::Result<()> {
     Ok(())
 }
 
-fn got(r: &wire::Response, say: Say<'_>) {
+pub(super) fn got(r: &wire::Response, say: Say<'_>) {
     say(format!(
         "client: read {} ({}-byte body{})",
         r.head.start,

@@ -94,6 +94,22 @@ pub const MAX_LINE: usize = 1024;
 /// Line numbers of bad lines kept for the warning.
 const BAD_KEPT: usize = 5;
 
+/// More secrets while a capture runs: a key log file a browser or curl keeps appending
+/// to. Implemented at the edge (`capture::keytail`), which decides how often it really
+/// reads; the analysis only asks, when a connection's secrets are not known yet.
+pub trait KeyFeed: Send {
+    /// Add what was appended since the last call (bounded). Unless `now`, the feed may
+    /// skip a call that comes too soon after the last; `now` is asked once per connection
+    /// at most twice (its ClientHello, its end).
+    fn more(&mut self, into: &mut KeyLog, now: bool);
+}
+
+/// A key log that grows: what was read so far, and where more comes from.
+struct Growing {
+    known: KeyLog,
+    feed: Box<dyn KeyFeed>,
+}
+
 /// All secrets of one run. `Debug` shows counts only.
 #[derive(Clone, Default)]
 pub struct KeyLog {
@@ -104,6 +120,8 @@ pub struct KeyLog {
     lines: u64,
     bad: u64,
     bad_lines: Vec<u64>,
+    /// Live captures: secrets that appear after the start (`KeyLog::growing`).
+    growing: Option<std::sync::Arc<std::sync::Mutex<Growing>>>,
 }
 
 impl std::fmt::Debug for KeyLog {
@@ -206,8 +224,48 @@ impl KeyLog {
         true
     }
 
-    /// The secrets for a ClientHello random.
+    /// A key log that starts with `known` and asks `feed` for more whenever a client
+    /// random is not found (live captures: the file keeps growing while tcpscope runs).
+    pub fn growing(known: KeyLog, feed: Box<dyn KeyFeed>) -> KeyLog {
+        KeyLog {
+            growing: Some(std::sync::Arc::new(std::sync::Mutex::new(Growing {
+                known,
+                feed,
+            }))),
+            ..KeyLog::default()
+        }
+    }
+
+    /// More secrets may still come (`growing`): a connection without them may wait.
+    pub fn may_grow(&self) -> bool {
+        self.growing.is_some()
+    }
+
+    /// The secrets for a ClientHello random (a growing key log first reads what was
+    /// appended, when the feed allows).
     pub(crate) fn get(&self, client_random: &[u8]) -> Option<Entry> {
+        self.lookup(client_random, false)
+    }
+
+    /// `get`, the feed read whatever its rate limit (a ClientHello, a connection's end).
+    pub(crate) fn get_now(&self, client_random: &[u8]) -> Option<Entry> {
+        self.lookup(client_random, true)
+    }
+
+    fn lookup(&self, client_random: &[u8], now: bool) -> Option<Entry> {
+        if let Some(e) = self.get_known(client_random) {
+            return Some(e);
+        }
+        let mut g = self.growing.as_ref()?.lock().ok()?;
+        let g = &mut *g;
+        if let Some(e) = g.known.get_known(client_random) {
+            return Some(e);
+        }
+        g.feed.more(&mut g.known, now);
+        g.known.get_known(client_random)
+    }
+
+    fn get_known(&self, client_random: &[u8]) -> Option<Entry> {
         let cr: [u8; 32] = client_random.try_into().ok()?;
         let slots = self.entries.get(&cr)?;
         let mut e = Entry {
@@ -224,11 +282,15 @@ impl KeyLog {
 
     /// Client randoms with at least one usable secret.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        let more = self
+            .growing
+            .as_ref()
+            .and_then(|g| g.lock().ok().map(|g| g.known.len()));
+        self.entries.len() + more.unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// A warning about unusable lines (their numbers, never their content), if any.

@@ -14,6 +14,11 @@ const MAX_HANDSHAKE_MSG: usize = 1 << 18;
 const MAX_TRIALS: u64 = 512;
 /// Records after a gap that may fail before decryption of the direction stops.
 const MAX_UNSYNCED: u32 = 8;
+/// Encrypted records kept while a growing key log may still bring the connection's
+/// secrets (live capture: the client writes them as the handshake goes on), and their
+/// bytes; past either, the connection is shown undecrypted.
+const MAX_WAITING: usize = 64;
+const MAX_WAITING_BYTES: usize = 256 << 10;
 
 #[derive(Debug, Default)]
 struct DirState {
@@ -52,6 +57,18 @@ pub struct TlsSession {
     /// The key log's secrets for this connection, once its ClientHello was seen.
     secrets: Option<Entry>,
     scratch: Vec<Framed>,
+    /// The ServerHello's cipher suite.
+    suite_id: Option<u16>,
+    /// Handshake (TLS 1.3) or pending (TLS 1.2) keys were set up from the secrets.
+    armed: bool,
+    /// TLS 1.3: each direction's encrypted Finished was seen.
+    finished: [bool; 2],
+    /// Encrypted records waiting for their secrets (`MAX_WAITING`), in arrival order.
+    waiting: Vec<(Dir, Record)>,
+    waiting_bytes: usize,
+    /// Waiting is over: the secrets did not come in time.
+    gave_up: bool,
+    replaying: bool,
 }
 
 impl TlsSession {
@@ -66,6 +83,13 @@ impl TlsSession {
             tls13: false,
             secrets: None,
             scratch: Vec::new(),
+            suite_id: None,
+            armed: false,
+            finished: [false; 2],
+            waiting: Vec::new(),
+            waiting_bytes: 0,
+            gave_up: false,
+            replaying: false,
         }
     }
 
@@ -75,6 +99,14 @@ impl TlsSession {
 
     /// The connection is over: plaintext lost at the end is handed on as a gap.
     pub fn finish(mut self, out: &mut dyn FnMut(Dir, Plain<'_>)) -> TlsInfo {
+        if !self.waiting.is_empty() {
+            if self.rearm(true) {
+                self.replay(out);
+            }
+            if !self.waiting.is_empty() {
+                self.give_up();
+            }
+        }
         for dir in [Dir::Client, Dir::Server] {
             let st = &mut self.dirs[dir.idx()];
             if let (Some(lost), Some(_)) = (st.lost.take(), st.prot.as_ref()) {
@@ -253,7 +285,7 @@ impl TlsSession {
         match step {
             Step::ClientHello { random } if self.client_random.is_none() => {
                 self.client_random = Some(random);
-                self.secrets = self.keys.as_ref().and_then(|k| k.get(&random));
+                self.secrets = self.keys.as_ref().and_then(|k| k.get_now(&random));
             }
             Step::ServerHello {
                 random,
@@ -264,9 +296,11 @@ impl TlsSession {
                 self.server_random = random;
                 self.tls13 = version == 0x0304;
                 self.suite = Suite::from_id(suite);
+                self.suite_id = Some(suite);
                 self.setup_keys(suite);
             }
             Step::Finished if self.tls13 && encrypted => {
+                self.finished[dir.idx()] = true;
                 let label = match dir {
                     Dir::Client => Label::ClientTraffic0,
                     Dir::Server => Label::ServerTraffic0,
@@ -301,6 +335,9 @@ impl TlsSession {
             return;
         }
         if self.secrets.is_none() {
+            if self.keys.as_ref().is_some_and(|k| k.may_grow()) && !self.gave_up {
+                return; // they may still come: the records wait (`wait`)
+            }
             self.info.note(
                 "no key log entry matches this connection's ClientHello random: not decrypted"
                     .into(),
@@ -315,6 +352,7 @@ impl TlsSession {
             return;
         };
         self.info.keys_from = self.secrets.as_ref().and_then(|e| e.source);
+        self.armed = true;
         if self.tls13 {
             let c = self.tls13_keys(Label::ClientHandshake);
             let s = self.tls13_keys(Label::ServerHandshake);
@@ -341,7 +379,9 @@ impl TlsSession {
     fn on_encrypted(&mut self, dir: Dir, r: &Record, out: &mut dyn FnMut(Dir, Plain<'_>)) {
         let d = dir.idx();
         let Some(p) = self.dirs[d].prot.take() else {
-            self.opaque(dir, r);
+            if !self.wait(dir, r, out) {
+                self.opaque(dir, r);
+            }
             return;
         };
         let st = &mut self.dirs[d];
@@ -405,6 +445,100 @@ impl TlsSession {
             st.lost = None;
         }
         self.info.anomaly(r.last_frame, dir, what.into());
+    }
+
+    /// An encrypted record without keys while the key log may still grow: keep it (up to
+    /// the limits) and ask the key log again; with the secrets, decrypt what waited.
+    fn wait(&mut self, dir: Dir, r: &Record, out: &mut dyn FnMut(Dir, Plain<'_>)) -> bool {
+        let grows = self.keys.as_ref().is_some_and(|k| k.may_grow());
+        if self.gave_up || self.replaying || !grows || self.client_random.is_none() {
+            return false;
+        }
+        let size = r.body.len() + 5;
+        if self.waiting.len() >= MAX_WAITING || self.waiting_bytes + size > MAX_WAITING_BYTES {
+            self.give_up();
+            return false;
+        }
+        self.waiting_bytes += size;
+        let kept = Record {
+            header: r.header,
+            body: r.body.clone(),
+            first_frame: r.first_frame,
+            last_frame: r.last_frame,
+        };
+        self.waiting.push((dir, kept));
+        if self.rearm(false) {
+            self.replay(out);
+        }
+        true
+    }
+
+    /// Ask the key log again (`now`: whatever the feed's rate limit); set up what the
+    /// secrets now allow. True when a waiting record's direction has keys.
+    fn rearm(&mut self, now: bool) -> bool {
+        let (Some(k), Some(cr)) = (self.keys.as_ref(), self.client_random) else {
+            return false;
+        };
+        let got = if now { k.get_now(&cr) } else { k.get(&cr) };
+        let Some(e) = got else {
+            return false;
+        };
+        self.secrets = Some(e);
+        let Some(id) = self.suite_id else {
+            return false;
+        };
+        if !self.armed {
+            self.setup_keys(id);
+        }
+        for dir in [Dir::Client, Dir::Server] {
+            let d = dir.idx();
+            if self.dirs[d].prot.is_some() {
+                continue;
+            }
+            if !self.tls13 && self.dirs[d].after_ccs {
+                self.dirs[d].prot = self.dirs[d].pending.take();
+            } else if self.tls13 && self.finished[d] {
+                let label = match dir {
+                    Dir::Client => Label::ClientTraffic0,
+                    Dir::Server => Label::ServerTraffic0,
+                };
+                self.dirs[d].prot = self.tls13_keys(label);
+            }
+        }
+        self.waiting
+            .iter()
+            .any(|(d, _)| self.dirs[d.idx()].prot.is_some())
+    }
+
+    /// Decrypt the waiting records whose direction now has keys, in arrival order.
+    fn replay(&mut self, out: &mut dyn FnMut(Dir, Plain<'_>)) {
+        self.replaying = true;
+        let queued = std::mem::take(&mut self.waiting);
+        self.waiting_bytes = 0;
+        for (dir, rec) in queued {
+            if self.dirs[dir.idx()].prot.is_some() {
+                self.on_encrypted(dir, &rec, out);
+            } else {
+                self.waiting_bytes += rec.body.len() + 5;
+                self.waiting.push((dir, rec));
+            }
+        }
+        self.replaying = false;
+    }
+
+    /// The secrets did not come: the waiting records are shown as ciphertext.
+    fn give_up(&mut self) {
+        self.gave_up = true;
+        self.waiting_bytes = 0;
+        for (dir, rec) in std::mem::take(&mut self.waiting) {
+            self.opaque(dir, &rec);
+        }
+        if self.secrets.is_none() {
+            self.info.note(
+                "no key log entry matches this connection's ClientHello random: not decrypted (the key log was read again while its records waited)"
+                    .into(),
+            );
+        }
     }
 
     /// An encrypted record without keys: what its place says.
