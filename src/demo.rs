@@ -15,6 +15,7 @@
 //! `cmd::demo`. It is an edge module: it reads the clock and owns sockets; the analysis
 //! it feeds is the ordinary one.
 
+mod h2;
 mod https;
 pub mod narrate;
 pub mod netns;
@@ -41,5 +42,6 @@ pub fn bundled(s: Scenario) -> &'static [u8] {
         Scenario::Loss => include_bytes!("../captures/http-lossy-download.pcap"),
         // A pcapng: the client's secrets ride along in a Decryption Secrets Block.
         Scenario::Https => include_bytes!("../captures/demo-https.pcapng"),
+        Scenario::H2 => include_bytes!("../captures/demo-h2.pcapng"),
     }
 }

@@ -238,7 +238,7 @@ fn list_names_every_scenario_in_one_line() {
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
     let mut all = SCENARIOS.to_vec();
-    all.extend(["loss", "https"]);
+    all.extend(["loss", "https", "h2"]);
     assert_eq!(names, all, "{text}");
     assert!(text.lines().all(|l| l.len() > 30), "{text}");
 }
@@ -561,7 +561,7 @@ fn check_https(d: &Value, err: &str, keys_from: &str) {
     // The two views, told on stderr: the clear handshake, then what the keys opened.
     assert!(err.contains("On the wire"), "{err}");
     assert!(
-        err.contains("GET /hello.txt → 200 OK (57-byte body)"),
+        err.contains("GET /hello.txt → 200 OK (57-byte body,"),
         "{err}"
     );
 }
@@ -607,4 +607,107 @@ fn demo_https() {
         Some(2)
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The `h2` scenario's answers: (stream id, path, body) as `demo::h2` builds them.
+fn h2_answers() -> Vec<(u64, String, String)> {
+    [
+        ("/index.html", 3),
+        ("/style.css", 2),
+        ("/app.js", 4),
+        ("/data.json", 1),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (path, n))| {
+        let body: String = (1..=*n)
+            .map(|k| format!("{path}: part {k} of {n}, from the tcpscope demo server\n"))
+            .collect();
+        (1 + 2 * i as u64, path.to_string(), body)
+    })
+    .collect()
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+/// The `h2` scenario, live or replayed: four streams on one decrypted TLS connection,
+/// each answered 200 with its known body, the answers interleaved (multiplexing).
+fn check_h2(d: &Value, err: &str, keys_from: &str) {
+    let c = &d["connections"].as_array().unwrap()[0];
+    assert_eq!(d["connections"].as_array().unwrap().len(), 1, "{d}");
+    let t = &c["tls"];
+    assert_eq!(
+        (&t["alpn"], &t["decrypted"]),
+        (&"h2".into(), &true.into()),
+        "{t}"
+    );
+    assert_eq!(t["keys_from"], keys_from, "{t}");
+    assert_eq!(t["decrypt_failures"], 0, "{t}");
+    assert_eq!(c["http2"]["origin"], "tls", "{c}");
+    let http = c["http"].as_array().unwrap();
+    let got: Vec<(u64, String, u64, String)> = http
+        .iter()
+        .map(|x| {
+            (
+                x["stream_id"].as_u64().unwrap(),
+                x["request"]["uri"].as_str().unwrap().to_string(),
+                x["response"]["status"].as_u64().unwrap(),
+                x["response"]["body_sha256"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: Vec<(u64, String, u64, String)> = h2_answers()
+        .into_iter()
+        .map(|(id, p, b)| (id, p, 200, sha256_hex(b.as_bytes())))
+        .collect();
+    assert_eq!(got, want, "{c}");
+    // 4 HEADERS from each side, 3+2+4+1 DATA frames from the server, one client GOAWAY.
+    let f = &c["http2"]["frames"];
+    assert_eq!(f["client"]["HEADERS"], 4, "{f}");
+    assert_eq!(f["server"]["HEADERS"], 4, "{f}");
+    assert_eq!(f["server"]["DATA"], 10, "{f}");
+    assert_eq!(c["http2"]["goaway"]["from"], "client");
+    assert_eq!(c["http2"]["goaway"]["error"], "NO_ERROR");
+    // Multiplexing: every later stream's answer starts before the first one's ends.
+    let span = |x: &Value| {
+        (
+            x["response"]["frame"].as_u64().unwrap(),
+            x["response"]["end_frame"].as_u64().unwrap(),
+        )
+    };
+    let first = span(&http[0]);
+    for x in &http[1..] {
+        assert!(
+            span(x).0 < first.1,
+            "interleaved: {:?} vs {first:?}",
+            span(x)
+        );
+    }
+    assert!(err.contains("Multiplexed: 4 streams"), "{err}");
+}
+
+#[test]
+fn h2_replay_shows_four_interleaved_streams() {
+    let (d, err) = demo("h2", &["--replay"]);
+    assert_eq!(d["capture"]["file"], "bundled:captures/demo-h2.pcapng");
+    check_h2(&d, &err, "dsb");
+}
+
+#[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
+fn demo_h2() {
+    if let Some(why) = cannot_capture() {
+        eprintln!("skipping: cannot capture on lo ({})", why.trim());
+        return;
+    }
+    let (d, err) = demo("h2", &[]);
+    assert!(!err.contains("replaying"), "{err}");
+    assert_eq!(d["capture"]["file"], "live:lo", "{d}");
+    check_h2(&d, &err, "keylog");
 }

@@ -157,13 +157,30 @@ pub fn tls_story(c: &Connection) -> Vec<String> {
         let (Some(q), Some(r)) = (&x.request, &x.response) else {
             continue;
         };
+        let stream =
+            x.h2.as_ref()
+                .map(|h| format!("stream {}: ", h.stream_id))
+                .unwrap_or_default();
+        let reason = if r.reason.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", r.reason)
+        };
         out.push(format!(
-            "  {} {} → {} {} ({}-byte body)",
-            q.method, q.uri, r.status, r.reason, r.meta.body_bytes
+            "  {stream}{} {} → {}{reason} ({}-byte body, response frames {}–{})",
+            q.method, q.uri, r.status, r.meta.body_bytes, r.meta.frame, r.meta.end_frame
         ));
     }
-    out.push(
-        "In the terminal UI the HTTP and Stream tabs show them, marked `decrypted TLS 1.3 (key log)`; the text report says APP tls→http.".into(),
-    );
+    let h2 = c.http.iter().any(|x| x.h2.is_some());
+    if h2 {
+        out.push(format!(
+            "  Multiplexed: {} streams on one connection; their responses' frame ranges overlap, because the server sent their DATA frames in turn.",
+            c.http.len()
+        ));
+    }
+    out.push(format!(
+        "In the terminal UI the HTTP and Stream tabs show them, marked `decrypted TLS 1.3 (key log)`; the text report says APP {}.",
+        if h2 { "tls→h2" } else { "tls→http" }
+    ));
     out
 }

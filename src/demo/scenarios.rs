@@ -25,10 +25,11 @@ pub enum Scenario {
     Timeout,
     Loss,
     Https,
+    H2,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 12] = [
+    pub const ALL: [Scenario; 13] = [
         Scenario::Get,
         Scenario::KeepAlive,
         Scenario::Pipelined,
@@ -41,6 +42,7 @@ impl Scenario {
         Scenario::Timeout,
         Scenario::Loss,
         Scenario::Https,
+        Scenario::H2,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,12 +59,13 @@ impl Scenario {
             Scenario::Timeout => "timeout",
             Scenario::Loss => "loss",
             Scenario::Https => "https",
+            Scenario::H2 => "h2",
         }
     }
 
     /// Staged inside TLS: the client writes a key log, the recording carries it (DSB).
     pub fn is_tls(self) -> bool {
-        matches!(self, Scenario::Https)
+        matches!(self, Scenario::Https | Scenario::H2)
     }
 
     /// One line for `--list`.
@@ -99,6 +102,9 @@ impl Scenario {
             }
             Scenario::Https => {
                 "two GETs inside TLS 1.3 (self-signed certificate); the client writes its key log, so the capture shows both the ciphertext and the HTTP inside"
+            }
+            Scenario::H2 => {
+                "HTTP/2 over the https scenario's TLS (ALPN h2): four requests at once on one connection, the answers interleaved frame by frame"
             }
         }
     }
@@ -195,6 +201,7 @@ impl Stage {
         let addr: SocketAddr = (self.host, self.port).into();
         let tls = match sc {
             Scenario::Https => Some(super::https::Tls::new(b"http/1.1", self.keylog.as_ref())?),
+            Scenario::H2 => Some(super::https::Tls::new(b"h2", self.keylog.as_ref())?),
             _ => None,
         };
         std::thread::scope(|scope| {
@@ -202,6 +209,7 @@ impl Stage {
             let server = self.listener.map(|l| {
                 scope.spawn(move || {
                     let r = match tls {
+                        Some(t) if sc == Scenario::H2 => super::h2::serve(t, l, say),
                         Some(t) => super::https::serve(t, l, say),
                         None => serve(sc, l, say),
                     };
@@ -212,6 +220,7 @@ impl Stage {
                 })
             });
             let client = match tls {
+                Some(t) if sc == Scenario::H2 => super::h2::client(t, self.client, addr, say),
                 Some(t) => super::https::client(t, self.client, addr, say),
                 None => client(sc, self.client, addr, say),
             };
@@ -276,7 +285,7 @@ fn serve(sc: Scenario, l: TcpListener, say: Say<'_>) -> io::Result<()> {
         Scenario::Get | Scenario::KeepAlive | Scenario::Pipelined => serve_gets(&mut s, say),
         Scenario::Chunked => serve_chunked(&mut s, say),
         Scenario::PostContinue => serve_post(&mut s, say),
-        Scenario::Refused | Scenario::Https => Ok(()),
+        Scenario::Refused | Scenario::Https | Scenario::H2 => Ok(()),
         Scenario::Reset => serve_reset(s, say),
         Scenario::HalfClose => serve_half_close(&mut s, say),
         Scenario::SlowReader => {
@@ -493,7 +502,7 @@ fn client(sc: Scenario, sock: TcpStream, addr: SocketAddr, say: Say<'_>) -> io::
             got(&wire::read_response(s)?, say);
             say("client: done; closes first".into());
         }
-        Scenario::Refused | Scenario::Https => {}
+        Scenario::Refused | Scenario::Https | Scenario::H2 => {}
     }
     Ok(())
 }
