@@ -15,6 +15,7 @@
 //! `cmd::demo`. It is an edge module: it reads the clock and owns sockets; the analysis
 //! it feeds is the ordinary one.
 
+mod catalog;
 mod h2;
 mod https;
 pub mod narrate;
