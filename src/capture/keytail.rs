@@ -122,7 +122,7 @@ mod tests {
         f.write_all(b.as_bytes()).unwrap();
         t.read_new(&mut k, MAX_READ).unwrap();
         assert_eq!(k.len(), 2);
-        assert!(k.get(&[0xcd; 32]).is_some());
+        assert!(k.get_now(&[0xcd; 32]).is_some());
         assert_eq!(t.read_new(&mut k, MAX_READ).unwrap(), 0, "nothing new");
         let _ = std::fs::remove_file(&p);
     }

@@ -122,7 +122,12 @@ pub struct KeyLog {
     bad_lines: Vec<u64>,
     /// Live captures: secrets that appear after the start (`KeyLog::growing`).
     growing: Option<std::sync::Arc<std::sync::Mutex<Growing>>>,
+    /// Bytes of encrypted records all connections keep while waiting for their secrets.
+    held: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
+
+/// Most bytes of records waiting for their secrets, all connections together.
+const MAX_HELD: usize = 32 << 20;
 
 impl std::fmt::Debug for KeyLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -242,14 +247,39 @@ impl KeyLog {
     }
 
     /// The secrets for a ClientHello random (a growing key log first reads what was
-    /// appended, when the feed allows).
-    pub(crate) fn get(&self, client_random: &[u8]) -> Option<Entry> {
-        self.lookup(client_random, false)
-    }
-
-    /// `get`, the feed read whatever its rate limit (a ClientHello, a connection's end).
+    /// appended, whatever the feed's rate limit: once per connection).
     pub(crate) fn get_now(&self, client_random: &[u8]) -> Option<Entry> {
         self.lookup(client_random, true)
+    }
+
+    /// A growing key log's secrets for the random after reading what was appended (the
+    /// random may be known with some secrets only: the rest come later).
+    pub(crate) fn refresh(&self, client_random: &[u8], now: bool) -> Option<Entry> {
+        let Some(g) = self.growing.as_ref() else {
+            return self.get_known(client_random);
+        };
+        let mut g = g.lock().ok()?;
+        let g = &mut *g;
+        g.feed.more(&mut g.known, now);
+        g.known.get_known(client_random)
+    }
+
+    /// Reserve `n` bytes for records waiting for their secrets (false: over the budget).
+    pub(crate) fn hold(&self, n: usize) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.held
+            .fetch_update(Relaxed, Relaxed, |h| {
+                h.checked_add(n).filter(|&t| t <= MAX_HELD)
+            })
+            .is_ok()
+    }
+
+    /// Give back what `hold` reserved.
+    pub(crate) fn unhold(&self, n: usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let _ = self
+            .held
+            .fetch_update(Relaxed, Relaxed, |h| Some(h.saturating_sub(n)));
     }
 
     fn lookup(&self, client_random: &[u8], now: bool) -> Option<Entry> {
@@ -332,6 +362,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn waiting_records_share_one_budget() {
+        let k = KeyLog::new();
+        let k2 = k.clone();
+        assert!(k.hold(MAX_HELD - 10));
+        assert!(!k2.hold(11), "the clones share the budget");
+        assert!(k2.hold(10));
+        k.unhold(MAX_HELD);
+        assert!(k2.hold(MAX_HELD));
+        k.unhold(usize::MAX);
+        assert!(k.hold(1), "unhold never goes below zero");
+    }
+
+    #[test]
     fn lines_parse_and_garbage_is_counted_not_echoed() {
         let mut k = KeyLog::new();
         let cr = "11".repeat(32);
@@ -343,7 +386,7 @@ mod tests {
         );
         k.add_text(text.as_bytes(), KeySource::Keylog);
         assert_eq!(k.len(), 1);
-        let e = k.get(&[0x11; 32]).unwrap();
+        let e = k.get_now(&[0x11; 32]).unwrap();
         assert_eq!(e.get(Label::ClientRandom), Some(&[0x22u8; 48][..]));
         assert_eq!(e.get(Label::ServerTraffic0), Some(&[0x33u8; 32][..]));
         assert_eq!(e.get(Label::ClientHandshake), None);

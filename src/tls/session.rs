@@ -8,17 +8,14 @@ use super::{Alert, MAX_NOTES, Plain, TlsInfo, names};
 use crate::flow::Dir;
 use std::sync::Arc;
 
+mod wait;
+
 /// Largest handshake message reassembled (certificate chains included).
 const MAX_HANDSHAKE_MSG: usize = 1 << 18;
 /// Sequence numbers tried for the first record after a gap.
 const MAX_TRIALS: u64 = 512;
 /// Records after a gap that may fail before decryption of the direction stops.
 const MAX_UNSYNCED: u32 = 8;
-/// Encrypted records kept while a growing key log may still bring the connection's
-/// secrets (live capture: the client writes them as the handshake goes on), and their
-/// bytes; past either, the connection is shown undecrypted.
-const MAX_WAITING: usize = 64;
-const MAX_WAITING_BYTES: usize = 256 << 10;
 
 #[derive(Debug, Default)]
 struct DirState {
@@ -119,7 +116,7 @@ impl TlsSession {
                 );
             }
         }
-        self.info
+        std::mem::take(&mut self.info)
     }
 
     pub fn push(
@@ -445,100 +442,6 @@ impl TlsSession {
             st.lost = None;
         }
         self.info.anomaly(r.last_frame, dir, what.into());
-    }
-
-    /// An encrypted record without keys while the key log may still grow: keep it (up to
-    /// the limits) and ask the key log again; with the secrets, decrypt what waited.
-    fn wait(&mut self, dir: Dir, r: &Record, out: &mut dyn FnMut(Dir, Plain<'_>)) -> bool {
-        let grows = self.keys.as_ref().is_some_and(|k| k.may_grow());
-        if self.gave_up || self.replaying || !grows || self.client_random.is_none() {
-            return false;
-        }
-        let size = r.body.len() + 5;
-        if self.waiting.len() >= MAX_WAITING || self.waiting_bytes + size > MAX_WAITING_BYTES {
-            self.give_up();
-            return false;
-        }
-        self.waiting_bytes += size;
-        let kept = Record {
-            header: r.header,
-            body: r.body.clone(),
-            first_frame: r.first_frame,
-            last_frame: r.last_frame,
-        };
-        self.waiting.push((dir, kept));
-        if self.rearm(false) {
-            self.replay(out);
-        }
-        true
-    }
-
-    /// Ask the key log again (`now`: whatever the feed's rate limit); set up what the
-    /// secrets now allow. True when a waiting record's direction has keys.
-    fn rearm(&mut self, now: bool) -> bool {
-        let (Some(k), Some(cr)) = (self.keys.as_ref(), self.client_random) else {
-            return false;
-        };
-        let got = if now { k.get_now(&cr) } else { k.get(&cr) };
-        let Some(e) = got else {
-            return false;
-        };
-        self.secrets = Some(e);
-        let Some(id) = self.suite_id else {
-            return false;
-        };
-        if !self.armed {
-            self.setup_keys(id);
-        }
-        for dir in [Dir::Client, Dir::Server] {
-            let d = dir.idx();
-            if self.dirs[d].prot.is_some() {
-                continue;
-            }
-            if !self.tls13 && self.dirs[d].after_ccs {
-                self.dirs[d].prot = self.dirs[d].pending.take();
-            } else if self.tls13 && self.finished[d] {
-                let label = match dir {
-                    Dir::Client => Label::ClientTraffic0,
-                    Dir::Server => Label::ServerTraffic0,
-                };
-                self.dirs[d].prot = self.tls13_keys(label);
-            }
-        }
-        self.waiting
-            .iter()
-            .any(|(d, _)| self.dirs[d.idx()].prot.is_some())
-    }
-
-    /// Decrypt the waiting records whose direction now has keys, in arrival order.
-    fn replay(&mut self, out: &mut dyn FnMut(Dir, Plain<'_>)) {
-        self.replaying = true;
-        let queued = std::mem::take(&mut self.waiting);
-        self.waiting_bytes = 0;
-        for (dir, rec) in queued {
-            if self.dirs[dir.idx()].prot.is_some() {
-                self.on_encrypted(dir, &rec, out);
-            } else {
-                self.waiting_bytes += rec.body.len() + 5;
-                self.waiting.push((dir, rec));
-            }
-        }
-        self.replaying = false;
-    }
-
-    /// The secrets did not come: the waiting records are shown as ciphertext.
-    fn give_up(&mut self) {
-        self.gave_up = true;
-        self.waiting_bytes = 0;
-        for (dir, rec) in std::mem::take(&mut self.waiting) {
-            self.opaque(dir, &rec);
-        }
-        if self.secrets.is_none() {
-            self.info.note(
-                "no key log entry matches this connection's ClientHello random: not decrypted (the key log was read again while its records waited)"
-                    .into(),
-            );
-        }
     }
 
     /// An encrypted record without keys: what its place says.
