@@ -15,6 +15,9 @@
 //! `cmd::demo`. It is an edge module: it reads the clock and owns sockets; the analysis
 //! it feeds is the ordinary one.
 
+mod catalog;
+mod h2;
+mod https;
 pub mod narrate;
 pub mod netns;
 mod scenarios;
@@ -38,5 +41,8 @@ pub fn bundled(s: Scenario) -> &'static [u8] {
         Scenario::Timeout => include_bytes!("../captures/demo-timeout.pcap"),
         // Recorded by captures/record.sh over the same kind of lossy link.
         Scenario::Loss => include_bytes!("../captures/http-lossy-download.pcap"),
+        // A pcapng: the client's secrets ride along in a Decryption Secrets Block.
+        Scenario::Https => include_bytes!("../captures/demo-https.pcapng"),
+        Scenario::H2 => include_bytes!("../captures/demo-h2.pcapng"),
     }
 }

@@ -238,7 +238,7 @@ fn list_names_every_scenario_in_one_line() {
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
     let mut all = SCENARIOS.to_vec();
-    all.push("loss");
+    all.extend(["loss", "https", "h2"]);
     assert_eq!(names, all, "{text}");
     assert!(text.lines().all(|l| l.len() > 30), "{text}");
 }
@@ -515,4 +515,199 @@ fn demo_loss_replay() {
         err.contains("First fast retransmit: frame 164 resends seq 147950"),
         "{err}"
     );
+}
+
+/// SHA-256 of the page the demo server serves for `uri` (`demo::scenarios::page`).
+fn page_sha256(uri: &str) -> String {
+    use sha2::Digest;
+    let body = format!("Hello from the tcpscope demo server: this is {uri}.\n");
+    sha2::Sha256::digest(body.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The `https` scenario, live or replayed: TLS 1.3 decrypted with the client's key log
+/// (`keys_from`), two GETs on one connection, each answered 200 with the known page.
+fn check_https(d: &Value, err: &str, keys_from: &str) {
+    let conns = d["connections"].as_array().unwrap();
+    assert_eq!(conns.len(), 1, "{d}");
+    let c = &conns[0];
+    assert_eq!(c["app"], "tls", "{c}");
+    assert_eq!(c["handshake"]["outcome"], "complete", "{c}");
+    let t = &c["tls"];
+    assert_eq!(t["version"], "TLS 1.3", "{t}");
+    assert_eq!(t["sni"], "tcpscope.demo", "{t}");
+    assert_eq!(t["alpn"], "http/1.1", "{t}");
+    assert_eq!(t["decrypted"], true, "{t}");
+    assert_eq!(t["keys_from"], keys_from, "{t}");
+    assert_eq!(t["decrypt_failures"], 0, "{t}");
+    let http = c["http"].as_array().unwrap();
+    let got: Vec<(String, u64, String)> = http
+        .iter()
+        .map(|x| {
+            (
+                x["request"]["uri"].as_str().unwrap().to_string(),
+                x["response"]["status"].as_u64().unwrap(),
+                x["response"]["body_sha256"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, u64, String)> = ["/hello.txt", "/about.txt"]
+        .iter()
+        .map(|u| (u.to_string(), 200, page_sha256(u)))
+        .collect();
+    assert_eq!(got, want, "{c}");
+    // The two views, told on stderr: the clear handshake, then what the keys opened.
+    assert!(err.contains("On the wire"), "{err}");
+    assert!(
+        err.contains("GET /hello.txt → 200 OK (57-byte body,"),
+        "{err}"
+    );
+}
+
+#[test]
+fn https_replay_decrypts_with_the_secrets_inside_the_capture() {
+    let (d, err) = demo("https", &["--replay"]);
+    assert_eq!(d["capture"]["file"], "bundled:captures/demo-https.pcapng");
+    check_https(&d, &err, "dsb");
+    assert!(err.contains("inside the capture (pcapng DSB)"), "{err}");
+}
+
+#[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
+fn demo_https() {
+    if let Some(why) = cannot_capture() {
+        eprintln!("skipping: cannot capture on lo ({})", why.trim());
+        return;
+    }
+    // With -w the key log stays beside the capture, to open it again with --keylog.
+    let dir = std::env::temp_dir().join(format!("tcpscope-demo-https-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pcap = dir.join("https.pcap");
+    let (d, err) = demo("https", &["-w", pcap.to_str().unwrap()]);
+    assert!(!err.contains("replaying"), "{err}");
+    assert_eq!(d["capture"]["file"], "live:lo", "{d}");
+    check_https(&d, &err, "keylog");
+    let keys = std::fs::read_to_string(dir.join("https.keys")).unwrap();
+    assert_eq!(
+        keys.lines().count(),
+        5,
+        "TLS 1.3: 4 traffic secrets and the exporter's"
+    );
+    let out = tcpscope()
+        .args(["report", "--format", "json", "--keylog"])
+        .arg(dir.join("https.keys"))
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    let again = json(&out.stdout);
+    assert_eq!(
+        again["connections"][0]["http"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The `h2` scenario's answers: (stream id, path, body) as `demo::h2` builds them.
+fn h2_answers() -> Vec<(u64, String, String)> {
+    [
+        ("/index.html", 3),
+        ("/style.css", 2),
+        ("/app.js", 4),
+        ("/data.json", 1),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (path, n))| {
+        let body: String = (1..=*n)
+            .map(|k| format!("{path}: part {k} of {n}, from the tcpscope demo server\n"))
+            .collect();
+        (1 + 2 * i as u64, path.to_string(), body)
+    })
+    .collect()
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+/// The `h2` scenario, live or replayed: four streams on one decrypted TLS connection,
+/// each answered 200 with its known body, the answers interleaved (multiplexing).
+fn check_h2(d: &Value, err: &str, keys_from: &str) {
+    let c = &d["connections"].as_array().unwrap()[0];
+    assert_eq!(d["connections"].as_array().unwrap().len(), 1, "{d}");
+    let t = &c["tls"];
+    assert_eq!(
+        (&t["alpn"], &t["decrypted"]),
+        (&"h2".into(), &true.into()),
+        "{t}"
+    );
+    assert_eq!(t["keys_from"], keys_from, "{t}");
+    assert_eq!(t["decrypt_failures"], 0, "{t}");
+    assert_eq!(c["http2"]["origin"], "tls", "{c}");
+    let http = c["http"].as_array().unwrap();
+    let got: Vec<(u64, String, u64, String)> = http
+        .iter()
+        .map(|x| {
+            (
+                x["stream_id"].as_u64().unwrap(),
+                x["request"]["uri"].as_str().unwrap().to_string(),
+                x["response"]["status"].as_u64().unwrap(),
+                x["response"]["body_sha256"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: Vec<(u64, String, u64, String)> = h2_answers()
+        .into_iter()
+        .map(|(id, p, b)| (id, p, 200, sha256_hex(b.as_bytes())))
+        .collect();
+    assert_eq!(got, want, "{c}");
+    // 4 HEADERS from each side, 3+2+4+1 DATA frames from the server, one client GOAWAY.
+    let f = &c["http2"]["frames"];
+    assert_eq!(f["client"]["HEADERS"], 4, "{f}");
+    assert_eq!(f["server"]["HEADERS"], 4, "{f}");
+    assert_eq!(f["server"]["DATA"], 10, "{f}");
+    assert_eq!(c["http2"]["goaway"]["from"], "client");
+    assert_eq!(c["http2"]["goaway"]["error"], "NO_ERROR");
+    // Multiplexing: every later stream's answer starts before the first one's ends.
+    let span = |x: &Value| {
+        (
+            x["response"]["frame"].as_u64().unwrap(),
+            x["response"]["end_frame"].as_u64().unwrap(),
+        )
+    };
+    let first = span(&http[0]);
+    for x in &http[1..] {
+        assert!(
+            span(x).0 < first.1,
+            "interleaved: {:?} vs {first:?}",
+            span(x)
+        );
+    }
+    assert!(err.contains("Multiplexed: 4 streams"), "{err}");
+}
+
+#[test]
+fn h2_replay_shows_four_interleaved_streams() {
+    let (d, err) = demo("h2", &["--replay"]);
+    assert_eq!(d["capture"]["file"], "bundled:captures/demo-h2.pcapng");
+    check_h2(&d, &err, "dsb");
+}
+
+#[test]
+#[cfg_attr(not(tcpscope_root), ignore = "needs root: live capture on lo")]
+fn demo_h2() {
+    if let Some(why) = cannot_capture() {
+        eprintln!("skipping: cannot capture on lo ({})", why.trim());
+        return;
+    }
+    let (d, err) = demo("h2", &[]);
+    assert!(!err.contains("replaying"), "{err}");
+    assert_eq!(d["capture"]["file"], "live:lo", "{d}");
+    check_h2(&d, &err, "keylog");
 }

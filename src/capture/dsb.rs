@@ -40,7 +40,9 @@ pub fn tls_secrets(path: &Path) -> Vec<u8> {
                     && d.secrets_type.0 == TLS_KEY_LOG
                     && out.len() + d.data.len() <= MAX_SECRETS
                 {
-                    out.extend_from_slice(d.data);
+                    // `data` is padded to 32 bits: only `secrets_len` bytes are secrets.
+                    let n = (d.secrets_len as usize).min(d.data.len());
+                    out.extend_from_slice(&d.data[..n]);
                     out.push(b'\n');
                 }
                 reader.consume(offset);

@@ -11,6 +11,7 @@ mod classic;
 pub mod dsb;
 mod fallback;
 pub mod input;
+pub mod keytail;
 pub mod live;
 mod merge;
 pub mod random;

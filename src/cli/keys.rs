@@ -26,13 +26,14 @@ fn keylog_and_file(cli: &Cli) -> (Option<PathBuf>, Option<String>) {
 }
 
 /// Add a key log file's lines, streaming (a line longer than the limit is counted as
-/// garbage without being held).
-pub fn read_keylog(k: &mut KeyLog, path: &Path, source: KeySource) -> anyhow::Result<()> {
+/// garbage without being held). Returns the bytes read.
+pub fn read_keylog(k: &mut KeyLog, path: &Path, source: KeySource) -> anyhow::Result<u64> {
     let f = std::fs::File::open(path)
         .with_context(|| format!("--keylog {}: cannot be opened", path.display()))?;
     let mut r = std::io::BufReader::with_capacity(1 << 16, f);
     let mut line = Vec::with_capacity(256);
     let mut long = false;
+    let mut total = 0u64;
     loop {
         let buf = r
             .fill_buf()
@@ -51,6 +52,7 @@ pub fn read_keylog(k: &mut KeyLog, path: &Path, source: KeySource) -> anyhow::Re
         }
         let used = nl.map_or(buf.len(), |i| i + 1);
         r.consume(used);
+        total += used as u64;
         if nl.is_some() {
             end_line(k, &mut line, &mut long, source);
         }
@@ -58,7 +60,7 @@ pub fn read_keylog(k: &mut KeyLog, path: &Path, source: KeySource) -> anyhow::Re
     if !line.is_empty() || long {
         end_line(k, &mut line, &mut long, source);
     }
-    Ok(())
+    Ok(total)
 }
 
 fn end_line(k: &mut KeyLog, line: &mut Vec<u8>, long: &mut bool, source: KeySource) {
@@ -74,6 +76,11 @@ fn end_line(k: &mut KeyLog, line: &mut Vec<u8>, long: &mut bool, source: KeySour
 
 /// Read the run's secrets and make them every analysis's (`pipeline::Config::default`).
 pub fn load(cli: &Cli) -> anyhow::Result<()> {
+    if matches!(cli.command, Some(Command::Demo(_))) {
+        // The TLS demos bring their own key log (`cmd::demo`).
+        return Ok(());
+    }
+    let live = matches!(cli.command, Some(Command::Live(_)));
     let (flag, file) = keylog_and_file(cli);
     let path = flag.or_else(|| {
         std::env::var_os("SSLKEYLOGFILE")
@@ -81,8 +88,9 @@ pub fn load(cli: &Cli) -> anyhow::Result<()> {
             .map(PathBuf::from)
     });
     let mut k = KeyLog::new();
+    let mut read = 0;
     if let Some(p) = &path {
-        read_keylog(&mut k, p, KeySource::Keylog)?;
+        read = read_keylog(&mut k, p, KeySource::Keylog)?;
         if let Some(w) = k.warning(&p.display().to_string()) {
             eprintln!("warning: {w}");
         }
@@ -98,7 +106,11 @@ pub fn load(cli: &Cli) -> anyhow::Result<()> {
             k.add_text(&dsb, KeySource::Dsb);
         }
     }
-    if path.is_some() || !k.is_empty() {
+    if let (true, Some(p)) = (live, &path) {
+        // Live: the client appends the secrets of connections that start later.
+        let tail = crate::capture::keytail::KeyTail::new(p.clone(), read);
+        keylog::set_run_keys(KeyLog::growing(k, Box::new(tail)));
+    } else if path.is_some() || !k.is_empty() {
         keylog::set_run_keys(k);
     }
     Ok(())

@@ -10,6 +10,7 @@ use crate::cli::config::{Demo, DemoAction};
 use crate::demo::{Scenario, Stage, bundled};
 use crate::parallel::ReadProgress;
 use crate::pipeline::Config;
+use crate::tls::{KeyLog, KeySource};
 use crate::ui::app::{App, Screen};
 use anyhow::Context;
 use std::io::{self, BufWriter, Write};
@@ -46,11 +47,28 @@ fn stage(a: &Demo) -> anyhow::Result<()> {
     if a.scenario == Scenario::Loss {
         return stage_loss(a);
     }
-    let stage =
+    let mut stage =
         Stage::bind(a.scenario).context("cannot bind a port on 127.0.0.1 for the demo server")?;
     // Both ports of the scenario's one connection: other loopback traffic stays out.
     let filter = stage.filter();
-    let live = match Live::start(capture_config(&filter, a)) {
+    let keys = match a.scenario.is_tls() {
+        true => Some(KeyFile::create(a)?),
+        false => None,
+    };
+    let mut cfg = capture_config(&filter, a);
+    // The TLS scenarios tell the two views of their connection afterwards, from the capture.
+    let tmp_cap = (keys.is_some() && a.write.is_none()).then(|| {
+        TempFile(std::env::temp_dir().join(format!(
+            "tcpscope-{}-{}.pcap",
+            std::process::id(),
+            a.scenario
+        )))
+    });
+    if let Some(t) = &tmp_cap {
+        cfg.write = Some(t.0.clone());
+    }
+    let saved = cfg.write.clone();
+    let live = match Live::start(cfg) {
         Ok(l) => l,
         Err(e) => {
             let why = match &e {
@@ -66,7 +84,64 @@ fn stage(a: &Demo) -> anyhow::Result<()> {
             return replay(a);
         }
     };
-    run_staged(a, stage, live, filter)
+    if let Some(k) = &keys {
+        stage.keylog = Some(k.path.clone());
+        k.follow();
+    }
+    let r = run_staged(a, stage, live, filter);
+    if let (true, Some(p)) = (keys.is_some(), &saved) {
+        tell_tls(p);
+    }
+    r
+}
+
+/// The two views of the TLS demos' connection in the capture at `path` (stderr).
+fn tell_tls(path: &std::path::Path) {
+    let Ok(conns) = crate::classroom::load(&path.display().to_string()) else {
+        return;
+    };
+    if let Some(c) = conns.first() {
+        for l in crate::demo::narrate::tls_story(c) {
+            eprintln!("demo: {l}");
+        }
+    }
+}
+
+/// The key log the TLS scenarios' client writes and their capture follows as it grows:
+/// `-w FILE`'s `FILE.keys` (kept, to open the capture again with `--keylog`), else a
+/// temporary file.
+struct KeyFile {
+    path: PathBuf,
+    _tmp: Option<TempFile>,
+}
+
+impl KeyFile {
+    fn create(a: &Demo) -> anyhow::Result<KeyFile> {
+        let (path, tmp) = match &a.write {
+            Some(w) => (w.with_extension("keys"), None),
+            None => {
+                let p = std::env::temp_dir().join(format!(
+                    "tcpscope-{}-{}.keys",
+                    std::process::id(),
+                    a.scenario
+                ));
+                (p.clone(), Some(TempFile(p)))
+            }
+        };
+        std::fs::write(&path, b"")
+            .with_context(|| format!("cannot write the key log {}", path.display()))?;
+        Ok(KeyFile { path, _tmp: tmp })
+    }
+
+    /// Make the file the run's key log, read again as the client appends to it.
+    fn follow(&self) {
+        let tail = crate::capture::keytail::KeyTail::new(self.path.clone(), 0);
+        crate::tls::keylog::set_run_keys(KeyLog::growing(KeyLog::new(), Box::new(tail)));
+        eprintln!(
+            "tcpscope demo: the client writes its TLS secrets to {} (NSS key log); the capture reads them as they come",
+            self.path.display()
+        );
+    }
 }
 
 /// Run a staged scenario under its capture: the UI or the report, then what client and
@@ -246,6 +321,7 @@ impl Drop for TempFile {
 fn replay(a: &Demo) -> anyhow::Result<()> {
     let name = match a.scenario {
         Scenario::Loss => "http-lossy-download.pcap".to_string(),
+        s if s.is_tls() => format!("demo-{s}.pcapng"),
         s => format!("demo-{s}.pcap"),
     };
     let bytes = bundled(a.scenario);
@@ -255,8 +331,17 @@ fn replay(a: &Demo) -> anyhow::Result<()> {
     let tmp =
         TempFile(std::env::temp_dir().join(format!("tcpscope-{}-{name}", std::process::id())));
     std::fs::write(&tmp.0, bytes).with_context(|| format!("cannot write {}", tmp.0.display()))?;
+    if a.scenario.is_tls() {
+        // The recording carries the client's secrets in a Decryption Secrets Block.
+        let mut k = KeyLog::new();
+        k.add_text(&crate::capture::dsb::tls_secrets(&tmp.0), KeySource::Dsb);
+        crate::tls::keylog::set_run_keys(k);
+    }
     if a.scenario == Scenario::Loss && a.format.is_some() {
         tell_losses(&tmp.0);
+    }
+    if a.scenario.is_tls() && a.format.is_some() {
+        tell_tls(&tmp.0);
     }
     match a.format {
         Some(f) => {

@@ -105,3 +105,82 @@ pub fn loss_story(c: &Connection) -> Vec<String> {
     ));
     out
 }
+
+/// What the TLS demos tell the class once the capture is over: the two views of the same
+/// connection, what anyone on the path sees and what the key log opens.
+pub fn tls_story(c: &Connection) -> Vec<String> {
+    let Some(t) = c.tls_info() else {
+        return vec!["no TLS seen on the connection".into()];
+    };
+    let or = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
+    let clear: Vec<&str> = t
+        .handshake
+        .iter()
+        .filter(|h| !h.encrypted)
+        .map(|h| h.message.as_str())
+        .collect();
+    let hidden: Vec<&str> = t
+        .handshake
+        .iter()
+        .filter(|h| h.encrypted)
+        .map(|h| h.message.as_str())
+        .collect();
+    let mut out = vec![
+        format!(
+            "On the wire (what anyone on the path sees): {} in clear text — {}, SNI {}, ALPN {}, {}; then only encrypted records.",
+            clear.join(", "),
+            or(&t.version),
+            or(&t.sni),
+            or(&t.alpn),
+            or(&t.cipher_suite)
+        ),
+        format!(
+            "  {} TLS records in all ({} from the client, {} from the server).",
+            t.records.client + t.records.server,
+            t.records.client,
+            t.records.server
+        ),
+    ];
+    if !t.decrypted {
+        out.push("Not decrypted: the key log had no secrets for this connection.".into());
+        return out;
+    }
+    let from = match t.keys_from {
+        Some(crate::tls::KeySource::Dsb) => "the key log inside the capture (pcapng DSB)",
+        _ => "the key log the client wrote",
+    };
+    out.push(format!(
+        "Decrypted with {from}: the encrypted handshake ({}) and what HTTP said inside:",
+        hidden.join(", ")
+    ));
+    for x in &c.http {
+        let (Some(q), Some(r)) = (&x.request, &x.response) else {
+            continue;
+        };
+        let stream =
+            x.h2.as_ref()
+                .map(|h| format!("stream {}: ", h.stream_id))
+                .unwrap_or_default();
+        let reason = if r.reason.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", r.reason)
+        };
+        out.push(format!(
+            "  {stream}{} {} → {}{reason} ({}-byte body, response frames {}–{})",
+            q.method, q.uri, r.status, r.meta.body_bytes, r.meta.frame, r.meta.end_frame
+        ));
+    }
+    let h2 = c.http.iter().any(|x| x.h2.is_some());
+    if h2 {
+        out.push(format!(
+            "  Multiplexed: {} streams on one connection; their responses' frame ranges overlap, because the server sent their DATA frames in turn.",
+            c.http.len()
+        ));
+    }
+    out.push(format!(
+        "In the terminal UI the HTTP and Stream tabs show them, marked `decrypted TLS 1.3 (key log)`; the text report says APP {}.",
+        if h2 { "tls→h2" } else { "tls→http" }
+    ));
+    out
+}

@@ -10,94 +10,7 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
-/// The scenarios `tcpscope demo --scenario` knows, in `--list` order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Scenario {
-    Get,
-    KeepAlive,
-    Pipelined,
-    Chunked,
-    PostContinue,
-    Refused,
-    Reset,
-    HalfClose,
-    SlowReader,
-    Timeout,
-    Loss,
-}
-
-impl Scenario {
-    pub const ALL: [Scenario; 11] = [
-        Scenario::Get,
-        Scenario::KeepAlive,
-        Scenario::Pipelined,
-        Scenario::Chunked,
-        Scenario::PostContinue,
-        Scenario::Refused,
-        Scenario::Reset,
-        Scenario::HalfClose,
-        Scenario::SlowReader,
-        Scenario::Timeout,
-        Scenario::Loss,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Scenario::Get => "get",
-            Scenario::KeepAlive => "keep-alive",
-            Scenario::Pipelined => "pipelined",
-            Scenario::Chunked => "chunked",
-            Scenario::PostContinue => "post-continue",
-            Scenario::Refused => "refused",
-            Scenario::Reset => "reset",
-            Scenario::HalfClose => "half-close",
-            Scenario::SlowReader => "slow-reader",
-            Scenario::Timeout => "timeout",
-            Scenario::Loss => "loss",
-        }
-    }
-
-    /// One line for `--list`.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Scenario::Get => {
-                "one GET and its 200 response; handshake, data, the client closes first (TIME-WAIT)"
-            }
-            Scenario::KeepAlive => {
-                "three requests one after another on one connection (one handshake, three exchanges)"
-            }
-            Scenario::Pipelined => {
-                "three requests written in one segment before any answer; responses come in order"
-            }
-            Scenario::Chunked => {
-                "the server answers with Transfer-Encoding: chunked, one chunk per segment"
-            }
-            Scenario::PostContinue => {
-                "POST with Expect: 100-continue: the client waits for the interim 100, then sends the body"
-            }
-            Scenario::Refused => "connect to a port where nothing listens: SYN, then RST-ACK",
-            Scenario::Reset => "the server aborts mid-response with RST (SO_LINGER 0, then close)",
-            Scenario::HalfClose => {
-                "the client shuts down its sending side after the request; the server keeps sending, then closes"
-            }
-            Scenario::SlowReader => {
-                "a client with a tiny receive buffer reads late: zero window, probes, window updates"
-            }
-            Scenario::Timeout => {
-                "the server accepts but never answers; the client gives up after 1.5 s and closes"
-            }
-            Scenario::Loss => {
-                "a 1 MiB download over a veth link that drops every 40th data segment (root: network namespaces): retransmissions, dup ACKs, SACK, fast retransmit"
-            }
-        }
-    }
-}
-
-impl std::fmt::Display for Scenario {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use super::catalog::Scenario;
 
 /// Where narration goes (stderr in headless runs, a buffer under the TUI).
 pub type Say<'a> = &'a (dyn Fn(String) + Sync);
@@ -115,6 +28,8 @@ pub struct Stage {
     client: TcpStream,
     /// The server's address (127.0.0.1, or the server namespace's for `loss`).
     host: std::net::Ipv4Addr,
+    /// Where the TLS scenarios' client appends its secrets.
+    pub keylog: Option<std::path::PathBuf>,
 }
 
 const IO_TIMEOUT: Duration = Duration::from_secs(4);
@@ -141,6 +56,7 @@ impl Stage {
             listener,
             client,
             host: HOST.parse().expect("an IPv4 address"),
+            keylog: None,
         })
     }
 
@@ -158,6 +74,7 @@ impl Stage {
             listener: Some(listener),
             client: client.0,
             host,
+            keylog: None,
         })
     }
 
@@ -178,17 +95,31 @@ impl Stage {
     pub fn run(self, say: Say<'_>) -> io::Result<()> {
         let sc = self.scenario;
         let addr: SocketAddr = (self.host, self.port).into();
+        let tls = match sc {
+            Scenario::Https => Some(super::https::Tls::new(b"http/1.1", self.keylog.as_ref())?),
+            Scenario::H2 => Some(super::https::Tls::new(b"h2", self.keylog.as_ref())?),
+            _ => None,
+        };
         std::thread::scope(|scope| {
+            let tls = tls.as_ref();
             let server = self.listener.map(|l| {
                 scope.spawn(move || {
-                    let r = serve(sc, l, say);
+                    let r = match tls {
+                        Some(t) if sc == Scenario::H2 => super::h2::serve(t, l, say),
+                        Some(t) => super::https::serve(t, l, say),
+                        None => serve(sc, l, say),
+                    };
                     if let Err(e) = &r {
                         say(format!("server: stopped: {e}"));
                     }
                     r
                 })
             });
-            let client = client(sc, self.client, addr, say);
+            let client = match tls {
+                Some(t) if sc == Scenario::H2 => super::h2::client(t, self.client, addr, say),
+                Some(t) => super::https::client(t, self.client, addr, say),
+                None => client(sc, self.client, addr, say),
+            };
             if let Err(e) = &client {
                 say(format!("client: stopped: {e}"));
             }
@@ -203,13 +134,13 @@ impl Stage {
     }
 }
 
-fn timeouts(s: &TcpStream) -> io::Result<()> {
+pub(super) fn timeouts(s: &TcpStream) -> io::Result<()> {
     s.set_read_timeout(Some(IO_TIMEOUT))?;
     s.set_write_timeout(Some(IO_TIMEOUT))
 }
 
 /// Read until the peer's FIN (data, if any, is counted and dropped).
-fn drain(s: &mut TcpStream) -> io::Result<usize> {
+pub(super) fn drain(s: &mut impl Read) -> io::Result<usize> {
     let mut n = 0;
     let mut buf = [0u8; 4096];
     loop {
@@ -234,7 +165,7 @@ fn loss_body() -> Vec<u8> {
         .collect()
 }
 
-fn page(name: &str) -> Vec<u8> {
+pub(super) fn page(name: &str) -> Vec<u8> {
     format!("Hello from the tcpscope demo server: this is {name}.\n").into_bytes()
 }
 
@@ -250,7 +181,7 @@ fn serve(sc: Scenario, l: TcpListener, say: Say<'_>) -> io::Result<()> {
         Scenario::Get | Scenario::KeepAlive | Scenario::Pipelined => serve_gets(&mut s, say),
         Scenario::Chunked => serve_chunked(&mut s, say),
         Scenario::PostContinue => serve_post(&mut s, say),
-        Scenario::Refused => Ok(()),
+        Scenario::Refused | Scenario::Https | Scenario::H2 => Ok(()),
         Scenario::Reset => serve_reset(s, say),
         Scenario::HalfClose => serve_half_close(&mut s, say),
         Scenario::SlowReader => {
@@ -287,7 +218,7 @@ fn serve(sc: Scenario, l: TcpListener, say: Say<'_>) -> io::Result<()> {
 }
 
 /// Read a request head (byte by byte, so nothing of the next request is consumed).
-fn read_req(s: &mut TcpStream, say: Say<'_>) -> io::Result<Option<Head>> {
+pub(super) fn read_req(s: &mut impl Read, say: Say<'_>) -> io::Result<Option<Head>> {
     let h = wire::read_head(s)?;
     if let Some(h) = &h {
         say(format!(
@@ -467,7 +398,7 @@ fn client(sc: Scenario, sock: TcpStream, addr: SocketAddr, say: Say<'_>) -> io::
             got(&wire::read_response(s)?, say);
             say("client: done; closes first".into());
         }
-        Scenario::Refused => {}
+        Scenario::Refused | Scenario::Https | Scenario::H2 => {}
     }
     Ok(())
 }
@@ -482,7 +413,7 @@ fn send(s: &mut TcpStream, bytes: &[u8], say: Say<'_>) -> io::Result<()> {
     Ok(())
 }
 
-fn got(r: &wire::Response, say: Say<'_>) {
+pub(super) fn got(r: &wire::Response, say: Say<'_>) {
     say(format!(
         "client: read {} ({}-byte body{})",
         r.head.start,

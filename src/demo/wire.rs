@@ -3,7 +3,6 @@
 //! line, bodies framed by Content-Length, chunks or the close. No HTTP library.
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
 
 /// Longest head accepted (request or response).
 const HEAD_CAP: usize = 16 * 1024;
@@ -69,7 +68,7 @@ pub fn get(uri: &str, host: &str, extra: &[(&str, &str)]) -> Vec<u8> {
 
 /// Read a head one byte at a time up to and including the empty line. `Ok(None)`: the
 /// peer closed before sending anything.
-pub fn read_head(s: &mut TcpStream) -> io::Result<Option<Head>> {
+pub fn read_head(s: &mut impl Read) -> io::Result<Option<Head>> {
     let mut buf = Vec::with_capacity(256);
     let mut byte = [0u8; 1];
     while !buf.ends_with(b"\r\n\r\n") {
@@ -115,7 +114,7 @@ pub struct Response {
 }
 
 /// Read one line ending in CR LF (chunk sizes, trailers), without the CR LF.
-fn read_line(s: &mut TcpStream) -> io::Result<String> {
+fn read_line(s: &mut impl Read) -> io::Result<String> {
     let mut buf = Vec::new();
     let mut byte = [0u8; 1];
     while !buf.ends_with(b"\r\n") {
@@ -135,7 +134,7 @@ fn read_line(s: &mut TcpStream) -> io::Result<String> {
 }
 
 /// Read the body that `head` announces: chunked, Content-Length, or up to the close.
-pub fn read_body(s: &mut TcpStream, head: Head) -> io::Result<Response> {
+pub fn read_body(s: &mut impl Read, head: Head) -> io::Result<Response> {
     let mut r = Response {
         head,
         ..Default::default()
@@ -166,7 +165,7 @@ pub fn read_body(s: &mut TcpStream, head: Head) -> io::Result<Response> {
 }
 
 /// Read a whole response (head and body).
-pub fn read_response(s: &mut TcpStream) -> io::Result<Response> {
+pub fn read_response(s: &mut impl Read) -> io::Result<Response> {
     let head = read_head(s)?
         .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "closed before a response"))?;
     read_body(s, head)
@@ -174,7 +173,7 @@ pub fn read_response(s: &mut TcpStream) -> io::Result<Response> {
 
 /// Write a response with a Content-Length body.
 pub fn respond(
-    s: &mut TcpStream,
+    s: &mut impl Write,
     status: &str,
     ctype: &str,
     body: &[u8],

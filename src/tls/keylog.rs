@@ -94,6 +94,22 @@ pub const MAX_LINE: usize = 1024;
 /// Line numbers of bad lines kept for the warning.
 const BAD_KEPT: usize = 5;
 
+/// More secrets while a capture runs: a key log file a browser or curl keeps appending
+/// to. Implemented at the edge (`capture::keytail`), which decides how often it really
+/// reads; the analysis only asks, when a connection's secrets are not known yet.
+pub trait KeyFeed: Send {
+    /// Add what was appended since the last call (bounded). Unless `now`, the feed may
+    /// skip a call that comes too soon after the last; `now` is asked once per connection
+    /// at most twice (its ClientHello, its end).
+    fn more(&mut self, into: &mut KeyLog, now: bool);
+}
+
+/// A key log that grows: what was read so far, and where more comes from.
+struct Growing {
+    known: KeyLog,
+    feed: Box<dyn KeyFeed>,
+}
+
 /// All secrets of one run. `Debug` shows counts only.
 #[derive(Clone, Default)]
 pub struct KeyLog {
@@ -104,7 +120,14 @@ pub struct KeyLog {
     lines: u64,
     bad: u64,
     bad_lines: Vec<u64>,
+    /// Live captures: secrets that appear after the start (`KeyLog::growing`).
+    growing: Option<std::sync::Arc<std::sync::Mutex<Growing>>>,
+    /// Bytes of encrypted records all connections keep while waiting for their secrets.
+    held: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
+
+/// Most bytes of records waiting for their secrets, all connections together.
+const MAX_HELD: usize = 32 << 20;
 
 impl std::fmt::Debug for KeyLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -206,8 +229,73 @@ impl KeyLog {
         true
     }
 
-    /// The secrets for a ClientHello random.
-    pub(crate) fn get(&self, client_random: &[u8]) -> Option<Entry> {
+    /// A key log that starts with `known` and asks `feed` for more whenever a client
+    /// random is not found (live captures: the file keeps growing while tcpscope runs).
+    pub fn growing(known: KeyLog, feed: Box<dyn KeyFeed>) -> KeyLog {
+        KeyLog {
+            growing: Some(std::sync::Arc::new(std::sync::Mutex::new(Growing {
+                known,
+                feed,
+            }))),
+            ..KeyLog::default()
+        }
+    }
+
+    /// More secrets may still come (`growing`): a connection without them may wait.
+    pub fn may_grow(&self) -> bool {
+        self.growing.is_some()
+    }
+
+    /// The secrets for a ClientHello random (a growing key log first reads what was
+    /// appended, whatever the feed's rate limit: once per connection).
+    pub(crate) fn get_now(&self, client_random: &[u8]) -> Option<Entry> {
+        self.lookup(client_random, true)
+    }
+
+    /// A growing key log's secrets for the random after reading what was appended (the
+    /// random may be known with some secrets only: the rest come later).
+    pub(crate) fn refresh(&self, client_random: &[u8], now: bool) -> Option<Entry> {
+        let Some(g) = self.growing.as_ref() else {
+            return self.get_known(client_random);
+        };
+        let mut g = g.lock().ok()?;
+        let g = &mut *g;
+        g.feed.more(&mut g.known, now);
+        g.known.get_known(client_random)
+    }
+
+    /// Reserve `n` bytes for records waiting for their secrets (false: over the budget).
+    pub(crate) fn hold(&self, n: usize) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.held
+            .fetch_update(Relaxed, Relaxed, |h| {
+                h.checked_add(n).filter(|&t| t <= MAX_HELD)
+            })
+            .is_ok()
+    }
+
+    /// Give back what `hold` reserved.
+    pub(crate) fn unhold(&self, n: usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let _ = self
+            .held
+            .fetch_update(Relaxed, Relaxed, |h| Some(h.saturating_sub(n)));
+    }
+
+    fn lookup(&self, client_random: &[u8], now: bool) -> Option<Entry> {
+        if let Some(e) = self.get_known(client_random) {
+            return Some(e);
+        }
+        let mut g = self.growing.as_ref()?.lock().ok()?;
+        let g = &mut *g;
+        if let Some(e) = g.known.get_known(client_random) {
+            return Some(e);
+        }
+        g.feed.more(&mut g.known, now);
+        g.known.get_known(client_random)
+    }
+
+    fn get_known(&self, client_random: &[u8]) -> Option<Entry> {
         let cr: [u8; 32] = client_random.try_into().ok()?;
         let slots = self.entries.get(&cr)?;
         let mut e = Entry {
@@ -224,11 +312,15 @@ impl KeyLog {
 
     /// Client randoms with at least one usable secret.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        let more = self
+            .growing
+            .as_ref()
+            .and_then(|g| g.lock().ok().map(|g| g.known.len()));
+        self.entries.len() + more.unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// A warning about unusable lines (their numbers, never their content), if any.
@@ -270,6 +362,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn waiting_records_share_one_budget() {
+        let k = KeyLog::new();
+        let k2 = k.clone();
+        assert!(k.hold(MAX_HELD - 10));
+        assert!(!k2.hold(11), "the clones share the budget");
+        assert!(k2.hold(10));
+        k.unhold(MAX_HELD);
+        assert!(k2.hold(MAX_HELD));
+        k.unhold(usize::MAX);
+        assert!(k.hold(1), "unhold never goes below zero");
+    }
+
+    #[test]
     fn lines_parse_and_garbage_is_counted_not_echoed() {
         let mut k = KeyLog::new();
         let cr = "11".repeat(32);
@@ -281,7 +386,7 @@ mod tests {
         );
         k.add_text(text.as_bytes(), KeySource::Keylog);
         assert_eq!(k.len(), 1);
-        let e = k.get(&[0x11; 32]).unwrap();
+        let e = k.get_now(&[0x11; 32]).unwrap();
         assert_eq!(e.get(Label::ClientRandom), Some(&[0x22u8; 48][..]));
         assert_eq!(e.get(Label::ServerTraffic0), Some(&[0x33u8; 32][..]));
         assert_eq!(e.get(Label::ClientHandshake), None);

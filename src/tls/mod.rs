@@ -16,7 +16,7 @@ pub mod record;
 mod session;
 pub mod tree;
 
-pub use keylog::{KeyLog, KeySource};
+pub use keylog::{KeyFeed, KeyLog, KeySource};
 pub use session::TlsSession;
 
 use crate::flow::Dir;

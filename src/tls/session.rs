@@ -8,6 +8,8 @@ use super::{Alert, MAX_NOTES, Plain, TlsInfo, names};
 use crate::flow::Dir;
 use std::sync::Arc;
 
+mod wait;
+
 /// Largest handshake message reassembled (certificate chains included).
 const MAX_HANDSHAKE_MSG: usize = 1 << 18;
 /// Sequence numbers tried for the first record after a gap.
@@ -52,6 +54,18 @@ pub struct TlsSession {
     /// The key log's secrets for this connection, once its ClientHello was seen.
     secrets: Option<Entry>,
     scratch: Vec<Framed>,
+    /// The ServerHello's cipher suite.
+    suite_id: Option<u16>,
+    /// Handshake (TLS 1.3) or pending (TLS 1.2) keys were set up from the secrets.
+    armed: bool,
+    /// TLS 1.3: each direction's encrypted Finished was seen.
+    finished: [bool; 2],
+    /// Encrypted records waiting for their secrets (`MAX_WAITING`), in arrival order.
+    waiting: Vec<(Dir, Record)>,
+    waiting_bytes: usize,
+    /// Waiting is over: the secrets did not come in time.
+    gave_up: bool,
+    replaying: bool,
 }
 
 impl TlsSession {
@@ -66,6 +80,13 @@ impl TlsSession {
             tls13: false,
             secrets: None,
             scratch: Vec::new(),
+            suite_id: None,
+            armed: false,
+            finished: [false; 2],
+            waiting: Vec::new(),
+            waiting_bytes: 0,
+            gave_up: false,
+            replaying: false,
         }
     }
 
@@ -75,6 +96,14 @@ impl TlsSession {
 
     /// The connection is over: plaintext lost at the end is handed on as a gap.
     pub fn finish(mut self, out: &mut dyn FnMut(Dir, Plain<'_>)) -> TlsInfo {
+        if !self.waiting.is_empty() {
+            if self.rearm(true) {
+                self.replay(out);
+            }
+            if !self.waiting.is_empty() {
+                self.give_up();
+            }
+        }
         for dir in [Dir::Client, Dir::Server] {
             let st = &mut self.dirs[dir.idx()];
             if let (Some(lost), Some(_)) = (st.lost.take(), st.prot.as_ref()) {
@@ -87,7 +116,7 @@ impl TlsSession {
                 );
             }
         }
-        self.info
+        std::mem::take(&mut self.info)
     }
 
     pub fn push(
@@ -253,7 +282,7 @@ impl TlsSession {
         match step {
             Step::ClientHello { random } if self.client_random.is_none() => {
                 self.client_random = Some(random);
-                self.secrets = self.keys.as_ref().and_then(|k| k.get(&random));
+                self.secrets = self.keys.as_ref().and_then(|k| k.get_now(&random));
             }
             // A HelloRetryRequest exists only in TLS 1.3: the ChangeCipherSpec records
             // around it are the compatibility kind (RFC 8446 §D.4), and the client's
@@ -272,9 +301,11 @@ impl TlsSession {
                 self.server_random = random;
                 self.tls13 = version == 0x0304;
                 self.suite = Suite::from_id(suite);
+                self.suite_id = Some(suite);
                 self.setup_keys(suite);
             }
             Step::Finished if self.tls13 && encrypted => {
+                self.finished[dir.idx()] = true;
                 let label = match dir {
                     Dir::Client => Label::ClientTraffic0,
                     Dir::Server => Label::ServerTraffic0,
@@ -309,6 +340,9 @@ impl TlsSession {
             return;
         }
         if self.secrets.is_none() {
+            if self.keys.as_ref().is_some_and(|k| k.may_grow()) && !self.gave_up {
+                return; // they may still come: the records wait (`wait`)
+            }
             self.info.note(
                 "no key log entry matches this connection's ClientHello random: not decrypted"
                     .into(),
@@ -323,6 +357,7 @@ impl TlsSession {
             return;
         };
         self.info.keys_from = self.secrets.as_ref().and_then(|e| e.source);
+        self.armed = true;
         if self.tls13 {
             let c = self.tls13_keys(Label::ClientHandshake);
             let s = self.tls13_keys(Label::ServerHandshake);
@@ -349,7 +384,9 @@ impl TlsSession {
     fn on_encrypted(&mut self, dir: Dir, r: &Record, out: &mut dyn FnMut(Dir, Plain<'_>)) {
         let d = dir.idx();
         let Some(p) = self.dirs[d].prot.take() else {
-            self.opaque(dir, r);
+            if !self.wait(dir, r, out) {
+                self.opaque(dir, r);
+            }
             return;
         };
         let st = &mut self.dirs[d];
