@@ -156,7 +156,16 @@ mod tests {
     /// The JSON number is what `Display` prints, at the extremes too, and reads back.
     #[test]
     fn json_is_display() {
-        for ns in [0, 1, -1, 999_999_999, -1_000_000_000, 1_700_000_000_123_456_789, i64::MIN, i64::MAX] {
+        for ns in [
+            0,
+            1,
+            -1,
+            999_999_999,
+            -1_000_000_000,
+            1_700_000_000_123_456_789,
+            i64::MIN,
+            i64::MAX,
+        ] {
             let t = Ts(ns);
             let json = serde_json::to_string(&t).unwrap();
             assert_eq!(json, t.to_string());

@@ -80,10 +80,7 @@ impl Pool {
     }
 
     /// Every record submitted, written in order; the helpers end.
-    pub fn finish(
-        mut self,
-        write: &mut dyn FnMut(&[u8]) -> io::Result<()>,
-    ) -> io::Result<()> {
+    pub fn finish(mut self, write: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
         self.jobs = None;
         while self.next < self.sent {
             self.wait(write)?;
@@ -92,19 +89,13 @@ impl Pool {
     }
 
     /// Wait for one record, then write what is ready.
-    fn wait(
-        &mut self,
-        write: &mut dyn FnMut(&[u8]) -> io::Result<()>,
-    ) -> io::Result<()> {
+    fn wait(&mut self, write: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
         let (i, b) = self.done.recv().map_err(|_| failed())?;
         self.ready.insert(i, b);
         self.write_ready(write)
     }
 
-    fn write_ready(
-        &mut self,
-        write: &mut dyn FnMut(&[u8]) -> io::Result<()>,
-    ) -> io::Result<()> {
+    fn write_ready(&mut self, write: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
         while let Some(entry) = self.ready.first_entry() {
             if *entry.key() != self.next {
                 break;

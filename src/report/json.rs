@@ -179,7 +179,12 @@ mod tests {
         for i in 0..80 {
             deep = serde_json::json!({ format!("k{i}"): [deep, {"a": null, "b": []}], "z": {} });
         }
-        for v in [serde_json::json!([]), serde_json::json!({}), serde_json::json!([[{}]]), deep] {
+        for v in [
+            serde_json::json!([]),
+            serde_json::json!({}),
+            serde_json::json!([[{}]]),
+            deep,
+        ] {
             let mut ours = Vec::new();
             super::to_writer_pretty(&mut ours, &v).unwrap();
             assert_eq!(ours, serde_json::to_vec_pretty(&v).unwrap());
