@@ -11,6 +11,7 @@ use crate::pipeline::Connection;
 use crate::report::{self, Format};
 use std::collections::BTreeMap;
 use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::Scope;
@@ -43,7 +44,10 @@ impl Pool {
                     // The lock is held only while waiting for the next job.
                     let job = rx.lock().ok().and_then(|r| r.recv().ok());
                     let Some((i, c)) = job else { break };
-                    let bytes = report::render(format, &c);
+                    // A helper that panicked would leave its record's place empty and
+                    // the writer waiting for it: its record becomes an error instead.
+                    let render = AssertUnwindSafe(|| report::render(format, &c));
+                    let bytes = catch_unwind(render).ok().flatten();
                     // Dropped here too: freeing a connection is part of the work shared.
                     drop(c);
                     if done_tx.send((i, bytes)).is_err() {
