@@ -14,6 +14,7 @@ pub mod live;
 pub mod open;
 pub mod progress;
 pub mod quiz;
+mod render;
 pub mod report;
 mod report_files;
 pub mod term;

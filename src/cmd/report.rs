@@ -5,6 +5,7 @@
 //! while a long file is read; the capture's warnings on standard error after the report.
 
 use super::progress::{self, Lifting};
+use super::render::Pool;
 use super::{term, warn};
 use crate::cli::config::Report;
 use crate::headless;
@@ -31,6 +32,14 @@ impl Sink<'_> {
         match self {
             Sink::Stream(w) => w.connection(c),
             Sink::Zeek(z) => z.connection(c),
+        }
+    }
+
+    /// A record rendered apart (`render.rs`), for a stream only.
+    fn rendered(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::Stream(w) => w.rendered(bytes),
+            Sink::Zeek(_) => Ok(()),
         }
     }
 
@@ -82,21 +91,43 @@ pub fn run(c: Report) -> anyhow::Result<()> {
     let mut held = Vec::new();
     let mut frames = FrameMatcher::default();
     let mut write_err: Option<io::Error> = None;
-    let read = headless::stream_with_progress(&c.source, c.analysis, &progress, &mut |conn| {
-        if !sel.matches(&conn) {
-            return;
-        }
-        if c.write.is_some() {
-            frames.add(&conn);
-        }
-        if hold {
-            held.push(conn);
-        } else if write_err.is_none()
-            && let Err(e) = sink.connection(&conn)
+    // On several cores, JSON and NDJSON records are rendered by helpers (`render.rs`).
+    let helpers = match c.analysis.workers {
+        0 => crate::parallel::default_workers(),
+        n => n,
+    };
+    let pooled = helpers > 1 && !hold && matches!(&sink, Sink::Stream(w) if w.renders_apart());
+    let read = std::thread::scope(|scope| {
+        let mut pool = pooled.then(|| Pool::start(scope, helpers, c.format));
+        let read = headless::stream_with_progress(&c.source, c.analysis, &progress, &mut |conn| {
+            if !sel.matches(&conn) {
+                return;
+            }
+            if c.write.is_some() {
+                frames.add(&conn);
+            }
+            if hold {
+                held.push(conn);
+                return;
+            }
+            if write_err.is_some() {
+                return;
+            }
+            let res = match pool.as_mut() {
+                Some(p) => p.submit(conn, &mut |b| sink.rendered(b)),
+                None => sink.connection(&conn),
+            };
+            if let Err(e) = res {
+                write_err = Some(e);
+                progress.stop.store(true, Ordering::SeqCst);
+            }
+        });
+        if let Some(p) = pool
+            && let Err(e) = p.finish(&mut |b| sink.rendered(b))
         {
-            write_err = Some(e);
-            progress.stop.store(true, Ordering::SeqCst);
+            write_err.get_or_insert(e);
         }
+        read
     });
     bar.finish();
     let stats = read?;

@@ -56,6 +56,30 @@ struct ConnLine<'a> {
     conn: &'a Connection,
 }
 
+/// A connection's JSON or NDJSON record as [`Writer::connection`] writes it, without the
+/// separators around it; `None` for the formats written row by row (text, Zeek). Pure,
+/// so it may run on any thread.
+pub fn render(format: Format, c: &Connection) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(16 * 1024);
+    match format {
+        Format::Json | Format::Ndjson => render_into(&mut out, format, c).ok().map(|()| out),
+        Format::Text | Format::Zeek => None,
+    }
+}
+
+fn render_into<W: Write>(out: W, format: Format, c: &Connection) -> io::Result<()> {
+    match format {
+        Format::Ndjson => json::to_writer(
+            out,
+            &ConnLine {
+                kind: "connection",
+                conn: c,
+            },
+        ),
+        _ => json::to_writer_pretty(out, c),
+    }
+}
+
 /// A report being written: `connection` for each, then `finish` with the summary.
 pub struct Writer<W: Write> {
     out: W,
@@ -107,27 +131,46 @@ impl<W: Write> Writer<W> {
             Format::Text => self.text.row(&mut self.out, c)?,
             // Written by `zeek::ZeekWriter` into files, never to a stream.
             Format::Zeek => return Ok(()),
-            Format::Json => {
-                if self.count == 0 {
-                    write!(self.out, "{{\"schema\": {SCHEMA},\n\"connections\": [\n")?;
-                } else {
-                    self.out.write_all(b",\n")?;
-                }
-                json::to_writer_pretty(&mut self.out, c)?;
-            }
-            Format::Ndjson => {
-                json::to_writer(
-                    &mut self.out,
-                    &ConnLine {
-                        kind: "connection",
-                        conn: c,
-                    },
-                )?;
-                self.out.write_all(b"\n")?;
+            Format::Json | Format::Ndjson => {
+                self.separate()?;
+                render_into(&mut self.out, self.format, c)?;
+                self.end_record()?;
             }
         }
         self.count += 1;
         Ok(())
+    }
+
+    /// Whether this report's records can be made by [`render`] apart from the writer.
+    pub fn renders_apart(&self) -> bool {
+        matches!(self.format, Format::Json | Format::Ndjson)
+    }
+
+    /// Write a connection that [`render`] made (on another thread): the same bytes as
+    /// [`Writer::connection`] would write.
+    pub fn rendered(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.separate()?;
+        self.out.write_all(bytes)?;
+        self.end_record()?;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// What comes before a JSON or NDJSON connection.
+    fn separate(&mut self) -> io::Result<()> {
+        match (self.format, self.count) {
+            (Format::Json, 0) => write!(self.out, "{{\"schema\": {SCHEMA},\n\"connections\": [\n"),
+            (Format::Json, _) => self.out.write_all(b",\n"),
+            _ => Ok(()),
+        }
+    }
+
+    /// What comes after one.
+    fn end_record(&mut self) -> io::Result<()> {
+        match self.format {
+            Format::Ndjson => self.out.write_all(b"\n"),
+            _ => Ok(()),
+        }
     }
 
     /// The output, without a summary (a report of several files writes its own).
