@@ -615,6 +615,10 @@ fn big_capture() -> Option<PathBuf> {
 }
 
 #[test]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "needs a run of over half a second: a release build reads this capture faster (run it in a debug build, as `cargo test` does)"
+)]
 fn a_progress_bar_shows_on_a_terminal_only() {
     let Some(big) = big_capture() else {
         return;
