@@ -97,3 +97,25 @@ fn each_stream_has_its_colour_and_no_colour_keeps_the_ids() {
     let mono = open("h2-nghttp-multi.pcap", Tab::Ladder, 160, 45, false);
     assert_eq!(arrow_colour(&mono, "DATA s15 16 kB"), Some(Color::Reset));
 }
+
+#[test]
+fn a_later_h2_stream_is_not_called_a_keep_alive_reuse() {
+    // Streams 15..19 run beside stream 13 on the same connection: no handshake of their
+    // own, but not "reused (keep-alive)" either (that is HTTP/1.1's one-after-another).
+    let d = load("h2-nghttp-multi.pcap");
+    let c = d.conn(0).expect("the connection");
+    let texts: Vec<String> = c
+        .http
+        .iter()
+        .enumerate()
+        .filter_map(|(i, x)| tcpscope::ui::timing::timing(c, i, x))
+        .map(|t| t.handshake_text())
+        .collect();
+    assert!(texts.len() >= 2, "{texts:?}");
+    assert!(texts[0].starts_with("H handshake "), "{texts:?}");
+    assert_eq!(
+        texts[1],
+        "HTTP/2 stream 15, beside the others on this connection: no handshake"
+    );
+    assert!(texts.iter().all(|t| !t.contains("keep-alive")), "{texts:?}");
+}

@@ -14,6 +14,8 @@ pub enum HandshakePart {
     First { ms: f64, retries: u32 },
     /// A later exchange on a kept-alive connection.
     Reused,
+    /// A later HTTP/2 stream: it runs beside the others on the one connection.
+    Stream(u32),
     /// No handshake captured (mid-stream capture, refused...).
     Unknown,
 }
@@ -30,9 +32,12 @@ pub struct Timing {
 
 pub use crate::ts::thousands;
 
-fn handshake_part(conn: &Connection, index: usize) -> HandshakePart {
+fn handshake_part(conn: &Connection, index: usize, x: &Exchange) -> HandshakePart {
     if index > 0 {
-        return HandshakePart::Reused;
+        return match &x.h2 {
+            Some(h2) => HandshakePart::Stream(h2.stream_id),
+            None => HandshakePart::Reused,
+        };
     }
     let Some(h) = conn.summary.as_ref().map(|s| &s.handshake) else {
         return HandshakePart::Unknown;
@@ -69,7 +74,7 @@ pub fn timing(conn: &Connection, index: usize, x: &Exchange) -> Option<Timing> {
         })
         .flatten();
     Some(Timing {
-        handshake: handshake_part(conn, index),
+        handshake: handshake_part(conn, index, x),
         wait_ms: (rs.ts.0 - rq.end_ts.0).max(0) as f64 / 1e6,
         transfer_ms: (rs.end_ts.0 - rs.ts.0).max(0) as f64 / 1e6,
         aborted,
@@ -95,6 +100,9 @@ impl Timing {
                 if *retries == 1 { "y" } else { "ies" }
             ),
             HandshakePart::Reused => "reused (keep-alive): no handshake".into(),
+            HandshakePart::Stream(id) => {
+                format!("HTTP/2 stream {id}, beside the others on this connection: no handshake")
+            }
             HandshakePart::Unknown => "handshake not captured".into(),
         }
     }
