@@ -183,7 +183,10 @@ pub struct Reassembler {
     /// between calls, all start strictly after `next_off`.
     buf: BTreeMap<u64, Piece>,
     buffered: usize,
-    recent: RecentWindow,
+    /// The bytes delivered last, made at the first delivered byte (a connection that
+    /// carries none, as in a SYN flood, keeps 8 bytes instead of 40: docs/memory.md).
+    /// Its end is always `next_off`.
+    recent: Option<Box<RecentWindow>>,
 }
 
 impl fmt::Debug for Reassembler {
@@ -226,7 +229,7 @@ impl Reassembler {
             next_off: 0,
             buf: BTreeMap::new(),
             buffered: 0,
-            recent: RecentWindow::new(),
+            recent: None,
         }
     }
 
@@ -243,7 +246,9 @@ impl Reassembler {
         self.started = true;
         self.base_seq = next;
         self.next_off = 0;
-        self.recent.reset(0);
+        if let Some(r) = &mut self.recent {
+            r.reset(0);
+        }
     }
 
     /// Whether `start` (or a first non-empty push / skip_to) fixed the stream
@@ -322,7 +327,10 @@ impl Reassembler {
         let old_end = end.min(self.next_off);
         if start < old_end {
             let old = &data[..(old_end - start) as usize];
-            out.overlap_conflict |= self.recent.conflicts(start, old);
+            out.overlap_conflict |= self
+                .recent
+                .as_ref()
+                .is_some_and(|r| r.conflicts(start, old));
             dup += old.len() as u64;
         }
 
@@ -515,7 +523,14 @@ impl Reassembler {
             bytes,
             frame,
         });
-        self.recent.record(bytes);
+        let at = self.next_off;
+        self.recent
+            .get_or_insert_with(|| {
+                let mut r = RecentWindow::new();
+                r.reset(at);
+                Box::new(r)
+            })
+            .record(bytes);
         self.next_off += bytes.len() as u64;
     }
 
@@ -529,7 +544,9 @@ impl Reassembler {
             len: to - self.next_off,
         });
         self.next_off = to;
-        self.recent.reset(to);
+        if let Some(r) = &mut self.recent {
+            r.reset(to);
+        }
     }
 
     /// Release buffered pieces that have become contiguous with the delivery
