@@ -74,6 +74,42 @@ struct Piece {
     bytes: Vec<u8>,
 }
 
+/// The out-of-order pieces: boxed while there are any, so that a direction without
+/// them (most, and every one of a SYN flood's connections) keeps 8 bytes for them
+/// instead of a `BTreeMap`'s 24 (docs/memory.md).
+#[derive(Default)]
+struct Pieces(Option<Box<BTreeMap<u64, Piece>>>);
+
+impl Pieces {
+    fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |b| b.len())
+    }
+
+    fn first_key_value(&self) -> Option<(&u64, &Piece)> {
+        self.0.as_ref()?.first_key_value()
+    }
+
+    fn pop_first(&mut self) -> Option<(u64, Piece)> {
+        let b = self.0.as_mut()?;
+        let first = b.pop_first();
+        if b.is_empty() {
+            self.0 = None;
+        }
+        first
+    }
+
+    fn range<R: std::ops::RangeBounds<u64> + Clone>(
+        &self,
+        r: R,
+    ) -> impl DoubleEndedIterator<Item = (&u64, &Piece)> {
+        self.0.iter().flat_map(move |b| b.range(r.clone()))
+    }
+
+    fn insert(&mut self, k: u64, p: Piece) {
+        self.0.get_or_insert_with(Box::default).insert(k, p);
+    }
+}
+
 /// The last up to [`COMPARE_WINDOW`] delivered bytes, ending at the delivery
 /// point. Grows on demand so short streams (the common case in a capture with
 /// many connections) never pay for the full 64 KiB.
@@ -181,7 +217,7 @@ pub struct Reassembler {
     /// Out-of-order pieces keyed by stream offset. Pieces never overlap each
     /// other (first copy wins, later copies only fill uncovered ranges) and,
     /// between calls, all start strictly after `next_off`.
-    buf: BTreeMap<u64, Piece>,
+    buf: Pieces,
     buffered: usize,
     /// The bytes delivered last, made at the first delivered byte (a connection that
     /// carries none, as in a SYN flood, keeps 8 bytes instead of 40: docs/memory.md).
@@ -227,7 +263,7 @@ impl Reassembler {
             started: false,
             base_seq: SeqNum(0),
             next_off: 0,
-            buf: BTreeMap::new(),
+            buf: Pieces(None),
             buffered: 0,
             recent: None,
         }
