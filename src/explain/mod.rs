@@ -302,7 +302,7 @@ mod tests {
             frame: 2,
             ts: Ts(0),
             inferred: false,
-            reason: "received SYN-ACK for its SYN",
+            reason: &"received SYN-ACK for its SYN",
             fin_frame: None,
         }];
         let cf = ConnFacts {

@@ -235,7 +235,7 @@ fn fin(cf: &ConnFacts<'_>, p: &PacketRecord, s: &mut Sentences) {
     if let Some(t) = cf
         .transitions(p.dir.other())
         .iter()
-        .find(|t| t.fin_frame == Some(p.frame) && t.frame != p.frame)
+        .find(|t| t.fin_frame.map(|f| f.get()) == Some(p.frame) && t.frame != p.frame)
     {
         s.push(format!(
             "FIN received at frame {} ahead of missing data; it takes effect at frame {}: a receiver acts on a FIN only once every byte before it has arrived (RFC 9293 §3.10.7.4).",
@@ -270,7 +270,7 @@ fn window_sentence(p: &PacketRecord, me: &str) -> String {
 /// One state change with the rule that made it:
 /// "client state: SYN-SENT → ESTABLISHED: received SYN-ACK for its SYN".
 pub fn transition(d: Dir, t: &Transition) -> String {
-    let held = match t.fin_frame {
+    let held = match t.fin_frame.map(|f| f.get()) {
         Some(x) if x != t.frame => format!(
             " (FIN received at frame {x} ahead of missing data; it takes effect at frame {})",
             t.frame

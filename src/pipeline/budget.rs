@@ -20,5 +20,7 @@ mod tests {
             size_of::<crate::tcp::analysis::Counts>()
         );
         assert!(conn + tcp <= 2048, "{conn} + {tcp} bytes");
+        // 1,472 before the reassembler's buffers were boxed (docs/memory.md).
+        assert!(tcp <= 1_376, "TcpConn {tcp} bytes");
     }
 }

@@ -49,14 +49,15 @@ impl TcpConn {
             ts: p.ts,
             inferred: false,
             reason,
-            fin_frame: p.held,
+            fin_frame: p.held.and_then(std::num::NonZeroU64::new),
         })
     }
 
     /// Record the FIN `dir` received: a later transition of it follows from it.
     fn confirm_fin(&mut self, dir: Dir) {
         if let Some(t) = self.pending_transition(dir) {
-            self.ep[dir.idx()].set(t.state, t.frame, t.ts, false, t.reason, t.fin_frame);
+            let fin = t.fin_frame.map(std::num::NonZeroU64::get);
+            self.ep[dir.idx()].set(t.state, t.frame, t.ts, false, t.reason, fin);
         }
         self.fin_pending[dir.idx()] = None;
     }

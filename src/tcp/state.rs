@@ -8,6 +8,7 @@
 use crate::ts::Ts;
 use serde::Serialize;
 use std::fmt;
+use std::num::NonZeroU64;
 
 /// RFC 9293 §3.3.2 connection states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -95,13 +96,19 @@ pub struct Transition {
     /// assumed when the capture began mid-connection).
     pub inferred: bool,
     /// The rule that fired, in a few words ("sent SYN", "received FIN").
-    pub reason: &'static str,
+    pub reason: Reason,
     /// For a change caused by a segment that arrived earlier but took effect only now
     /// (a FIN received ahead of missing data is processed once every byte before it has
     /// arrived, RFC 9293 §3.10.7.4): the frame that carried it.
+    /// (Frames count from 1: `NonZeroU64` keeps the field 8 bytes.)
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fin_frame: Option<u64>,
+    pub fin_frame: Option<NonZeroU64>,
 }
+
+/// A transition's rule: a thin pointer to one of [`next`]'s static sentences (8 bytes,
+/// where a `&str` takes 16: a handshake-only connection keeps six transitions,
+/// docs/memory.md).
+pub type Reason = &'static &'static str;
 
 /// An endpoint's current state and the path it took.
 #[derive(Clone, Debug)]
@@ -135,7 +142,7 @@ impl EndpointState {
         frame: u64,
         ts: Ts,
         inferred: bool,
-        reason: &'static str,
+        reason: Reason,
         fin_frame: Option<u64>,
     ) {
         if to == self.state && !self.transitions.is_empty() {
@@ -153,7 +160,7 @@ impl EndpointState {
             ts,
             inferred,
             reason,
-            fin_frame,
+            fin_frame: fin_frame.and_then(NonZeroU64::new),
         });
         self.state = to;
     }
@@ -203,20 +210,20 @@ pub enum Event {
 
 /// RFC 9293 §3.3.2 (figure 5) and §3.10.7: the state `event` leads to from `state`, and
 /// the rule in a few words; `None`: no change.
-pub fn next(state: TcpState, event: Event) -> Option<(TcpState, &'static str)> {
+pub fn next(state: TcpState, event: Event) -> Option<(TcpState, Reason)> {
     use Event::*;
     use TcpState::*;
     Some(match (state, event) {
         // Mid-connection capture: both ends assumed synchronized.
-        (Closed, CaptureMidConnection) => (Established, "capture began mid-connection"),
+        (Closed, CaptureMidConnection) => (Established, &"capture began mid-connection"),
         // §3.10.1 passive OPEN: a server waits in LISTEN.
-        (Closed, AnswersSyn) => (Listen, "a server waits in LISTEN before the first SYN"),
+        (Closed, AnswersSyn) => (Listen, &"a server waits in LISTEN before the first SYN"),
         // §3.10.1 active OPEN: CLOSED --send SYN--> SYN-SENT.
-        (Closed, SendSyn { first: true, .. }) => (SynSent, "sent SYN (active open)"),
+        (Closed, SendSyn { first: true, .. }) => (SynSent, &"sent SYN (active open)"),
         // §3.10.7.1 a refused open retried with the same ISN.
         (Closed, SendSyn { first: false, .. }) => (
             SynSent,
-            "sent the same SYN again (same ISN): the refused attempt is retried",
+            &"sent the same SYN again (same ISN): the refused attempt is retried",
         ),
         // §3.5 simultaneous open, seen from the second SYN's sender.
         (
@@ -224,62 +231,62 @@ pub fn next(state: TcpState, event: Event) -> Option<(TcpState, &'static str)> {
             SendSyn {
                 peer_opening: true, ..
             },
-        ) => (SynSent, "sent SYN (simultaneous open)"),
+        ) => (SynSent, &"sent SYN (simultaneous open)"),
         // §3.5 simultaneous open: SYN-SENT --recv SYN--> SYN-RECEIVED.
         (SynSent, RecvSyn) => (
             SynReceived,
-            "received SYN while in SYN-SENT (simultaneous open)",
+            &"received SYN while in SYN-SENT (simultaneous open)",
         ),
         // §3.10.7.2 LISTEN --recv SYN, send SYN,ACK--> SYN-RECEIVED.
-        (Listen | Closed | SynSent, SendSynAck) => (SynReceived, "sent SYN-ACK"),
+        (Listen | Closed | SynSent, SendSynAck) => (SynReceived, &"sent SYN-ACK"),
         // §3.10.7.3 SYN-SENT --recv SYN,ACK--> ESTABLISHED.
-        (SynSent | SynReceived, RecvSynAck) => (Established, "received SYN-ACK for its SYN"),
+        (SynSent | SynReceived, RecvSynAck) => (Established, &"received SYN-ACK for its SYN"),
         // §3.10.7.4 SYN-RECEIVED --recv ACK of SYN--> ESTABLISHED.
-        (SynReceived, RecvAckOfSyn) => (Established, "its SYN was acknowledged"),
+        (SynReceived, RecvAckOfSyn) => (Established, &"its SYN was acknowledged"),
         // §3.10.7.3 its ACK of the peer's SYN: the SYN-ACK was not captured.
         (SynSent, SendAckOfSyn) => (
             Established,
-            "acknowledged the peer's SYN (SYN-ACK not captured)",
+            &"acknowledged the peer's SYN (SYN-ACK not captured)",
         ),
         // §3.10.4 CLOSE in ESTABLISHED: send FIN --> FIN-WAIT-1.
-        (Established | SynReceived | SynSent, SendFin) => (FinWait1, "sent FIN (active close)"),
+        (Established | SynReceived | SynSent, SendFin) => (FinWait1, &"sent FIN (active close)"),
         // §3.10.4 CLOSE in CLOSE-WAIT: send FIN --> LAST-ACK.
-        (CloseWait, SendFin) => (LastAck, "sent FIN after the peer's (passive close)"),
+        (CloseWait, SendFin) => (LastAck, &"sent FIN after the peer's (passive close)"),
         // §3.10.4 CLOSE before the peer's FIN arrived: FIN-WAIT-1.
         (Established | SynReceived, SendFinCrossed) => (
             FinWait1,
-            "sent FIN before the peer's FIN arrived (the FINs crossed)",
+            &"sent FIN before the peer's FIN arrived (the FINs crossed)",
         ),
         // §3.10.7.4 eighth step: ESTABLISHED --recv FIN--> CLOSE-WAIT.
-        (Established | SynReceived, RecvFin) => (CloseWait, "received FIN"),
+        (Established | SynReceived, RecvFin) => (CloseWait, &"received FIN"),
         // §3.10.7.4 eighth step: FIN-WAIT-1 --recv FIN--> CLOSING.
         (FinWait1, RecvFin) => (
             Closing,
-            "received FIN before its FIN was acknowledged (simultaneous close)",
+            &"received FIN before its FIN was acknowledged (simultaneous close)",
         ),
         // §3.10.7.4 eighth step: FIN-WAIT-1 --recv crossed FIN--> CLOSING.
         (FinWait1, RecvCrossedFin) => (
             Closing,
-            "received the peer's FIN, its own not yet acknowledged (simultaneous close)",
+            &"received the peer's FIN, its own not yet acknowledged (simultaneous close)",
         ),
         // §3.10.7.4 eighth step: FIN-WAIT-2 --recv FIN--> TIME-WAIT.
-        (FinWait2, RecvFin) => (TimeWait, "received FIN"),
+        (FinWait2, RecvFin) => (TimeWait, &"received FIN"),
         // §3.10.7.4 fifth and eighth steps: FIN-WAIT-1 --recv FIN,ACK--> TIME-WAIT.
-        (FinWait1, RecvAckOfFin { with_fin: true }) => (TimeWait, "received FIN+ACK of its FIN"),
+        (FinWait1, RecvAckOfFin { with_fin: true }) => (TimeWait, &"received FIN+ACK of its FIN"),
         // §3.10.7.4 fifth step: FIN-WAIT-1 --recv ACK of FIN--> FIN-WAIT-2.
-        (FinWait1, RecvAckOfFin { .. }) => (FinWait2, "its FIN was acknowledged"),
+        (FinWait1, RecvAckOfFin { .. }) => (FinWait2, &"its FIN was acknowledged"),
         // §3.10.7.4 fifth step: CLOSING --recv ACK of FIN--> TIME-WAIT.
         (Closing, RecvAckOfFin { .. }) => {
-            (TimeWait, "its FIN was acknowledged (simultaneous close)")
+            (TimeWait, &"its FIN was acknowledged (simultaneous close)")
         }
         // §3.10.7.4 fifth step: LAST-ACK --recv ACK of FIN--> CLOSED.
-        (LastAck, RecvAckOfFin { .. }) => (Closed, "its FIN was acknowledged"),
+        (LastAck, RecvAckOfFin { .. }) => (Closed, &"its FIN was acknowledged"),
         // §3.10.7.1 a port in CLOSED answers with RST: the open is refused.
         (Closed, RefusedRst) => return None,
-        (_, RefusedRst) => (Closed, "received RST: connection refused"),
+        (_, RefusedRst) => (Closed, &"received RST: connection refused"),
         // §3.10.7 RST in any state: the connection is aborted at both ends.
-        (_, SendRst) => (Closed, "sent RST"),
-        (_, RecvRst) => (Closed, "received RST"),
+        (_, SendRst) => (Closed, &"sent RST"),
+        (_, RecvRst) => (Closed, &"received RST"),
         // Anything else leaves the state as it is (retransmissions, duplicates).
         _ => return None,
     })
@@ -305,7 +312,7 @@ mod tests {
         };
         assert_eq!(
             next(Closed, first),
-            Some((SynSent, "sent SYN (active open)"))
+            Some((SynSent, &"sent SYN (active open)"))
         );
         let again = SendSyn {
             first: false,
@@ -372,7 +379,16 @@ mod tests {
         assert_eq!(to(Closed, RefusedRst), None);
         assert_eq!(
             next(SynSent, RefusedRst),
-            Some((Closed, "received RST: connection refused"))
+            Some((Closed, &"received RST: connection refused"))
         );
+    }
+}
+
+#[cfg(test)]
+mod size {
+    /// Six of these per handshake-only connection (docs/memory.md): was 56 bytes.
+    #[test]
+    fn a_transition_takes_40_bytes() {
+        assert_eq!(size_of::<super::Transition>(), 40);
     }
 }

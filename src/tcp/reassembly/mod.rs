@@ -74,6 +74,46 @@ struct Piece {
     bytes: Vec<u8>,
 }
 
+/// The out-of-order pieces: boxed while there are any, so that a direction without
+/// them (most, and every one of a SYN flood's connections) keeps 8 bytes for them
+/// instead of a `BTreeMap`'s 24 (docs/memory.md).
+#[derive(Default)]
+#[expect(
+    clippy::box_collection,
+    reason = "the box is the point: 8 bytes inline while empty, not 24"
+)]
+struct Pieces(Option<Box<BTreeMap<u64, Piece>>>);
+
+impl Pieces {
+    fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |b| b.len())
+    }
+
+    fn first_key_value(&self) -> Option<(&u64, &Piece)> {
+        self.0.as_ref()?.first_key_value()
+    }
+
+    fn pop_first(&mut self) -> Option<(u64, Piece)> {
+        let b = self.0.as_mut()?;
+        let first = b.pop_first();
+        if b.is_empty() {
+            self.0 = None;
+        }
+        first
+    }
+
+    fn range<R: std::ops::RangeBounds<u64> + Clone>(
+        &self,
+        r: R,
+    ) -> impl DoubleEndedIterator<Item = (&u64, &Piece)> {
+        self.0.iter().flat_map(move |b| b.range(r.clone()))
+    }
+
+    fn insert(&mut self, k: u64, p: Piece) {
+        self.0.get_or_insert_with(Box::default).insert(k, p);
+    }
+}
+
 /// The last up to [`COMPARE_WINDOW`] delivered bytes, ending at the delivery
 /// point. Grows on demand so short streams (the common case in a capture with
 /// many connections) never pay for the full 64 KiB.
@@ -181,9 +221,12 @@ pub struct Reassembler {
     /// Out-of-order pieces keyed by stream offset. Pieces never overlap each
     /// other (first copy wins, later copies only fill uncovered ranges) and,
     /// between calls, all start strictly after `next_off`.
-    buf: BTreeMap<u64, Piece>,
+    buf: Pieces,
     buffered: usize,
-    recent: RecentWindow,
+    /// The bytes delivered last, made at the first delivered byte (a connection that
+    /// carries none, as in a SYN flood, keeps 8 bytes instead of 40: docs/memory.md).
+    /// Its end is always `next_off`.
+    recent: Option<Box<RecentWindow>>,
 }
 
 impl fmt::Debug for Reassembler {
@@ -224,9 +267,9 @@ impl Reassembler {
             started: false,
             base_seq: SeqNum(0),
             next_off: 0,
-            buf: BTreeMap::new(),
+            buf: Pieces(None),
             buffered: 0,
-            recent: RecentWindow::new(),
+            recent: None,
         }
     }
 
@@ -243,7 +286,9 @@ impl Reassembler {
         self.started = true;
         self.base_seq = next;
         self.next_off = 0;
-        self.recent.reset(0);
+        if let Some(r) = &mut self.recent {
+            r.reset(0);
+        }
     }
 
     /// Whether `start` (or a first non-empty push / skip_to) fixed the stream
@@ -322,7 +367,10 @@ impl Reassembler {
         let old_end = end.min(self.next_off);
         if start < old_end {
             let old = &data[..(old_end - start) as usize];
-            out.overlap_conflict |= self.recent.conflicts(start, old);
+            out.overlap_conflict |= self
+                .recent
+                .as_ref()
+                .is_some_and(|r| r.conflicts(start, old));
             dup += old.len() as u64;
         }
 
@@ -515,7 +563,14 @@ impl Reassembler {
             bytes,
             frame,
         });
-        self.recent.record(bytes);
+        let at = self.next_off;
+        self.recent
+            .get_or_insert_with(|| {
+                let mut r = RecentWindow::new();
+                r.reset(at);
+                Box::new(r)
+            })
+            .record(bytes);
         self.next_off += bytes.len() as u64;
     }
 
@@ -529,7 +584,9 @@ impl Reassembler {
             len: to - self.next_off,
         });
         self.next_off = to;
-        self.recent.reset(to);
+        if let Some(r) = &mut self.recent {
+            r.reset(to);
+        }
     }
 
     /// Release buffered pieces that have become contiguous with the delivery
