@@ -36,8 +36,8 @@ fn run(args: &[&str], env_keys: Option<&str>) -> std::process::Output {
     c.output().unwrap()
 }
 
-/// The JSON report's only TLS connection.
-fn report(pcap: &str, keys: Option<&str>) -> Value {
+/// Every TLS connection of the JSON report of `pcap` (in captures/tls), with `keys`.
+fn tls_conns(pcap: &str, keys: Option<&str>) -> Vec<Value> {
     let p = cap(pcap);
     let mut args = vec!["report", "--format", "json", &p];
     let k;
@@ -53,27 +53,23 @@ fn report(pcap: &str, keys: Option<&str>) -> Value {
     );
     let v = common::json(&out.stdout);
     let conns = v["connections"].as_array().unwrap();
-    let tls: Vec<&Value> = conns.iter().filter(|c| c["app"] == "tls").collect();
-    assert_eq!(tls.len(), 1, "{pcap}");
-    tls[0].clone()
-}
-
-/// Every TLS connection of NAME.pcap, decrypted with NAME.keys.
-fn report_all(name: &str) -> Vec<Value> {
-    let (p, k) = (cap(&format!("{name}.pcap")), cap(&format!("{name}.keys")));
-    let out = run(&["report", "--format", "json", &p, "--keylog", &k], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v = common::json(&out.stdout);
-    let conns = v["connections"].as_array().unwrap();
     conns
         .iter()
         .filter(|c| c["app"] == "tls")
         .cloned()
         .collect()
+}
+
+/// The JSON report's only TLS connection.
+fn report(pcap: &str, keys: Option<&str>) -> Value {
+    let mut tls = tls_conns(pcap, keys);
+    assert_eq!(tls.len(), 1, "{pcap}");
+    tls.remove(0)
+}
+
+/// Every TLS connection of NAME.pcap, decrypted with NAME.keys.
+fn report_all(name: &str) -> Vec<Value> {
+    tls_conns(&format!("{name}.pcap"), Some(&format!("{name}.keys")))
 }
 
 #[test]
