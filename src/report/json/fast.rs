@@ -32,14 +32,24 @@ impl<'a, const PRETTY: bool> Ser<'a, PRETTY> {
         }
     }
 
-    /// A comma (unless `!comma`), the line break and the indentation, in one copy for
-    /// up to 64 levels; deeper, the rest 128 spaces at a time.
+    /// A comma (unless `!comma`), the line break and the indentation: up to 15 levels
+    /// as one fixed 32-byte copy cut to length (no `memcpy` call), deeper from `LINE`.
     fn newline(&mut self, comma: bool) {
+        const SHORT: [[u8; 32]; 2] = [
+            *b"\n                               ",
+            *b",\n                              ",
+        ];
         const LINE: &[u8; 130] = b",\n                                                                                                                                ";
         let mut n = self.level * 2;
+        let from = usize::from(!comma);
+        if n <= 30 {
+            let len = self.out.len() + 2 - from + n;
+            self.out.extend_from_slice(&SHORT[usize::from(comma)]);
+            self.out.truncate(len);
+            return;
+        }
         let first = n.min(128);
-        self.out
-            .extend_from_slice(&LINE[usize::from(!comma)..2 + first]);
+        self.out.extend_from_slice(&LINE[from..2 + first]);
         n -= first;
         while n > 0 {
             let k = n.min(128);
