@@ -49,16 +49,6 @@ pub(super) fn write_contents(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     let (mut start, mut i) = (0, 0);
     while let Some(&b) = bytes.get(i) {
-        // Eight plain bytes at a time (most of a report's strings are plain ASCII).
-        if let Some(word) = bytes
-            .get(i..i + 8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-        {
-            if all_plain(u64::from_le_bytes(word)) {
-                i += 8;
-                continue;
-            }
-        }
         let class = CLASS[usize::from(b)];
         if class == 0 {
             i += 1;
@@ -91,21 +81,6 @@ pub(super) fn write_contents(out: &mut Vec<u8>, s: &str) {
         start = i;
     }
     out.extend_from_slice(&bytes[start..]);
-}
-
-/// True when none of the eight bytes of `w` is below 0x20, `"`, `\\` or non-ASCII (the
-/// bytes `CLASS` does not pass). The usual word tricks: `x - 0x01.. & !x & 0x80..` has a
-/// bit set when a byte of `x` is zero (below `n` with `n` in place of 1); they may flag
-/// a plain byte above a flagged one, never miss one, so a false alarm only costs the
-/// byte loop.
-pub(super) fn all_plain(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = ONES * 0x80;
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
-    let below_space = w.wrapping_sub(ONES * 0x20) & !w;
-    let quote = zero(w ^ (ONES * u64::from(b'"')));
-    let backslash = zero(w ^ (ONES * u64::from(b'\\')));
-    (below_space | quote | backslash | w) & HIGH == 0
 }
 
 /// `\uXXXX`, lowercase hex, as serde_json and `{:04x}` write it.

@@ -43,34 +43,6 @@ fn strings_escape_every_class_as_before() {
         same(&m);
     }
     same("");
-    // Each class at every offset from an eight-byte word boundary, in long strings.
-    for c in NASTY
-        .chars()
-        .chain(['\u{7f}', ' ', '~', '!', '#', '[', ']'])
-    {
-        for at in 0..17 {
-            let s = format!("{}{c}{}", "a".repeat(at), "b".repeat(9));
-            same(&s);
-            same(&s.repeat(3));
-        }
-    }
-}
-
-/// The word-at-a-time check agrees with the byte table on every byte in every lane.
-#[test]
-fn word_check_matches_the_table() {
-    for b in 0..=255u8 {
-        for lane in 0..8 {
-            let mut w = *b"plain ok";
-            w[lane] = b;
-            let plain = std::str::from_utf8(&[b]).is_ok_and(super::str::is_plain);
-            assert_eq!(
-                super::str::all_plain(u64::from_le_bytes(w)),
-                plain,
-                "{b:#x} at {lane}"
-            );
-        }
-    }
 }
 
 #[test]
