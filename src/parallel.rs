@@ -119,6 +119,35 @@ impl ReadProgress {
     }
 }
 
+/// Packets and bytes one reader counted and has not yet published in [`ReadProgress`].
+#[derive(Default)]
+pub struct Tally {
+    packets: u64,
+    bytes: u64,
+}
+
+impl ReadProgress {
+    /// [`ReadProgress::tally`] through a local count, published every 256 packets: two
+    /// atomic additions a packet on the reader thread, which every worker waits for,
+    /// are saved. Call [`ReadProgress::publish`] when reading ends.
+    pub fn tally_batched(&self, t: &mut Tally, p: &RawPacket<'_>) -> bool {
+        t.packets += 1;
+        t.bytes += 16 + p.data.len() as u64;
+        if t.packets >= 256 {
+            self.publish(t);
+        }
+        self.stop.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Add what `t` counted to the shared progress.
+    pub fn publish(&self, t: &mut Tally) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.packets.fetch_add(t.packets, Relaxed);
+        self.bytes.fetch_add(t.bytes, Relaxed);
+        *t = Tally::default();
+    }
+}
+
 /// Worker count worth using on this machine (1 means: run single-threaded).
 pub fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
@@ -255,8 +284,9 @@ pub fn stream_with_progress(
             let mut time = TimeOrder::default();
             let mut sweeps = SweepClock::default();
             let mut current: Option<Block> = None;
+            let mut tally = Tally::default();
             let res = capture::read_source_shared(source, |p, block| {
-                if progress.tally(p) {
+                if progress.tally_batched(&mut tally, p) {
                     return ControlFlow::Break(());
                 }
                 // A new block: hand over what points into the previous one.
@@ -292,6 +322,7 @@ pub fn stream_with_progress(
                 }
                 ControlFlow::Continue(())
             });
+            progress.publish(&mut tally);
             for (w, b) in batches.into_iter().enumerate() {
                 if !b.is_empty() {
                     let _ = txs[w].send(b);

@@ -411,9 +411,21 @@ impl<'a> Analyzer<'a> {
 
     /// No connection this analyzer has yet to hand out can have a first frame below this:
     /// the smallest first frame still live or waiting, else the frame after the last seen.
+    ///
+    /// Ids are given in order of first frame (the flow table counts connections as their
+    /// first packets come), so the smallest id has the smallest first frame: the live table
+    /// is scanned by key only, without reading each connection (a cache miss apiece, every
+    /// batch, was 0.7% of a 2-worker report's CPU time on the shared benchmark).
     pub fn low_water(&self) -> u64 {
-        let live = self.live.values().map(|c| c.first_frame).min();
-        let waiting = self.done.values().map(|c| c.first_frame).min();
+        let live = self
+            .live
+            .keys()
+            .min()
+            .and_then(|id| self.live.get(id))
+            .map(|c| c.first_frame);
+        let waiting = self.done.first_key_value().map(|(_, c)| c.first_frame);
+        debug_assert_eq!(live, self.live.values().map(|c| c.first_frame).min());
+        debug_assert_eq!(waiting, self.done.values().map(|c| c.first_frame).min());
         [live, waiting]
             .into_iter()
             .flatten()
