@@ -110,6 +110,8 @@ pub struct Analyzer<'a> {
     http_cfg: Option<HttpConfig>,
     /// Frame number of the last packet seen.
     last_frame: u64,
+    /// Link type of the last packet seen (the capture-wide list is looked up on a change).
+    last_linktype: Option<u32>,
     /// Packet time of the last expiry sweep.
     last_sweep: SweepClock,
     /// A parallel shard: expiry sweeps come only through `tick`, at the moments the
@@ -169,6 +171,7 @@ impl<'a> Analyzer<'a> {
             shard: false,
             ftp_data: Default::default(),
             last_frame: 0,
+            last_linktype: None,
             time: Some(TimeOrder::default()),
 
             stats: CaptureStats {
@@ -223,10 +226,14 @@ impl<'a> Analyzer<'a> {
     fn count_packet(&mut self, pkt: &RawPacket<'_>) {
         let st = &mut self.stats;
         st.packets += 1;
-        if let std::collections::btree_map::Entry::Vacant(e) = st.linktype_first.entry(pkt.linktype)
-        {
-            e.insert(pkt.index);
-            st.linktypes.push(linktype_name(pkt.linktype));
+        if self.last_linktype != Some(pkt.linktype) {
+            self.last_linktype = Some(pkt.linktype);
+            if let std::collections::btree_map::Entry::Vacant(e) =
+                st.linktype_first.entry(pkt.linktype)
+            {
+                e.insert(pkt.index);
+                st.linktypes.push(linktype_name(pkt.linktype));
+            }
         }
         match self.time.as_mut() {
             Some(t) => {
