@@ -245,9 +245,7 @@ pub fn hash_endpoints(a: (&[u8], &[u8]), b: (&[u8], &[u8])) -> u64 {
 
 /// One endpoint as a word: its port and address length, then its address 8 bytes at a time.
 fn endpoint_word(addr: &[u8], port: &[u8]) -> u64 {
-    let port = port
-        .iter()
-        .fold(0u64, |p, &b| (p << 8) | u64::from(b));
+    let port = port.iter().fold(0u64, |p, &b| (p << 8) | u64::from(b));
     let mut h = port | ((addr.len() as u64) << 16);
     for chunk in addr.chunks(8) {
         let mut w = [0u8; 8];
