@@ -80,14 +80,23 @@ impl Batch {
     }
 }
 
+/// Connections a worker sends in one message at most.
+const CONNS_A_MESSAGE: usize = 64;
+
+/// How many packets ahead a worker asks for a packet's headers.
+const PREFETCH_PKTS: usize = 4;
+
 const BATCH_BYTES: usize = 1024 * 1024;
 const BATCH_PKTS: usize = 8192;
 
 enum Out {
-    Conn(Box<Connection>),
-    /// No connection of this worker still to come has a first frame below this.
-    Watermark(u64),
-    Done(Box<CaptureStats>),
+    /// Connections a worker finished, in the order it finished them (at most
+    /// `CONNS_A_MESSAGE`), then, at the end of a batch, its watermark: no connection of
+    /// this worker still to come has a first frame below it. Sent a batch at a time, not
+    /// a connection at a time: each message can wake the merging thread, and those
+    /// wake-ups (2,700 of them on the shared benchmark) cost more than the merging.
+    Conns(Vec<Connection>, Option<u64>),
+    Done(Vec<Connection>, Box<CaptureStats>),
 }
 
 /// How far the reader has got, readable from any thread while a run goes on.
@@ -107,6 +116,35 @@ impl ReadProgress {
         self.packets.fetch_add(1, Relaxed);
         self.bytes.fetch_add(16 + p.data.len() as u64, Relaxed);
         self.stop.load(Relaxed)
+    }
+}
+
+/// Packets and bytes one reader counted and has not yet published in [`ReadProgress`].
+#[derive(Default)]
+pub struct Tally {
+    packets: u64,
+    bytes: u64,
+}
+
+impl ReadProgress {
+    /// [`ReadProgress::tally`] through a local count, published every 256 packets: two
+    /// atomic additions a packet on the reader thread, which every worker waits for,
+    /// are saved. Call [`ReadProgress::publish`] when reading ends.
+    pub fn tally_batched(&self, t: &mut Tally, p: &RawPacket<'_>) -> bool {
+        t.packets += 1;
+        t.bytes += 16 + p.data.len() as u64;
+        if t.packets >= 256 {
+            self.publish(t);
+        }
+        self.stop.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Add what `t` counted to the shared progress.
+    pub fn publish(&self, t: &mut Tally) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.packets.fetch_add(t.packets, Relaxed);
+        self.bytes.fetch_add(t.bytes, Relaxed);
+        *t = Tally::default();
     }
 }
 
@@ -138,9 +176,9 @@ fn route(linktype: u32, data: &[u8], orig_len: u32, workers: usize) -> usize {
 }
 
 /// The endpoints' hash with its bits mixed (splitmix64's finaliser) before the worker is
-/// picked from its remainder: FNV-1a's low bit is the parity of the bytes' low bits, so
-/// on 2 workers the shared benchmark's connections split 1286 / 1114 (the busier worker
-/// ran alone for the last ~7% of the run); mixed, 1196 / 1204.
+/// picked from its remainder: an unmixed hash's low bits follow a few input bits (the
+/// byte-wise FNV-1a used first split the shared benchmark's connections 1286 / 1114 on 2
+/// workers, and the busier one ran alone for the last ~7% of the run); mixed, 1221 / 1179.
 fn spread(h: u64) -> u64 {
     let z = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     let z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -157,9 +195,16 @@ fn worker(
 ) {
     let mut an = Analyzer::new(&name, cfg);
     an.as_shard();
-    let conn_out = out.clone();
+    let finished = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let (sink, early) = (std::rc::Rc::clone(&finished), out.clone());
     an.stream_to(move |c| {
-        let _ = conn_out.send((id, Out::Conn(Box::new(c))));
+        let mut v = sink.borrow_mut();
+        v.push(c);
+        // Many at once (an eviction finishes a tenth of the table): sent on, so what
+        // waits in the channel stays bounded.
+        if v.len() >= CONNS_A_MESSAGE {
+            let _ = early.send((id, Out::Conns(std::mem::take(&mut *v), None)));
+        }
     });
     for batch in rx {
         let mut ticks = batch.ticks.iter().peekable();
@@ -167,6 +212,14 @@ fn worker(
         for (i, p) in batch.pkts.iter().enumerate() {
             while let Some(&(_, now)) = ticks.next_if(|t| t.0 <= i) {
                 an.tick(now);
+            }
+            // The headers of a packet a little further on, asked for while this one is
+            // analysed: each packet's first bytes were otherwise a wait on memory.
+            if let Some(q) = batch.pkts.get(i + PREFETCH_PKTS) {
+                let from = if q.shared { shared } else { &batch.bytes };
+                if let Some(b) = from.get(q.start) {
+                    capture::prefetch(b);
+                }
             }
             let from = if p.shared { shared } else { &batch.bytes };
             an.on_packet(&RawPacket {
@@ -180,7 +233,8 @@ fn worker(
         for &(_, now) in ticks {
             an.tick(now);
         }
-        let _ = out.send((id, Out::Watermark(an.low_water())));
+        let conns = std::mem::take(&mut *finished.borrow_mut());
+        let _ = out.send((id, Out::Conns(conns, Some(an.low_water()))));
         // Hand the emptied buffers back: fresh 1 MiB allocations cost page faults.
         let mut batch = batch;
         batch.block = None;
@@ -191,7 +245,8 @@ fn worker(
     }
     let (stats, kept) = an.finish();
     debug_assert!(kept.is_empty());
-    let _ = out.send((id, Out::Done(Box::new(stats))));
+    let conns = std::mem::take(&mut *finished.borrow_mut());
+    let _ = out.send((id, Out::Done(conns, Box::new(stats))));
 }
 
 /// Read `source` with `workers` analysis threads, handing each connection to `each` in
@@ -210,7 +265,8 @@ pub fn stream_with_progress(
     let name = source.display();
     let mut shard_cfg = cfg.clone();
     shard_cfg.max_connections = (cfg.max_connections / workers).max(1);
-    let (out_tx, out_rx) = sync_channel::<(usize, Out)>(1024);
+    // At most this many messages (each at most `CONNS_A_MESSAGE` connections) wait.
+    let (out_tx, out_rx) = sync_channel::<(usize, Out)>(16 * workers);
     std::thread::scope(|scope| {
         let mut txs = Vec::with_capacity(workers);
         let (recycle_tx, recycle_rx) = sync_channel::<Batch>(8 * workers);
@@ -228,8 +284,9 @@ pub fn stream_with_progress(
             let mut time = TimeOrder::default();
             let mut sweeps = SweepClock::default();
             let mut current: Option<Block> = None;
+            let mut tally = Tally::default();
             let res = capture::read_source_shared(source, |p, block| {
-                if progress.tally(p) {
+                if progress.tally_batched(&mut tally, p) {
                     return ControlFlow::Break(());
                 }
                 // A new block: hand over what points into the previous one.
@@ -265,6 +322,7 @@ pub fn stream_with_progress(
                 }
                 ControlFlow::Continue(())
             });
+            progress.publish(&mut tally);
             for (w, b) in batches.into_iter().enumerate() {
                 if !b.is_empty() {
                     let _ = txs[w].send(b);
@@ -319,9 +377,14 @@ fn merge(
     };
     for (w, msg) in rx.iter() {
         match msg {
-            Out::Conn(c) => queues[w].push_back(*c),
-            Out::Watermark(f) => water[w] = f,
-            Out::Done(s) => {
+            Out::Conns(conns, f) => {
+                queues[w].extend(conns);
+                if let Some(f) = f {
+                    water[w] = f;
+                }
+            }
+            Out::Done(conns, s) => {
+                queues[w].extend(conns);
                 done[w] = true;
                 water[w] = u64::MAX;
                 match stats.as_mut() {

