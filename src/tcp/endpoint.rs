@@ -12,6 +12,7 @@ use super::state::{self, Event, TcpState, Transition};
 use super::{Dir, SeqNum, TcpConn, TcpSegment};
 use crate::ts::Ts;
 use std::borrow::Cow;
+use std::num::NonZeroU64;
 
 /// A FIN an endpoint received, not yet recorded in its states.
 #[derive(Clone, Copy, Debug)]
@@ -19,7 +20,8 @@ pub(super) struct PendingFin {
     frame: u64,
     ts: Ts,
     /// The frame that carried the FIN when it took effect later (held ahead of data).
-    held: Option<u64>,
+    /// (Frames count from 1, as a `Transition`'s `fin_frame`: 8 bytes.)
+    held: Option<NonZeroU64>,
 }
 
 impl TcpConn {
@@ -49,7 +51,7 @@ impl TcpConn {
             ts: p.ts,
             inferred: false,
             reason,
-            fin_frame: p.held.and_then(std::num::NonZeroU64::new),
+            fin_frame: p.held,
         })
     }
 
@@ -207,6 +209,7 @@ impl TcpConn {
     fn receive_fin(&mut self, r: Dir, frame: u64, ts: Ts, held: Option<u64>) {
         self.confirm_fin(r);
         if state::next(self.ep[r.idx()].state(), Event::RecvFin).is_some() {
+            let held = held.and_then(NonZeroU64::new);
             self.fin_pending[r.idx()] = Some(PendingFin { frame, ts, held });
         }
     }
@@ -231,7 +234,7 @@ impl TcpConn {
             .syns
             .iter()
             // After a refusal (RST) only the SYN that was answered found a listener.
-            .find(|_| self.handshake.rst_frame.is_none())
+            .find(|_| !self.handshake.rst_seen)
             .or(self.handshake.syns.last())
             .filter(|_| who == Dir::Server)
             .map_or((frame, ts), |a| (a.frame, a.ts));

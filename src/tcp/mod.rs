@@ -123,7 +123,9 @@ pub struct TcpConn {
     fin_pending: [Option<endpoint::PendingFin>; 2],
     pub handshake: Handshake,
     pub history: History,
-    pub counts: Counts,
+    /// Counts of each analysis flag: boxed, made at the first flag (a connection without
+    /// one, as most of a SYN flood's, carries 8 bytes instead of 88; docs/memory.md).
+    counts: Option<Box<Counts>>,
     pub rtt: Rtt,
     pub gaps: Vec<GapRecord>,
     pub packets: Vec<PacketRecord>,
@@ -132,9 +134,10 @@ pub struct TcpConn {
     first_packet: bool,
     /// Both windows scaled (both SYNs carried the option).
     scaling: bool,
-    /// The latest packet time of the connection: a segment stamped before it is no end
-    /// of a measurement.
-    latest_ts: Option<Ts>,
+    /// The latest packet time of the connection (from the first packet on: while
+    /// `first_packet` there is none): a segment stamped before it is no end of a
+    /// measurement.
+    latest_ts: Ts,
 }
 
 /// Truncate long lists of gaps kept per connection.
@@ -171,7 +174,7 @@ impl TcpConn {
             fin_pending: [None, None],
             handshake: Handshake::default(),
             history: History::default(),
-            counts: Counts::default(),
+            counts: None,
             rtt: Rtt::default(),
             gaps: Vec::new(),
             packets: Vec::new(),
@@ -179,7 +182,7 @@ impl TcpConn {
             rst_seen: false,
             first_packet: true,
             scaling: false,
-            latest_ts: None,
+            latest_ts: Ts(0),
         }
     }
 
@@ -189,8 +192,13 @@ impl TcpConn {
         self.half[dir.idx()].side.base.map(|b| b.0)
     }
 
+    /// Counts of each analysis flag so far.
+    pub fn counts(&self) -> Counts {
+        self.counts.as_deref().cloned().unwrap_or_default()
+    }
+
     pub fn max_in_flight(&self, dir: Dir) -> u64 {
-        self.half[dir.idx()].meter.max_in_flight
+        self.half[dir.idx()].meter.max_in_flight()
     }
 
     /// Receive window advertised last by `dir`, with scaling applied when known.
@@ -289,8 +297,12 @@ impl TcpConn {
     ) {
         let f = seg.flags;
         // Stamped before an earlier packet of this connection: no measurement ends here.
-        let in_time = self.latest_ts.is_none_or(|l| ts >= l);
-        self.latest_ts = self.latest_ts.max(Some(ts));
+        let in_time = self.first_packet || ts >= self.latest_ts;
+        self.latest_ts = if self.first_packet {
+            ts
+        } else {
+            self.latest_ts.max(ts)
+        };
         if self.first_packet {
             self.on_first_packet(dir, f.syn(), frame, ts);
         }
@@ -311,8 +323,11 @@ impl TcpConn {
         self.release_held_fin(dir.other(), frame, ts);
         self.measure(dir, seg, ts, in_time, verdict.retransmitted);
         self.track(dir, seg, frame, ts, &verdict);
-        for x in &found {
-            self.counts.add(x.flag());
+        if !found.is_empty() {
+            let counts = self.counts.get_or_insert_default();
+            for x in &found {
+                counts.add(x.flag());
+            }
         }
         self.record(dir, seg, frame, ts, found, verdict.dup_ack);
     }
