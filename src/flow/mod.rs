@@ -416,6 +416,32 @@ mod tests {
         assert_eq!(r.server, ep("10.0.0.2:8080"));
     }
 
+    /// An IPv4 tuple's entry in the flow table (docs/memory.md): 88 bytes a bucket
+    /// before (two 20-byte endpoints as the key, the client's endpoint in the entry).
+    #[test]
+    fn an_ipv4_flow_table_bucket_fits_48_bytes() {
+        let n = std::mem::size_of::<(Key4, Entry)>();
+        assert!(n <= 48, "{n} bytes");
+    }
+
+    /// The client is told from the key's order whichever side is lower, in both maps.
+    #[test]
+    fn the_client_is_known_whichever_endpoint_sorts_first() {
+        for (c, s) in [
+            ("10.0.0.9:40000", "10.0.0.2:80"),
+            ("[::2]:40000", "[::9]:80"),
+        ] {
+            let mut t = FlowTable::new();
+            let (c, s) = (ep(c), ep(s));
+            assert_eq!(t.lookup(c, s, true, false, 1, 0).dir, Dir::Client);
+            assert_eq!(t.lookup(s, c, true, true, 7, 0).dir, Dir::Server);
+            assert_eq!(t.lookup(c, s, false, true, 2, 0).dir, Dir::Client);
+            let l = t.lookup(s, c, false, true, 8, 0);
+            assert_eq!((l.conn, l.dir, l.new), (1, Dir::Server, false));
+            assert_eq!(t.len(), 1);
+        }
+    }
+
     #[test]
     fn port_reuse_after_close_starts_new_connection() {
         let mut t = FlowTable::new();

@@ -226,6 +226,35 @@ mod tests {
         assert_eq!(m.max_in_flight(), 100);
     }
 
+    /// The queue (oldest inline, the rest boxed) keeps the newest 256 segments in order.
+    #[test]
+    fn the_outstanding_queue_keeps_the_newest_256_in_order() {
+        let mut m = Meter::default();
+        let mut rtt = Rtt::default();
+        for i in 0..300u32 {
+            m.on_sent(SeqNum(1 + 10 * i), 10, ms(i64::from(i)), true, false, None);
+        }
+        assert_eq!(m.outstanding.len(), MAX_OUTSTANDING);
+        assert_eq!(m.outstanding.front().map(|o| o.end), Some(SeqNum(451)));
+        // An ACK of segment 99 (sent at 99 ms) at 150 ms: one 51 ms sample.
+        m.on_ack(SeqNum(1001), ms(150), true, &mut rtt);
+        assert_eq!((rtt.samples, rtt.min_ms), (1, Some(51.0)));
+        assert_eq!(m.outstanding.len(), 200);
+        // A resend of segment 250 marks it and every later one: no sample from them.
+        m.on_sent(SeqNum(2501), 10, ms(400), true, true, None);
+        m.on_ack(SeqNum(2991), ms(500), true, &mut rtt);
+        assert_eq!(rtt.samples, 1);
+        assert_eq!(m.outstanding.len(), 1);
+        m.on_ack(SeqNum(3001), ms(501), true, &mut rtt);
+        assert_eq!((m.outstanding.len(), rtt.samples), (0, 1));
+        m.on_sent(SeqNum(3001), 10, ms(600), true, false, None);
+        m.on_ack(SeqNum(3011), ms(610), true, &mut rtt);
+        assert_eq!(
+            (rtt.samples, rtt.min_ms, rtt.max_ms),
+            (2, Some(10.0), Some(51.0))
+        );
+    }
+
     #[test]
     fn time_running_backwards_is_skipped_and_counted() {
         let mut m = Meter::default();
