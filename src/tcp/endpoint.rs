@@ -12,7 +12,6 @@ use super::state::{self, Event, TcpState, Transition};
 use super::{Dir, SeqNum, TcpConn, TcpSegment};
 use crate::ts::Ts;
 use std::borrow::Cow;
-use std::num::NonZeroU64;
 
 /// A FIN an endpoint received, not yet recorded in its states.
 #[derive(Clone, Copy, Debug)]
@@ -20,8 +19,7 @@ pub(super) struct PendingFin {
     frame: u64,
     ts: Ts,
     /// The frame that carried the FIN when it took effect later (held ahead of data).
-    /// (Frames count from 1, as a `Transition`'s `fin_frame`: 8 bytes.)
-    held: Option<NonZeroU64>,
+    held: Option<u64>,
 }
 
 impl TcpConn {
@@ -51,7 +49,7 @@ impl TcpConn {
             ts: p.ts,
             inferred: false,
             reason,
-            fin_frame: p.held,
+            fin_frame: p.held.and_then(std::num::NonZeroU64::new),
         })
     }
 
@@ -209,7 +207,6 @@ impl TcpConn {
     fn receive_fin(&mut self, r: Dir, frame: u64, ts: Ts, held: Option<u64>) {
         self.confirm_fin(r);
         if state::next(self.ep[r.idx()].state(), Event::RecvFin).is_some() {
-            let held = held.and_then(NonZeroU64::new);
             self.fin_pending[r.idx()] = Some(PendingFin { frame, ts, held });
         }
     }
