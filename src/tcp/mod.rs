@@ -134,9 +134,8 @@ pub struct TcpConn {
     first_packet: bool,
     /// Both windows scaled (both SYNs carried the option).
     scaling: bool,
-    /// The latest packet time of the connection (from the first packet on: while
-    /// `first_packet` there is none): a segment stamped before it is no end of a
-    /// measurement.
+    /// The latest packet time of the connection (none while `first_packet`): a segment
+    /// stamped before it is no end of a measurement.
     latest_ts: Ts,
 }
 
@@ -298,11 +297,9 @@ impl TcpConn {
         let f = seg.flags;
         // Stamped before an earlier packet of this connection: no measurement ends here.
         let in_time = self.first_packet || ts >= self.latest_ts;
-        self.latest_ts = if self.first_packet {
-            ts
-        } else {
-            self.latest_ts.max(ts)
-        };
+        if in_time {
+            self.latest_ts = ts;
+        }
         if self.first_packet {
             self.on_first_packet(dir, f.syn(), frame, ts);
         }
@@ -323,11 +320,8 @@ impl TcpConn {
         self.release_held_fin(dir.other(), frame, ts);
         self.measure(dir, seg, ts, in_time, verdict.retransmitted);
         self.track(dir, seg, frame, ts, &verdict);
-        if !found.is_empty() {
-            let counts = self.counts.get_or_insert_default();
-            for x in &found {
-                counts.add(x.flag());
-            }
+        for x in &found {
+            self.counts.get_or_insert_default().add(x.flag());
         }
         self.record(dir, seg, frame, ts, found, verdict.dup_ack);
     }
