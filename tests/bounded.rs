@@ -478,12 +478,13 @@ fn report_rss_kb(file: &std::path::Path) -> Option<u64> {
 }
 
 /// Memory per tracked handshake-only connection (docs/memory.md): 200,000 of them all
-/// tracked at once, RSS beyond a 1,000-connection run, per connection. Measured 2,876
-/// bytes before the Vec capacities and boxes, 2,400 after them, 2,224 with 40-byte
-/// transitions and the reassembler's buffers boxed: the issue's 2 KB (2,048) is not
-/// reached yet; this bound keeps what was gained (it fails at 2,400).
+/// tracked at once, RSS beyond a 1,000-connection run, per connection. The issue asks
+/// at most 2 KB (2,048 bytes). Measured 2,876 bytes before the Vec capacities and boxes,
+/// 2,400 after them, 2,224 with 40-byte transitions and the reassembler's buffers boxed
+/// (this test then failed), 1,867 with the meter, counts, handshake, history and flow
+/// table cuts.
 #[test]
-fn a_tracked_handshake_only_connection_costs_under_2_3_kb() {
+fn a_tracked_handshake_only_connection_costs_at_most_2_kb() {
     let small = handshakes(1_000).write("hs1k.pcap");
     let big = handshakes(200_000).write("hs200k.pcap");
     let (Some(base), Some(peak)) = (report_rss_kb(&small), report_rss_kb(&big)) else {
@@ -492,7 +493,7 @@ fn a_tracked_handshake_only_connection_costs_under_2_3_kb() {
     };
     let per = (peak.saturating_sub(base) * 1024) / 199_000;
     eprintln!("peak {peak} KiB, base {base} KiB: {per} bytes per handshake-only connection");
-    assert!(per <= 2_300, "{per} bytes per connection");
+    assert!(per <= 2_048, "{per} bytes per connection");
     for f in [small, big] {
         let _ = std::fs::remove_dir_all(f.parent().unwrap());
     }

@@ -51,19 +51,42 @@ pub fn endpoints(
     )
 }
 
-/// The canonical key of a TCP conversation: the two endpoints in sorted order.
+/// The canonical key of a TCP conversation: the two endpoints in sorted order, packed:
+/// 12 bytes for IPv4 (the flow table keeps IPv4 and IPv6 tuples in two maps, so an IPv4
+/// entry does not carry two 20-byte `Endpoint`s: docs/memory.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct FlowKey {
+pub enum FlowKey {
+    V4(Key4),
+    V6(Key6),
+}
+
+/// Two IPv4 endpoints in sorted order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Key4 {
+    lo: u32,
+    hi: u32,
+    lo_port: u16,
+    hi_port: u16,
+}
+
+/// Two endpoints in sorted order, either or both not IPv4.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Key6 {
     lo: Endpoint,
     hi: Endpoint,
 }
 
 impl FlowKey {
     pub fn new(a: Endpoint, b: Endpoint) -> FlowKey {
-        if a <= b {
-            FlowKey { lo: a, hi: b }
-        } else {
-            FlowKey { lo: b, hi: a }
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        match (lo.addr, hi.addr) {
+            (IpAddr::V4(l), IpAddr::V4(h)) => FlowKey::V4(Key4 {
+                lo: l.to_bits(),
+                hi: h.to_bits(),
+                lo_port: lo.port,
+                hi_port: hi.port,
+            }),
+            _ => FlowKey::V6(Key6 { lo, hi }),
         }
     }
 }
@@ -131,7 +154,9 @@ pub struct Roles {
 
 struct Entry {
     conn: ConnId,
-    client: Endpoint,
+    /// The client is the lower of the key's two endpoints (in `Endpoint` order): a bool
+    /// where the endpoint took 20 bytes.
+    client_lo: bool,
     /// FIN or RST seen: a new SYN starts a new connection.
     closed: bool,
     /// The sequence number of the client's SYN that opened it, if one was seen.
@@ -150,9 +175,50 @@ struct Entry {
 /// (tombstones, bounded: see `tomb.rs`).
 #[derive(Default)]
 pub struct FlowTable {
-    map: foldhash::HashMap<FlowKey, Entry>,
+    map: Map,
     next_id: ConnId,
     tombs: tomb::Tombs,
+}
+
+/// The flow table's entries: IPv4 tuples (12-byte keys) and the others (40-byte keys).
+#[derive(Default)]
+struct Map {
+    v4: foldhash::HashMap<Key4, Entry>,
+    v6: foldhash::HashMap<Key6, Entry>,
+}
+
+impl Map {
+    fn len(&self) -> usize {
+        self.v4.len() + self.v6.len()
+    }
+
+    fn get(&self, k: &FlowKey) -> Option<&Entry> {
+        match k {
+            FlowKey::V4(k) => self.v4.get(k),
+            FlowKey::V6(k) => self.v6.get(k),
+        }
+    }
+
+    fn get_mut(&mut self, k: &FlowKey) -> Option<&mut Entry> {
+        match k {
+            FlowKey::V4(k) => self.v4.get_mut(k),
+            FlowKey::V6(k) => self.v6.get_mut(k),
+        }
+    }
+
+    fn insert(&mut self, k: FlowKey, e: Entry) {
+        match k {
+            FlowKey::V4(k) => self.v4.insert(k, e),
+            FlowKey::V6(k) => self.v6.insert(k, e),
+        };
+    }
+
+    fn remove(&mut self, k: &FlowKey) -> Option<Entry> {
+        match k {
+            FlowKey::V4(k) => self.v4.remove(k),
+            FlowKey::V6(k) => self.v6.remove(k),
+        }
+    }
 }
 
 /// Decide roles from the first packet seen of a connection.
@@ -203,7 +269,7 @@ impl FlowTable {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.map.len() == 0
     }
 
     /// Find or create the connection of a packet from `src` to `dst` (`seq` is its
@@ -222,20 +288,22 @@ impl FlowTable {
         now_ns: i64,
     ) -> Lookup {
         let key = FlowKey::new(src, dst);
+        let lo = src.min(dst);
         let mut replaces = None;
         let mut reuse_of = None;
         if let Some(e) = self.map.get_mut(&key) {
+            let client = if e.client_lo { lo } else { src.max(dst) };
             // Port reuse: a fresh SYN on a closed connection opens a new one, unless it
             // is the same client's SYN with the same ISN: that is the same attempt sent
             // again (a SYN retried after a RST), as Wireshark and the RFC see it. A
             // client's SYN with another ISN on a connection never answered by a SYN-ACK
             // is a new attempt too (its RST was not captured, or was not acceptable).
-            let same_attempt = src == e.client && e.isn == Some(seq);
+            let same_attempt = src == client && e.isn == Some(seq);
             let fresh_syn = syn && !ack && !same_attempt;
-            let unanswered = src == e.client && e.isn.is_some() && !e.synack;
+            let unanswered = src == client && e.isn.is_some() && !e.synack;
             let reuse = fresh_syn && (e.closed || e.ended.is_some() || unanswered);
             if !reuse {
-                let dir = if src == e.client {
+                let dir = if src == client {
                     Dir::Client
                 } else {
                     Dir::Server
@@ -275,7 +343,7 @@ impl FlowTable {
             key,
             Entry {
                 conn: self.next_id,
-                client: roles.client,
+                client_lo: roles.client == lo,
                 closed: false,
                 isn: (syn && !ack).then_some(seq),
                 synack: syn && ack,
@@ -346,6 +414,32 @@ mod tests {
         assert!(r.guessed);
         let r = roles_from_first(ep("10.0.0.1:50000"), ep("10.0.0.2:8080"), false, true);
         assert_eq!(r.server, ep("10.0.0.2:8080"));
+    }
+
+    /// An IPv4 tuple's entry in the flow table (docs/memory.md): 88 bytes a bucket
+    /// before (two 20-byte endpoints as the key, the client's endpoint in the entry).
+    #[test]
+    fn an_ipv4_flow_table_bucket_fits_48_bytes() {
+        let n = std::mem::size_of::<(Key4, Entry)>();
+        assert!(n <= 48, "{n} bytes");
+    }
+
+    /// The client is told from the key's order whichever side is lower, in both maps.
+    #[test]
+    fn the_client_is_known_whichever_endpoint_sorts_first() {
+        for (c, s) in [
+            ("10.0.0.9:40000", "10.0.0.2:80"),
+            ("[::2]:40000", "[::9]:80"),
+        ] {
+            let mut t = FlowTable::new();
+            let (c, s) = (ep(c), ep(s));
+            assert_eq!(t.lookup(c, s, true, false, 1, 0).dir, Dir::Client);
+            assert_eq!(t.lookup(s, c, true, true, 7, 0).dir, Dir::Server);
+            assert_eq!(t.lookup(c, s, false, true, 2, 0).dir, Dir::Client);
+            let l = t.lookup(s, c, false, true, 8, 0);
+            assert_eq!((l.conn, l.dir, l.new), (1, Dir::Server, false));
+            assert_eq!(t.len(), 1);
+        }
     }
 
     #[test]

@@ -14,13 +14,21 @@ mod tests {
             size_of::<TcpConn>(),
             size_of::<TcpSummary>(),
         );
-        eprintln!(
-            "Connection {conn} B, TcpConn {tcp} B, TcpSummary {sum} B, Handshake {} B, Counts {} B",
+        let (hs, meter) = (
             size_of::<crate::tcp::handshake::Handshake>(),
+            size_of::<crate::tcp::measure::Meter>(),
+        );
+        eprintln!(
+            "Connection {conn} B, TcpConn {tcp} B, TcpSummary {sum} B, Handshake {hs} B, \
+             Meter {meter} B, Counts {} B",
             size_of::<crate::tcp::analysis::Counts>()
         );
         assert!(conn + tcp <= 2048, "{conn} + {tcp} bytes");
-        // 1,472 before the reassembler's buffers were boxed (docs/memory.md).
-        assert!(tcp <= 1_376, "TcpConn {tcp} bytes");
+        // 1,472 before the reassembler's buffers were boxed, 1,376 before the meter,
+        // counts, handshake and timestamp cuts (docs/memory.md).
+        assert!(tcp <= 1_208, "TcpConn {tcp} bytes");
+        // 80 before (a VecDeque and two Option<Ts>), 280 before.
+        assert!(meter <= 56, "Meter {meter} bytes");
+        assert!(hs <= 248, "Handshake {hs} bytes");
     }
 }

@@ -476,7 +476,7 @@ impl<'a> Analyzer<'a> {
                         conn_state: t.conn_state(),
                         history: t.history.as_str().to_string(),
                         close: t.close(),
-                        analysis: t.counts.clone(),
+                        analysis: t.counts(),
                         rtt: t.rtt,
                         max_bytes_in_flight: crate::tcp::PerDirU64 {
                             client: t.max_in_flight(cl),

@@ -231,7 +231,7 @@ impl TcpConn {
             .syns
             .iter()
             // After a refusal (RST) only the SYN that was answered found a listener.
-            .find(|_| self.handshake.rst_frame.is_none())
+            .find(|_| !self.handshake.rst_seen)
             .or(self.handshake.syns.last())
             .filter(|_| who == Dir::Server)
             .map_or((frame, ts), |a| (a.frame, a.ts));

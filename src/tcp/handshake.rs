@@ -108,22 +108,36 @@ pub struct Handshake {
     /// Timings (`syn_to_syn_ack_ms`, `syn_ack_to_ack_ms`, `irtt_ms`, `backoff_ms`) left
     /// out because one of their packets was stamped before an earlier handshake packet.
     pub timings_skipped: u32,
-    /// The latest time of a handshake packet so far.
+    /// The latest time of a handshake packet so far (when `stamps.latest`). The three
+    /// times are `Ts` with their "set" flags in `stamps`, where three `Option<Ts>` took
+    /// 24 bytes more (docs/memory.md).
     #[serde(skip)]
-    latest_ts: Option<Ts>,
+    latest_ts: Ts,
+    #[serde(skip)]
+    stamps: Stamps,
     /// The last SYN's and SYN-ACK's times are in order (not before an earlier packet).
     #[serde(skip)]
     last_syn_in_time: bool,
     #[serde(skip)]
     last_syn_ack_in_time: bool,
+    /// The last SYN's and SYN-ACK's times (when `stamps.syn`, `stamps.syn_ack`).
     #[serde(skip)]
-    pub(crate) last_syn_ts: Option<Ts>,
+    last_syn_ts: Ts,
     #[serde(skip)]
-    pub(crate) last_syn_ack_ts: Option<Ts>,
+    last_syn_ack_ts: Ts,
     #[serde(skip)]
     pub(crate) server_syn_without_ack: bool,
+    /// A RST ended the opening (before the handshake completed).
     #[serde(skip)]
-    pub(crate) rst_frame: Option<u64>,
+    pub(crate) rst_seen: bool,
+}
+
+/// Which of a handshake's private times are set.
+#[derive(Clone, Copy, Debug, Default)]
+struct Stamps {
+    latest: bool,
+    syn: bool,
+    syn_ack: bool,
 }
 
 impl Default for Handshake {
@@ -146,13 +160,14 @@ impl Default for Handshake {
             syn_acks: Vec::new(),
             syn_data_bytes: 0,
             timings_skipped: 0,
-            latest_ts: None,
+            latest_ts: Ts(0),
+            stamps: Stamps::default(),
             last_syn_in_time: false,
             last_syn_ack_in_time: false,
-            last_syn_ts: None,
-            last_syn_ack_ts: None,
+            last_syn_ts: Ts(0),
+            last_syn_ack_ts: Ts(0),
             server_syn_without_ack: false,
-            rst_frame: None,
+            rst_seen: false,
         }
     }
 }
@@ -198,9 +213,24 @@ fn span(from: Ts, from_in_time: bool, to: Ts, to_in_time: bool) -> Option<f64> {
 impl Handshake {
     /// Note a handshake packet's time: whether it is not before an earlier one.
     fn in_time(&mut self, ts: Ts) -> bool {
-        let ok = self.latest_ts.is_none_or(|l| ts >= l);
-        self.latest_ts = self.latest_ts.max(Some(ts));
+        let ok = !self.stamps.latest || ts >= self.latest_ts;
+        self.latest_ts = if self.stamps.latest {
+            self.latest_ts.max(ts)
+        } else {
+            ts
+        };
+        self.stamps.latest = true;
         ok
+    }
+
+    /// The last SYN's time, once there was one.
+    fn last_syn(&self) -> Option<Ts> {
+        self.stamps.syn.then_some(self.last_syn_ts)
+    }
+
+    /// The last SYN-ACK's time, once there was one.
+    fn last_syn_ack(&self) -> Option<Ts> {
+        self.stamps.syn_ack.then_some(self.last_syn_ack_ts)
     }
 
     /// `span` from the last SYN (or SYN-ACK) to `ts`, counting a timing left out.
@@ -249,7 +279,8 @@ impl Handshake {
                 in_time,
                 &mut self.timings_skipped,
             );
-            self.last_syn_ts = Some(ts);
+            self.last_syn_ts = ts;
+            self.stamps.syn = true;
             self.last_syn_in_time = in_time;
         }
     }
@@ -270,7 +301,8 @@ impl Handshake {
                 in_time,
                 &mut self.timings_skipped,
             );
-            self.last_syn_ack_ts = Some(ts);
+            self.last_syn_ack_ts = ts;
+            self.stamps.syn_ack = true;
             self.last_syn_ack_in_time = in_time;
         }
         if self.syn_frame.is_some() {
@@ -285,7 +317,7 @@ impl Handshake {
             self.server_isn = Some(isn);
             self.options.server = Some(SideOptions::from(opts));
             self.syn_to_syn_ack_ms =
-                self.timing(self.last_syn_ts, self.last_syn_in_time, ts, in_time);
+                self.timing(self.last_syn(), self.last_syn_in_time, ts, in_time);
             if self.outcome == Outcome::NoAnswer {
                 self.outcome = Outcome::Incomplete;
             }
@@ -302,7 +334,8 @@ impl Handshake {
                 in_time,
                 &mut self.timings_skipped,
             );
-            self.last_syn_ack_ts = Some(ts);
+            self.last_syn_ack_ts = ts;
+            self.stamps.syn_ack = true;
             self.last_syn_ack_in_time = in_time;
         }
     }
@@ -314,27 +347,27 @@ impl Handshake {
         }
         let in_time = self.in_time(ts);
         self.ack_frame = Some(frame);
-        self.irtt_ms = self.timing(self.last_syn_ts, self.last_syn_in_time, ts, in_time);
+        self.irtt_ms = self.timing(self.last_syn(), self.last_syn_in_time, ts, in_time);
         self.syn_ack_to_ack_ms =
-            self.timing(self.last_syn_ack_ts, self.last_syn_ack_in_time, ts, in_time);
+            self.timing(self.last_syn_ack(), self.last_syn_ack_in_time, ts, in_time);
         if self.outcome != Outcome::SimultaneousOpen {
             self.outcome = Outcome::Complete;
         }
     }
 
     /// A RST before the handshake completed.
-    pub(crate) fn on_rst(&mut self, from_server: bool, frame: u64, ts: Ts) {
+    pub(crate) fn on_rst(&mut self, from_server: bool, ts: Ts) {
         if self.ack_frame.is_some() || self.syn_frame.is_none() {
             return;
         }
-        if self.rst_frame.is_none() {
+        if !self.rst_seen {
             let in_time = self.in_time(ts);
-            self.rst_frame = Some(frame);
+            self.rst_seen = true;
             // A refusal is a round trip (SYN out, RST back) but no handshake: it is kept
             // as `syn_to_rst_ms`, never shown as an iRTT.
             if from_server && self.syn_ack_frame.is_none() {
                 self.syn_to_rst_ms =
-                    self.timing(self.last_syn_ts, self.last_syn_in_time, ts, in_time);
+                    self.timing(self.last_syn(), self.last_syn_in_time, ts, in_time);
             }
         }
         self.outcome = if from_server && self.syn_ack_frame.is_none() {

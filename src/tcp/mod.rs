@@ -123,7 +123,9 @@ pub struct TcpConn {
     fin_pending: [Option<endpoint::PendingFin>; 2],
     pub handshake: Handshake,
     pub history: History,
-    pub counts: Counts,
+    /// Counts of each analysis flag: boxed, made at the first flag (a connection without
+    /// one, as most of a SYN flood's, carries 8 bytes instead of 88; docs/memory.md).
+    counts: Option<Box<Counts>>,
     pub rtt: Rtt,
     pub gaps: Vec<GapRecord>,
     pub packets: Vec<PacketRecord>,
@@ -132,9 +134,9 @@ pub struct TcpConn {
     first_packet: bool,
     /// Both windows scaled (both SYNs carried the option).
     scaling: bool,
-    /// The latest packet time of the connection: a segment stamped before it is no end
-    /// of a measurement.
-    latest_ts: Option<Ts>,
+    /// The latest packet time of the connection (none while `first_packet`): a segment
+    /// stamped before it is no end of a measurement.
+    latest_ts: Ts,
 }
 
 /// Truncate long lists of gaps kept per connection.
@@ -171,7 +173,7 @@ impl TcpConn {
             fin_pending: [None, None],
             handshake: Handshake::default(),
             history: History::default(),
-            counts: Counts::default(),
+            counts: None,
             rtt: Rtt::default(),
             gaps: Vec::new(),
             packets: Vec::new(),
@@ -179,7 +181,7 @@ impl TcpConn {
             rst_seen: false,
             first_packet: true,
             scaling: false,
-            latest_ts: None,
+            latest_ts: Ts(0),
         }
     }
 
@@ -189,8 +191,13 @@ impl TcpConn {
         self.half[dir.idx()].side.base.map(|b| b.0)
     }
 
+    /// Counts of each analysis flag so far.
+    pub fn counts(&self) -> Counts {
+        self.counts.as_deref().cloned().unwrap_or_default()
+    }
+
     pub fn max_in_flight(&self, dir: Dir) -> u64 {
-        self.half[dir.idx()].meter.max_in_flight
+        self.half[dir.idx()].meter.max_in_flight()
     }
 
     /// Receive window advertised last by `dir`, with scaling applied when known.
@@ -289,8 +296,10 @@ impl TcpConn {
     ) {
         let f = seg.flags;
         // Stamped before an earlier packet of this connection: no measurement ends here.
-        let in_time = self.latest_ts.is_none_or(|l| ts >= l);
-        self.latest_ts = self.latest_ts.max(Some(ts));
+        let in_time = self.first_packet || ts >= self.latest_ts;
+        if in_time {
+            self.latest_ts = ts;
+        }
         if self.first_packet {
             self.on_first_packet(dir, f.syn(), frame, ts);
         }
@@ -312,7 +321,7 @@ impl TcpConn {
         self.measure(dir, seg, ts, in_time, verdict.retransmitted);
         self.track(dir, seg, frame, ts, &verdict);
         for x in &found {
-            self.counts.add(x.flag());
+            self.counts.get_or_insert_default().add(x.flag());
         }
         self.record(dir, seg, frame, ts, found, verdict.dup_ack);
     }

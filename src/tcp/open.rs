@@ -86,7 +86,7 @@ impl TcpConn {
             self.handshake.on_completing_ack(frame, ts);
         }
         if f.rst() {
-            self.handshake.on_rst(dir == Dir::Server, frame, ts);
+            self.handshake.on_rst(dir == Dir::Server, ts);
         }
     }
 

@@ -148,10 +148,12 @@ impl EndpointState {
         if to == self.state && !self.transitions.is_empty() {
             return;
         }
-        // An opening takes two or three changes per endpoint (LISTEN, SYN-RECEIVED,
-        // ESTABLISHED): room for three, not Vec's four (docs/memory.md).
+        // An opening takes two changes for the client (SYN-SENT, ESTABLISHED), three for
+        // the server (LISTEN, SYN-RECEIVED, ESTABLISHED): room for that, not Vec's four
+        // (docs/memory.md).
         if self.transitions.capacity() == 0 {
-            self.transitions.reserve_exact(3);
+            self.transitions
+                .reserve_exact(if to == TcpState::SynSent { 2 } else { 3 });
         }
         self.transitions.push(Transition {
             from: self.state,

@@ -101,7 +101,7 @@ impl TcpConn {
             packets: self.cfg.keep_packets.then_some(self.packets),
             packets_not_kept: self.packets_dropped,
             handshake: self.handshake,
-            analysis: self.counts,
+            analysis: self.counts.map(|c| *c).unwrap_or_default(),
             rtt: self.rtt,
             gaps: self.gaps,
         }

@@ -22,7 +22,7 @@ pub enum ZState {
 /// History letters with Zeek's case rule: upper case for the originator.
 #[derive(Clone, Debug, Default)]
 pub struct History {
-    letters: String,
+    letters: Letters,
     seen: [u32; 2],
     /// Counts for the letters Zeek repeats on a logarithmic scale (T, W, G): recorded at
     /// the 1st, 10th, 100th ... occurrence.
@@ -65,9 +65,55 @@ pub struct ZSegment {
 
 const ONCE: &str = "SHADFRIQ";
 
+/// Letters held inline in the struct (a handshake's are three: `ShA`).
+const INLINE: usize = 15;
+
+/// The history letters (ASCII): up to 15 inline, beyond that in a string of their own
+/// (24 bytes and no allocation for most connections, where a `String` took 24 and a
+/// 32-byte allocation: docs/memory.md).
+#[derive(Clone, Debug, Default)]
+#[expect(
+    clippy::box_collection,
+    reason = "the box is the point: 8 bytes inline while the letters fit, not 24"
+)]
+struct Letters {
+    len: u8,
+    inline: [u8; INLINE],
+    spilled: Option<Box<String>>,
+}
+
+impl Letters {
+    fn as_str(&self) -> &str {
+        match &self.spilled {
+            Some(s) => s,
+            // Only ASCII letters are ever put inline.
+            None => std::str::from_utf8(&self.inline[..usize::from(self.len)]).unwrap_or(""),
+        }
+    }
+
+    fn push(&mut self, c: char) {
+        self.insert(usize::from(self.len), c);
+    }
+
+    fn insert(&mut self, at: usize, c: char) {
+        let n = usize::from(self.len);
+        if let Some(s) = self.spilled.as_mut() {
+            s.insert(at, c);
+        } else if c.is_ascii() && n < INLINE && at <= n {
+            self.inline.copy_within(at..n, at + 1);
+            self.inline[at] = c as u8;
+            self.len += 1;
+        } else {
+            let mut s = self.as_str().to_string();
+            s.insert(at, c);
+            self.spilled = Some(Box::new(s));
+        }
+    }
+}
+
 impl History {
     pub fn as_str(&self) -> &str {
-        &self.letters
+        self.letters.as_str()
     }
 
     fn put(&mut self, dir: Dir, upper: char) {
@@ -320,7 +366,7 @@ impl History {
     /// The connection direction was flipped by a heuristic (first packet not from the
     /// originator).
     pub fn flipped(&mut self) {
-        if !self.letters.starts_with('^') {
+        if !self.as_str().starts_with('^') {
             self.letters.insert(0, '^');
         }
     }
@@ -368,7 +414,8 @@ impl History {
 
     /// Zeek: history matches /^\^?S[^HAFGIQ]*R.*/ (a SYN, then a RST with no handshake).
     fn rsto_s0_pattern(&self) -> bool {
-        let h = self.letters.strip_prefix('^').unwrap_or(&self.letters);
+        let h = self.as_str();
+        let h = h.strip_prefix('^').unwrap_or(h);
         let Some(rest) = h.strip_prefix('S') else {
             return false;
         };
@@ -416,6 +463,29 @@ mod tests {
             h.counted(Dir::Client, 'T');
         }
         assert_eq!(h.as_str(), "TTT");
+    }
+
+    /// Past the 15 letters held inline, the letters go on in a string of their own; the
+    /// flip mark still goes first.
+    #[test]
+    fn letters_past_the_inline_room_are_kept_whole() {
+        let mut h = History::default();
+        for _ in 0..20 {
+            h.counted(Dir::Client, 'T');
+            h.counted(Dir::Server, 'T');
+        }
+        for c in ['S', 'H', 'A', 'D', 'F'] {
+            h.once(Dir::Client, c);
+            h.once(Dir::Server, c);
+        }
+        h.once(Dir::Client, 'R');
+        assert_eq!(h.as_str(), "TtTtSsHhAaDdFfR");
+        assert!(h.letters.spilled.is_none(), "15 letters fit inline");
+        h.once(Dir::Server, 'R');
+        assert!(h.letters.spilled.is_some());
+        h.flipped();
+        h.flipped();
+        assert_eq!(h.as_str(), "^TtTtSsHhAaDdFfRr");
     }
 
     #[test]
