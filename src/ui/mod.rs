@@ -92,7 +92,7 @@ fn reanalyse_opened(app: &mut App, source: &Source) {
     let Some(d) = app.data.as_mut().filter(|d| d.needs_reanalysis(i)) else {
         return;
     };
-    let c = &d.conns[i];
+    let c = &d.rows[i];
     match compact::reanalyse(source, c) {
         Ok(full) => d.opened = Some((i, Box::new(full))),
         Err(e) => {
