@@ -19,12 +19,16 @@ pub use crate::ui::model::Arrived;
 use crate::ui::model::{app_name, byte_count, final_states, outcome_name, packet_count, packets};
 use std::ops::ControlFlow;
 
-/// The analysis settings the file UI needs: every packet record.
+/// The analysis settings the file UI needs: every packet record, one analysis thread.
 pub fn ui_config() -> Config {
     // Bodies are not kept: the HTTP tab parses its connection again from the file, with
     // bodies, when it is opened (see `crate::stream::rebuild_stream`).
     let mut cfg = Config::default();
     cfg.engine.keep_packets = true;
+    // One worker: with several, each keeps its own tables and the merge holds finished
+    // whole records until every worker has passed their frames (on the 10^6-SYN file,
+    // 70 MB more at the peak and a spread of 60 MB between runs: docs/memory.md).
+    cfg.workers = 1;
     cfg
 }
 
@@ -88,7 +92,6 @@ pub fn reanalyse(source: &Source, c: &RowInfo) -> Result<Connection, String> {
     }
     let mut cfg = ui_config();
     cfg.max_connections = usize::MAX / 4;
-    cfg.workers = 1;
     let mut an = Analyzer::new(&c.client.to_string(), cfg);
     let (first, last) = (c.first_frame, c.last_frame);
     let ends = [(c.client, c.server), (c.server, c.client)];

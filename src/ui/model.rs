@@ -135,9 +135,9 @@ pub fn byte_count(c: &Connection) -> u64 {
 
 /// A finished connection on its way to the UI: its row, HTTP words and the whole record,
 /// or, when it was made compact (`ui::compact`), no record and its packet times for the
-/// capture timeline.
+/// capture timeline. (Boxed: a compact connection in transit costs no room for one.)
 pub struct Arrived {
-    pub conn: Option<Connection>,
+    pub conn: Option<Box<Connection>>,
     pub row: RowInfo,
     pub words: Option<Box<str>>,
     pub ticks: Vec<(u64, Ts)>,
@@ -150,7 +150,7 @@ impl Arrived {
             row: RowInfo::of(&c, 0),
             words: crate::ui::compact::http_words(&c),
             ticks: Vec::new(),
-            conn: Some(c),
+            conn: Some(Box::new(c)),
         }
     }
 }
@@ -208,6 +208,7 @@ impl Loaded {
     /// Add connections, whole or compact, with their table facts.
     pub fn append_arrived(&mut self, conns: Vec<Arrived>) {
         self.rows.reserve(conns.len());
+        let old = self.timeline.len();
         for a in conns {
             let i = self.rows.len() as u32;
             let tick = |(frame, ts)| Tick { frame, ts, conn: i };
@@ -218,7 +219,7 @@ impl Loaded {
                     self.timeline
                         .extend(p.iter().map(|p| (p.frame, p.ts)).map(tick));
                     row.record = self.records.len() as u32;
-                    self.records.push(c);
+                    self.records.push(*c);
                 }
                 None => {
                     self.compact += 1;
@@ -231,7 +232,16 @@ impl Loaded {
             }
             self.rows.push(row);
         }
-        self.timeline.sort_by_key(|t| t.frame);
+        // The new packets in order, then the whole timeline only when they go before the
+        // last one already there (sorting a million ticks each batch would cost time and
+        // a buffer of half of them).
+        self.timeline[old..].sort_by_key(|t| t.frame);
+        let (before, after) = self.timeline.split_at(old);
+        if let (Some(a), Some(b)) = (before.last(), after.first())
+            && a.frame > b.frame
+        {
+            self.timeline.sort_by_key(|t| t.frame);
+        }
     }
 
     /// How many connections (rows).

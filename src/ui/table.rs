@@ -68,9 +68,10 @@ impl TableState {
             return;
         };
         let f = self.filter.trim();
-        let mut v: Vec<usize> = (0..d.len())
-            .filter(|&i| f.is_empty() || d.matches(i, f))
-            .collect();
+        // The vectors are refilled in place: no second million-row table while loading.
+        let mut v = std::mem::take(&mut self.visible);
+        v.clear();
+        v.extend((0..d.len()).filter(|&i| f.is_empty() || d.matches(i, f)));
         let col = self.sort;
         if col != Column::Id {
             v.sort_by(|&a, &b| d.cmp(col, a, b));
@@ -78,7 +79,9 @@ impl TableState {
         if self.sort_rev {
             v.reverse();
         }
-        let mut pos = vec![HIDDEN; d.len()];
+        let mut pos = std::mem::take(&mut self.visible_pos);
+        pos.clear();
+        pos.resize(d.len(), HIDDEN);
         for (row, &i) in v.iter().enumerate() {
             pos[i] = row as u32;
         }
