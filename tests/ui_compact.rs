@@ -182,3 +182,31 @@ fn a_compact_record_fits_140_bytes() {
     assert!(per <= 140, "{per} bytes a compact connection");
     assert!(size_of::<RowInfo>() <= 120, "{}", size_of::<RowInfo>());
 }
+
+/// Batches arrive in the order connections finish, not of their frames: a later batch
+/// whose packets go before the last one already on the timeline still leaves it in
+/// frame order (the loader sorts only the new ticks when they come after).
+#[test]
+fn the_timeline_stays_in_frame_order_whatever_order_batches_come_in() {
+    let a = loader::load(&Source::File(cap("http-keepalive.pcap")), |_| {}).unwrap();
+    let b = loader::load(&Source::File(cap("tcp-syn-retry.pcap")), |_| {}).unwrap();
+    let (na, nb) = (a.timeline.len(), b.timeline.len());
+    let mut d = Loaded::new(a.stats.clone(), a.into_records());
+    let last = d.timeline.last().unwrap().frame;
+    assert!(
+        b.timeline[0].frame < last,
+        "the second batch goes before the last tick"
+    );
+    d.append(b.into_records());
+    assert_eq!(d.timeline.len(), na + nb);
+    assert!(d.timeline.windows(2).all(|w| w[0].frame <= w[1].frame));
+    // Each tick still names its connection.
+    for t in &d.timeline {
+        let c = d.conn(t.conn as usize).unwrap();
+        assert!(
+            tcpscope::ui::model::packets(c)
+                .iter()
+                .any(|p| p.frame == t.frame)
+        );
+    }
+}

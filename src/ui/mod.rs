@@ -25,6 +25,7 @@ pub mod loader;
 pub mod model;
 pub mod playback;
 pub mod quiz;
+pub mod row;
 pub mod run;
 pub mod save;
 pub mod screen;

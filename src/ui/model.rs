@@ -2,10 +2,8 @@
 //! connections table (sort keys, filter haystack) and a capture-wide timeline of packets
 //! for the playhead. Owned data, no terminal types.
 
-use crate::http::AppProto;
 use crate::pipeline::{CaptureStats, Connection};
 use crate::tcp::PacketRecord;
-use crate::tcp::handshake::Outcome;
 use crate::tcp::state::TcpState;
 use crate::ts::Ts;
 use std::cmp::Ordering;
@@ -62,32 +60,7 @@ impl Column {
     }
 }
 
-pub fn app_name(a: AppProto) -> &'static str {
-    match a {
-        AppProto::Http => "http",
-        AppProto::Tls => "tls",
-        AppProto::Ssh => "ssh",
-        AppProto::Smtp => "smtp",
-        AppProto::Http2 => "http2",
-        AppProto::Ftp => "ftp",
-        AppProto::FtpData => "ftp-data",
-        AppProto::Unknown => "-",
-    }
-}
-
-pub fn outcome_name(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Complete => "complete",
-        Outcome::Refused => "refused",
-        Outcome::NoAnswer => "no answer",
-        Outcome::SimultaneousOpen => "simultaneous",
-        Outcome::NotCaptured => "not captured",
-        Outcome::ResetDuringHandshake => "reset",
-        Outcome::Incomplete => "incomplete",
-    }
-}
-
-pub use crate::ui::compact::RowInfo;
+pub use crate::ui::row::{RowInfo, app_name, byte_count, final_states, outcome_name, packet_count};
 
 /// The packets the engine kept for a connection (empty when none were kept).
 pub fn packets(c: &Connection) -> &[PacketRecord] {
@@ -95,15 +68,6 @@ pub fn packets(c: &Connection) -> &[PacketRecord] {
         .as_ref()
         .and_then(|s| s.packets.as_deref())
         .unwrap_or(&[])
-}
-
-/// Final (client, server) states.
-pub fn final_states(c: &Connection) -> (TcpState, TcpState) {
-    c.summary
-        .as_ref()
-        .map_or((TcpState::Closed, TcpState::Closed), |s| {
-            (s.final_states.client, s.final_states.server)
-        })
 }
 
 /// (client, server) states as of frame `at` (None: the end).
@@ -123,16 +87,6 @@ pub fn states_at(c: &Connection, at: Option<u64>) -> (TcpState, TcpState) {
     }
 }
 
-/// Packets of a connection (both directions).
-pub fn packet_count(c: &Connection) -> u64 {
-    c.packets.client + c.packets.server
-}
-
-/// Payload bytes of a connection (both directions).
-pub fn byte_count(c: &Connection) -> u64 {
-    c.payload_bytes.client + c.payload_bytes.server
-}
-
 /// A finished connection on its way to the UI: its row, HTTP words and the whole record,
 /// or, when it was made compact (`ui::compact`), no record and its packet times for the
 /// capture timeline. (Boxed: a compact connection in transit costs no room for one.)
@@ -147,8 +101,9 @@ impl Arrived {
     /// `c` kept whole.
     pub fn whole(c: Connection) -> Arrived {
         Arrived {
+            // Its place among the whole records is set when `Loaded` takes it.
             row: RowInfo::of(&c, 0),
-            words: crate::ui::compact::http_words(&c),
+            words: crate::ui::row::http_words(&c),
             ticks: Vec::new(),
             conn: Some(Box::new(c)),
         }
@@ -224,7 +179,7 @@ impl Loaded {
                 None => {
                     self.compact += 1;
                     self.timeline.extend(a.ticks.into_iter().map(tick));
-                    row.record = crate::ui::compact::NO_RECORD;
+                    row.record = crate::ui::row::NO_RECORD;
                 }
             }
             if let Some(w) = a.words {
