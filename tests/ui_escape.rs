@@ -81,8 +81,9 @@ fn escape_sequences_in_http_are_shown_escaped() {
     let path = evil_capture();
     let src = Source::File(path.clone());
     let data = loader::load(&src, |_| {}).unwrap();
-    assert_eq!(data.conns.len(), 1);
-    assert_eq!(data.conns[0].http.len(), 1, "{:?}", data.conns[0].http);
+    assert_eq!(data.len(), 1);
+    let c = data.conn(0).unwrap();
+    assert_eq!(c.http.len(), 1, "{:?}", c.http);
     let mut app = App::new(&path.display().to_string());
     app.update(Action::Resize(120, 40));
     app.set_loaded(data);

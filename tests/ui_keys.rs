@@ -33,8 +33,8 @@ fn multi() -> App {
         "tcp-midstream.pcap",
     ] {
         let l = load(n);
-        stats.get_or_insert(l.stats);
-        conns.extend(l.conns);
+        stats.get_or_insert(l.stats.clone());
+        conns.extend(l.into_records());
     }
     let mut app = App::new("multi");
     app.update(Action::Resize(120, 40));
@@ -130,7 +130,7 @@ fn sort_cycles_and_reverses() {
     press(&mut app, KeyCode::Char('S'));
     let d = app.data.as_ref().unwrap();
     let first = app.table.visible[0];
-    let n = tcpscope::ui::model::packet_count(&d.conns[first]);
+    let n = tcpscope::ui::model::packet_count(d.conn(first).unwrap());
     assert!(n > 900, "{n}");
 }
 
@@ -475,7 +475,7 @@ fn stream_error_of_another_connection_does_not_stick() {
 fn sorted_frames(name: &str) -> Vec<u64> {
     let l = load(name);
     let mut f: Vec<u64> = l
-        .conns
+        .into_records()
         .iter()
         .flat_map(|c| tcpscope::ui::model::packets(c).iter().map(|p| p.frame))
         .collect();

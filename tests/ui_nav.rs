@@ -21,7 +21,7 @@ use tcpscope::ui::run::Pacer;
 
 /// The frames of the packets of connection `ci` with an analysis finding.
 fn anomalous(app: &App, ci: usize) -> Vec<u64> {
-    let c = &app.data.as_ref().unwrap().conns[ci];
+    let c = app.data.as_ref().unwrap().conn(ci).unwrap();
     packets(c)
         .iter()
         .filter(|p| !p.analysis.is_empty())
@@ -88,14 +88,14 @@ fn colon_n_from_the_list_opens_the_frames_connection() {
     let mut stats = None;
     for n in ["http-get.pcap", "tcp-refused.pcap"] {
         let l = load(n);
-        stats.get_or_insert(l.stats);
-        conns.extend(l.conns);
+        stats.get_or_insert(l.stats.clone());
+        conns.extend(l.into_records());
     }
     let mut app = App::new("two");
     app.update(Action::Resize(120, 40));
     app.set_loaded(Loaded::new(stats.unwrap(), conns));
     // The second connection's last frame.
-    let c1 = &app.data.as_ref().unwrap().conns[1];
+    let c1 = app.data.as_ref().unwrap().conn(1).unwrap();
     let f = packets(c1).last().unwrap().frame;
     let id = c1.id;
     typed(&mut app, &format!(":{f}"));
@@ -140,7 +140,7 @@ fn anomaly_list_groups_by_severity_and_kind_and_enter_jumps() {
     press(&mut app, KeyCode::Char('e'));
     let l = app.anomalies.clone().expect("open");
     // Counts per kind equal the model's.
-    let c = &app.data.as_ref().unwrap().conns[0];
+    let c = app.data.as_ref().unwrap().conn(0).unwrap();
     for g in &l.groups {
         let n = match g.kind {
             Kind::Tcp(flag) => {
@@ -349,7 +349,7 @@ fn without_colour_the_sides_stay_apart() {
 #[test]
 fn no_spoilers_while_stepping() {
     let mut app = single("http-get.pcap");
-    let total = tcpscope::ui::model::packet_count(&app.data.as_ref().unwrap().conns[0]);
+    let total = tcpscope::ui::model::packet_count(app.data.as_ref().unwrap().conn(0).unwrap());
     // The list: one packet in, the row counts one packet, and no handshake verdict yet.
     press(&mut app, KeyCode::Char(' '));
     let s = screen(&app);

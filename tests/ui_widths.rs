@@ -90,7 +90,7 @@ fn rel(all: &[PacketRecord], p: &PacketRecord) -> i64 {
 fn check_endpoints(app: &App, scr: &str, ctx: &str) {
     let d = app.data.as_ref().unwrap();
     let eps: Vec<String> = d
-        .conns
+        .rows
         .iter()
         .flat_map(|c| [c.client.to_string(), c.server.to_string()])
         .collect();
@@ -348,7 +348,7 @@ fn check_app(app: &mut App, src: &Source, name: &str, w: u16, h: u16, conns: usi
     let ctx = format!("{name} {w}x{h}");
     let scr = screen(app);
     check_common(app, &scr, &format!("{ctx} list"));
-    let n = app.data.as_ref().unwrap().conns.len();
+    let n = app.data.as_ref().unwrap().len();
     for ci in 0..n.min(conns) {
         for stepping in [false, true] {
             app.update(Action::Back);

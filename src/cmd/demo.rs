@@ -293,7 +293,7 @@ fn show_live(a: &Demo, live: Live, filter: String) -> anyhow::Result<()> {
 /// Once the first connection is on screen: open it with the playhead on its first
 /// packet, so Space steps through it. Runs once.
 fn start_stepping(app: &mut App, started: &mut bool) {
-    if *started || app.data.as_ref().is_none_or(|d| d.conns.is_empty()) {
+    if *started || app.data.as_ref().is_none_or(|d| d.is_empty()) {
         return;
     }
     *started = true;

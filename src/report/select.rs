@@ -144,8 +144,19 @@ impl FrameMatcher {
     }
 
     pub fn add(&mut self, c: &Connection) {
-        let key = crate::flow::FlowKey::new(c.client, c.server);
-        self.spans.push((c.first_frame, c.last_frame, key));
+        self.add_span(c.client, c.server, c.first_frame, c.last_frame);
+    }
+
+    /// The frames `first..=last` between `a` and `b` (a connection known by its ends).
+    pub fn add_span(
+        &mut self,
+        a: crate::flow::Endpoint,
+        b: crate::flow::Endpoint,
+        first: u64,
+        last: u64,
+    ) {
+        self.spans
+            .push((first, last, crate::flow::FlowKey::new(a, b)));
     }
 
     /// How many connections it picks the frames of.

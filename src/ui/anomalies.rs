@@ -43,7 +43,7 @@ pub fn severity(f: Flag) -> Severity {
 /// One finding: where it is.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Item {
-    /// Index of the connection in `Loaded::conns`.
+    /// Index of the connection in `Loaded::rows`.
     pub conn: usize,
     pub conn_id: u64,
     pub frame: u64,
@@ -95,7 +95,7 @@ pub enum Entry<'a> {
 }
 
 impl AnomalyList {
-    /// The findings of connections `conns` (indices into `d.conns`).
+    /// The findings of connections `conns` (indices into `d.rows`).
     pub fn build(d: &Loaded, conns: &[usize], capture_wide: bool) -> AnomalyList {
         let mut groups: Vec<Group> = Vec::new();
         let mut add = |kind: Kind, severity: Severity, item: Item| match groups

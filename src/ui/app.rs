@@ -6,6 +6,7 @@
 
 mod loaded;
 mod nav;
+mod play;
 pub mod quiz_mode;
 
 use crate::http::Exchange;
@@ -18,7 +19,7 @@ use crate::ui::conn_view::ConnView;
 use crate::ui::http_detail::{self, DetailLine, DetailOf};
 use crate::ui::layout;
 use crate::ui::model::{self, Loaded, Progress};
-use crate::ui::playback::{Playback, StepFrames, step_index, wait_after};
+use crate::ui::playback::Playback;
 pub use crate::ui::screen::{Screen, Tab};
 use crate::ui::table::TableState;
 
@@ -64,7 +65,7 @@ pub struct App {
     pub anomalies: Option<crate::ui::anomalies::AnomalyList>,
     /// First line of the help shown (it scrolls on small terminals).
     pub help_scroll: usize,
-    /// `w` asked for this connection (index in `data.conns`) as a pcap (`ui::save`).
+    /// `w` asked for this connection (index in `data.rows`) as a pcap (`ui::save`).
     pub write_pcap: Option<usize>,
 }
 
@@ -140,9 +141,16 @@ impl App {
         self.refilter();
     }
 
+    /// The open connection with its whole analysis (None while a compact one is not
+    /// analysed again: its [`App::row`] is there).
     pub fn conn(&self) -> Option<&Connection> {
         let d = self.data.as_ref()?;
         d.conn(self.conn_view.conn?)
+    }
+
+    /// The open connection's row (whole or compact).
+    pub fn row(&self) -> Option<&model::RowInfo> {
+        self.data.as_ref()?.rows.get(self.conn_view.conn?)
     }
 
     pub fn packets(&self) -> &[PacketRecord] {
@@ -163,7 +171,7 @@ impl App {
         self.table.selected_conn()
     }
 
-    /// Row of connection `conn` (index into `data.conns`) in the connections table, if the
+    /// Row of connection `conn` (index into `data.rows`) in the connections table, if the
     /// filter shows it.
     pub fn visible_row(&self, conn: usize) -> Option<usize> {
         self.table.visible_row(conn)
@@ -367,36 +375,6 @@ impl App {
         }
     }
 
-    fn update_playback(&mut self, a: Action) {
-        match a {
-            Action::StepNext => self.step_next(),
-            Action::StepPrev => {
-                self.play.playing = false;
-                self.step(false);
-            }
-            Action::PlayheadStart => {
-                self.play.playing = false;
-                self.play.playhead = None;
-                self.step(true);
-            }
-            Action::PlayheadEnd => {
-                self.play.playing = false;
-                self.play.playhead = None;
-                self.follow_playhead();
-            }
-            Action::TogglePlay => {
-                let first_step = self.play.toggle();
-                if first_step {
-                    self.step(true);
-                }
-            }
-            Action::Faster => self.play.faster(),
-            Action::Slower => self.play.slower(),
-            Action::Tick(ns) => self.tick(ns),
-            _ => {}
-        }
-    }
-
     /// The mode keys are read in (see [`crate::ui::action::map_key`]).
     pub fn key_context(&self) -> KeyContext {
         KeyContext {
@@ -421,13 +399,6 @@ impl App {
         self.update(Action::Open);
     }
 
-    /// Stop playing and reveal the next packet (`Space`, and the quiz once a packet's
-    /// questions are done).
-    pub fn step_next(&mut self) {
-        self.play.playing = false;
-        self.step(true);
-    }
-
     fn open(&mut self) {
         match self.screen {
             Screen::Connections => {
@@ -438,8 +409,8 @@ impl App {
                     }
                     self.screen = Screen::Connection;
                     // A playhead before the connection began would show nothing.
-                    if let (Some(f), Some(c)) = (self.play.playhead, self.conn())
-                        && f < c.first_frame
+                    if let (Some(f), Some(r)) = (self.play.playhead, self.row())
+                        && f < r.first_frame
                     {
                         self.play.playhead = None;
                     }
@@ -513,85 +484,6 @@ impl App {
             chunks: self.chunks_of(i),
         };
         http_detail::detail(&of, width)
-    }
-
-    /// Frames the playhead steps through on the current screen, in frame order: the whole
-    /// capture's timeline on the connections table, the open connection's packets on the
-    /// connection screen. Borrowed from the loaded data, never copied.
-    fn step_frames(&self) -> StepFrames<'_> {
-        match self.screen {
-            Screen::Connection => StepFrames::Conn(self.packets()),
-            Screen::Connections => {
-                StepFrames::Capture(self.data.as_ref().map_or(&[], |d| &d.timeline[..]))
-            }
-        }
-    }
-
-    /// Move the playhead one packet (within the connection, or across the capture).
-    fn step(&mut self, forward: bool) {
-        if self.data.is_none() {
-            return;
-        }
-        let fr = self.step_frames();
-        let next = step_index(fr.len(), |i| fr.at(i), self.play.playhead, forward)
-            .map(|i| (fr.at(i).0, fr.conn(i)));
-        match next {
-            Some((frame, conn)) => {
-                self.play.playhead = Some(frame);
-                if let Some(pos) = conn.and_then(|ci| self.visible_row(ci)) {
-                    self.table.sel = pos;
-                }
-                self.follow_playhead();
-            }
-            None if forward => {
-                self.play.playing = false;
-                self.message = Some("end of capture".into());
-            }
-            None => {}
-        }
-    }
-
-    /// Keep the packet selection on the newest visible packet.
-    fn follow_playhead(&mut self) {
-        if self.screen == Screen::Connection {
-            let newest = self.visible_packets().len().saturating_sub(1);
-            self.conn_view.select_packet(newest);
-            self.conn_view.http_sel = self.visible_exchanges().saturating_sub(1);
-        }
-    }
-
-    /// Timestamp (ns) of the packet after the playhead and the wait before it.
-    fn next_wait(&self) -> Option<i64> {
-        let cur = self.play.playhead?;
-        let fr = self.step_frames();
-        wait_after(fr.len(), |i| fr.at(i), cur)
-    }
-
-    fn tick(&mut self, real_ns: i64) {
-        if !self.play.playing {
-            return;
-        }
-        self.play.add_real(real_ns);
-        // At most a bounded number of steps per tick, so a huge speed cannot stall.
-        for _ in 0..1000 {
-            match self.next_wait().map(|w| self.play.wait_for(w)) {
-                Some(w) if self.play.accum >= w => {
-                    self.play.accum -= w;
-                    self.step(true);
-                    self.pause_if_anomaly();
-                    if !self.play.playing {
-                        self.play.accum = 0;
-                        return;
-                    }
-                }
-                Some(_) => return,
-                None => {
-                    self.play.playing = false;
-                    self.play.accum = 0;
-                    return;
-                }
-            }
-        }
     }
 
     fn click(&mut self, _col: u16, row: u16) {

@@ -1,8 +1,8 @@
 //! The file TUI's compact records: beyond a memory budget, a finished connection is kept
-//! as what the connections table needs (its `Connection` without the engine's summary,
-//! HTTP exchanges or packet records, and a [`RowInfo`]); its full analysis is made again
-//! from the file's frames when the user opens it ([`reanalyse`]). A flood of 10^6 SYNs
-//! then costs about 360 bytes a connection in the UI instead of 2 KB (docs/memory.md).
+//! as its table row alone ([`RowInfo`]: what the table shows, sorts and filters on, and its
+//! ends and frames), without its `Connection`; its full analysis is made again from the
+//! file's frames when the user opens it ([`reanalyse`]). A flood of 10^6 SYNs then costs
+//! about 150 bytes a connection in the UI instead of 2 KB (docs/memory.md).
 //!
 //! What a compact connection loses until it is opened, said on screen (status line,
 //! `COMPACT_NOTE`): its packets in the capture-wide anomaly list, the quiz and capture
@@ -12,15 +12,21 @@ use crate::capture::{self, RawPacket, Source};
 use crate::pipeline::Config;
 use crate::pipeline::{Analyzer, Connection};
 pub use crate::ui::model::Arrived;
-use crate::ui::model::{RowInfo, packets};
+use crate::ui::model::packets;
+use crate::ui::row::NO_RECORD;
+pub use crate::ui::row::{RowInfo, http_words};
 use std::ops::ControlFlow;
 
-/// The analysis settings the file UI needs: every packet record.
+/// The analysis settings the file UI needs: every packet record, one analysis thread.
 pub fn ui_config() -> Config {
     // Bodies are not kept: the HTTP tab parses its connection again from the file, with
     // bodies, when it is opened (see `crate::stream::rebuild_stream`).
     let mut cfg = Config::default();
     cfg.engine.keep_packets = true;
+    // One worker: with several, each keeps its own tables and the merge holds finished
+    // whole records until every worker has passed their frames (on the 10^6-SYN file,
+    // 56 MB more at the peak on average, and slower on 2 shared cores: docs/memory.md).
+    cfg.workers = 1;
     cfg
 }
 
@@ -53,12 +59,7 @@ impl Budget {
         let cost = full_cost(&c);
         if cost <= self.left {
             self.left -= cost;
-            let row = RowInfo::new(&c);
-            return Arrived {
-                conn: c,
-                row,
-                ticks: Vec::new(),
-            };
+            return Arrived::whole(c);
         }
         self.left = 0;
         compact(c)
@@ -70,32 +71,25 @@ fn full_cost(c: &Connection) -> usize {
     1024 + 112 * packets(c).len() + 1024 * c.http.len()
 }
 
-/// Keep only what the table needs of `c`.
-pub fn compact(mut c: Connection) -> Arrived {
-    let mut row = RowInfo::new(&c);
-    row.compact = true;
-    let ticks = packets(&c).iter().map(|p| (p.frame, p.ts)).collect();
-    c.summary = None;
-    c.http = Vec::new();
-    c.h2_live = None;
-    c.http_live = None;
-    c.ftp = None;
+/// Keep only what the table needs of `c`: its row, HTTP words and packet times.
+pub fn compact(c: Connection) -> Arrived {
     Arrived {
-        conn: c,
-        row,
-        ticks,
+        row: RowInfo::of(&c, NO_RECORD),
+        words: http_words(&c),
+        ticks: packets(&c).iter().map(|p| (p.frame, p.ts)).collect(),
+        conn: None,
     }
 }
 
 /// The whole analysis of compact connection `c`, made again from the file: its frames
-/// (first to last, on its 4-tuple) through a fresh pipeline.
-pub fn reanalyse(source: &Source, c: &Connection) -> Result<Connection, String> {
+/// (first to last, on its 4-tuple) through a fresh pipeline. (A TUI shows one capture,
+/// so the record names no `file`.)
+pub fn reanalyse(source: &Source, c: &RowInfo) -> Result<Connection, String> {
     if matches!(source, Source::Stdin) {
         return Err("standard input cannot be read again".into());
     }
     let mut cfg = ui_config();
     cfg.max_connections = usize::MAX / 4;
-    cfg.workers = 1;
     let mut an = Analyzer::new(&c.client.to_string(), cfg);
     let (first, last) = (c.first_frame, c.last_frame);
     let ends = [(c.client, c.server), (c.server, c.client)];
@@ -116,9 +110,8 @@ pub fn reanalyse(source: &Source, c: &Connection) -> Result<Connection, String> 
         .find(|x| x.first_frame == first)
         .ok_or_else(|| format!("connection {} not found again in the file", c.id))?;
     full.id = c.id;
-    full.evicted = c.evicted;
-    full.port_reuse_of = c.port_reuse_of;
-    full.file = c.file.clone();
+    full.evicted = c.evicted();
+    full.port_reuse_of = c.port_reuse_of();
     if c.app == crate::http::AppProto::FtpData {
         full.app = c.app;
         full.http.clear();

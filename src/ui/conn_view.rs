@@ -6,7 +6,7 @@ use crate::ui::screen::{Screen, Tab};
 
 #[derive(Clone, Debug)]
 pub struct ConnView {
-    /// The open connection (index into `Loaded::conns`).
+    /// The open connection (index into `Loaded::rows`).
     pub conn: Option<usize>,
     pub tab: Tab,
     /// Selected packet (index into the connection's packet list).

@@ -245,14 +245,10 @@ impl Feed {
             Some(d) => {
                 let sel = app
                     .selected_conn()
-                    .and_then(|i| d.conns.get(i))
-                    .map(|c| c.id);
-                let open = app
-                    .conn_view
-                    .conn
-                    .and_then(|i| d.conns.get(i))
-                    .map(|c| c.id);
-                (d.conns, (sel, open))
+                    .and_then(|i| d.rows.get(i))
+                    .map(|r| r.id);
+                let open = app.conn_view.conn.and_then(|i| d.rows.get(i)).map(|r| r.id);
+                (d.into_records(), (sel, open))
             }
             None => (Vec::new(), (None, None)),
         };
@@ -470,7 +466,11 @@ mod tests {
             .map(|i| {
                 let loaded =
                     crate::ui::loader::load(&Source::File(p.clone()), |_| {}).expect("load");
-                let mut c = loaded.conns.into_iter().next().expect("a connection");
+                let mut c = loaded
+                    .into_records()
+                    .into_iter()
+                    .next()
+                    .expect("a connection");
                 assert_eq!(weight(&c), 21 + 3 + 1);
                 c.id = i;
                 c

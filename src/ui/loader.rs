@@ -148,16 +148,28 @@ impl FileInput {
     }
 }
 
+/// Add the connections gathered so far to the table, if any.
+fn flush(app: &mut App, arrived: &mut Vec<Arrived>) {
+    if !arrived.is_empty() {
+        app.add_arrived(std::mem::take(arrived));
+    }
+}
+
 impl crate::ui::run::Input for FileInput {
     fn pump(&mut self, app: &mut App) {
         use std::sync::mpsc::TryRecvError;
         if self.open {
             app.loading = Some(progress_of(self.total, &self.counters, self.start));
         }
+        // Every batch waiting is added at once: one refilter of the table, not one a batch
+        // (a backlog of batches would grow while the table is refiltered for each).
+        let mut arrived: Vec<Arrived> = Vec::new();
         while self.open {
             match self.rx.try_recv() {
-                Ok(LoadMsg::Conns(v)) => app.add_arrived(v),
+                Ok(LoadMsg::Conns(v)) if arrived.is_empty() => arrived = v,
+                Ok(LoadMsg::Conns(v)) => arrived.extend(v),
                 Ok(LoadMsg::Done(Ok(stats))) => {
+                    flush(app, &mut arrived);
                     app.finish_loading(*stats);
                     self.open = false;
                 }
@@ -168,6 +180,7 @@ impl crate::ui::run::Input for FileInput {
                 }
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => {
+                    flush(app, &mut arrived);
                     if app.data.is_none() && app.error.is_none() {
                         app.error = Some("the loader stopped unexpectedly".into());
                     }
@@ -175,6 +188,7 @@ impl crate::ui::run::Input for FileInput {
                 }
             }
         }
+        flush(app, &mut arrived);
     }
 
     fn prepare(&mut self, app: &mut App) {

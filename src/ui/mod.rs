@@ -25,6 +25,7 @@ pub mod loader;
 pub mod model;
 pub mod playback;
 pub mod quiz;
+pub mod row;
 pub mod run;
 pub mod save;
 pub mod screen;
@@ -92,7 +93,7 @@ fn reanalyse_opened(app: &mut App, source: &Source) {
     let Some(d) = app.data.as_mut().filter(|d| d.needs_reanalysis(i)) else {
         return;
     };
-    let c = &d.conns[i];
+    let c = &d.rows[i];
     match compact::reanalyse(source, c) {
         Ok(full) => d.opened = Some((i, Box::new(full))),
         Err(e) => {

@@ -2,10 +2,8 @@
 //! connections table (sort keys, filter haystack) and a capture-wide timeline of packets
 //! for the playhead. Owned data, no terminal types.
 
-use crate::http::AppProto;
 use crate::pipeline::{CaptureStats, Connection};
 use crate::tcp::PacketRecord;
-use crate::tcp::handshake::Outcome;
 use crate::tcp::state::TcpState;
 use crate::ts::Ts;
 use std::cmp::Ordering;
@@ -62,48 +60,7 @@ impl Column {
     }
 }
 
-pub fn app_name(a: AppProto) -> &'static str {
-    match a {
-        AppProto::Http => "http",
-        AppProto::Tls => "tls",
-        AppProto::Ssh => "ssh",
-        AppProto::Smtp => "smtp",
-        AppProto::Http2 => "http2",
-        AppProto::Ftp => "ftp",
-        AppProto::FtpData => "ftp-data",
-        AppProto::Unknown => "-",
-    }
-}
-
-pub fn outcome_name(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Complete => "complete",
-        Outcome::Refused => "refused",
-        Outcome::NoAnswer => "no answer",
-        Outcome::SimultaneousOpen => "simultaneous",
-        Outcome::NotCaptured => "not captured",
-        Outcome::ResetDuringHandshake => "reset",
-        Outcome::Incomplete => "incomplete",
-    }
-}
-
-/// Facts of one connection the table sorts and filters on (kept for every connection,
-/// compact ones included: no allocation but the HTTP words).
-#[derive(Clone, Debug)]
-pub struct RowInfo {
-    pub outcome: &'static str,
-    pub irtt_ms: Option<f64>,
-    pub conn_state: &'static str,
-    /// Final (client, server) states.
-    pub finals: (TcpState, TcpState),
-    /// The connection is kept compact (`ui::compact`): no summary nor packet records
-    /// until it is opened.
-    pub compact: bool,
-    pub http: u32,
-    pub anomalies: u32,
-    /// The HTTP words the filter matches (methods, URIs, statuses), lower case.
-    pub words: Option<Box<str>>,
-}
+pub use crate::ui::row::{RowInfo, app_name, byte_count, final_states, outcome_name, packet_count};
 
 /// The packets the engine kept for a connection (empty when none were kept).
 pub fn packets(c: &Connection) -> &[PacketRecord] {
@@ -111,15 +68,6 @@ pub fn packets(c: &Connection) -> &[PacketRecord] {
         .as_ref()
         .and_then(|s| s.packets.as_deref())
         .unwrap_or(&[])
-}
-
-/// Final (client, server) states.
-pub fn final_states(c: &Connection) -> (TcpState, TcpState) {
-    c.summary
-        .as_ref()
-        .map_or((TcpState::Closed, TcpState::Closed), |s| {
-            (s.final_states.client, s.final_states.server)
-        })
 }
 
 /// (client, server) states as of frame `at` (None: the end).
@@ -139,90 +87,27 @@ pub fn states_at(c: &Connection, at: Option<u64>) -> (TcpState, TcpState) {
     }
 }
 
-impl RowInfo {
-    pub fn new(c: &Connection) -> RowInfo {
-        let hs = c.summary.as_ref().map(|s| &s.handshake);
-        let anomalies = c
-            .summary
-            .as_ref()
-            .map_or(0, |s| s.analysis.total_anomalies())
-            + c.http.iter().map(|x| x.anomalies.len() as u32).sum::<u32>();
-        let mut words = String::new();
-        for x in &c.http {
-            if let Some(r) = &x.request {
-                words.push(' ');
-                words.push_str(&r.method);
-                words.push(' ');
-                words.push_str(&r.uri);
-            }
-            if let Some(r) = &x.response {
-                words.push_str(&format!(" {}", r.status));
-            }
-        }
-        RowInfo {
-            outcome: hs.map_or("-", |h| outcome_name(h.outcome)),
-            irtt_ms: hs.and_then(|h| h.irtt_ms),
-            conn_state: c.summary.as_ref().map_or("", |s| s.conn_state),
-            finals: final_states(c),
-            compact: false,
-            http: c.http.len() as u32,
-            anomalies,
-            words: (!words.is_empty()).then(|| words.to_lowercase().into_boxed_str()),
-        }
-    }
-
-    /// Lower-case words the filter matches against (made when a filter is applied, so
-    /// that a million rows hold no string).
-    pub fn haystack(&self, c: &Connection) -> String {
-        let (cs, ss) = self.finals;
-        let mut hay = format!(
-            "{} {} {} {} {} {} {}",
-            c.client,
-            c.server,
-            app_name(c.app),
-            self.conn_state,
-            cs,
-            ss,
-            self.outcome
-        );
-        if self.http > 0 {
-            hay.push_str(" http");
-        }
-        if self.anomalies > 0 {
-            hay.push_str(" anomalies anomaly");
-        }
-        let mut hay = hay.to_lowercase();
-        if let Some(w) = &self.words {
-            hay.push_str(w);
-        }
-        hay
-    }
-
-    /// Every whitespace-separated term of `filter` occurs in the haystack of `c`.
-    pub fn matches(&self, c: &Connection, filter: &str) -> bool {
-        let hay = self.haystack(c);
-        filter
-            .split_whitespace()
-            .all(|t| hay.contains(&t.to_lowercase()))
-    }
-}
-
-/// Packets of a connection (both directions).
-pub fn packet_count(c: &Connection) -> u64 {
-    c.packets.client + c.packets.server
-}
-
-/// Payload bytes of a connection (both directions).
-pub fn byte_count(c: &Connection) -> u64 {
-    c.payload_bytes.client + c.payload_bytes.server
-}
-
-/// A finished connection on its way to the UI, with its table facts and, when it was
-/// made compact (`ui::compact`), its packet times for the capture timeline.
+/// A finished connection on its way to the UI: its row, HTTP words and the whole record,
+/// or, when it was made compact (`ui::compact`), no record and its packet times for the
+/// capture timeline. (Boxed: a compact connection in transit costs no room for one.)
 pub struct Arrived {
-    pub conn: Connection,
+    pub conn: Option<Box<Connection>>,
     pub row: RowInfo,
+    pub words: Option<Box<str>>,
     pub ticks: Vec<(u64, Ts)>,
+}
+
+impl Arrived {
+    /// `c` kept whole.
+    pub fn whole(c: Connection) -> Arrived {
+        Arrived {
+            // Its place among the whole records is set when `Loaded` takes it.
+            row: RowInfo::of(&c, 0),
+            words: crate::ui::row::http_words(&c),
+            ticks: Vec::new(),
+            conn: Some(Box::new(c)),
+        }
+    }
 }
 
 /// One packet of the capture on the playhead's timeline.
@@ -230,20 +115,24 @@ pub struct Arrived {
 pub struct Tick {
     pub frame: u64,
     pub ts: Ts,
-    /// Index of the connection in `Loaded::conns`.
+    /// Index of the connection in `Loaded::rows`.
     pub conn: u32,
 }
 
-/// Everything loaded from a capture.
+/// Everything loaded from a capture: a row for every connection (`rows`, in the order
+/// they finished), and the whole records of those not kept compact.
 pub struct Loaded {
     pub stats: CaptureStats,
-    pub conns: Vec<Connection>,
     pub rows: Vec<RowInfo>,
+    /// The whole records (`RowInfo::record` indexes them).
+    records: Vec<Connection>,
+    /// The HTTP words of the rows that have some (row index, words), by row.
+    words: Vec<(u32, Box<str>)>,
     /// Every packet of every connection, by frame.
     pub timeline: Vec<Tick>,
     /// Connections kept compact (`ui::compact`).
     pub compact: usize,
-    /// The whole analysis of the compact connection opened last (index in `conns`),
+    /// The whole analysis of the compact connection opened last (index in `rows`),
     /// made again from the file.
     pub opened: Option<(usize, Box<Connection>)>,
     /// The compact connection whose analysis could not be made again (not retried).
@@ -254,8 +143,9 @@ impl Loaded {
     pub fn new(stats: CaptureStats, conns: Vec<Connection>) -> Loaded {
         let mut d = Loaded {
             stats,
-            conns: Vec::new(),
             rows: Vec::new(),
+            records: Vec::new(),
+            words: Vec::new(),
             timeline: Vec::new(),
             compact: 0,
             opened: None,
@@ -267,79 +157,128 @@ impl Loaded {
 
     /// Add connections that finished later (loading fills the table in as it goes).
     pub fn append(&mut self, conns: Vec<Connection>) {
-        self.append_arrived(
-            conns
-                .into_iter()
-                .map(|c| Arrived {
-                    row: RowInfo::new(&c),
-                    conn: c,
-                    ticks: Vec::new(),
-                })
-                .collect(),
-        );
+        self.append_arrived(conns.into_iter().map(Arrived::whole).collect());
     }
 
     /// Add connections, whole or compact, with their table facts.
     pub fn append_arrived(&mut self, conns: Vec<Arrived>) {
-        self.conns.reserve(conns.len());
         self.rows.reserve(conns.len());
+        let old = self.timeline.len();
         for a in conns {
-            let i = self.conns.len() as u32;
+            let i = self.rows.len() as u32;
             let tick = |(frame, ts)| Tick { frame, ts, conn: i };
-            if a.row.compact {
-                self.compact += 1;
-                self.timeline.extend(a.ticks.into_iter().map(tick));
-            } else {
-                let p = packets(&a.conn);
-                self.timeline
-                    .extend(p.iter().map(|p| (p.frame, p.ts)).map(tick));
+            let mut row = a.row;
+            match a.conn {
+                Some(c) => {
+                    let p = packets(&c);
+                    self.timeline
+                        .extend(p.iter().map(|p| (p.frame, p.ts)).map(tick));
+                    row.record = self.records.len() as u32;
+                    self.records.push(*c);
+                }
+                None => {
+                    self.compact += 1;
+                    self.timeline.extend(a.ticks.into_iter().map(tick));
+                    row.record = crate::ui::row::NO_RECORD;
+                }
             }
-            self.rows.push(a.row);
-            self.conns.push(a.conn);
+            if let Some(w) = a.words {
+                self.words.push((i, w));
+            }
+            self.rows.push(row);
         }
-        self.timeline.sort_by_key(|t| t.frame);
+        // The new packets in order, then the whole timeline only when they go before the
+        // last one already there (sorting a million ticks each batch would cost time and
+        // a buffer of half of them).
+        self.timeline[old..].sort_by_key(|t| t.frame);
+        let (before, after) = self.timeline.split_at(old);
+        if let (Some(a), Some(b)) = (before.last(), after.first())
+            && a.frame > b.frame
+        {
+            self.timeline.sort_by_key(|t| t.frame);
+        }
+    }
+
+    /// How many connections (rows).
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
     }
 
     /// Connection `i` with its whole analysis when there is one: the kept record, or
-    /// the one made again from the file when it was opened.
+    /// the one made again from the file when it was opened (None: compact, not opened).
     pub fn conn(&self, i: usize) -> Option<&Connection> {
         match &self.opened {
             Some((j, c)) if *j == i => Some(c),
-            _ => self.conns.get(i),
+            _ => self.record(i),
         }
+    }
+
+    /// The whole record kept for connection `i` (None when it is compact, opened or not).
+    pub fn record(&self, i: usize) -> Option<&Connection> {
+        self.records.get(self.rows.get(i)?.record as usize)
+    }
+
+    /// The whole records, in row order (a live table: every row has one).
+    pub fn into_records(self) -> Vec<Connection> {
+        self.records
     }
 
     /// Whether connection `i` is compact and not opened (its whole analysis is not here).
     pub fn needs_reanalysis(&self, i: usize) -> bool {
-        self.rows.get(i).is_some_and(|r| r.compact)
+        self.rows.get(i).is_some_and(|r| r.compact())
             && self.opened.as_ref().is_none_or(|(j, _)| *j != i)
             && self.failed != Some(i)
     }
 
+    /// The HTTP words of connection `i` the filter matches (lower case).
+    pub fn http_words(&self, i: usize) -> Option<&str> {
+        let k = self.words.binary_search_by_key(&(i as u32), |w| w.0).ok()?;
+        Some(&self.words[k].1)
+    }
+
+    /// Lower-case words the filter matches against for connection `i`.
+    pub fn haystack(&self, i: usize) -> String {
+        let mut hay = self.rows[i].haystack();
+        if let Some(w) = self.http_words(i) {
+            hay.push_str(w);
+        }
+        hay
+    }
+
+    /// Every whitespace-separated term of `filter` occurs in the haystack of connection `i`.
+    pub fn matches(&self, i: usize, filter: &str) -> bool {
+        let hay = self.haystack(i);
+        filter
+            .split_whitespace()
+            .all(|t| hay.contains(&t.to_lowercase()))
+    }
+
     /// Compare two connections (by index) on a column.
     pub fn cmp(&self, col: Column, a: usize, b: usize) -> Ordering {
-        let (ca, cb) = (&self.conns[a], &self.conns[b]);
         let (ra, rb) = (&self.rows[a], &self.rows[b]);
-        let (pa, pb) = (packet_count(ca), packet_count(cb));
         let o = match col {
-            Column::Id => ca.id.cmp(&cb.id),
-            Column::Client => ca.client.cmp(&cb.client),
-            Column::Server => ca.server.cmp(&cb.server),
-            Column::App => app_name(ca.app).cmp(app_name(cb.app)),
-            Column::ConnState => ra.conn_state.cmp(rb.conn_state),
+            Column::Id => ra.id.cmp(&rb.id),
+            Column::Client => ra.client.cmp(&rb.client),
+            Column::Server => ra.server.cmp(&rb.server),
+            Column::App => app_name(ra.app).cmp(app_name(rb.app)),
+            Column::ConnState => ra.conn_state().cmp(rb.conn_state()),
             Column::ClientState => ra.finals.0.name().cmp(rb.finals.0.name()),
             Column::ServerState => ra.finals.1.name().cmp(rb.finals.1.name()),
-            Column::Handshake => ra.outcome.cmp(rb.outcome).then(
-                ra.irtt_ms
-                    .partial_cmp(&rb.irtt_ms)
+            Column::Handshake => ra.outcome().cmp(rb.outcome()).then(
+                ra.irtt_ms()
+                    .partial_cmp(&rb.irtt_ms())
                     .unwrap_or(Ordering::Equal),
             ),
-            Column::Packets => pa.cmp(&pb),
-            Column::Bytes => byte_count(ca).cmp(&byte_count(cb)),
+            Column::Packets => ra.packets.cmp(&rb.packets),
+            Column::Bytes => ra.bytes.cmp(&rb.bytes),
             Column::Http => ra.http.cmp(&rb.http),
             Column::Anomalies => ra.anomalies.cmp(&rb.anomalies),
         };
-        o.then(ca.id.cmp(&cb.id))
+        o.then(ra.id.cmp(&rb.id))
     }
 }
 

@@ -28,7 +28,7 @@ pub fn start(app: &mut App, id: u64, kinds: &[Kind], all: bool, started: &mut bo
     let Some(d) = app.data.as_ref() else {
         return;
     };
-    let found = d.conns.iter().position(|c| c.id == id);
+    let found = d.rows.iter().position(|r| r.id == id);
     if *started || (found.is_none() && app.loading.is_some()) {
         return;
     }

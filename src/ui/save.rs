@@ -16,12 +16,15 @@ pub fn write_wanted(app: &mut App, source: Option<&Source>, dir: &Path) {
     let Some(i) = app.write_pcap.take() else {
         return;
     };
-    let Some(c) = app.data.as_ref().and_then(|d| d.conn(i)) else {
+    // The row is enough (its ends and frames), whole or compact.
+    let Some(r) = app.data.as_ref().and_then(|d| d.rows.get(i)) else {
         return;
     };
-    let id = c.id;
+    let id = r.id;
+    let mut m = FrameMatcher::default();
+    m.add_span(r.client, r.server, r.first_frame, r.last_frame);
     app.message = Some(match source {
-        Some(s @ Source::File(_)) => match write_conn(s, c, id, dir) {
+        Some(s @ Source::File(_)) => match write_conn(s, &m, id, dir) {
             Ok((path, frames)) => format!(
                 "wrote connection {id} ({frames} frames) to {}",
                 path.display()
@@ -43,12 +46,11 @@ pub fn write_wanted(app: &mut App, source: Option<&Source>, dir: &Path) {
 
 fn write_conn(
     source: &Source,
-    c: &crate::pipeline::Connection,
+    m: &FrameMatcher,
     id: u64,
     dir: &Path,
 ) -> anyhow::Result<(PathBuf, u64)> {
     let (path, file) = create_numbered(dir, id)?;
-    let m = FrameMatcher::new([c]);
     let mut out = BufWriter::new(file);
     match write_frames(source, &mut out, m.last_frame(), &mut |p| m.matches(p)) {
         Ok(w) => Ok((path, w.frames)),

@@ -1,5 +1,5 @@
 //! The connections table's state: the filter being typed, the sort, the rows it shows
-//! (filtered and sorted indices into `Loaded::conns`) and the cursor. Pure; the `App`
+//! (filtered and sorted indices into `Loaded::rows`) and the cursor. Pure; the `App`
 //! hands it the loaded data and the table's own actions.
 
 use crate::ui::action::Action;
@@ -10,17 +10,20 @@ use crate::ui::screen::Screen;
 pub struct TableState {
     pub filter: String,
     pub filter_editing: bool,
-    /// Indices into `data.conns`, filtered and sorted.
+    /// Indices into `data.rows`, filtered and sorted.
     pub visible: Vec<usize>,
-    /// Inverse of `visible`: each connection's row in it (None: filtered out); rebuilt with
-    /// it by [`TableState::refilter`], so finding a connection's row needs no walk of the
-    /// table.
-    visible_pos: Vec<Option<usize>>,
+    /// Inverse of `visible`: each connection's row in it ([`HIDDEN`]: filtered out);
+    /// rebuilt with it by [`TableState::refilter`], so finding a connection's row needs no
+    /// walk of the table. (4 bytes a connection: the table of a million rows.)
+    visible_pos: Vec<u32>,
     pub sort: Column,
     pub sort_rev: bool,
     pub sel: usize,
     pub offset: usize,
 }
+
+/// `visible_pos` of a connection the filter hides.
+const HIDDEN: u32 = u32::MAX;
 
 impl Default for TableState {
     fn default() -> TableState {
@@ -43,12 +46,12 @@ impl TableState {
         self.visible.get(self.sel).copied()
     }
 
-    /// Row of connection `conn` (index into `data.conns`), if the filter shows it: O(1)
+    /// Row of connection `conn` (index into `data.rows`), if the filter shows it: O(1)
     /// through the inverse index kept by [`TableState::refilter`].
     pub fn visible_row(&self, conn: usize) -> Option<usize> {
-        match self.visible_pos.get(conn) {
-            Some(&Some(row)) if self.visible.get(row) == Some(&conn) => Some(row),
-            Some(&None) => None,
+        match self.visible_pos.get(conn).map(|&r| r as usize) {
+            Some(row) if self.visible.get(row) == Some(&conn) => Some(row),
+            Some(row) if row == HIDDEN as usize => None,
             // Out of step with `visible` (a connection added since the last refilter):
             // answer from the table itself.
             _ => self.visible.iter().position(|&v| v == conn),
@@ -65,9 +68,10 @@ impl TableState {
             return;
         };
         let f = self.filter.trim();
-        let mut v: Vec<usize> = (0..d.conns.len())
-            .filter(|&i| f.is_empty() || d.rows[i].matches(&d.conns[i], f))
-            .collect();
+        // The vectors are refilled in place: no second million-row table while loading.
+        let mut v = std::mem::take(&mut self.visible);
+        v.clear();
+        v.extend((0..d.len()).filter(|&i| f.is_empty() || d.matches(i, f)));
         let col = self.sort;
         if col != Column::Id {
             v.sort_by(|&a, &b| d.cmp(col, a, b));
@@ -75,9 +79,11 @@ impl TableState {
         if self.sort_rev {
             v.reverse();
         }
-        let mut pos = vec![None; d.conns.len()];
+        let mut pos = std::mem::take(&mut self.visible_pos);
+        pos.clear();
+        pos.resize(d.len(), HIDDEN);
         for (row, &i) in v.iter().enumerate() {
-            pos[i] = Some(row);
+            pos[i] = row as u32;
         }
         self.visible = v;
         self.visible_pos = pos;

@@ -71,7 +71,7 @@ impl App {
         true
     }
 
-    /// The connection (index into `Loaded::conns`) frame `frame` belongs to: the open
+    /// The connection (index into `Loaded::rows`) frame `frame` belongs to: the open
     /// one first, else any whose packets hold it.
     fn conn_of_frame(&self, frame: u64) -> Option<usize> {
         let d = self.data.as_ref()?;
@@ -199,7 +199,7 @@ impl App {
         let Some(d) = self.data.as_ref() else { return };
         let list = match (self.screen, self.conn_view.conn) {
             (Screen::Connection, Some(ci)) => AnomalyList::build(d, &[ci], false),
-            _ => AnomalyList::build(d, &(0..d.conns.len()).collect::<Vec<_>>(), true),
+            _ => AnomalyList::build(d, &(0..d.len()).collect::<Vec<_>>(), true),
         };
         self.anomalies = Some(list);
     }

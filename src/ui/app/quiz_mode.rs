@@ -20,7 +20,7 @@ pub struct Quiz {
 /// The questions about one hidden packet.
 #[derive(Clone, Debug)]
 pub struct Ask {
-    /// Index of the connection in `Loaded::conns`.
+    /// Index of the connection in `Loaded::rows`.
     pub conn: usize,
     pub questions: Vec<Question>,
     pub current: usize,
@@ -102,8 +102,8 @@ fn ask_mut(app: &mut App) -> Option<&mut Ask> {
 
 /// Put the playhead before the first packet (of the open connection, or of the capture).
 pub(crate) fn hide_all(app: &mut App) {
-    let start = match (app.screen, app.conn()) {
-        (Screen::Connection, Some(c)) => c.first_frame.saturating_sub(1),
+    let start = match (app.screen, app.row()) {
+        (Screen::Connection, Some(r)) => r.first_frame.saturating_sub(1),
         _ => 0,
     };
     app.play.playhead = Some(start);

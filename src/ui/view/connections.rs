@@ -5,7 +5,7 @@ use crate::escape::escape;
 use crate::tcp::state::TcpState;
 use crate::ui::app::App;
 use crate::ui::fit::{fit_endpoint, whole};
-use crate::ui::model::{Column, app_name, byte_count, fmt_ms, packet_count, packets, states_at};
+use crate::ui::model::{Column, app_name, fmt_ms, packets, states_at};
 use crate::ui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -75,31 +75,32 @@ struct AsOf {
 
 fn as_of(app: &App, i: usize) -> AsOf {
     let d = app.data.as_ref().expect("rows come from loaded data");
-    let (c, r) = (&d.conns[i], &d.rows[i]);
-    let hs = match r.irtt_ms {
-        Some(ms) => format!("{} {}", r.outcome, fmt_ms(ms)),
-        None => r.outcome.to_string(),
+    let r = &d.rows[i];
+    let hs = match r.irtt_ms() {
+        Some(ms) => format!("{} {}", r.outcome(), fmt_ms(ms)),
+        None => r.outcome().to_string(),
     };
     let Some(f) = app.play.playhead else {
         return AsOf {
-            packets: packet_count(c),
-            bytes: byte_count(c),
+            packets: r.packets,
+            bytes: r.bytes,
             http: r.http as usize,
             anomalies: r.anomalies,
             handshake: Some(hs),
         };
     };
-    if r.compact {
-        // No packet records: the totals once the playhead has passed the last frame.
-        let done = c.last_frame <= f;
+    // The table shows the kept record as of the playhead; a compact row (no packet
+    // records, even once opened) its totals once the playhead has passed its last frame.
+    let Some(c) = d.record(i) else {
+        let done = r.last_frame <= f;
         return AsOf {
-            packets: if done { packet_count(c) } else { 0 },
-            bytes: if done { byte_count(c) } else { 0 },
+            packets: if done { r.packets } else { 0 },
+            bytes: if done { r.bytes } else { 0 },
             http: if done { r.http as usize } else { 0 },
             anomalies: if done { r.anomalies } else { 0 },
             handshake: done.then_some(hs),
         };
-    }
+    };
     let pk = packets(c);
     let seen = &pk[..pk.partition_point(|p| p.frame <= f)];
     let settled = c.summary.as_ref().is_some_and(|s| {
@@ -124,22 +125,21 @@ fn conn_cell(app: &App, i: usize, col: Column, th: Theme, w: usize, n: &AsOf) ->
     let Some(d) = &app.data else {
         return Cell::from("");
     };
-    let c = &d.conns[i];
     let r = &d.rows[i];
-    let (cs, ss) = match app.play.playhead {
-        Some(f) if r.compact && c.last_frame > f => (TcpState::Closed, TcpState::Closed),
-        _ if r.compact => r.finals,
-        at => states_at(c, at),
+    let (cs, ss) = match (app.play.playhead, d.record(i)) {
+        (Some(f), None) if r.last_frame > f => (TcpState::Closed, TcpState::Closed),
+        (_, None) => r.finals,
+        (at, Some(c)) => states_at(c, at),
     };
     let text = |s: String| Cell::from(whole(&s, w));
     match col {
-        Column::Id => text(c.id.to_string()),
-        Column::Client => Cell::from(fit_endpoint(&c.client.to_string(), w)).style(th.client()),
-        Column::Server => Cell::from(fit_endpoint(&c.server.to_string(), w)).style(th.server()),
-        Column::App => text(app_name(c.app).to_string()),
+        Column::Id => text(r.id.to_string()),
+        Column::Client => Cell::from(fit_endpoint(&r.client.to_string(), w)).style(th.client()),
+        Column::Server => Cell::from(fit_endpoint(&r.server.to_string(), w)).style(th.server()),
+        Column::App => text(app_name(r.app).to_string()),
         Column::ConnState => text(
             if app.play.playhead.is_none() {
-                r.conn_state
+                r.conn_state()
             } else {
                 ""
             }
@@ -210,15 +210,14 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     let id_digits = app
         .data
         .as_ref()
-        .and_then(|d| d.conns.last())
-        .map_or(1, |c| c.id.to_string().len() as u16);
+        .and_then(|d| d.rows.last())
+        .map_or(1, |r| r.id.to_string().len() as u16);
     let widths: Vec<Constraint> = cols.iter().map(|c| col_width(*c, id_digits)).collect();
     let cw = cell_widths(&widths, area.width);
     let rows: Vec<Row> = (offset..end)
         .map(|vi| {
             let i = app.table.visible[vi];
-            let c = &d.conns[i];
-            let hidden = app.play.playhead.is_some_and(|f| c.first_frame > f);
+            let hidden = app.play.playhead.is_some_and(|f| d.rows[i].first_frame > f);
             let n = as_of(app, i);
             let mut row = Row::new(
                 cols.iter()
@@ -239,7 +238,7 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         area,
     );
     if app.table.visible.is_empty() {
-        let msg = if d.conns.is_empty() {
+        let msg = if d.is_empty() {
             "no TCP connections in this capture".to_string()
         } else {
             format!("no connection matches \"{}\"", escape(&app.table.filter))

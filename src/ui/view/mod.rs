@@ -89,7 +89,7 @@ fn render_title(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     use crate::ui::fit::{Piece, fit_pieces, width};
     let mut spans = vec![Span::styled(" tcpscope ", th.title())];
     let room = usize::from(area.width).saturating_sub(10);
-    match (app.screen, app.conn()) {
+    match (app.screen, app.row()) {
         (Screen::Connection, Some(c)) => {
             let mut tabs: Vec<String> = Tab::ALL
                 .iter()
@@ -124,11 +124,7 @@ fn render_title(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             let mut pieces = vec![Piece::new(escape(&app.source), 2)];
             if let Some(d) = &app.data {
                 pieces.push(Piece::new(
-                    format!(
-                        "│ {} of {} connections",
-                        app.table.visible.len(),
-                        d.conns.len()
-                    ),
+                    format!("│ {} of {} connections", app.table.visible.len(), d.len()),
                     usize::MAX,
                 ));
                 pieces.push(Piece::new(

@@ -100,7 +100,7 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     let (pk, nc) = app
         .data
         .as_ref()
-        .map_or((0, 0), |d| (d.stats.packets, d.conns.len()));
+        .map_or((0, 0), |d| (d.stats.packets, d.len()));
     if let (Some(p), Some(_)) = (app.loading, app.data.as_ref()) {
         // The table fills in while the rest of the file is read.
         parts.push(part(
@@ -156,14 +156,14 @@ fn compact_note(d: &crate::ui::model::Loaded, app: &App) -> String {
         && app
             .conn_view
             .conn
-            .is_some_and(|i| d.rows.get(i).is_some_and(|r| r.compact));
+            .is_some_and(|i| d.rows.get(i).is_some_and(|r| r.compact()));
     if opened {
         "kept compact: analysed again from the file when opened".into()
     } else {
         format!(
             "{}/{} conns compact: {}",
             d.compact,
-            d.conns.len(),
+            d.len(),
             crate::ui::compact::COMPACT_NOTE
         )
     }
