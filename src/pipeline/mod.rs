@@ -6,18 +6,19 @@
 
 use crate::capture::{RawPacket, linktype_name};
 use crate::decode::{self, Kind};
-use crate::flow::{ConnId, Dir, Ended, FlowTable, TombLimits};
+use crate::flow::{ConnId, Ended, FlowTable, TombLimits};
 use crate::http::{AppProto, HttpConfig};
-use crate::tcp::{EngineConfig, TcpConn, TcpSummary};
+use crate::tcp::{EngineConfig, TcpConn};
 use crate::ts::Ts;
 use std::collections::BTreeMap;
 
 mod budget;
 mod connection;
 mod h2;
+mod snapshot;
 mod stats;
 mod tls;
-use connection::{AppSink, feed_app, live_exchanges, live_h2};
+use connection::{AppSink, feed_app};
 pub use connection::{Connection, PerDir};
 pub use h2::H2State;
 pub use stats::{BackStep, CaptureStats, TimeOrder};
@@ -450,110 +451,6 @@ impl<'a> Analyzer<'a> {
     pub fn tick(&mut self, now: Ts) {
         self.last_sweep = SweepClock(Some(now));
         self.sweep(now);
-    }
-
-    /// Read-only copies of the live connections whose last frame is after `after_frame`
-    /// (0: all), in id order: states, packets and HTTP exchanges as of now. The engine
-    /// keeps running; the copies have no engine (`tcp` is None).
-    pub fn snapshot_live(&self, after_frame: u64) -> Vec<Connection> {
-        let mut v: Vec<Connection> = self
-            .live
-            .values()
-            .filter(|c| c.last_frame > after_frame)
-            .map(|c| {
-                let summary = c.tcp.as_ref().map(|t| {
-                    let (cl, sv) = (Dir::Client, Dir::Server);
-                    TcpSummary {
-                        handshake: t.handshake.clone(),
-                        states: crate::tcp::States {
-                            client: t.transitions(cl).to_vec(),
-                            server: t.transitions(sv).to_vec(),
-                        },
-                        final_states: crate::tcp::FinalStates {
-                            client: t.state(cl),
-                            server: t.state(sv),
-                        },
-                        conn_state: t.conn_state(),
-                        history: t.history.as_str().to_string(),
-                        close: t.close(),
-                        analysis: t.counts(),
-                        rtt: t.rtt,
-                        max_bytes_in_flight: crate::tcp::PerDirU64 {
-                            client: t.max_in_flight(cl),
-                            server: t.max_in_flight(sv),
-                        },
-                        last_window: crate::tcp::PerDirOpt {
-                            client: t.last_window(cl),
-                            server: t.last_window(sv),
-                        },
-                        throughput_bps: crate::tcp::PerDirF64 {
-                            client: t.throughput_bps(cl),
-                            server: t.throughput_bps(sv),
-                        },
-                        gaps: t.gaps.clone(),
-                        packets: self.cfg.engine.keep_packets.then(|| t.packets.clone()),
-                        packets_not_kept: t.packets_dropped,
-                    }
-                    .into()
-                });
-                let h = c.http_live.as_ref();
-                let app = h.map_or(c.app, |h| h.app());
-                let tls = c.tls.as_ref().and_then(|t| t.live.as_ref());
-                let tls = tls.filter(|_| app == AppProto::Tls);
-                let mut tls = tls.map(|t| t.snapshot());
-                let tls_h2 = tls.as_mut().and_then(|t| t.h2.take());
-                let http = match &tls {
-                    Some(t) => t.http.clone(),
-                    None => h.map_or_else(|| c.http.clone(), |h| h.exchanges().to_vec()),
-                };
-                Connection {
-                    id: c.id,
-                    file: c.file.clone(),
-                    client: c.client,
-                    server: c.server,
-                    role_guessed: c.role_guessed,
-                    port_reuse_of: c.port_reuse_of,
-                    evicted: c.evicted,
-                    first_frame: c.first_frame,
-                    last_frame: c.last_frame,
-                    start_ts: c.start_ts,
-                    end_ts: c.end_ts,
-                    timestamps_backwards: c.timestamps_backwards,
-                    packets: c.packets,
-                    payload_bytes: c.payload_bytes,
-                    tcp: None,
-                    summary: summary.or_else(|| c.summary.clone()),
-                    app: if matches!(c.h2_live.as_deref(), Some(H2State::Live(_))) {
-                        AppProto::Http2
-                    } else {
-                        app
-                    },
-                    http: if tls.is_some() {
-                        http
-                    } else {
-                        live_exchanges(c)
-                    },
-                    h2_live: match tls_h2 {
-                        Some(s) => Some(Box::new(H2State::Done(Box::new(s)))),
-                        None => live_h2(c),
-                    },
-                    http_live: None,
-                    released: true,
-                    ftp: None,
-                    tls: tls
-                        .map(|t| t.info)
-                        .or_else(|| c.tls_info().cloned())
-                        .map(|i| {
-                            Box::new(tls::TlsSlot {
-                                info: Some(i),
-                                live: None,
-                            })
-                        }),
-                }
-            })
-            .collect();
-        v.sort_unstable_by_key(|c| c.id);
-        v
     }
 
     /// A parallel shard sees only some packets: the reader keeps the capture's time order
