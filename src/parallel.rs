@@ -83,9 +83,6 @@ impl Batch {
 /// Connections a worker sends in one message at most.
 const CONNS_A_MESSAGE: usize = 64;
 
-/// How many packets ahead a worker asks for a packet's headers.
-const PREFETCH_PKTS: usize = 4;
-
 const BATCH_BYTES: usize = 1024 * 1024;
 const BATCH_PKTS: usize = 8192;
 
@@ -212,14 +209,6 @@ fn worker(
         for (i, p) in batch.pkts.iter().enumerate() {
             while let Some(&(_, now)) = ticks.next_if(|t| t.0 <= i) {
                 an.tick(now);
-            }
-            // The headers of a packet a little further on, asked for while this one is
-            // analysed: each packet's first bytes were otherwise a wait on memory.
-            if let Some(q) = batch.pkts.get(i + PREFETCH_PKTS) {
-                let from = if q.shared { shared } else { &batch.bytes };
-                if let Some(b) = from.get(q.start) {
-                    capture::prefetch(b);
-                }
             }
             let from = if p.shared { shared } else { &batch.bytes };
             an.on_packet(&RawPacket {
