@@ -268,58 +268,7 @@ pub fn stream_with_progress(
         }
         drop(recycle_tx);
         drop(out_tx);
-        let reader = scope.spawn(move || {
-            let mut batches: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
-            let mut time = TimeOrder::default();
-            let mut sweeps = SweepClock::default();
-            let mut current: Option<Block> = None;
-            let mut tally = Tally::default();
-            let res = capture::read_source_shared(source, |p, block| {
-                if progress.tally_batched(&mut tally, p) {
-                    return ControlFlow::Break(());
-                }
-                // A new block: hand over what points into the previous one.
-                if let Some(b) = block
-                    && !current.as_ref().is_some_and(|c| c.same(b))
-                {
-                    current = Some(b.clone());
-                    for (w, b) in batches.iter_mut().enumerate() {
-                        if !b.is_empty() {
-                            let fresh = recycle_rx.try_recv().unwrap_or_default();
-                            if txs[w].send(std::mem::replace(b, fresh)).is_err() {
-                                return ControlFlow::Break(());
-                            }
-                        }
-                    }
-                }
-                time.on_packet(p.index, p.ts);
-                if sweeps.due(p.ts) {
-                    // Every shard sweeps here, before this packet, as one analyzer would.
-                    for b in batches.iter_mut() {
-                        b.ticks.push((b.pkts.len(), p.ts));
-                    }
-                }
-                let w = route(p.linktype, p.data, p.orig_len, workers);
-                let b = &mut batches[w];
-                b.push(p, block);
-                if b.full() {
-                    let fresh = recycle_rx.try_recv().unwrap_or_default();
-                    let full = std::mem::replace(b, fresh);
-                    if txs[w].send(full).is_err() {
-                        return ControlFlow::Break(());
-                    }
-                }
-                ControlFlow::Continue(())
-            });
-            progress.publish(&mut tally);
-            for (w, b) in batches.into_iter().enumerate() {
-                if !b.is_empty() {
-                    let _ = txs[w].send(b);
-                }
-            }
-            drop(txs);
-            res.map(|r| (r, time))
-        });
+        let reader = scope.spawn(move || read(source, progress, &txs, &recycle_rx));
         let stats = merge(workers, out_rx, each);
         let (summary, time) = reader.join().unwrap_or_else(|_| {
             Err(CaptureError::Unreadable {
@@ -334,6 +283,64 @@ pub fn stream_with_progress(
         time.finish_into(&mut stats);
         Ok(stats)
     })
+}
+
+/// The reader thread: every packet of `source` routed to its worker's batch (`txs`), the
+/// batches handed over when full or when the reader moves to another block; the file's
+/// read summary and time order.
+fn read(
+    source: &Source,
+    progress: &ReadProgress,
+    txs: &[SyncSender<Batch>],
+    recycle_rx: &Receiver<Batch>,
+) -> Result<(capture::ReadSummary, TimeOrder), CaptureError> {
+    let workers = txs.len();
+    let mut batches: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
+    let mut time = TimeOrder::default();
+    let mut sweeps = SweepClock::default();
+    let mut current: Option<Block> = None;
+    let mut tally = Tally::default();
+    // Hand `w`'s batch over (a recycled one takes its place); false when that worker is gone.
+    let hand_over = |batches: &mut [Batch], w: usize| {
+        let fresh = recycle_rx.try_recv().unwrap_or_default();
+        txs[w].send(std::mem::replace(&mut batches[w], fresh)).is_ok()
+    };
+    let res = capture::read_source_shared(source, |p, block| {
+        if progress.tally_batched(&mut tally, p) {
+            return ControlFlow::Break(());
+        }
+        // A new block: hand over what points into the previous one.
+        if let Some(b) = block
+            && !current.as_ref().is_some_and(|c| c.same(b))
+        {
+            current = Some(b.clone());
+            for w in 0..workers {
+                if !batches[w].is_empty() && !hand_over(&mut batches, w) {
+                    return ControlFlow::Break(());
+                }
+            }
+        }
+        time.on_packet(p.index, p.ts);
+        if sweeps.due(p.ts) {
+            // Every shard sweeps here, before this packet, as one analyzer would.
+            for b in batches.iter_mut() {
+                b.ticks.push((b.pkts.len(), p.ts));
+            }
+        }
+        let w = route(p.linktype, p.data, p.orig_len, workers);
+        batches[w].push(p, block);
+        if batches[w].full() && !hand_over(&mut batches, w) {
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    });
+    progress.publish(&mut tally);
+    for (w, b) in batches.into_iter().enumerate() {
+        if !b.is_empty() {
+            let _ = txs[w].send(b);
+        }
+    }
+    res.map(|r| (r, time))
 }
 
 /// The worker whose next connection has the smallest first frame, and that frame.
