@@ -303,7 +303,9 @@ fn read(
     // Hand `w`'s batch over (a recycled one takes its place); false when that worker is gone.
     let hand_over = |batches: &mut [Batch], w: usize| {
         let fresh = recycle_rx.try_recv().unwrap_or_default();
-        txs[w].send(std::mem::replace(&mut batches[w], fresh)).is_ok()
+        txs[w]
+            .send(std::mem::replace(&mut batches[w], fresh))
+            .is_ok()
     };
     let res = capture::read_source_shared(source, |p, block| {
         if progress.tally_batched(&mut tally, p) {
