@@ -210,3 +210,27 @@ fn the_timeline_stays_in_frame_order_whatever_order_batches_come_in() {
         );
     }
 }
+
+/// What compact records leave out is said on the status line at 160 columns in full and,
+/// when the warnings no longer fit, at 80 columns in short: the table's numbers for those
+/// rows must not look complete in a classroom's 80x24 either.
+#[test]
+fn the_status_line_says_rows_are_compact_at_80_and_160_columns() {
+    let src = Source::File(cap("http-keepalive.pcap"));
+    for (w, h, long) in [(80, 24, false), (160, 45, true)] {
+        let data = all_compact(&src);
+        let n = data.len();
+        assert!(n > 0);
+        let mut app = tcpscope::ui::app::App::new("http-keepalive.pcap");
+        app.set_loaded(data);
+        app.update(tcpscope::ui::action::Action::Resize(w, h));
+        let screen = common::ui::screen(&app);
+        let status = screen.lines().last().unwrap_or_default();
+        assert!(
+            status.contains(&format!("⚠ {n}/{n} ")) && status.contains("re-read when opened"),
+            "{w}x{h}: {status}"
+        );
+        // The full note (what is left out of e, the quiz and playback) when there is room.
+        assert_eq!(status.contains("not in e/quiz/playback"), long, "{w}x{h}: {status}");
+    }
+}

@@ -43,11 +43,13 @@ pub fn warnings(app: &App) -> Vec<String> {
     w
 }
 
-/// A piece of the status bar, given up whole from step `drop_at` on.
+/// A piece of the status bar, given up whole from step `drop_at` on; shown from step
+/// `from` on (a shorter form of a piece given up at that step).
 struct Part {
     text: String,
     style: Style,
     drop_at: usize,
+    from: usize,
 }
 
 fn part(text: String, style: Style, drop_at: usize) -> Part {
@@ -55,6 +57,7 @@ fn part(text: String, style: Style, drop_at: usize) -> Part {
         text,
         style,
         drop_at,
+        from: 0,
     }
 }
 
@@ -64,7 +67,10 @@ fn fit_parts(parts: Vec<Part>, w: usize) -> Vec<Span<'static>> {
     let steps = parts.iter().map(|p| p.drop_at).filter(|&s| s != usize::MAX);
     let last = steps.max().unwrap_or(0);
     for step in 0..=last {
-        let kept: Vec<&Part> = parts.iter().filter(|p| step < p.drop_at).collect();
+        let kept: Vec<&Part> = parts
+            .iter()
+            .filter(|p| p.from <= step && step < p.drop_at)
+            .collect();
         let n: usize = kept.iter().map(|p| width(&p.text)).sum::<usize>() + usize::from(step > 0);
         if n <= w || step == last {
             let mut v: Vec<Span> = kept
@@ -140,6 +146,16 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     }
     for w in warnings(app) {
         parts.push(part(format!(" │ ⚠ {w}"), th.anomaly(), 4));
+    }
+    // When the warnings no longer fit (80 columns), what compact records leave out is
+    // still said, shorter: a number the table shows must not hide that it is partial.
+    if let Some(d) = app.data.as_ref().filter(|d| d.compact > 0) {
+        parts.push(Part {
+            text: format!(" │ ⚠ {}/{} compact: re-read when opened", d.compact, d.len()),
+            style: th.anomaly(),
+            drop_at: 7,
+            from: 4,
+        });
     }
     // Given up first: the counts, `? help`, a message, warnings; the source (a live
     // capture's state: capturing or stopped, drops) is a fact and stays longest.
