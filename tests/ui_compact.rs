@@ -231,6 +231,10 @@ fn the_status_line_says_rows_are_compact_at_80_and_160_columns() {
             "{w}x{h}: {status}"
         );
         // The full note (what is left out of e, the quiz and playback) when there is room.
-        assert_eq!(status.contains("not in e/quiz/playback"), long, "{w}x{h}: {status}");
+        assert_eq!(
+            status.contains("not in e/quiz/playback"),
+            long,
+            "{w}x{h}: {status}"
+        );
     }
 }

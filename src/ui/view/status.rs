@@ -151,7 +151,11 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     // still said, shorter: a number the table shows must not hide that it is partial.
     if let Some(d) = app.data.as_ref().filter(|d| d.compact > 0) {
         parts.push(Part {
-            text: format!(" │ ⚠ {}/{} compact: re-read when opened", d.compact, d.len()),
+            text: format!(
+                " │ ⚠ {}/{} compact: re-read when opened",
+                d.compact,
+                d.len()
+            ),
             style: th.anomaly(),
             drop_at: 7,
             from: 4,
