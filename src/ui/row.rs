@@ -8,16 +8,11 @@ use crate::pipeline::Connection;
 use crate::tcp::handshake::Outcome;
 use crate::tcp::state::TcpState;
 
+/// The app column: the reports' name, `-` when none was recognised.
 pub fn app_name(a: AppProto) -> &'static str {
     match a {
-        AppProto::Http => "http",
-        AppProto::Tls => "tls",
-        AppProto::Ssh => "ssh",
-        AppProto::Smtp => "smtp",
-        AppProto::Http2 => "http2",
-        AppProto::Ftp => "ftp",
-        AppProto::FtpData => "ftp-data",
         AppProto::Unknown => "-",
+        a => a.name(),
     }
 }
 
