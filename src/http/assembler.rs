@@ -311,20 +311,11 @@ impl HttpAssembler {
                         }
                         self.request_refused(rest, fault, frame_at(marks, pos));
                     }
-                    None => {
-                        self.dirs[d].phase = Phase::AwaitStart {
-                            at_line_start: false,
-                        };
-                    }
+                    None => return self.not_a_start_line(d, pos),
                 }
                 Continue(pos)
             }
-            Verdict::No => {
-                self.dirs[d].phase = Phase::AwaitStart {
-                    at_line_start: false,
-                };
-                Continue(pos)
-            }
+            Verdict::No => self.not_a_start_line(d, pos),
             Verdict::Maybe => {
                 self.dirs[d].start_scanned = rest.len();
                 Break(pos)
@@ -332,10 +323,38 @@ impl HttpAssembler {
             Verdict::Yes => {
                 if self.app.is_none() {
                     self.decide(AppProto::Http);
+                    // The other side may be inside a message whose head was never
+                    // captured: its next head can now be looked for at any byte.
+                    let other = &mut self.dirs[dir.other().idx()];
+                    if other.lost_its_first_head() && other.unparsed > 0 {
+                        other.resync = true;
+                    }
                 }
                 self.head_step(dir, data, pos, marks)
             }
         }
+    }
+
+    /// The line at `pos` is no start line. Before the direction's first message, the
+    /// capture began inside a message whose head was never captured (a download caught
+    /// mid-body): the next head follows that message's last byte, which need not end a
+    /// line, so it is looked for at every byte, as after a gap. Later on, the rest of the
+    /// line is skipped.
+    /// Only once the connection is known to be HTTP: in another protocol's bytes a status
+    /// line quoted mid-line is no reason to call the connection HTTP.
+    fn not_a_start_line(&mut self, d: usize, pos: usize) -> Flow {
+        let http = self.app == Some(AppProto::Http);
+        let st = &mut self.dirs[d];
+        if http && st.lost_its_first_head() {
+            st.resync = true;
+            // This byte was just judged: the search goes on from the next one.
+            st.unparsed += 1;
+            return Continue(pos + 1);
+        }
+        st.phase = Phase::AwaitStart {
+            at_line_start: false,
+        };
+        Continue(pos)
     }
 
     /// A start line is at `pos`: parse the head once all of it is here.

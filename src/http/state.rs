@@ -96,6 +96,12 @@ impl DirState {
         }
     }
 
+    /// Between messages with none found yet: bytes that are no start line here belong to
+    /// a message whose head was never captured (the capture began inside it).
+    pub(super) fn lost_its_first_head(&self) -> bool {
+        self.sizes.1 == 0 && self.cur.is_none() && matches!(self.phase, Phase::AwaitStart { .. })
+    }
+
     /// Drop buffered bytes; they can never be parsed now.
     pub(super) fn discard_buf(&mut self, count_unparsed: bool) {
         if count_unparsed {
