@@ -11,11 +11,12 @@ use serde_json::Value;
 const C: bool = true;
 const S: bool = false;
 
-/// The tail of a binary body: line ends inside, none at the end.
+/// The tail of a binary body: line ends inside (some doubled, some CR LF), none at the end.
 fn body_tail(n: usize) -> Vec<u8> {
     (0..n)
         .map(|i| match i % 97 {
-            13 => b'\n',
+            13 | 14 | 41 => b'\n',
+            40 => b'\r',
             _ => (i * 31 % 251) as u8 | 0x80,
         })
         .collect()
@@ -37,6 +38,21 @@ fn exchanges(v: &Value) -> Vec<(String, Option<u64>, Option<u64>, Option<u64>)> 
             )
         })
         .collect()
+}
+
+/// The notes on exchange `i`.
+fn notes(v: &Value, i: usize) -> Vec<String> {
+    v["connections"][0]["http"][i]["anomalies"]
+        .as_array()
+        .map(|a| a.iter().map(|s| s.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// What the first exchange says about the bytes skipped before its response.
+fn skipped(n: u64) -> String {
+    format!(
+        "the server's first {n} bytes, before this response, were skipped: the capture began inside an earlier response whose head it never saw (or they are not HTTP)"
+    )
 }
 
 /// Server bytes first (the end of a download), then two requests and their responses; the
@@ -79,6 +95,8 @@ fn a_head_right_after_a_binary_body_tail_answers_the_first_request() {
             ("/c".into(), Some(404), Some(6), Some(0)),
         ]
     );
+    assert_eq!(notes(&v, 0), [skipped(3000)]);
+    assert!(notes(&v, 1).is_empty());
 }
 
 #[test]
@@ -94,6 +112,7 @@ fn a_head_starting_a_segment_after_a_binary_body_tail_answers_the_first_request(
             ("/c".into(), Some(404), Some(6), Some(0)),
         ]
     );
+    assert_eq!(notes(&v, 0), [skipped(2900)]);
 }
 
 #[test]
@@ -128,6 +147,7 @@ fn a_request_seen_before_the_body_tail_keeps_the_response_after_it() {
             ("/c".into(), Some(404), Some(4), Some(0)),
         ]
     );
+    assert_eq!(notes(&v, 0), [skipped(1400)]);
 }
 
 /// Not HTTP at all (a database's result rows): a status line quoted inside a line of

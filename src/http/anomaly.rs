@@ -71,6 +71,12 @@ pub enum Anomaly {
         dir: Dir,
         len: u64,
     },
+    /// `len` bytes `dir` sent before its first message were skipped: the capture began
+    /// inside a message whose head it never saw (or they were not HTTP).
+    SkippedBeforeFirst {
+        dir: Dir,
+        len: u64,
+    },
     /// The head `side` sent was lost in `gap`; `estimated`: the pairing rests on an
     /// estimate from the lost bytes and the average request size.
     HeadLost {
@@ -197,6 +203,7 @@ impl Anomaly {
             | Anomaly::DecodingFailed { .. }
             | Anomaly::Gap { .. }
             | Anomaly::GapBetweenMessages { .. }
+            | Anomaly::SkippedBeforeFirst { .. }
             | Anomaly::HeadLost { .. }
             | Anomaly::PairingUncertain { .. }
             | Anomaly::FollowsLostExchange { .. }
@@ -224,6 +231,7 @@ impl Anomaly {
             Anomaly::DecodingFailed { .. } => "content decoding failed",
             Anomaly::Gap { .. } => "gap inside a message",
             Anomaly::GapBetweenMessages { .. } => "gap between messages",
+            Anomaly::SkippedBeforeFirst { .. } => "bytes before the first message skipped",
             Anomaly::HeadLost { .. } => "message head lost in a gap",
             Anomaly::PairingUncertain { .. } => "pairing uncertain after a gap",
             Anomaly::FollowsLostExchange { .. } => "follows an exchange lost in gaps",
@@ -244,6 +252,7 @@ impl Anomaly {
                 | Anomaly::DecodingFailed { .. }
                 | Anomaly::Gap { .. }
                 | Anomaly::GapBetweenMessages { .. }
+                | Anomaly::SkippedBeforeFirst { .. }
                 | Anomaly::HeadLost { .. }
                 | Anomaly::PairingUncertain { .. }
                 | Anomaly::FollowsLostExchange { .. }
@@ -283,6 +292,16 @@ impl fmt::Display for Anomaly {
                 "gap of {len} bytes in {} stream between messages",
                 dir.name()
             ),
+            Anomaly::SkippedBeforeFirst { dir, len } => {
+                let (who, what) = match dir {
+                    Dir::Client => ("client", "request"),
+                    Dir::Server => ("server", "response"),
+                };
+                write!(
+                    f,
+                    "the {who}'s first {len} bytes, before this {what}, were skipped: the capture began inside an earlier {what} whose head it never saw (or they are not HTTP)"
+                )
+            }
             Anomaly::HeadLost {
                 side,
                 gap,

@@ -287,6 +287,11 @@ impl HttpAssembler {
         let rest = data.get(pos..).unwrap_or_default();
         // Blank lines between messages are tolerated (RFC 9112 §2.2).
         if matches!(rest.first(), Some(b'\r' | b'\n')) {
+            // Inside bytes already skipped (before the first head), a line end is one more.
+            let st = &mut self.dirs[d];
+            if !st.headed && st.unparsed > 0 {
+                st.unparsed += 1;
+            }
             return Continue(pos + 1);
         }
         let checked = self.dirs[d].start_scanned;

@@ -143,7 +143,12 @@ impl HttpAssembler {
             StartLine::Request { .. } => (true, 0),
             StartLine::Response { status, .. } => (false, *status),
         };
-        self.dirs[dir.idx()].resync = false;
+        let st = &mut self.dirs[dir.idx()];
+        st.resync = false;
+        // The first head of this side, with bytes before it and no gap: they belong to a
+        // message the capture began inside of (said on this exchange).
+        let skipped = (!st.headed && st.loss.is_none() && st.unparsed > 0).then_some(st.unparsed);
+        st.headed = true;
         if let Some(loss) = self.dirs[dir.idx()].loss.take() {
             match dir {
                 Dir::Client => self.client_resync(loss),
@@ -190,6 +195,9 @@ impl HttpAssembler {
         };
         {
             let ex = &mut self.exchanges[idx];
+            if let Some(len) = skipped {
+                ex.note(Anomaly::SkippedBeforeFirst { dir, len });
+            }
             for a in std::mem::take(&mut fr.anomalies) {
                 ex.note(a);
             }

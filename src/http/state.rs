@@ -65,6 +65,8 @@ pub(super) struct DirState {
     pub(super) offset: u64,
     /// A gap broke the framing: look for the next start line at any byte.
     pub(super) resync: bool,
+    /// A head of this side has been seen.
+    pub(super) headed: bool,
     pub(super) loss: Option<Loss>,
     /// (bytes, count) of complete messages, head and body: the average size estimates how
     /// many messages a gap swallowed.
@@ -90,6 +92,7 @@ impl DirState {
             sniffed: false,
             offset: 0,
             resync: false,
+            headed: false,
             loss: None,
             sizes: (0, 0),
             last_frame: 0,
@@ -99,7 +102,7 @@ impl DirState {
     /// Between messages with none found yet: bytes that are no start line here belong to
     /// a message whose head was never captured (the capture began inside it).
     pub(super) fn lost_its_first_head(&self) -> bool {
-        self.sizes.1 == 0 && self.cur.is_none() && matches!(self.phase, Phase::AwaitStart { .. })
+        !self.headed && matches!(self.phase, Phase::AwaitStart { .. })
     }
 
     /// Drop buffered bytes; they can never be parsed now.
