@@ -174,3 +174,52 @@ fn a_status_line_quoted_mid_line_in_another_protocol_is_not_http() {
             .is_none_or(|a| a.is_empty())
     );
 }
+
+/// The capture begins inside a 5 MB upload: until its body ends only its bytes are seen
+/// (more than a small detection budget would scan), then the server answers it and the
+/// client's next request starts right after the body's last byte, mid-line.
+#[test]
+fn a_capture_that_begins_inside_a_large_upload_finds_the_next_request() {
+    let mut c = Cap::new();
+    c.server_port = 8080;
+    let (mut cl, s) = (9_000u32, 70_000u32);
+    let tail = body_tail(5_000_000);
+    for (i, part) in tail.chunks(1448).enumerate() {
+        c.seg(i as i64 * 10, C, "A", cl, s, part);
+        cl = cl.wrapping_add(part.len() as u32);
+    }
+    let t = 100_000;
+    let first = b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok";
+    c.seg(t, S, "PA", s, cl, first);
+    let s = s + first.len() as u32;
+    let r2 = b"POST /up2 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc";
+    c.seg(t + 100, C, "PA", cl, s, r2);
+    let cl = cl + r2.len() as u32;
+    c.seg(
+        t + 200,
+        S,
+        "PA",
+        s,
+        cl,
+        b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nk2",
+    );
+    let v = report(&c.write("midstream-upload"));
+    let n = tail.len() / 1448 + 1;
+    let (r1, q2, r2f) = (n as u64 + 1, n as u64 + 2, n as u64 + 3);
+    assert_eq!(v["connections"][0]["app"], "http");
+    assert_eq!(
+        exchanges(&v),
+        [
+            // The upload's own request was before the capture: its answer has no request.
+            (String::new(), Some(201), Some(r1), Some(2)),
+            ("/up2".into(), Some(201), Some(r2f), Some(2)),
+        ]
+    );
+    assert_eq!(v["connections"][0]["http"][1]["request"]["frame"], q2);
+    assert_eq!(
+        notes(&v, 1),
+        [
+            "the client's first 5000000 bytes, before this request, were skipped: the capture began inside an earlier request whose head it never saw (or they are not HTTP)"
+        ]
+    );
+}

@@ -22,8 +22,9 @@ use crate::ts::Ts;
 
 /// While the protocol is undecided we scan this many skipped bytes per
 /// connection for an HTTP start line before calling it Unknown; keeps
-/// unidentified binary protocols cheap.
-pub(super) const DETECT_SCAN_CAP: u64 = 4 << 20;
+/// unidentified binary protocols cheap. Large enough for a capture that begins inside
+/// a multi-megabyte upload or download: until that body ends only its bytes are seen.
+pub(super) const DETECT_SCAN_CAP: u64 = 64 << 20;
 
 impl std::fmt::Debug for HttpAssembler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -316,11 +317,11 @@ impl HttpAssembler {
                         }
                         self.request_refused(rest, fault, frame_at(marks, pos));
                     }
-                    None => return self.not_a_start_line(d, pos),
+                    None => return self.not_a_start_line(dir, pos),
                 }
                 Continue(pos)
             }
-            Verdict::No => self.not_a_start_line(d, pos),
+            Verdict::No => self.not_a_start_line(dir, pos),
             Verdict::Maybe => {
                 self.dirs[d].start_scanned = rest.len();
                 Break(pos)
@@ -345,11 +346,15 @@ impl HttpAssembler {
     /// mid-body): the next head follows that message's last byte, which need not end a
     /// line, so it is looked for at every byte, as after a gap. Later on, the rest of the
     /// line is skipped.
-    /// Only once the connection is known to be HTTP: in another protocol's bytes a status
-    /// line quoted mid-line is no reason to call the connection HTTP.
-    fn not_a_start_line(&mut self, d: usize, pos: usize) -> Flow {
-        let http = self.app == Some(AppProto::Http);
-        let st = &mut self.dirs[d];
+    /// The server's side only once the connection is known to be HTTP: in another
+    /// protocol's bytes a status line quoted mid-line is no reason to call it HTTP. A
+    /// client's request line with its version and line end is telling enough on its own.
+    fn not_a_start_line(&mut self, dir: Dir, pos: usize) -> Flow {
+        let http = match self.app {
+            Some(app) => app == AppProto::Http,
+            None => dir == Dir::Client,
+        };
+        let st = &mut self.dirs[dir.idx()];
         if http && st.lost_its_first_head() {
             st.resync = true;
             // This byte was just judged: the search goes on from the next one.
