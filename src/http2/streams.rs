@@ -97,7 +97,6 @@ impl Streams {
         cfg: &HttpConfig,
     ) -> Option<String> {
         let idx = self.open(b.stream, windows)?.idx;
-        let mut new_sink = None;
         let (fields, note, ok) = match b.decoded {
             Ok(d) => (d.fields, d.note, true),
             Err(n) => (Vec::new(), Some(n), false),
@@ -106,56 +105,23 @@ impl Streams {
         if let Some(n) = note {
             ex.note(Anomaly::Http2(n));
         }
-        let sink = |dir| BodySink::for_message(content_encoding(&fields).as_deref(), ok, cfg, dir);
-        let pseudo = |k: &str| header(&fields, k).unwrap_or_default().to_string();
         // The request side: the client's first block, or a push's promised request.
         let dir = if b.promised_on.is_some() {
             Dir::Client
         } else {
             b.dir
         };
-        let mut label;
-        match dir {
-            Dir::Client if ex.request.is_none() => {
-                let method = pseudo(":method");
-                let uri = match header(&fields, ":path") {
-                    Some(p) => p.to_string(),
-                    None => pseudo(":authority"),
-                };
-                label = ok.then(|| format!("{method} {uri}"));
-                let s = sink(Dir::Client);
-                let meta = meta(fields, b.at);
-                ex.request = Some(Request { method, uri, meta });
-                new_sink = Some((0, s));
-            }
-            Dir::Server if ex.response.is_none() => {
-                let status = pseudo(":status").parse::<u16>().unwrap_or(0);
-                label = ok.then(|| status.to_string());
-                if (100..200).contains(&status) && status != 101 {
-                    ex.interim.push(Interim {
-                        status,
-                        frame: b.at.0,
-                        ts: b.at.1,
-                    });
-                } else {
-                    let s = sink(Dir::Server);
-                    let meta = meta(fields, b.at);
-                    ex.response = Some(Response {
-                        status,
-                        reason: String::new(),
-                        meta,
-                    });
-                    new_sink = Some((1, s));
-                }
-            }
+        let (mut label, new_sink) = match dir {
+            Dir::Client if ex.request.is_none() => request_head(ex, fields, ok, b.at, cfg),
+            Dir::Server if ex.response.is_none() => response_head(ex, fields, ok, b.at, cfg),
             _ => {
-                label = Some("trailers".to_string());
                 if let Some(m) = ex.side_mut(dir) {
                     m.trailers = fields;
                     (m.end_frame, m.end_ts) = b.at;
                 }
+                (Some("trailers".to_string()), None)
             }
-        }
+        };
         if let (Some(on), Some(info)) = (b.promised_on, ex.h2.as_mut()) {
             info.promised_on = Some(on);
             info.promise_frame = Some(b.at.0);
@@ -365,6 +331,68 @@ impl Streams {
         self.exchanges
             .sort_by_key(|e| e.h2.as_ref().map_or(0, |i| i.stream_id));
     }
+}
+
+/// The body sink of a message whose head is `fields` (`ok`: decoded).
+fn sink_for(fields: &[(String, String)], ok: bool, cfg: &HttpConfig, dir: Dir) -> BodySink {
+    BodySink::for_message(content_encoding(fields).as_deref(), ok, cfg, dir)
+}
+
+/// A pseudo-header's value, empty when absent.
+fn pseudo(fields: &[(String, String)], k: &str) -> String {
+    header(fields, k).unwrap_or_default().to_string()
+}
+
+/// What a header block gives its stream: the ladder's words, and the body sink of the
+/// message it starts (0 the client's, 1 the server's).
+type Head = (Option<String>, Option<(usize, BodySink)>);
+
+/// The client's first header block (or a push's promised request): the request.
+fn request_head(
+    ex: &mut Exchange,
+    fields: Vec<(String, String)>,
+    ok: bool,
+    at: (u64, Ts),
+    cfg: &HttpConfig,
+) -> Head {
+    let method = pseudo(&fields, ":method");
+    let uri = match header(&fields, ":path") {
+        Some(p) => p.to_string(),
+        None => pseudo(&fields, ":authority"),
+    };
+    let label = ok.then(|| format!("{method} {uri}"));
+    let s = sink_for(&fields, ok, cfg, Dir::Client);
+    let meta = meta(fields, at);
+    ex.request = Some(Request { method, uri, meta });
+    (label, Some((0, s)))
+}
+
+/// The server's first header block: an interim (1xx but 101) response, or the response.
+fn response_head(
+    ex: &mut Exchange,
+    fields: Vec<(String, String)>,
+    ok: bool,
+    at: (u64, Ts),
+    cfg: &HttpConfig,
+) -> Head {
+    let status = pseudo(&fields, ":status").parse::<u16>().unwrap_or(0);
+    let label = ok.then(|| status.to_string());
+    if (100..200).contains(&status) && status != 101 {
+        ex.interim.push(Interim {
+            status,
+            frame: at.0,
+            ts: at.1,
+        });
+        return (label, None);
+    }
+    let s = sink_for(&fields, ok, cfg, Dir::Server);
+    let meta = meta(fields, at);
+    ex.response = Some(Response {
+        status,
+        reason: String::new(),
+        meta,
+    });
+    (label, Some((1, s)))
 }
 
 /// A message's head from a decoded block.
