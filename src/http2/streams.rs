@@ -111,12 +111,17 @@ impl Streams {
         } else {
             b.dir
         };
+        let f = Fields {
+            list: fields,
+            ok,
+            at: b.at,
+        };
         let (mut label, new_sink) = match dir {
-            Dir::Client if ex.request.is_none() => request_head(ex, fields, ok, b.at, cfg),
-            Dir::Server if ex.response.is_none() => response_head(ex, fields, ok, b.at, cfg),
+            Dir::Client if ex.request.is_none() => request_head(ex, f, cfg),
+            Dir::Server if ex.response.is_none() => response_head(ex, f, cfg),
             _ => {
                 if let Some(m) = ex.side_mut(dir) {
-                    m.trailers = fields;
+                    m.trailers = f.list;
                     (m.end_frame, m.end_ts) = b.at;
                 }
                 (Some("trailers".to_string()), None)
@@ -333,14 +338,26 @@ impl Streams {
     }
 }
 
-/// The body sink of a message whose head is `fields` (`ok`: decoded).
-fn sink_for(fields: &[(String, String)], ok: bool, cfg: &HttpConfig, dir: Dir) -> BodySink {
-    BodySink::for_message(content_encoding(fields).as_deref(), ok, cfg, dir)
+/// A header block's fields (empty when it could not be decoded), whether it was
+/// decoded, and its frame and time.
+struct Fields {
+    list: Vec<(String, String)>,
+    ok: bool,
+    at: (u64, Ts),
 }
 
-/// A pseudo-header's value, empty when absent.
-fn pseudo(fields: &[(String, String)], k: &str) -> String {
-    header(fields, k).unwrap_or_default().to_string()
+impl Fields {
+    /// A pseudo-header's value, empty when absent.
+    fn pseudo(&self, k: &str) -> String {
+        header(&self.list, k).unwrap_or_default().to_string()
+    }
+
+    /// The message the block starts: its body sink and its head.
+    fn message(self, cfg: &HttpConfig, dir: Dir) -> (BodySink, MessageMeta) {
+        let encoding = content_encoding(&self.list);
+        let sink = BodySink::for_message(encoding.as_deref(), self.ok, cfg, dir);
+        (sink, meta(self.list, self.at))
+    }
 }
 
 /// What a header block gives its stream: the ladder's words, and the body sink of the
@@ -348,51 +365,37 @@ fn pseudo(fields: &[(String, String)], k: &str) -> String {
 type Head = (Option<String>, Option<(usize, BodySink)>);
 
 /// The client's first header block (or a push's promised request): the request.
-fn request_head(
-    ex: &mut Exchange,
-    fields: Vec<(String, String)>,
-    ok: bool,
-    at: (u64, Ts),
-    cfg: &HttpConfig,
-) -> Head {
-    let method = pseudo(&fields, ":method");
-    let uri = match header(&fields, ":path") {
+fn request_head(ex: &mut Exchange, f: Fields, cfg: &HttpConfig) -> Head {
+    let method = f.pseudo(":method");
+    let uri = match header(&f.list, ":path") {
         Some(p) => p.to_string(),
-        None => pseudo(&fields, ":authority"),
+        None => f.pseudo(":authority"),
     };
-    let label = ok.then(|| format!("{method} {uri}"));
-    let s = sink_for(&fields, ok, cfg, Dir::Client);
-    let meta = meta(fields, at);
+    let label = f.ok.then(|| format!("{method} {uri}"));
+    let (sink, meta) = f.message(cfg, Dir::Client);
     ex.request = Some(Request { method, uri, meta });
-    (label, Some((0, s)))
+    (label, Some((0, sink)))
 }
 
 /// The server's first header block: an interim (1xx but 101) response, or the response.
-fn response_head(
-    ex: &mut Exchange,
-    fields: Vec<(String, String)>,
-    ok: bool,
-    at: (u64, Ts),
-    cfg: &HttpConfig,
-) -> Head {
-    let status = pseudo(&fields, ":status").parse::<u16>().unwrap_or(0);
-    let label = ok.then(|| status.to_string());
+fn response_head(ex: &mut Exchange, f: Fields, cfg: &HttpConfig) -> Head {
+    let status = f.pseudo(":status").parse::<u16>().unwrap_or(0);
+    let label = f.ok.then(|| status.to_string());
     if (100..200).contains(&status) && status != 101 {
         ex.interim.push(Interim {
             status,
-            frame: at.0,
-            ts: at.1,
+            frame: f.at.0,
+            ts: f.at.1,
         });
         return (label, None);
     }
-    let s = sink_for(&fields, ok, cfg, Dir::Server);
-    let meta = meta(fields, at);
+    let (sink, meta) = f.message(cfg, Dir::Server);
     ex.response = Some(Response {
         status,
         reason: String::new(),
         meta,
     });
-    (label, Some((1, s)))
+    (label, Some((1, sink)))
 }
 
 /// A message's head from a decoded block.

@@ -242,6 +242,17 @@ impl<'s, 'a, const P: bool> Compound<'s, 'a, P> {
     }
 }
 
+/// The tuple and struct variant forms: `{"variant": ` then the array or object that
+/// `$inner` opens (serde_json's `serialize_tuple_variant`/`serialize_struct_variant`).
+macro_rules! variants {
+    ($out:ty; $($name:ident => $inner:ident;)*) => {$(
+        fn $name(self, _: &'static str, _: u32, variant: &'static str, len: usize) -> Result<$out> {
+            self.variant_head(variant);
+            self.$inner(Some(len))
+        }
+    )*};
+}
+
 impl<'s, 'a, const P: bool> ser::Serializer for &'s mut Ser<'a, P> {
     type Ok = ();
     type Error = Error;
@@ -333,16 +344,6 @@ impl<'s, 'a, const P: bool> ser::Serializer for &'s mut Ser<'a, P> {
     fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Compound<'s, 'a, P>> {
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Compound<'s, 'a, P>> {
-        self.variant_head(variant);
-        self.serialize_seq(Some(len))
-    }
     fn serialize_map(self, len: Option<usize>) -> Result<Compound<'s, 'a, P>> {
         Ok(container(self, b'{', b'}', len))
     }
@@ -352,15 +353,9 @@ impl<'s, 'a, const P: bool> ser::Serializer for &'s mut Ser<'a, P> {
         }
         self.serialize_map(Some(len))
     }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Compound<'s, 'a, P>> {
-        self.variant_head(variant);
-        self.serialize_map(Some(len))
+    variants! { Compound<'s, 'a, P>;
+        serialize_tuple_variant => serialize_seq;
+        serialize_struct_variant => serialize_map;
     }
     fn collect_str<T: ?Sized + Display>(self, value: &T) -> Result<()> {
         self.display(value)

@@ -25,10 +25,10 @@ macro_rules! reject_value {
     };
 }
 
-/// The associated types of a serializer that writes one scalar: no compound is
-/// possible.
+/// The associated types and compound methods of a serializer that writes one scalar:
+/// no compound is possible, each compound method fails with `$msg`.
 macro_rules! no_compounds {
-    () => {
+    ($msg:expr) => {
         type Ok = ();
         type Error = Error;
         type SerializeSeq = Impossible<(), Error>;
@@ -38,6 +38,17 @@ macro_rules! no_compounds {
         type SerializeMap = Impossible<(), Error>;
         type SerializeStruct = Impossible<(), Error>;
         type SerializeStructVariant = Impossible<(), Error>;
+        reject! { $msg;
+            serialize_seq(Option<usize>) -> Self::SerializeSeq;
+            serialize_tuple(usize) -> Self::SerializeTuple;
+            serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+            serialize_tuple_variant(&'static str, u32, &'static str, usize)
+                -> Self::SerializeTupleVariant;
+            serialize_map(Option<usize>) -> Self::SerializeMap;
+            serialize_struct(&'static str, usize) -> Self::SerializeStruct;
+            serialize_struct_variant(&'static str, u32, &'static str, usize)
+                -> Self::SerializeStructVariant;
+        }
     };
 }
 
@@ -69,7 +80,7 @@ impl<const P: bool> Key<'_, '_, P> {
 }
 
 impl<const P: bool> ser::Serializer for Key<'_, '_, P> {
-    no_compounds!();
+    no_compounds!(NOT_A_STRING);
 
     fn serialize_str(self, v: &str) -> Result<()> {
         self.0.str(v);
@@ -105,15 +116,6 @@ impl<const P: bool> ser::Serializer for Key<'_, '_, P> {
         serialize_unit() -> ();
         serialize_unit_struct(&'static str) -> ();
         serialize_none() -> ();
-        serialize_seq(Option<usize>) -> Self::SerializeSeq;
-        serialize_tuple(usize) -> Self::SerializeTuple;
-        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
-        serialize_tuple_variant(&'static str, u32, &'static str, usize)
-            -> Self::SerializeTupleVariant;
-        serialize_map(Option<usize>) -> Self::SerializeMap;
-        serialize_struct(&'static str, usize) -> Self::SerializeStruct;
-        serialize_struct_variant(&'static str, u32, &'static str, usize)
-            -> Self::SerializeStructVariant;
     }
     reject_value! { NOT_A_STRING;
         serialize_newtype_variant(&'static str, u32, &'static str);
@@ -125,7 +127,7 @@ impl<const P: bool> ser::Serializer for Key<'_, '_, P> {
 pub(super) struct Raw<'s, 'a, const P: bool>(pub(super) &'s mut Ser<'a, P>);
 
 impl<const P: bool> ser::Serializer for Raw<'_, '_, P> {
-    no_compounds!();
+    no_compounds!(NOT_RAW);
 
     fn serialize_str(self, v: &str) -> Result<()> {
         self.0.out.extend_from_slice(v.as_bytes());
@@ -154,15 +156,6 @@ impl<const P: bool> ser::Serializer for Raw<'_, '_, P> {
         serialize_unit() -> ();
         serialize_unit_struct(&'static str) -> ();
         serialize_unit_variant(&'static str, u32, &'static str) -> ();
-        serialize_seq(Option<usize>) -> Self::SerializeSeq;
-        serialize_tuple(usize) -> Self::SerializeTuple;
-        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
-        serialize_tuple_variant(&'static str, u32, &'static str, usize)
-            -> Self::SerializeTupleVariant;
-        serialize_map(Option<usize>) -> Self::SerializeMap;
-        serialize_struct(&'static str, usize) -> Self::SerializeStruct;
-        serialize_struct_variant(&'static str, u32, &'static str, usize)
-            -> Self::SerializeStructVariant;
     }
     reject_value! { NOT_RAW;
         serialize_some();
