@@ -3,6 +3,8 @@
 
 use super::{ConnFacts, arrow_label, connection_intro, connection_outro, packet};
 use crate::pipeline::Connection;
+use crate::tcp::PacketRecord;
+use crate::ts::Ts;
 
 /// Output format of a narrative.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -38,65 +40,31 @@ pub fn render_with(c: &Connection, style: Style, wire: Option<&super::WireHttp>)
     let cf = ConnFacts::of(c);
     let h2 = super::http2::Story::of(c);
     let h2_at = |f: u64| h2.as_ref().map_or_else(Vec::new, |s| s.frame_sentences(f));
-    let mut out = String::new();
     let md = style == Style::Markdown;
-    let intro = connection_intro(c);
-    if md {
-        out.push_str(&format!(
+    let mut out = if md {
+        format!(
             "## Connection {}: {} → {}\n\n",
             c.id,
             md_escape(&c.client.to_string()),
             md_escape(&c.server.to_string())
-        ));
-        for s in &intro {
-            out.push_str(&format!("- {}\n", md_escape(s)));
-        }
+        )
     } else {
-        out.push_str(&format!(
+        format!(
             "=== Connection {}: {} → {} ===\n\n",
             c.id, c.client, c.server
-        ));
-        for s in &intro {
-            out.push_str(&format!("{s}\n"));
-        }
-    }
+        )
+    };
+    push_list(&mut out, md, "", connection_intro(c));
     out.push('\n');
     let t0 = cf.packets.first().map(|p| p.ts);
     for (i, p) in cf.packets.iter().enumerate() {
-        // A packet stamped before the first (the clock went back) gets no negative offset.
-        let when = match t0 {
-            Some(t) if p.ts < t => format!(
-                "stamped {} before the first packet (the clock went back)",
-                super::human_duration(t.0.saturating_sub(p.ts.0))
-            ),
-            t => format!("+{:.6} s", t.map_or(0.0, |t| p.ts.secs_since(t))),
-        };
-        let dir = format!("{} → {}", p.dir.name(), p.dir.other().name());
-        let label = arrow_label(p);
-        if md {
-            out.push_str(&format!(
-                "### Frame {} · {when} · {dir} · `{label}`\n\n",
-                p.frame
-            ));
-            for s in packet(&cf, i)
-                .into_iter()
-                .chain(super::tls::frame_sentences(c, p.frame))
-                .chain(h2_at(p.frame))
-                .chain(chunk_sentences(wire, p.frame))
-            {
-                out.push_str(&format!("- {}\n", md_escape(&s)));
-            }
-        } else {
-            out.push_str(&format!("Frame {}  {when}  {dir}  {label}\n", p.frame));
-            for s in packet(&cf, i)
-                .into_iter()
-                .chain(super::tls::frame_sentences(c, p.frame))
-                .chain(h2_at(p.frame))
-                .chain(chunk_sentences(wire, p.frame))
-            {
-                out.push_str(&format!("    {s}\n"));
-            }
-        }
+        out.push_str(&packet_heading(p, t0, md));
+        let said = packet(&cf, i)
+            .into_iter()
+            .chain(super::tls::frame_sentences(c, p.frame))
+            .chain(h2_at(p.frame))
+            .chain(chunk_sentences(wire, p.frame));
+        push_list(&mut out, md, "    ", said);
         out.push('\n');
     }
     if cf.packets.is_empty() {
@@ -105,18 +73,45 @@ pub fn render_with(c: &Connection, style: Style, wire: Option<&super::WireHttp>)
     let mut outro = connection_outro(c);
     outro.extend(super::tls::summary(c));
     outro.extend(h2.as_ref().map_or_else(Vec::new, |s| s.summary()));
-    if md {
-        out.push_str("### Summary\n\n");
-        for s in &outro {
-            out.push_str(&format!("- {}\n", md_escape(s)));
-        }
-    } else {
-        out.push_str("Summary\n");
-        for s in &outro {
-            out.push_str(&format!("    {s}\n"));
+    out.push_str(if md { "### Summary\n\n" } else { "Summary\n" });
+    push_list(&mut out, md, "    ", outro);
+    out
+}
+
+/// Sentences one a line: Markdown list items (escaped), or plain lines after `indent`.
+fn push_list<S: AsRef<str>>(
+    out: &mut String,
+    md: bool,
+    indent: &str,
+    items: impl IntoIterator<Item = S>,
+) {
+    for s in items {
+        if md {
+            out.push_str(&format!("- {}\n", md_escape(s.as_ref())));
+        } else {
+            out.push_str(&format!("{indent}{}\n", s.as_ref()));
         }
     }
-    out
+}
+
+/// The line that opens a packet's paragraph: its frame, time since the first packet
+/// (`t0`), direction and arrow label.
+fn packet_heading(p: &PacketRecord, t0: Option<Ts>, md: bool) -> String {
+    // A packet stamped before the first (the clock went back) gets no negative offset.
+    let when = match t0 {
+        Some(t) if p.ts < t => format!(
+            "stamped {} before the first packet (the clock went back)",
+            super::human_duration(t.0.saturating_sub(p.ts.0))
+        ),
+        t => format!("+{:.6} s", t.map_or(0.0, |t| p.ts.secs_since(t))),
+    };
+    let dir = format!("{} → {}", p.dir.name(), p.dir.other().name());
+    let label = arrow_label(p);
+    if md {
+        format!("### Frame {} · {when} · {dir} · `{label}`\n\n", p.frame)
+    } else {
+        format!("Frame {}  {when}  {dir}  {label}\n", p.frame)
+    }
 }
 
 /// What the chunk-size lines whose line ends in `frame` say: "chunk size line `11`

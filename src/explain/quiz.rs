@@ -7,7 +7,7 @@
 //! tcpdump's "S." or "[P.]"; numbers as "1", "ack 1", "ack=1"; states as
 //! "TIME-WAIT", "time_wait", "timewait", "SYN_RECV", "fw1".
 
-use super::{ConnFacts, Topic, packet_said};
+use super::{ConnFacts, Said, Topic, packet_said};
 use crate::pipeline::Connection;
 
 #[path = "quiz_tls.rs"]
@@ -343,52 +343,9 @@ pub fn check(cf: &ConnFacts<'_>, q: &Question, answer: &str) -> Verdict {
         };
     };
     let all = packet_said(cf, q.index);
-    let pick = |pred: &dyn Fn(Topic) -> bool| -> Vec<String> {
-        all.iter()
-            .filter(|s| pred(s.topic))
-            .map(|s| s.text.clone())
-            .collect()
-    };
     match q.kind {
-        Kind::Flags => {
-            let got = parse_flags(answer);
-            let want = p.flags.0 & CORE;
-            let correct = got.is_some_and(|g| g & CORE == want);
-            // The ACK arithmetic and states have questions of their own.
-            let mut explanation = pick(&|t| {
-                !matches!(
-                    t,
-                    Topic::Window | Topic::State(_) | Topic::Http | Topic::Ack
-                )
-            });
-            if p.flags.psh() {
-                explanation.push(
-                    "(PSH is also set; it is not judged: whether a stack sets it is not up to the protocol.)"
-                        .to_string(),
-                );
-            }
-            Verdict {
-                correct,
-                unparsed: got.is_none(),
-                expected: TcpFlags(p.flags.0 & (CORE | TcpFlags::PSH)).to_string(),
-                explanation,
-            }
-        }
-        Kind::Ack => {
-            let got = parse_number(answer);
-            let raw = cf.isn(p.dir.other()).map(|isn| isn.wrapping_add(p.ack));
-            let correct = p.flags.ack() && got.is_some_and(|g| g == p.ack || Some(g) == raw);
-            let mut explanation = pick(&|t| t == Topic::Ack);
-            if let Some(r) = raw {
-                explanation.push(format!("Raw ACK number: {r}."));
-            }
-            Verdict {
-                correct,
-                unparsed: got.is_none(),
-                expected: p.ack.to_string(),
-                explanation,
-            }
-        }
+        Kind::Flags => check_flags(p, &all, answer),
+        Kind::Ack => check_ack(cf, p, &all, answer),
         Kind::Loss => super::quiz_loss::check(cf, q.index, answer, &all),
         Kind::Tls => Verdict {
             correct: false,
@@ -396,23 +353,78 @@ pub fn check(cf: &ConnFacts<'_>, q: &Question, answer: &str) -> Verdict {
             expected: String::new(),
             explanation: vec!["(not a TLS connection)".into()],
         },
-        Kind::NextState => {
-            let got = parse_state(answer);
-            let want = sender_state(p);
-            let mut explanation = pick(&|t| matches!(t, Topic::State(_)));
-            if !all.iter().any(|s| s.topic == Topic::State(p.dir)) {
-                explanation.push(format!(
-                    "The {} stays in {want}: this packet does not change its state.",
-                    p.dir.name()
-                ));
-            }
-            Verdict {
-                correct: got == Some(want),
-                unparsed: got.is_none(),
-                expected: want.to_string(),
-                explanation,
-            }
-        }
+        Kind::NextState => check_state(p, &all, answer),
+    }
+}
+
+/// The sentences said about the packet whose topic passes `pred`.
+fn pick(all: &[Said], pred: impl Fn(Topic) -> bool) -> Vec<String> {
+    all.iter()
+        .filter(|s| pred(s.topic))
+        .map(|s| s.text.clone())
+        .collect()
+}
+
+/// [`check`] of a flags answer: SYN, FIN, RST and ACK are judged, PSH is not.
+fn check_flags(p: &PacketRecord, all: &[Said], answer: &str) -> Verdict {
+    let got = parse_flags(answer);
+    let want = p.flags.0 & CORE;
+    let correct = got.is_some_and(|g| g & CORE == want);
+    // The ACK arithmetic and states have questions of their own.
+    let mut explanation = pick(all, |t| {
+        !matches!(
+            t,
+            Topic::Window | Topic::State(_) | Topic::Http | Topic::Ack
+        )
+    });
+    if p.flags.psh() {
+        explanation.push(
+            "(PSH is also set; it is not judged: whether a stack sets it is not up to the protocol.)"
+                .to_string(),
+        );
+    }
+    Verdict {
+        correct,
+        unparsed: got.is_none(),
+        expected: TcpFlags(p.flags.0 & (CORE | TcpFlags::PSH)).to_string(),
+        explanation,
+    }
+}
+
+/// [`check`] of an ACK number: the relative one, or the raw one when the peer's ISN is
+/// known.
+fn check_ack(cf: &ConnFacts<'_>, p: &PacketRecord, all: &[Said], answer: &str) -> Verdict {
+    let got = parse_number(answer);
+    let raw = cf.isn(p.dir.other()).map(|isn| isn.wrapping_add(p.ack));
+    let correct = p.flags.ack() && got.is_some_and(|g| g == p.ack || Some(g) == raw);
+    let mut explanation = pick(all, |t| t == Topic::Ack);
+    if let Some(r) = raw {
+        explanation.push(format!("Raw ACK number: {r}."));
+    }
+    Verdict {
+        correct,
+        unparsed: got.is_none(),
+        expected: p.ack.to_string(),
+        explanation,
+    }
+}
+
+/// [`check`] of the sender's state after the packet.
+fn check_state(p: &PacketRecord, all: &[Said], answer: &str) -> Verdict {
+    let got = parse_state(answer);
+    let want = sender_state(p);
+    let mut explanation = pick(all, |t| matches!(t, Topic::State(_)));
+    if !all.iter().any(|s| s.topic == Topic::State(p.dir)) {
+        explanation.push(format!(
+            "The {} stays in {want}: this packet does not change its state.",
+            p.dir.name()
+        ));
+    }
+    Verdict {
+        correct: got == Some(want),
+        unparsed: got.is_none(),
+        expected: want.to_string(),
+        explanation,
     }
 }
 

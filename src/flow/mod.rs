@@ -171,6 +171,43 @@ struct Entry {
     last_ns: i64,
 }
 
+impl Entry {
+    /// Port reuse: a fresh SYN on a closed connection opens a new one, unless it is the
+    /// same client's SYN with the same ISN: that is the same attempt sent again (a SYN
+    /// retried after a RST), as Wireshark and the RFC see it. A client's SYN with another
+    /// ISN on a connection never answered by a SYN-ACK is a new attempt too (its RST was
+    /// not captured, or was not acceptable).
+    fn reused_by(&self, src_is_client: bool, syn: bool, ack: bool, seq: u32) -> bool {
+        let same_attempt = src_is_client && self.isn == Some(seq);
+        let fresh_syn = syn && !ack && !same_attempt;
+        let unanswered = src_is_client && self.isn.is_some() && !self.synack;
+        fresh_syn && (self.closed || self.ended.is_some() || unanswered)
+    }
+
+    /// A packet of this (not reused) connection: its direction, a server's SYN-ACK
+    /// noted, and the time of a late packet kept.
+    fn hit(&mut self, src_is_client: bool, syn: bool, ack: bool, now_ns: i64) -> Lookup {
+        let dir = if src_is_client {
+            Dir::Client
+        } else {
+            Dir::Server
+        };
+        self.synack |= syn && ack && dir == Dir::Server;
+        if self.ended.is_some() {
+            self.last_ns = self.last_ns.max(now_ns);
+        }
+        Lookup {
+            conn: self.conn,
+            dir,
+            new: false,
+            replaces: None,
+            reuse_of: None,
+            late: self.ended,
+            roles: None,
+        }
+    }
+}
+
 /// Canonical tuple -> live connection, and tuples of connections already finished
 /// (tombstones, bounded: see `tomb.rs`).
 #[derive(Default)]
@@ -292,35 +329,9 @@ impl FlowTable {
         let mut replaces = None;
         let mut reuse_of = None;
         if let Some(e) = self.map.get_mut(&key) {
-            let client = if e.client_lo { lo } else { src.max(dst) };
-            // Port reuse: a fresh SYN on a closed connection opens a new one, unless it
-            // is the same client's SYN with the same ISN: that is the same attempt sent
-            // again (a SYN retried after a RST), as Wireshark and the RFC see it. A
-            // client's SYN with another ISN on a connection never answered by a SYN-ACK
-            // is a new attempt too (its RST was not captured, or was not acceptable).
-            let same_attempt = src == client && e.isn == Some(seq);
-            let fresh_syn = syn && !ack && !same_attempt;
-            let unanswered = src == client && e.isn.is_some() && !e.synack;
-            let reuse = fresh_syn && (e.closed || e.ended.is_some() || unanswered);
-            if !reuse {
-                let dir = if src == client {
-                    Dir::Client
-                } else {
-                    Dir::Server
-                };
-                e.synack |= syn && ack && dir == Dir::Server;
-                if e.ended.is_some() {
-                    e.last_ns = e.last_ns.max(now_ns);
-                }
-                return Lookup {
-                    conn: e.conn,
-                    dir,
-                    new: false,
-                    replaces: None,
-                    reuse_of: None,
-                    late: e.ended,
-                    roles: None,
-                };
+            let src_is_client = src == if e.client_lo { lo } else { src.max(dst) };
+            if !e.reused_by(src_is_client, syn, ack, seq) {
+                return e.hit(src_is_client, syn, ack, now_ns);
             }
             if e.ended.is_none() {
                 replaces = Some(e.conn);

@@ -97,7 +97,6 @@ impl Streams {
         cfg: &HttpConfig,
     ) -> Option<String> {
         let idx = self.open(b.stream, windows)?.idx;
-        let mut new_sink = None;
         let (fields, note, ok) = match b.decoded {
             Ok(d) => (d.fields, d.note, true),
             Err(n) => (Vec::new(), Some(n), false),
@@ -106,56 +105,28 @@ impl Streams {
         if let Some(n) = note {
             ex.note(Anomaly::Http2(n));
         }
-        let sink = |dir| BodySink::for_message(content_encoding(&fields).as_deref(), ok, cfg, dir);
-        let pseudo = |k: &str| header(&fields, k).unwrap_or_default().to_string();
         // The request side: the client's first block, or a push's promised request.
         let dir = if b.promised_on.is_some() {
             Dir::Client
         } else {
             b.dir
         };
-        let mut label;
-        match dir {
-            Dir::Client if ex.request.is_none() => {
-                let method = pseudo(":method");
-                let uri = match header(&fields, ":path") {
-                    Some(p) => p.to_string(),
-                    None => pseudo(":authority"),
-                };
-                label = ok.then(|| format!("{method} {uri}"));
-                let s = sink(Dir::Client);
-                let meta = meta(fields, b.at);
-                ex.request = Some(Request { method, uri, meta });
-                new_sink = Some((0, s));
-            }
-            Dir::Server if ex.response.is_none() => {
-                let status = pseudo(":status").parse::<u16>().unwrap_or(0);
-                label = ok.then(|| status.to_string());
-                if (100..200).contains(&status) && status != 101 {
-                    ex.interim.push(Interim {
-                        status,
-                        frame: b.at.0,
-                        ts: b.at.1,
-                    });
-                } else {
-                    let s = sink(Dir::Server);
-                    let meta = meta(fields, b.at);
-                    ex.response = Some(Response {
-                        status,
-                        reason: String::new(),
-                        meta,
-                    });
-                    new_sink = Some((1, s));
-                }
-            }
+        let f = Fields {
+            list: fields,
+            ok,
+            at: b.at,
+        };
+        let (mut label, new_sink) = match dir {
+            Dir::Client if ex.request.is_none() => request_head(ex, f, cfg),
+            Dir::Server if ex.response.is_none() => response_head(ex, f, cfg),
             _ => {
-                label = Some("trailers".to_string());
                 if let Some(m) = ex.side_mut(dir) {
-                    m.trailers = fields;
+                    m.trailers = f.list;
                     (m.end_frame, m.end_ts) = b.at;
                 }
+                (Some("trailers".to_string()), None)
             }
-        }
+        };
         if let (Some(on), Some(info)) = (b.promised_on, ex.h2.as_mut()) {
             info.promised_on = Some(on);
             info.promise_frame = Some(b.at.0);
@@ -365,6 +336,66 @@ impl Streams {
         self.exchanges
             .sort_by_key(|e| e.h2.as_ref().map_or(0, |i| i.stream_id));
     }
+}
+
+/// A header block's fields (empty when it could not be decoded), whether it was
+/// decoded, and its frame and time.
+struct Fields {
+    list: Vec<(String, String)>,
+    ok: bool,
+    at: (u64, Ts),
+}
+
+impl Fields {
+    /// A pseudo-header's value, empty when absent.
+    fn pseudo(&self, k: &str) -> String {
+        header(&self.list, k).unwrap_or_default().to_string()
+    }
+
+    /// The message the block starts: its body sink and its head.
+    fn message(self, cfg: &HttpConfig, dir: Dir) -> (BodySink, MessageMeta) {
+        let encoding = content_encoding(&self.list);
+        let sink = BodySink::for_message(encoding.as_deref(), self.ok, cfg, dir);
+        (sink, meta(self.list, self.at))
+    }
+}
+
+/// What a header block gives its stream: the ladder's words, and the body sink of the
+/// message it starts (0 the client's, 1 the server's).
+type Head = (Option<String>, Option<(usize, BodySink)>);
+
+/// The client's first header block (or a push's promised request): the request.
+fn request_head(ex: &mut Exchange, f: Fields, cfg: &HttpConfig) -> Head {
+    let method = f.pseudo(":method");
+    let uri = match header(&f.list, ":path") {
+        Some(p) => p.to_string(),
+        None => f.pseudo(":authority"),
+    };
+    let label = f.ok.then(|| format!("{method} {uri}"));
+    let (sink, meta) = f.message(cfg, Dir::Client);
+    ex.request = Some(Request { method, uri, meta });
+    (label, Some((0, sink)))
+}
+
+/// The server's first header block: an interim (1xx but 101) response, or the response.
+fn response_head(ex: &mut Exchange, f: Fields, cfg: &HttpConfig) -> Head {
+    let status = f.pseudo(":status").parse::<u16>().unwrap_or(0);
+    let label = f.ok.then(|| status.to_string());
+    if (100..200).contains(&status) && status != 101 {
+        ex.interim.push(Interim {
+            status,
+            frame: f.at.0,
+            ts: f.at.1,
+        });
+        return (label, None);
+    }
+    let (sink, meta) = f.message(cfg, Dir::Server);
+    ex.response = Some(Response {
+        status,
+        reason: String::new(),
+        meta,
+    });
+    (label, Some((1, sink)))
 }
 
 /// A message's head from a decoded block.

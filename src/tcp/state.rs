@@ -3,7 +3,8 @@
 //! See RFC 9293 §3.3.2 (<https://www.rfc-editor.org/rfc/rfc9293#section-3.3.2>).
 //! A state changes only through [`EndpointState::set`], which records the old state, the
 //! new one, the frame and time that caused it and whether it was seen or inferred.
-//! Which state an [`Event`] leads to is [`next`]: one `match (state, event)`.
+//! Which state an [`Event`] leads to is [`next`]: a `match (state, event)` per group of
+//! events (opening, closing, RST).
 
 use crate::ts::Ts;
 use serde::Serialize;
@@ -211,8 +212,34 @@ pub enum Event {
 }
 
 /// RFC 9293 §3.3.2 (figure 5) and §3.10.7: the state `event` leads to from `state`, and
-/// the rule in a few words; `None`: no change.
+/// the rule in a few words; `None`: no change. The opening and closing rules are in
+/// [`opening`] and [`closing`]; a RST's, which hold in every state, are here.
 pub fn next(state: TcpState, event: Event) -> Option<(TcpState, Reason)> {
+    use Event::*;
+    match event {
+        CaptureMidConnection
+        | AnswersSyn
+        | SendSyn { .. }
+        | RecvSyn
+        | SendSynAck
+        | RecvSynAck
+        | RecvAckOfSyn
+        | SendAckOfSyn => opening(state, event),
+        SendFin | SendFinCrossed | RecvFin | RecvCrossedFin | RecvAckOfFin { .. } => {
+            closing(state, event)
+        }
+        // §3.10.7.1 a port in CLOSED answers with RST: the open is refused.
+        RefusedRst if state == TcpState::Closed => None,
+        RefusedRst => Some((TcpState::Closed, &"received RST: connection refused")),
+        // §3.10.7 RST in any state: the connection is aborted at both ends.
+        SendRst => Some((TcpState::Closed, &"sent RST")),
+        RecvRst => Some((TcpState::Closed, &"received RST")),
+    }
+}
+
+/// [`next`] for the events of an opening (§3.10.1, §3.5, §3.10.7.2-4): SYNs, SYN-ACKs
+/// and the ACKs of SYNs.
+fn opening(state: TcpState, event: Event) -> Option<(TcpState, Reason)> {
     use Event::*;
     use TcpState::*;
     Some(match (state, event) {
@@ -250,6 +277,16 @@ pub fn next(state: TcpState, event: Event) -> Option<(TcpState, Reason)> {
             Established,
             &"acknowledged the peer's SYN (SYN-ACK not captured)",
         ),
+        // Anything else leaves the state as it is (retransmissions, duplicates).
+        _ => return None,
+    })
+}
+
+/// [`next`] for the events of a close (§3.10.4, §3.10.7.4): FINs and the ACKs of FINs.
+fn closing(state: TcpState, event: Event) -> Option<(TcpState, Reason)> {
+    use Event::*;
+    use TcpState::*;
+    Some(match (state, event) {
         // §3.10.4 CLOSE in ESTABLISHED: send FIN --> FIN-WAIT-1.
         (Established | SynReceived | SynSent, SendFin) => (FinWait1, &"sent FIN (active close)"),
         // §3.10.4 CLOSE in CLOSE-WAIT: send FIN --> LAST-ACK.
@@ -283,12 +320,6 @@ pub fn next(state: TcpState, event: Event) -> Option<(TcpState, Reason)> {
         }
         // §3.10.7.4 fifth step: LAST-ACK --recv ACK of FIN--> CLOSED.
         (LastAck, RecvAckOfFin { .. }) => (Closed, &"its FIN was acknowledged"),
-        // §3.10.7.1 a port in CLOSED answers with RST: the open is refused.
-        (Closed, RefusedRst) => return None,
-        (_, RefusedRst) => (Closed, &"received RST: connection refused"),
-        // §3.10.7 RST in any state: the connection is aborted at both ends.
-        (_, SendRst) => (Closed, &"sent RST"),
-        (_, RecvRst) => (Closed, &"received RST"),
         // Anything else leaves the state as it is (retransmissions, duplicates).
         _ => return None,
     })

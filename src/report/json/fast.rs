@@ -227,6 +227,12 @@ impl<'s, 'a, const P: bool> Compound<'s, 'a, P> {
         }
     }
 
+    /// The end of an array or object: its closing bracket.
+    fn end_plain(self, c: u8) -> Result<()> {
+        self.finish(c);
+        Ok(())
+    }
+
     /// The end of a variant form: the inner container, then the outer object.
     fn end_variant(self, c: u8) -> Result<()> {
         let ser = self.finish(c);
@@ -234,6 +240,17 @@ impl<'s, 'a, const P: bool> Compound<'s, 'a, P> {
         ser.close(b'}');
         Ok(())
     }
+}
+
+/// The tuple and struct variant forms: `{"variant": ` then the array or object that
+/// `$inner` opens (serde_json's `serialize_tuple_variant`/`serialize_struct_variant`).
+macro_rules! variants {
+    ($out:ty; $($name:ident => $inner:ident;)*) => {$(
+        fn $name(self, _: &'static str, _: u32, variant: &'static str, len: usize) -> Result<$out> {
+            self.variant_head(variant);
+            self.$inner(Some(len))
+        }
+    )*};
 }
 
 impl<'s, 'a, const P: bool> ser::Serializer for &'s mut Ser<'a, P> {
@@ -252,62 +269,16 @@ impl<'s, 'a, const P: bool> ser::Serializer for &'s mut Ser<'a, P> {
             .extend_from_slice(if v { b"true" } else { b"false" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<()> {
-        self.int(v);
+    integers!(|s, v| {
+        s.int(v);
         Ok(())
-    }
-    fn serialize_i16(self, v: i16) -> Result<()> {
-        self.int(v);
+    });
+    scalars!(|s, v| if v.is_finite() {
+        s.float(v);
         Ok(())
-    }
-    fn serialize_i32(self, v: i32) -> Result<()> {
-        self.int(v);
-        Ok(())
-    }
-    fn serialize_i64(self, v: i64) -> Result<()> {
-        self.int(v);
-        Ok(())
-    }
-    fn serialize_i128(self, v: i128) -> Result<()> {
-        self.int(v);
-        Ok(())
-    }
-    fn serialize_u8(self, v: u8) -> Result<()> {
-        self.int(v);
-        Ok(())
-    }
-    fn serialize_u16(self, v: u16) -> Result<()> {
-        self.int(v);
-        Ok(())
-    }
-    fn serialize_u32(self, v: u32) -> Result<()> {
-        self.int(v);
-        Ok(())
-    }
-    fn serialize_u64(self, v: u64) -> Result<()> {
-        self.int(v);
-        Ok(())
-    }
-    fn serialize_u128(self, v: u128) -> Result<()> {
-        self.int(v);
-        Ok(())
-    }
-    fn serialize_f32(self, v: f32) -> Result<()> {
-        if v.is_finite() {
-            self.float(v);
-            Ok(())
-        } else {
-            self.serialize_unit()
-        }
-    }
-    fn serialize_f64(self, v: f64) -> Result<()> {
-        if v.is_finite() {
-            self.float(v);
-            Ok(())
-        } else {
-            self.serialize_unit()
-        }
-    }
+    } else {
+        s.serialize_unit()
+    }; serialize_f32: f32, serialize_f64: f64);
     fn serialize_char(self, v: char) -> Result<()> {
         self.str(v.encode_utf8(&mut [0u8; 4]));
         Ok(())
@@ -373,16 +344,6 @@ impl<'s, 'a, const P: bool> ser::Serializer for &'s mut Ser<'a, P> {
     fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Compound<'s, 'a, P>> {
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Compound<'s, 'a, P>> {
-        self.variant_head(variant);
-        self.serialize_seq(Some(len))
-    }
     fn serialize_map(self, len: Option<usize>) -> Result<Compound<'s, 'a, P>> {
         Ok(container(self, b'{', b'}', len))
     }
@@ -392,15 +353,9 @@ impl<'s, 'a, const P: bool> ser::Serializer for &'s mut Ser<'a, P> {
         }
         self.serialize_map(Some(len))
     }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Compound<'s, 'a, P>> {
-        self.variant_head(variant);
-        self.serialize_map(Some(len))
+    variants! { Compound<'s, 'a, P>;
+        serialize_tuple_variant => serialize_seq;
+        serialize_struct_variant => serialize_map;
     }
     fn collect_str<T: ?Sized + Display>(self, value: &T) -> Result<()> {
         self.display(value)
@@ -424,51 +379,53 @@ fn container<'s, 'a, const P: bool>(
     Compound::Map { ser, state }
 }
 
-impl<const P: bool> ser::SerializeSeq for Compound<'_, '_, P> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        self.element(value)
-    }
-    fn end(self) -> Result<()> {
-        self.finish(b']');
-        Ok(())
-    }
+/// The array forms: each element after its separator, `]` at the end (`$end`:
+/// `end_plain`, or `end_variant` for a variant's).
+macro_rules! elements {
+    ($($tr:ident::$method:ident => $end:ident;)*) => {$(
+        impl<const P: bool> ser::$tr for Compound<'_, '_, P> {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+                self.element(value)
+            }
+            fn end(self) -> Result<()> {
+                self.$end(b']')
+            }
+        }
+    )*};
 }
 
-impl<const P: bool> ser::SerializeTuple for Compound<'_, '_, P> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        self.element(value)
-    }
-    fn end(self) -> Result<()> {
-        self.finish(b']');
-        Ok(())
-    }
+elements! {
+    SerializeSeq::serialize_element => end_plain;
+    SerializeTuple::serialize_element => end_plain;
+    SerializeTupleStruct::serialize_field => end_plain;
+    SerializeTupleVariant::serialize_field => end_variant;
 }
 
-impl<const P: bool> ser::SerializeTupleStruct for Compound<'_, '_, P> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        self.element(value)
-    }
-    fn end(self) -> Result<()> {
-        self.finish(b']');
-        Ok(())
-    }
+/// The struct forms: each field as `"name": value`, `}` at the end.
+macro_rules! fields {
+    ($($tr:ident => $end:ident;)*) => {$(
+        impl<const P: bool> ser::$tr for Compound<'_, '_, P> {
+            type Ok = ();
+            type Error = Error;
+            fn serialize_field<T: ?Sized + Serialize>(
+                &mut self,
+                k: &'static str,
+                v: &T,
+            ) -> Result<()> {
+                self.field(k, v)
+            }
+            fn end(self) -> Result<()> {
+                self.$end(b'}')
+            }
+        }
+    )*};
 }
 
-impl<const P: bool> ser::SerializeTupleVariant for Compound<'_, '_, P> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        self.element(value)
-    }
-    fn end(self) -> Result<()> {
-        self.end_variant(b']')
-    }
+fields! {
+    SerializeStruct => end_plain;
+    SerializeStructVariant => end_variant;
 }
 
 impl<const P: bool> ser::SerializeMap for Compound<'_, '_, P> {
@@ -482,30 +439,6 @@ impl<const P: bool> ser::SerializeMap for Compound<'_, '_, P> {
         self.value(value)
     }
     fn end(self) -> Result<()> {
-        self.finish(b'}');
-        Ok(())
-    }
-}
-
-impl<const P: bool> ser::SerializeStruct for Compound<'_, '_, P> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, k: &'static str, v: &T) -> Result<()> {
-        self.field(k, v)
-    }
-    fn end(self) -> Result<()> {
-        self.finish(b'}');
-        Ok(())
-    }
-}
-
-impl<const P: bool> ser::SerializeStructVariant for Compound<'_, '_, P> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, k: &'static str, v: &T) -> Result<()> {
-        self.field(k, v)
-    }
-    fn end(self) -> Result<()> {
-        self.end_variant(b'}')
+        self.end_plain(b'}')
     }
 }

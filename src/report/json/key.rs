@@ -25,6 +25,33 @@ macro_rules! reject_value {
     };
 }
 
+/// The associated types and compound methods of a serializer that writes one scalar:
+/// no compound is possible, each compound method fails with `$msg`.
+macro_rules! no_compounds {
+    ($msg:expr) => {
+        type Ok = ();
+        type Error = Error;
+        type SerializeSeq = Impossible<(), Error>;
+        type SerializeTuple = Impossible<(), Error>;
+        type SerializeTupleStruct = Impossible<(), Error>;
+        type SerializeTupleVariant = Impossible<(), Error>;
+        type SerializeMap = Impossible<(), Error>;
+        type SerializeStruct = Impossible<(), Error>;
+        type SerializeStructVariant = Impossible<(), Error>;
+        reject! { $msg;
+            serialize_seq(Option<usize>) -> Self::SerializeSeq;
+            serialize_tuple(usize) -> Self::SerializeTuple;
+            serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+            serialize_tuple_variant(&'static str, u32, &'static str, usize)
+                -> Self::SerializeTupleVariant;
+            serialize_map(Option<usize>) -> Self::SerializeMap;
+            serialize_struct(&'static str, usize) -> Self::SerializeStruct;
+            serialize_struct_variant(&'static str, u32, &'static str, usize)
+                -> Self::SerializeStructVariant;
+        }
+    };
+}
+
 const NOT_A_STRING: &str = "key must be a string";
 const NOT_RAW: &str = "expected RawValue";
 
@@ -53,15 +80,7 @@ impl<const P: bool> Key<'_, '_, P> {
 }
 
 impl<const P: bool> ser::Serializer for Key<'_, '_, P> {
-    type Ok = ();
-    type Error = Error;
-    type SerializeSeq = Impossible<(), Error>;
-    type SerializeTuple = Impossible<(), Error>;
-    type SerializeTupleStruct = Impossible<(), Error>;
-    type SerializeTupleVariant = Impossible<(), Error>;
-    type SerializeMap = Impossible<(), Error>;
-    type SerializeStruct = Impossible<(), Error>;
-    type SerializeStructVariant = Impossible<(), Error>;
+    no_compounds!(NOT_A_STRING);
 
     fn serialize_str(self, v: &str) -> Result<()> {
         self.0.str(v);
@@ -80,42 +99,8 @@ impl<const P: bool> ser::Serializer for Key<'_, '_, P> {
             .extend_from_slice(if v { b"\"true\"" } else { b"\"false\"" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<()> {
-        self.quoted_int(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<()> {
-        self.quoted_int(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<()> {
-        self.quoted_int(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<()> {
-        self.quoted_int(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<()> {
-        self.quoted_int(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<()> {
-        self.quoted_int(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<()> {
-        self.quoted_int(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<()> {
-        self.quoted_int(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<()> {
-        self.quoted_int(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<()> {
-        self.quoted_int(v)
-    }
-    fn serialize_f32(self, v: f32) -> Result<()> {
-        self.quoted_float(v, v.is_finite())
-    }
-    fn serialize_f64(self, v: f64) -> Result<()> {
-        self.quoted_float(v, v.is_finite())
-    }
+    integers!(|s, v| s.quoted_int(v));
+    scalars!(|s, v| s.quoted_float(v, v.is_finite()); serialize_f32: f32, serialize_f64: f64);
     fn serialize_char(self, v: char) -> Result<()> {
         self.0.str(v.encode_utf8(&mut [0u8; 4]));
         Ok(())
@@ -131,15 +116,6 @@ impl<const P: bool> ser::Serializer for Key<'_, '_, P> {
         serialize_unit() -> ();
         serialize_unit_struct(&'static str) -> ();
         serialize_none() -> ();
-        serialize_seq(Option<usize>) -> Self::SerializeSeq;
-        serialize_tuple(usize) -> Self::SerializeTuple;
-        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
-        serialize_tuple_variant(&'static str, u32, &'static str, usize)
-            -> Self::SerializeTupleVariant;
-        serialize_map(Option<usize>) -> Self::SerializeMap;
-        serialize_struct(&'static str, usize) -> Self::SerializeStruct;
-        serialize_struct_variant(&'static str, u32, &'static str, usize)
-            -> Self::SerializeStructVariant;
     }
     reject_value! { NOT_A_STRING;
         serialize_newtype_variant(&'static str, u32, &'static str);
@@ -151,15 +127,7 @@ impl<const P: bool> ser::Serializer for Key<'_, '_, P> {
 pub(super) struct Raw<'s, 'a, const P: bool>(pub(super) &'s mut Ser<'a, P>);
 
 impl<const P: bool> ser::Serializer for Raw<'_, '_, P> {
-    type Ok = ();
-    type Error = Error;
-    type SerializeSeq = Impossible<(), Error>;
-    type SerializeTuple = Impossible<(), Error>;
-    type SerializeTupleStruct = Impossible<(), Error>;
-    type SerializeTupleVariant = Impossible<(), Error>;
-    type SerializeMap = Impossible<(), Error>;
-    type SerializeStruct = Impossible<(), Error>;
-    type SerializeStructVariant = Impossible<(), Error>;
+    no_compounds!(NOT_RAW);
 
     fn serialize_str(self, v: &str) -> Result<()> {
         self.0.out.extend_from_slice(v.as_bytes());
@@ -188,15 +156,6 @@ impl<const P: bool> ser::Serializer for Raw<'_, '_, P> {
         serialize_unit() -> ();
         serialize_unit_struct(&'static str) -> ();
         serialize_unit_variant(&'static str, u32, &'static str) -> ();
-        serialize_seq(Option<usize>) -> Self::SerializeSeq;
-        serialize_tuple(usize) -> Self::SerializeTuple;
-        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
-        serialize_tuple_variant(&'static str, u32, &'static str, usize)
-            -> Self::SerializeTupleVariant;
-        serialize_map(Option<usize>) -> Self::SerializeMap;
-        serialize_struct(&'static str, usize) -> Self::SerializeStruct;
-        serialize_struct_variant(&'static str, u32, &'static str, usize)
-            -> Self::SerializeStructVariant;
     }
     reject_value! { NOT_RAW;
         serialize_some();

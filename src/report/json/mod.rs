@@ -9,6 +9,27 @@
 //! `Safe` and `Pretty` formatters wrote (`legacy`, kept for the tests that compare them),
 //! in about half the instructions: docs/performance.md has the figures.
 
+/// Scalar methods of a `Serializer` written once: for each `name: type`, a method taking
+/// the value as `$v` that runs `$body` with the serializer as `$s`.
+macro_rules! scalars {
+    (|$s:ident, $v:ident| $body:expr; $($name:ident: $t:ty),* $(,)?) => {
+        $(fn $name(self, $v: $t) -> Result<()> {
+            let $s = self;
+            $body
+        })*
+    };
+}
+
+/// [`scalars!`] for the ten integer methods.
+macro_rules! integers {
+    (|$s:ident, $v:ident| $body:expr) => {
+        scalars!(|$s, $v| $body;
+            serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+            serialize_i128: i128, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
+            serialize_u64: u64, serialize_u128: u128);
+    };
+}
+
 mod fast;
 mod key;
 #[cfg(test)]
