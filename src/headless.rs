@@ -2,7 +2,7 @@
 //! the golden tests assert on.
 
 use crate::capture::{self, CaptureError, Source};
-use crate::parallel::ReadProgress;
+use crate::parallel::{ReadProgress, Tally};
 use crate::pipeline::{Analyzer, CaptureStats, Config, Connection};
 use std::ops::ControlFlow;
 
@@ -43,13 +43,17 @@ pub fn stream_with_progress(
     }
     let mut an = Analyzer::new(&source.display(), cfg);
     an.stream_to(each);
+    // Counted locally, published every 256 packets and at the end (as the parallel reader).
+    let mut tally = Tally::default();
     let summary = capture::read_source(source, |p| {
-        if progress.tally(p) {
+        if progress.tally_batched(&mut tally, p) {
             return ControlFlow::Break(());
         }
         an.on_packet(p);
         ControlFlow::Continue(())
-    })?;
+    });
+    progress.publish(&mut tally);
+    let summary = summary?;
     for w in summary.warnings {
         an.warn(w);
     }
@@ -66,4 +70,44 @@ pub fn run_path(
         &Source::File(path.as_ref().to_path_buf()),
         Config::default(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Read with `workers` threads: the progress published and the capture's facts.
+    fn read(name: &str, workers: usize) -> (u64, u64, CaptureStats) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("captures")
+            .join(name);
+        let cfg = Config {
+            workers,
+            ..Config::default()
+        };
+        let progress = ReadProgress::default();
+        let stats = stream_with_progress(&Source::File(path), cfg, &progress, &mut |_| {}).unwrap();
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            progress.packets.load(Relaxed),
+            progress.bytes.load(Relaxed),
+            stats,
+        )
+    }
+
+    /// Batched progress (published every 256 packets) ends exact, single-threaded as on
+    /// several workers, below and above one batch.
+    #[test]
+    fn final_progress_is_exact_on_one_worker() {
+        for name in ["http-get.pcap", "http-lossy-download.pcap"] {
+            let (p1, b1, s1) = read(name, 1);
+            let (p2, b2, _) = read(name, 2);
+            assert_eq!(p1, s1.packets, "{name}");
+            assert_eq!((p1, b1), (p2, b2), "{name}");
+        }
+        assert!(
+            read("http-lossy-download.pcap", 1).0 > 256,
+            "one batch at least"
+        );
+    }
 }

@@ -106,16 +106,6 @@ pub struct ReadProgress {
     pub stop: std::sync::atomic::AtomicBool,
 }
 
-impl ReadProgress {
-    /// Count one packet read; true when reading should stop.
-    pub fn tally(&self, p: &RawPacket<'_>) -> bool {
-        use std::sync::atomic::Ordering::Relaxed;
-        self.packets.fetch_add(1, Relaxed);
-        self.bytes.fetch_add(16 + p.data.len() as u64, Relaxed);
-        self.stop.load(Relaxed)
-    }
-}
-
 /// Packets and bytes one reader counted and has not yet published in [`ReadProgress`].
 #[derive(Default)]
 pub struct Tally {
@@ -124,9 +114,10 @@ pub struct Tally {
 }
 
 impl ReadProgress {
-    /// [`ReadProgress::tally`] through a local count, published every 256 packets: two
-    /// atomic additions a packet on the reader thread, which every worker waits for,
-    /// are saved. Call [`ReadProgress::publish`] when reading ends.
+    /// Count one packet read (16 bytes of record header plus its captured bytes) in the
+    /// local `t`, published every 256 packets: two atomic additions a packet on the
+    /// reader thread are saved. True when reading should stop. Call
+    /// [`ReadProgress::publish`] when reading ends, so that the final count is exact.
     pub fn tally_batched(&self, t: &mut Tally, p: &RawPacket<'_>) -> bool {
         t.packets += 1;
         t.bytes += 16 + p.data.len() as u64;

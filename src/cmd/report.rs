@@ -58,16 +58,7 @@ pub fn run(c: Report) -> anyhow::Result<()> {
         sample: text::SAMPLE_ROWS,
     };
     if c.files.len() > 1 {
-        if c.format == Format::Zeek {
-            anyhow::bail!(
-                "--format zeek writes the logs of one capture: give one file, or several with --merge"
-            );
-        }
-        let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-        let stats =
-            super::report_files::run_each(out, &c.files, c.analysis, c.format, text, &c.select)?;
-        check(&c.select, &stats, "the files")?;
-        return warn::report(&stats, c.output.strict);
+        return run_files(&c, text);
     }
     let file = c.source.display();
     let progress = Arc::new(ReadProgress::default());
@@ -76,73 +67,122 @@ pub fn run(c: Report) -> anyhow::Result<()> {
         &c.source,
         progress::wanted(c.output.quiet),
     );
-    let mut sink = match (c.format, &c.out) {
+    let mut sink = open_sink(&c, &bar, text)?;
+    let mut got = Gathered::default();
+    let read = read_into(&c, &progress, &mut sink, &mut got);
+    bar.finish();
+    let stats = read?;
+    if let Some(e) = got.write_err {
+        return Err(e.into());
+    }
+    check(&c.select, &stats, &file)?;
+    for conn in &got.held {
+        sink.connection(conn)?;
+    }
+    sink.finish(&stats)?;
+    if let Some(path) = &c.write {
+        write_pcap(&c.source, path, &got.frames)?;
+    }
+    warn::report(&stats, c.output.strict)
+}
+
+/// Several files: each reported in turn (`report_files.rs`).
+fn run_files(c: &Report, text: text::Options) -> anyhow::Result<()> {
+    if c.format == Format::Zeek {
+        anyhow::bail!(
+            "--format zeek writes the logs of one capture: give one file, or several with --merge"
+        );
+    }
+    let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let stats = super::report_files::run_each(
+        out,
+        &c.files,
+        c.analysis.clone(),
+        c.format,
+        text,
+        &c.select,
+    )?;
+    check(&c.select, &stats, "the files")?;
+    warn::report(&stats, c.output.strict)
+}
+
+/// Where the report goes: Zeek logs in `--out`, else standard output (lifted above the
+/// progress bar).
+fn open_sink(
+    c: &Report,
+    bar: &progress::Bar,
+    text: text::Options,
+) -> anyhow::Result<Sink<'static>> {
+    Ok(match (c.format, &c.out) {
         (Format::Zeek, Some(dir)) => Sink::Zeek(zeek_writer(dir)?),
         _ => {
             let out = BufWriter::with_capacity(1 << 16, bar.writer(io::stdout().lock()));
             let w = Writer::with_text(out, c.format, text).for_selection(&c.select);
             Sink::Stream(Box::new(w))
         }
-    };
-    let sel = &c.select;
-    // With --conn, the (few) connections are held to the end, so that an id naming no
-    // connection is an error before anything is written.
-    let hold = !sel.conns.is_empty();
-    let mut held = Vec::new();
-    let mut frames = FrameMatcher::default();
-    let mut write_err: Option<io::Error> = None;
-    // On several cores, JSON and NDJSON records are rendered by helpers (`render.rs`).
+    })
+}
+
+/// What the read keeps beside the records it writes.
+#[derive(Default)]
+struct Gathered {
+    /// With --conn, the (few) selected connections, held to the end so that an id
+    /// naming no connection is an error before anything is written.
+    held: Vec<Connection>,
+    /// The selected connections' frames, for `-w`.
+    frames: FrameMatcher,
+    /// The first error writing the report (reading then stops).
+    write_err: Option<io::Error>,
+}
+
+/// Read the capture, each selected connection written to `sink` as it finishes (or
+/// held, see [`Gathered`]). On several cores, JSON and NDJSON records are rendered by
+/// helpers (`render.rs`).
+fn read_into(
+    c: &Report,
+    progress: &ReadProgress,
+    sink: &mut Sink<'_>,
+    got: &mut Gathered,
+) -> Result<CaptureStats, crate::capture::CaptureError> {
+    let hold = !c.select.conns.is_empty();
     let helpers = match c.analysis.workers {
         0 => crate::parallel::default_workers(),
         n => n,
     };
-    let pooled = helpers > 1 && !hold && matches!(&sink, Sink::Stream(w) if w.renders_apart());
-    let read = std::thread::scope(|scope| {
+    let pooled = helpers > 1 && !hold && matches!(&*sink, Sink::Stream(w) if w.renders_apart());
+    std::thread::scope(|scope| {
         let mut pool = pooled.then(|| Pool::start(scope, helpers, c.format));
-        let read = headless::stream_with_progress(&c.source, c.analysis, &progress, &mut |conn| {
-            if !sel.matches(&conn) {
-                return;
-            }
-            if c.write.is_some() {
-                frames.add(&conn);
-            }
-            if hold {
-                held.push(conn);
-                return;
-            }
-            if write_err.is_some() {
-                return;
-            }
-            let res = match pool.as_mut() {
-                Some(p) => p.submit(conn, &mut |b| sink.rendered(b)),
-                None => sink.connection(&conn),
-            };
-            if let Err(e) = res {
-                write_err = Some(e);
-                progress.stop.store(true, Ordering::SeqCst);
-            }
-        });
+        let read =
+            headless::stream_with_progress(&c.source, c.analysis.clone(), progress, &mut |conn| {
+                if !c.select.matches(&conn) {
+                    return;
+                }
+                if c.write.is_some() {
+                    got.frames.add(&conn);
+                }
+                if hold {
+                    got.held.push(conn);
+                    return;
+                }
+                if got.write_err.is_some() {
+                    return;
+                }
+                let res = match pool.as_mut() {
+                    Some(p) => p.submit(conn, &mut |b| sink.rendered(b)),
+                    None => sink.connection(&conn),
+                };
+                if let Err(e) = res {
+                    got.write_err = Some(e);
+                    progress.stop.store(true, Ordering::SeqCst);
+                }
+            });
         if let Some(p) = pool
             && let Err(e) = p.finish(&mut |b| sink.rendered(b))
         {
-            write_err.get_or_insert(e);
+            got.write_err.get_or_insert(e);
         }
         read
-    });
-    bar.finish();
-    let stats = read?;
-    if let Some(e) = write_err {
-        return Err(e.into());
-    }
-    check(sel, &stats, &file)?;
-    for conn in &held {
-        sink.connection(conn)?;
-    }
-    sink.finish(&stats)?;
-    if let Some(path) = &c.write {
-        write_pcap(&c.source, path, &frames)?;
-    }
-    warn::report(&stats, c.output.strict)
+    })
 }
 
 fn check(sel: &Selection, stats: &CaptureStats, file: &str) -> anyhow::Result<()> {

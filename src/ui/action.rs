@@ -148,113 +148,160 @@ fn quiz_key(quiz: QuizKeys, k: KeyEvent) -> Option<Option<QuizAction>> {
 }
 
 /// Key -> Action for the current mode (help open, filter being typed, screen, quiz).
+/// The modes are tried in order; each has its own table or small function below, and
+/// every key they bind is listed in the help (`ui::keys::HELP`, tested).
 pub fn map_key(cx: &KeyContext, k: KeyEvent) -> Option<Action> {
-    use Action::*;
     if k.modifiers.contains(KeyModifiers::CONTROL) {
-        return match k.code {
-            KeyCode::Char('c') => Some(Quit),
-            KeyCode::Char('f') => Some(PageDown),
-            KeyCode::Char('b') => Some(PageUp),
-            _ => None,
-        };
+        return lookup(CTRL_KEYS, k.code);
     }
     if cx.filter_editing {
-        return match k.code {
-            KeyCode::Esc => Some(FilterCancel),
-            KeyCode::Enter | KeyCode::Down | KeyCode::Up => Some(FilterDone),
-            KeyCode::Backspace => Some(FilterBackspace),
-            KeyCode::Char(c) => Some(FilterChar(c)),
-            _ => None,
-        };
+        return filter_key(k.code);
     }
     if cx.help {
-        return match k.code {
-            KeyCode::Char('q') => Some(Quit),
-            KeyCode::Up | KeyCode::Char('k') => Some(HelpScroll(-1)),
-            KeyCode::Down | KeyCode::Char('j') => Some(HelpScroll(1)),
-            KeyCode::PageUp => Some(HelpScroll(-10)),
-            KeyCode::PageDown | KeyCode::Char(' ') => Some(HelpScroll(10)),
-            _ => Some(ToggleHelp),
-        };
+        return Some(lookup(HELP_KEYS, k.code).unwrap_or(Action::ToggleHelp));
     }
     if cx.goto {
-        return match k.code {
-            KeyCode::Char(c) if c.is_ascii_digit() => Some(Goto(GotoAction::Digit(c))),
-            KeyCode::Backspace => Some(Goto(GotoAction::Backspace)),
-            KeyCode::Enter => Some(Goto(GotoAction::Done)),
-            KeyCode::Esc => Some(Goto(GotoAction::Cancel)),
-            _ => None,
-        };
+        return goto_key(k.code).map(Action::Goto);
     }
     if cx.anomalies && cx.quiz == QuizKeys::Off {
-        return match k.code {
-            KeyCode::Esc | KeyCode::Char('e') => Some(ToggleAnomalies),
-            KeyCode::Char('q') => Some(Quit),
-            KeyCode::Up | KeyCode::Char('k') => Some(Up),
-            KeyCode::Down | KeyCode::Char('j') => Some(Down),
-            KeyCode::PageUp => Some(PageUp),
-            KeyCode::PageDown => Some(PageDown),
-            KeyCode::Enter => Some(Open),
-            _ => None,
-        };
+        return lookup(ANOMALY_LIST_KEYS, k.code);
     }
     if let Some(a) = quiz_key(cx.quiz, k) {
-        return a.map(Quiz);
+        return a.map(Action::Quiz);
     }
     if cx.after_g
         && let KeyCode::Char(c) = k.code
         && c.is_ascii_digit()
     {
-        return Some(Goto(GotoAction::Start(Some(c))));
+        return Some(Action::Goto(GotoAction::Start(Some(c))));
     }
-    let common = match k.code {
-        KeyCode::Char('q') => Some(Quit),
-        KeyCode::Esc => Some(Back),
-        KeyCode::Char('?') => Some(ToggleHelp),
-        KeyCode::Char('P') => Some(TogglePresent),
-        KeyCode::Up | KeyCode::Char('k') => Some(Up),
-        KeyCode::Down | KeyCode::Char('j') => Some(Down),
-        KeyCode::PageUp => Some(PageUp),
-        KeyCode::PageDown => Some(PageDown),
-        KeyCode::Char('g') => Some(Top),
-        KeyCode::Char('G') => Some(Bottom),
-        KeyCode::Char(' ') | KeyCode::Right | KeyCode::Char('l') => Some(StepNext),
-        KeyCode::Left | KeyCode::Char('h') => Some(StepPrev),
-        KeyCode::Home => Some(PlayheadStart),
-        KeyCode::End => Some(PlayheadEnd),
-        KeyCode::Char('p') => Some(TogglePlay),
-        KeyCode::Char('+') | KeyCode::Char('=') => Some(Faster),
-        KeyCode::Char('-') => Some(Slower),
-        KeyCode::Enter => Some(Open),
-        KeyCode::Char('f') => Some(ToggleFreeze),
-        KeyCode::Char(':') => Some(Goto(GotoAction::Start(None))),
-        KeyCode::Char('n') => Some(NextAnomaly),
-        KeyCode::Char('N') => Some(PrevAnomaly),
-        KeyCode::Char('e') => Some(ToggleAnomalies),
-        KeyCode::Char('m') => Some(CyclePace),
-        KeyCode::Char('a') => Some(TogglePauseAtAnomaly),
-        KeyCode::Char('w') => Some(WritePcap),
+    lookup(COMMON_KEYS, k.code).or_else(|| screen_key(cx.screen, k.code))
+}
+
+/// A key table: a key and what it does.
+type KeyTable = &'static [(KeyCode, Action)];
+
+/// What `code` does in `table`.
+fn lookup(table: KeyTable, code: KeyCode) -> Option<Action> {
+    table.iter().find(|(c, _)| *c == code).map(|&(_, a)| a)
+}
+
+/// With Ctrl held, whatever the mode.
+const CTRL_KEYS: KeyTable = &[
+    (KeyCode::Char('c'), Action::Quit),
+    (KeyCode::Char('f'), Action::PageDown),
+    (KeyCode::Char('b'), Action::PageUp),
+];
+
+/// While the help is open; any other key closes it.
+const HELP_KEYS: KeyTable = &[
+    (KeyCode::Char('q'), Action::Quit),
+    (KeyCode::Up, Action::HelpScroll(-1)),
+    (KeyCode::Char('k'), Action::HelpScroll(-1)),
+    (KeyCode::Down, Action::HelpScroll(1)),
+    (KeyCode::Char('j'), Action::HelpScroll(1)),
+    (KeyCode::PageUp, Action::HelpScroll(-10)),
+    (KeyCode::PageDown, Action::HelpScroll(10)),
+    (KeyCode::Char(' '), Action::HelpScroll(10)),
+];
+
+/// While the anomaly list is open (outside quiz mode).
+const ANOMALY_LIST_KEYS: KeyTable = &[
+    (KeyCode::Esc, Action::ToggleAnomalies),
+    (KeyCode::Char('e'), Action::ToggleAnomalies),
+    (KeyCode::Char('q'), Action::Quit),
+    (KeyCode::Up, Action::Up),
+    (KeyCode::Char('k'), Action::Up),
+    (KeyCode::Down, Action::Down),
+    (KeyCode::Char('j'), Action::Down),
+    (KeyCode::PageUp, Action::PageUp),
+    (KeyCode::PageDown, Action::PageDown),
+    (KeyCode::Enter, Action::Open),
+];
+
+/// On both screens, when no prompt, overlay or quiz question takes the key.
+const COMMON_KEYS: KeyTable = &[
+    (KeyCode::Char('q'), Action::Quit),
+    (KeyCode::Esc, Action::Back),
+    (KeyCode::Char('?'), Action::ToggleHelp),
+    (KeyCode::Char('P'), Action::TogglePresent),
+    (KeyCode::Up, Action::Up),
+    (KeyCode::Char('k'), Action::Up),
+    (KeyCode::Down, Action::Down),
+    (KeyCode::Char('j'), Action::Down),
+    (KeyCode::PageUp, Action::PageUp),
+    (KeyCode::PageDown, Action::PageDown),
+    (KeyCode::Char('g'), Action::Top),
+    (KeyCode::Char('G'), Action::Bottom),
+    (KeyCode::Char(' '), Action::StepNext),
+    (KeyCode::Right, Action::StepNext),
+    (KeyCode::Char('l'), Action::StepNext),
+    (KeyCode::Left, Action::StepPrev),
+    (KeyCode::Char('h'), Action::StepPrev),
+    (KeyCode::Home, Action::PlayheadStart),
+    (KeyCode::End, Action::PlayheadEnd),
+    (KeyCode::Char('p'), Action::TogglePlay),
+    (KeyCode::Char('+'), Action::Faster),
+    // `+` without Shift on most layouts.
+    (KeyCode::Char('='), Action::Faster),
+    (KeyCode::Char('-'), Action::Slower),
+    (KeyCode::Enter, Action::Open),
+    (KeyCode::Char('f'), Action::ToggleFreeze),
+    (KeyCode::Char(':'), Action::Goto(GotoAction::Start(None))),
+    (KeyCode::Char('n'), Action::NextAnomaly),
+    (KeyCode::Char('N'), Action::PrevAnomaly),
+    (KeyCode::Char('e'), Action::ToggleAnomalies),
+    (KeyCode::Char('m'), Action::CyclePace),
+    (KeyCode::Char('a'), Action::TogglePauseAtAnomaly),
+    (KeyCode::Char('w'), Action::WritePcap),
+];
+
+/// The connections list's own keys.
+const LIST_KEYS: KeyTable = &[
+    (KeyCode::Char('/'), Action::FilterStart),
+    (KeyCode::Char('s'), Action::SortNext),
+    (KeyCode::Char('S'), Action::SortReverse),
+];
+
+/// An open connection's own keys (besides `1`-`7`, the tabs).
+const CONNECTION_KEYS: KeyTable = &[
+    (KeyCode::Tab, Action::NextTab),
+    (KeyCode::BackTab, Action::PrevTab),
+    (KeyCode::Backspace, Action::Back),
+    (KeyCode::Char(']'), Action::FieldNext),
+    (KeyCode::Char('['), Action::FieldPrev),
+];
+
+/// A key of the screen shown, after the common ones: `1`-`7` pick a connection's tab.
+fn screen_key(screen: Screen, code: KeyCode) -> Option<Action> {
+    match (screen, code) {
+        (Screen::Connections, _) => lookup(LIST_KEYS, code),
+        (Screen::Connection, KeyCode::Char(c @ '1'..='7')) => {
+            Some(Action::SelectTab(Tab::ALL[(c as u8 - b'1') as usize]))
+        }
+        (Screen::Connection, _) => lookup(CONNECTION_KEYS, code),
+    }
+}
+
+/// While the filter is typed: every character goes into it.
+fn filter_key(code: KeyCode) -> Option<Action> {
+    match code {
+        KeyCode::Esc => Some(Action::FilterCancel),
+        KeyCode::Enter | KeyCode::Down | KeyCode::Up => Some(Action::FilterDone),
+        KeyCode::Backspace => Some(Action::FilterBackspace),
+        KeyCode::Char(c) => Some(Action::FilterChar(c)),
         _ => None,
-    };
-    if common.is_some() {
-        return common;
     }
-    match cx.screen {
-        Screen::Connections => match k.code {
-            KeyCode::Char('/') => Some(FilterStart),
-            KeyCode::Char('s') => Some(SortNext),
-            KeyCode::Char('S') => Some(SortReverse),
-            _ => None,
-        },
-        Screen::Connection => match k.code {
-            KeyCode::Char(c @ '1'..='7') => Some(SelectTab(Tab::ALL[(c as u8 - b'1') as usize])),
-            KeyCode::Tab => Some(NextTab),
-            KeyCode::BackTab => Some(PrevTab),
-            KeyCode::Backspace => Some(Back),
-            KeyCode::Char(']') => Some(FieldNext),
-            KeyCode::Char('[') => Some(FieldPrev),
-            _ => None,
-        },
+}
+
+/// While the go-to-frame prompt is open: digits, Backspace, Enter, Esc.
+fn goto_key(code: KeyCode) -> Option<GotoAction> {
+    match code {
+        KeyCode::Char(c) if c.is_ascii_digit() => Some(GotoAction::Digit(c)),
+        KeyCode::Backspace => Some(GotoAction::Backspace),
+        KeyCode::Enter => Some(GotoAction::Done),
+        KeyCode::Esc => Some(GotoAction::Cancel),
+        _ => None,
     }
 }
 
@@ -268,5 +315,163 @@ pub fn map_mouse(m: MouseEvent) -> Option<Action> {
         MouseEventKind::ScrollUp => Some(Action::ScrollUp),
         MouseEventKind::ScrollDown => Some(Action::ScrollDown),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod help_agrees {
+    //! The key tables and the help screen (`ui::keys::HELP`) are written apart: these
+    //! tests hold them together.
+    use super::*;
+    use crate::ui::keys::HELP;
+
+    /// A key as the help spells it.
+    fn label(code: KeyCode) -> String {
+        match code {
+            KeyCode::Up => "↑".into(),
+            KeyCode::Down => "↓".into(),
+            KeyCode::Left => "←".into(),
+            KeyCode::Right => "→".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::BackTab => "Shift-Tab".into(),
+            KeyCode::Char(' ') => "Space".into(),
+            KeyCode::Char(c) => c.to_string(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    /// Every key the help names, one by one (`1-7` is 1 to 7, `:N` is `:`), but `mouse`.
+    fn help_keys() -> Vec<String> {
+        let mut v = Vec::new();
+        for tok in HELP.iter().flat_map(|(k, _)| k.split_whitespace()) {
+            match tok {
+                "1-7" => v.extend(('1'..='7').map(String::from)),
+                ":N" => v.push(":".into()),
+                "mouse" => {}
+                t => v.push(t.into()),
+            }
+        }
+        v
+    }
+
+    /// Keys bound but not listed, and why.
+    const UNLISTED: &[(&str, &str)] = &[("=", "`+` without Shift; the help says `+`")];
+
+    /// The keys the tables and the per-mode functions bind, as the help spells them.
+    fn bound() -> Vec<String> {
+        let tables = [
+            HELP_KEYS,
+            ANOMALY_LIST_KEYS,
+            COMMON_KEYS,
+            LIST_KEYS,
+            CONNECTION_KEYS,
+        ];
+        let mut v: Vec<String> = tables
+            .iter()
+            .flat_map(|t| t.iter().map(|(c, _)| label(*c)))
+            .collect();
+        v.extend(
+            CTRL_KEYS
+                .iter()
+                .map(|(c, _)| format!("Ctrl-{}", label(*c).to_uppercase())),
+        );
+        // Quiz mode and the tabs (the prompts' digits and characters are `:N` and `/`).
+        v.extend(["z", "Enter", "Esc", "Backspace", "Space", "→", "l"].map(String::from));
+        v.extend(('1'..='7').map(String::from));
+        v
+    }
+
+    #[test]
+    fn every_key_bound_is_in_the_help() {
+        let listed = help_keys();
+        let unlisted: Vec<&str> = UNLISTED.iter().map(|(k, _)| *k).collect();
+        for k in bound() {
+            assert!(
+                listed.contains(&k) || unlisted.contains(&k.as_str()),
+                "key {k:?} does something but the help does not list it"
+            );
+        }
+    }
+
+    /// The key the help spells `s`, with its modifiers.
+    fn parse(s: &str) -> KeyEvent {
+        let (s, mods) = match s.strip_prefix("Ctrl-") {
+            Some(rest) => (rest.to_lowercase(), KeyModifiers::CONTROL),
+            None => (s.to_string(), KeyModifiers::NONE),
+        };
+        let named = [
+            KeyCode::Up,
+            KeyCode::Down,
+            KeyCode::Left,
+            KeyCode::Right,
+            KeyCode::PageUp,
+            KeyCode::PageDown,
+            KeyCode::Home,
+            KeyCode::End,
+            KeyCode::Enter,
+            KeyCode::Esc,
+            KeyCode::Tab,
+            KeyCode::BackTab,
+            KeyCode::Backspace,
+        ];
+        let code = named
+            .into_iter()
+            .chain((' '..='~').map(KeyCode::Char))
+            .find(|c| label(*c) == s)
+            .unwrap_or_else(|| panic!("the help names {s:?}, which is no key"));
+        KeyEvent::new(code, mods)
+    }
+
+    #[test]
+    fn every_key_in_the_help_does_something() {
+        let normal = KeyContext {
+            screen: Screen::Connections,
+            filter_editing: false,
+            help: false,
+            quiz: QuizKeys::Off,
+            goto: false,
+            after_g: false,
+            anomalies: false,
+        };
+        let modes = [
+            normal,
+            KeyContext {
+                screen: Screen::Connection,
+                ..normal
+            },
+            KeyContext {
+                quiz: QuizKeys::On,
+                ..normal
+            },
+        ];
+        // Not the help itself: there every key does something (closes it).
+        for k in help_keys() {
+            let ev = parse(&k);
+            assert!(
+                modes.iter().any(|cx| map_key(cx, ev).is_some()),
+                "the help lists {k:?}, which does nothing"
+            );
+        }
+    }
+
+    #[test]
+    fn no_table_binds_a_key_twice() {
+        let tables = [
+            CTRL_KEYS,
+            HELP_KEYS,
+            ANOMALY_LIST_KEYS,
+            COMMON_KEYS,
+            LIST_KEYS,
+            CONNECTION_KEYS,
+        ];
+        for t in tables {
+            for (i, (c, _)) in t.iter().enumerate() {
+                assert!(
+                    t[..i].iter().all(|(d, _)| d != c),
+                    "{c:?} is bound twice in one table (the second never applies)"
+                );
+            }
+        }
     }
 }

@@ -251,7 +251,7 @@ fn transitions_at(c: &Connection, dir: Dir, at: Option<u64>) -> Vec<&Transition>
 
 pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     let Some(c) = app.conn() else { return };
-    let (cs, ss) = states_at(c, app.play.playhead);
+    let now = states_at(c, app.play.playhead);
     let ct = transitions_at(c, Dir::Client, app.play.playhead);
     let st = transitions_at(c, Dir::Server, app.play.playhead);
     let [top, bottom] = Layout::vertical([
@@ -259,23 +259,40 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         Constraint::Min(1),
     ])
     .areas(area);
-    // Each diagram is 33 cells wide: side by side from 68 columns; below that the
-    // client's alone, the server's state in its title (the list below has both sides).
-    let both = area.width >= 68;
+    render_diagrams(f, c, th, top, now, [&ct, &st]);
+    let lines = transition_list(app, &ct, &st, th, bottom.width);
+    f.render_widget(Paragraph::new(lines), bottom);
+}
+
+/// A diagram's title: the side, its address and its state now, fitted to `w` cells (the
+/// address goes first, then the side).
+fn title(side: &str, addr: String, now: TcpState, w: u16) -> String {
+    fit_pieces(
+        &[
+            Piece::new(side, 2),
+            Piece::new(addr, 3),
+            Piece::new(format!("— now {now}"), 1),
+        ],
+        usize::from(w),
+    )
+}
+
+/// Both endpoints' diagrams in `top`. Each is 33 cells wide: side by side from 68
+/// columns; below that the client's alone, the server's state in its title (the list
+/// below has both sides).
+fn render_diagrams(
+    f: &mut Frame,
+    c: &Connection,
+    th: Theme,
+    top: Rect,
+    (cs, ss): (TcpState, TcpState),
+    [ct, st]: [&[&Transition]; 2],
+) {
+    let both = top.width >= 68;
     let [l, r] = if both {
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top)
     } else {
         Layout::horizontal([Constraint::Min(1), Constraint::Length(0)]).areas(top)
-    };
-    let title = |side: &str, addr: String, now: TcpState, w: u16| {
-        fit_pieces(
-            &[
-                Piece::new(side, 2),
-                Piece::new(addr, 3),
-                Piece::new(format!("— now {now}"), 1),
-            ],
-            usize::from(w),
-        )
     };
     let mut cl = vec![Line::styled(
         title("client", c.client.to_string(), cs, l.width),
@@ -287,21 +304,31 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             th.server(),
         ));
     }
-    cl.extend(diagram_lines(&ct, cs, th));
-    let mut sl = vec![Line::styled(
-        title("server", c.server.to_string(), ss, r.width),
-        th.server(),
-    )];
-    sl.extend(diagram_lines(&st, ss, th));
+    cl.extend(diagram_lines(ct, cs, th));
     f.render_widget(Paragraph::new(cl), l);
     if both {
+        let mut sl = vec![Line::styled(
+            title("server", c.server.to_string(), ss, r.width),
+            th.server(),
+        )];
+        sl.extend(diagram_lines(st, ss, th));
         f.render_widget(Paragraph::new(sl), r);
     }
-    // Transition list, both endpoints merged by frame.
+}
+
+/// The transition list under the diagrams, both endpoints merged by frame, from the
+/// scroll position on: the transition column as wide as its longest entry, the rest of
+/// `width` for the reason.
+fn transition_list(
+    app: &App,
+    ct: &[&Transition],
+    st: &[&Transition],
+    th: Theme,
+    width: u16,
+) -> Vec<Line<'static>> {
     let mut all: Vec<(Dir, &Transition)> = ct.iter().map(|t| (Dir::Client, *t)).collect();
     all.extend(st.iter().map(|t| (Dir::Server, *t)));
     all.sort_by_key(|(d, t)| (t.frame, d.idx()));
-    // The transition column as wide as its longest entry, the rest for the reason.
     let tw = all
         .iter()
         .map(|(_, t)| transition_text(t).chars().count())
@@ -317,10 +344,9 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
         .iter()
         .skip(app.conn_view.scroll.min(all.len().saturating_sub(1)))
     {
-        let sty = th.side(*d);
         lines.push(Line::from(vec![
             Span::raw(format!("{:>6}  ", t.frame)),
-            Span::styled(format!("{:<6}  ", d.name()), sty),
+            Span::styled(format!("{:<6}  ", d.name()), th.side(*d)),
             Span::styled(format!("{:<tw$}", transition_text(t)), th.state()),
             Span::raw(cut_words(
                 &format!(
@@ -328,11 +354,11 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
                     t.reason,
                     if t.inferred { " (inferred)" } else { "" }
                 ),
-                usize::from(bottom.width).saturating_sub(6 + 2 + 6 + 2 + tw),
+                usize::from(width).saturating_sub(6 + 2 + 6 + 2 + tw),
             )),
         ]));
     }
-    f.render_widget(Paragraph::new(lines), bottom);
+    lines
 }
 
 #[cfg(test)]

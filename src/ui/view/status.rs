@@ -86,9 +86,31 @@ fn fit_parts(parts: Vec<Part>, w: usize) -> Vec<Span<'static>> {
     Vec::new()
 }
 
+/// A piece that stays whatever the width.
+const KEEP: usize = usize::MAX;
+
 pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
-    let mut parts: Vec<Part> = Vec::new();
-    const KEEP: usize = usize::MAX;
+    let (pk, nc) = app
+        .data
+        .as_ref()
+        .map_or((0, 0), |d| (d.stats.packets, d.len()));
+    let mut parts = prompt_parts(app, th);
+    parts.extend(loading_part(app, th));
+    parts.extend(playback_parts(app, th, pk));
+    parts.extend(note_parts(app, th));
+    // Given up first: the counts, `? help`, a message, warnings; the source (a live
+    // capture's state: capturing or stopped, drops) is a fact and stays longest.
+    parts.push(part(format!(" │ {}", escape(&app.source)), th.dim(), 6));
+    parts.push(part(format!(" │ {pk} packets │ {nc} conns"), th.dim(), 1));
+    parts.push(part(" │ ? help".into(), th.dim(), 2));
+    let spans = fit_parts(parts, usize::from(area.width));
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// What is being typed, always shown: the filter (with a cursor while it is edited)
+/// and the go-to-frame prompt.
+fn prompt_parts(app: &App, th: Theme) -> Vec<Part> {
+    let mut parts = Vec::new();
     if app.table.filter_editing || !app.table.filter.is_empty() {
         parts.push(part(
             format!(
@@ -103,52 +125,66 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
     if let Some(p) = crate::ui::app::goto_prompt(app) {
         parts.push(part(format!(" {p}▏ "), th.highlight(), KEEP));
     }
-    let (pk, nc) = app
-        .data
-        .as_ref()
-        .map_or((0, 0), |d| (d.stats.packets, d.len()));
-    if let (Some(p), Some(_)) = (app.loading, app.data.as_ref()) {
-        // The table fills in while the rest of the file is read.
-        parts.push(part(
-            format!(
-                " loading{} {} packets {:.0}/s │",
-                p.ratio()
-                    .map_or(String::new(), |r| format!(" {:.0}%", r * 100.0)),
-                p.packets,
-                p.rate_pps()
-            ),
-            th.highlight(),
-            5,
-        ));
-    }
+    parts
+}
+
+/// While the table fills in and the rest of the file is read: how far loading got.
+fn loading_part(app: &App, th: Theme) -> Option<Part> {
+    let (Some(p), Some(_)) = (app.loading, app.data.as_ref()) else {
+        return None;
+    };
+    Some(part(
+        format!(
+            " loading{} {} packets {:.0}/s │",
+            p.ratio()
+                .map_or(String::new(), |r| format!(" {:.0}%", r * 100.0)),
+            p.packets,
+            p.rate_pps()
+        ),
+        th.highlight(),
+        5,
+    ))
+}
+
+/// Where playback is (`pk` packets in all): the playhead, playing or paused and at what
+/// pace, presenter mode, the quiz score.
+fn playback_parts(app: &App, th: Theme, pk: u64) -> Vec<Part> {
     let ph = match app.play.playhead {
         None => " playhead: end".to_string(),
         Some(fr) => format!(" playhead: frame {fr}/{pk}"),
     };
-    parts.push(part(ph, th.warn(), KEEP));
-    parts.push(part(
-        format!(
-            " {} {}",
-            if app.play.playing { "▶" } else { "⏸" },
-            app.play.mode_text()
+    let mut parts = vec![
+        part(ph, th.warn(), KEEP),
+        part(
+            format!(
+                " {} {}",
+                if app.play.playing { "▶" } else { "⏸" },
+                app.play.mode_text()
+            ),
+            Style::default(),
+            KEEP,
         ),
-        Style::default(),
-        KEEP,
-    ));
+    ];
     if app.present {
         parts.push(part(" │ presenter".into(), Style::default(), 4));
     }
     if let Some(q) = crate::ui::quiz::status(app) {
         parts.push(part(format!(" {q}"), th.highlight(), KEEP));
     }
+    parts
+}
+
+/// The message of the last action, then the warnings ([`warnings`]); when those no
+/// longer fit (80 columns), what compact records leave out is still said, shorter: a
+/// number the table shows must not hide that it is partial.
+fn note_parts(app: &App, th: Theme) -> Vec<Part> {
+    let mut parts = Vec::new();
     if let Some(m) = &app.message {
         parts.push(part(format!(" │ {m}"), Style::default(), 3));
     }
     for w in warnings(app) {
         parts.push(part(format!(" │ ⚠ {w}"), th.anomaly(), 4));
     }
-    // When the warnings no longer fit (80 columns), what compact records leave out is
-    // still said, shorter: a number the table shows must not hide that it is partial.
     if let Some(d) = app.data.as_ref().filter(|d| d.compact > 0) {
         parts.push(Part {
             text: format!(
@@ -161,13 +197,7 @@ pub(super) fn render(f: &mut Frame, app: &App, th: Theme, area: Rect) {
             from: 4,
         });
     }
-    // Given up first: the counts, `? help`, a message, warnings; the source (a live
-    // capture's state: capturing or stopped, drops) is a fact and stays longest.
-    parts.push(part(format!(" │ {}", escape(&app.source)), th.dim(), 6));
-    parts.push(part(format!(" │ {pk} packets │ {nc} conns"), th.dim(), 1));
-    parts.push(part(" │ ? help".into(), th.dim(), 2));
-    let spans = fit_parts(parts, usize::from(area.width));
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    parts
 }
 
 /// What compact records leave out, in words (`ui::compact`).
