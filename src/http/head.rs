@@ -143,12 +143,7 @@ impl HttpAssembler {
             StartLine::Request { .. } => (true, 0),
             StartLine::Response { status, .. } => (false, *status),
         };
-        let st = &mut self.dirs[dir.idx()];
-        st.resync = false;
-        // The first head of this side, with bytes before it and no gap: they belong to a
-        // message the capture began inside of (said on this exchange).
-        let skipped = (!st.headed && st.loss.is_none() && st.unparsed > 0).then_some(st.unparsed);
-        st.headed = true;
+        let skipped = self.dirs[dir.idx()].head_found();
         if let Some(loss) = self.dirs[dir.idx()].loss.take() {
             match dir {
                 Dir::Client => self.client_resync(loss),

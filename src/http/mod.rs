@@ -28,6 +28,7 @@ mod h2note;
 mod head;
 mod messages;
 mod pairing;
+mod resync;
 mod spill;
 mod state;
 mod tunnel;

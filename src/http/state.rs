@@ -105,6 +105,15 @@ impl DirState {
         !self.headed && matches!(self.phase, Phase::AwaitStart { .. })
     }
 
+    /// A head was found: the search for one ends. Returns the bytes skipped before it if
+    /// it is this side's first head and no gap came before it: they belong to a message
+    /// the capture began inside of (said on the head's exchange).
+    pub(super) fn head_found(&mut self) -> Option<u64> {
+        self.resync = false;
+        let first = !std::mem::replace(&mut self.headed, true);
+        (first && self.loss.is_none() && self.unparsed > 0).then_some(self.unparsed)
+    }
+
     /// Drop buffered bytes; they can never be parsed now.
     pub(super) fn discard_buf(&mut self, count_unparsed: bool) {
         if count_unparsed {
