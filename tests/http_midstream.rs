@@ -22,8 +22,11 @@ fn body_tail(n: usize) -> Vec<u8> {
         .collect()
 }
 
-/// (uri, status, response head frame, body bytes) of every exchange.
-fn exchanges(v: &Value) -> Vec<(String, Option<u64>, Option<u64>, Option<u64>)> {
+/// An exchange as the tests compare it: (uri, status, response head frame, body bytes).
+type Row = (String, Option<u64>, Option<u64>, Option<u64>);
+
+/// Every exchange of the first connection.
+fn exchanges(v: &Value) -> Vec<Row> {
     v["connections"][0]["http"]
         .as_array()
         .expect("http exchanges")

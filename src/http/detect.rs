@@ -258,6 +258,19 @@ const RESYNC_METHODS: &[&[u8]] = &[
     b"TRACE ",
 ];
 
+/// Which bytes can begin one of `pats`.
+const fn first_bytes(pats: &[&[u8]]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < pats.len() {
+        t[pats[i][0] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+const CLIENT_FIRSTS: [bool; 256] = first_bytes(RESYNC_METHODS);
+
 /// After a capture gap: the first position in `data` where a start line for `dir`
 /// plausibly begins (`HTTP/1.x NNN` for the server, a common method and a request line
 /// for the client), at any byte, not only after a line end: `Complete(skip, ())` with the
@@ -268,12 +281,19 @@ pub(crate) fn find_start(dir: Dir, data: &[u8], max_line: usize) -> Status<()> {
         Dir::Server => &[b"HTTP/1."],
         Dir::Client => RESYNC_METHODS,
     };
-    for p in 0..data.len() {
+    let mut from = 0;
+    while from < data.len() {
+        // Megabytes of a body are searched this way: the server's one first byte with
+        // memchr, the client's methods' first bytes with a table look-up a byte.
+        let tail = data.get(from..).unwrap_or_default();
+        let hit = match dir {
+            Dir::Server => memchr::memchr(b'H', tail),
+            Dir::Client => tail.iter().position(|&b| CLIENT_FIRSTS[usize::from(b)]),
+        };
+        let Some(i) = hit else { break };
+        let p = from + i;
+        from = p + 1;
         let rest = data.get(p..).unwrap_or_default();
-        let Some(&b0) = rest.first() else { break };
-        if !pats.iter().any(|pat| pat.first() == Some(&b0)) {
-            continue;
-        }
         let prefix = pats.iter().any(|pat| {
             let n = pat.len().min(rest.len());
             rest.get(..n) == pat.get(..n)

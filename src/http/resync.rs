@@ -36,7 +36,7 @@ impl HttpAssembler {
     pub(super) fn skip_line(&mut self, dir: Dir, data: &[u8], pos: usize) -> Flow {
         let rest = data.get(pos..).unwrap_or_default();
         let st = &mut self.dirs[dir.idx()];
-        match rest.iter().position(|&b| b == b'\n') {
+        match memchr::memchr(b'\n', rest) {
             Some(i) => {
                 st.unparsed += i as u64 + 1;
                 st.phase = Phase::AwaitStart {
@@ -56,14 +56,11 @@ impl HttpAssembler {
     /// mid-body): the next head follows that message's last byte, which need not end a
     /// line, so it is looked for at every byte, as after a gap. Later on, the rest of the
     /// line is skipped.
-    /// The server's side only once the connection is known to be HTTP: in another
-    /// protocol's bytes a status line quoted mid-line is no reason to call it HTTP. A
-    /// client's request line with its version and line end is telling enough on its own.
+    /// Only once the connection is known to be HTTP: in another protocol's bytes a start
+    /// line quoted mid-line is no reason to call it HTTP (and searching every byte of
+    /// every unknown stream would cost far more than skipping its lines).
     pub(super) fn not_a_start_line(&mut self, dir: Dir, pos: usize) -> Flow {
-        let http = match self.app {
-            Some(app) => app == AppProto::Http,
-            None => dir == Dir::Client,
-        };
+        let http = self.app == Some(AppProto::Http);
         let st = &mut self.dirs[dir.idx()];
         if http && st.lost_its_first_head() {
             st.resync = true;
