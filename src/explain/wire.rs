@@ -109,6 +109,19 @@ pub fn wire_http(pieces: &[(Dir, u64, WirePiece)]) -> WireHttp {
     out
 }
 
+/// Whether `b` can begin a message: a status line's `HTTP/` for a response, a method (an
+/// upper-case token) for a request; line ends before a message are tolerated.
+fn can_start(response: bool, b: &[u8]) -> bool {
+    match b.first() {
+        None | Some(b'\r' | b'\n') => true,
+        Some(_) if response => {
+            let n = b.len().min(5);
+            b.get(..n) == b"HTTP/".get(..n)
+        }
+        Some(c) => c.is_ascii_uppercase(),
+    }
+}
+
 /// Position just after the first `pat` in `b`.
 fn find(b: &[u8], pat: &[u8]) -> Option<usize> {
     b.windows(pat.len())
@@ -153,6 +166,13 @@ impl Side<'_> {
         match &mut self.st {
             St::Lost => 0,
             St::Head(buf, start) => {
+                if buf.is_empty() && !can_start(self.response, b) {
+                    // Bytes of a message whose head was never captured (a capture begun
+                    // inside a body): where the next message starts is not known here.
+                    self.labels.push((frame, "(mid-message)".into()));
+                    self.st = St::Lost;
+                    return 0;
+                }
                 if buf.is_empty() {
                     *start = frame;
                 } else if *start != frame {
@@ -356,6 +376,23 @@ mod tests {
         assert_eq!(w.labels[&6], "200 OK (head) + body 2 B");
         assert_eq!(w.labels[&7], "body 3 B");
         assert_eq!(w.chunks, vec![Vec::<Chunk>::new()]);
+    }
+
+    /// A capture begun inside a response body: its bytes are no head continued, and the
+    /// labels stop for that side instead of guessing.
+    #[test]
+    fn bytes_of_a_message_whose_head_was_not_captured_are_not_a_head() {
+        let tail: Vec<u8> = (0..1448u32).map(|i| (i % 251) as u8 | 0x80).collect();
+        let w = wire_http(&[
+            (Dir::Server, 1, Data(&tail)),
+            (Dir::Server, 2, Data(&tail)),
+            (Dir::Client, 3, Data(b"GET /b HTTP/1.1\r\n\r\n")),
+        ]);
+        assert_eq!(w.labels[&1], "(mid-message)");
+        assert!(!w.labels.contains_key(&2), "{:?}", w.labels);
+        assert_eq!(w.labels[&3], "GET /b");
+        let text = wire_http(&[(Dir::Client, 1, Data(b"1\n2\n3\n"))]);
+        assert_eq!(text.labels[&1], "(mid-message)");
     }
 
     #[test]
