@@ -164,7 +164,7 @@ pub fn map_key(cx: &KeyContext, k: KeyEvent) -> Option<Action> {
         return goto_key(k.code).map(Action::Goto);
     }
     if cx.anomalies && cx.quiz == QuizKeys::Off {
-        return lookup(ANOMALY_LIST_KEYS, k.code);
+        return lookup(ANOMALY_LIST_KEYS, k.code).or_else(|| lookup(MOVE_KEYS, k.code));
     }
     if let Some(a) = quiz_key(cx.quiz, k) {
         return a.map(Action::Quiz);
@@ -175,7 +175,9 @@ pub fn map_key(cx: &KeyContext, k: KeyEvent) -> Option<Action> {
     {
         return Some(Action::Goto(GotoAction::Start(Some(c))));
     }
-    lookup(COMMON_KEYS, k.code).or_else(|| screen_key(cx.screen, k.code))
+    lookup(COMMON_KEYS, k.code)
+        .or_else(|| lookup(MOVE_KEYS, k.code))
+        .or_else(|| screen_key(cx.screen, k.code))
 }
 
 /// A key table: a key and what it does.
@@ -205,32 +207,31 @@ const HELP_KEYS: KeyTable = &[
     (KeyCode::Char(' '), Action::HelpScroll(10)),
 ];
 
-/// While the anomaly list is open (outside quiz mode).
-const ANOMALY_LIST_KEYS: KeyTable = &[
-    (KeyCode::Esc, Action::ToggleAnomalies),
-    (KeyCode::Char('e'), Action::ToggleAnomalies),
-    (KeyCode::Char('q'), Action::Quit),
+/// Moving the selection: in the anomaly list as on both screens.
+const MOVE_KEYS: KeyTable = &[
     (KeyCode::Up, Action::Up),
     (KeyCode::Char('k'), Action::Up),
     (KeyCode::Down, Action::Down),
     (KeyCode::Char('j'), Action::Down),
     (KeyCode::PageUp, Action::PageUp),
     (KeyCode::PageDown, Action::PageDown),
+];
+
+/// While the anomaly list is open (outside quiz mode), with [`MOVE_KEYS`].
+const ANOMALY_LIST_KEYS: KeyTable = &[
+    (KeyCode::Esc, Action::ToggleAnomalies),
+    (KeyCode::Char('e'), Action::ToggleAnomalies),
+    (KeyCode::Char('q'), Action::Quit),
     (KeyCode::Enter, Action::Open),
 ];
 
-/// On both screens, when no prompt, overlay or quiz question takes the key.
+/// On both screens, when no prompt, overlay or quiz question takes the key, with
+/// [`MOVE_KEYS`].
 const COMMON_KEYS: KeyTable = &[
     (KeyCode::Char('q'), Action::Quit),
     (KeyCode::Esc, Action::Back),
     (KeyCode::Char('?'), Action::ToggleHelp),
     (KeyCode::Char('P'), Action::TogglePresent),
-    (KeyCode::Up, Action::Up),
-    (KeyCode::Char('k'), Action::Up),
-    (KeyCode::Down, Action::Down),
-    (KeyCode::Char('j'), Action::Down),
-    (KeyCode::PageUp, Action::PageUp),
-    (KeyCode::PageDown, Action::PageDown),
     (KeyCode::Char('g'), Action::Top),
     (KeyCode::Char('G'), Action::Bottom),
     (KeyCode::Char(' '), Action::StepNext),
@@ -362,6 +363,7 @@ mod help_agrees {
     fn bound() -> Vec<String> {
         let tables = [
             HELP_KEYS,
+            MOVE_KEYS,
             ANOMALY_LIST_KEYS,
             COMMON_KEYS,
             LIST_KEYS,
@@ -460,6 +462,7 @@ mod help_agrees {
         let tables = [
             CTRL_KEYS,
             HELP_KEYS,
+            MOVE_KEYS,
             ANOMALY_LIST_KEYS,
             COMMON_KEYS,
             LIST_KEYS,
