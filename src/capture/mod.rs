@@ -562,7 +562,11 @@ pub fn linktype_name(lt: u32) -> String {
     let n = match lt {
         0 => "NULL",
         1 => "ETHERNET",
+        9 => "PPP",
+        50 => "PPP_HDLC",
+        51 => "PPP_ETHER",
         101 => "RAW",
+        104 => "C_HDLC",
         108 => "LOOP",
         113 => "LINUX_SLL",
         228 => "IPV4",

@@ -44,6 +44,7 @@ pub(super) fn ethernet_ipv4_tcp(linktype: u32, data: &[u8], orig_len: u32) -> Op
         tcp: None,
         truncated: uncaptured > 0,
         error: None,
+        encap: None,
     };
     add_tcp(&mut out, Some(total - 20), payload, uncaptured);
     Some(out)

@@ -43,6 +43,10 @@ pub fn supported(linktype: u32) -> bool {
             | LINKTYPE_IPV4
             | LINKTYPE_IPV6
             | LINKTYPE_LINUX_SLL2
+            | super::encap::LINKTYPE_PPP
+            | super::encap::LINKTYPE_PPP_HDLC
+            | super::encap::LINKTYPE_PPP_ETHER
+            | super::encap::LINKTYPE_C_HDLC
     )
 }
 
@@ -53,7 +57,7 @@ pub fn strip(linktype: u32, d: &[u8]) -> Link<'_> {
         LINKTYPE_NULL | LINKTYPE_LOOP => null_loop(d),
         LINKTYPE_LINUX_SLL => sll(d),
         LINKTYPE_LINUX_SLL2 => sll2(d),
-        _ => Link::Unsupported,
+        _ => super::encap::strip_link(linktype, d),
     }
 }
 
@@ -87,6 +91,7 @@ fn sll_payload(protocol: u16, hatype: u16, rest: &[u8]) -> Link<'_> {
     }
     match protocol {
         0x0800 | 0x86DD | 0x0806 | 0x8100 | 0x88A8 | 0x9100 => Link::EtherType(protocol, rest),
+        p if super::encap::opens_ethertype(p) => Link::EtherType(protocol, rest),
         _ => Link::NonIp,
     }
 }

@@ -1,11 +1,13 @@
 //! Decoding one captured frame into the facts the rest of the pipeline needs.
 //!
 //! Owns: link-layer headers etherparse does not read (Linux cooked v1/v2, BSD NULL/LOOP),
-//! then hands the rest to etherparse (Ethernet with VLAN/QinQ, IPv4 with options, IPv6 with
+//! the encapsulations it does not open (`encap`: MPLS, PPPoE, PPP, GRE, IP in IP, VXLAN,
+//! Geneve; the inner packet is the one decoded), then hands the rest to etherparse (Ethernet with VLAN/QinQ, IPv4 with options, IPv6 with
 //! extension headers, TCP). TCP options are read here so unknown kinds are kept raw.
 //! Pure: no I/O, no clock. A capture is attacker-controlled: nothing here may panic,
 //! and nothing allocates from a length field.
 
+pub mod encap;
 mod fast;
 pub mod link;
 pub mod tcp;
@@ -69,6 +71,8 @@ pub struct Decoded<'a> {
     pub truncated: bool,
     /// Why decoding stopped early, when it did.
     pub error: Option<DecodeError>,
+    /// The outermost encapsulation opened to reach this packet (`encap`), if any.
+    pub encap: Option<&'static str>,
 }
 
 /// Why a frame could not be fully decoded.
@@ -96,6 +100,7 @@ impl<'a> Decoded<'a> {
             tcp: None,
             truncated: false,
             error: None,
+            encap: None,
         }
     }
 }
@@ -156,6 +161,8 @@ fn ether_key(mut et: u16, mut d: &[u8]) -> ShardKey {
     match et {
         0x0800 | 0x86DD => ip_key(d),
         ETHERTYPE_MACSEC => ShardKey::Unsure,
+        // An encapsulation the decoder opens: the inner packet decides.
+        _ if encap::opens_ethertype(et) => ShardKey::Unsure,
         _ if ETHERTYPE_VLAN.contains(&et) => ShardKey::Unsure,
         // ARP and every other EtherType: the decoder reads no IP behind it.
         _ => ShardKey::NotTcp,
@@ -182,7 +189,7 @@ fn ip_key(ip: &[u8]) -> ShardKey {
                 6 => ports_key(&h[12..16], &h[16..20], ip.get(ihl..)),
                 // An authentication header, which the decoder reads past.
                 51 => ShardKey::Unsure,
-                _ => ShardKey::NotTcp,
+                p => tunnel_key(p, ip.get(ihl..)),
             }
         }
         Some(6) => {
@@ -192,11 +199,29 @@ fn ip_key(ip: &[u8]) -> ShardKey {
             match h[6] {
                 6 => ports_key(&h[8..24], &h[24..40], ip.get(40..)),
                 n if IPV6_EXT_HEADERS.contains(&n) => ShardKey::Unsure,
-                _ => ShardKey::NotTcp,
+                p => tunnel_key(p, ip.get(40..)),
             }
         }
         // Neither version: malformed.
         _ => ShardKey::NotTcp,
+    }
+}
+
+/// Another IP protocol: `Unsure` when it may be a tunnel the decoder opens (IP in IP,
+/// GRE, UDP to or from a tunnel port), else `NotTcp`.
+fn tunnel_key(proto: u8, l4: Option<&[u8]>) -> ShardKey {
+    let port = |p: &[u8]| u16::from_be_bytes([p[0], p[1]]);
+    let tunnel = match proto {
+        encap::IP_IN_IP | encap::IPV6_IN_IP | encap::GRE => true,
+        17 => l4
+            .and_then(|l| l.first_chunk::<4>())
+            .is_some_and(|p| encap::tunnel_port(port(&p[0..2]), port(&p[2..4]))),
+        _ => false,
+    };
+    if tunnel {
+        ShardKey::Unsure
+    } else {
+        ShardKey::NotTcp
     }
 }
 
@@ -267,21 +292,67 @@ pub fn decode(linktype: u32, data: &[u8], orig_len: u32) -> Decoded<'_> {
 
 /// [`decode`] through etherparse, for every frame (the fast path must agree with it).
 fn decode_general(linktype: u32, data: &[u8], orig_len: u32) -> Decoded<'_> {
-    let sliced = match link::strip(linktype, data) {
-        link::Link::Ethernet(d) => match LaxSlicedPacket::from_ethernet(d) {
-            Ok(s) => s,
-            Err(e) => {
-                let mut out = Decoded::new(Kind::Malformed);
-                out.truncated = true;
-                out.error = Some(DecodeError::Short {
-                    layer: "Ethernet",
-                    have: e.len,
-                    need: e.required_len,
-                });
-                return out;
+    let uncaptured = (orig_len as usize).saturating_sub(data.len());
+    match decode_link(link::strip(linktype, data), uncaptured, 0) {
+        Some(d) => d,
+        None => {
+            let mut out = Decoded::new(Kind::UnsupportedLink);
+            out.error = Some(DecodeError::UnsupportedLink(linktype));
+            out
+        }
+    }
+}
+
+/// The EtherType behind an Ethernet header and up to two VLAN tags, and what follows it.
+fn ethertype_of(frame: &[u8]) -> Option<(u16, &[u8])> {
+    let mut et = u16::from_be_bytes([*frame.get(12)?, *frame.get(13)?]);
+    let mut d = frame.get(14..)?;
+    for _ in 0..2 {
+        if !ETHERTYPE_VLAN.contains(&et) {
+            break;
+        }
+        let (tag, rest) = d.split_first_chunk::<4>()?;
+        et = u16::from_be_bytes([tag[2], tag[3]]);
+        d = rest;
+    }
+    Some((et, d))
+}
+
+/// Decode what follows a link header, `depth` encapsulations in; `None` for a link type
+/// tcpscope does not read.
+fn decode_link(l: link::Link<'_>, uncaptured: usize, depth: u8) -> Option<Decoded<'_>> {
+    let opened = |et: u16, d| {
+        (encap::opens_ethertype(et) && depth < encap::MAX_DEPTH)
+            .then(|| (encap::ethertype_name(et), encap::behind_ethertype(et, d)))
+    };
+    let open = |(name, inner), depth| {
+        let mut d = decode_link(inner, uncaptured, depth)?;
+        d.encap = Some(name);
+        Some(d)
+    };
+    let sliced = match l {
+        link::Link::Ethernet(d) => {
+            if let Some(inner) = ethertype_of(d).and_then(|(et, rest)| opened(et, rest)) {
+                return open(inner, depth + 1);
             }
-        },
+            match LaxSlicedPacket::from_ethernet(d) {
+                Ok(s) => s,
+                Err(e) => {
+                    let mut out = Decoded::new(Kind::Malformed);
+                    out.truncated = true;
+                    out.error = Some(DecodeError::Short {
+                        layer: "Ethernet",
+                        have: e.len,
+                        need: e.required_len,
+                    });
+                    return Some(out);
+                }
+            }
+        }
         link::Link::EtherType(et, d) => {
+            if let Some(inner) = opened(et, d) {
+                return open(inner, depth + 1);
+            }
             LaxSlicedPacket::from_ether_type(etherparse::EtherType(et), d)
         }
         link::Link::Ip(d) => match LaxSlicedPacket::from_ip(d) {
@@ -292,32 +363,46 @@ fn decode_general(linktype: u32, data: &[u8], orig_len: u32) -> Decoded<'_> {
                     layer: "IP",
                     detail: e.to_string(),
                 });
-                out.truncated = data.len() < orig_len as usize;
-                return out;
+                out.truncated = uncaptured > 0;
+                return Some(out);
             }
         },
-        link::Link::NonIp => return Decoded::new(Kind::NonIp),
+        link::Link::NonIp => return Some(Decoded::new(Kind::NonIp)),
         link::Link::Short { layer, have, need } => {
             let mut out = Decoded::new(Kind::Malformed);
             out.truncated = true;
             out.error = Some(DecodeError::Short { layer, have, need });
-            return out;
+            return Some(out);
         }
-        link::Link::Unsupported => {
-            let mut out = Decoded::new(Kind::UnsupportedLink);
-            out.error = Some(DecodeError::UnsupportedLink(linktype));
-            return out;
-        }
+        link::Link::Unsupported => return None,
     };
-    from_sliced(sliced, (orig_len as usize).saturating_sub(data.len()))
+    Some(from_sliced(sliced, uncaptured, depth))
 }
 
-/// `uncaptured`: bytes of the frame on the wire beyond what the capture kept.
-fn from_sliced(s: LaxSlicedPacket<'_>, uncaptured: usize) -> Decoded<'_> {
+/// The packet a tunnel in `payload` carries, decoded, when it is one `encap` opens and
+/// what it carries is IP; `None` otherwise (the outer packet is then what it says).
+fn inner_packet(proto: u8, payload: &[u8], uncaptured: usize, depth: u8) -> Option<Decoded<'_>> {
+    if depth >= encap::MAX_DEPTH {
+        return None;
+    }
+    let (name, link) = encap::behind_ip(proto, payload)?;
+    let mut inner = decode_link(link, uncaptured, depth + 1)?;
+    inner.encap = Some(name);
+    (!matches!(inner.kind, Kind::NonIp | Kind::UnsupportedLink)).then_some(inner)
+}
+
+/// `uncaptured`: bytes of the frame on the wire beyond what the capture kept; `depth`:
+/// encapsulations opened to get here.
+fn from_sliced(s: LaxSlicedPacket<'_>, uncaptured: usize, depth: u8) -> Decoded<'_> {
     let cut = uncaptured > 0;
     let Some((ip, payload)) = ip_of(&s) else {
         return not_ip(&s, cut);
     };
+    if !ip.fragment
+        && let Some(inner) = inner_packet(payload.ip_number.0, payload.payload, uncaptured, depth)
+    {
+        return inner;
+    }
     let truncated = cut || payload.incomplete;
     let kind = match payload.ip_number {
         IpNumber::TCP => Kind::Tcp,
@@ -331,6 +416,7 @@ fn from_sliced(s: LaxSlicedPacket<'_>, uncaptured: usize) -> Decoded<'_> {
         tcp: None,
         truncated,
         error: None,
+        encap: None,
     };
     // Only the first fragment carries the TCP header; reassembly is not attempted.
     if kind == Kind::Tcp && !ip.fragment {
@@ -444,225 +530,4 @@ fn claimed_ip_payload_len(s: &LaxSlicedPacket<'_>) -> Option<usize> {
 }
 
 #[cfg(test)]
-mod hash_tests {
-    use super::*;
-    use etherparse::{ArpHardwareId, ArpOperation, ArpPacket, EtherType, PacketBuilder};
-    use proptest::prelude::*;
-
-    fn eth_tcp_v4(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16) -> Vec<u8> {
-        let mut out = Vec::new();
-        PacketBuilder::ethernet2([1; 6], [2; 6])
-            .ipv4(src, dst, 64)
-            .tcp(sport, dport, 1, 100)
-            .write(&mut out, b"x")
-            .unwrap();
-        out
-    }
-
-    fn eth_tcp_v6(src: [u8; 16], sport: u16, dst: [u8; 16], dport: u16) -> Vec<u8> {
-        let mut out = Vec::new();
-        PacketBuilder::ethernet2([1; 6], [2; 6])
-            .ipv6(src, dst, 64)
-            .tcp(sport, dport, 1, 100)
-            .write(&mut out, b"hello")
-            .unwrap();
-        out
-    }
-
-    /// The hash of the endpoints `decode` reads, if it reads a TCP segment.
-    fn decoded_hash(linktype: u32, data: &[u8]) -> Option<u64> {
-        let d = decode(linktype, data, data.len() as u32);
-        let (ip, t) = (d.ip?, d.tcp?);
-        Some(hash_ip_endpoints(
-            (ip.src, t.src_port),
-            (ip.dst, t.dst_port),
-        ))
-    }
-
-    /// What sharding relies on: a frame `decode` reads a TCP segment from is never
-    /// `NotTcp`, and a `Tcp` key is the hash of the decoded endpoints.
-    fn assert_agrees(linktype: u32, data: &[u8]) {
-        let key = shard_key(linktype, data);
-        if let Some(h) = decoded_hash(linktype, data) {
-            assert!(
-                key == ShardKey::Tcp(h) || key == ShardKey::Unsure,
-                "decoded TCP hashing to {h:#x} classified {key:?}: {data:02x?}"
-            );
-        }
-    }
-
-    #[test]
-    fn tcp_hashes_alike_in_both_directions_and_matches_the_decoder() {
-        let mut fwd = Vec::new();
-        PacketBuilder::ethernet2([1; 6], [2; 6])
-            .single_vlan(7.try_into().unwrap())
-            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
-            .tcp(40000, 80, 1, 100)
-            .write(&mut fwd, b"x")
-            .unwrap();
-        let rev = eth_tcp_v4([10, 0, 0, 2], 80, [10, 0, 0, 1], 40000);
-        let ShardKey::Tcp(h) = shard_key(1, &fwd) else {
-            panic!("{:?}", shard_key(1, &fwd))
-        };
-        assert_eq!(shard_key(1, &rev), ShardKey::Tcp(h));
-        assert_eq!(decoded_hash(1, &rev), Some(h));
-        assert_eq!(decoded_hash(1, &fwd), Some(h));
-        // Another connection between the same hosts hashes differently.
-        let other = eth_tcp_v4([10, 0, 0, 2], 80, [10, 0, 0, 1], 40001);
-        assert_ne!(shard_key(1, &other), ShardKey::Tcp(h));
-
-        let (a, b) = (
-            [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
-            [0xfe; 16],
-        );
-        let v6 = eth_tcp_v6(a, 443, b, 50000);
-        let v6_rev = eth_tcp_v6(b, 50000, a, 443);
-        let ShardKey::Tcp(h6) = shard_key(1, &v6) else {
-            panic!()
-        };
-        assert_eq!(shard_key(1, &v6_rev), ShardKey::Tcp(h6));
-        assert_eq!(decoded_hash(1, &v6), Some(h6));
-        // The same packet on a raw IP link.
-        assert_eq!(shard_key(101, &v6[14..]), ShardKey::Tcp(h6));
-    }
-
-    #[test]
-    fn udp_and_arp_are_not_tcp() {
-        let mut udp = Vec::new();
-        PacketBuilder::ethernet2([1; 6], [2; 6])
-            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
-            .udp(5353, 53)
-            .write(&mut udp, b"query")
-            .unwrap();
-        assert_eq!(shard_key(1, &udp), ShardKey::NotTcp);
-        assert_eq!(decode(1, &udp, udp.len() as u32).kind, Kind::Udp);
-
-        let mut arp = Vec::new();
-        PacketBuilder::ethernet2([1; 6], [0xff; 6])
-            .arp(
-                ArpPacket::new(
-                    ArpHardwareId::ETHERNET,
-                    EtherType::IPV4,
-                    ArpOperation::REQUEST,
-                    &[1; 6],
-                    &[10, 0, 0, 1],
-                    &[0; 6],
-                    &[10, 0, 0, 2],
-                )
-                .unwrap(),
-            )
-            .write(&mut arp)
-            .unwrap();
-        assert_eq!(shard_key(1, &arp), ShardKey::NotTcp);
-        assert_eq!(decode(1, &arp, arp.len() as u32).kind, Kind::Arp);
-    }
-
-    #[test]
-    fn fragments_and_extension_headers() {
-        // A first IPv4 fragment of a TCP segment: the decoder keeps no segment.
-        let mut frag = eth_tcp_v4([10, 0, 0, 1], 1, [10, 0, 0, 2], 2);
-        frag[14 + 6] |= 0x20;
-        assert_eq!(shard_key(1, &frag), ShardKey::NotTcp);
-        assert!(decode(1, &frag, frag.len() as u32).tcp.is_none());
-
-        // IPv6 with a hop-by-hop header before TCP: only the decoder can tell.
-        let mut v6 = eth_tcp_v6([1; 16], 1000, [2; 16], 80);
-        v6[14 + 6] = 0;
-        let plen = u16::from_be_bytes([v6[14 + 4], v6[14 + 5]]) + 8;
-        v6[14 + 4..14 + 6].copy_from_slice(&plen.to_be_bytes());
-        v6.splice(14 + 40..14 + 40, [6, 0, 1, 4, 0, 0, 0, 0]);
-        assert_eq!(shard_key(1, &v6), ShardKey::Unsure);
-        let plain = eth_tcp_v6([2; 16], 80, [1; 16], 1000);
-        assert_eq!(
-            shard_key(1, &plain),
-            ShardKey::Tcp(decoded_hash(1, &v6).unwrap())
-        );
-    }
-
-    #[test]
-    fn every_ethertype_and_ip_protocol_agrees_with_the_decoder() {
-        let v4 = eth_tcp_v4([10, 0, 0, 1], 40000, [10, 0, 0, 2], 80);
-        let v6 = eth_tcp_v6([1; 16], 40000, [2; 16], 80);
-        for et in 0..=u16::MAX {
-            for ip in [&v4[14..], &v6[14..]] {
-                let mut f = v4[..12].to_vec();
-                f.extend_from_slice(&et.to_be_bytes());
-                // Behind a VLAN-looking type, a tag carrying IPv4.
-                f.extend_from_slice(&[0, 7, 0x08, 0x00]);
-                f.extend_from_slice(ip);
-                assert_agrees(1, &f);
-                f.drain(14..18);
-                assert_agrees(1, &f);
-            }
-        }
-        // Each protocol number straight before TCP, and before an extension-like header
-        // (8 bytes as IPv6 options, routing or fragment headers are; 12 as an
-        // authentication header) whose next header is TCP.
-        let ext8 = [6u8, 0, 0, 0, 0, 0, 0, 0];
-        let ext12 = [6u8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-        for proto in 0..=u8::MAX {
-            for ext in [&[][..], &ext8, &ext12] {
-                assert_agrees(1, &with_ext(&v4, 9, 2, proto, ext));
-                assert_agrees(1, &with_ext(&v6, 6, 4, proto, ext));
-            }
-        }
-    }
-
-    /// `frame` (Ethernet + IP) with protocol `proto` in the IP header byte `proto_at`
-    /// and `ext` inserted after the IP header, the length field at `len_at` grown to fit.
-    fn with_ext(frame: &[u8], proto_at: usize, len_at: usize, proto: u8, ext: &[u8]) -> Vec<u8> {
-        let mut f = frame.to_vec();
-        let hdr = if f[14] >> 4 == 4 { 20 } else { 40 };
-        f[14 + proto_at] = proto;
-        let len = u16::from_be_bytes([f[14 + len_at], f[15 + len_at]]) + ext.len() as u16;
-        f[14 + len_at..16 + len_at].copy_from_slice(&len.to_be_bytes());
-        f.splice(14 + hdr..14 + hdr, ext.iter().copied());
-        f
-    }
-
-    fn base_frames() -> Vec<(u32, Vec<u8>)> {
-        let v4 = eth_tcp_v4([10, 0, 0, 1], 40000, [10, 0, 0, 2], 80);
-        let v6 = eth_tcp_v6([1; 16], 40000, [2; 16], 80);
-        let mut vlan2 = Vec::new();
-        PacketBuilder::ethernet2([1; 6], [2; 6])
-            .double_vlan(1.try_into().unwrap(), 2.try_into().unwrap())
-            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
-            .tcp(1, 2, 3, 4)
-            .write(&mut vlan2, b"")
-            .unwrap();
-        let mut sll = vec![0u8; 16];
-        sll[14..16].copy_from_slice(&0x0800u16.to_be_bytes());
-        sll.extend_from_slice(&v4[14..]);
-        let mut null = vec![2u8, 0, 0, 0];
-        null.extend_from_slice(&v6[14..]);
-        vec![
-            (1, v4.clone()),
-            (1, v6.clone()),
-            (1, vlan2),
-            (101, v4[14..].to_vec()),
-            (113, sll),
-            (0, null),
-        ]
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
-        #[test]
-        fn damaged_frames_agree_with_the_decoder(
-            which in 0usize..6,
-            edits in proptest::collection::vec((0usize..80, any::<u8>()), 0..4),
-            cut in proptest::option::of(0usize..80),
-        ) {
-            let (linktype, mut f) = base_frames().swap_remove(which);
-            for (i, b) in edits {
-                if let Some(x) = f.get_mut(i) {
-                    *x = b;
-                }
-            }
-            if let Some(n) = cut {
-                f.truncate(n);
-            }
-            assert_agrees(linktype, &f);
-        }
-    }
-}
+mod hash_tests;

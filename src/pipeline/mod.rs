@@ -260,6 +260,9 @@ impl<'a> Analyzer<'a> {
         if d.ip.is_some_and(|i| i.fragment) {
             st.ip_fragments += 1;
         }
+        if let Some(name) = d.encap {
+            *st.encapsulated.entry(name).or_insert(0) += 1;
+        }
         if d.kind != Kind::Tcp {
             *st.skipped.entry(d.kind.skip_key()).or_insert(0) += 1;
             return None;

@@ -20,6 +20,10 @@ pub struct CaptureStats {
     pub tcp_packets: u64,
     /// Non-TCP packets by kind.
     pub skipped: BTreeMap<&'static str, u64>,
+    /// Packets found inside an encapsulation (MPLS, PPPoE, GRE, IP in IP, VXLAN, Geneve),
+    /// by the outermost one: their connections are the inner packets'.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub encapsulated: BTreeMap<&'static str, u64>,
     pub truncated_packets: u64,
     /// IP fragments (counted, not reassembled).
     pub ip_fragments: u64,
@@ -89,6 +93,9 @@ impl CaptureStats {
         self.linktypes = self.linktypes_in_order();
         self.packets += o.packets;
         self.tcp_packets += o.tcp_packets;
+        for (k, v) in o.encapsulated {
+            *self.encapsulated.entry(k).or_insert(0) += v;
+        }
         for (k, v) in o.skipped {
             *self.skipped.entry(k).or_insert(0) += v;
         }

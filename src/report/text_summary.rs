@@ -23,6 +23,18 @@ pub fn write(out: &mut dyn Write, st: &CaptureStats) -> io::Result<()> {
         "packets     {} total, {} TCP, {} truncated, over {dur}",
         st.packets, st.tcp_packets, st.truncated_packets
     )?;
+    if !st.encapsulated.is_empty() {
+        let s: Vec<String> = st
+            .encapsulated
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        writeln!(
+            out,
+            "tunnelled   {} (connections are the packets inside)",
+            s.join(", ")
+        )?;
+    }
     if !st.skipped.is_empty() {
         let s: Vec<String> = st.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();
         writeln!(out, "skipped     {}", s.join(", "))?;
