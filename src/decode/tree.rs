@@ -6,7 +6,7 @@
 //! where each field sits); `decode::decode` finds the same TCP segment behind the same
 //! link and IPv6 extension chain (a test below checks it).
 
-use crate::decode::link;
+use crate::decode::{encap, link};
 
 /// One line of the header tree; `range` is the bytes it covers (for the hex highlight).
 #[derive(Clone, Debug, PartialEq)]
@@ -44,23 +44,78 @@ fn mac(d: &[u8]) -> String {
         .join(":")
 }
 
-/// Every layer and field below the frame itself (link, IP, IPv6 extensions, TCP and its
-/// options, payload), with byte ranges within `d`.
+/// Every layer and field below the frame itself (link, encapsulations, IP, IPv6
+/// extensions, TCP and its options, payload), with byte ranges within `d`.
 pub fn layers(linktype: u32, d: &[u8]) -> Vec<Field> {
     let mut v = Vec::new();
-    let Some((ip_at, ethertype)) = link_layer(linktype, d, &mut v) else {
+    let Some(mut at) = link_layer(linktype, d, &mut v) else {
         return v;
     };
-    let version = d.get(ip_at).map(|b| b >> 4);
-    let tcp_at = match (ethertype, version) {
-        (Some(0x0800) | None, Some(4)) => ipv4(d, ip_at, &mut v),
-        (Some(0x86dd) | None, Some(6)) => ipv6(d, ip_at, &mut v),
-        _ => None,
-    };
-    if let Some(t) = tcp_at {
-        tcp(d, t, &mut v);
+    // Each pass reads one IP header, or opens one encapsulation (as `decode` does, to the
+    // same depth) and goes on inside it.
+    for _ in 0..=encap::MAX_DEPTH {
+        let (ip_at, ethertype) = at;
+        let inner = match ethertype {
+            Some(et) if encap::opens_ethertype(et) => {
+                let rest = d.get(ip_at..).unwrap_or_default();
+                Some((encap::ethertype_name(et), encap::behind_ethertype(et, rest)))
+            }
+            _ => {
+                let Some((proto, upper)) = ip_layer(d, ip_at, ethertype, &mut v) else {
+                    break;
+                };
+                if proto == 6 {
+                    tcp(d, upper, &mut v);
+                    break;
+                }
+                encap::behind_ip(proto, d.get(upper..).unwrap_or_default())
+            }
+        };
+        match inner.and_then(|(name, link)| enter(d, ip_at, name, link, &mut v)) {
+            Some(next) => at = next,
+            None => break,
+        }
     }
     v
+}
+
+/// The IP header at `at` (IPv4 or IPv6 by the EtherType, or by the version nibble):
+/// its upper protocol and where that starts (None: no IP, or a later fragment).
+fn ip_layer(d: &[u8], at: usize, et: Option<u16>, v: &mut Vec<Field>) -> Option<(u8, usize)> {
+    match (et, d.get(at).map(|b| b >> 4)) {
+        (Some(0x0800) | None, Some(4)) => ipv4(d, at, v),
+        (Some(0x86dd) | None, Some(6)) => ipv6(d, at, v),
+        _ => None,
+    }
+}
+
+/// Into an encapsulation `name` whose header starts at `from`: its line, then where what
+/// it carries starts (an IP packet, or an Ethernet frame read here).
+fn enter(
+    d: &[u8],
+    from: usize,
+    name: &str,
+    inner: link::Link<'_>,
+    v: &mut Vec<Field>,
+) -> Option<(usize, Option<u16>)> {
+    let start = |s: &[u8]| (s.as_ptr() as usize).checked_sub(d.as_ptr() as usize);
+    let (at, frame) = match inner {
+        link::Link::Ip(rest) => (start(rest)?, false),
+        link::Link::Ethernet(rest) => (start(rest)?, true),
+        _ => return None,
+    };
+    field(
+        v,
+        0,
+        format!("{name} (encapsulation: the packet inside is the connection's)"),
+        from,
+        at.checked_sub(from)?,
+    );
+    if frame {
+        ethernet(d, at, v)
+    } else {
+        Some((at, None))
+    }
 }
 
 /// The link header's fields; where the IP header starts and the EtherType naming it (None:
@@ -68,24 +123,7 @@ pub fn layers(linktype: u32, d: &[u8]) -> Vec<Field> {
 fn link_layer(linktype: u32, d: &[u8], v: &mut Vec<Field>) -> Option<(usize, Option<u16>)> {
     let base = d.as_ptr() as usize;
     match link::strip(linktype, d) {
-        link::Link::Ethernet(_) => {
-            if d.len() < 14 {
-                return None;
-            }
-            field(v, 0, "Ethernet II".into(), 0, 14);
-            field(v, 1, format!("Destination: {}", mac(&d[0..6])), 0, 6);
-            field(v, 1, format!("Source: {}", mac(&d[6..12])), 6, 6);
-            let mut at = 12;
-            let mut et = be16(d, at).unwrap_or(0);
-            while (et == 0x8100 || et == 0x88a8) && d.len() >= at + 6 {
-                let tci = be16(d, at + 2).unwrap_or(0);
-                field(v, 1, format!("VLAN tag: id {}", tci & 0x0fff), at, 4);
-                at += 4;
-                et = be16(d, at).unwrap_or(0);
-            }
-            field(v, 1, format!("Type: 0x{et:04x}"), at, 2);
-            Some((at + 2, Some(et)))
-        }
+        link::Link::Ethernet(_) => ethernet(d, 0, v),
         link::Link::EtherType(et, rest) => {
             let off = rest.as_ptr() as usize - base;
             field(v, 0, format!("Link header (EtherType 0x{et:04x})"), 0, off);
@@ -102,7 +140,36 @@ fn link_layer(linktype: u32, d: &[u8], v: &mut Vec<Field>) -> Option<(usize, Opt
     }
 }
 
-fn ipv4(d: &[u8], at: usize, v: &mut Vec<Field>) -> Option<usize> {
+/// An Ethernet II header at `o` and its VLAN tags; where its payload starts and its
+/// EtherType.
+fn ethernet(d: &[u8], o: usize, v: &mut Vec<Field>) -> Option<(usize, Option<u16>)> {
+    if d.len() < o + 14 {
+        return None;
+    }
+    field(v, 0, "Ethernet II".into(), o, 14);
+    field(v, 1, format!("Destination: {}", mac(&d[o..o + 6])), o, 6);
+    field(
+        v,
+        1,
+        format!("Source: {}", mac(&d[o + 6..o + 12])),
+        o + 6,
+        6,
+    );
+    let mut at = o + 12;
+    let mut et = be16(d, at).unwrap_or(0);
+    while (et == 0x8100 || et == 0x88a8) && d.len() >= at + 6 {
+        let tci = be16(d, at + 2).unwrap_or(0);
+        field(v, 1, format!("VLAN tag: id {}", tci & 0x0fff), at, 4);
+        at += 4;
+        et = be16(d, at).unwrap_or(0);
+    }
+    field(v, 1, format!("Type: 0x{et:04x}"), at, 2);
+    Some((at + 2, Some(et)))
+}
+
+/// The IPv4 header at `at`: its protocol and where its payload starts, unless a later
+/// fragment (no upper header there).
+fn ipv4(d: &[u8], at: usize, v: &mut Vec<Field>) -> Option<(u8, usize)> {
     let ihl = usize::from(d.get(at)? & 0x0f) * 4;
     if ihl < 20 || d.len() < at + 20 {
         return None;
@@ -170,10 +237,10 @@ fn ipv4(d: &[u8], at: usize, v: &mut Vec<Field>) -> Option<usize> {
             ihl - 20,
         );
     }
-    (d[at + 9] == 6 && ff & 0x1fff == 0).then_some(at + ihl)
+    (ff & 0x1fff == 0).then_some((d[at + 9], at + ihl))
 }
 
-fn ipv6(d: &[u8], at: usize, v: &mut Vec<Field>) -> Option<usize> {
+fn ipv6(d: &[u8], at: usize, v: &mut Vec<Field>) -> Option<(u8, usize)> {
     if d.len() < at + 40 {
         return None;
     }
@@ -225,9 +292,14 @@ fn ipv6_extension_name(next: u8) -> Option<&'static str> {
 }
 
 /// Unfold the extension headers from `at` (RFC 8200 order, each with its own length
-/// rule); the offset of the TCP header if the chain ends in TCP and this is not a
-/// non-first fragment. Stops where the bytes end.
-fn ipv6_extensions(d: &[u8], mut next: u8, mut at: usize, v: &mut Vec<Field>) -> Option<usize> {
+/// rule); the upper protocol the chain ends in and where it starts, unless a non-first
+/// fragment. Stops where the bytes end.
+fn ipv6_extensions(
+    d: &[u8],
+    mut next: u8,
+    mut at: usize,
+    v: &mut Vec<Field>,
+) -> Option<(u8, usize)> {
     let mut first_fragment = true;
     // Every extension header is at least 8 bytes, so the bytes bound the loop; the count
     // bounds it too.
@@ -257,7 +329,7 @@ fn ipv6_extensions(d: &[u8], mut next: u8, mut at: usize, v: &mut Vec<Field>) ->
         next = nh;
         at += len;
     }
-    (next == 6 && first_fragment).then_some(at)
+    first_fragment.then_some((next, at))
 }
 
 /// The fields of the IPv6 extension header `next` at `at` after its next-header byte
@@ -470,6 +542,44 @@ mod tests {
 
     fn tree(data: Vec<u8>) -> Vec<String> {
         layers(1, &data).into_iter().map(|f| f.text).collect()
+    }
+
+    /// The IPv6 frame above inside GRE (with a key) inside IPv4, and inside VXLAN: the tree
+    /// names each encapsulation and goes on to the same TCP header the decoder reads.
+    #[test]
+    fn encapsulations_are_named_and_opened_down_to_tcp() {
+        let inner = ipv6_with_extensions(0);
+        let outer = |proto: u8, body: &[u8]| {
+            let mut o = Vec::new();
+            etherparse::PacketBuilder::ethernet2([1; 6], [2; 6])
+                .ipv4([192, 168, 0, 1], [192, 168, 0, 2], 64)
+                .write(&mut o, etherparse::IpNumber(proto), body)
+                .unwrap();
+            o
+        };
+        let gre = outer(
+            47,
+            &[&[0x20, 0, 0x86, 0xDD, 0, 0, 0, 9][..], &inner[14..]].concat(),
+        );
+        let mut vxlan = Vec::new();
+        etherparse::PacketBuilder::ethernet2([1; 6], [2; 6])
+            .ipv4([192, 168, 0, 1], [192, 168, 0, 2], 64)
+            .udp(50000, 4789)
+            .write(
+                &mut vxlan,
+                &[&[8u8, 0, 0, 0, 0, 0, 1, 0][..], &inner].concat(),
+            )
+            .unwrap();
+        for (frame, tunnel, ethernets) in [(gre, "GRE", 1), (vxlan, "VXLAN", 2)] {
+            let dec = crate::decode::decode(1, &frame, frame.len() as u32);
+            assert_eq!(dec.tcp.as_ref().map(|s| s.src_port), Some(40000));
+            let t = tree(frame);
+            let has = |s: &str| t.iter().filter(|l| l.starts_with(s)).count();
+            assert_eq!(has(&format!("{tunnel} (encapsulation")), 1, "{t:#?}");
+            assert_eq!(has("Ethernet II"), ethernets, "{t:#?}");
+            assert_eq!(has("Internet Protocol version 6"), 1, "{t:#?}");
+            assert_eq!(has("Source port: 40000"), 1, "{t:#?}");
+        }
     }
 
     #[test]
