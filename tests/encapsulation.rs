@@ -1,6 +1,6 @@
 //! Connections carried inside an encapsulation: an MPLS label stack, a PPPoE session, the
 //! PPP and Cisco HDLC link types, GRE (with its key and sequence words, and ERSPAN
-//! mirroring whole frames), IPv4 and IPv6 in IP, VXLAN and Geneve. Each capture holds one
+//! mirroring whole frames), IPv4 and IPv6 in IP, VXLAN, Geneve, GTP-U and Teredo. Each capture holds one
 //! whole HTTP exchange (handshake, request, response, both FINs) wrapped the same way;
 //! the report must show that inner connection exactly as it shows it unwrapped, say how
 //! many packets were inside which tunnel, and shard it the same on several workers.
@@ -236,6 +236,39 @@ fn wrapped() -> Vec<Wrapped> {
             false,
             Some("Geneve"),
         ),
+        (
+            "gtp-u-with-sequence",
+            1,
+            map(&v4, &|p| {
+                let len = (p.len() + 4) as u16;
+                let h = [
+                    0x32,
+                    0xFF,
+                    (len >> 8) as u8,
+                    len as u8,
+                    0,
+                    0,
+                    0,
+                    5,
+                    0,
+                    1,
+                    0,
+                    0,
+                ];
+                outer_udp(2152, &[&h[..], p].concat())
+            }),
+            false,
+            Some("GTP-U"),
+        ),
+        (
+            "teredo-with-origin",
+            1,
+            map(&v6, &|p| {
+                outer_udp(3544, &[&[0, 0, 0x8C, 0x9F, 1, 2, 3, 4][..], p].concat())
+            }),
+            true,
+            Some("Teredo"),
+        ),
     ]
 }
 
@@ -322,7 +355,7 @@ fn tunnels_nested_past_the_bound_are_not_opened() {
 }
 
 /// What a tunnel does not carry as IP stays what it was: GRE with PPTP's version, UDP to
-/// another port, an MPLS pseudowire's control word (the label stack was opened, so it
+/// another port or not what its port names, an MPLS pseudowire's control word (the label stack was opened, so it
 /// counts as MPLS; what is behind it is not IP).
 #[test]
 fn what_is_not_a_tunnel_of_ip_stays_as_it_was() {
@@ -340,13 +373,16 @@ fn what_is_not_a_tunnel_of_ip_stays_as_it_was() {
             &[&[0x08, 0, 0, 0, 0, 0, 0x2A, 0][..], &ethernet(0x0800, ip)].concat(),
         ),
         ethernet(0x8847, &[&[0, 0x64, 1, 64, 0, 0, 0, 0][..], ip].concat()),
+        // Any UDP on a tunnel's port: not GTP-U, or "IPv6" that does not read as IPv6.
+        outer_udp(2152, b"not gtp at all"),
+        outer_udp(3544, &[0x60, 0, 0, 0, 0xFF, 0xFF]),
     ];
     let v = report(&write_pcap("not-tunnels", 1, &frames), "1");
     let cap = &v["capture"];
     assert_eq!(cap["tcp_packets"], 0);
     assert_eq!(
         cap["skipped"],
-        serde_json::json!({"other_ip": 1, "udp": 1, "non_ip": 1})
+        serde_json::json!({"other_ip": 1, "udp": 3, "non_ip": 1})
     );
     assert_eq!(cap["encapsulated"], serde_json::json!({"MPLS": 1}), "{cap}");
 }

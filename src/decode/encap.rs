@@ -1,7 +1,7 @@
 //! Encapsulations etherparse does not open, so that the TCP connection they carry is
 //! seen: MPLS label stacks and PPPoE sessions behind an EtherType; the PPP, PPPoE and
 //! Cisco HDLC link types; and tunnels inside IP (IPv4 or IPv6 in IP, GRE with ERSPAN,
-//! VXLAN and Geneve on their IANA ports). The connection shown is the inner one, as
+//! and on their IANA UDP ports VXLAN, Geneve, GTP-U and Teredo). The connection shown is the inner one, as
 //! Wireshark and Zeek show it; the outer headers only carried it.
 //!
 //! Before this, such frames were counted as "non_ip" or "other_ip" and a capture taken
@@ -29,9 +29,14 @@ pub const LINKTYPE_PPP_HDLC: u32 = 50;
 pub const LINKTYPE_PPP_ETHER: u32 = 51;
 pub const LINKTYPE_C_HDLC: u32 = 104;
 
-/// UDP ports of the tunnels opened (IANA: VXLAN 4789, Geneve 6081).
-pub(super) const UDP_VXLAN: u16 = 4789;
-pub(super) const UDP_GENEVE: u16 = 6081;
+/// UDP ports of the tunnels opened (IANA: VXLAN 4789, Geneve 6081, GTP-U 2152, Teredo
+/// 3544), with their names, in the order a datagram between two of them is tried.
+const UDP_TUNNELS: [(u16, &str); 4] = [
+    (4789, "VXLAN"),
+    (6081, "Geneve"),
+    (2152, "GTP-U"),
+    (3544, "Teredo"),
+];
 
 /// IP protocol numbers of the tunnels opened.
 pub(super) const IP_IN_IP: u8 = 4;
@@ -43,9 +48,11 @@ pub(super) fn opens_ethertype(et: u16) -> bool {
     ETHERTYPE_MPLS.contains(&et) || et == ETHERTYPE_PPPOE_SESSION
 }
 
-/// Whether a UDP datagram between these ports is a tunnel [`behind_ip`] opens.
-pub(super) fn tunnel_port(src: u16, dst: u16) -> bool {
-    [UDP_VXLAN, UDP_GENEVE].contains(&dst) || [UDP_VXLAN, UDP_GENEVE].contains(&src)
+/// The tunnel a UDP datagram between these ports is, if one [`behind_ip`] opens (the
+/// destination port first).
+pub(super) fn tunnel_port(src: u16, dst: u16) -> Option<&'static str> {
+    let named = |p: u16| UDP_TUNNELS.iter().find(|t| t.0 == p).map(|t| t.1);
+    named(dst).or_else(|| named(src))
 }
 
 /// What a frame of the PPP, PPPoE or Cisco HDLC link types carries.
@@ -121,11 +128,7 @@ fn mpls(d: &[u8]) -> Link<'_> {
             break;
         }
     }
-    match rest.first().map(|b| b >> 4) {
-        Some(4 | 6) => Link::Ip(rest),
-        Some(_) => Link::NonIp,
-        None => short("MPLS payload", 0, 1),
-    }
+    ip_by_version(rest)
 }
 
 /// A PPPoE session header (version/type, code, session id, length), then PPP's
@@ -197,25 +200,92 @@ fn erspan(d: &[u8], len: usize) -> Link<'_> {
     }
 }
 
-/// A UDP datagram to or from VXLAN's or Geneve's port: the Ethernet frame (or, for
-/// Geneve, the protocol type's payload) it carries; `None` for any other UDP.
+/// A UDP datagram to or from a tunnel's port: what it carries (an Ethernet frame for
+/// VXLAN, the protocol type's payload for Geneve, an IP packet for GTP-U and Teredo);
+/// `None` for any other UDP.
 fn udp_tunnel(d: &[u8]) -> Option<(&'static str, Link<'_>)> {
     let h = d.first_chunk::<8>()?;
     let (src, dst) = (
         u16::from_be_bytes([h[0], h[1]]),
         u16::from_be_bytes([h[2], h[3]]),
     );
-    if !tunnel_port(src, dst) {
-        return None;
-    }
+    let name = tunnel_port(src, dst)?;
     let len = usize::from(u16::from_be_bytes([h[4], h[5]]));
     let body = &d[8..len.clamp(8, d.len())];
-    let geneve = dst == UDP_GENEVE || (src == UDP_GENEVE && dst != UDP_VXLAN);
-    Some(if geneve {
-        ("Geneve", geneve_payload(body))
-    } else {
-        ("VXLAN", vxlan(body))
-    })
+    Some((
+        name,
+        match name {
+            "VXLAN" => vxlan(body),
+            "Geneve" => geneve_payload(body),
+            "GTP-U" => gtp_u(body),
+            _ => teredo(body),
+        },
+    ))
+}
+
+/// GTP-U (3GPP TS 29.281), version 1: a G-PDU (message type 255) carries a user's IP
+/// packet after 8 bytes, 4 more when any of the E, S, PN flags is set, and the extension
+/// headers the E flag chains (each its length in 4-byte units, the next type last).
+fn gtp_u(d: &[u8]) -> Link<'_> {
+    let Some(h) = d.first_chunk::<8>() else {
+        return short("GTP-U", d.len(), 8);
+    };
+    if h[0] >> 5 != 1 || h[0] & 0x10 == 0 || h[1] != 0xFF {
+        return Link::NonIp;
+    }
+    let mut at = 8;
+    if h[0] & 0x07 != 0 {
+        let Some(&next) = d.get(11) else {
+            return short("GTP-U", d.len(), 12);
+        };
+        at = 12;
+        let mut next = if h[0] & 0x04 != 0 { next } else { 0 };
+        // Each extension is at least 4 bytes, so the bytes bound the loop.
+        while next != 0 {
+            let Some(&units) = d.get(at).filter(|&&u| u > 0) else {
+                return short("GTP-U extension", d.len().saturating_sub(at), 4);
+            };
+            let end = at + 4 * usize::from(units);
+            let Some(&n) = d.get(end - 1) else {
+                return short("GTP-U extension", d.len() - at, end - at);
+            };
+            (at, next) = (end, n);
+        }
+    }
+    ip_by_version(&d[at.min(d.len())..])
+}
+
+/// Teredo (RFC 4380): IPv6 in UDP, after an optional authentication indicator (type 1:
+/// id and value lengths, then a nonce and a confirmation byte) and an optional origin
+/// indication (type 0, 8 bytes).
+fn teredo(d: &[u8]) -> Link<'_> {
+    let mut rest = d;
+    if let [0, 1, id, au, ..] = *rest {
+        let len = 4 + usize::from(id) + usize::from(au) + 9;
+        let Some(after) = rest.get(len..) else {
+            return short("Teredo authentication", rest.len(), len);
+        };
+        rest = after;
+    }
+    if let [0, 0, ..] = *rest {
+        let Some(after) = rest.get(8..) else {
+            return short("Teredo origin", rest.len(), 8);
+        };
+        rest = after;
+    }
+    match rest.first().map(|b| b >> 4) {
+        Some(6) => Link::Ip(rest),
+        _ => Link::NonIp,
+    }
+}
+
+/// IPv4 or IPv6 by the version nibble; anything else is not IP.
+fn ip_by_version(d: &[u8]) -> Link<'_> {
+    match d.first().map(|b| b >> 4) {
+        Some(4 | 6) => Link::Ip(d),
+        Some(_) => Link::NonIp,
+        None => short("tunnelled IP", 0, 1),
+    }
 }
 
 /// VXLAN (RFC 7348): 8 bytes with the I flag (a valid VNI), then an Ethernet frame.
@@ -304,6 +374,19 @@ mod tests {
         assert_eq!(udp_tunnel(&vx), Some(("VXLAN", Link::Ethernet(&eth))));
         vx[2..4].copy_from_slice(&53u16.to_be_bytes());
         assert_eq!(udp_tunnel(&vx), None);
+        // GTP-U with a sequence number and one 4-byte extension header; Teredo with an
+        // origin indication.
+        let v6 = [0x60u8, 0, 0, 0];
+        let gtp = [
+            &[0x36u8, 0xFF, 0, 16, 0, 0, 0, 1, 0, 7, 0, 0x85, 1, 0, 0, 0][..],
+            &v6,
+        ]
+        .concat();
+        assert_eq!(gtp_u(&gtp), Link::Ip(&v6));
+        assert_eq!(gtp_u(&[0x30, 0x01, 0, 0, 0, 0, 0, 0]), Link::NonIp);
+        let ter = [&[0u8, 0, 1, 2, 3, 4, 5, 6][..], &v6].concat();
+        assert_eq!(teredo(&ter), Link::Ip(&v6));
+        assert_eq!(teredo(&[0x45, 0, 0, 20]), Link::NonIp);
         let mut gv = vec![
             0x30, 0x39, 0x17, 0xC1, 0, 34, 0, 0, 0x01, 0, 0x65, 0x58, 0, 0, 1, 0,
         ];

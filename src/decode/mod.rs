@@ -2,7 +2,7 @@
 //!
 //! Owns: link-layer headers etherparse does not read (Linux cooked v1/v2, BSD NULL/LOOP),
 //! the encapsulations it does not open (`encap`: MPLS, PPPoE, PPP, GRE, IP in IP, VXLAN,
-//! Geneve; the inner packet is the one decoded), then hands the rest to etherparse (Ethernet with VLAN/QinQ, IPv4 with options, IPv6 with
+//! Geneve, GTP-U, Teredo; the inner packet is the one decoded), then hands the rest to etherparse (Ethernet with VLAN/QinQ, IPv4 with options, IPv6 with
 //! extension headers, TCP). TCP options are read here so unknown kinds are kept raw.
 //! Pure: no I/O, no clock. A capture is attacker-controlled: nothing here may panic,
 //! and nothing allocates from a length field.
@@ -215,7 +215,7 @@ fn tunnel_key(proto: u8, l4: Option<&[u8]>) -> ShardKey {
         encap::IP_IN_IP | encap::IPV6_IN_IP | encap::GRE => true,
         17 => l4
             .and_then(|l| l.first_chunk::<4>())
-            .is_some_and(|p| encap::tunnel_port(port(&p[0..2]), port(&p[2..4]))),
+            .is_some_and(|p| encap::tunnel_port(port(&p[0..2]), port(&p[2..4])).is_some()),
         _ => false,
     };
     if tunnel {
@@ -388,7 +388,14 @@ fn inner_packet(proto: u8, payload: &[u8], uncaptured: usize, depth: u8) -> Opti
     let (name, link) = encap::behind_ip(proto, payload)?;
     let mut inner = decode_link(link, uncaptured, depth + 1)?;
     inner.encap = Some(name);
-    (!matches!(inner.kind, Kind::NonIp | Kind::UnsupportedLink)).then_some(inner)
+    // A tunnel known by its UDP port alone may be any UDP on that port: when what it
+    // carries does not read as IP, the datagram stays UDP.
+    let keep = match inner.kind {
+        Kind::NonIp | Kind::UnsupportedLink => false,
+        Kind::Malformed => proto != 17,
+        _ => true,
+    };
+    keep.then_some(inner)
 }
 
 /// `uncaptured`: bytes of the frame on the wire beyond what the capture kept; `depth`:

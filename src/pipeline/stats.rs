@@ -20,7 +20,7 @@ pub struct CaptureStats {
     pub tcp_packets: u64,
     /// Non-TCP packets by kind.
     pub skipped: BTreeMap<&'static str, u64>,
-    /// Packets found inside an encapsulation (MPLS, PPPoE, GRE, IP in IP, VXLAN, Geneve),
+    /// Packets found inside an encapsulation (MPLS, PPPoE, GRE, IP in IP, VXLAN, Geneve, GTP-U, Teredo),
     /// by the outermost one: their connections are the inner packets'.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub encapsulated: BTreeMap<&'static str, u64>,
