@@ -1,5 +1,5 @@
 //! Connections carried inside an encapsulation: an MPLS label stack, a PPPoE session, the
-//! PPP and Cisco HDLC link types, GRE (with its key and sequence words, and ERSPAN
+//! PPP, Cisco HDLC and 802.11 (radiotap) link types, GRE (with its key and sequence words, and ERSPAN
 //! mirroring whole frames), IPv4 and IPv6 in IP, VXLAN, Geneve, GTP-U and Teredo. Each capture holds one
 //! whole HTTP exchange (handshake, request, response, both FINs) wrapped the same way;
 //! the report must show that inner connection exactly as it shows it unwrapped, say how
@@ -235,6 +235,37 @@ fn wrapped() -> Vec<Wrapped> {
             }),
             false,
             Some("Geneve"),
+        ),
+        (
+            "wifi-radiotap-qos-data",
+            127,
+            map(&v4, &|p| {
+                let radiotap = [0u8, 0, 8, 0, 0, 0, 0, 0];
+                let qos = [
+                    &[0x88u8, 0x01][..],
+                    &[0; 24],
+                    &[0xAA, 0xAA, 3, 0, 0, 0, 8, 0],
+                ]
+                .concat();
+                [&radiotap[..], &qos, p].concat()
+            }),
+            false,
+            None,
+        ),
+        (
+            "wifi-plain-data-ipv6",
+            105,
+            map(&v6, &|p| {
+                [
+                    &[0x08u8, 0x02][..],
+                    &[0; 22],
+                    &[0xAA, 0xAA, 3, 0, 0, 0, 0x86, 0xDD],
+                    p,
+                ]
+                .concat()
+            }),
+            true,
+            None,
         ),
         (
             "gtp-u-with-sequence",

@@ -2,7 +2,9 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-const LINKTYPES: [u32; 13] = [0, 1, 101, 108, 113, 228, 229, 276, 147, 9, 50, 51, 104];
+const LINKTYPES: [u32; 15] = [
+    0, 1, 101, 108, 113, 228, 229, 276, 147, 9, 50, 51, 104, 105, 127,
+];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, frame)) = data.split_first() else {

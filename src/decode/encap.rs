@@ -1,6 +1,6 @@
 //! Encapsulations etherparse does not open, so that the TCP connection they carry is
-//! seen: MPLS label stacks and PPPoE sessions behind an EtherType; the PPP, PPPoE and
-//! Cisco HDLC link types; and tunnels inside IP (IPv4 or IPv6 in IP, GRE with ERSPAN,
+//! seen: MPLS label stacks and PPPoE sessions behind an EtherType; the PPP, PPPoE,
+//! Cisco HDLC and 802.11 (plain or with radiotap; unencrypted data frames) link types; and tunnels inside IP (IPv4 or IPv6 in IP, GRE with ERSPAN,
 //! and on their IANA UDP ports VXLAN, Geneve, GTP-U and Teredo). The connection shown is the inner one, as
 //! Wireshark and Zeek show it; the outer headers only carried it.
 //!
@@ -28,6 +28,8 @@ pub const LINKTYPE_PPP: u32 = 9;
 pub const LINKTYPE_PPP_HDLC: u32 = 50;
 pub const LINKTYPE_PPP_ETHER: u32 = 51;
 pub const LINKTYPE_C_HDLC: u32 = 104;
+pub const LINKTYPE_IEEE802_11: u32 = 105;
+pub const LINKTYPE_IEEE802_11_RADIOTAP: u32 = 127;
 
 /// UDP ports of the tunnels opened (IANA: VXLAN 4789, Geneve 6081, GTP-U 2152, Teredo
 /// 3544), with their names, in the order a datagram between two of them is tried.
@@ -55,9 +57,23 @@ pub(super) fn tunnel_port(src: u16, dst: u16) -> Option<&'static str> {
     named(dst).or_else(|| named(src))
 }
 
-/// What a frame of the PPP, PPPoE or Cisco HDLC link types carries.
+/// What a frame of the PPP, PPPoE, Cisco HDLC or 802.11 link types carries.
 pub(super) fn strip_link(linktype: u32, d: &[u8]) -> Link<'_> {
     match linktype {
+        LINKTYPE_IEEE802_11 => wifi(d),
+        LINKTYPE_IEEE802_11_RADIOTAP => match d.get(2..4) {
+            // The radiotap header's length (little-endian) says where the 802.11 frame is.
+            Some(l) => match d.get(usize::from(u16::from_le_bytes([l[0], l[1]]))..) {
+                Some(frame) if d[0] == 0 => wifi(frame),
+                Some(_) => Link::NonIp,
+                None => short(
+                    "radiotap",
+                    d.len(),
+                    usize::from(u16::from_le_bytes([l[0], l[1]])),
+                ),
+            },
+            None => short("radiotap", d.len(), 4),
+        },
         LINKTYPE_PPP | LINKTYPE_PPP_HDLC => ppp(d),
         LINKTYPE_PPP_ETHER => pppoe(d),
         LINKTYPE_C_HDLC => match (d.get(2..4), d.get(4..)) {
@@ -65,6 +81,32 @@ pub(super) fn strip_link(linktype: u32, d: &[u8]) -> Link<'_> {
             _ => short("Cisco HDLC", d.len(), 4),
         },
         _ => Link::Unsupported,
+    }
+}
+
+/// An 802.11 data frame's payload behind its LLC/SNAP header (an EtherType). Management
+/// and control frames, null data and protected (encrypted) frames carry no IP that can
+/// be read: `NonIp`.
+fn wifi(d: &[u8]) -> Link<'_> {
+    let Some(fc) = d.first_chunk::<2>() else {
+        return short("802.11", d.len(), 2);
+    };
+    let (kind, subtype, flags) = ((fc[0] >> 2) & 3, fc[0] >> 4, fc[1]);
+    // Data frames only, not the null-data subtypes (bit 2), not protected (0x40).
+    if kind != 2 || subtype & 0x4 != 0 || flags & 0x40 != 0 {
+        return Link::NonIp;
+    }
+    let qos = subtype & 0x8 != 0;
+    let len = 24
+        + if flags & 0x03 == 0x03 { 6 } else { 0 }
+        + if qos { 2 } else { 0 }
+        + if qos && flags & 0x80 != 0 { 4 } else { 0 };
+    match d.get(len..len + 8) {
+        Some([0xAA, 0xAA, 0x03, _, _, _, a, b]) => {
+            by_ethertype(u16::from_be_bytes([*a, *b]), &d[len + 8..])
+        }
+        Some(_) => Link::NonIp,
+        None => short("802.11 data", d.len(), len + 8),
     }
 }
 
@@ -344,6 +386,29 @@ mod tests {
         );
         assert_eq!(ppp(&[[0x57u8].as_slice(), &IP].concat()), Link::Ip(&IP));
         assert_eq!(ppp(&[0xC0, 0x21, 1, 2]), Link::NonIp);
+    }
+
+    #[test]
+    fn wifi_data_frames_carry_ip_behind_llc_snap() {
+        let snap = [0xAAu8, 0xAA, 0x03, 0, 0, 0, 0x08, 0x00];
+        // QoS data (subtype 8) from the AP (FromDS): 26 bytes of header.
+        let qos = [&[0x88u8, 0x02][..], &[0; 24], &snap, &IP].concat();
+        assert_eq!(wifi(&qos), Link::Ip(&IP));
+        // Four addresses (ToDS and FromDS), plain data: 30 bytes.
+        let wds = [&[0x08u8, 0x03][..], &[0; 28], &snap, &IP].concat();
+        assert_eq!(wifi(&wds), Link::Ip(&IP));
+        // Protected, a beacon, null data: nothing readable.
+        assert_eq!(
+            wifi(&[&[0x08u8, 0x41][..], &[0; 22], &snap, &IP].concat()),
+            Link::NonIp
+        );
+        assert_eq!(wifi(&[0x80, 0, 0, 0]), Link::NonIp);
+        assert_eq!(wifi(&[0x48, 0x01, 0, 0]), Link::NonIp);
+        let radiotap = [&[0u8, 0, 8, 0, 0, 0, 0, 0][..], &qos].concat();
+        assert_eq!(
+            strip_link(LINKTYPE_IEEE802_11_RADIOTAP, &radiotap),
+            Link::Ip(&IP)
+        );
     }
 
     #[test]

@@ -237,6 +237,16 @@ fn base_frames() -> Vec<(u32, Vec<u8>)> {
         (1, outer(4, &v4[14..])),
         (1, vxlan),
         (9, [&[0xFFu8, 0x03, 0x00, 0x21][..], &v4[14..]].concat()),
+        (
+            127,
+            [
+                &[0u8, 0, 8, 0, 0, 0, 0, 0, 0x08, 0x02][..],
+                &[0; 22],
+                &[0xAA, 0xAA, 3, 0, 0, 0, 8, 0],
+                &v4[14..],
+            ]
+            .concat(),
+        ),
     ]
 }
 
@@ -244,7 +254,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
     #[test]
     fn damaged_frames_agree_with_the_decoder(
-        which in 0usize..12,
+        which in 0usize..13,
         edits in proptest::collection::vec((0usize..140, any::<u8>()), 0..4),
         cut in proptest::option::of(0usize..140),
     ) {

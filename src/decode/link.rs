@@ -47,6 +47,8 @@ pub fn supported(linktype: u32) -> bool {
             | super::encap::LINKTYPE_PPP_HDLC
             | super::encap::LINKTYPE_PPP_ETHER
             | super::encap::LINKTYPE_C_HDLC
+            | super::encap::LINKTYPE_IEEE802_11
+            | super::encap::LINKTYPE_IEEE802_11_RADIOTAP
     )
 }
 
