@@ -35,6 +35,9 @@ struct Pkt {
     linktype: u32,
     orig_len: u32,
     shared: bool,
+    /// A TCP segment the reader put back together from IPv4 fragments (its bytes are a
+    /// whole IP packet), analysed as a packet of frame `index` but not counted as one.
+    reassembled: bool,
     start: usize,
     end: usize,
 }
@@ -68,8 +71,25 @@ impl Batch {
             linktype: p.linktype,
             orig_len: p.orig_len,
             shared,
+            reassembled: false,
             start,
             end: start + p.data.len(),
+        });
+    }
+
+    /// Add a TCP segment put back together from fragments, the last of which is `last`.
+    fn push_reassembled(&mut self, last: &RawPacket<'_>, ip: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(ip);
+        self.pkts.push(Pkt {
+            index: last.index,
+            ts: last.ts,
+            linktype: decode::link::LINKTYPE_RAW,
+            orig_len: u32::try_from(ip.len()).unwrap_or(u32::MAX),
+            shared: false,
+            reassembled: true,
+            start,
+            end: start + ip.len(),
         });
     }
 
@@ -202,6 +222,10 @@ fn worker(
                 an.tick(now);
             }
             let from = if p.shared { shared } else { &batch.bytes };
+            if p.reassembled {
+                an.on_reassembled(p.index, p.ts, &from[p.start..p.end]);
+                continue;
+            }
             an.on_packet(&RawPacket {
                 index: p.index,
                 ts: p.ts,
@@ -261,7 +285,7 @@ pub fn stream_with_progress(
         drop(out_tx);
         let reader = scope.spawn(move || read(source, progress, &txs, &recycle_rx));
         let stats = merge(workers, out_rx, each);
-        let (summary, time) = reader.join().unwrap_or_else(|_| {
+        let (summary, time, given_up) = reader.join().unwrap_or_else(|_| {
             Err(CaptureError::Unreadable {
                 file: name.clone(),
                 detail: "the reader thread failed".into(),
@@ -271,6 +295,7 @@ pub fn stream_with_progress(
         stats.file = name.clone();
         stats.warnings.extend(summary.warnings);
         stats.packets_filtered_out = summary.filtered_out;
+        stats.fragments_given_up += given_up;
         time.finish_into(&mut stats);
         Ok(stats)
     })
@@ -284,13 +309,16 @@ fn read(
     progress: &ReadProgress,
     txs: &[SyncSender<Batch>],
     recycle_rx: &Receiver<Batch>,
-) -> Result<(capture::ReadSummary, TimeOrder), CaptureError> {
+) -> Result<(capture::ReadSummary, TimeOrder, u64), CaptureError> {
     let workers = txs.len();
     let mut batches: Vec<Batch> = (0..workers).map(|_| Batch::default()).collect();
     let mut time = TimeOrder::default();
     let mut sweeps = SweepClock::default();
     let mut current: Option<Block> = None;
     let mut tally = Tally::default();
+    // Fragments carry no ports, so their segment's worker is known only once they are put
+    // back together: that is done here, where every packet passes.
+    let mut defrag = decode::defrag::Defrag::default();
     // Hand `w`'s batch over (a recycled one takes its place); false when that worker is gone.
     let hand_over = |batches: &mut [Batch], w: usize| {
         let fresh = recycle_rx.try_recv().unwrap_or_default();
@@ -325,6 +353,18 @@ fn read(
         if batches[w].full() && !hand_over(&mut batches, w) {
             return ControlFlow::Break(());
         }
+        // Only frames routed as "not TCP" to worker 0 can be fragments.
+        if w == 0
+            && let Some(f) = decode::defrag::fragment(p.linktype, p.data)
+            && let Some(ip) = defrag.push(f, p.ts)
+        {
+            let len = u32::try_from(ip.len()).unwrap_or(u32::MAX);
+            let to = route(decode::link::LINKTYPE_RAW, &ip, len, workers);
+            batches[to].push_reassembled(p, &ip);
+            if batches[to].full() && !hand_over(&mut batches, to) {
+                return ControlFlow::Break(());
+            }
+        }
         ControlFlow::Continue(())
     });
     progress.publish(&mut tally);
@@ -333,7 +373,8 @@ fn read(
             let _ = txs[w].send(b);
         }
     }
-    res.map(|r| (r, time))
+    // Datagrams still missing a fragment at the end count as given up too.
+    res.map(|r| (r, time, defrag.dropped + defrag.pending() as u64))
 }
 
 /// The worker whose next connection has the smallest first frame, and that frame.

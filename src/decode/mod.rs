@@ -7,6 +7,7 @@
 //! Pure: no I/O, no clock. A capture is attacker-controlled: nothing here may panic,
 //! and nothing allocates from a length field.
 
+pub mod defrag;
 pub mod encap;
 mod fast;
 pub mod link;

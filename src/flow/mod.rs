@@ -77,6 +77,18 @@ pub struct Key6 {
 }
 
 impl FlowKey {
+    /// Whether the connection is between hosts `a` and `b` (in either direction).
+    pub fn joins(&self, a: IpAddr, b: IpAddr) -> bool {
+        let pair = |x: IpAddr, y: IpAddr| (x == a && y == b) || (x == b && y == a);
+        match self {
+            FlowKey::V4(k) => pair(
+                IpAddr::V4(std::net::Ipv4Addr::from_bits(k.lo)),
+                IpAddr::V4(std::net::Ipv4Addr::from_bits(k.hi)),
+            ),
+            FlowKey::V6(k) => pair(k.lo.addr, k.hi.addr),
+        }
+    }
+
     pub fn new(a: Endpoint, b: Endpoint) -> FlowKey {
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
         match (lo.addr, hi.addr) {

@@ -123,6 +123,9 @@ pub struct Analyzer<'a> {
     ftp_data: crate::ftp::DataBook,
     /// Capture-wide time order; None in a parallel shard (the reader keeps it there).
     time: Option<TimeOrder>,
+    /// IPv4 fragments of TCP segments being put back together (not in a parallel shard:
+    /// the reader does it there, before it picks a worker; `parallel.rs`).
+    defrag: decode::defrag::Defrag,
     pub stats: CaptureStats,
 }
 
@@ -174,7 +177,7 @@ impl<'a> Analyzer<'a> {
             last_frame: 0,
             last_linktype: None,
             time: Some(TimeOrder::default()),
-
+            defrag: Default::default(),
             stats: CaptureStats {
                 file: file.to_string(),
                 ..Default::default()
@@ -190,8 +193,55 @@ impl<'a> Analyzer<'a> {
         }
         let d = decode::decode(pkt.linktype, pkt.data, pkt.orig_len);
         let Some((ip, seg)) = self.tcp_of(&d) else {
+            if !self.shard && d.ip.is_some_and(|i| i.fragment) {
+                self.defragment(pkt);
+            }
             return;
         };
+        self.on_segment(ip, seg, pkt);
+    }
+
+    /// A fragment: when it completes its datagram, the TCP segment they carried is
+    /// analysed as one packet of the last fragment's frame.
+    fn defragment(&mut self, pkt: &RawPacket<'_>) {
+        let Some(f) = decode::defrag::fragment(pkt.linktype, pkt.data) else {
+            return;
+        };
+        let dropped = self.defrag.dropped;
+        let whole = self.defrag.push(f, pkt.ts);
+        self.stats.fragments_given_up += self.defrag.dropped - dropped;
+        if let Some(bytes) = whole {
+            self.on_reassembled(pkt.index, pkt.ts, &bytes);
+        }
+    }
+
+    /// A TCP segment put back together from IPv4 fragments (`bytes`: the whole IP packet),
+    /// analysed as a packet of frame `index`, the last fragment's; its fragments were
+    /// counted as they came. In a parallel shard the reader hands these over.
+    pub fn on_reassembled(&mut self, index: u64, ts: Ts, bytes: &[u8]) {
+        let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+        let d = decode::decode(crate::decode::link::LINKTYPE_RAW, bytes, len);
+        let (Some(ip), Some(seg)) = (d.ip, d.tcp.as_ref()) else {
+            return;
+        };
+        self.stats.ip_datagrams_reassembled += 1;
+        let pkt = RawPacket {
+            index,
+            ts,
+            linktype: crate::decode::link::LINKTYPE_RAW,
+            orig_len: len,
+            data: bytes,
+        };
+        self.on_segment(ip, seg, &pkt);
+    }
+
+    /// One TCP segment of `pkt`, into its connection.
+    fn on_segment(
+        &mut self,
+        ip: decode::IpInfo,
+        seg: &decode::TcpSegment<'_>,
+        pkt: &RawPacket<'_>,
+    ) {
         let (src, dst) = crate::flow::endpoints(&ip, seg);
         let (syn, ack) = (seg.flags.syn(), seg.flags.ack());
         let look = self.flows.lookup(src, dst, syn, ack, seg.seq, pkt.ts.0);
@@ -503,6 +553,8 @@ impl<'a> Analyzer<'a> {
             self.finish_conn(id, None);
         }
         self.stats.tuples_forgotten = self.flows.tombstones_forgotten();
+        // Datagrams still missing a fragment when the capture ends.
+        self.stats.fragments_given_up += self.defrag.pending() as u64;
         self.drain_in_order();
         if let Some(t) = &self.time {
             t.finish_into(&mut self.stats);

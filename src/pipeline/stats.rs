@@ -25,8 +25,15 @@ pub struct CaptureStats {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub encapsulated: BTreeMap<&'static str, u64>,
     pub truncated_packets: u64,
-    /// IP fragments (counted, not reassembled).
+    /// IP fragments (IPv4 fragments of TCP segments are put back together; the rest are
+    /// counted only).
     pub ip_fragments: u64,
+    /// TCP segments put back together from IPv4 fragments and analysed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub ip_datagrams_reassembled: u64,
+    /// Datagrams whose fragments never all came (timed out, crowded out, inconsistent).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub fragments_given_up: u64,
     /// TCP packets whose header could not be read (bad data offset, too short).
     pub malformed_tcp: u64,
     pub connections: u64,
@@ -101,6 +108,8 @@ impl CaptureStats {
         }
         self.truncated_packets += o.truncated_packets;
         self.ip_fragments += o.ip_fragments;
+        self.ip_datagrams_reassembled += o.ip_datagrams_reassembled;
+        self.fragments_given_up += o.fragments_given_up;
         self.malformed_tcp += o.malformed_tcp;
         self.connections += o.connections;
         self.evicted_connections += o.evicted_connections;

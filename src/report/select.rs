@@ -181,7 +181,15 @@ impl FrameMatcher {
         }
         let d = crate::decode::decode(p.linktype, p.data, p.orig_len);
         let (Some(ip), Some(seg)) = (d.ip, d.tcp.as_ref()) else {
-            return false;
+            // An IP fragment between a connection's two hosts: it may carry a piece of one
+            // of its segments (put back together, analysed as one of its packets).
+            return d.ip.is_some_and(|i| {
+                i.fragment
+                    && self
+                        .spans
+                        .iter()
+                        .any(|s| inside(&s) && s.2.joins(i.src, i.dst))
+            });
         };
         let (src, dst) = crate::flow::endpoints(&ip, seg);
         let key = crate::flow::FlowKey::new(src, dst);

@@ -40,9 +40,13 @@ pub fn write(out: &mut dyn Write, st: &CaptureStats) -> io::Result<()> {
         writeln!(out, "skipped     {}", s.join(", "))?;
     }
     if st.ip_fragments > 0 || st.malformed_tcp > 0 {
+        let put_back = match (st.ip_datagrams_reassembled, st.fragments_given_up) {
+            (0, 0) => "not reassembled".to_string(),
+            (n, k) => format!("{n} TCP segments put back together, {k} datagrams incomplete"),
+        };
         writeln!(
             out,
-            "flagged     {} IP fragments (not reassembled), {} unreadable TCP headers",
+            "flagged     {} IP fragments ({put_back}), {} unreadable TCP headers",
             st.ip_fragments, st.malformed_tcp
         )?;
     }

@@ -119,11 +119,14 @@ pub fn reanalyse(source: &Source, c: &RowInfo) -> Result<Connection, String> {
     Ok(full)
 }
 
-/// Whether packet `p` is a TCP segment between the two endpoints of `ends`.
+/// Whether packet `p` is a TCP segment between the two endpoints of `ends`, or an IP
+/// fragment between their hosts (which may hold a piece of one of its segments).
 fn on_tuple(p: &RawPacket<'_>, ends: &[(crate::flow::Endpoint, crate::flow::Endpoint); 2]) -> bool {
     let d = crate::decode::decode(p.linktype, p.data, p.orig_len);
     let (Some(ip), Some(seg)) = (d.ip, d.tcp.as_ref()) else {
-        return false;
+        return d.ip.is_some_and(|i| {
+            i.fragment && ends.iter().any(|(a, b)| (a.addr, b.addr) == (i.src, i.dst))
+        });
     };
     let e = crate::flow::endpoints(&ip, seg);
     ends.contains(&e)
