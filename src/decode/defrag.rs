@@ -90,6 +90,8 @@ struct Datagram {
     /// The payload's length, once the last fragment is seen.
     total: Option<usize>,
     first_ts: Ts,
+    /// Which entry of `Defrag::order` is this datagram's (a key can come again).
+    generation: u64,
 }
 
 impl Datagram {
@@ -102,8 +104,11 @@ impl Datagram {
 #[derive(Default)]
 pub struct Defrag {
     table: HashMap<Key, Datagram>,
-    /// Keys in the order their first fragment came (for giving up the oldest).
-    order: VecDeque<Key>,
+    /// Datagrams in the order their first fragment came (for giving up the oldest), by
+    /// key and generation; entries of datagrams already gone are skipped when met, and
+    /// cleared out when they pile up, so each packet costs O(1) on average.
+    order: VecDeque<(Key, u64)>,
+    next_generation: u64,
     bytes: usize,
     /// Datagrams given up (timed out, evicted, or inconsistent).
     pub dropped: u64,
@@ -118,9 +123,13 @@ impl Defrag {
         if end > usize::from(u16::MAX) - f.header.len() {
             return None;
         }
-        if !self.table.contains_key(&f.key) {
-            self.make_room(end);
-            self.order.push_back(f.key);
+        let held = self.table.get(&f.key).map(|d| d.data.len());
+        self.make_room(f.key, end.saturating_sub(held.unwrap_or(0)));
+        let generation = self.next_generation;
+        if held.is_none() {
+            self.next_generation += 1;
+            self.order.push_back((f.key, generation));
+            self.tidy();
         }
         let d = self.table.entry(f.key).or_insert_with(|| Datagram {
             header: Vec::new(),
@@ -128,6 +137,7 @@ impl Defrag {
             have: Vec::new(),
             total: None,
             first_ts: ts,
+            generation,
         });
         if d.data.len() < end {
             self.bytes += end - d.data.len();
@@ -160,26 +170,54 @@ impl Defrag {
 
     /// Give up the datagrams whose first fragment is older than the timeout.
     fn expire(&mut self, now: Ts) {
-        while let Some(k) = self.order.front().copied() {
+        while let Some(&(k, g)) = self.order.front() {
             match self.table.get(&k) {
-                Some(d) if now.0.saturating_sub(d.first_ts.0) <= TIMEOUT_NS => break,
-                Some(_) => self.give_up(k),
-                None => {
-                    self.order.pop_front();
+                Some(d) if d.generation == g => {
+                    if now.0.saturating_sub(d.first_ts.0) <= TIMEOUT_NS {
+                        break;
+                    }
+                    self.give_up(k);
                 }
+                _ => {}
             }
+            self.order.pop_front();
         }
     }
 
-    /// Drop the oldest datagrams until one more of `need` bytes fits.
-    fn make_room(&mut self, need: usize) {
-        while self.table.len() >= MAX_DATAGRAMS || self.bytes + need > MAX_BYTES {
-            let Some(k) = self.order.pop_front() else {
+    /// Whether an entry of `order` is a datagram still held.
+    fn live(&self, (k, g): (Key, u64)) -> bool {
+        self.table.get(&k).is_some_and(|d| d.generation == g)
+    }
+
+    /// Clear out the entries of datagrams gone, once they are more than the live ones.
+    fn tidy(&mut self) {
+        if self.order.len() > 2 * self.table.len() + 64 {
+            let table = &self.table;
+            self.order
+                .retain(|(k, g)| table.get(k).is_some_and(|d| d.generation == *g));
+        }
+    }
+
+    /// Drop the oldest other datagrams until `grow` more bytes for `key` fit (and, for a
+    /// new one, one more datagram).
+    fn make_room(&mut self, key: Key, grow: usize) {
+        let new = !self.table.contains_key(&key);
+        let mut mine = None;
+        while (new && self.table.len() >= MAX_DATAGRAMS) || self.bytes + grow > MAX_BYTES {
+            let Some(e) = self.order.pop_front() else {
                 break;
             };
-            if self.table.contains_key(&k) {
-                self.give_up(k);
+            if !self.live(e) {
+                continue;
             }
+            if e.0 == key {
+                mine = Some(e);
+                continue;
+            }
+            self.give_up(e.0);
+        }
+        if let Some(e) = mine {
+            self.order.push_front(e);
         }
     }
 
@@ -192,9 +230,6 @@ impl Defrag {
     fn take(&mut self, k: Key) -> Option<Datagram> {
         let d = self.table.remove(&k)?;
         self.bytes -= d.data.len();
-        if let Some(i) = self.order.iter().position(|o| *o == k) {
-            self.order.remove(i);
-        }
         Some(d)
     }
 }
@@ -290,7 +325,16 @@ mod tests {
             push(&mut d, &frag(id, 0, true, &[0; 8]), 31_000_000_000);
         }
         assert_eq!(d.table.len(), MAX_DATAGRAMS);
-        assert_eq!(d.order.len(), MAX_DATAGRAMS);
+        assert!(d.order.len() <= 2 * MAX_DATAGRAMS + 64, "{}", d.order.len());
+        // Datagrams grown by fragments far out never hold more than MAX_BYTES.
+        for id in 0..2000u16 {
+            push(&mut d, &frag(id, 65_000, true, &[0; 8]), 31_000_000_000);
+        }
+        assert!(d.bytes <= MAX_BYTES, "{}", d.bytes);
+        assert_eq!(
+            d.bytes,
+            d.table.values().map(|g| g.data.len()).sum::<usize>()
+        );
     }
 
     #[test]
