@@ -136,5 +136,12 @@ expect $F 'tcp.analysis.duplicate_ack' '>=' 5
 # the body has holes here, so tshark cannot reassemble the HTTP response
 expect $F 'frame contains "HTTP/1.1 200 OK"' '>=' 1
 
+F=ipv4-fragmented-download.pcap
+# one connection (fragments have no tcp.stream of their own, so no expect_streams here)
+expect $F 'tcp.stream > 0' == 0
+expect $F 'ip.flags.mf==1 || ip.frag_offset>0' '>=' 300
+expect $F 'http.response.code==200' == 3
+expect $F 'tcp.analysis.flags' == 0
+
 echo "$passes passed, $fails failed"
 [[ $fails -eq 0 ]]

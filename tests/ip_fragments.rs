@@ -220,6 +220,64 @@ fn writing_a_connection_keeps_its_fragments() {
     assert_eq!(v["connections"][0]["http"][0]["request"]["uri"], "/up");
 }
 
+/// A real download through a router that fragments (captures/record-fragments.sh): the
+/// Linux kernel's fragments, put back together, give every body whole (their SHA-256 are
+/// the served files'), at the frames where tshark completes them, with no finding.
+#[test]
+fn a_download_fragmented_by_a_real_router_is_whole() {
+    let path = common::bundled("ipv4-fragmented-download.pcap");
+    let served = std::fs::read_to_string(common::bundled("fragments-served-sha256.txt")).unwrap();
+    let sha = |name: &str| {
+        served
+            .lines()
+            .find(|l| l.ends_with(name))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap()
+            .to_string()
+    };
+    for threads in ["1", "2"] {
+        let v = report(&path, threads);
+        let cap = &v["capture"];
+        assert_eq!(
+            (cap["packets"].as_u64(), cap["ip_fragments"].as_u64()),
+            (Some(485), Some(416))
+        );
+        assert_eq!(cap["ip_datagrams_reassembled"], 140);
+        assert!(cap.get("fragments_given_up").is_none());
+        let c = &v["connections"][0];
+        assert_eq!(c["conn_state"], "SF");
+        assert_eq!(c["payload_bytes"]["server"], 200_743);
+        let got: Vec<(String, u64, u64, String)> = c["http"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                let r = &x["response"];
+                (
+                    x["request"]["uri"].as_str().unwrap().to_string(),
+                    r["end_frame"].as_u64().unwrap(),
+                    r["body_bytes_wire"].as_u64().unwrap(),
+                    r["body_sha256"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let want = [
+            ("/blob.bin", 234, 100_000, sha("blob.bin")),
+            ("/small.txt", 237, 18, sha("small.txt")),
+            ("/blob.bin", 482, 100_000, sha("blob.bin")),
+        ]
+        .map(|(u, f, n, h)| (u.to_string(), f, n, h));
+        assert_eq!(got, want, "threads {threads}");
+        let flagged: Vec<&Value> = c["packet_list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["analysis"].as_array().is_some_and(|a| !a.is_empty()))
+            .collect();
+        assert!(flagged.is_empty(), "{flagged:?}");
+    }
+}
+
 /// tshark's frame and URI of the request; None without tshark.
 fn tshark_uri(path: &std::path::Path) -> Option<String> {
     let out = std::process::Command::new("tshark")
