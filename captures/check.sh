@@ -143,5 +143,11 @@ expect $F 'ip.flags.mf==1 || ip.frag_offset>0' '>=' 300
 expect $F 'http.response.code==200' == 3
 expect $F 'tcp.analysis.flags' == 0
 
+F=vxlan-tunnel-download.pcap
+expect_streams $F 1
+expect $F 'vxlan.vni == 42' == 77
+expect $F 'http.response.code==200' == 2
+expect $F 'tcp.analysis.flags' == 0
+
 echo "$passes passed, $fails failed"
 [[ $fails -eq 0 ]]

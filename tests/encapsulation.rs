@@ -417,3 +417,50 @@ fn what_is_not_a_tunnel_of_ip_stays_as_it_was() {
     );
     assert_eq!(cap["encapsulated"], serde_json::json!({"MPLS": 1}), "{cap}");
 }
+
+/// A real VXLAN tunnel (captures/record-tunnels.sh: the Linux kernel's VXLAN between two
+/// namespaces, captured on the underlay): the download inside is whole, its bodies hash
+/// to the served files, at the frames where tshark completes them, on 1 and 2 workers.
+#[test]
+fn a_download_through_a_kernel_vxlan_tunnel_is_whole() {
+    let path = common::bundled("vxlan-tunnel-download.pcap");
+    let served = std::fs::read_to_string(common::bundled("tunnels-served-sha256.txt")).unwrap();
+    let sha = |name: &str| {
+        let line = served.lines().find(|l| l.ends_with(name)).unwrap();
+        line.split_whitespace().next().unwrap().to_string()
+    };
+    for threads in ["1", "2"] {
+        let v = report(&path, threads);
+        let cap = &v["capture"];
+        assert_eq!(cap["packets"], 77);
+        assert_eq!(cap["tcp_packets"], 77);
+        assert_eq!(cap["encapsulated"], serde_json::json!({"VXLAN": 77}));
+        let c = &v["connections"][0];
+        assert_eq!(v["connections"].as_array().map(Vec::len), Some(1));
+        assert_eq!(c["server"], "172.31.0.2:80");
+        assert_eq!(c["conn_state"], "SF");
+        assert_eq!(
+            c["payload_bytes"],
+            serde_json::json!({"client": 165, "server": 60497})
+        );
+        let got: Vec<(String, u64, String)> = c["http"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                let r = &x["response"];
+                let uri = x["request"]["uri"].as_str().unwrap().to_string();
+                (
+                    uri,
+                    r["end_frame"].as_u64().unwrap(),
+                    r["body_sha256"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let want = vec![
+            ("/blob.bin".to_string(), 70, sha("blob.bin")),
+            ("/small.txt".to_string(), 74, sha("small.txt")),
+        ];
+        assert_eq!(got, want, "threads {threads}");
+    }
+}
