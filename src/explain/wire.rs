@@ -165,35 +165,7 @@ impl Side<'_> {
     fn step(&mut self, frame: u64, b: &[u8]) -> usize {
         match &mut self.st {
             St::Lost => 0,
-            St::Head(buf, start) => {
-                if buf.is_empty() && !can_start(self.response, b) {
-                    // Bytes of a message whose head was never captured (a capture begun
-                    // inside a body): where the next message starts is not known here.
-                    self.labels.push((frame, "(mid-message)".into()));
-                    self.st = St::Lost;
-                    return 0;
-                }
-                if buf.is_empty() {
-                    *start = frame;
-                } else if *start != frame {
-                    self.labels.push((frame, "(head cont.)".into()));
-                }
-                let before = buf.len();
-                buf.extend_from_slice(&b[..b.len().min(HEAD_CAP)]);
-                match find(buf, b"\r\n\r\n") {
-                    Some(end) => {
-                        let head = buf[..end].to_vec();
-                        let start = *start;
-                        self.head_done(start, &head);
-                        end - before
-                    }
-                    None if buf.len() > HEAD_CAP => {
-                        self.st = St::Lost;
-                        0
-                    }
-                    None => b.len(),
-                }
-            }
+            St::Head(..) => self.head_step(frame, b),
             St::Body(left) => {
                 let take = (*left).min(b.len() as u64);
                 *left -= take;
@@ -225,27 +197,67 @@ impl Side<'_> {
                 }
                 take
             }
-            St::Trailer(buf) => {
-                let before = buf.len();
-                buf.extend_from_slice(b);
-                // The blank line: at once (no trailer), or after the trailer fields.
-                let end = if buf.starts_with(b"\r\n") {
-                    Some(2)
-                } else {
-                    find(buf, b"\r\n\r\n")
-                };
-                match end {
-                    Some(e) => {
-                        self.st = St::Head(Vec::new(), 0);
-                        e - before
-                    }
-                    None if buf.len() > HEAD_CAP => {
-                        self.st = St::Lost;
-                        0
-                    }
-                    None => b.len(),
-                }
+            St::Trailer(_) => self.trailer_step(b),
+        }
+    }
+
+    /// Bytes of a head (or of what should start one), possibly split across segments.
+    fn head_step(&mut self, frame: u64, b: &[u8]) -> usize {
+        let St::Head(buf, start) = &mut self.st else {
+            return 0;
+        };
+        if buf.is_empty() && !can_start(self.response, b) {
+            // Bytes of a message whose head was never captured (a capture begun
+            // inside a body): where the next message starts is not known here.
+            self.labels.push((frame, "(mid-message)".into()));
+            self.st = St::Lost;
+            return 0;
+        }
+        if buf.is_empty() {
+            *start = frame;
+        } else if *start != frame {
+            self.labels.push((frame, "(head cont.)".into()));
+        }
+        let before = buf.len();
+        buf.extend_from_slice(&b[..b.len().min(HEAD_CAP)]);
+        match find(buf, b"\r\n\r\n") {
+            Some(end) => {
+                let head = buf[..end].to_vec();
+                let start = *start;
+                self.head_done(start, &head);
+                end - before
             }
+            None if buf.len() > HEAD_CAP => {
+                self.st = St::Lost;
+                0
+            }
+            None => b.len(),
+        }
+    }
+
+    /// The trailer after a chunked body's last chunk, up to its blank line.
+    fn trailer_step(&mut self, b: &[u8]) -> usize {
+        let St::Trailer(buf) = &mut self.st else {
+            return 0;
+        };
+        let before = buf.len();
+        buf.extend_from_slice(b);
+        // The blank line: at once (no trailer), or after the trailer fields.
+        let end = if buf.starts_with(b"\r\n") {
+            Some(2)
+        } else {
+            find(buf, b"\r\n\r\n")
+        };
+        match end {
+            Some(e) => {
+                self.st = St::Head(Vec::new(), 0);
+                e - before
+            }
+            None if buf.len() > HEAD_CAP => {
+                self.st = St::Lost;
+                0
+            }
+            None => b.len(),
         }
     }
 
