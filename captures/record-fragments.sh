@@ -13,6 +13,8 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=serve-lib.sh
+. "$HERE/serve-lib.sh"
 [[ $EUID -eq 0 ]] || { echo "record-fragments.sh: must be run as root" >&2; exit 1; }
 for c in ip tcpdump nginx curl python3 sha256sum ethtool; do
     command -v "$c" >/dev/null 2>&1 || {
@@ -71,28 +73,8 @@ ip -n $R link set rc0 mtu 576
 ip netns exec $S sysctl -qw net.ipv4.ip_no_pmtu_disc=1
 
 DOC=$WORK/www
-mkdir -p "$DOC"
-python3 - "$DOC" <<'PY'
-import random, sys
-d = sys.argv[1]
-random.seed(20261202)
-open(f"{d}/blob.bin", "wb").write(bytes(random.getrandbits(8) for _ in range(100_000)))
-open(f"{d}/small.txt", "w").write("put back together\n")
-PY
-chmod 644 "$DOC"/*
-cat > "$WORK/nginx.conf" <<EOF
-worker_processes 1;
-daemon on;
-pid $WORK/nginx.pid;
-error_log $WORK/error.log;
-events {}
-http {
-    access_log off;
-    server { listen 10.88.2.2:80; root $DOC; }
-}
-EOF
-ip netns exec $S nginx -c "$WORK/nginx.conf"
-sleep 0.3
+serve_files "$DOC" 20261202 100000 "put back together"
+start_nginx $S "$WORK" "$DOC" 10.88.2.2
 
 OUT=$HERE/ipv4-fragmented-download.pcap
 log "recording $(basename "$OUT")"
@@ -105,5 +87,5 @@ ip netns exec $C curl -sS -o /dev/null -o /dev/null -o /dev/null \
 sleep 2
 kill -INT $TD
 wait $TD 2>/dev/null || true
-(cd "$DOC" && sha256sum small.txt blob.bin) > "$HERE/fragments-served-sha256.txt"
+write_served "$DOC" "$HERE/fragments-served-sha256.txt"
 log "done: $(basename "$OUT"), fragments-served-sha256.txt"

@@ -11,6 +11,8 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=serve-lib.sh
+. "$HERE/serve-lib.sh"
 [[ $EUID -eq 0 ]] || { echo "record-tunnels.sh: must be run as root" >&2; exit 1; }
 for c in ip tcpdump nginx curl python3 sha256sum ethtool; do
     command -v "$c" >/dev/null 2>&1 || {
@@ -65,28 +67,8 @@ ip -n $A neigh add 172.31.0.2 lladdr 02:00:ac:1f:00:02 dev vx0
 ip -n $B neigh add 172.31.0.1 lladdr 02:00:ac:1f:00:01 dev vx0
 
 DOC=$WORK/www
-mkdir -p "$DOC"
-python3 - "$DOC" <<'PY'
-import random, sys
-d = sys.argv[1]
-random.seed(4789)
-open(f"{d}/blob.bin", "wb").write(bytes(random.getrandbits(8) for _ in range(60_000)))
-open(f"{d}/small.txt", "w").write("inside the tunnel\n")
-PY
-chmod 644 "$DOC"/*
-cat > "$WORK/nginx.conf" <<EOF
-worker_processes 1;
-daemon on;
-pid $WORK/nginx.pid;
-error_log $WORK/error.log;
-events {}
-http {
-    access_log off;
-    server { listen 172.31.0.2:80; root $DOC; }
-}
-EOF
-ip netns exec $B nginx -c "$WORK/nginx.conf"
-sleep 0.3
+serve_files "$DOC" 4789 60000 "inside the tunnel"
+start_nginx $B "$WORK" "$DOC" 172.31.0.2
 
 OUT=$HERE/vxlan-tunnel-download.pcap
 log "recording $(basename "$OUT")"
@@ -98,5 +80,5 @@ ip netns exec $A curl -sS -o /dev/null -o /dev/null http://172.31.0.2/blob.bin h
 sleep 2
 kill -INT $TD
 wait $TD 2>/dev/null || true
-(cd "$DOC" && sha256sum small.txt blob.bin) > "$HERE/tunnels-served-sha256.txt"
+write_served "$DOC" "$HERE/tunnels-served-sha256.txt"
 log "done: $(basename "$OUT"), tunnels-served-sha256.txt"
