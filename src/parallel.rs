@@ -35,7 +35,7 @@ struct Pkt {
     linktype: u32,
     orig_len: u32,
     shared: bool,
-    /// A TCP segment the reader put back together from IPv4 fragments (its bytes are a
+    /// A TCP segment the reader put back together from IP fragments (its bytes are a
     /// whole IP packet), analysed as a packet of frame `index` but not counted as one.
     reassembled: bool,
     start: usize,

@@ -278,6 +278,143 @@ fn a_download_fragmented_by_a_real_router_is_whole() {
     }
 }
 
+const CLIENT6: [u8; 16] = [0xfd, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+const SERVER6: [u8; 16] = [0xfd, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+
+/// A TCP segment over IPv6 (checksum over the IPv6 pseudo-header).
+fn tcp6(from_client: bool, seq: u32, ack: u32, flags: u8, data: &[u8]) -> Vec<u8> {
+    let (src, dst) = if from_client {
+        (CLIENT6, SERVER6)
+    } else {
+        (SERVER6, CLIENT6)
+    };
+    let mut t = tcp(from_client, seq, ack, flags, data);
+    t[16..18].copy_from_slice(&[0, 0]);
+    let mut pseudo = [src, dst].concat();
+    pseudo.extend_from_slice(&(t.len() as u32).to_be_bytes());
+    pseudo.extend_from_slice(&[0, 0, 0, 6]);
+    pseudo.extend_from_slice(&t);
+    if pseudo.len() % 2 == 1 {
+        pseudo.push(0);
+    }
+    let c = checksum(&pseudo);
+    t[16..18].copy_from_slice(&c.to_be_bytes());
+    t
+}
+
+/// An Ethernet + IPv6 frame: `exts` (extension headers, their next-header bytes set
+/// here), then `payload`; `frag`: a fragment header (offset, more, id) before it.
+fn ip6_frame(
+    from_client: bool,
+    dest_opts: bool,
+    frag: Option<(usize, bool, u32)>,
+    payload: &[u8],
+) -> Vec<u8> {
+    let (src, dst) = if from_client {
+        (CLIENT6, SERVER6)
+    } else {
+        (SERVER6, CLIENT6)
+    };
+    let mut chain: Vec<(u8, Vec<u8>)> = Vec::new();
+    if dest_opts {
+        chain.push((60, vec![0, 0, 1, 4, 0, 0, 0, 0]));
+    }
+    if let Some((off, more, id)) = frag {
+        let mut f = vec![0, 0];
+        f.extend_from_slice(&((((off / 8) as u16) << 3) | u16::from(more)).to_be_bytes());
+        f.extend_from_slice(&id.to_be_bytes());
+        chain.push((44, f));
+    }
+    let first = chain.first().map_or(6, |c| c.0);
+    let mut exts = Vec::new();
+    for i in 0..chain.len() {
+        let mut e = chain[i].1.clone();
+        e[0] = chain.get(i + 1).map_or(6, |c| c.0);
+        exts.extend_from_slice(&e);
+    }
+    let mut f = [[2u8; 6], [4u8; 6]].concat();
+    f.extend_from_slice(&[0x86, 0xDD, 0x60, 0, 0, 0]);
+    f.extend_from_slice(&((exts.len() + payload.len()) as u16).to_be_bytes());
+    f.extend_from_slice(&[first, 64]);
+    f.extend_from_slice(&src);
+    f.extend_from_slice(&dst);
+    f.extend_from_slice(&exts);
+    f.extend_from_slice(payload);
+    f
+}
+
+/// The exchange over IPv6, the POST in three fragments (a destination options header
+/// before the fragment header when `dest_opts`), in the order `order` gives.
+fn capture6(order: [usize; 3], dest_opts: bool) -> Vec<Vec<u8>> {
+    let (c, s) = (1000u32, 5000u32);
+    let req = request();
+    let resp = b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok";
+    let (q, r) = (req.len() as u32, resp.len() as u32);
+    let seg = |fc, seq, ack, fl, d: &[u8]| ip6_frame(fc, false, None, &tcp6(fc, seq, ack, fl, d));
+    let mut v = vec![
+        seg(true, c, 0, 0x02, b""),
+        seg(false, s, c + 1, 0x12, b""),
+        seg(true, c + 1, s + 1, 0x10, b""),
+    ];
+    let post = tcp6(true, c + 1, s + 1, 0x18, &req);
+    let pieces = [
+        (0, &post[..1232]),
+        (1232, &post[1232..2464]),
+        (2464, &post[2464..]),
+    ];
+    for i in order {
+        let (off, bytes) = pieces[i];
+        v.push(ip6_frame(
+            true,
+            dest_opts,
+            Some((off, i < 2, 0xBEEF)),
+            bytes,
+        ));
+    }
+    v.extend([
+        seg(false, s + 1, c + 1 + q, 0x18, resp),
+        seg(true, c + 1 + q, s + 1 + r, 0x11, b""),
+        seg(false, s + 1 + r, c + 2 + q, 0x11, b""),
+        seg(true, c + 2 + q, s + 2 + r, 0x10, b""),
+    ]);
+    v
+}
+
+/// IPv6 fragments too, with or without an extension header before the fragment header.
+#[test]
+fn ipv6_fragments_are_put_back_together_too() {
+    for (name, order, dest_opts) in [
+        ("v6-in-order", [0, 1, 2], false),
+        ("v6-dest-opts-out-of-order", [1, 2, 0], true),
+    ] {
+        let path = write(&format!("fragments-{name}"), &capture6(order, dest_opts));
+        let v = report(&path, "1");
+        assert_eq!(v["capture"]["ip_fragments"], 3, "{name}");
+        assert_eq!(v["capture"]["ip_datagrams_reassembled"], 1, "{name}");
+        let c = &v["connections"][0];
+        assert_eq!(c["client"], "[fd00:700::1]:40000", "{name}");
+        assert_eq!(c["conn_state"], "SF", "{name}");
+        let x = &c["http"][0];
+        assert_eq!(
+            (x["request"]["uri"].as_str(), x["request"]["frame"].as_u64()),
+            (Some("/up"), Some(6)),
+            "{name}"
+        );
+        assert_eq!(x["request"]["body_bytes"], 3000, "{name}");
+        let flagged = c["packet_list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["analysis"].as_array().is_some_and(|a| !a.is_empty()))
+            .count();
+        assert_eq!(flagged, 0, "{name}");
+        assert_eq!(report(&path, "2"), v, "{name}");
+        if let Some(uri) = tshark_uri(&path) {
+            assert_eq!(uri, "6\t/up", "{name}");
+        }
+    }
+}
+
 /// tshark's frame and URI of the request; None without tshark.
 fn tshark_uri(path: &std::path::Path) -> Option<String> {
     let out = std::process::Command::new("tshark")

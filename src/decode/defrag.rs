@@ -1,4 +1,4 @@
-//! IPv4 fragments of TCP segments put back together, so that a segment sent in fragments
+//! IP fragments of TCP segments put back together, so that a segment sent in fragments
 //! is analysed as the one segment it is (as Wireshark does), not reported as lost: before
 //! this, a request sent in two fragments was missing from the HTTP exchanges and the
 //! server's acknowledgement of it was flagged "ACKed unseen segment".
@@ -7,7 +7,8 @@
 //! at once (the oldest is dropped first), a datagram is given up [`TIMEOUT_NS`] of packet
 //! time after its first fragment, and no buffer is sized from a length field beyond the
 //! 65,535 bytes an IPv4 datagram can have. Overlapping fragments: the later bytes win.
-//! IPv6 fragments, and fragments inside a tunnel, are not reassembled (counted only).
+//! IPv6 fragments (RFC 8200) are put back together the same way. Fragments inside a
+//! tunnel are not (counted only).
 
 use super::link;
 use crate::ts::Ts;
@@ -21,36 +22,56 @@ pub const MAX_BYTES: usize = 32 << 20;
 /// `ipfrag_time`).
 pub const TIMEOUT_NS: i64 = 30_000_000_000;
 
-/// One IPv4 fragment of a TCP segment, read in place.
+/// One IP fragment of a TCP segment, read in place.
 #[derive(Debug)]
 pub struct Fragment<'a> {
     key: Key,
-    /// The IP header (options included).
+    /// The IP header (IPv4: options included; IPv6: the part before the fragment header).
     header: &'a [u8],
+    /// IPv6: where in `header` the next-header byte that named the fragment header is
+    /// (it names TCP in the packet put back together).
+    next_at: Option<usize>,
     /// Where this fragment's bytes go in the datagram's payload, and whether more follow.
     offset: usize,
     more: bool,
     payload: &'a [u8],
 }
 
+/// A datagram's identity: addresses (IPv4 ones in the first 4 bytes) and identification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Key {
-    src: [u8; 4],
-    dst: [u8; 4],
-    id: u16,
+    src: [u8; 16],
+    dst: [u8; 16],
+    id: u32,
+    v6: bool,
 }
 
-/// The IPv4 fragment carrying TCP in this frame, if it is one (Ethernet with up to two
+/// The IP fragment carrying TCP in this frame, if it is one (Ethernet with up to two
 /// VLAN tags, the cooked and loopback link types, raw IP; not inside a tunnel).
 pub fn fragment(linktype: u32, data: &[u8]) -> Option<Fragment<'_>> {
     let ip = match link::strip(linktype, data) {
         link::Link::Ethernet(d) => match super::ethertype_of(d)? {
-            (0x0800, rest) => rest,
+            (0x0800 | 0x86DD, rest) => rest,
             _ => return None,
         },
-        link::Link::EtherType(0x0800, d) | link::Link::Ip(d) => d,
+        link::Link::EtherType(0x0800 | 0x86DD, d) | link::Link::Ip(d) => d,
         _ => return None,
     };
+    match ip.first()? >> 4 {
+        4 => fragment_v4(ip),
+        6 => fragment_v6(ip),
+        _ => None,
+    }
+}
+
+/// Addresses as a key stores them.
+fn addr16(a: &[u8]) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    k[..a.len()].copy_from_slice(a);
+    k
+}
+
+fn fragment_v4(ip: &[u8]) -> Option<Fragment<'_>> {
     let h = ip.first_chunk::<20>()?;
     let ihl = usize::from(h[0] & 0x0F) * 4;
     let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
@@ -67,23 +88,78 @@ pub fn fragment(linktype: u32, data: &[u8]) -> Option<Fragment<'_>> {
         return None;
     }
     let key = Key {
-        src: [h[12], h[13], h[14], h[15]],
-        dst: [h[16], h[17], h[18], h[19]],
-        id: u16::from_be_bytes([h[4], h[5]]),
+        src: addr16(&h[12..16]),
+        dst: addr16(&h[16..20]),
+        id: u32::from(u16::from_be_bytes([h[4], h[5]])),
+        v6: false,
     };
     Some(Fragment {
         key,
         header,
+        next_at: None,
         offset,
         more,
         payload,
     })
 }
 
+/// An IPv6 fragment (RFC 8200 section 4.5): the extension headers before the fragment
+/// header (hop-by-hop, routing, destination options) are the part every fragment repeats;
+/// a fragment header naming TCP follows them.
+fn fragment_v6(ip: &[u8]) -> Option<Fragment<'_>> {
+    let h = ip.first_chunk::<40>()?;
+    let end = 40 + usize::from(u16::from_be_bytes([h[4], h[5]]));
+    // A fragment cut by the snapshot length cannot be put back.
+    if end > ip.len() {
+        return None;
+    }
+    let (mut next, mut next_at, mut at) = (h[6], 6, 40);
+    // Every extension header is at least 8 bytes; the count bounds the walk too.
+    for _ in 0..8 {
+        match next {
+            0 | 43 | 60 => {
+                let len = (usize::from(*ip.get(at + 1)?) + 1) * 8;
+                (next, next_at) = (*ip.get(at)?, at);
+                at += len;
+                if at > end {
+                    return None;
+                }
+            }
+            44 => {
+                let f = ip.get(at..at + 8)?;
+                let off_m = u16::from_be_bytes([f[2], f[3]]);
+                let (offset, more) = (usize::from(off_m >> 3) * 8, off_m & 1 != 0);
+                let payload = ip.get(at + 8..end)?;
+                if f[0] != 6 || (offset == 0 && !more) || (more && payload.len() % 8 != 0) {
+                    return None;
+                }
+                let key = Key {
+                    src: addr16(&h[8..24]),
+                    dst: addr16(&h[24..40]),
+                    id: u32::from_be_bytes([f[4], f[5], f[6], f[7]]),
+                    v6: true,
+                };
+                return Some(Fragment {
+                    key,
+                    header: &ip[..at],
+                    next_at: Some(next_at),
+                    offset,
+                    more,
+                    payload,
+                });
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
 /// A datagram being put back together.
 struct Datagram {
-    /// The first fragment's IP header, once seen.
+    /// The first fragment's IP header, once seen (IPv6: the part before the fragment
+    /// header, and where in it the next-header byte to set to TCP is).
     header: Vec<u8>,
+    next_at: Option<usize>,
     data: Vec<u8>,
     /// Byte ranges of `data` received, merged.
     have: Vec<(usize, usize)>,
@@ -133,6 +209,7 @@ impl Defrag {
         }
         let d = self.table.entry(f.key).or_insert_with(|| Datagram {
             header: Vec::new(),
+            next_at: None,
             data: Vec::new(),
             have: Vec::new(),
             total: None,
@@ -147,6 +224,7 @@ impl Defrag {
         add_range(&mut d.have, f.offset, end);
         if f.offset == 0 {
             d.header = f.header.to_vec();
+            d.next_at = f.next_at;
         }
         if !f.more {
             d.total = Some(end);
@@ -250,9 +328,18 @@ fn add_range(have: &mut Vec<(usize, usize)>, from: usize, to: usize) {
 }
 
 /// The reassembled packet: the first fragment's header, its total length set, its
-/// fragment fields cleared and its checksum recomputed, then the payload.
+/// fragment fields cleared and its checksum recomputed, then the payload. IPv6: the part
+/// before the fragment header, naming TCP where it named the fragment header, its
+/// payload length set, then the payload.
 fn whole(d: Datagram) -> Vec<u8> {
     let mut p = d.header;
+    if let Some(at) = d.next_at {
+        p[at] = 6;
+        let len = (p.len() - 40 + d.data.len()) as u16;
+        p[4..6].copy_from_slice(&len.to_be_bytes());
+        p.extend_from_slice(&d.data);
+        return p;
+    }
     let len = (p.len() + d.data.len()) as u16;
     p[2..4].copy_from_slice(&len.to_be_bytes());
     p[6..8].copy_from_slice(&[0, 0]);

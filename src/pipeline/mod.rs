@@ -123,7 +123,7 @@ pub struct Analyzer<'a> {
     ftp_data: crate::ftp::DataBook,
     /// Capture-wide time order; None in a parallel shard (the reader keeps it there).
     time: Option<TimeOrder>,
-    /// IPv4 fragments of TCP segments being put back together (not in a parallel shard:
+    /// IP fragments of TCP segments being put back together (not in a parallel shard:
     /// the reader does it there, before it picks a worker; `parallel.rs`).
     defrag: decode::defrag::Defrag,
     pub stats: CaptureStats,
@@ -215,7 +215,7 @@ impl<'a> Analyzer<'a> {
         }
     }
 
-    /// A TCP segment put back together from IPv4 fragments (`bytes`: the whole IP packet),
+    /// A TCP segment put back together from IP fragments (`bytes`: the whole IP packet),
     /// analysed as a packet of frame `index`, the last fragment's; its fragments were
     /// counted as they came. In a parallel shard the reader hands these over.
     pub fn on_reassembled(&mut self, index: u64, ts: Ts, bytes: &[u8]) {

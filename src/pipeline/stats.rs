@@ -25,10 +25,10 @@ pub struct CaptureStats {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub encapsulated: BTreeMap<&'static str, u64>,
     pub truncated_packets: u64,
-    /// IP fragments (IPv4 fragments of TCP segments are put back together; the rest are
+    /// IP fragments (IPv4 and IPv6 fragments of TCP segments are put back together; the rest are
     /// counted only).
     pub ip_fragments: u64,
-    /// TCP segments put back together from IPv4 fragments and analysed.
+    /// TCP segments put back together from IP fragments and analysed.
     #[serde(skip_serializing_if = "is_zero")]
     pub ip_datagrams_reassembled: u64,
     /// Datagrams whose fragments never all came (timed out, crowded out, inconsistent).
