@@ -77,20 +77,19 @@ impl Batch {
         });
     }
 
-    /// Add a TCP segment put back together from fragments, the last of which is `last`.
+    /// Add a TCP segment put back together from fragments, the last of which is `last`
+    /// (copied: its bytes lie in no block).
     fn push_reassembled(&mut self, last: &RawPacket<'_>, ip: &[u8]) {
-        let start = self.bytes.len();
-        self.bytes.extend_from_slice(ip);
-        self.pkts.push(Pkt {
-            index: last.index,
-            ts: last.ts,
+        let whole = RawPacket {
             linktype: decode::link::LINKTYPE_RAW,
             orig_len: u32::try_from(ip.len()).unwrap_or(u32::MAX),
-            shared: false,
-            reassembled: true,
-            start,
-            end: start + ip.len(),
-        });
+            data: ip,
+            ..*last
+        };
+        self.push(&whole, None);
+        if let Some(p) = self.pkts.last_mut() {
+            p.reassembled = true;
+        }
     }
 
     fn full(&self) -> bool {
@@ -165,22 +164,25 @@ pub fn default_workers() -> usize {
 /// is certainly not a TCP segment goes to worker 0 undecoded; only frames whose headers
 /// cannot be read in place (IPv6 extension headers, MACsec, deep VLAN stacks) are decoded
 /// here, which the worker then does again.
-fn route(linktype: u32, data: &[u8], orig_len: u32, workers: usize) -> usize {
+///
+/// `None` when the frame is no TCP segment (it goes to worker 0): only such a frame can be
+/// an IP fragment, which the reader then looks at.
+fn route(linktype: u32, data: &[u8], orig_len: u32, workers: usize) -> Option<usize> {
     if workers <= 1 {
-        return 0;
+        return Some(0);
     }
     let h = match decode::shard_key(linktype, data) {
         decode::ShardKey::Tcp(h) => h,
-        decode::ShardKey::NotTcp => return 0,
+        decode::ShardKey::NotTcp => return None,
         decode::ShardKey::Unsure => {
             let d = decode::decode(linktype, data, orig_len);
             let (Some(ip), Some(tcp)) = (d.ip, d.tcp.as_ref()) else {
-                return 0;
+                return None;
             };
             decode::hash_ip_endpoints((ip.src, tcp.src_port), (ip.dst, tcp.dst_port))
         }
     };
-    (spread(h) % workers as u64) as usize
+    Some((spread(h) % workers as u64) as usize)
 }
 
 /// The endpoints' hash with its bits mixed (splitmix64's finaliser) before the worker is
@@ -348,18 +350,19 @@ fn read(
                 b.ticks.push((b.pkts.len(), p.ts));
             }
         }
-        let w = route(p.linktype, p.data, p.orig_len, workers);
+        let tcp = route(p.linktype, p.data, p.orig_len, workers);
+        let w = tcp.unwrap_or(0);
         batches[w].push(p, block);
         if batches[w].full() && !hand_over(&mut batches, w) {
             return ControlFlow::Break(());
         }
-        // Only frames routed as "not TCP" to worker 0 can be fragments.
-        if w == 0
+        // Only a frame that is no TCP segment can be a fragment.
+        if tcp.is_none()
             && let Some(f) = decode::defrag::fragment(p.linktype, p.data)
             && let Some(ip) = defrag.push(f, p.ts)
         {
             let len = u32::try_from(ip.len()).unwrap_or(u32::MAX);
-            let to = route(decode::link::LINKTYPE_RAW, &ip, len, workers);
+            let to = route(decode::link::LINKTYPE_RAW, &ip, len, workers).unwrap_or(0);
             batches[to].push_reassembled(p, &ip);
             if batches[to].full() && !hand_over(&mut batches, to) {
                 return ControlFlow::Break(());

@@ -190,6 +190,16 @@ fn wrapped() -> Vec<Wrapped> {
             Some("GRE"),
         ),
         (
+            "gre-carrying-mpls",
+            1,
+            map(&v4, &|p| {
+                let gre = [&[0, 0, 0x88, 0x47, 0, 0x64, 1, 64][..], p].concat();
+                ethernet(0x0800, &outer_ipv4(47, &gre))
+            }),
+            false,
+            Some("GRE"),
+        ),
+        (
             "gre-erspan-type-2",
             1,
             map(&v4, &|p| {

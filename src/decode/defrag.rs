@@ -196,7 +196,7 @@ impl Defrag {
     pub fn push(&mut self, f: Fragment<'_>, ts: Ts) -> Option<Vec<u8>> {
         self.expire(ts);
         let end = f.offset + f.payload.len();
-        if end > usize::from(u16::MAX) - f.header.len() {
+        if end + f.header.len() > usize::from(u16::MAX) {
             return None;
         }
         let held = self.table.get(&f.key).map(|d| d.data.len());

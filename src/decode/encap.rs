@@ -61,19 +61,7 @@ pub(super) fn tunnel_port(src: u16, dst: u16) -> Option<&'static str> {
 pub(super) fn strip_link(linktype: u32, d: &[u8]) -> Link<'_> {
     match linktype {
         LINKTYPE_IEEE802_11 => wifi(d),
-        LINKTYPE_IEEE802_11_RADIOTAP => match d.get(2..4) {
-            // The radiotap header's length (little-endian) says where the 802.11 frame is.
-            Some(l) => match d.get(usize::from(u16::from_le_bytes([l[0], l[1]]))..) {
-                Some(frame) if d[0] == 0 => wifi(frame),
-                Some(_) => Link::NonIp,
-                None => short(
-                    "radiotap",
-                    d.len(),
-                    usize::from(u16::from_le_bytes([l[0], l[1]])),
-                ),
-            },
-            None => short("radiotap", d.len(), 4),
-        },
+        LINKTYPE_IEEE802_11_RADIOTAP => radiotap(d),
         LINKTYPE_PPP | LINKTYPE_PPP_HDLC => ppp(d),
         LINKTYPE_PPP_ETHER => pppoe(d),
         LINKTYPE_C_HDLC => match (d.get(2..4), d.get(4..)) {
@@ -81,6 +69,19 @@ pub(super) fn strip_link(linktype: u32, d: &[u8]) -> Link<'_> {
             _ => short("Cisco HDLC", d.len(), 4),
         },
         _ => Link::Unsupported,
+    }
+}
+
+/// Radiotap (version 0): its length (little-endian) says where the 802.11 frame starts.
+fn radiotap(d: &[u8]) -> Link<'_> {
+    let Some(h) = d.first_chunk::<4>() else {
+        return short("radiotap", d.len(), 4);
+    };
+    let len = usize::from(u16::from_le_bytes([h[2], h[3]]));
+    match d.get(len..) {
+        Some(frame) if h[0] == 0 => wifi(frame),
+        Some(_) => Link::NonIp,
+        None => short("radiotap", d.len(), len),
     }
 }
 
@@ -151,7 +152,8 @@ fn by_ethertype(et: u16, rest: &[u8]) -> Link<'_> {
     match et {
         ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => Link::Ip(rest),
         ETHERTYPE_TEB => Link::Ethernet(rest),
-        _ if opens_ethertype(et) => behind_ethertype(et, rest),
+        // Opened by the caller, one layer deeper (so the depth bound counts it).
+        _ if opens_ethertype(et) => Link::EtherType(et, rest),
         _ => Link::NonIp,
     }
 }

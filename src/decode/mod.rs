@@ -1,9 +1,11 @@
 //! Decoding one captured frame into the facts the rest of the pipeline needs.
 //!
 //! Owns: link-layer headers etherparse does not read (Linux cooked v1/v2, BSD NULL/LOOP),
-//! the encapsulations it does not open (`encap`: MPLS, PPPoE, PPP, GRE, IP in IP, VXLAN,
-//! Geneve, GTP-U, Teredo; the inner packet is the one decoded), then hands the rest to etherparse (Ethernet with VLAN/QinQ, IPv4 with options, IPv6 with
-//! extension headers, TCP). TCP options are read here so unknown kinds are kept raw.
+//! the encapsulations it does not open (`encap`: 802.11, MPLS, PPPoE, PPP, GRE, IP in IP,
+//! VXLAN, Geneve, GTP-U, Teredo; the inner packet is the one decoded), then hands the rest
+//! to etherparse (Ethernet with VLAN/QinQ, IPv4 with options, IPv6 with extension headers,
+//! TCP). IP fragments of TCP segments are put back together by `defrag`, used by the
+//! pipeline (a frame alone is decoded here as it is). TCP options are read here so unknown kinds are kept raw.
 //! Pure: no I/O, no clock. A capture is attacker-controlled: nothing here may panic,
 //! and nothing allocates from a length field.
 
@@ -146,19 +148,25 @@ pub fn shard_key(linktype: u32, data: &[u8]) -> ShardKey {
     }
 }
 
-/// `shard_key` of what follows an EtherType.
-fn ether_key(mut et: u16, mut d: &[u8]) -> ShardKey {
+/// Past up to two VLAN tags: the EtherType they carry and what follows it; `None` when a
+/// tag is cut short (which stops the decoder too).
+fn skip_vlans(mut et: u16, mut d: &[u8]) -> Option<(u16, &[u8])> {
     for _ in 0..2 {
         if !ETHERTYPE_VLAN.contains(&et) {
             break;
         }
-        // A tag cut short stops the decoder too.
-        let Some((tag, rest)) = d.split_first_chunk::<4>() else {
-            return ShardKey::NotTcp;
-        };
+        let (tag, rest) = d.split_first_chunk::<4>()?;
         et = u16::from_be_bytes([tag[2], tag[3]]);
         d = rest;
     }
+    Some((et, d))
+}
+
+/// `shard_key` of what follows an EtherType.
+fn ether_key(et: u16, d: &[u8]) -> ShardKey {
+    let Some((et, d)) = skip_vlans(et, d) else {
+        return ShardKey::NotTcp;
+    };
     match et {
         0x0800 | 0x86DD => ip_key(d),
         ETHERTYPE_MACSEC => ShardKey::Unsure,
@@ -306,17 +314,8 @@ fn decode_general(linktype: u32, data: &[u8], orig_len: u32) -> Decoded<'_> {
 
 /// The EtherType behind an Ethernet header and up to two VLAN tags, and what follows it.
 fn ethertype_of(frame: &[u8]) -> Option<(u16, &[u8])> {
-    let mut et = u16::from_be_bytes([*frame.get(12)?, *frame.get(13)?]);
-    let mut d = frame.get(14..)?;
-    for _ in 0..2 {
-        if !ETHERTYPE_VLAN.contains(&et) {
-            break;
-        }
-        let (tag, rest) = d.split_first_chunk::<4>()?;
-        et = u16::from_be_bytes([tag[2], tag[3]]);
-        d = rest;
-    }
-    Some((et, d))
+    let et = u16::from_be_bytes([*frame.get(12)?, *frame.get(13)?]);
+    skip_vlans(et, frame.get(14..)?)
 }
 
 /// Decode what follows a link header, `depth` encapsulations in; `None` for a link type
@@ -351,7 +350,7 @@ fn decode_link(l: link::Link<'_>, uncaptured: usize, depth: u8) -> Option<Decode
             }
         }
         link::Link::EtherType(et, d) => {
-            if let Some(inner) = opened(et, d) {
+            if let Some(inner) = skip_vlans(et, d).and_then(|(et, rest)| opened(et, rest)) {
                 return open(inner, depth + 1);
             }
             LaxSlicedPacket::from_ether_type(etherparse::EtherType(et), d)
@@ -426,7 +425,8 @@ fn from_sliced(s: LaxSlicedPacket<'_>, uncaptured: usize, depth: u8) -> Decoded<
         error: None,
         encap: None,
     };
-    // Only the first fragment carries the TCP header; reassembly is not attempted.
+    // Only the first fragment carries the TCP header, and a fragment's segment is not
+    // whole: it is read once `defrag` has put the fragments back together.
     if kind == Kind::Tcp && !ip.fragment {
         add_tcp(
             &mut out,

@@ -99,9 +99,11 @@ fn enter(
     v: &mut Vec<Field>,
 ) -> Option<(usize, Option<u16>)> {
     let start = |s: &[u8]| (s.as_ptr() as usize).checked_sub(d.as_ptr() as usize);
-    let (at, frame) = match inner {
-        link::Link::Ip(rest) => (start(rest)?, false),
-        link::Link::Ethernet(rest) => (start(rest)?, true),
+    let (at, frame, et) = match inner {
+        link::Link::Ip(rest) => (start(rest)?, false, None),
+        link::Link::Ethernet(rest) => (start(rest)?, true, None),
+        // An EtherType opened on the next pass (MPLS behind GRE, say).
+        link::Link::EtherType(et, rest) => (start(rest)?, false, Some(et)),
         _ => return None,
     };
     field(
@@ -114,7 +116,7 @@ fn enter(
     if frame {
         ethernet(d, at, v)
     } else {
-        Some((at, None))
+        Some((at, et))
     }
 }
 

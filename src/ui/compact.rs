@@ -124,9 +124,8 @@ pub fn reanalyse(source: &Source, c: &RowInfo) -> Result<Connection, String> {
 fn on_tuple(p: &RawPacket<'_>, ends: &[(crate::flow::Endpoint, crate::flow::Endpoint); 2]) -> bool {
     let d = crate::decode::decode(p.linktype, p.data, p.orig_len);
     let (Some(ip), Some(seg)) = (d.ip, d.tcp.as_ref()) else {
-        return d.ip.is_some_and(|i| {
-            i.fragment && ends.iter().any(|(a, b)| (a.addr, b.addr) == (i.src, i.dst))
-        });
+        let key = crate::flow::FlowKey::new(ends[0].0, ends[0].1);
+        return d.ip.is_some_and(|i| i.fragment && key.joins(i.src, i.dst));
     };
     let e = crate::flow::endpoints(&ip, seg);
     ends.contains(&e)
