@@ -239,7 +239,21 @@ fn ipv4(d: &[u8], at: usize, v: &mut Vec<Field>) -> Option<(u8, usize)> {
             ihl - 20,
         );
     }
-    (ff & 0x1fff == 0).then_some((d[at + 9], at + ihl))
+    if ff & 0x1fff != 0 {
+        later_fragment(d, at + ihl, v);
+        return None;
+    }
+    Some((d[at + 9], at + ihl))
+}
+
+/// The bytes after the IP header of a fragment other than the first: no upper header is
+/// there, and the segment they belong to is listed at the datagram's last fragment.
+fn later_fragment(d: &[u8], at: usize, v: &mut Vec<Field>) {
+    let n = d.len().saturating_sub(at);
+    let text = format!(
+        "Fragment data: {n} bytes, no TCP header here (its segment is shown whole at the last fragment)"
+    );
+    field(v, 0, text, at.min(d.len()), n);
 }
 
 fn ipv6(d: &[u8], at: usize, v: &mut Vec<Field>) -> Option<(u8, usize)> {
@@ -331,7 +345,11 @@ fn ipv6_extensions(
         next = nh;
         at += len;
     }
-    first_fragment.then_some((next, at))
+    if !first_fragment {
+        later_fragment(d, at, v);
+        return None;
+    }
+    Some((next, at))
 }
 
 /// The fields of the IPv6 extension header `next` at `at` after its next-header byte
@@ -544,6 +562,28 @@ mod tests {
 
     fn tree(data: Vec<u8>) -> Vec<String> {
         layers(1, &data).into_iter().map(|f| f.text).collect()
+    }
+
+    /// A later IPv4 fragment: its data is named as such, and no TCP header is read from it.
+    #[test]
+    fn a_later_fragment_says_where_its_segment_is() {
+        let mut f = Vec::new();
+        etherparse::PacketBuilder::ethernet2([1; 6], [2; 6])
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .write(&mut f, etherparse::IpNumber(6), &[0u8; 24])
+            .unwrap();
+        f[14 + 6..14 + 8].copy_from_slice(&(1480u16 / 8).to_be_bytes());
+        let t = tree(f);
+        assert!(
+            t.iter()
+                .all(|l| !l.starts_with("Transmission Control Protocol")),
+            "{t:#?}"
+        );
+        assert!(
+            t.last()
+                .is_some_and(|l| l.starts_with("Fragment data: 24 bytes, no TCP header here")),
+            "{t:#?}"
+        );
     }
 
     /// The IPv6 frame above inside GRE (with a key) inside IPv4, and inside VXLAN: the tree
