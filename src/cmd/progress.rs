@@ -15,7 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// How long reading goes on before the bar shows.
+/// How long reading goes on before the bar shows; `TCPSCOPE_PROGRESS_DELAY_MS` in the
+/// environment sets another (the tests use 0, so that a bar shows however fast the
+/// machine reads).
 const DELAY: Duration = Duration::from_millis(500);
 const TICK: Duration = Duration::from_millis(100);
 
@@ -104,9 +106,17 @@ pub fn wanted(quiet: bool) -> bool {
     !quiet && std::io::stderr().is_terminal()
 }
 
+fn delay() -> Duration {
+    std::env::var("TCPSCOPE_PROGRESS_DELAY_MS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .map_or(DELAY, Duration::from_millis)
+}
+
 fn run(progress: &ReadProgress, total: Option<u64>, bar: &ProgressBar, done: &AtomicBool) {
     let t0 = Instant::now();
-    while t0.elapsed() < DELAY {
+    let delay = delay();
+    while t0.elapsed() < delay {
         if done.load(Ordering::SeqCst) {
             return;
         }

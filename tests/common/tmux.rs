@@ -61,6 +61,13 @@ impl Tmux {
         self.run(&["capture-pane", "-p", "-t", &self.name])
     }
 
+    /// Copy everything the pane's programs write, escape sequences included, to `log`
+    /// (so that what showed for a moment and was wiped is still seen).
+    pub fn record(&self, log: &std::path::Path) {
+        let cmd = format!("cat >> '{}'", log.display());
+        self.run(&["pipe-pane", "-o", "-t", &self.name, &cmd]);
+    }
+
     /// Wait until the pane satisfies `f` (panics with the last pane after 20 s).
     pub fn wait(&self, what: &str, f: impl Fn(&str) -> bool) -> String {
         let t0 = Instant::now();
