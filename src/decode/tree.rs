@@ -528,13 +528,49 @@ fn tcp_option_text(kind: u8, body: &[u8], l: usize) -> String {
             be32(body, 0).unwrap_or(0),
             be32(body, 4).unwrap_or(0)
         ),
+        (34, 0) => "TCP Fast Open: cookie request (RFC 7413)".to_string(),
+        (34, _) => format!("TCP Fast Open cookie: {}", hex(body)),
+        // The experimental form used before kind 34 was assigned: magic 0xF989 first.
+        (254, n) if n >= 2 && body[..2] == [0xf9, 0x89] => match &body[2..] {
+            [] => "TCP Fast Open (experimental option 254): cookie request".to_string(),
+            c => format!("TCP Fast Open cookie (experimental option 254): {}", hex(c)),
+        },
+        (19, 16) => "MD5 signature (RFC 2385)".to_string(),
+        (29, _) => "TCP Authentication Option (RFC 5925)".to_string(),
+        (30, _) => "Multipath TCP (RFC 8684)".to_string(),
         _ => format!("Option kind {kind}, {} bytes", l),
     }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_open_options_are_named() {
+        assert_eq!(
+            tcp_option_text(34, &[], 2),
+            "TCP Fast Open: cookie request (RFC 7413)"
+        );
+        assert_eq!(
+            tcp_option_text(34, &[0x22, 0x0a, 0xd6, 0x4c, 0x59, 0x43, 0xde, 0x07], 10),
+            "TCP Fast Open cookie: 220ad64c5943de07"
+        );
+        assert_eq!(
+            tcp_option_text(254, &[0xf9, 0x89], 4),
+            "TCP Fast Open (experimental option 254): cookie request"
+        );
+        assert_eq!(
+            tcp_option_text(254, &[0xf9, 0x89, 1, 2], 6),
+            "TCP Fast Open cookie (experimental option 254): 0102"
+        );
+        assert_eq!(tcp_option_text(254, &[1], 3), "Option kind 254, 3 bytes");
+        assert_eq!(tcp_option_text(30, &[0, 1], 4), "Multipath TCP (RFC 8684)");
+    }
 
     /// Ethernet, IPv6 with Hop-by-Hop, Destination Options and Fragment headers, then a
     /// 20-byte TCP header (ports 40000 → 80, SYN).

@@ -195,28 +195,34 @@ fn data(p: &PacketRecord, s: &mut Sentences) {
         Finding::Retransmission { expected, .. } => Some(*expected),
         _ => None,
     });
+    // On a SYN (TCP Fast Open) the SYN takes the first sequence number: the data
+    // follows it.
+    let first = p.seq.wrapping_add(u32::from(f.syn()));
+    let last = first.wrapping_add(p.len).wrapping_sub(1);
+    let after_syn = if f.syn() {
+        format!(" (after the SYN's own seq {})", p.seq)
+    } else {
+        String::new()
+    };
     if p.len > 0
         && let Some(next) = resent
     {
-        let last = p.seq.wrapping_add(p.len).wrapping_sub(1);
         s.push(format!(
-            "Carries {} data bytes again, seq {}..{}; the {}'s next new byte is still seq {next}, the highest it has sent so far (a resend does not move it).",
+            "Carries {} data bytes again, seq {first}..{last}{after_syn}; the {}'s next new byte is still seq {next}, the highest it has sent so far (a resend does not move it).",
             p.len,
-            p.seq,
-            last,
             p.dir.name(),
         ));
     } else if p.len > 0 {
-        let last = p.seq.wrapping_add(p.len).wrapping_sub(1);
+        let sum = if f.syn() {
+            format!("{} + 1 + {}", p.seq, p.len)
+        } else {
+            format!("{} + {}", p.seq, p.len)
+        };
         s.push(format!(
-            "Carries {} data bytes, seq {}..{}; the {}'s next new byte is seq {} + {} = {}.",
+            "Carries {} data bytes, seq {first}..{last}{after_syn}; the {}'s next new byte is seq {sum} = {}.",
             p.len,
-            p.seq,
-            last,
             p.dir.name(),
-            p.seq,
-            p.len,
-            p.seq.wrapping_add(p.len)
+            first.wrapping_add(p.len)
         ));
     } else if !f.syn() && !f.fin() && !f.rst() {
         s.push("No data: a pure acknowledgement (it does not use sequence space).".to_string());

@@ -445,7 +445,12 @@ impl TcpConn {
         }
         let seglen = seg.payload_len + u32::from(f.syn()) + u32::from(f.fin());
         if seglen > 0 {
-            let peer_ack = self.half[o].side.last_ack;
+            // Before the peer has acknowledged anything, a SYN's data (TCP Fast Open) is
+            // all in flight: counted from just past the SYN, as Wireshark counts it.
+            let peer_ack = self.half[o]
+                .side
+                .last_ack
+                .or_else(|| (f.syn() && seg.payload_len > 0).then(|| SeqNum(seg.seq).add(1)));
             let m = &mut self.half[d].meter;
             m.on_sent(SeqNum(seg.seq), seglen, ts, in_time, resent, peer_ack);
         }
