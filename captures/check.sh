@@ -150,11 +150,12 @@ expect $F 'http.response.code==200' == 2
 expect $F 'tcp.analysis.flags' == 0
 
 F=tcp-fast-open.pcap
-expect_streams $F 3
-expect $F 'tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.len==82' == 2
+expect_streams $F 4
+expect $F 'tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.len==82' == 3
 expect $F 'tcp.flags.syn==1 && tcp.flags.ack==1 && tcp.ack==83' == 2
-expect $F 'http.response.code==200' == 3
-expect $F 'tcp.analysis.flags' == 0
+expect $F 'http.response.code==200' == 4
+expect $F 'tcp.analysis.retransmission' == 1
+expect $F 'tcp.analysis.flags' == 1
 
 echo "$passes passed, $fails failed"
 [[ $fails -eq 0 ]]

@@ -4,6 +4,9 @@
 # asks for a Fast Open cookie (an empty SYN with the TFO option) and gets one in the
 # SYN-ACK; the next two send the HTTP request inside the SYN itself (RFC 7413), and the
 # server acknowledges the request with its SYN-ACK (ack = 1 + the request's length).
+# Then the server turns Fast Open off, and a fourth fetch's SYN carries the request with
+# the cookie the client still holds: the SYN-ACK acknowledges only the SYN, and the client
+# sends the request again after the handshake.
 #
 # Everything happens inside two private network namespaces created here; no packet
 # leaves the machine. Run as root:   sudo bash captures/record-tfo.sh
@@ -84,6 +87,16 @@ sleep 1
 for _ in 1 2 3; do
     ip netns exec $C curl -sS --tcp-fastopen -o /dev/null http://10.90.0.2/small.txt
 done
+# The server turns Fast Open off and nginx listens without it; the client still holds
+# its cookie, so its SYN carries the request, and the SYN-ACK acknowledges only the SYN:
+# the client sends the request again after the handshake.
+kill "$(cat "$WORK/nginx.pid")"
+sleep 0.3
+ip netns exec $S sysctl -qw net.ipv4.tcp_fastopen=0
+sed -i 's/ fastopen=16//' "$WORK/nginx.conf"
+ip netns exec $S nginx -c "$WORK/nginx.conf"
+sleep 0.3
+ip netns exec $C curl -sS --tcp-fastopen -o /dev/null http://10.90.0.2/small.txt
 # Let tcpdump read the last packets (the closing FINs) before it is stopped.
 sleep 2
 kill -INT $TD

@@ -4,6 +4,9 @@
 //! the SYN-ACK acknowledges. A SYN takes the first sequence number, so the request's 82
 //! bytes are seq 1..82 and the next new byte is 83; before, `explain` said "seq 0..81"
 //! and "next new byte 82", and the bytes in flight of those clients were 1, not 82.
+//! The fourth carries the request in its SYN to a server that has turned Fast Open off:
+//! the SYN-ACK acknowledges only the SYN and the client sends the request again; the
+//! resend is said to be for that reason (before: "the capture does not tell why").
 
 mod common;
 
@@ -24,7 +27,7 @@ fn conns() -> Vec<Value> {
 #[test]
 fn the_request_in_the_syn_is_paired_and_counted() {
     let c = conns();
-    assert_eq!(c.len(), 3);
+    assert_eq!(c.len(), 4);
     let facts: Vec<_> = c
         .iter()
         .map(|c| {
@@ -81,6 +84,20 @@ fn the_request_in_the_syn_is_paired_and_counted() {
                 Some(22),
                 Some(200),
                 Some(82),
+                Some(82),
+                s("SF")
+            ),
+            // Refused: the request is sent twice (164 bytes on the wire), paired once, at
+            // the SYN as tshark pairs it.
+            (
+                Some(27),
+                Some(82),
+                Some(1),
+                Some(27),
+                s("/small.txt"),
+                Some(31),
+                Some(200),
+                Some(164),
                 Some(82),
                 s("SF")
             ),
@@ -155,10 +172,82 @@ fn bytes_in_flight_agree_with_tshark() {
             Some((f.next()?.parse().ok()?, f.next()?.parse().ok()?))
         })
         .collect();
-    assert_eq!(rows, [(4, 82), (11, 82), (19, 82)]);
+    assert_eq!(rows, [(4, 82), (11, 82), (19, 82), (27, 82), (29, 82)]);
     let ours: Vec<u64> = conns()
         .iter()
         .map(|c| c["max_bytes_in_flight"]["client"].as_u64().unwrap())
         .collect();
-    assert_eq!(ours, rows.iter().map(|r| r.1).collect::<Vec<_>>());
+    assert_eq!(ours, [82, 82, 82, 82]);
+}
+
+#[test]
+fn a_refused_fast_open_says_why_the_request_is_sent_again() {
+    let v = common::json(
+        &Command::new(env!("CARGO_BIN_EXE_tcpscope"))
+            .args([
+                "report",
+                &capture(),
+                "--format",
+                "json",
+                "--packets",
+                "--conn",
+                "4",
+            ])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    let flagged: Vec<(u64, Vec<String>)> = v["connections"][0]["packet_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| {
+            let a = p["analysis"].as_array()?;
+            let flags = a
+                .iter()
+                .map(|f| f["flag"].as_str().unwrap().to_string())
+                .collect();
+            Some((p["frame"].as_u64().unwrap(), flags))
+        })
+        .filter(|(_, f): &(u64, Vec<String>)| !f.is_empty())
+        .collect();
+    assert_eq!(
+        flagged,
+        [
+            (27, vec!["syn_data".to_string()]),
+            (29, vec!["retransmission".to_string()])
+        ]
+    );
+    let resend = &v["connections"][0]["packet_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["frame"] == 29)
+        .unwrap()["analysis"][0];
+    assert_eq!(resend["trigger"], "syn_data_not_acked");
+    assert_eq!(resend["trigger_frame"], 28);
+    assert_eq!(resend["original_frame"], 27);
+    let o = Command::new(env!("CARGO_BIN_EXE_tcpscope"))
+        .args(["explain", &capture(), "--conn", "4"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.contains("The client's SYN carried 82 data bytes (TCP Fast Open), but ACK 1 covers only the SYN: the server did not take them"),
+        "{text}"
+    );
+    assert!(
+        text.contains("they rode on the SYN (TCP Fast Open), but the SYN-ACK (frame 28) acknowledged only the SYN"),
+        "{text}"
+    );
+    // The accepted ones say nothing of the kind.
+    let o = Command::new(env!("CARGO_BIN_EXE_tcpscope"))
+        .args(["explain", &capture(), "--conn", "2"])
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8(o.stdout)
+            .unwrap()
+            .contains("did not take them")
+    );
 }

@@ -124,6 +124,9 @@ fn resend(seq: u32, expected: u32, c: &Chain) -> String {
             "; a SACK hole: the ACK of frame {ack_frame} shows the receiver has {}–{} but not {}–{}",
             has.0, has.1, hole.0, hole.1
         )),
+        Trigger::SynDataNotAcked { syn_ack_frame } => s.push_str(&format!(
+            "; they rode on the SYN (TCP Fast Open), but the SYN-ACK (frame {syn_ack_frame}) acknowledged only the SYN: the server did not take them (no valid Fast Open cookie, or Fast Open off at the server), so the client sends them again"
+        )),
         Trigger::Unknown if c.linked && c.original_frame.is_none() => {
             s.push_str("; its first send was not captured, so neither it nor the trigger is known")
         }
@@ -269,6 +272,9 @@ fn chain_fields<S: SerializeStruct>(c: &Chain, st: &mut S) -> Result<(), S::Erro
         } => {
             st.serialize_field("trigger_frame", &ack_frame)?;
             st.serialize_field("sack_hole", &[hole.0, hole.1])?;
+        }
+        Trigger::SynDataNotAcked { syn_ack_frame } => {
+            st.serialize_field("trigger_frame", &syn_ack_frame)?
         }
         Trigger::Unknown => {}
     }

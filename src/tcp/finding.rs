@@ -386,6 +386,11 @@ pub enum Trigger {
         hole: (u32, u32),
         has: (u32, u32),
     },
+    /// The bytes first rode on the SYN (TCP Fast Open), and the peer's SYN-ACK at
+    /// `syn_ack_frame` acknowledged only the SYN: the server did not take them (no valid
+    /// cookie, or Fast Open off), so they are sent again after the handshake (RFC 7413
+    /// §4.2.2).
+    SynDataNotAcked { syn_ack_frame: u64 },
     /// Nothing in the capture tells: the original was not captured, or the resend
     /// followed an ACK that neither repeats three times nor shows a SACK hole.
     #[default]
@@ -393,12 +398,13 @@ pub enum Trigger {
 }
 
 impl Trigger {
-    /// The JSON name: `rto`, `fast_retransmit`, `sack`, `unknown`.
+    /// The JSON name: `rto`, `fast_retransmit`, `sack`, `syn_data_not_acked`, `unknown`.
     pub fn name(&self) -> &'static str {
         match self {
             Trigger::Rto { .. } => "rto",
             Trigger::FastRetransmit { .. } => "fast_retransmit",
             Trigger::Sack { .. } => "sack",
+            Trigger::SynDataNotAcked { .. } => "syn_data_not_acked",
             Trigger::Unknown => "unknown",
         }
     }

@@ -76,6 +76,7 @@ impl SentLog {
         let k = self.v.partition_point(|e| e.end.le(seq));
         let e = self.v.get_mut(k).filter(|e| e.seq.le(seq))?;
         let prior = Prior {
+            from: e.seq,
             original: e.first,
             previous: e.last,
             sends: e.sends,
@@ -104,6 +105,8 @@ impl SentLog {
 /// What the log knew of the resent bytes before this resend.
 #[derive(Clone, Copy, Debug)]
 pub struct Prior {
+    /// Where the logged segment that first carried the bytes began (the ISN: a SYN).
+    pub from: SeqNum,
     pub original: Sent,
     pub previous: Sent,
     pub sends: u32,
@@ -166,6 +169,12 @@ fn trigger(
     if !reacts {
         return Trigger::Rto {
             ms: now.ts.ms_since(p.previous.ts),
+        };
+    }
+    // The bytes first rode on the SYN and the peer acknowledged only the SYN.
+    if me.base == Some(p.from) && seq == p.from.add(1) && peer.last_ack == Some(seq) {
+        return Trigger::SynDataNotAcked {
+            syn_ack_frame: peer.last_ack_frame,
         };
     }
     match sack_hole(peer, seq) {
@@ -283,6 +292,7 @@ mod tests {
     fn a_timeout_is_measured_from_the_previous_send() {
         let (me, peer) = (Side::default(), Side::default());
         let prior = Prior {
+            from: SeqNum(0),
             original: at(3, 1),
             previous: at(9, 205),
             sends: 2,
@@ -313,6 +323,7 @@ mod tests {
         };
         peer.sack[0] = (SeqNum(2000), SeqNum(5000));
         let prior = Prior {
+            from: SeqNum(0),
             original: at(3, 1),
             previous: at(3, 1),
             sends: 1,
