@@ -64,20 +64,8 @@ ip -n $S neigh add 10.90.0.1 lladdr 02:00:0a:5a:00:01 dev srv0
 
 DOC=$WORK/www
 serve_files "$DOC" 20261203 20000 "sent in the SYN"
-# start_nginx's server block, with Fast Open on the listening socket.
-cat > "$WORK/nginx.conf" <<EOC
-worker_processes 1;
-daemon on;
-pid $WORK/nginx.pid;
-error_log $WORK/error.log;
-events {}
-http {
-    access_log off;
-    server { listen 10.90.0.2:80 fastopen=16; root $DOC; }
-}
-EOC
-ip netns exec $S nginx -c "$WORK/nginx.conf"
-sleep 0.3
+# Fast Open on the listening socket.
+start_nginx $S "$WORK" "$DOC" 10.90.0.2 fastopen=16
 
 OUT=$HERE/tcp-fast-open.pcap
 log "recording $(basename "$OUT")"
@@ -93,9 +81,7 @@ done
 kill "$(cat "$WORK/nginx.pid")"
 sleep 0.3
 ip netns exec $S sysctl -qw net.ipv4.tcp_fastopen=0
-sed -i 's/ fastopen=16//' "$WORK/nginx.conf"
-ip netns exec $S nginx -c "$WORK/nginx.conf"
-sleep 0.3
+start_nginx $S "$WORK" "$DOC" 10.90.0.2
 ip netns exec $C curl -sS --tcp-fastopen -o /dev/null http://10.90.0.2/small.txt
 # Let tcpdump read the last packets (the closing FINs) before it is stopped.
 sleep 2

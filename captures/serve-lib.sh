@@ -15,8 +15,9 @@ PY
     chmod 644 "$1"/*
 }
 
-# start_nginx NS WORK DOC ADDR: nginx in namespace NS serving DOC on ADDR:80 (its files
-# under WORK), started as a daemon.
+# start_nginx NS WORK DOC ADDR [LISTEN_PARAMS]: nginx in namespace NS serving DOC on
+# ADDR:80 (its files under WORK), started as a daemon; LISTEN_PARAMS (e.g. fastopen=16)
+# go on the listen line.
 start_nginx() {
     cat > "$2/nginx.conf" <<EOF
 worker_processes 1;
@@ -26,7 +27,7 @@ error_log $2/error.log;
 events {}
 http {
     access_log off;
-    server { listen $4:80; root $3; }
+    server { listen $4:80${5:+ $5}; root $3; }
 }
 EOF
     ip netns exec "$1" nginx -c "$2/nginx.conf"

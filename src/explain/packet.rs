@@ -166,7 +166,10 @@ fn ack(cf: &ConnFacts<'_>, marks: &Marks<'_>, i: usize, s: &mut Sentences) {
                 isn.wrapping_add(1)
             ));
         }
-        if let Some(syn) = peer_syn.filter(|x| x.len > 0 && p.flags.syn()) {
+        // A SYN-ACK of 1 to a SYN that carried data: the data was not taken.
+        if p.flags.syn()
+            && let Some(syn) = peer_syn.filter(|x| x.len > 0)
+        {
             s.push(format!(
                 "The {peer}'s SYN carried {} data bytes (TCP Fast Open), but ACK 1 covers only the SYN: the {me} did not take them (no valid Fast Open cookie, or Fast Open off here), so the {peer} will send them again.",
                 syn.len
